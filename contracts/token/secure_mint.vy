@@ -1,0 +1,145 @@
+# pragma version ~=0.4.3
+"""
+@title Secure mint: reserve-gated issuance
+@custom:contract-name secure_mint
+@license GNU Affero General Public License v3.0 or later
+@notice A mint goes through only when a fresh proof-of-reserve answer
+        covers the supply after it:
+        - `reserve_feed`, `reserve_heartbeat`, `reserve_margin_bps`,
+          `secure_mint_enabled` (`external` `view` functions),
+        - `set_reserve_feed` (`external` function),
+        - `set_reserve_margin` (`external` function),
+        - `set_secure_mint_enabled` (`external` function).
+
+        Glossary:
+        - R        the reserve feed's latest answer, in the token's raw
+                   units (shares in custody attested for this chain,
+                   divided by the UI multiplier);
+        - S        `totalSupply` after the mint;
+        - margin   basis points of R held back as a buffer.
+        Invariant, while the gate is enabled:
+            S * 10_000 <= R * (10_000 - margin)
+        with R positive, reported in the token's decimals, and updated
+        no longer than `reserve_heartbeat` seconds ago.
+"""
+
+
+from snekmate.auth import access_control
+uses: access_control
+
+from snekmate.tokens import erc20
+uses: erc20
+
+from ..interfaces import IAggregatorV3
+
+
+_BPS: constant(uint256) = 10_000
+
+
+# @dev The proof-of-reserve feed (Chainlink AggregatorV3-compatible).
+reserve_feed: public(address)
+
+
+# @dev The oldest reserve answer, in seconds, a mint accepts.
+reserve_heartbeat: public(uint256)
+
+
+# @dev Basis points of the reserves held back as a safety buffer.
+reserve_margin_bps: public(uint256)
+
+
+# @dev Whether mints are gated by the reserve feed.
+secure_mint_enabled: public(bool)
+
+
+event ReserveFeedSet:
+    feed: indexed(address)
+    heartbeat: uint256
+
+
+event ReserveMarginSet:
+    margin_bps: uint256
+
+
+event SecureMintToggled:
+    enabled: bool
+    admin: indexed(address)
+
+
+@deploy
+def __init__(feed: address, heartbeat: uint256):
+    """
+    @dev Enables the gate with `feed`; with no feed, mints revert until
+         the admin sets one or disables the gate explicitly.
+    @param feed The reserve feed, or the zero address.
+    @param heartbeat The oldest reserve answer a mint accepts, in seconds.
+    """
+    assert heartbeat > 0, "secure mint: heartbeat is zero"
+    self.reserve_feed = feed
+    self.reserve_heartbeat = heartbeat
+    self.secure_mint_enabled = True
+
+
+@external
+def set_reserve_feed(feed: address, heartbeat: uint256):
+    """
+    @dev Points the gate at `feed`. Only the admin.
+    @param feed The reserve feed; not the zero address.
+    @param heartbeat The oldest answer a mint accepts, in seconds; not zero.
+    """
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
+    assert feed != empty(address), "secure mint: feed is the zero address"
+    assert heartbeat > 0, "secure mint: heartbeat is zero"
+    self.reserve_feed = feed
+    self.reserve_heartbeat = heartbeat
+    log ReserveFeedSet(feed=feed, heartbeat=heartbeat)
+
+
+@external
+def set_reserve_margin(margin_bps: uint256):
+    """
+    @dev Sets the share of reserves held back. Only the admin.
+    @param margin_bps Basis points, below 10_000.
+    """
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
+    assert margin_bps < _BPS, "secure mint: margin must be below 10000 bps"
+    self.reserve_margin_bps = margin_bps
+    log ReserveMarginSet(margin_bps=margin_bps)
+
+
+@external
+def set_secure_mint_enabled(enabled: bool):
+    """
+    @dev Enables or disables the reserve gate: disabling is an explicit,
+         logged act of the admin.
+    @param enabled True to gate mints by the reserve feed.
+    """
+    access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
+    self.secure_mint_enabled = enabled
+    log SecureMintToggled(enabled=enabled, admin=msg.sender)
+
+
+@internal
+@view
+def _check_reserves(amount: uint256):
+    """
+    @dev Reverts unless the reserves cover `totalSupply + amount`.
+    @param amount The raw amount about to be minted.
+    """
+    if not self.secure_mint_enabled:
+        return
+    feed: address = self.reserve_feed
+    assert feed != empty(address), "secure mint: no reserve feed"
+    assert staticcall IAggregatorV3(feed).decimals() == erc20.decimals, "secure mint: feed decimals differ from token"
+    answer: int256 = 0
+    updated_at: uint256 = 0
+    _: uint80 = 0
+    __: uint256 = 0
+    ___: uint80 = 0
+    _, answer, __, updated_at, ___ = staticcall IAggregatorV3(feed).latestRoundData()
+    assert answer > 0, "secure mint: reserves not positive"
+    assert updated_at <= block.timestamp, "secure mint: reserve answer from the future"
+    assert block.timestamp - updated_at <= self.reserve_heartbeat, "secure mint: reserve answer is stale"
+    reserves: uint256 = convert(answer, uint256)
+    supply_after: uint256 = erc20.totalSupply + amount
+    assert supply_after * _BPS <= reserves * (_BPS - self.reserve_margin_bps), "secure mint: supply would exceed reserves"

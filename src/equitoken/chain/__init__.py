@@ -1,0 +1,1 @@
+"""On-chain issuance layer: contract artifacts, EVM nodes and the chain interface."""
