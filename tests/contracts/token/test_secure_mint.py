@@ -1,0 +1,129 @@
+"""Secure mint: a mint needs fresh, positive reserves in the token's units that cover the new supply."""
+
+from typing import Any
+
+import boa
+import pytest
+
+from tests.contracts.conftest import DECIMALS, HEARTBEAT, ONE_SHARE, OPEN, TokenFactory, attest, events
+
+ZERO = "0x" + "00" * 20
+
+
+@pytest.fixture(scope="module")
+def token(deploy_token: TokenFactory) -> Any:
+    return deploy_token(OPEN)
+
+
+def test_mint_within_reserves(token: Any, reserve_feed: Any, attester: str, minter: str, holder: str) -> None:
+    attest(reserve_feed, attester, 10 * ONE_SHARE)
+    with boa.env.prank(minter):
+        token.mint(holder, 10 * ONE_SHARE)
+    assert token.totalSupply() == 10 * ONE_SHARE
+
+
+def test_mint_beyond_reserves_reverts(token: Any, reserve_feed: Any, attester: str, minter: str,
+                                      holder: str) -> None:
+    attest(reserve_feed, attester, 10 * ONE_SHARE)
+    with boa.env.prank(minter):
+        token.mint(holder, 6 * ONE_SHARE)
+    with boa.env.prank(minter), boa.reverts("secure mint: supply would exceed reserves"):
+        token.mint(holder, 4 * ONE_SHARE + 1)
+    assert token.totalSupply() == 6 * ONE_SHARE
+
+
+def test_stale_reserves_block_mints(token: Any, reserve_feed: Any, attester: str, minter: str,
+                                    holder: str) -> None:
+    attest(reserve_feed, attester, 10 * ONE_SHARE)
+    boa.env.time_travel(seconds=HEARTBEAT + 1)
+    with boa.env.prank(minter), boa.reverts("secure mint: reserve answer is stale"):
+        token.mint(holder, ONE_SHARE)
+
+
+def test_a_feed_without_data_blocks_mints(token: Any, minter: str, holder: str) -> None:
+    with boa.env.prank(minter), boa.reverts("feed: no data"):
+        token.mint(holder, 1)
+
+
+def test_zero_reserves_block_mints(token: Any, reserve_feed: Any, attester: str, minter: str,
+                                   holder: str) -> None:
+    attest(reserve_feed, attester, 0)
+    with boa.env.prank(minter), boa.reverts("secure mint: reserves not positive"):
+        token.mint(holder, 1)
+
+
+def test_feed_in_other_units_blocks_mints(deploy_token: TokenFactory, reserve_feed_deployer: Any, admin: str,
+                                          attester: str, minter: str, holder: str) -> None:
+    with boa.env.prank(admin):
+        feed = reserve_feed_deployer.deploy(DECIMALS + 10, "reserves in 18 decimals")
+        feed.grantRole(feed.UPDATER_ROLE(), attester)
+    token = deploy_token(OPEN, reserve_feed_address=feed.address)
+    attest(feed, attester, 10**30)
+    with boa.env.prank(minter), boa.reverts("secure mint: feed decimals differ from token"):
+        token.mint(holder, 1)
+
+
+def test_no_feed_blocks_mints_until_the_gate_is_set(deploy_token: TokenFactory, reserve_feed: Any,
+                                                    attester: str, admin: str, minter: str, holder: str) -> None:
+    token = deploy_token(OPEN, reserve_feed_address=ZERO)
+    with boa.env.prank(minter), boa.reverts("secure mint: no reserve feed"):
+        token.mint(holder, 1)
+    with boa.env.prank(admin):
+        token.set_reserve_feed(reserve_feed.address, 60)
+    assert events(token) == [("ReserveFeedSet", {"feed": reserve_feed.address, "heartbeat": 60})]
+    assert (token.reserve_feed(), token.reserve_heartbeat()) == (reserve_feed.address, 60)
+    attest(reserve_feed, attester, 5)
+    with boa.env.prank(minter):
+        token.mint(holder, 5)
+
+
+def test_margin_holds_back_part_of_the_reserves(token: Any, reserve_feed: Any, attester: str, admin: str,
+                                                minter: str, holder: str) -> None:
+    with boa.env.prank(admin):
+        token.set_reserve_margin(500)
+    assert events(token) == [("ReserveMarginSet", {"margin_bps": 500})]
+    attest(reserve_feed, attester, 100 * ONE_SHARE)
+    with boa.env.prank(minter), boa.reverts("secure mint: supply would exceed reserves"):
+        token.mint(holder, 95 * ONE_SHARE + 1)
+    with boa.env.prank(minter):
+        token.mint(holder, 95 * ONE_SHARE)
+
+
+def test_disabling_the_gate_is_an_explicit_logged_act(token: Any, reserve_feed: Any, attester: str, admin: str,
+                                                     minter: str, holder: str) -> None:
+    attest(reserve_feed, attester, ONE_SHARE)
+    with boa.env.prank(admin):
+        token.set_secure_mint_enabled(False)
+    assert events(token) == [("SecureMintToggled", {"enabled": False, "admin": admin})]
+    with boa.env.prank(minter):
+        token.mint(holder, 10**6 * ONE_SHARE)
+    with boa.env.prank(admin):
+        token.set_secure_mint_enabled(True)
+    with boa.env.prank(minter), boa.reverts("secure mint: supply would exceed reserves"):
+        token.mint(holder, 1)
+
+
+def test_mint_of_zero_reverts(token: Any, minter: str, holder: str) -> None:
+    with boa.env.prank(minter), boa.reverts("token: amount is zero"):
+        token.mint(holder, 0)
+
+
+def test_mint_to_the_zero_address_reverts(token: Any, reserve_feed: Any, attester: str, minter: str) -> None:
+    attest(reserve_feed, attester, ONE_SHARE)
+    with boa.env.prank(minter), boa.reverts("receiver is the zero address"):
+        token.mint(ZERO, 1)
+
+
+@pytest.mark.parametrize(
+    ("feed", "heartbeat", "reason"),
+    [(ZERO, 60, "secure mint: feed is the zero address"), (None, 0, "secure mint: heartbeat is zero")],
+)
+def test_bad_feed_settings_revert(token: Any, reserve_feed: Any, admin: str, feed: str | None, heartbeat: int,
+                                  reason: str) -> None:
+    with boa.env.prank(admin), boa.reverts(reason):
+        token.set_reserve_feed(feed or reserve_feed.address, heartbeat)
+
+
+def test_margin_of_100_percent_reverts(token: Any, admin: str) -> None:
+    with boa.env.prank(admin), boa.reverts("secure mint: margin must be below 10000 bps"):
+        token.set_reserve_margin(10_000)
