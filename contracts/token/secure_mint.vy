@@ -6,7 +6,8 @@
 @notice A mint goes through only when a fresh proof-of-reserve answer
         covers the supply after it:
         - `reserve_feed`, `reserve_heartbeat`, `reserve_margin_bps`,
-          `secure_mint_enabled` (`external` `view` functions),
+          `secure_mint_enabled` (`external` `view` functions, all read
+          from one packed storage word),
         - `set_reserve_feed` (`external` function),
         - `set_reserve_margin` (`external` function),
         - `set_secure_mint_enabled` (`external` function).
@@ -36,20 +37,17 @@ from ..interfaces import IAggregatorV3
 _BPS: constant(uint256) = 10_000
 
 
-# @dev The proof-of-reserve feed (Chainlink AggregatorV3-compatible).
-reserve_feed: public(address)
+# @dev The gate's settings in one word, read once per mint:
+# bits 0..159 the reserve feed, 160..223 the heartbeat in seconds,
+# 224..237 the margin in basis points, 255 the gate is enabled.
+_config: uint256
 
-
-# @dev The oldest reserve answer, in seconds, a mint accepts.
-reserve_heartbeat: public(uint256)
-
-
-# @dev Basis points of the reserves held back as a safety buffer.
-reserve_margin_bps: public(uint256)
-
-
-# @dev Whether mints are gated by the reserve feed.
-secure_mint_enabled: public(bool)
+_FEED_MASK: constant(uint256) = (1 << 160) - 1
+_HEARTBEAT_SHIFT: constant(uint256) = 160
+_MARGIN_SHIFT: constant(uint256) = 224
+_ENABLED: constant(uint256) = 1 << 255
+_MAX_HEARTBEAT: constant(uint256) = (1 << 64) - 1
+_MARGIN_MASK: constant(uint256) = (1 << 14) - 1
 
 
 event ReserveFeedSet:
@@ -75,9 +73,48 @@ def __init__(feed: address, heartbeat: uint256):
     @param heartbeat The oldest reserve answer a mint accepts, in seconds.
     """
     assert heartbeat > 0, "secure mint: heartbeat is zero"
-    self.reserve_feed = feed
-    self.reserve_heartbeat = heartbeat
-    self.secure_mint_enabled = True
+    assert heartbeat <= _MAX_HEARTBEAT, "secure mint: heartbeat too large"
+    self._config = self._pack(feed, heartbeat, 0, True)
+
+
+@external
+@view
+def reserve_feed() -> address:
+    """
+    @dev Returns the proof-of-reserve feed (Chainlink AggregatorV3-compatible).
+    @return address The feed, or the zero address if none is set.
+    """
+    return convert(self._config & _FEED_MASK, address)
+
+
+@external
+@view
+def reserve_heartbeat() -> uint256:
+    """
+    @dev Returns the oldest reserve answer, in seconds, a mint accepts.
+    @return uint256 The heartbeat.
+    """
+    return (self._config >> _HEARTBEAT_SHIFT) & _MAX_HEARTBEAT
+
+
+@external
+@view
+def reserve_margin_bps() -> uint256:
+    """
+    @dev Returns the basis points of the reserves held back as a buffer.
+    @return uint256 The margin.
+    """
+    return (self._config >> _MARGIN_SHIFT) & _MARGIN_MASK
+
+
+@external
+@view
+def secure_mint_enabled() -> bool:
+    """
+    @dev Returns whether mints are gated by the reserve feed.
+    @return bool True when gated.
+    """
+    return self._config & _ENABLED != 0
 
 
 @external
@@ -90,8 +127,9 @@ def set_reserve_feed(feed: address, heartbeat: uint256):
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     assert feed != empty(address), "secure mint: feed is the zero address"
     assert heartbeat > 0, "secure mint: heartbeat is zero"
-    self.reserve_feed = feed
-    self.reserve_heartbeat = heartbeat
+    assert heartbeat <= _MAX_HEARTBEAT, "secure mint: heartbeat too large"
+    config: uint256 = self._config
+    self._config = self._pack(feed, heartbeat, (config >> _MARGIN_SHIFT) & _MARGIN_MASK, config & _ENABLED != 0)
     log ReserveFeedSet(feed=feed, heartbeat=heartbeat)
 
 
@@ -103,7 +141,8 @@ def set_reserve_margin(margin_bps: uint256):
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     assert margin_bps < _BPS, "secure mint: margin must be below 10000 bps"
-    self.reserve_margin_bps = margin_bps
+    config: uint256 = self._config
+    self._config = (config & ~(_MARGIN_MASK << _MARGIN_SHIFT)) | (margin_bps << _MARGIN_SHIFT)
     log ReserveMarginSet(margin_bps=margin_bps)
 
 
@@ -115,7 +154,10 @@ def set_secure_mint_enabled(enabled: bool):
     @param enabled True to gate mints by the reserve feed.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
-    self.secure_mint_enabled = enabled
+    if enabled:
+        self._config = self._config | _ENABLED
+    else:
+        self._config = self._config & ~_ENABLED
     log SecureMintToggled(enabled=enabled, admin=msg.sender)
 
 
@@ -126,9 +168,10 @@ def _check_reserves(amount: uint256):
     @dev Reverts unless the reserves cover `totalSupply + amount`.
     @param amount The raw amount about to be minted.
     """
-    if not self.secure_mint_enabled:
+    config: uint256 = self._config
+    if config & _ENABLED == 0:
         return
-    feed: address = self.reserve_feed
+    feed: address = convert(config & _FEED_MASK, address)
     assert feed != empty(address), "secure mint: no reserve feed"
     assert staticcall IAggregatorV3(feed).decimals() == erc20.decimals, "secure mint: feed decimals differ from token"
     answer: int256 = 0
@@ -139,7 +182,17 @@ def _check_reserves(amount: uint256):
     _, answer, __, updated_at, ___ = staticcall IAggregatorV3(feed).latestRoundData()
     assert answer > 0, "secure mint: reserves not positive"
     assert updated_at <= block.timestamp, "secure mint: reserve answer from the future"
-    assert block.timestamp - updated_at <= self.reserve_heartbeat, "secure mint: reserve answer is stale"
+    heartbeat: uint256 = (config >> _HEARTBEAT_SHIFT) & _MAX_HEARTBEAT
+    assert block.timestamp - updated_at <= heartbeat, "secure mint: reserve answer is stale"
     reserves: uint256 = convert(answer, uint256)
     supply_after: uint256 = erc20.totalSupply + amount
-    assert supply_after * _BPS <= reserves * (_BPS - self.reserve_margin_bps), "secure mint: supply would exceed reserves"
+    assert supply_after * _BPS <= reserves * (_BPS - ((config >> _MARGIN_SHIFT) & _MARGIN_MASK)), "secure mint: supply would exceed reserves"
+
+
+@internal
+@pure
+def _pack(feed: address, heartbeat: uint256, margin_bps: uint256, enabled: bool) -> uint256:
+    config: uint256 = convert(feed, uint256) | (heartbeat << _HEARTBEAT_SHIFT) | (margin_bps << _MARGIN_SHIFT)
+    if enabled:
+        config |= _ENABLED
+    return config

@@ -116,7 +116,11 @@ def test_mint_to_the_zero_address_reverts(token: Any, reserve_feed: Any, atteste
 
 @pytest.mark.parametrize(
     ("feed", "heartbeat", "reason"),
-    [(ZERO, 60, "secure mint: feed is the zero address"), (None, 0, "secure mint: heartbeat is zero")],
+    [
+        (ZERO, 60, "secure mint: feed is the zero address"),
+        (None, 0, "secure mint: heartbeat is zero"),
+        (None, 2**64, "secure mint: heartbeat too large"),
+    ],
 )
 def test_bad_feed_settings_revert(token: Any, reserve_feed: Any, admin: str, feed: str | None, heartbeat: int,
                                   reason: str) -> None:
@@ -127,3 +131,23 @@ def test_bad_feed_settings_revert(token: Any, reserve_feed: Any, admin: str, fee
 def test_margin_of_100_percent_reverts(token: Any, admin: str) -> None:
     with boa.env.prank(admin), boa.reverts("secure mint: margin must be below 10000 bps"):
         token.set_reserve_margin(10_000)
+
+
+def test_gate_settings_survive_each_other(token: Any, reserve_feed: Any, admin: str) -> None:
+    with boa.env.prank(admin):
+        token.set_reserve_margin(250)
+        token.set_secure_mint_enabled(False)
+        token.set_reserve_feed(reserve_feed.address, 7_200)
+    assert token.reserve_margin_bps() == 250
+    assert not token.secure_mint_enabled()
+    assert (token.reserve_feed(), token.reserve_heartbeat()) == (reserve_feed.address, 7_200)
+    with boa.env.prank(admin):
+        token.set_secure_mint_enabled(True)
+        token.set_reserve_margin(0)
+    assert token.secure_mint_enabled()
+    assert token.reserve_heartbeat() == 7_200
+
+
+def test_constructor_rejects_a_heartbeat_too_large(deploy_token: TokenFactory) -> None:
+    with boa.reverts("secure mint: heartbeat too large"):
+        deploy_token(OPEN, reserve_heartbeat_=2**64)

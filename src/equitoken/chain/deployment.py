@@ -1,0 +1,198 @@
+"""Deploy the on-chain issuance layer for a set of instruments, and keep the record of where it is."""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from equitoken.chain.compiler import compile_contract
+from equitoken.chain.jsonrpc import Contract, JsonRpcChain
+from equitoken.model.instrument import ComplianceProfile, Instrument
+
+PRICE_DECIMALS = 8
+DEFAULT_RESERVE_HEARTBEAT = 86_400
+
+
+@dataclass(frozen=True)
+class IssuerRoles:
+    """The accounts that hold each role of the issuance contracts."""
+
+    admin: str
+    minter: str
+    burner: str
+    pauser: str
+    multiplier_updater: str
+    compliance_agent: str
+    operator: str
+    registrar: str
+    attester: str
+    price_updater: str
+
+    @classmethod
+    def from_accounts(cls, accounts: Sequence[str]) -> "IssuerRoles":
+        """Spread the roles over the first ten `accounts` (a local node's dev accounts)."""
+        if len(accounts) < 10:
+            raise ValueError(f"need 10 accounts to spread the issuer roles over, got {len(accounts)}")
+        return cls(*accounts[:10])
+
+
+@dataclass(frozen=True)
+class DeployedInstrument:
+    """Where one instrument's token and feeds live on a chain."""
+
+    ticker: str
+    token_symbol: str
+    profile: str
+    token: str
+    reserve_feed: str
+    price_feed: str
+
+
+@dataclass(frozen=True)
+class IssuanceDeployment:
+    """The record of the issuance layer on one chain."""
+
+    chain_id: int
+    sanctions_list: str
+    identity_registry: str
+    instruments: tuple[DeployedInstrument, ...]
+
+    def instrument(self, ticker: str) -> DeployedInstrument:
+        """Return the deployment of `ticker`."""
+        for deployed in self.instruments:
+            if deployed.ticker == ticker:
+                return deployed
+        raise KeyError(f"{ticker} is not deployed on chain {self.chain_id}")
+
+    def to_json(self) -> str:
+        """Serialise the record."""
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "IssuanceDeployment":
+        """Parse a record written by `to_json`."""
+        data = json.loads(text)
+        return cls(
+            chain_id=data["chain_id"],
+            sanctions_list=data["sanctions_list"],
+            identity_registry=data["identity_registry"],
+            instruments=tuple(DeployedInstrument(**item) for item in data["instruments"]),
+        )
+
+
+class DeploymentRecords:
+    """Deployment records kept as one JSON file per chain id in a directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, chain_id: int) -> Path:
+        """Return the file that holds chain `chain_id`'s record."""
+        return self.directory / f"chain-{chain_id}.json"
+
+    def load(self, chain_id: int) -> IssuanceDeployment | None:
+        """Return the record for `chain_id`, or None if there is none."""
+        path = self.path(chain_id)
+        return IssuanceDeployment.from_json(path.read_text()) if path.is_file() else None
+
+    def save(self, deployment: IssuanceDeployment) -> None:
+        """Write the record atomically, so a crash never leaves half a file."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(deployment.chain_id)
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(deployment.to_json())
+        partial.replace(path)
+
+
+def is_live(chain: JsonRpcChain, deployment: IssuanceDeployment) -> bool:
+    """Return whether every contract of `deployment` has code on `chain` (e.g. after a node restart)."""
+    addresses = [deployment.sanctions_list, deployment.identity_registry]
+    for deployed in deployment.instruments:
+        addresses += [deployed.token, deployed.reserve_feed, deployed.price_feed]
+    return chain.chain_id == deployment.chain_id and all(chain.code(a) for a in addresses)
+
+
+Progress = Callable[[str], None]
+
+
+def deploy_issuance(
+    chain: JsonRpcChain,
+    roles: IssuerRoles,
+    instruments: Sequence[Instrument],
+    *,
+    sanctions_list: str | None = None,
+    reserve_heartbeat: int = DEFAULT_RESERVE_HEARTBEAT,
+    progress: Progress | None = None,
+) -> IssuanceDeployment:
+    """Deploy the registry, a sanctions list (unless given) and, per instrument, its feeds and token."""
+    report = progress or (lambda _: None)
+    admin = roles.admin
+    if sanctions_list is None:
+        report("sanctions list")
+        sanctions_list = chain.deploy(compile_contract("compliance/SanctionsList.vy"), sender=admin)
+    report("identity registry")
+    registry = chain.deploy_contract(compile_contract("compliance/IdentityRegistry.vy"), sender=admin)
+    registry.grantRole(registry.REGISTRAR_ROLE(), roles.registrar, sender=admin)
+    deployed = tuple(
+        _deploy_instrument(chain, roles, registry, sanctions_list, instrument, reserve_heartbeat, report)
+        for instrument in instruments
+    )
+    return IssuanceDeployment(chain.chain_id, sanctions_list, registry.address, deployed)
+
+
+def _deploy_instrument(
+    chain: JsonRpcChain,
+    roles: IssuerRoles,
+    registry: Contract,
+    sanctions_list: str,
+    instrument: Instrument,
+    reserve_heartbeat: int,
+    report: Progress,
+) -> DeployedInstrument:
+    report(instrument.token_symbol)
+    admin = roles.admin
+    reserve_feed = chain.deploy_contract(
+        compile_contract("oracle/ReserveFeed.vy"),
+        instrument.token_decimals,
+        f"{instrument.token_symbol} reserves",
+        sender=admin,
+    )
+    reserve_feed.grantRole(reserve_feed.UPDATER_ROLE(), roles.attester, sender=admin)
+    price_feed = chain.deploy_contract(
+        compile_contract("oracle/PriceFeed.vy"), PRICE_DECIMALS, f"{instrument.ticker} / USD", sender=admin
+    )
+    price_feed.grantRole(price_feed.UPDATER_ROLE(), roles.price_updater, sender=admin)
+    token = chain.deploy_contract(
+        compile_contract("token/StockToken.vy"),
+        f"{instrument.name} tokenized stock"[:50],
+        instrument.token_symbol,
+        instrument.token_decimals,
+        str(instrument.isin),
+        instrument.ticker,
+        f"https://equitoken.example/terms/{instrument.token_symbol}",
+        int(instrument.profile),
+        sanctions_list,
+        registry.address,
+        reserve_feed.address,
+        reserve_heartbeat,
+        sender=admin,
+    )
+    for role, account in (
+        ("MINTER_ROLE", roles.minter),
+        ("BURNER_ROLE", roles.burner),
+        ("PAUSER_ROLE", roles.pauser),
+        ("MULTIPLIER_UPDATER_ROLE", roles.multiplier_updater),
+        ("COMPLIANCE_AGENT_ROLE", roles.compliance_agent),
+        ("OPERATOR_ROLE", roles.operator),
+    ):
+        token.grantRole(token.function(role)(), account, sender=admin)
+    if instrument.profile is not ComplianceProfile.OPEN:
+        registry.bind_token(token.address, sender=roles.registrar)
+    return DeployedInstrument(
+        ticker=instrument.ticker,
+        token_symbol=instrument.token_symbol,
+        profile=instrument.profile.name.lower(),
+        token=token.address,
+        reserve_feed=reserve_feed.address,
+        price_feed=price_feed.address,
+    )

@@ -1,0 +1,1 @@
+"""Off-chain asset layer: instruments, investors, custody and the mint/redeem workflow."""
