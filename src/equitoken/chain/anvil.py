@@ -87,6 +87,7 @@ class AnvilNode:
         self,
         *,
         chain_id: int = 31337,
+        port: int = 0,
         mnemonic: str = ANVIL_MNEMONIC,
         accounts: int = 10,
         balance_eth: int = 10_000,
@@ -103,6 +104,7 @@ class AnvilNode:
         binary: str | Path | None = None,
     ) -> None:
         self.chain_id = chain_id
+        self.requested_port = port
         self.mnemonic = mnemonic
         self.account_count = accounts
         self.balance_eth = balance_eth
@@ -168,12 +170,12 @@ class AnvilNode:
         return JsonRpcChain(self.url, self.signers(), **options)
 
     def command(self) -> list[str]:
-        """Return the command line the node runs with (port 0: the OS picks a free port)."""
+        """Return the command line the node runs with (port 0, the default: the OS picks a free one)."""
         binary = self._binary or find_anvil()
         args = [
             str(binary),
             "--host", "127.0.0.1",
-            "--port", "0",
+            "--port", str(self.requested_port),
             "--chain-id", str(self.chain_id),
             "--mnemonic", self.mnemonic,
             "--accounts", str(self.account_count),

@@ -1,0 +1,48 @@
+"""Instrument value types reject what cannot be right, naming the field."""
+
+import pytest
+
+from equitoken.model.instrument import ComplianceProfile, Instrument, InvalidInstrumentError, Isin
+
+
+def test_isin_accepts_a_real_isin() -> None:
+    assert str(Isin("US0378331005")) == "US0378331005"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("US0378331006", "wrong check digit"),
+        ("US037833100", "is not 2 letters"),
+        ("us0378331005", "is not 2 letters"),
+        ("US03783310O5", "is not 2 letters"),
+    ],
+)
+def test_isin_rejects_malformed_values(value: str, message: str) -> None:
+    with pytest.raises(InvalidInstrumentError, match=message):
+        Isin(value)
+
+
+def make(**overrides: object) -> Instrument:
+    fields: dict[str, object] = {
+        "ticker": "AAPL", "name": "Apple Inc.", "isin": Isin("US0378331005"), "exchange": "XNAS",
+        "kind": "stock", "token_symbol": "AAPLx", "token_decimals": 8, "profile": ComplianceProfile.OPEN,
+    }
+    fields.update(overrides)
+    return Instrument(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"ticker": "aapl"}, "ticker 'aapl'"),
+        ({"name": ""}, "name must have"),
+        ({"name": "x" * 51}, "name must have"),
+        ({"token_symbol": ""}, "token symbol"),
+        ({"token_decimals": 19}, "decimals"),
+        ({"kind": "bond"}, "kind must be"),
+    ],
+)
+def test_instrument_rejects_bad_fields(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInstrumentError, match=message):
+        make(**overrides)
