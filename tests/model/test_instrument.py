@@ -15,7 +15,7 @@ def test_isin_accepts_a_real_isin() -> None:
         ("US0378331006", "wrong check digit"),
         ("US037833100", "is not 2 letters"),
         ("us0378331005", "is not 2 letters"),
-        ("US03783310O5", "is not 2 letters"),
+        ("US037833100X", "is not 2 letters"),
     ],
 )
 def test_isin_rejects_malformed_values(value: str, message: str) -> None:
