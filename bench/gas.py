@@ -97,7 +97,9 @@ def sign_permit(token: Contract, owner: LocalAccount, spender: str, value: int) 
 
 def measure_plain(chain: JsonRpcChain, actors: Actors) -> dict[str, int]:
     """Measure snekmate's ERC-20 with the same movements as the stock token."""
-    token = chain.deploy_contract(compile_contract("mocks/PlainERC20.vy"), "Plain", "PLN", DECIMALS, sender=actors.admin)
+    token = chain.deploy_contract(
+        compile_contract("mocks/PlainERC20.vy"), "Plain", "PLN", DECIMALS, sender=actors.admin
+    )
     admin, holder, other = actors.admin, actors.holder, actors.other_holder
     for account in (holder, other, actors.burner):
         token.mint(account, 1_000 * SHARE, sender=admin)
@@ -108,7 +110,9 @@ def measure_plain(chain: JsonRpcChain, actors: Actors) -> dict[str, int]:
     gas["transfer_from"] = token.transferFrom(holder, other, SHARE, sender=actors.spender).gas_used
     owner_key = chain.signers.get(other)
     v, r, s = sign_permit(token, owner_key, actors.spender, 10 * SHARE)
-    gas["permit"] = token.permit(other, actors.spender, 10 * SHARE, DEADLINE, v, r, s, sender=actors.spender).gas_used
+    gas["permit"] = token.permit(
+        other, actors.spender, 10 * SHARE, DEADLINE, v, r, s, sender=actors.spender
+    ).gas_used
     gas["burn"] = token.burn(SHARE, sender=actors.burner).gas_used
     return gas
 
@@ -119,12 +123,23 @@ def measure_stock_token(chain: JsonRpcChain, actors: Actors, profile: int) -> di
     sanctions = chain.deploy(compile_contract("compliance/SanctionsList.vy"), sender=admin)
     registry = chain.deploy_contract(compile_contract("compliance/IdentityRegistry.vy"), sender=admin)
     registry.grantRole(registry.REGISTRAR_ROLE(), actors.registrar, sender=admin)
-    feed = chain.deploy_contract(compile_contract("oracle/ReserveFeed.vy"), DECIMALS, "reserves", sender=admin)
+    feed = chain.deploy_contract(
+        compile_contract("oracle/ReserveFeed.vy"), DECIMALS, "reserves", sender=admin
+    )
     feed.grantRole(feed.UPDATER_ROLE(), admin, sender=admin)
     token = chain.deploy_contract(
         compile_contract("token/StockToken.vy"),
-        "Apple Inc. tokenized stock", "AAPLx", DECIMALS, "US0378331005", "AAPL", "", profile,
-        sanctions, registry.address, feed.address, 86_400,
+        "Apple Inc. tokenized stock",
+        "AAPLx",
+        DECIMALS,
+        "US0378331005",
+        "AAPL",
+        "",
+        profile,
+        sanctions,
+        registry.address,
+        feed.address,
+        86_400,
         sender=admin,
     )
     for role in ("MINTER_ROLE", "BURNER_ROLE"):
@@ -133,9 +148,17 @@ def measure_stock_token(chain: JsonRpcChain, actors: Actors, profile: int) -> di
     token.grantRole(token.OPERATOR_ROLE(), actors.operator, sender=admin)
     if profile != 0:
         registry.bind_token(token.address, sender=actors.registrar)
-        registry.set_token_rules(token.address, False, False, 0, 10_000, 10**9 * SHARE, sender=actors.registrar)
-        wallets = [actors.holder, actors.other_holder, actors.spender, actors.burner, actors.operator,
-                   *actors.new_holders]
+        registry.set_token_rules(
+            token.address, False, False, 0, 10_000, 10**9 * SHARE, sender=actors.registrar
+        )
+        wallets = [
+            actors.holder,
+            actors.other_holder,
+            actors.spender,
+            actors.burner,
+            actors.operator,
+            *actors.new_holders,
+        ]
         for investor_id, wallet in enumerate(wallets, start=1):
             registry.set_investor(investor_id, COUNTRY_DE, KYC_EXPIRY, True, sender=actors.registrar)
             registry.add_wallet(investor_id, wallet, sender=actors.registrar)
@@ -151,10 +174,14 @@ def measure_stock_token(chain: JsonRpcChain, actors: Actors, profile: int) -> di
     gas["transfer_new"] = token.transfer(actors.new_holders[0], SHARE, sender=mover).gas_used
     gas["transfer_existing"] = token.transfer(actors.other_holder, SHARE, sender=mover).gas_used
     token.approve(spender, 100 * SHARE, sender=actors.holder)
-    gas["transfer_from"] = token.transferFrom(actors.holder, actors.other_holder, SHARE, sender=spender).gas_used
+    gas["transfer_from"] = token.transferFrom(
+        actors.holder, actors.other_holder, SHARE, sender=spender
+    ).gas_used
     owner_key = chain.signers.get(actors.other_holder)
     v, r, s = sign_permit(token, owner_key, spender, 10 * SHARE)
-    gas["permit"] = token.permit(actors.other_holder, spender, 10 * SHARE, DEADLINE, v, r, s, sender=spender).gas_used
+    gas["permit"] = token.permit(
+        actors.other_holder, spender, 10 * SHARE, DEADLINE, v, r, s, sender=spender
+    ).gas_used
     gas["burn"] = token.burn(SHARE, sender=actors.burner).gas_used
     return gas
 
@@ -179,7 +206,9 @@ def regressions(table: GasTable, snapshot: GasTable, tolerance: float = TOLERANC
             if after is None:
                 problems.append(f"{token}.{operation}: missing (snapshot {before})")
             elif after > before * (1 + tolerance):
-                problems.append(f"{token}.{operation}: {after} gas, {after / before - 1:+.2%} over snapshot {before}")
+                problems.append(
+                    f"{token}.{operation}: {after} gas, {after / before - 1:+.2%} over snapshot {before}"
+                )
     return problems
 
 
@@ -198,12 +227,16 @@ def render(table: GasTable) -> str:
     for profile, target in TARGETS.items():
         ratio = table[profile]["transfer_existing"] / plain["transfer_existing"]
         verdict = "meets" if ratio <= target else "misses"
-        lines.append(f"{profile} transfer to an existing holder: {ratio:.3f}x plain ({verdict} the {target}x target)")
+        lines.append(
+            f"{profile} transfer to an existing holder: {ratio:.3f}x plain ({verdict} the {target}x target)"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object of the figures")
     parser.add_argument("--check", action="store_true", help="fail when a figure grew >1%% over the snapshot")
     parser.add_argument("--update", action="store_true", help="write the figures to the snapshot")

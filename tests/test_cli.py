@@ -21,8 +21,21 @@ def free_port() -> int:
 
 def run_up(data_dir: Path, port: int) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "equitoken.cli", "up", "--exit", "--data-dir", str(data_dir), "--rpc-port", str(port)],
-        capture_output=True, text=True, timeout=300, check=True,
+        [
+            sys.executable,
+            "-m",
+            "equitoken.cli",
+            "up",
+            "--exit",
+            "--data-dir",
+            str(data_dir),
+            "--rpc-port",
+            str(port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
     )
     return result.stdout
 
@@ -43,7 +56,12 @@ def test_up_deploys_then_reuses_the_deployment(tmp_path: Path) -> None:
 
 
 def test_instruments_lists_the_catalogue() -> None:
-    result = subprocess.run([sys.executable, "-m", "equitoken.cli", "instruments"], capture_output=True,
-                            text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "equitoken.cli", "instruments"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "US0378331005" in result.stdout
     assert "GOOGLx" in result.stdout

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from bench.gas import OPERATIONS, PROFILES, SNAPSHOT, measure, regressions
 
 

@@ -3,9 +3,9 @@
 from collections.abc import Iterator
 
 import pytest
+from bench.gas import sign_permit
 from eth_account.signers.local import LocalAccount
 
-from bench.gas import sign_permit
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.compiler import compile_contract
 from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
@@ -75,8 +75,9 @@ def receiver(node: AnvilNode) -> str:
 
 
 @pytest.mark.usefixtures("snapshot")
-def test_deployment_matches_the_catalogue(chain: JsonRpcChain, deployment: IssuanceDeployment,
-                                          roles: IssuerRoles) -> None:
+def test_deployment_matches_the_catalogue(
+    chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles
+) -> None:
     token = token_of(chain, deployment, "AAPL")
     assert token.symbol() == "AAPLx"
     assert token.isin() == "US0378331005"
@@ -90,8 +91,9 @@ def test_deployment_matches_the_catalogue(chain: JsonRpcChain, deployment: Issua
 
 
 @pytest.mark.usefixtures("snapshot")
-def test_secure_mint_then_transfer(chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles,
-                                   holder: str, receiver: str) -> None:
+def test_secure_mint_then_transfer(
+    chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles, holder: str, receiver: str
+) -> None:
     token = token_of(chain, deployment, "AAPL")
     feed = reserve_feed_of(chain, deployment, "AAPL")
     with pytest.raises(RevertError, match="feed: no data"):
@@ -109,8 +111,9 @@ def test_secure_mint_then_transfer(chain: JsonRpcChain, deployment: IssuanceDepl
 
 
 @pytest.mark.usefixtures("snapshot")
-def test_stale_reserves_block_mints_on_anvil(chain: JsonRpcChain, deployment: IssuanceDeployment,
-                                             roles: IssuerRoles, holder: str) -> None:
+def test_stale_reserves_block_mints_on_anvil(
+    chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles, holder: str
+) -> None:
     token = token_of(chain, deployment, "AAPL")
     attest(chain, reserve_feed_of(chain, deployment, "AAPL"), roles, 10 * SHARE)
     chain.increase_time(token.reserve_heartbeat() + 1)
@@ -120,8 +123,9 @@ def test_stale_reserves_block_mints_on_anvil(chain: JsonRpcChain, deployment: Is
 
 
 @pytest.mark.usefixtures("snapshot")
-def test_permit_then_transfer_from(chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles,
-                                   holder: str, receiver: str) -> None:
+def test_permit_then_transfer_from(
+    chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles, holder: str, receiver: str
+) -> None:
     token = token_of(chain, deployment, "AAPL")
     attest(chain, reserve_feed_of(chain, deployment, "AAPL"), roles, 10 * SHARE)
     token.mint(holder, 10 * SHARE, sender=roles.minter)
@@ -136,8 +140,9 @@ def test_permit_then_transfer_from(chain: JsonRpcChain, deployment: IssuanceDepl
 
 
 @pytest.mark.usefixtures("snapshot")
-def test_pause_stops_transfers_on_anvil(chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles,
-                                        holder: str, receiver: str) -> None:
+def test_pause_stops_transfers_on_anvil(
+    chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles, holder: str, receiver: str
+) -> None:
     token = token_of(chain, deployment, "AAPL")
     attest(chain, reserve_feed_of(chain, deployment, "AAPL"), roles, 10 * SHARE)
     token.mint(holder, 10 * SHARE, sender=roles.minter)
@@ -151,8 +156,9 @@ def test_pause_stops_transfers_on_anvil(chain: JsonRpcChain, deployment: Issuanc
 
 
 @pytest.mark.usefixtures("snapshot")
-def test_split_takes_effect_at_its_block_time(chain: JsonRpcChain, deployment: IssuanceDeployment,
-                                              roles: IssuerRoles, holder: str) -> None:
+def test_split_takes_effect_at_its_block_time(
+    chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles, holder: str
+) -> None:
     token = token_of(chain, deployment, "AAPL")
     attest(chain, reserve_feed_of(chain, deployment, "AAPL"), roles, 10 * SHARE)
     token.mint(holder, 10 * SHARE, sender=roles.minter)
@@ -171,8 +177,9 @@ def test_split_takes_effect_at_its_block_time(chain: JsonRpcChain, deployment: I
 
 
 @pytest.mark.usefixtures("snapshot")
-def test_permissioned_token_on_anvil(chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles,
-                                     holder: str, receiver: str) -> None:
+def test_permissioned_token_on_anvil(
+    chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles, holder: str, receiver: str
+) -> None:
     token = token_of(chain, deployment, "MSTR")
     registry = chain.at(deployment.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
     attest(chain, reserve_feed_of(chain, deployment, "MSTR"), roles, 10 * SHARE)
@@ -188,8 +195,9 @@ def test_permissioned_token_on_anvil(chain: JsonRpcChain, deployment: IssuanceDe
 
 
 @pytest.mark.usefixtures("snapshot")
-def test_sanctions_on_anvil(chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles,
-                            holder: str, receiver: str) -> None:
+def test_sanctions_on_anvil(
+    chain: JsonRpcChain, deployment: IssuanceDeployment, roles: IssuerRoles, holder: str, receiver: str
+) -> None:
     token = token_of(chain, deployment, "AAPL")
     sanctions = chain.at(deployment.sanctions_list, compile_contract("compliance/SanctionsList.vy"))
     attest(chain, reserve_feed_of(chain, deployment, "AAPL"), roles, 10 * SHARE)

@@ -228,8 +228,15 @@ def deploy_token(
     return deploy
 
 
-def register(registry: Any, registrar: str, investor_id: int, *wallets: str, country: int = COUNTRY_DE,
-             accredited: bool = True, kyc_days: int = 365) -> None:
+def register(
+    registry: Any,
+    registrar: str,
+    investor_id: int,
+    *wallets: str,
+    country: int = COUNTRY_DE,
+    accredited: bool = True,
+    kyc_days: int = 365,
+) -> None:
     """Register an investor with `wallets`, verified for `kyc_days`."""
     expiry = boa.env.evm.patch.timestamp + kyc_days * 86_400
     with boa.env.prank(registrar):

@@ -25,7 +25,10 @@ def test_packaged_catalogue_loads() -> None:
     [
         ("ticker,name\n", "columns must be"),
         (HEADER + AAPL.replace("open", "secret"), ":2: unknown compliance profile 'secret'"),
-        (HEADER + AAPL.replace("US0378331005", "US0378331006"), ":2: ISIN 'US0378331006' has a wrong check digit"),
+        (
+            HEADER + AAPL.replace("US0378331005", "US0378331006"),
+            ":2: ISIN 'US0378331006' has a wrong check digit",
+        ),
         (HEADER + AAPL.replace(",8,", ",eight,"), ":2: invalid literal"),
         (HEADER + AAPL + AAPL, "ticker AAPL appears twice"),
     ],

@@ -25,8 +25,14 @@ def test_isin_rejects_malformed_values(value: str, message: str) -> None:
 
 def make(**overrides: object) -> Instrument:
     fields: dict[str, object] = {
-        "ticker": "AAPL", "name": "Apple Inc.", "isin": Isin("US0378331005"), "exchange": "XNAS",
-        "kind": "stock", "token_symbol": "AAPLx", "token_decimals": 8, "profile": ComplianceProfile.OPEN,
+        "ticker": "AAPL",
+        "name": "Apple Inc.",
+        "isin": Isin("US0378331005"),
+        "exchange": "XNAS",
+        "kind": "stock",
+        "token_symbol": "AAPLx",
+        "token_decimals": 8,
+        "profile": ComplianceProfile.OPEN,
     }
     fields.update(overrides)
     return Instrument(**fields)  # type: ignore[arg-type]

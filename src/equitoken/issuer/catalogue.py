@@ -34,7 +34,9 @@ def _parse(row: dict[str, str], source: Path, line: int) -> Instrument:
             profile=ComplianceProfile[row["profile"].upper()],
         )
     except KeyError as error:
-        raise InvalidInstrumentError(f"{source}:{line}: unknown compliance profile {row['profile']!r}") from error
+        raise InvalidInstrumentError(
+            f"{source}:{line}: unknown compliance profile {row['profile']!r}"
+        ) from error
     except ValueError as error:
         raise InvalidInstrumentError(f"{source}:{line}: {error}") from error
 

@@ -4,7 +4,6 @@ from typing import Any
 
 import boa
 import pytest
-
 from tests.contracts.conftest import DECIMALS, HEARTBEAT, ONE_SHARE, OPEN, TokenFactory, attest, events
 
 ZERO = "0x" + "00" * 20
@@ -22,8 +21,9 @@ def test_mint_within_reserves(token: Any, reserve_feed: Any, attester: str, mint
     assert token.totalSupply() == 10 * ONE_SHARE
 
 
-def test_mint_beyond_reserves_reverts(token: Any, reserve_feed: Any, attester: str, minter: str,
-                                      holder: str) -> None:
+def test_mint_beyond_reserves_reverts(
+    token: Any, reserve_feed: Any, attester: str, minter: str, holder: str
+) -> None:
     attest(reserve_feed, attester, 10 * ONE_SHARE)
     with boa.env.prank(minter):
         token.mint(holder, 6 * ONE_SHARE)
@@ -32,8 +32,9 @@ def test_mint_beyond_reserves_reverts(token: Any, reserve_feed: Any, attester: s
     assert token.totalSupply() == 6 * ONE_SHARE
 
 
-def test_stale_reserves_block_mints(token: Any, reserve_feed: Any, attester: str, minter: str,
-                                    holder: str) -> None:
+def test_stale_reserves_block_mints(
+    token: Any, reserve_feed: Any, attester: str, minter: str, holder: str
+) -> None:
     attest(reserve_feed, attester, 10 * ONE_SHARE)
     boa.env.time_travel(seconds=HEARTBEAT + 1)
     with boa.env.prank(minter), boa.reverts("secure mint: reserve answer is stale"):
@@ -45,15 +46,22 @@ def test_a_feed_without_data_blocks_mints(token: Any, minter: str, holder: str) 
         token.mint(holder, 1)
 
 
-def test_zero_reserves_block_mints(token: Any, reserve_feed: Any, attester: str, minter: str,
-                                   holder: str) -> None:
+def test_zero_reserves_block_mints(
+    token: Any, reserve_feed: Any, attester: str, minter: str, holder: str
+) -> None:
     attest(reserve_feed, attester, 0)
     with boa.env.prank(minter), boa.reverts("secure mint: reserves not positive"):
         token.mint(holder, 1)
 
 
-def test_feed_in_other_units_blocks_mints(deploy_token: TokenFactory, reserve_feed_deployer: Any, admin: str,
-                                          attester: str, minter: str, holder: str) -> None:
+def test_feed_in_other_units_blocks_mints(
+    deploy_token: TokenFactory,
+    reserve_feed_deployer: Any,
+    admin: str,
+    attester: str,
+    minter: str,
+    holder: str,
+) -> None:
     with boa.env.prank(admin):
         feed = reserve_feed_deployer.deploy(DECIMALS + 10, "reserves in 18 decimals")
         feed.grantRole(feed.UPDATER_ROLE(), attester)
@@ -63,8 +71,9 @@ def test_feed_in_other_units_blocks_mints(deploy_token: TokenFactory, reserve_fe
         token.mint(holder, 1)
 
 
-def test_no_feed_blocks_mints_until_the_gate_is_set(deploy_token: TokenFactory, reserve_feed: Any,
-                                                    attester: str, admin: str, minter: str, holder: str) -> None:
+def test_no_feed_blocks_mints_until_the_gate_is_set(
+    deploy_token: TokenFactory, reserve_feed: Any, attester: str, admin: str, minter: str, holder: str
+) -> None:
     token = deploy_token(OPEN, reserve_feed_address=ZERO)
     with boa.env.prank(minter), boa.reverts("secure mint: no reserve feed"):
         token.mint(holder, 1)
@@ -77,8 +86,9 @@ def test_no_feed_blocks_mints_until_the_gate_is_set(deploy_token: TokenFactory, 
         token.mint(holder, 5)
 
 
-def test_margin_holds_back_part_of_the_reserves(token: Any, reserve_feed: Any, attester: str, admin: str,
-                                                minter: str, holder: str) -> None:
+def test_margin_holds_back_part_of_the_reserves(
+    token: Any, reserve_feed: Any, attester: str, admin: str, minter: str, holder: str
+) -> None:
     with boa.env.prank(admin):
         token.set_reserve_margin(500)
     assert events(token) == [("ReserveMarginSet", {"margin_bps": 500})]
@@ -89,8 +99,9 @@ def test_margin_holds_back_part_of_the_reserves(token: Any, reserve_feed: Any, a
         token.mint(holder, 95 * ONE_SHARE)
 
 
-def test_disabling_the_gate_is_an_explicit_logged_act(token: Any, reserve_feed: Any, attester: str, admin: str,
-                                                     minter: str, holder: str) -> None:
+def test_disabling_the_gate_is_an_explicit_logged_act(
+    token: Any, reserve_feed: Any, attester: str, admin: str, minter: str, holder: str
+) -> None:
     attest(reserve_feed, attester, ONE_SHARE)
     with boa.env.prank(admin):
         token.set_secure_mint_enabled(False)
@@ -122,8 +133,9 @@ def test_mint_to_the_zero_address_reverts(token: Any, reserve_feed: Any, atteste
         (None, 2**64, "secure mint: heartbeat too large"),
     ],
 )
-def test_bad_feed_settings_revert(token: Any, reserve_feed: Any, admin: str, feed: str | None, heartbeat: int,
-                                  reason: str) -> None:
+def test_bad_feed_settings_revert(
+    token: Any, reserve_feed: Any, admin: str, feed: str | None, heartbeat: int, reason: str
+) -> None:
     with boa.env.prank(admin), boa.reverts(reason):
         token.set_reserve_feed(feed or reserve_feed.address, heartbeat)
 

@@ -4,7 +4,6 @@ from typing import Any
 
 import boa
 import pytest
-
 from tests.contracts.conftest import (
     COUNTRY_US,
     ONE_SHARE,
@@ -35,24 +34,28 @@ def sanction(sanctions_list: Any, admin: str, *accounts: str) -> None:
 
 # --- sanctions -------------------------------------------------------------
 
-def test_sanctioned_sender_cannot_transfer(token: Any, sanctions_list: Any, admin: str, holder: str,
-                                           receiver: str) -> None:
+
+def test_sanctioned_sender_cannot_transfer(
+    token: Any, sanctions_list: Any, admin: str, holder: str, receiver: str
+) -> None:
     sanction(sanctions_list, admin, holder)
     assert token.can_transfer(holder, receiver, ONE_SHARE) == (2, "sender is sanctioned")
     with boa.env.prank(holder), boa.reverts("sender is sanctioned"):
         token.transfer(receiver, ONE_SHARE)
 
 
-def test_sanctioned_receiver_cannot_receive(token: Any, sanctions_list: Any, admin: str, holder: str,
-                                            receiver: str) -> None:
+def test_sanctioned_receiver_cannot_receive(
+    token: Any, sanctions_list: Any, admin: str, holder: str, receiver: str
+) -> None:
     sanction(sanctions_list, admin, receiver)
     assert token.can_transfer(holder, receiver, ONE_SHARE) == (3, "receiver is sanctioned")
     with boa.env.prank(holder), boa.reverts("receiver is sanctioned"):
         token.transfer(receiver, ONE_SHARE)
 
 
-def test_sanctioned_spender_cannot_spend_an_allowance(token: Any, sanctions_list: Any, admin: str,
-                                                      holder: str, spender: str, receiver: str) -> None:
+def test_sanctioned_spender_cannot_spend_an_allowance(
+    token: Any, sanctions_list: Any, admin: str, holder: str, spender: str, receiver: str
+) -> None:
     with boa.env.prank(holder):
         token.approve(spender, ONE_SHARE)
     sanction(sanctions_list, admin, spender)
@@ -62,15 +65,17 @@ def test_sanctioned_spender_cannot_spend_an_allowance(token: Any, sanctions_list
     assert token.allowance(holder, spender) == ONE_SHARE
 
 
-def test_sanctioned_receiver_cannot_be_minted_to(token: Any, sanctions_list: Any, admin: str,
-                                                 minter: str, receiver: str) -> None:
+def test_sanctioned_receiver_cannot_be_minted_to(
+    token: Any, sanctions_list: Any, admin: str, minter: str, receiver: str
+) -> None:
     sanction(sanctions_list, admin, receiver)
     with boa.env.prank(minter), boa.reverts("receiver is sanctioned"):
         token.mint(receiver, ONE_SHARE)
 
 
-def test_without_a_sanctions_list_the_check_is_off(token: Any, sanctions_list: Any, admin: str,
-                                                   holder: str, receiver: str) -> None:
+def test_without_a_sanctions_list_the_check_is_off(
+    token: Any, sanctions_list: Any, admin: str, holder: str, receiver: str
+) -> None:
     sanction(sanctions_list, admin, receiver)
     with boa.env.prank(admin):
         token.set_sanctions_list(ZERO)
@@ -82,17 +87,21 @@ def test_without_a_sanctions_list_the_check_is_off(token: Any, sanctions_list: A
 
 # --- freezes ---------------------------------------------------------------
 
+
 def test_frozen_sender_cannot_send(token: Any, compliance_agent: str, holder: str, receiver: str) -> None:
     with boa.env.prank(compliance_agent):
         token.set_address_frozen(holder, True)
-    assert events(token) == [("AddressFrozen", {"account": holder, "frozen": True, "agent": compliance_agent})]
+    assert events(token) == [
+        ("AddressFrozen", {"account": holder, "frozen": True, "agent": compliance_agent})
+    ]
     assert token.is_frozen(holder)
     with boa.env.prank(holder), boa.reverts("sender is frozen"):
         token.transfer(receiver, ONE_SHARE)
 
 
-def test_frozen_receiver_cannot_receive(token: Any, compliance_agent: str, minter: str, holder: str,
-                                        receiver: str) -> None:
+def test_frozen_receiver_cannot_receive(
+    token: Any, compliance_agent: str, minter: str, holder: str, receiver: str
+) -> None:
     with boa.env.prank(compliance_agent):
         token.set_address_frozen(receiver, True)
     with boa.env.prank(holder), boa.reverts("receiver is frozen"):
@@ -115,8 +124,9 @@ def test_freezing_the_zero_address_reverts(token: Any, compliance_agent: str) ->
         token.set_address_frozen(ZERO, True)
 
 
-def test_partial_freeze_locks_part_of_the_balance(token: Any, compliance_agent: str, holder: str,
-                                                  receiver: str) -> None:
+def test_partial_freeze_locks_part_of_the_balance(
+    token: Any, compliance_agent: str, holder: str, receiver: str
+) -> None:
     with boa.env.prank(compliance_agent):
         token.freeze_partial_tokens(holder, 70 * ONE_SHARE)
     assert events(token) == [("TokensFrozen", {"account": holder, "amount": 70 * ONE_SHARE})]
@@ -151,8 +161,9 @@ def test_unfreeze_partial_releases_tokens(token: Any, compliance_agent: str, hol
         token.unfreeze_partial_tokens(holder, 30 * ONE_SHARE + 1)
 
 
-def test_address_freeze_and_partial_freeze_are_independent(token: Any, compliance_agent: str,
-                                                           holder: str) -> None:
+def test_address_freeze_and_partial_freeze_are_independent(
+    token: Any, compliance_agent: str, holder: str
+) -> None:
     with boa.env.prank(compliance_agent):
         token.freeze_partial_tokens(holder, 10 * ONE_SHARE)
         token.set_address_frozen(holder, True)
@@ -162,8 +173,17 @@ def test_address_freeze_and_partial_freeze_are_independent(token: Any, complianc
 
 # --- pause -----------------------------------------------------------------
 
-def test_pause_stops_every_movement(token: Any, pauser: str, minter: str, burner: str, compliance_agent: str,
-                                    holder: str, receiver: str, spender: str) -> None:
+
+def test_pause_stops_every_movement(
+    token: Any,
+    pauser: str,
+    minter: str,
+    burner: str,
+    compliance_agent: str,
+    holder: str,
+    receiver: str,
+    spender: str,
+) -> None:
     with boa.env.prank(holder):
         token.approve(spender, ONE_SHARE)
         token.approve(burner, ONE_SHARE)
@@ -205,6 +225,7 @@ def test_pause_twice_and_unpause_twice_revert(token: Any, pauser: str) -> None:
 
 # --- burn ------------------------------------------------------------------
 
+
 def test_burner_burns_its_own_tokens(token: Any, burner: str, holder: str) -> None:
     with boa.env.prank(holder):
         token.transfer(burner, 10 * ONE_SHARE)
@@ -225,8 +246,9 @@ def test_burner_burns_from_a_holder_on_allowance(token: Any, burner: str, holder
         token.burn_from(holder, 1)
 
 
-def test_burn_checks(token: Any, burner: str, holder: str, compliance_agent: str, sanctions_list: Any,
-                     admin: str) -> None:
+def test_burn_checks(
+    token: Any, burner: str, holder: str, compliance_agent: str, sanctions_list: Any, admin: str
+) -> None:
     with boa.env.prank(holder):
         token.approve(burner, 2**256 - 1)
     with boa.env.prank(burner), boa.reverts("token: amount is zero"):
@@ -250,8 +272,10 @@ def test_burn_checks(token: Any, burner: str, holder: str, compliance_agent: str
 
 # --- forced transfer and recovery -------------------------------------------
 
-def test_forced_transfer_moves_frozen_tokens(token: Any, compliance_agent: str, holder: str,
-                                             receiver: str) -> None:
+
+def test_forced_transfer_moves_frozen_tokens(
+    token: Any, compliance_agent: str, holder: str, receiver: str
+) -> None:
     with boa.env.prank(compliance_agent):
         token.freeze_partial_tokens(holder, 80 * ONE_SHARE)
         token.set_address_frozen(holder, True)
@@ -259,16 +283,18 @@ def test_forced_transfer_moves_frozen_tokens(token: Any, compliance_agent: str, 
     assert events(token) == [
         ("TokensUnfrozen", {"account": holder, "amount": 30 * ONE_SHARE}),
         ("Transfer", {"sender": holder, "receiver": receiver, "value": 50 * ONE_SHARE}),
-        ("ForcedTransfer", {"sender": holder, "receiver": receiver, "amount": 50 * ONE_SHARE,
-                            "agent": compliance_agent}),
+        (
+            "ForcedTransfer",
+            {"sender": holder, "receiver": receiver, "amount": 50 * ONE_SHARE, "agent": compliance_agent},
+        ),
     ]
     assert token.balanceOf(receiver) == 50 * ONE_SHARE
     assert token.frozen_tokens(holder) == 50 * ONE_SHARE
 
 
-def test_forced_transfer_never_reaches_a_sanctioned_receiver(token: Any, compliance_agent: str,
-                                                            sanctions_list: Any, admin: str, holder: str,
-                                                            receiver: str) -> None:
+def test_forced_transfer_never_reaches_a_sanctioned_receiver(
+    token: Any, compliance_agent: str, sanctions_list: Any, admin: str, holder: str, receiver: str
+) -> None:
     sanction(sanctions_list, admin, receiver)
     with boa.env.prank(compliance_agent), boa.reverts("receiver is sanctioned"):
         token.forced_transfer(holder, receiver, ONE_SHARE)
@@ -283,21 +309,25 @@ def test_forced_transfer_input_checks(token: Any, compliance_agent: str, holder:
         token.forced_transfer(holder, ZERO, ONE_SHARE)
 
 
-def test_recover_wallet_moves_balance_and_freeze_state(token: Any, compliance_agent: str, holder: str,
-                                                       receiver: str) -> None:
+def test_recover_wallet_moves_balance_and_freeze_state(
+    token: Any, compliance_agent: str, holder: str, receiver: str
+) -> None:
     with boa.env.prank(compliance_agent):
         token.freeze_partial_tokens(holder, 25 * ONE_SHARE)
         token.recover_wallet(holder, receiver)
-    assert events(token)[-1] == ("WalletRecovered", {"lost_wallet": holder, "new_wallet": receiver,
-                                                     "amount": 100 * ONE_SHARE, "agent": compliance_agent})
+    assert events(token)[-1] == (
+        "WalletRecovered",
+        {"lost_wallet": holder, "new_wallet": receiver, "amount": 100 * ONE_SHARE, "agent": compliance_agent},
+    )
     assert token.balanceOf(holder) == 0
     assert token.balanceOf(receiver) == 100 * ONE_SHARE
     assert token.frozen_tokens(receiver) == 25 * ONE_SHARE
     assert token.frozen_tokens(holder) == 0
 
 
-def test_recover_wallet_input_checks(token: Any, compliance_agent: str, holder: str, receiver: str,
-                                     sanctions_list: Any, admin: str) -> None:
+def test_recover_wallet_input_checks(
+    token: Any, compliance_agent: str, holder: str, receiver: str, sanctions_list: Any, admin: str
+) -> None:
     with boa.env.prank(compliance_agent), boa.reverts("token: wallets are the same"):
         token.recover_wallet(holder, holder)
     with boa.env.prank(compliance_agent), boa.reverts("token: lost wallet holds no tokens"):
@@ -311,18 +341,30 @@ def test_recover_wallet_input_checks(token: Any, compliance_agent: str, holder: 
 
 # --- profiles --------------------------------------------------------------
 
+
 @pytest.fixture
-def permissioned(deploy_token: TokenFactory, registry: Any, registrar: str, reserve_feed: Any, attester: str,
-                 minter: str, holder: str) -> Any:
+def permissioned(
+    deploy_token: TokenFactory,
+    registry: Any,
+    registrar: str,
+    reserve_feed: Any,
+    attester: str,
+    minter: str,
+    holder: str,
+) -> Any:
     token = deploy_token(PERMISSIONED)
     register(registry, registrar, 1, holder)
     mint(token, reserve_feed, attester, minter, holder, 100 * ONE_SHARE)
     return token
 
 
-def test_permissioned_token_needs_a_verified_receiver(permissioned: Any, registry: Any, registrar: str,
-                                                      holder: str, receiver: str) -> None:
-    assert permissioned.can_transfer(holder, receiver, ONE_SHARE) == (10, "receiver is not a verified investor")
+def test_permissioned_token_needs_a_verified_receiver(
+    permissioned: Any, registry: Any, registrar: str, holder: str, receiver: str
+) -> None:
+    assert permissioned.can_transfer(holder, receiver, ONE_SHARE) == (
+        10,
+        "receiver is not a verified investor",
+    )
     with boa.env.prank(holder), boa.reverts("receiver is not a verified investor"):
         permissioned.transfer(receiver, ONE_SHARE)
     register(registry, registrar, 2, receiver)
@@ -336,8 +378,9 @@ def test_permissioned_mint_needs_a_verified_receiver(permissioned: Any, minter: 
         permissioned.mint(receiver, ONE_SHARE)
 
 
-def test_permissioned_blocked_country_and_expired_kyc(permissioned: Any, registry: Any, registrar: str,
-                                                      holder: str, receiver: str, spender: str) -> None:
+def test_permissioned_blocked_country_and_expired_kyc(
+    permissioned: Any, registry: Any, registrar: str, holder: str, receiver: str, spender: str
+) -> None:
     register(registry, registrar, 2, receiver, country=COUNTRY_US)
     with boa.env.prank(registrar):
         registry.set_country_rules(permissioned.address, [COUNTRY_US], 2)
@@ -348,8 +391,9 @@ def test_permissioned_blocked_country_and_expired_kyc(permissioned: Any, registr
         permissioned.transfer(spender, ONE_SHARE)
 
 
-def test_an_unbound_token_cannot_move(permissioned: Any, registry: Any, registrar: str, holder: str,
-                                      receiver: str) -> None:
+def test_an_unbound_token_cannot_move(
+    permissioned: Any, registry: Any, registrar: str, holder: str, receiver: str
+) -> None:
     register(registry, registrar, 2, receiver)
     with boa.env.prank(registrar):
         registry.unbind_token(permissioned.address)
@@ -357,9 +401,15 @@ def test_an_unbound_token_cannot_move(permissioned: Any, registry: Any, registra
         permissioned.transfer(receiver, ONE_SHARE)
 
 
-def test_permissioned_recovery_needs_the_same_investor(permissioned: Any, registry: Any, registrar: str,
-                                                       compliance_agent: str, holder: str, receiver: str,
-                                                       spender: str) -> None:
+def test_permissioned_recovery_needs_the_same_investor(
+    permissioned: Any,
+    registry: Any,
+    registrar: str,
+    compliance_agent: str,
+    holder: str,
+    receiver: str,
+    spender: str,
+) -> None:
     register(registry, registrar, 2, receiver)
     with boa.env.prank(compliance_agent), boa.reverts("token: wallets belong to different investors"):
         permissioned.recover_wallet(holder, receiver)
@@ -371,8 +421,9 @@ def test_permissioned_recovery_needs_the_same_investor(permissioned: Any, regist
     assert registry.holder_count(permissioned.address) == 1
 
 
-def test_permissioned_recovery_needs_a_registered_lost_wallet(permissioned: Any, compliance_agent: str,
-                                                              holder: str, spender: str) -> None:
+def test_permissioned_recovery_needs_a_registered_lost_wallet(
+    permissioned: Any, compliance_agent: str, holder: str, spender: str
+) -> None:
     # A forced transfer may park tokens on an unregistered wallet, by design.
     with boa.env.prank(compliance_agent):
         permissioned.forced_transfer(holder, spender, ONE_SHARE)
@@ -381,8 +432,16 @@ def test_permissioned_recovery_needs_a_registered_lost_wallet(permissioned: Any,
 
 
 @pytest.fixture
-def restricted(deploy_token: TokenFactory, registry: Any, registrar: str, reserve_feed: Any, attester: str,
-               minter: str, holder: str, operator: str) -> Any:
+def restricted(
+    deploy_token: TokenFactory,
+    registry: Any,
+    registrar: str,
+    reserve_feed: Any,
+    attester: str,
+    minter: str,
+    holder: str,
+    operator: str,
+) -> Any:
     token = deploy_token(RESTRICTED)
     register(registry, registrar, 1, holder)
     register(registry, registrar, 9, operator)
@@ -390,20 +449,23 @@ def restricted(deploy_token: TokenFactory, registry: Any, registrar: str, reserv
     return token
 
 
-def test_restricted_holders_cannot_transfer_to_each_other(restricted: Any, operator: str, holder: str,
-                                                          registry: Any, registrar: str, receiver: str) -> None:
+def test_restricted_holders_cannot_transfer_to_each_other(
+    restricted: Any, operator: str, holder: str, registry: Any, registrar: str, receiver: str
+) -> None:
     register(registry, registrar, 2, receiver)
     with boa.env.prank(operator):
         restricted.transfer(holder, 10 * ONE_SHARE)
     assert restricted.can_transfer(holder, receiver, ONE_SHARE) == (
-        9, "only an operator may move restricted tokens")
+        9,
+        "only an operator may move restricted tokens",
+    )
     with boa.env.prank(holder), boa.reverts("only an operator may move restricted tokens"):
         restricted.transfer(receiver, ONE_SHARE)
 
 
-def test_restricted_operator_moves_holder_tokens_on_allowance(restricted: Any, operator: str, holder: str,
-                                                              registry: Any, registrar: str,
-                                                              receiver: str, spender: str) -> None:
+def test_restricted_operator_moves_holder_tokens_on_allowance(
+    restricted: Any, operator: str, holder: str, registry: Any, registrar: str, receiver: str, spender: str
+) -> None:
     register(registry, registrar, 2, receiver)
     with boa.env.prank(operator):
         restricted.transfer(holder, 10 * ONE_SHARE)
@@ -417,8 +479,9 @@ def test_restricted_operator_moves_holder_tokens_on_allowance(restricted: Any, o
     assert restricted.balanceOf(receiver) == 4 * ONE_SHARE
 
 
-def test_restricted_operator_still_needs_a_verified_receiver(restricted: Any, operator: str,
-                                                             receiver: str) -> None:
+def test_restricted_operator_still_needs_a_verified_receiver(
+    restricted: Any, operator: str, receiver: str
+) -> None:
     with boa.env.prank(operator), boa.reverts("receiver is not a verified investor"):
         restricted.transfer(receiver, ONE_SHARE)
 

@@ -7,7 +7,6 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-
 from tests.contracts.conftest import AAPL_ISIN, DECIMALS, ONE_SHARE, OPEN, TokenFactory, events, mint
 
 MAX_UINT = 2**256 - 1
@@ -24,40 +23,43 @@ def funded(token: Any, reserve_feed: Any, attester: str, minter: str, holder: st
     return token
 
 
-def sign_permit(token: Any, owner: LocalAccount, spender: str, value: int, deadline: int,
-                nonce: int | None = None) -> tuple[int, bytes, bytes]:
+def sign_permit(
+    token: Any, owner: LocalAccount, spender: str, value: int, deadline: int, nonce: int | None = None
+) -> tuple[int, bytes, bytes]:
     """Sign an EIP-2612 permit as a wallet would."""
-    message = encode_typed_data(full_message={
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Permit": [
-                {"name": "owner", "type": "address"},
-                {"name": "spender", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {
-            "name": token.name(),
-            "version": "1",
-            "chainId": boa.env.evm.patch.chain_id,
-            "verifyingContract": token.address,
-        },
-        "message": {
-            "owner": owner.address,
-            "spender": spender,
-            "value": value,
-            "nonce": token.nonces(owner.address) if nonce is None else nonce,
-            "deadline": deadline,
-        },
-    })
+    message = encode_typed_data(
+        full_message={
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "Permit": [
+                    {"name": "owner", "type": "address"},
+                    {"name": "spender", "type": "address"},
+                    {"name": "value", "type": "uint256"},
+                    {"name": "nonce", "type": "uint256"},
+                    {"name": "deadline", "type": "uint256"},
+                ],
+            },
+            "primaryType": "Permit",
+            "domain": {
+                "name": token.name(),
+                "version": "1",
+                "chainId": boa.env.evm.patch.chain_id,
+                "verifyingContract": token.address,
+            },
+            "message": {
+                "owner": owner.address,
+                "spender": spender,
+                "value": value,
+                "nonce": token.nonces(owner.address) if nonce is None else nonce,
+                "deadline": deadline,
+            },
+        }
+    )
     signed = owner.sign_message(message)
     return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
 
@@ -118,8 +120,9 @@ def test_transfer_to_the_zero_address_reverts(funded: Any, holder: str) -> None:
         funded.transfer("0x" + "00" * 20, 1)
 
 
-def test_approve_and_transfer_from_spend_the_allowance(funded: Any, holder: str, spender: str,
-                                                       receiver: str) -> None:
+def test_approve_and_transfer_from_spend_the_allowance(
+    funded: Any, holder: str, spender: str, receiver: str
+) -> None:
     with boa.env.prank(holder):
         funded.approve(spender, 30 * ONE_SHARE)
     with boa.env.prank(spender):
@@ -136,8 +139,9 @@ def test_infinite_allowance_is_not_spent(funded: Any, holder: str, spender: str,
     assert funded.allowance(holder, spender) == MAX_UINT
 
 
-def test_transfer_from_beyond_the_allowance_reverts(funded: Any, holder: str, spender: str,
-                                                   receiver: str) -> None:
+def test_transfer_from_beyond_the_allowance_reverts(
+    funded: Any, holder: str, spender: str, receiver: str
+) -> None:
     with boa.env.prank(holder):
         funded.approve(spender, ONE_SHARE)
     with boa.env.prank(spender), boa.reverts("erc20: insufficient allowance"):
@@ -149,8 +153,9 @@ def test_approve_to_the_zero_address_reverts(funded: Any, holder: str) -> None:
         funded.approve("0x" + "00" * 20, 1)
 
 
-def test_permit_sets_an_allowance_from_a_signature(funded: Any, holder_key: LocalAccount, spender: str,
-                                                   receiver: str) -> None:
+def test_permit_sets_an_allowance_from_a_signature(
+    funded: Any, holder_key: LocalAccount, spender: str, receiver: str
+) -> None:
     deadline = boa.env.evm.patch.timestamp + 600
     v, r, s = sign_permit(funded, holder_key, spender, 5 * ONE_SHARE, deadline)
     funded.permit(holder_key.address, spender, 5 * ONE_SHARE, deadline, v, r, s)
@@ -186,7 +191,7 @@ def test_permit_signed_by_another_key_reverts(funded: Any, holder_key: LocalAcco
 
 
 def test_domain_separator_and_eip712_domain_name_the_token(funded: Any) -> None:
-    fields, name, version, chain_id, verifying_contract, _, _ = funded.eip712Domain()
+    _fields, name, version, chain_id, verifying_contract, _, _ = funded.eip712Domain()
     assert name == funded.name()
     assert version == "1"
     assert chain_id == boa.env.evm.patch.chain_id

@@ -5,7 +5,6 @@ from typing import Any
 
 import boa
 import pytest
-
 from tests.contracts.conftest import ONE, ONE_SHARE, OPEN, Roles, TokenFactory, events, mint
 
 MISSING_ROLE = "access_control: account is missing role"
@@ -47,16 +46,21 @@ def token(deploy_token: TokenFactory, reserve_feed: Any, attester: str, roles: R
     ("function", "caller"),
     [(f, c) for f in sorted(PRIVILEGED) for c in [*ACTORS, "non_owner"] if c != PRIVILEGED[f][0]],
 )
-def test_privileged_function_rejects_other_callers(token: Any, roles: Roles, non_owner: str, function: str,
-                                                   caller: str) -> None:
+def test_privileged_function_rejects_other_callers(
+    token: Any, roles: Roles, non_owner: str, function: str, caller: str
+) -> None:
     account = non_owner if caller == "non_owner" else getattr(roles, caller)
     with boa.env.prank(account), boa.reverts(MISSING_ROLE):
         PRIVILEGED[function][1](token, roles)
 
 
-@pytest.mark.parametrize("caller", ["minter", "burner", "pauser", "multiplier_updater", "compliance_agent",
-                                    "operator", "non_owner"])
-def test_transfer_ownership_rejects_other_callers(token: Any, roles: Roles, non_owner: str, caller: str) -> None:
+@pytest.mark.parametrize(
+    "caller",
+    ["minter", "burner", "pauser", "multiplier_updater", "compliance_agent", "operator", "non_owner"],
+)
+def test_transfer_ownership_rejects_other_callers(
+    token: Any, roles: Roles, non_owner: str, caller: str
+) -> None:
     account = non_owner if caller == "non_owner" else getattr(roles, caller)
     with boa.env.prank(account), boa.reverts("ownable: caller is not the owner"):
         token.transfer_ownership(account)
@@ -111,11 +115,26 @@ def test_deployer_holds_no_operational_role(deploy_token: TokenFactory, roles: R
     token = deploy_token(OPEN)
     with boa.env.prank(roles.admin):
         fresh = token.deployer.deploy(
-            "Fresh", "FRSHx", 8, "US0000000000", "FRSH", "", OPEN, token.sanctions_list(),
-            token.identity_registry(), token.reserve_feed(), 60,
+            "Fresh",
+            "FRSHx",
+            8,
+            "US0000000000",
+            "FRSH",
+            "",
+            OPEN,
+            token.sanctions_list(),
+            token.identity_registry(),
+            token.reserve_feed(),
+            60,
         )
-    for role in ("MINTER_ROLE", "BURNER_ROLE", "PAUSER_ROLE", "MULTIPLIER_UPDATER_ROLE",
-                 "COMPLIANCE_AGENT_ROLE", "OPERATOR_ROLE"):
+    for role in (
+        "MINTER_ROLE",
+        "BURNER_ROLE",
+        "PAUSER_ROLE",
+        "MULTIPLIER_UPDATER_ROLE",
+        "COMPLIANCE_AGENT_ROLE",
+        "OPERATOR_ROLE",
+    ):
         assert not fresh.hasRole(getattr(fresh, role)(), roles.admin)
 
 

@@ -19,10 +19,10 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-
-from equitoken.chain.artifacts import contract_path
 from tests.contracts.conftest import COUNTRY_DE, DECIMALS, HEARTBEAT, ONE, OPEN, PERMISSIONED
 from tests.contracts.token.test_stock_token_erc20 import sign_permit
+
+from equitoken.chain.artifacts import contract_path
 
 KEYS: list[LocalAccount] = [Account.from_key(bytes([i + 1]) * 32) for i in range(5)]
 WALLETS = [str(k.address) for k in KEYS]
@@ -56,8 +56,17 @@ class StockTokenMachine(RuleBasedStateMachine):
             self.feed = DEPLOYERS["feed"].deploy(DECIMALS, "reserves")
             self.feed.grantRole(self.feed.UPDATER_ROLE(), self.admin)
             self.token = DEPLOYERS["token"].deploy(
-                "Machine token", "MCHx", DECIMALS, "US0000000001", "MCH", "", self.profile,
-                self.sanctions.address, self.registry.address, self.feed.address, HEARTBEAT,
+                "Machine token",
+                "MCHx",
+                DECIMALS,
+                "US0000000001",
+                "MCH",
+                "",
+                self.profile,
+                self.sanctions.address,
+                self.registry.address,
+                self.feed.address,
+                HEARTBEAT,
             )
             for role in ("MINTER_ROLE", "BURNER_ROLE", "PAUSER_ROLE", "MULTIPLIER_UPDATER_ROLE"):
                 self.token.grantRole(getattr(self.token, role)(), self.admin)
@@ -72,7 +81,7 @@ class StockTokenMachine(RuleBasedStateMachine):
         # (effective_at, multiplier), the model of the token's history
         self.multipliers: list[tuple[int, int]] = [(boa.env.evm.patch.timestamp, ONE)]
         self.snapshot = self._balances()
-        self.blocked_snapshot = {w: 0 for w in WALLETS}
+        self.blocked_snapshot = dict.fromkeys(WALLETS, 0)
 
     def teardown(self) -> None:
         self._anchor.__exit__(None, None, None)
@@ -161,7 +170,9 @@ class StockTokenMachine(RuleBasedStateMachine):
     def permit_and_transfer_from(self, owner: int, spender: int, to: int, amount: int) -> None:
         deadline = boa.env.evm.patch.timestamp + 600
         v, r, s = sign_permit(self.token, KEYS[owner], WALLETS[spender], amount, deadline)
-        self._try(self.admin, lambda: self.token.permit(WALLETS[owner], WALLETS[spender], amount, deadline, v, r, s))
+        self._try(
+            self.admin, lambda: self.token.permit(WALLETS[owner], WALLETS[spender], amount, deadline, v, r, s)
+        )
         self._try(WALLETS[spender], lambda: self.token.transferFrom(WALLETS[owner], WALLETS[to], amount))
 
     @rule(owner=wallet_index, amount=amounts)
@@ -252,7 +263,8 @@ class PermissionedStockTokenMachine(StockTokenMachine):
     profile = PERMISSIONED
 
 
-@pytest.mark.parametrize("machine", [StockTokenMachine, PermissionedStockTokenMachine],
-                         ids=["open", "permissioned"])
+@pytest.mark.parametrize(
+    "machine", [StockTokenMachine, PermissionedStockTokenMachine], ids=["open", "permissioned"]
+)
 def test_stock_token_invariants(machine: type[RuleBasedStateMachine]) -> None:
     machine.TestCase().runTest()

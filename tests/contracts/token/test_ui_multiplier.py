@@ -4,7 +4,6 @@ from typing import Any
 
 import boa
 import pytest
-
 from tests.contracts.conftest import ONE, ONE_SHARE, OPEN, TokenFactory, events, mint
 
 
@@ -27,15 +26,24 @@ def test_starts_at_one_with_a_single_history_entry(token: Any) -> None:
     assert token.multiplierChange(0)[0] == ONE
 
 
-def test_split_scheduled_in_the_future_takes_effect_at_its_time(token: Any, multiplier_updater: str,
-                                                                holder: str) -> None:
+def test_split_scheduled_in_the_future_takes_effect_at_its_time(
+    token: Any, multiplier_updater: str, holder: str
+) -> None:
     effective = now() + 3_600
     set_at = now()
     with boa.env.prank(multiplier_updater):
         token.setUIMultiplier(4 * ONE, effective)
-    assert events(token) == [("UIMultiplierUpdated", {
-        "oldMultiplier": ONE, "newMultiplier": 4 * ONE, "setAtTimestamp": set_at,
-        "effectiveAtTimestamp": effective})]
+    assert events(token) == [
+        (
+            "UIMultiplierUpdated",
+            {
+                "oldMultiplier": ONE,
+                "newMultiplier": 4 * ONE,
+                "setAtTimestamp": set_at,
+                "effectiveAtTimestamp": effective,
+            },
+        )
+    ]
     assert token.uiMultiplier() == ONE
     assert token.pendingUIMultiplier() == (4 * ONE, effective)
     assert token.balanceOfUI(holder) == 3 * ONE_SHARE
@@ -84,8 +92,9 @@ def test_history_answers_for_any_past_time(token: Any, multiplier_updater: str) 
     assert [token.multiplierChange(i)[1] - start for i in range(1, 4)] == [1_000, 5_000, 9_000]
 
 
-def test_two_updates_in_the_same_second_keep_times_strictly_increasing(token: Any,
-                                                                       multiplier_updater: str) -> None:
+def test_two_updates_in_the_same_second_keep_times_strictly_increasing(
+    token: Any, multiplier_updater: str
+) -> None:
     with boa.env.prank(multiplier_updater):
         token.setUIMultiplier(2 * ONE, now())
         token.setUIMultiplier(5 * ONE, now())
@@ -99,8 +108,9 @@ def test_cancel_drops_the_pending_update(token: Any, multiplier_updater: str) ->
     with boa.env.prank(multiplier_updater):
         token.setUIMultiplier(2 * ONE, now() + 60)
         token.cancelPendingUIMultiplier()
-    assert events(token) == [("PendingUIMultiplierCancelled", {"multiplier": 2 * ONE,
-                                                               "effectiveAtTimestamp": now() + 60})]
+    assert events(token) == [
+        ("PendingUIMultiplierCancelled", {"multiplier": 2 * ONE, "effectiveAtTimestamp": now() + 60})
+    ]
     assert token.pendingUIMultiplier() == (0, 0)
     assert token.multiplierHistoryLength() == 1
     boa.env.time_travel(seconds=120)
@@ -126,8 +136,9 @@ def test_conversions_round_down(token: Any, multiplier_updater: str) -> None:
         (ONE, -1, "ui_multiplier: effective time in the past"),
     ],
 )
-def test_bad_updates_revert(token: Any, multiplier_updater: str, multiplier: int, offset: int,
-                            reason: str) -> None:
+def test_bad_updates_revert(
+    token: Any, multiplier_updater: str, multiplier: int, offset: int, reason: str
+) -> None:
     with boa.env.prank(multiplier_updater), boa.reverts(reason):
         token.setUIMultiplier(multiplier, now() + offset)
     assert token.multiplierHistoryLength() == 1
