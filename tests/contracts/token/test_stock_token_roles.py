@@ -151,3 +151,19 @@ def test_admin_setters_log_their_changes(token: Any, roles: Roles, non_owner: st
 def test_registry_cannot_be_unset(token: Any, roles: Roles) -> None:
     with boa.env.prank(roles.admin), boa.reverts("token: registry is the zero address"):
         token.set_identity_registry("0x" + "00" * 20)
+
+
+def test_role_admins_and_profile_constants(token: Any) -> None:
+    admin_role = token.DEFAULT_ADMIN_ROLE()
+    for role in (
+        "MINTER_ROLE",
+        "BURNER_ROLE",
+        "PAUSER_ROLE",
+        "MULTIPLIER_UPDATER_ROLE",
+        "COMPLIANCE_AGENT_ROLE",
+        "OPERATOR_ROLE",
+    ):
+        assert token.getRoleAdmin(getattr(token, role)()) == admin_role
+    # Only the two-step transfer moves the admin role: its admin role is held by nobody.
+    assert token.getRoleAdmin(admin_role) != admin_role
+    assert (token.PROFILE_OPEN(), token.PROFILE_PERMISSIONED(), token.PROFILE_RESTRICTED()) == (0, 1, 2)
