@@ -1,5 +1,7 @@
 """The anvil process: start, stop, logs, state kept across restarts and crashes."""
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -107,3 +109,31 @@ def test_killed_node_no_longer_answers(tmp_path: Path) -> None:
     assert not node.running
     with pytest.raises(httpx.TransportError):
         httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_node_stops_when_its_parent_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import time\n"
+        "from equitoken.chain.anvil import AnvilNode\n"
+        f"node = AnvilNode(log_file={str(tmp_path / 'anvil.log')!r}).start()\n"
+        "print(node.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    anvil_pid = int(parent.stdout.readline())
+    assert _alive(anvil_pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(anvil_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(anvil_pid)

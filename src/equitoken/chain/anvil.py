@@ -49,6 +49,17 @@ _LISTENING = re.compile(r"Listening on 127\.0\.0\.1:(\d+)")
 _RUNNING: "weakref.WeakSet[AnvilNode]" = weakref.WeakSet()
 
 
+def _die_with_parent() -> None:
+    # On Linux, have the kernel SIGTERM the node when the process that
+    # started it dies, even by SIGKILL: no orphan keeps the port and the
+    # node still dumps its state on the way out.
+    if platform.system() == "Linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class AnvilError(RuntimeError):
     """Anvil is missing, would not start, or stopped unexpectedly."""
 
@@ -219,7 +230,12 @@ class AnvilNode:
             env = {k: v for k, v in os.environ.items() if k != "ANVIL_IP_ADDR"}
             try:
                 process = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, env=env
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    preexec_fn=_die_with_parent,
                 )
             except OSError as exc:
                 handle.close()
