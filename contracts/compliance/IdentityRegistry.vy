@@ -13,16 +13,17 @@
         - registrar (REGISTRAR_ROLE): `set_investor`, `set_investor_frozen`,
           `add_wallet`, `remove_wallet`, `bind_token`, `unbind_token`,
           `set_token_rules`, `set_country_rules`, `set_holder_count`;
-        - bound tokens: `on_transfer`;
+        - tokens: `on_transfer` (counts any caller's own holders; enforces
+          rules only for bound tokens);
         - views: `investor_of`, `identity`, `investor`, `wallets_of`,
           `is_verified`, `token_rules`, `country_rule`, `holder_count`,
           `check_transfer`.
 
         A holder is an investor (not a wallet) with a positive balance
         summed over its wallets; a wallet with no investor counts alone.
-        Invariant: for a bound token, `holder_count` equals the number of
-        holders, provided wallets holding that token are not moved between
-        investors (the registrar re-syncs with `set_holder_count` if so).
+        Invariant: `holder_count[token]` equals the number of the token's
+        holders, provided wallets holding it are not moved between investors
+        (the registrar re-syncs with `set_holder_count` if so).
 
         Storage words are packed so a transfer check reads one word per
         wallet, one for the token's rules and one for the country rule:
@@ -337,10 +338,11 @@ def on_transfer(
     enforce: bool,
 ) -> uint8:
     """
-    @dev Called by a bound token before it moves `amount` (a mint when
+    @dev Called by a token before it moves `amount` (a mint when
          `sender` is zero, a burn when `receiver` is zero). Returns the
          restriction code when `enforce` is set, and keeps the token's
-         holder count when the movement is allowed.
+         holder count when the movement is allowed. Enforcing needs the
+         token bound.
     @param sender The 20-byte sender, or zero for a mint.
     @param receiver The 20-byte receiver, or zero for a burn.
     @param amount The raw amount.
@@ -349,9 +351,8 @@ def on_transfer(
     @param enforce False for movements the token's agent forces.
     @return uint8 The restriction code, 0 when allowed.
     """
-    rules: uint256 = self._rules[msg.sender]
-    if rules & _BOUND == 0:
-        return transfer_codes.TOKEN_NOT_BOUND
+    # Counting needs no binding: a caller only ever moves its own count.
+    # Binding decides whether the token's rules can be enforced here.
     sender_word: uint256 = self._wallets[sender]
     receiver_word: uint256 = self._wallets[receiver]
     joins: bool = False
@@ -360,15 +361,21 @@ def on_transfer(
         msg.sender, sender, receiver, sender_word, receiver_word, amount, sender_balance, receiver_balance
     )
     if enforce:
+        rules: uint256 = self._rules[msg.sender]
+        if rules & _BOUND == 0:
+            return transfer_codes.TOKEN_NOT_BOUND
         code: uint8 = self._check(
             msg.sender, rules, sender, receiver, sender_word, receiver_word, amount, receiver_balance, joins, leaves
         )
         if code != transfer_codes.OK:
             return code
+    count: uint256 = self.holder_count[msg.sender]
     if joins and not leaves:
-        self.holder_count[msg.sender] += 1
-    elif leaves and not joins:
-        self.holder_count[msg.sender] -= 1
+        self.holder_count[msg.sender] = count + 1
+    elif leaves and not joins and count > 0:
+        # Saturates: a count that drifted (wallets moved between investors
+        # while holding) must never block a movement.
+        self.holder_count[msg.sender] = count - 1
     return transfer_codes.OK
 
 
@@ -556,7 +563,7 @@ def _holder_changes(
 ) -> (bool, bool):
     # Whether the movement adds the receiver's investor to the holders
     # and whether it removes the sender's.
-    if amount == 0 or self._same_investor(sender_word, receiver_word):
+    if amount == 0 or sender == receiver or self._same_investor(sender_word, receiver_word):
         return (False, False)
     joins: bool = False
     leaves: bool = False
