@@ -23,7 +23,7 @@ INSUFFICIENT_BALANCE: constant(uint8) = 8
 NOT_OPERATOR: constant(uint8) = 9
 RECEIVER_NOT_VERIFIED: constant(uint8) = 10
 RECEIVER_KYC_EXPIRED: constant(uint8) = 11
-SENDER_NOT_VERIFIED: constant(uint8) = 12
+# 12 is unassigned: an unverified sender may still send to a verified receiver.
 COUNTRY_NOT_ALLOWED: constant(uint8) = 13
 NOT_ACCREDITED: constant(uint8) = 14
 MAX_BALANCE_EXCEEDED: constant(uint8) = 15
@@ -65,8 +65,6 @@ def _reason(code: uint8) -> String[48]:
         return "receiver is not a verified investor"
     if code == RECEIVER_KYC_EXPIRED:
         return "receiver's KYC has expired"
-    if code == SENDER_NOT_VERIFIED:
-        return "sender is not a verified investor"
     if code == COUNTRY_NOT_ALLOWED:
         return "receiver's country is not allowed"
     if code == NOT_ACCREDITED:
