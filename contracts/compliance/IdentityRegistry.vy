@@ -369,13 +369,14 @@ def on_transfer(
         )
         if code != transfer_codes.OK:
             return code
-    count: uint256 = self.holder_count[msg.sender]
     if joins and not leaves:
-        self.holder_count[msg.sender] = count + 1
-    elif leaves and not joins and count > 0:
+        self.holder_count[msg.sender] += 1
+    elif leaves and not joins:
         # Saturates: a count that drifted (wallets moved between investors
         # while holding) must never block a movement.
-        self.holder_count[msg.sender] = count - 1
+        count: uint256 = self.holder_count[msg.sender]
+        if count > 0:
+            self.holder_count[msg.sender] = count - 1
     return transfer_codes.OK
 
 
