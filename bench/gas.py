@@ -15,14 +15,13 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.compiler import compile_contract
 from equitoken.chain.jsonrpc import Contract, JsonRpcChain
+from equitoken.chain.permit import permit_message, sign_permit
 
 SNAPSHOT = Path(__file__).with_name("gas-snapshot.json")
 TOLERANCE = 0.01
@@ -56,43 +55,21 @@ class Actors:
         return cls(a[0], a[1], a[2], a[3], a[4], a[5], a[6], (a[7], a[8], a[9], a[10]))
 
 
-def sign_permit(token: Contract, owner: LocalAccount, spender: str, value: int) -> tuple[int, bytes, bytes]:
-    """Sign an EIP-2612 permit for `token` as the owner's wallet would."""
-    message = encode_typed_data(
-        full_message={
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Permit": [
-                    {"name": "owner", "type": "address"},
-                    {"name": "spender", "type": "address"},
-                    {"name": "value", "type": "uint256"},
-                    {"name": "nonce", "type": "uint256"},
-                    {"name": "deadline", "type": "uint256"},
-                ],
-            },
-            "primaryType": "Permit",
-            "domain": {
-                "name": token.function("name")(),
-                "version": "1",
-                "chainId": token.chain.chain_id,
-                "verifyingContract": token.address,
-            },
-            "message": {
-                "owner": owner.address,
-                "spender": spender,
-                "value": value,
-                "nonce": token.nonces(owner.address),
-                "deadline": DEADLINE,
-            },
-        }
+def sign_token_permit(
+    token: Contract, owner: LocalAccount, spender: str, value: int
+) -> tuple[int, bytes, bytes]:
+    """Sign an EIP-2612 permit for `token` (deadline `DEADLINE`) as the owner's wallet would."""
+    message = permit_message(
+        token_name=token.function("name")(),
+        chain_id=token.chain.chain_id,
+        token=token.address,
+        owner=owner.address,
+        spender=spender,
+        value=value,
+        nonce=token.nonces(owner.address),
+        deadline=DEADLINE,
     )
-    signed = owner.sign_message(message)
-    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+    return sign_permit(owner, message)
 
 
 def measure_plain(chain: JsonRpcChain, actors: Actors) -> dict[str, int]:
@@ -109,7 +86,7 @@ def measure_plain(chain: JsonRpcChain, actors: Actors) -> dict[str, int]:
     token.approve(actors.spender, 100 * SHARE, sender=holder)
     gas["transfer_from"] = token.transferFrom(holder, other, SHARE, sender=actors.spender).gas_used
     owner_key = chain.signers.get(other)
-    v, r, s = sign_permit(token, owner_key, actors.spender, 10 * SHARE)
+    v, r, s = sign_token_permit(token, owner_key, actors.spender, 10 * SHARE)
     gas["permit"] = token.permit(
         other, actors.spender, 10 * SHARE, DEADLINE, v, r, s, sender=actors.spender
     ).gas_used
@@ -178,7 +155,7 @@ def measure_stock_token(chain: JsonRpcChain, actors: Actors, profile: int) -> di
         actors.holder, actors.other_holder, SHARE, sender=spender
     ).gas_used
     owner_key = chain.signers.get(actors.other_holder)
-    v, r, s = sign_permit(token, owner_key, spender, 10 * SHARE)
+    v, r, s = sign_token_permit(token, owner_key, spender, 10 * SHARE)
     gas["permit"] = token.permit(
         actors.other_holder, spender, 10 * SHARE, DEADLINE, v, r, s, sender=spender
     ).gas_used
@@ -255,6 +232,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-__all__ = ["Any", "measure", "regressions", "render"]

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
-from bench.gas import sign_permit
+from bench.gas import sign_token_permit
 from eth_account.signers.local import LocalAccount
 
 from equitoken.chain.anvil import AnvilNode
@@ -130,7 +130,7 @@ def test_permit_then_transfer_from(
     attest(chain, reserve_feed_of(chain, deployment, "AAPL"), roles, 10 * SHARE)
     token.mint(holder, 10 * SHARE, sender=roles.minter)
     key: LocalAccount = chain.signers.get(holder)
-    v, r, s = sign_permit(token, key, receiver, 4 * SHARE)
+    v, r, s = sign_token_permit(token, key, receiver, 4 * SHARE)
     token.permit(holder, receiver, 4 * SHARE, 2**40, v, r, s, sender=receiver)
     assert token.allowance(holder, receiver) == 4 * SHARE
     token.transferFrom(holder, receiver, 4 * SHARE, sender=receiver)

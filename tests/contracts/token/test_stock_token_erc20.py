@@ -5,9 +5,11 @@ from typing import Any
 import boa
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from tests.contracts.conftest import AAPL_ISIN, DECIMALS, ONE_SHARE, OPEN, TokenFactory, events, mint
+
+from equitoken.chain.permit import permit_message
+from equitoken.chain.permit import sign_permit as sign
 
 MAX_UINT = 2**256 - 1
 
@@ -26,42 +28,18 @@ def funded(token: Any, reserve_feed: Any, attester: str, minter: str, holder: st
 def sign_permit(
     token: Any, owner: LocalAccount, spender: str, value: int, deadline: int, nonce: int | None = None
 ) -> tuple[int, bytes, bytes]:
-    """Sign an EIP-2612 permit as a wallet would."""
-    message = encode_typed_data(
-        full_message={
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Permit": [
-                    {"name": "owner", "type": "address"},
-                    {"name": "spender", "type": "address"},
-                    {"name": "value", "type": "uint256"},
-                    {"name": "nonce", "type": "uint256"},
-                    {"name": "deadline", "type": "uint256"},
-                ],
-            },
-            "primaryType": "Permit",
-            "domain": {
-                "name": token.name(),
-                "version": "1",
-                "chainId": boa.env.evm.patch.chain_id,
-                "verifyingContract": token.address,
-            },
-            "message": {
-                "owner": owner.address,
-                "spender": spender,
-                "value": value,
-                "nonce": token.nonces(owner.address) if nonce is None else nonce,
-                "deadline": deadline,
-            },
-        }
+    """Sign an EIP-2612 permit for a boa-deployed token as a wallet would."""
+    message = permit_message(
+        token_name=token.name(),
+        chain_id=boa.env.evm.patch.chain_id,
+        token=token.address,
+        owner=owner.address,
+        spender=spender,
+        value=value,
+        nonce=token.nonces(owner.address) if nonce is None else nonce,
+        deadline=deadline,
     )
-    signed = owner.sign_message(message)
-    return signed.v, signed.r.to_bytes(32, "big"), signed.s.to_bytes(32, "big")
+    return sign(owner, message)
 
 
 def test_metadata_is_readable_on_chain(token: Any, admin: str) -> None:
