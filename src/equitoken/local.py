@@ -26,8 +26,6 @@ class LocalPlatform:
     data_dir: Path = DEFAULT_DATA_DIR
     rpc_port: int = DEFAULT_RPC_PORT
     node: AnvilNode = field(init=False)
-    deployment: IssuanceDeployment | None = field(init=False, default=None)
-    reused: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.node = AnvilNode(
@@ -46,14 +44,12 @@ class LocalPlatform:
         existing = records.load(chain.chain_id)
         if existing is not None and is_live(chain, existing):
             progress("reusing the contracts deployed on an earlier run")
-            self.deployment, self.reused = existing, True
             return existing
         instruments = load_catalogue()
         progress(f"deploying the issuance contracts for {len(instruments)} instruments")
         roles = IssuerRoles.from_accounts(self.node.accounts)
         deployment = deploy_issuance(chain, roles, instruments, progress=lambda step: progress(f"  {step}"))
         records.save(deployment)
-        self.deployment = deployment
         return deployment
 
     def chain(self) -> JsonRpcChain:

@@ -15,6 +15,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from equitoken.chain.artifacts import contract_path
+from equitoken.chain.deployment import TOKEN_ROLE_HOLDERS
 
 DECIMALS = 8
 ONE_SHARE = 10**DECIMALS
@@ -211,15 +212,8 @@ def deploy_token(
         args.update(overrides)
         with boa.env.prank(roles.admin):
             token = stock_token_deployer.deploy(*args.values())
-            for role, account in (
-                (token.MINTER_ROLE(), roles.minter),
-                (token.BURNER_ROLE(), roles.burner),
-                (token.PAUSER_ROLE(), roles.pauser),
-                (token.MULTIPLIER_UPDATER_ROLE(), roles.multiplier_updater),
-                (token.COMPLIANCE_AGENT_ROLE(), roles.compliance_agent),
-                (token.OPERATOR_ROLE(), roles.operator),
-            ):
-                token.grantRole(role, account)
+            for role, holder in TOKEN_ROLE_HOLDERS:
+                token.grantRole(getattr(token, role)(), getattr(roles, holder))
         if profile != OPEN:
             with boa.env.prank(registrar):
                 registry.bind_token(token.address)

@@ -36,6 +36,17 @@ class IssuerRoles:
         return cls(*accounts[:10])
 
 
+# Each stock token role and the `IssuerRoles` field naming who holds it.
+TOKEN_ROLE_HOLDERS = (
+    ("MINTER_ROLE", "minter"),
+    ("BURNER_ROLE", "burner"),
+    ("PAUSER_ROLE", "pauser"),
+    ("MULTIPLIER_UPDATER_ROLE", "multiplier_updater"),
+    ("COMPLIANCE_AGENT_ROLE", "compliance_agent"),
+    ("OPERATOR_ROLE", "operator"),
+)
+
+
 @dataclass(frozen=True)
 class DeployedInstrument:
     """Where one instrument's token and feeds live on a chain."""
@@ -177,15 +188,8 @@ def _deploy_instrument(
         reserve_heartbeat,
         sender=admin,
     )
-    for role, account in (
-        ("MINTER_ROLE", roles.minter),
-        ("BURNER_ROLE", roles.burner),
-        ("PAUSER_ROLE", roles.pauser),
-        ("MULTIPLIER_UPDATER_ROLE", roles.multiplier_updater),
-        ("COMPLIANCE_AGENT_ROLE", roles.compliance_agent),
-        ("OPERATOR_ROLE", roles.operator),
-    ):
-        token.grantRole(token.function(role)(), account, sender=admin)
+    for role, holder in TOKEN_ROLE_HOLDERS:
+        token.grantRole(token.function(role)(), getattr(roles, holder), sender=admin)
     if instrument.profile is not ComplianceProfile.OPEN:
         registry.bind_token(token.address, sender=roles.registrar)
     return DeployedInstrument(
