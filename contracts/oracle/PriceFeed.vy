@@ -90,4 +90,4 @@ def update(answer: int256, observed_at: uint256, status: uint8) -> uint256:
     access_control._check_role(feed.UPDATER_ROLE, msg.sender)
     feed._check_market_status(status)
     assert answer > 0, "feed: answer not positive"
-    return feed._update(answer, observed_at, status)
+    return feed._update(answer, observed_at, status, False)

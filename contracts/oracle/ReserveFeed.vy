@@ -81,10 +81,13 @@ def __init__(decimals_: uint8, description_: String[64]):
 def update(answer: int256, observed_at: uint256) -> uint256:
     """
     @dev Records a new round. Only `UPDATER_ROLE`. Reserves may be 0
-         but not negative; every bound must hold (see `feed`).
+         but not negative; every bound must hold (see `feed`). An
+         observation may share the previous one's second: custody can
+         change twice within a second, and a node may seal several
+         blocks with the same timestamp.
     @param answer The shares in custody, in the token's raw units.
     @param observed_at When custody was observed (Unix seconds).
     @return uint256 The new round id.
     """
     access_control._check_role(feed.UPDATER_ROLE, msg.sender)
-    return feed._update(answer, observed_at, _NO_STATUS)
+    return feed._update(answer, observed_at, _NO_STATUS, True)

@@ -261,10 +261,13 @@ def _check_market_status(status: uint8):
 
 
 @internal
-def _update(answer: int256, observed_at: uint256, status: uint8) -> uint256:
+def _update(answer: int256, observed_at: uint256, status: uint8, same_time_ok: bool) -> uint256:
     """
     @dev Checks the bounds and records a new round. The caller has
          checked the role, the sign rule of its answer and `status`.
+         `same_time_ok` accepts an observation made in the same second
+         as the previous one (later rounds win); otherwise it must be
+         strictly newer.
     """
     assert answer >= 0, "feed: negative answer"
     assert answer <= convert(max_value(int128), int256), "feed: answer too large"
@@ -277,7 +280,10 @@ def _update(answer: int256, observed_at: uint256, status: uint8) -> uint256:
     previous_status: uint8 = 0
     if previous != 0:
         previous_status = self._status_of(previous)
-        assert observed_at > self._started_at(previous), "feed: observation not newer"
+        started_at: uint256 = self._started_at(previous)
+        assert observed_at > started_at or (same_time_ok and observed_at == started_at), (
+            "feed: observation not newer"
+        )
         if status == previous_status:
             since: uint256 = block.timestamp - self._updated_at(previous)
             assert since >= self.min_interval, "feed: too soon"

@@ -104,13 +104,20 @@ def test_update_rejects_old_report(reserve_feed: Any, updater: Any) -> None:
         _push(reserve_feed, updater, SHARES, age=MAX_REPORT_AGE + 1)
 
 
-@pytest.mark.parametrize("offset", [0, -1], ids=["replay", "older"])
-def test_update_rejects_observation_not_newer(reserve_feed: Any, updater: Any, offset: int) -> None:
+def test_update_rejects_older_observation(reserve_feed: Any, updater: Any) -> None:
     observed_at = boa.env.timestamp - 10
     reserve_feed.update(SHARES, observed_at, sender=updater)
 
     with boa.reverts("feed: observation not newer"):
-        reserve_feed.update(SHARES, observed_at + offset, sender=updater)
+        reserve_feed.update(SHARES, observed_at - 1, sender=updater)
+
+
+def test_update_accepts_observation_in_the_same_second(reserve_feed: Any, updater: Any) -> None:
+    observed_at = boa.env.timestamp - 10
+    reserve_feed.update(SHARES, observed_at, sender=updater)
+
+    assert reserve_feed.update(2 * SHARES, observed_at, sender=updater) == 2
+    assert reserve_feed.latestRoundData()[1] == 2 * SHARES
 
 
 def test_min_interval_when_set(reserve_feed: Any, admin: Any, updater: Any) -> None:
