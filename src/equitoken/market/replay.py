@@ -70,16 +70,23 @@ class _Minutes:
 
 
 @dataclass(frozen=True, slots=True)
-class _Dataset:
-    days: dict[str, list[date]]
-    bars: dict[str, list[Bar]]
-    minutes: dict[tuple[str, date], _Minutes]
+class _Series:
+    days: list[date]
+    bars: list[Bar]
 
 
-def _rows(name: str) -> Iterator[dict[str, str]]:
+_DAILY_COLUMNS = ["ticker", "date", "open", "high", "low", "close", "volume", "source"]
+_MINUTE_COLUMNS = ["ticker", "timestamp_bar_end", "open", "high", "low", "close", "volume"]
+
+
+def _rows(name: str, columns: list[str] | None = None) -> Iterator[list[str]]:
     raw = resources.files("equitoken.market").joinpath("data", name).read_bytes()
     with io.TextIOWrapper(io.BytesIO(gzip.decompress(raw)), encoding="utf-8", newline="") as text:
-        yield from csv.DictReader(text)
+        reader = csv.reader(text)
+        header = next(reader)
+        if columns is not None and header != columns:
+            raise ValueError(f"{name} has columns {header}, expected {columns}")
+        yield from reader
 
 
 def _divide_half_even(numerator: int, denominator: int) -> int:
@@ -90,81 +97,122 @@ def _divide_half_even(numerator: int, denominator: int) -> int:
     return quotient
 
 
+def _ratio(text: str) -> tuple[int, int]:
+    # Exact value of a plain decimal string as a fraction; str/int is several times faster than Decimal.
+    whole, _, fraction = text.partition(".")
+    if not (whole + fraction).isdigit():
+        return Decimal(text).as_integer_ratio()
+    return int(whole + fraction), 10 ** len(fraction)
+
+
 def _price(text: str, new: int = 1, old: int = 1) -> Price:
-    # Exact: the CSV's decimal string as a fraction, times the split factor, rounded once to 1e-8.
-    numerator, denominator = Decimal(text).as_integer_ratio()
+    # Exact: the CSV's decimal string times the split factor, rounded once (half-even) to 1e-8.
+    numerator, denominator = _ratio(text)
     return Price(_divide_half_even(numerator * new * 10**PRICE_DECIMALS, denominator * old))
 
 
 def _splits() -> dict[str, list[_Split]]:
     splits: dict[str, list[_Split]] = defaultdict(list)
-    for row in _rows(SPLITS_FILE):
-        began = row["split_adjusted_trading_began_parsed"]
+    unknown_dates: set[str] = set()
+    for symbol, _name, _date, began, new, old, *_ in _rows(SPLITS_FILE):
         if began:
-            splits[row["symbol"]].append(
-                _Split(date.fromisoformat(began), int(row["ratio_new"]), int(row["ratio_old"]))
-            )
+            splits[symbol].append(_Split(date.fromisoformat(began), int(new), int(old)))
         else:
-            # Without the ex-date the adjustment boundary is unknown; no ticker of ours is affected
-            # (checked at load: every daily ticker with a split needs its ex-date).
-            splits["?" + row["symbol"]].append(_Split(date.fromisoformat(row["date"]), 0, 0))
+            unknown_dates.add(symbol)
+    for symbol in unknown_dates:
+        # Without the first post-split day the adjustment boundary is unknown (`date` means different
+        # things across the catalogue); `_Dataset.series` refuses to price such a symbol.
+        splits[symbol].append(_Split(date.max, 0, 0))
     return splits
+
+
+class _Dataset:
+    """The packaged files, read once; each ticker's bars are parsed on first use."""
+
+    def __init__(self) -> None:
+        self._splits = _splits()
+        self._daily_rows: dict[str, list[list[str]]] = defaultdict(list)
+        for row in _rows(DAILY_FILE, _DAILY_COLUMNS):
+            self._daily_rows[row[0]].append(row)
+        self._minute_rows: dict[str, list[list[str]]] = defaultdict(list)
+        for row in _rows(MINUTE_FILE, _MINUTE_COLUMNS):
+            self._minute_rows[row[0]].append(row)
+        self.tickers = frozenset(self._daily_rows)
+        self._series: dict[str, _Series] = {}
+        self._minutes: dict[str, dict[date, _Minutes]] = {}
+
+    def series(self, ticker: str) -> _Series:
+        series = self._series.get(ticker)
+        if series is None:
+            series = self._series[ticker] = self._parse_daily(ticker)
+        return series
+
+    def minutes(self, ticker: str, day: date) -> _Minutes | None:
+        by_day = self._minutes.get(ticker)
+        if by_day is None:
+            by_day = self._minutes[ticker] = self._parse_minutes(ticker)
+        return by_day.get(day)
+
+    def _parse_daily(self, ticker: str) -> _Series:
+        splits = self._splits.get(ticker, [])
+        if any(split.new == 0 for split in splits):
+            raise ValueError(f"a split of {ticker} in {SPLITS_FILE} has no first post-split trading day")
+        days: list[date] = []
+        bars: list[Bar] = []
+        for _, day_text, open_, high, low, close, volume, _source in self._daily_rows[ticker]:
+            day = date.fromisoformat(day_text)
+            # Undo the source's split adjustment: multiply by every split that took effect after `day`.
+            new = old = 1
+            for split in splits:
+                if split.first_day > day:
+                    new *= split.new
+                    old *= split.old
+            volume_num, volume_den = _ratio(volume)
+            days.append(day)
+            bars.append(
+                Bar(
+                    open=_price(open_, new, old),
+                    high=_price(high, new, old),
+                    low=_price(low, new, old),
+                    close=_price(close, new, old),
+                    volume=_divide_half_even(volume_num * old, volume_den * new),
+                )
+            )
+        if days != sorted(set(days)):
+            raise ValueError(f"daily bars of {ticker} in {DAILY_FILE} are not in strict date order")
+        return _Series(days, bars)
+
+    def _parse_minutes(self, ticker: str) -> dict[date, _Minutes]:
+        # The 1-minute file is as traded already: no split conversion.
+        grouped: dict[date, list[tuple[datetime, str, str]]] = defaultdict(list)
+        for _, end_text, open_, _high, _low, close, _volume in self._minute_rows.get(ticker, []):
+            end = datetime.fromisoformat(end_text)
+            grouped[end.date()].append((end.astimezone(UTC), open_, close))
+        minutes: dict[date, _Minutes] = {}
+        for day, rows in grouped.items():
+            rows.sort()
+            minutes[day] = _Minutes(
+                ends=[end for end, _, _ in rows],
+                closes=[_price(close) for _, _, close in rows],
+                first_open=_price(rows[0][1]),
+            )
+        return minutes
 
 
 @functools.cache
 def _load() -> _Dataset:
-    splits = _splits()
-    days: dict[str, list[date]] = defaultdict(list)
-    bars: dict[str, list[Bar]] = defaultdict(list)
-    for row in _rows(DAILY_FILE):
-        ticker = row["ticker"]
-        if "?" + ticker in splits:
-            raise ValueError(f"split of {ticker} without an ex-date in {SPLITS_FILE}")
-        day = date.fromisoformat(row["date"])
-        # Undo the source's split adjustment: multiply by every split that took effect after `day`.
-        new = old = 1
-        for split in splits.get(ticker, ()):
-            if split.first_day > day:
-                new *= split.new
-                old *= split.old
-        volume_num, volume_den = Decimal(row["volume"]).as_integer_ratio()
-        days[ticker].append(day)
-        bars[ticker].append(
-            Bar(
-                open=_price(row["open"], new, old),
-                high=_price(row["high"], new, old),
-                low=_price(row["low"], new, old),
-                close=_price(row["close"], new, old),
-                volume=_divide_half_even(volume_num * old, volume_den * new),
-            )
-        )
-    for ticker, ticker_days in days.items():
-        if ticker_days != sorted(ticker_days):
-            raise ValueError(f"daily bars of {ticker} in {DAILY_FILE} are not in date order")
-    minutes: dict[tuple[str, date], _Minutes] = {}
-    grouped: dict[tuple[str, date], list[tuple[datetime, str, str]]] = defaultdict(list)
-    for row in _rows(MINUTE_FILE):
-        end = datetime.fromisoformat(row["timestamp_bar_end"])
-        grouped[row["ticker"], end.date()].append((end.astimezone(UTC), row["open"], row["close"]))
-    for key, minute_rows in grouped.items():
-        # The 1-minute file is as traded already: no split conversion.
-        minute_rows.sort()
-        minutes[key] = _Minutes(
-            ends=[end for end, _, _ in minute_rows],
-            closes=[_price(close) for _, _, close in minute_rows],
-            first_open=_price(minute_rows[0][1]),
-        )
-    return _Dataset(days=dict(days), bars=dict(bars), minutes=minutes)
+    # Module-level cache: every source in the process shares one parsed copy of the files.
+    return _Dataset()
 
 
 def daily_bar(ticker: str, day: date) -> Bar | None:
     """Return the packaged daily bar of `ticker` on `day` as traded, or None if there is none."""
     data = _load()
-    days = data.days.get(ticker)
-    if days is None:
+    if ticker not in data.tickers:
         return None
-    i = bisect.bisect_left(days, day)
-    return data.bars[ticker][i] if i < len(days) and days[i] == day else None
+    series = data.series(ticker)
+    i = bisect.bisect_left(series.days, day)
+    return series.bars[i] if i < len(series.days) and series.days[i] == day else None
 
 
 def _interpolate(t: datetime, t0: datetime, p0: Price, t1: datetime, p1: Price) -> Price:
@@ -184,7 +232,7 @@ class ReplayPriceSource:
     def __init__(self, calendar: MarketCalendar) -> None:
         self._calendar = calendar
         self._data = _load()
-        self._tickers = frozenset(self._data.days)
+        self._tickers = self._data.tickers
         # Per ticker: the calendar session of each bar and their regular opens (for bisect).
         self._sessions: dict[str, tuple[list[Session], list[datetime]]] = {}
 
@@ -213,12 +261,12 @@ class ReplayPriceSource:
                 ticker, at, f"before the data starts (first session {sessions[0].date}, opens {opens[0]})"
             )
         session = sessions[i]
-        bar = self._data.bars[ticker][i]
+        bar = self._data.series(ticker).bars[i]
         if i == len(sessions) - 1:
             self._check_not_stale(ticker, at, session)
         if at >= session.close:
             return Quote(ticker, bar.close, session.close, f"{self.SOURCE}:daily-close")
-        minutes = self._data.minutes.get((ticker, session.date))
+        minutes = self._data.minutes(ticker, session.date)
         if minutes is not None:
             j = bisect.bisect_right(minutes.ends, at) - 1
             if j < 0:
@@ -237,7 +285,7 @@ class ReplayPriceSource:
     def _timeline(self, ticker: str) -> tuple[list[Session], list[datetime]]:
         cached = self._sessions.get(ticker)
         if cached is None:
-            sessions = [self._session(ticker, day) for day in self._data.days[ticker]]
+            sessions = [self._session(ticker, day) for day in self._data.series(ticker).days]
             cached = self._sessions[ticker] = (sessions, [s.open for s in sessions])
         return cached
 
