@@ -22,6 +22,7 @@ are a dictionary lookup or a binary search.
 
 import bisect
 import functools
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -164,7 +165,10 @@ def _at(day: date, clock_time: time) -> datetime:
 
 @functools.cache
 def _build(name: str) -> tuple[list[Session], dict[date, Session]]:
-    calendar = exchange_calendars.get_calendar(name, start=_FIRST_DAY.isoformat())
+    with warnings.catch_warnings():
+        # exchange_calendars 4.13 uses a pandas API that pandas 3.1 deprecates; nothing for us to change.
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        calendar = exchange_calendars.get_calendar(name, start=_FIRST_DAY.isoformat())
     schedule = calendar.schedule
     sessions: list[Session] = []
     for label, open_, close in zip(schedule.index, schedule["open"], schedule["close"], strict=True):
