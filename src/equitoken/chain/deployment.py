@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from equitoken.chain.compiler import compile_contract
-from equitoken.chain.jsonrpc import Contract, JsonRpcChain
+from equitoken.chain.evm import Contract, EvmChain
 from equitoken.model.instrument import ComplianceProfile, Instrument
 
 PRICE_DECIMALS = 8
@@ -115,7 +115,7 @@ class DeploymentRecords:
         partial.replace(path)
 
 
-def is_live(chain: JsonRpcChain, deployment: IssuanceDeployment) -> bool:
+def is_live(chain: EvmChain, deployment: IssuanceDeployment) -> bool:
     """Return whether every contract of `deployment` has code on `chain` (e.g. after a node restart)."""
     addresses = [deployment.sanctions_list, deployment.identity_registry]
     for deployed in deployment.instruments:
@@ -127,7 +127,7 @@ Progress = Callable[[str], None]
 
 
 def deploy_issuance(
-    chain: JsonRpcChain,
+    chain: EvmChain,
     roles: IssuerRoles,
     instruments: Sequence[Instrument],
     *,
@@ -152,7 +152,7 @@ def deploy_issuance(
 
 
 def _deploy_instrument(
-    chain: JsonRpcChain,
+    chain: EvmChain,
     roles: IssuerRoles,
     registry: Contract,
     sanctions_list: str,
