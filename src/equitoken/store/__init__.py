@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, Alembic migrations, SQLite by default and PostgreSQL by URL."""

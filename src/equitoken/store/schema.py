@@ -1,0 +1,225 @@
+"""The platform's tables. Amounts are integers in smallest units (see `model.quantities`).
+
+Exactly-once rests on three kinds of rows written in the same transaction as the state change that
+needs them: a unique idempotency key per request, a unique broker fill id per fill, and an outbox row
+per on-chain transaction whose signed bytes are stored before they are broadcast.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every backend (SQLite keeps no offset, so store UTC and restore it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value} cannot be stored: give it a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class InvestorRow(Base):
+    """An onboarded investor: who they are for compliance, and their on-chain identity number."""
+
+    __tablename__ = "investors"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    onchain_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    jurisdiction: Mapped[str] = mapped_column(String(2))
+    category: Mapped[str] = mapped_column(String(32))
+    accredited: Mapped[bool] = mapped_column(Boolean)
+    kyc_status: Mapped[str] = mapped_column(String(16))
+    kyc_expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The registry state last written on-chain; differs from the columns above until synced.
+    synced_version: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    wallets: Mapped[list["WalletRow"]] = relationship(back_populates="investor", order_by="WalletRow.address")
+
+
+class WalletRow(Base):
+    """A wallet bound to an investor, mirrored in the on-chain identity registry."""
+
+    __tablename__ = "wallets"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id"))
+    registered_on_chain: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    investor: Mapped[InvestorRow] = relationship(back_populates="wallets")
+
+
+class RequestRow(Base):
+    """A mint or redeem request from an authorised participant, and where it stands."""
+
+    __tablename__ = "requests"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id"))
+    wallet: Mapped[str] = mapped_column(String(42))
+    ticker: Mapped[str] = mapped_column(String(10))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    token_amount: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    # Quote: the reference price, the escrow taken for a mint, the fee schedule applied.
+    quote_price: Mapped[int] = mapped_column(BigInteger)
+    escrow_usd: Mapped[int] = mapped_column(BigInteger)
+    fee_flat_usd: Mapped[int] = mapped_column(BigInteger)
+    fee_bps: Mapped[int] = mapped_column(Integer)
+    notional_usd: Mapped[int] = mapped_column(BigInteger)
+    # Settlement, filled in as the request progresses.
+    filled_quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+    filled_usd: Mapped[int] = mapped_column(BigInteger, default=0)
+    fee_usd: Mapped[int] = mapped_column(BigInteger, default=0)
+    settled_usd: Mapped[int] = mapped_column(BigInteger, default=0)
+    tokens_settled: Mapped[int] = mapped_column(BigInteger, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("kind in ('mint', 'redeem')", name="kind_known"),
+        Index("ix_requests_investor_created", "investor_id", "created_at"),
+    )
+
+
+class RequestEventRow(Base):
+    """One state change of a request, with when and why."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class FillRow(Base):
+    """A broker fill for a request; its id is the broker's, so a fill is recorded once."""
+
+    __tablename__ = "fills"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)
+    notional_usd: Mapped[int] = mapped_column(BigInteger)
+    token_amount: Mapped[int] = mapped_column(BigInteger)
+    filled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Per-fill progress: the custody entry, then the on-chain settlement (mint or burn).
+    custody_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LedgerEntryRow(Base):
+    """A balanced journal entry of the custody ledger, linked to what caused it."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    memo: Mapped[str] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    fill_id: Mapped[str | None] = mapped_column(String(80))
+    # One entry per cause: a second attempt to post the same movement fails on this key.
+    cause: Mapped[str] = mapped_column(String(120), unique=True)
+
+    lines: Mapped[list["LedgerLineRow"]] = relationship(back_populates="entry", order_by="LedgerLineRow.id")
+
+
+class LedgerLineRow(Base):
+    """One side of a journal entry: an amount (signed; debit positive) of one asset in one account."""
+
+    __tablename__ = "ledger_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    account: Mapped[str] = mapped_column(String(120), index=True)
+    asset: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+    entry: Mapped[LedgerEntryRow] = relationship(back_populates="lines")
+
+
+class ChainTransactionRow(Base):
+    """An on-chain transaction, stored signed before it is broadcast (the outbox)."""
+
+    __tablename__ = "chain_transactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # What the transaction does, unique: e.g. "mint:<fill id>", so it is prepared at most once.
+    purpose: Mapped[str] = mapped_column(String(160), unique=True)
+    request_id: Mapped[str | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    sender: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    to: Mapped[str] = mapped_column(String(42))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    tx_hash: Mapped[str] = mapped_column(String(66), unique=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("chain_id", "sender", "nonce", name="one_transaction_per_nonce"),)
+
+
+class AttestationRow(Base):
+    """A reserve attestation pushed to a chain's reserve feed: custody at a moment, for one instrument."""
+
+    __tablename__ = "attestations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticker: Mapped[str] = mapped_column(String(10), index=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    custody_shares: Mapped[int] = mapped_column(BigInteger)
+    reserve_amount: Mapped[int] = mapped_column(BigInteger)
+    ledger_entry_id: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("chain_transactions.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
