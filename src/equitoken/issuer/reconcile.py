@@ -1,0 +1,68 @@
+"""Compare custody with the tokens outstanding on every chain, instrument by instrument."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from equitoken.issuer.custody import CustodyLedger, custody_account
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.model.instrument import Instrument
+from equitoken.model.quantities import Shares
+from equitoken.store.database import Database
+
+_MULTIPLIER_ONE = 10**18
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One instrument: shares in custody against what its tokens stand for on every chain."""
+
+    ticker: str
+    custody: Shares
+    # Per chain id: tokens outstanding times the UI multiplier, in shares.
+    outstanding: Mapping[int, Shares]
+
+    @property
+    def outstanding_total(self) -> Shares:
+        return sum(self.outstanding.values(), Shares.zero())
+
+    @property
+    def surplus(self) -> Shares:
+        return self.custody - self.outstanding_total
+
+    @property
+    def backed(self) -> bool:
+        return self.surplus.units >= 0
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The result of a reconciliation: every instrument, and whether the ledger balances."""
+
+    holdings: tuple[Holding, ...]
+    trial_balance: Mapping[str, int]
+
+    @property
+    def ok(self) -> bool:
+        return all(h.backed for h in self.holdings) and not any(self.trial_balance.values())
+
+
+def reconcile(
+    database: Database, chains: Sequence[IssuerChain], instruments: Mapping[str, Instrument]
+) -> Reconciliation:
+    """Read custody from the ledger and supply and multiplier from each chain, for every instrument."""
+    ledger = CustodyLedger()
+    tickers = sorted({t for chain in chains for t in chain.tickers})
+    with database.transaction() as session:
+        custody = {t: Shares(ledger.balance(session, custody_account(t), t)) for t in tickers}
+        trial = ledger.trial_balance(session)
+    holdings = []
+    for ticker in tickers:
+        decimals = instruments[ticker].token_decimals
+        outstanding = {}
+        for chain in chains:
+            if ticker in chain.tickers:
+                token = chain.token(ticker)
+                raw = int(token.totalSupply()) * int(token.uiMultiplier()) // _MULTIPLIER_ONE
+                outstanding[chain.chain_id] = Shares.from_token_units(raw, decimals)
+        holdings.append(Holding(ticker, custody[ticker], outstanding))
+    return Reconciliation(tuple(holdings), trial)

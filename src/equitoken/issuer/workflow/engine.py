@@ -1,0 +1,670 @@
+"""Advance mint and redeem requests step by step, so that a crash between any two steps loses nothing.
+
+Every step reads the request's state from the database and does one thing whose effect is recorded in
+the same database transaction as the new state. Effects outside the database are made idempotent:
+- broker orders carry the request id as client order id (resubmitting returns the same order);
+- fills are keyed by the broker's fill id;
+- custody entries, by their cause ("custody:<fill id>");
+- on-chain transactions go through the outbox (signed and stored before broadcast, keyed by purpose),
+  and their effect is recorded in the transaction that records their receipt.
+So after a restart, `process()` re-runs the step a request was in and finds the work already done.
+"""
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from equitoken.brokers.broker import Broker
+from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, OrderType, TimeInForce
+from equitoken.chain.evm import ContractFunction, RevertError
+from equitoken.issuer.config import IssuerConfig
+from equitoken.issuer.custody import (
+    BROKER_CASH,
+    FEES,
+    TREASURY,
+    USD,
+    CustodyLedger,
+    Line,
+    custody_account,
+    escrow_account,
+    issued_account,
+    payable_account,
+)
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.outbox import TxOutcome, TxStatus
+from equitoken.issuer.workflow.crashpoints import checkpoint
+from equitoken.issuer.workflow.states import RequestKind, RequestState
+from equitoken.market.clock import Clock
+from equitoken.model.instrument import Instrument
+from equitoken.model.quantities import Price, Shares, Usd
+from equitoken.store.database import Database
+from equitoken.store.schema import ChainTransactionRow, FillRow, RequestEventRow, RequestRow
+
+_MULTIPLIER_ONE = 10**18
+
+
+def redemption_account(request_id: str) -> str:
+    return f"redemption:{request_id}"
+
+
+def surplus_account(ticker: str) -> str:
+    return f"surplus:{ticker}"
+
+
+class Workflow:
+    """The step engine behind `Issuer.process`."""
+
+    def __init__(
+        self,
+        database: Database,
+        onchain: IssuerChain,
+        broker: Broker,
+        clock: Clock,
+        config: IssuerConfig,
+        instruments: Mapping[str, Instrument],
+    ) -> None:
+        self.db = database
+        self.onchain = onchain
+        self.broker = broker
+        self.clock = clock
+        self.config = config
+        self.instruments = instruments
+        self.ledger = CustodyLedger()
+
+    # -- the loop
+
+    def process(self) -> int:
+        """Advance every open request as far as it can go now; return how many steps were taken."""
+        self._rebroadcast_pending()
+        with self.db.transaction() as session:
+            open_ids = list(
+                session.scalars(
+                    select(RequestRow.id)
+                    .where(RequestRow.state.not_in([s.value for s in RequestState if s.is_final]))
+                    .order_by(RequestRow.created_at, RequestRow.id)
+                )
+            )
+        steps = 0
+        for request_id in open_ids:
+            while self._step(request_id):
+                steps += 1
+        return steps
+
+    def _rebroadcast_pending(self) -> None:
+        # A crash can leave signed transactions unsent; the node must have them, in nonce order,
+        # before any later nonce of the same sender can be mined.
+        with self.db.transaction() as session:
+            pending = self.onchain.outbox.pending(session)
+        for row in pending:
+            if self.onchain.chain.receipt(row.tx_hash) is None:
+                self.onchain.chain.send_raw(row.raw)
+
+    def _step(self, request_id: str) -> bool:
+        with self.db.transaction() as session:
+            request = session.get(RequestRow, request_id)
+            assert request is not None
+            state = RequestState(request.state)
+            kind = RequestKind(request.kind)
+        if state.is_final:
+            return False
+        handlers: dict[tuple[RequestKind, RequestState], Callable[[str], bool]] = {
+            (RequestKind.MINT, RequestState.ACCEPTED): self._collect_payment,
+            (RequestKind.MINT, RequestState.PAID): self._place_order,
+            (RequestKind.MINT, RequestState.ORDERED): self._follow_order,
+            (RequestKind.MINT, RequestState.SETTLING): self._refund,
+            (RequestKind.REDEEM, RequestState.ACCEPTED): self._burn,
+            (RequestKind.REDEEM, RequestState.BURNED): self._place_order,
+            (RequestKind.REDEEM, RequestState.ORDERED): self._follow_order,
+            (RequestKind.REDEEM, RequestState.SETTLING): self._pay_out,
+        }
+        return handlers[(kind, state)](request_id)
+
+    # -- helpers
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    def _load(self, session: Session, request_id: str) -> RequestRow:
+        request = session.get(RequestRow, request_id, with_for_update=True)
+        assert request is not None
+        return request
+
+    def _move(self, session: Session, request: RequestRow, to: RequestState, reason: str) -> None:
+        now = self._now()
+        session.add(
+            RequestEventRow(
+                request_id=request.id, at=now, from_state=request.state, to_state=to, reason=reason
+            )
+        )
+        request.state = to
+        request.updated_at = now
+        if to.is_final:
+            request.reason = reason
+
+    def _ending(self, request: RequestRow) -> RequestState | None:
+        """Return how the request must end early (cancelled or expired), if it must."""
+        if request.cancel_requested:
+            return RequestState.CANCELLED
+        if self._now() >= request.expires_at:
+            return RequestState.EXPIRED
+        return None
+
+    def _transact(
+        self,
+        request_id: str,
+        purpose: str,
+        function: ContractFunction,
+        args: tuple[object, ...],
+        sender: str,
+        on_confirmed: Callable[[Session, RequestRow], None],
+        on_failed: Callable[[Session, RequestRow, str], None],
+        crash_sent: str | None = None,
+        crash_mined: str | None = None,
+    ) -> bool:
+        """Run one on-chain transaction through the outbox and record its effect exactly once."""
+        outbox = self.onchain.outbox
+        with self.db.transaction() as session:
+            row = outbox.find(session, purpose)
+            if row is None:
+                try:
+                    row = outbox.sign(
+                        session,
+                        purpose,
+                        function,
+                        *args,
+                        sender=sender,
+                        request_id=request_id,
+                        now=self._now(),
+                    )
+                except RevertError as exc:  # the node says it would revert: nothing was stored or sent
+                    on_failed(session, self._load(session, request_id), f"{purpose}: {exc}")
+                    return True
+            session.expunge(row)
+        if row.status in (TxStatus.CONFIRMED, TxStatus.FAILED):
+            return False  # already recorded: the caller's state check moved on
+        if self.onchain.chain.receipt(row.tx_hash) is None:
+            self.onchain.chain.send_raw(row.raw)
+            if crash_sent:
+                checkpoint(crash_sent)
+        outcome = self.onchain.outbox.settle(row, self._now())
+        if crash_mined:
+            checkpoint(crash_mined)
+        with self.db.transaction() as session:
+            stored = session.get(ChainTransactionRow, row.id, with_for_update=True)
+            assert stored is not None
+            if stored.status in (TxStatus.CONFIRMED, TxStatus.FAILED):
+                return False
+            _copy_outcome(stored, row, outcome)
+            request = self._load(session, request_id)
+            if outcome.confirmed:
+                on_confirmed(session, request)
+            else:
+                on_failed(session, request, f"{purpose} reverted: {outcome.error}")
+        return True
+
+    # -- mint steps
+
+    def _collect_payment(self, request_id: str) -> bool:
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            if self.onchain.outbox.find(session, f"collect:{request_id}") is None:
+                ending = self._ending(request)
+                if ending is not None:
+                    self._move(session, request, ending, f"{ending} before the payment was collected")
+                    return True
+            wallet, escrow = request.wallet, request.escrow_usd
+        operator = self.onchain.roles.operator
+
+        def confirmed(session: Session, request: RequestRow) -> None:
+            self.ledger.post(
+                session,
+                f"payment:{request.id}",
+                f"payment for mint request {request.id}",
+                [Line(TREASURY, USD, escrow), Line(escrow_account(request.id), USD, -escrow)],
+                at=self._now(),
+                request_id=request.id,
+            )
+            self._move(session, request, RequestState.PAID, f"payment of {Usd(escrow)} USDC collected")
+
+        def failed(session: Session, request: RequestRow, reason: str) -> None:
+            self._move(session, request, RequestState.FAILED, f"payment could not be collected: {reason}")
+
+        progressed = self._transact(
+            request_id,
+            f"collect:{request_id}",
+            self.onchain.usdc.transferFrom,
+            (wallet, operator, escrow),
+            operator,
+            confirmed,
+            failed,
+        )
+        checkpoint("payment_seen")
+        return progressed
+
+    def _place_order(self, request_id: str) -> bool:
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            ending = self._ending(request)
+            if ending is not None:
+                request.outcome = ending
+                what = "payment refunded" if request.kind == RequestKind.MINT else "tokens returned"
+                self._move(session, request, RequestState.SETTLING, f"{ending} before the order; {what}")
+                return True
+            order = self._order_request(request)
+        self.broker.submit(order)
+        checkpoint("broker_order")
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            side = "buy" if order.side is OrderSide.BUY else "sell"
+            self._move(
+                session,
+                request,
+                RequestState.ORDERED,
+                f"broker {side} order placed for {order.quantity} shares",
+            )
+        return True
+
+    def _order_request(self, request: RequestRow) -> OrderRequest:
+        quantity = Shares(request.quantity)
+        if request.kind == RequestKind.MINT:
+            limit = Price(request.quote_price).scaled_bps(self.config.price_buffer_bps)
+            return OrderRequest(
+                request.id, request.ticker, OrderSide.BUY, quantity, OrderType.LIMIT, limit, TimeInForce.GTC
+            )
+        return OrderRequest(
+            request.id, request.ticker, OrderSide.SELL, quantity, OrderType.MARKET, None, TimeInForce.GTC
+        )
+
+    def _follow_order(self, request_id: str) -> bool:
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            ending = self._ending(request)
+            order_request = self._order_request(request)
+        order = self.broker.order(request_id) or self.broker.submit(order_request)
+        if ending is not None and not order.status.is_final:
+            order = self.broker.cancel(request_id)
+        if self._record_fills(request_id, order):
+            checkpoint("fill")
+            return True
+        for fill_id in self._unsettled_fills(request_id):
+            if self._settle_fill(request_id, fill_id):
+                return True
+        if not order.status.is_final:
+            return False
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            if request.filled_quantity == request.quantity:
+                request.outcome = RequestState.COMPLETED
+            else:
+                request.outcome = ending or RequestState.EXPIRED
+            self._move(
+                session,
+                request,
+                RequestState.SETTLING,
+                f"broker order {order.status}: {Shares(request.filled_quantity)} of {Shares(request.quantity)} shares filled",
+            )
+        return True
+
+    def _record_fills(self, request_id: str, order: BrokerOrder) -> bool:
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            known = set(session.scalars(select(FillRow.id).where(FillRow.request_id == request_id)))
+            new = [fill for fill in order.fills if fill.fill_id not in known]
+            decimals = self.instruments[request.ticker].token_decimals
+            for fill in new:
+                before = Shares(request.filled_quantity)
+                after = before + fill.quantity
+                # Tokens follow the cumulative fill, so parts that split a token unit still add up.
+                tokens = after.floor_to_token_units(decimals) - before.floor_to_token_units(decimals)
+                notional = fill.notional(round_up=request.kind == RequestKind.MINT)
+                session.add(
+                    FillRow(
+                        id=fill.fill_id,
+                        request_id=request_id,
+                        quantity=fill.quantity.units,
+                        price=fill.price.units,
+                        notional_usd=notional.units,
+                        token_amount=tokens,
+                        filled_at=fill.at,
+                        recorded_at=self._now(),
+                    )
+                )
+                request.filled_quantity = after.units
+                request.filled_usd += notional.units
+                session.add(
+                    RequestEventRow(
+                        request_id=request_id,
+                        at=self._now(),
+                        from_state=request.state,
+                        to_state=request.state,
+                        reason=f"fill {fill.fill_id}: {fill.quantity} shares at {fill.price}",
+                    )
+                )
+            return bool(new)
+
+    def _unsettled_fills(self, request_id: str) -> list[str]:
+        with self.db.transaction() as session:
+            return list(
+                session.scalars(
+                    select(FillRow.id)
+                    .where(FillRow.request_id == request_id, FillRow.settled.is_(False))
+                    .order_by(FillRow.filled_at, FillRow.id)
+                )
+            )
+
+    def _settle_fill(self, request_id: str, fill_id: str) -> bool:
+        """Take one fill one step further: custody entry, then reserve push, then mint (for a mint)."""
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            fill = session.get(FillRow, fill_id, with_for_update=True)
+            assert fill is not None
+            if fill.custody_entry_id is None:
+                self._post_custody(session, request, fill)
+                custody_posted = True
+            else:
+                custody_posted = False
+            ticker, wallet, tokens, kind = request.ticker, request.wallet, fill.token_amount, request.kind
+        if custody_posted:
+            checkpoint("custody_entry")
+            return True
+        pushed = self._push_reserve(request_id, ticker, f"reserve:{fill_id}")
+        if pushed is not None:
+            return pushed
+        if kind == RequestKind.REDEEM or tokens == 0:
+            with self.db.transaction() as session:
+                fill = session.get(FillRow, fill_id, with_for_update=True)
+                assert fill is not None
+                fill.settled = True
+            return True
+
+        def confirmed(session: Session, request: RequestRow) -> None:
+            fill = session.get(FillRow, fill_id, with_for_update=True)
+            assert fill is not None
+            fill.settled = True
+            request.tokens_settled += tokens
+            session.add(
+                RequestEventRow(
+                    request_id=request.id,
+                    at=self._now(),
+                    from_state=request.state,
+                    to_state=request.state,
+                    reason=f"minted {tokens} token units for fill {fill_id}",
+                )
+            )
+
+        def failed(session: Session, request: RequestRow, reason: str) -> None:
+            # The shares are in custody and the tokens could not be delivered (e.g. the wallet was
+            # frozen meanwhile): backing is intact, an operator decides what happens next.
+            self._move(session, request, RequestState.HELD, f"mint refused, shares kept in custody: {reason}")
+
+        return self._transact(
+            request_id,
+            f"mint:{fill_id}",
+            self.onchain.token(ticker).mint,
+            (wallet, tokens),
+            self.onchain.roles.minter,
+            confirmed,
+            failed,
+            crash_sent="mint_sent",
+            crash_mined="before_confirmation",
+        )
+
+    def _post_custody(self, session: Session, request: RequestRow, fill: FillRow) -> None:
+        ticker, q, n = request.ticker, fill.quantity, fill.notional_usd
+        if request.kind == RequestKind.MINT:
+            lines = [
+                Line(custody_account(ticker), ticker, q),
+                Line(issued_account(ticker), ticker, -q),
+                Line(escrow_account(request.id), USD, n),
+                Line(BROKER_CASH, USD, -n),
+            ]
+            memo = f"bought {Shares(q)} {ticker} at {Price(fill.price)} for mint request {request.id}"
+        else:
+            lines = [
+                Line(redemption_account(request.id), ticker, q),
+                Line(custody_account(ticker), ticker, -q),
+                Line(BROKER_CASH, USD, n),
+                Line(payable_account(request.id), USD, -n),
+            ]
+            memo = f"sold {Shares(q)} {ticker} at {Price(fill.price)} for redeem request {request.id}"
+        entry = self.ledger.post(
+            session, f"custody:{fill.id}", memo, lines, at=self._now(), request_id=request.id, fill_id=fill.id
+        )
+        fill.custody_entry_id = entry.id
+
+    def _push_reserve(self, request_id: str, ticker: str, purpose: str) -> bool | None:
+        """Attest custody to the reserve feed unless it already says so; None once it does."""
+        feed = self.onchain.reserve_feed(ticker)
+        with self.db.transaction() as session:
+            custody = Shares(self.ledger.balance(session, custody_account(ticker), ticker))
+            existing = self.onchain.outbox.find(session, purpose)
+        if existing is not None and existing.status == TxStatus.CONFIRMED:
+            return None
+        reserve = self._reserve_amount(ticker, custody)
+        observed_at = self.onchain.chain.timestamp()
+
+        def failed(session: Session, request: RequestRow, reason: str) -> None:
+            self._move(session, request, RequestState.HELD, f"reserve attestation refused: {reason}")
+
+        return self._transact(
+            request_id,
+            purpose,
+            feed.update,
+            (reserve, observed_at),
+            self.onchain.roles.attester,
+            lambda session, request: None,
+            failed,
+            crash_sent="reserve_push",
+        )
+
+    def _reserve_amount(self, ticker: str, custody: Shares) -> int:
+        # The feed reports custody in raw token units divided by the UI multiplier, so that
+        # supply * multiplier <= custody is what the token's secure-mint gate enforces.
+        decimals = self.instruments[ticker].token_decimals
+        multiplier = int(self.onchain.token(ticker).uiMultiplier())
+        return custody.floor_to_token_units(decimals) * _MULTIPLIER_ONE // multiplier
+
+    def _refund(self, request_id: str) -> bool:
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            escrow, filled = Usd(request.escrow_usd), Usd(request.filled_usd)
+            fee = self.config.fees_for(request.ticker).fee(filled)
+            fee = Usd(min(fee.units, (escrow - filled).units))
+            refund = escrow - filled - fee
+            wallet, outcome = request.wallet, RequestState(request.outcome or RequestState.COMPLETED)
+
+        def confirmed(session: Session, request: RequestRow) -> None:
+            self.ledger.post(
+                session,
+                f"close:{request.id}",
+                f"fee and refund for mint request {request.id}",
+                [
+                    Line(escrow_account(request.id), USD, fee.units + refund.units),
+                    Line(FEES, USD, -fee.units),
+                    Line(TREASURY, USD, -refund.units),
+                ],
+                at=self._now(),
+                request_id=request.id,
+            )
+            request.fee_usd = fee.units
+            request.settled_usd = refund.units
+            self._move(session, request, outcome, f"{outcome}: fee {fee} USDC, refunded {refund} USDC")
+
+        if refund.units == 0:
+            with self.db.transaction() as session:
+                confirmed(session, self._load(session, request_id))
+            return True
+
+        def failed(session: Session, request: RequestRow, reason: str) -> None:
+            self._move(session, request, RequestState.HELD, f"refund failed: {reason}")
+
+        return self._transact(
+            request_id,
+            f"refund:{request_id}",
+            self.onchain.usdc.transfer,
+            (wallet, refund.units),
+            self.onchain.roles.operator,
+            confirmed,
+            failed,
+            crash_sent="refund_sent",
+        )
+
+    # -- redeem steps
+
+    def _burn(self, request_id: str) -> bool:
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            if self.onchain.outbox.find(session, f"burn:{request_id}") is None:
+                ending = self._ending(request)
+                if ending is not None:
+                    self._move(session, request, ending, f"{ending} before the tokens were burned")
+                    return True
+            wallet, tokens, ticker, quantity = (
+                request.wallet,
+                request.token_amount,
+                request.ticker,
+                request.quantity,
+            )
+
+        def confirmed(session: Session, request: RequestRow) -> None:
+            self.ledger.post(
+                session,
+                f"burn:{request.id}",
+                f"burned {tokens} {ticker} token units for redeem request {request.id}",
+                [
+                    Line(issued_account(ticker), ticker, quantity),
+                    Line(redemption_account(request.id), ticker, -quantity),
+                ],
+                at=self._now(),
+                request_id=request.id,
+            )
+            self._move(session, request, RequestState.BURNED, f"{tokens} token units burned")
+
+        def failed(session: Session, request: RequestRow, reason: str) -> None:
+            self._move(session, request, RequestState.FAILED, f"tokens could not be burned: {reason}")
+
+        progressed = self._transact(
+            request_id,
+            f"burn:{request_id}",
+            self.onchain.token(ticker).burn_from,
+            (wallet, tokens),
+            self.onchain.roles.burner,
+            confirmed,
+            failed,
+        )
+        checkpoint("tokens_burned")
+        return progressed
+
+    def _pay_out(self, request_id: str) -> bool:
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            decimals = self.instruments[request.ticker].token_decimals
+            unsold = Shares(request.quantity - request.filled_quantity)
+            return_tokens = unsold.floor_to_token_units(decimals)
+            returned = request.tokens_settled >= return_tokens
+            ticker, wallet = request.ticker, request.wallet
+        if not returned and return_tokens:
+            # A fresh attestation first: the last one may be older than the token's heartbeat.
+            pushed = self._push_reserve(request_id, ticker, f"reserve:return:{request_id}")
+            if pushed is not None:
+                return pushed
+            return self._return_tokens(request_id, ticker, wallet, return_tokens, decimals)
+        with self.db.transaction() as session:
+            request = self._load(session, request_id)
+            proceeds = Usd(-self.ledger.balance(session, payable_account(request_id), USD))
+            fee = self.config.fees_for(request.ticker).fee(proceeds)
+            fee = Usd(min(fee.units, proceeds.units))
+            payout = proceeds - fee
+            outcome = RequestState(request.outcome or RequestState.COMPLETED)
+            dust = Shares(-self.ledger.balance(session, redemption_account(request_id), ticker))
+
+        def confirmed(session: Session, request: RequestRow) -> None:
+            lines = [
+                Line(payable_account(request.id), USD, proceeds.units),
+                Line(FEES, USD, -fee.units),
+                Line(TREASURY, USD, -payout.units),
+            ]
+            if dust:
+                # Unsold shares finer than one token unit stay in custody as the issuer's surplus.
+                lines += [
+                    Line(redemption_account(request.id), ticker, dust.units),
+                    Line(surplus_account(ticker), ticker, -dust.units),
+                ]
+            self.ledger.post(
+                session,
+                f"close:{request.id}",
+                f"fee and payout for redeem request {request.id}",
+                lines,
+                at=self._now(),
+                request_id=request.id,
+            )
+            request.fee_usd = fee.units
+            request.settled_usd = payout.units
+            self._move(session, request, outcome, f"{outcome}: fee {fee} USDC, paid out {payout} USDC")
+
+        if payout.units == 0:
+            with self.db.transaction() as session:
+                confirmed(session, self._load(session, request_id))
+            return True
+
+        def failed(session: Session, request: RequestRow, reason: str) -> None:
+            self._move(session, request, RequestState.HELD, f"payout failed: {reason}")
+
+        return self._transact(
+            request_id,
+            f"payout:{request_id}",
+            self.onchain.usdc.transfer,
+            (wallet, payout.units),
+            self.onchain.roles.operator,
+            confirmed,
+            failed,
+            crash_sent="payout_sent",
+        )
+
+    def _return_tokens(self, request_id: str, ticker: str, wallet: str, tokens: int, decimals: int) -> bool:
+        shares = Shares.from_token_units(tokens, decimals)
+
+        def confirmed(session: Session, request: RequestRow) -> None:
+            self.ledger.post(
+                session,
+                f"return:{request.id}",
+                f"minted back {tokens} unsold {ticker} token units for redeem request {request.id}",
+                [
+                    Line(redemption_account(request.id), ticker, shares.units),
+                    Line(issued_account(ticker), ticker, -shares.units),
+                ],
+                at=self._now(),
+                request_id=request.id,
+            )
+            request.tokens_settled += tokens
+            session.add(
+                RequestEventRow(
+                    request_id=request.id,
+                    at=self._now(),
+                    from_state=request.state,
+                    to_state=request.state,
+                    reason=f"returned {tokens} unsold token units",
+                )
+            )
+
+        def failed(session: Session, request: RequestRow, reason: str) -> None:
+            self._move(session, request, RequestState.HELD, f"unsold tokens could not be returned: {reason}")
+
+        return self._transact(
+            request_id,
+            f"return:{request_id}",
+            self.onchain.token(ticker).mint,
+            (wallet, tokens),
+            self.onchain.roles.minter,
+            confirmed,
+            failed,
+        )
+
+
+def _copy_outcome(stored: ChainTransactionRow, settled: ChainTransactionRow, outcome: TxOutcome) -> None:
+    stored.status = outcome.status
+    stored.error = outcome.error
+    stored.block_number = settled.block_number
+    stored.confirmed_at = settled.confirmed_at

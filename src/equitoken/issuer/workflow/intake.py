@@ -1,0 +1,278 @@
+"""Accept a mint or redeem request: validate everything, quote it, and record it once per idempotency key.
+
+Every check runs before anything is written, so a refused request changes nothing.
+"""
+
+import difflib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from equitoken.issuer.config import IssuerConfig
+from equitoken.issuer.errors import (
+    ComplianceError,
+    IdempotencyConflictError,
+    InsufficientFundsError,
+    InvalidRequestError,
+    LimitExceededError,
+    MarketDataError,
+    UnknownInstrumentError,
+    UnknownInvestorError,
+)
+from equitoken.issuer.investors import InvestorCategory, KycStatus, parse_address
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.workflow.states import RequestKind, RequestState
+from equitoken.market.clock import Clock
+from equitoken.market.prices import NoPriceError, PriceSource
+from equitoken.model.instrument import Instrument
+from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
+from equitoken.store.database import Database
+from equitoken.store.schema import InvestorRow, RequestEventRow, RequestRow, WalletRow
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a request will cost or pay, at the reference price."""
+
+    price: Price
+    quantity: Shares
+    notional: Usd
+    fee: Usd
+    escrow: Usd
+
+
+class Intake:
+    """Validate, quote and record requests."""
+
+    def __init__(
+        self,
+        database: Database,
+        onchain: IssuerChain,
+        prices: PriceSource,
+        clock: Clock,
+        config: IssuerConfig,
+        instruments: Mapping[str, Instrument],
+    ) -> None:
+        self.db = database
+        self.onchain = onchain
+        self.prices = prices
+        self.clock = clock
+        self.config = config
+        self.instruments = instruments
+
+    def submit(
+        self,
+        kind: RequestKind,
+        investor_id: str,
+        wallet: str,
+        ticker: str,
+        quantity: str | Decimal | Shares,
+        idempotency_key: str,
+    ) -> str:
+        """Record a request and return its id; the same key with the same request returns the same id."""
+        key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
+        if not 0 < len(key) <= 128:
+            raise InvalidRequestError("idempotency key must have 1 to 128 characters")
+        instrument = self._instrument(ticker)
+        shares, tokens = self._quantity(quantity, instrument)
+        address = parse_address(wallet)
+        with self.db.transaction() as session:
+            previous = session.scalars(
+                select(RequestRow).where(RequestRow.idempotency_key == key)
+            ).one_or_none()
+            if previous is not None:
+                return self._replayed(previous, kind, investor_id, address, instrument.ticker, shares)
+            investor = self._eligible_investor(session, investor_id, address)
+            quote = self.quote(kind, instrument, shares)
+            self._check_limits(session, investor.id, quote)
+            self._check_funds(kind, instrument, address, tokens, quote)
+            now = self.clock.now()
+            request = RequestRow(
+                id=f"req-{uuid.uuid4().hex[:16]}",
+                idempotency_key=key,
+                kind=kind,
+                investor_id=investor.id,
+                wallet=address,
+                ticker=instrument.ticker,
+                chain_id=self.onchain.chain_id,
+                quantity=shares.units,
+                token_amount=tokens,
+                state=RequestState.ACCEPTED,
+                quote_price=quote.price.units,
+                escrow_usd=quote.escrow.units,
+                fee_flat_usd=self.config.fees_for(instrument.ticker).flat.units,
+                fee_bps=self.config.fees_for(instrument.ticker).bps,
+                notional_usd=quote.notional.units,
+                created_at=now,
+                updated_at=now,
+                expires_at=now + self.config.request_ttl,
+            )
+            session.add(request)
+            session.add(
+                RequestEventRow(
+                    request_id=request.id,
+                    at=now,
+                    from_state=None,
+                    to_state=RequestState.ACCEPTED,
+                    reason=f"{kind} {shares} {instrument.ticker} at about {quote.price} USD; escrow {quote.escrow} USDC",
+                )
+            )
+            try:
+                session.flush()
+            except IntegrityError:
+                raise IdempotencyConflictError(
+                    f"idempotency key {key!r} was used concurrently; retry"
+                ) from None
+            return request.id
+
+    def quote(self, kind: RequestKind, instrument: Instrument, shares: Shares) -> Quote:
+        """Price `shares` of `instrument` now: the notional, the fee, and for a mint the escrow to pay."""
+        try:
+            price = self.prices.quote(instrument.ticker, self.clock.now()).price
+        except NoPriceError as exc:
+            raise MarketDataError(f"no price for {instrument.ticker}: {exc}") from None
+        fees = self.config.fees_for(instrument.ticker)
+        notional = price.notional(shares, round_up=True)
+        if kind is RequestKind.MINT:
+            # The buy order is a limit at the buffered price: escrow covers its worst fill and fee.
+            worst = price.scaled_bps(self.config.price_buffer_bps).notional(shares, round_up=True)
+            return Quote(price, shares, notional, fees.fee(worst), worst + fees.fee(worst))
+        return Quote(price, shares, notional, fees.fee(notional), Usd.zero())
+
+    def _instrument(self, ticker: str) -> Instrument:
+        symbol = ticker.strip().upper() if isinstance(ticker, str) else ""
+        if symbol in self.instruments and symbol in self.onchain.tickers:
+            return self.instruments[symbol]
+        close = difflib.get_close_matches(symbol, self.onchain.tickers, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownInstrumentError(f"unknown instrument {ticker!r}{hint}")
+
+    def _quantity(self, quantity: str | Decimal | Shares, instrument: Instrument) -> tuple[Shares, int]:
+        try:
+            shares = quantity if isinstance(quantity, Shares) else Shares.parse(quantity)
+        except InvalidAmountError as exc:
+            raise InvalidRequestError(str(exc)) from None
+        if shares.units <= 0:
+            raise InvalidRequestError(f"quantity must be positive, got {shares}")
+        try:
+            tokens = shares.to_token_units(instrument.token_decimals)
+        except InvalidAmountError:
+            raise InvalidRequestError(
+                f"quantity {shares} has more decimals than the {instrument.token_symbol} token's "
+                f"{instrument.token_decimals}"
+            ) from None
+        return shares, tokens
+
+    def _replayed(
+        self,
+        previous: RequestRow,
+        kind: RequestKind,
+        investor_id: str,
+        wallet: str,
+        ticker: str,
+        shares: Shares,
+    ) -> str:
+        same = (previous.kind, previous.investor_id, previous.wallet, previous.ticker, previous.quantity) == (
+            kind,
+            investor_id,
+            wallet,
+            ticker,
+            shares.units,
+        )
+        if not same:
+            raise IdempotencyConflictError(
+                f"idempotency key {previous.idempotency_key!r} was used for a different request ({previous.id})"
+            )
+        return previous.id
+
+    def _eligible_investor(self, session: Session, investor_id: str, wallet: str) -> InvestorRow:
+        investor = session.get(InvestorRow, investor_id)
+        if investor is None:
+            raise UnknownInvestorError(f"no investor {investor_id!r}")
+        if investor.category != InvestorCategory.AUTHORISED_PARTICIPANT:
+            raise ComplianceError(
+                f"investor {investor_id} is {investor.category}: only authorised participants mint and redeem"
+            )
+        if investor.kyc_status != KycStatus.APPROVED:
+            raise ComplianceError(f"investor {investor_id} KYC is {investor.kyc_status}, not approved")
+        if investor.kyc_expires_at <= self.clock.now():
+            raise ComplianceError(f"investor {investor_id} KYC expired on {investor.kyc_expires_at:%Y-%m-%d}")
+        if investor.frozen:
+            raise ComplianceError(f"investor {investor_id} is frozen")
+        if investor.jurisdiction in self.config.blocked_jurisdictions:
+            raise ComplianceError(f"jurisdiction {investor.jurisdiction} is blocked by this issuer")
+        bound = session.get(WalletRow, wallet)
+        if bound is None or bound.investor_id != investor.id:
+            raise ComplianceError(f"wallet {wallet} is not bound to investor {investor_id}")
+        if not bound.registered_on_chain:
+            raise ComplianceError(f"wallet {wallet} is not yet in the on-chain identity registry")
+        if wallet.lower() in {
+            w.lower() for w in self.config.sanctioned_wallets
+        } or self.onchain.sanctions.isSanctioned(wallet):
+            raise ComplianceError(f"wallet {wallet} is sanctioned")
+        return investor
+
+    def _check_limits(self, session: Session, investor_id: str, quote: Quote) -> None:
+        if quote.notional < self.config.min_order:
+            raise LimitExceededError(
+                f"order of {quote.notional} USD is below the minimum of {self.config.min_order} USD"
+            )
+        if quote.notional > self.config.max_order:
+            raise LimitExceededError(
+                f"order of {quote.notional} USD is above the maximum of {self.config.max_order} USD"
+            )
+        since = self.clock.now() - timedelta(days=1)
+        used = Usd(
+            int(
+                session.scalar(
+                    select(func.coalesce(func.sum(RequestRow.notional_usd), 0)).where(
+                        RequestRow.investor_id == investor_id,
+                        RequestRow.created_at > since,
+                        RequestRow.state.not_in([RequestState.FAILED, RequestState.CANCELLED]),
+                    )
+                )
+                or 0
+            )
+        )
+        limit = self.config.daily_limit_per_investor
+        if used + quote.notional > limit:
+            raise LimitExceededError(
+                f"order of {quote.notional} USD would take investor {investor_id} over its 24-hour limit of "
+                f"{limit} USD ({used} USD used)"
+            )
+
+    def _check_funds(
+        self, kind: RequestKind, instrument: Instrument, wallet: str, tokens: int, quote: Quote
+    ) -> None:
+        if kind is RequestKind.MINT:
+            usdc = self.onchain.usdc
+            operator = self.onchain.roles.operator
+            balance, allowance = Usd(usdc.balanceOf(wallet)), Usd(usdc.allowance(wallet, operator))
+            if balance < quote.escrow:
+                raise InsufficientFundsError(
+                    f"insufficient payment: wallet {wallet} holds {balance} USDC, the mint needs {quote.escrow} USDC"
+                )
+            if allowance < quote.escrow:
+                raise InsufficientFundsError(
+                    f"insufficient payment: wallet {wallet} approved {allowance} USDC to the issuer {operator}, "
+                    f"the mint needs {quote.escrow} USDC"
+                )
+            return
+        token = self.onchain.token(instrument.ticker)
+        burner = self.onchain.roles.burner
+        balance_units, allowance_units = int(token.balanceOf(wallet)), int(token.allowance(wallet, burner))
+        if balance_units < tokens:
+            raise InsufficientFundsError(
+                f"wallet {wallet} holds {balance_units} {instrument.token_symbol} units, the redemption needs {tokens}"
+            )
+        if allowance_units < tokens:
+            raise InsufficientFundsError(
+                f"wallet {wallet} approved {allowance_units} {instrument.token_symbol} units to the issuer {burner}, "
+                f"the redemption needs {tokens}"
+            )
