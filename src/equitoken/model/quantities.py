@@ -61,7 +61,7 @@ class _Amount:
         return Decimal(self.units).scaleb(-self.DECIMALS)
 
     def __str__(self) -> str:
-        return f"{self.to_decimal():f}"
+        return f"{self.to_decimal().normalize():f}"
 
     def __add__(self, other: Self) -> Self:
         self._same(other)

@@ -114,6 +114,12 @@ class Intake:
                 expires_at=now + self.config.request_ttl,
             )
             session.add(request)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                if "idempotency_key" not in str(exc.orig):
+                    raise
+                raise IdempotencyConflictError(f"idempotency key {key!r} was used concurrently; retry") from None
             session.add(
                 RequestEventRow(
                     request_id=request.id,
@@ -123,12 +129,6 @@ class Intake:
                     reason=f"{kind} {shares} {instrument.ticker} at about {quote.price} USD; escrow {quote.escrow} USDC",
                 )
             )
-            try:
-                session.flush()
-            except IntegrityError:
-                raise IdempotencyConflictError(
-                    f"idempotency key {key!r} was used concurrently; retry"
-                ) from None
             return request.id
 
     def quote(self, kind: RequestKind, instrument: Instrument, shares: Shares) -> Quote:

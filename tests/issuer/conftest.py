@@ -1,0 +1,165 @@
+"""Fixtures for the issuer: a real chain (in-process or anvil), a real database (SQLite or PostgreSQL),
+the paper broker on replayed real prices, and an issuer wired to all of them."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from equitoken.brokers.paper import PaperBroker
+from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.anvil import AnvilNode
+from equitoken.chain.deployment import IssuerRoles, deploy_issuance
+from equitoken.chain.evm import Contract, EvmChain
+from equitoken.issuer.catalogue import load_catalogue
+from equitoken.issuer.config import IssuerConfig
+from equitoken.issuer.investors import Investor
+from equitoken.issuer.onchain import IssuerChain, deploy_test_usdc
+from equitoken.issuer.service import Issuer
+from equitoken.issuer.workflow.states import RequestState
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import ManualClock
+from equitoken.market.replay import ReplayPriceSource
+from equitoken.store.database import Database, sqlite_url
+from equitoken.store.postgres import EmbeddedPostgres
+
+# Monday 2025-12-01, 10:00 New York: a regular session with replayed prices.
+IN_SESSION = datetime(2025, 12, 1, 15, 0, tzinfo=UTC)
+TICKERS = ("AAPL", "MSTR", "HOOD")  # open, permissioned and restricted profiles
+ACCOUNTS = 14
+USDC = 10**6
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "issuer.sqlite")
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+    db = Database(url)
+    db.migrate()
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="session")
+def shared_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+    with AnvilNode(accounts=ACCOUNTS, log_file=tmp_path_factory.mktemp("anvil") / "anvil.log") as node:
+        yield node
+
+
+@pytest.fixture(params=["inproc", pytest.param("anvil", marks=pytest.mark.anvil)])
+def evm_chain(request: pytest.FixtureRequest) -> Iterator[EvmChain]:
+    signers = SignerRegistry.anvil(ACCOUNTS)
+    if request.param == "inproc":
+        from equitoken.chain.inprocess import InProcessChain
+
+        yield InProcessChain(signers)
+        return
+    node: AnvilNode = request.getfixturevalue("shared_anvil")
+    # Each test starts from the same empty chain, and a new client so no nonce is cached.
+    setup = node.chain()
+    snapshot = setup.snapshot()
+    with node.chain() as chain:
+        chain.signers = signers
+        yield chain
+    setup.revert_to(snapshot)
+    setup.close()
+
+
+@pytest.fixture(scope="session")
+def calendar() -> MarketCalendar:
+    return MarketCalendar("XNYS")
+
+
+@pytest.fixture(scope="session")
+def prices(calendar: MarketCalendar) -> ReplayPriceSource:
+    return ReplayPriceSource.default(calendar)
+
+
+@dataclass
+class Platform:
+    """Everything a workflow test touches."""
+
+    issuer: Issuer
+    chain: EvmChain
+    onchain: IssuerChain
+    clock: ManualClock
+    broker: PaperBroker
+    usdc: Contract
+    participant: Investor
+    wallet: str
+    other_wallet: str
+
+    def run(self, *, step: timedelta = timedelta(minutes=1), max_rounds: int = 200) -> None:
+        """Process and move the clock until no request is open."""
+        for _ in range(max_rounds):
+            self.issuer.process()
+            if not self.issuer.requests(open_only=True):
+                return
+            self.clock.advance(step)
+        raise AssertionError(f"requests still open after {max_rounds} rounds: {self.issuer.requests(open_only=True)}")
+
+    def token(self, ticker: str) -> Contract:
+        return self.onchain.token(ticker)
+
+    def approve_mint(self, amount_usdc: int) -> None:
+        self.usdc.approve(self.onchain.roles.operator, amount_usdc, sender=self.wallet)
+
+    def approve_redeem(self, ticker: str, amount: int) -> None:
+        self.token(ticker).approve(self.onchain.roles.burner, amount, sender=self.wallet)
+
+    def usdc_total(self) -> int:
+        holders = [self.wallet, self.other_wallet, self.onchain.roles.operator]
+        return sum(int(self.usdc.balanceOf(h)) for h in holders)
+
+
+def build_platform(
+    chain: EvmChain,
+    database: Database,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tmp_path: Path,
+    *,
+    start: datetime = IN_SESSION,
+    config: IssuerConfig | None = None,
+    fill_parts: int = 2,
+) -> Platform:
+    """Deploy the issuance contracts and a test USDC, fund a participant, and wire an issuer."""
+    accounts = chain.accounts
+    roles = IssuerRoles.from_accounts(accounts)
+    wallet, other_wallet = accounts[10], accounts[11]
+    instruments = [i for i in load_catalogue() if i.ticker in TICKERS]
+    deployment = deploy_issuance(chain, roles, instruments)
+    usdc = deploy_test_usdc(chain, roles.admin)
+    for holder in (wallet, other_wallet, roles.operator):
+        usdc.mint(holder, 1_000_000 * USDC, sender=roles.admin)
+    onchain = IssuerChain(chain, deployment, roles, usdc.address)
+    clock = ManualClock(start)
+    broker = PaperBroker(prices, calendar, clock, sqlite_url(tmp_path / "paper-broker.sqlite"), fill_parts=fill_parts)
+    issuer = Issuer(database, onchain, broker, prices, clock, instruments, config)
+    participant = issuer.investors.onboard(
+        "Jane Street Financial Ltd", "GB", "authorised_participant", kyc_expires_at=start + timedelta(days=365)
+    )
+    issuer.investors.bind_wallet(participant.id, wallet)
+    participant = issuer.investors.get(participant.id)
+    return Platform(issuer, chain, onchain, clock, broker, usdc, participant, wallet, other_wallet)
+
+
+@pytest.fixture
+def platform(
+    evm_chain: EvmChain, database: Database, prices: ReplayPriceSource, calendar: MarketCalendar, tmp_path: Path
+) -> Platform:
+    return build_platform(evm_chain, database, prices, calendar, tmp_path)
+
+
+FINAL = frozenset(s for s in RequestState if s.is_final)
