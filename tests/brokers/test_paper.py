@@ -1,5 +1,8 @@
 """PaperBroker against replayed real prices on the NYSE calendar, in SQLite files under tmp_path."""
 
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -545,3 +548,42 @@ def test_two_brokers_on_one_database_never_fill_an_instant_twice(
     assert brokers[1].positions() == {"AAPL": Shares.parse("100")}
     spent = sum(o.filled_notional(round_up=True).units for o in orders if o is not None)
     assert brokers[1].cash() == DEFAULT_INITIAL_CASH - Usd(spent)
+
+
+_KILLED_PROCESS = """
+import os, signal, sys
+from datetime import datetime
+from equitoken.brokers import OrderRequest, OrderSide
+from equitoken.brokers.paper import PaperBroker
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import ManualClock
+from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.quantities import Shares
+
+calendar = MarketCalendar()
+clock = ManualClock(datetime.fromisoformat(sys.argv[2]))
+broker = PaperBroker(ReplayPriceSource.default(calendar), calendar, clock, sys.argv[1])
+broker.submit(OrderRequest("mint-1", "AAPL", OrderSide.BUY, Shares.parse("1")))
+os.kill(os.getpid(), signal.SIGKILL)  # no close, no cleanup: the process just dies
+"""
+
+
+@pytest.mark.crash
+def test_an_order_placed_by_a_killed_process_is_found_by_the_next_one(
+    prices: ReplayPriceSource, calendar: MarketCalendar, database_url: str
+) -> None:
+    placed_at = new_york(2025, 11, 29, 12, 0)
+    died = subprocess.run(
+        [sys.executable, "-c", _KILLED_PROCESS, database_url, placed_at.isoformat()], check=False, timeout=120
+    )
+    clock = ManualClock(new_york(2025, 12, 1, 9, 30))
+
+    with PaperBroker(prices, calendar, clock, database_url) as broker:
+        found = broker.order("mint-1")
+        resubmitted = broker.submit(buy("mint-1", "1"))
+
+    assert died.returncode == -signal.SIGKILL
+    assert found is not None
+    assert found.submitted_at == placed_at
+    assert found.status is OrderStatus.FILLED
+    assert resubmitted == found
