@@ -1,12 +1,88 @@
 """The instrument catalogue: every stock and ETF the platform can tokenize."""
 
 import csv
+import difflib
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
 from equitoken.model.instrument import ComplianceProfile, Instrument, InvalidInstrumentError, Isin
 
 _COLUMNS = ("ticker", "name", "isin", "exchange", "kind", "token_symbol", "token_decimals", "profile")
+
+
+class UnknownInstrumentError(LookupError):
+    """A ticker the catalogue does not hold; the message offers close matches."""
+
+    def __init__(self, ticker: str, suggestions: list[str]) -> None:
+        self.ticker = ticker
+        self.suggestions = suggestions
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"no instrument with ticker {ticker!r} in the catalogue{hint}")
+
+    def __str__(self) -> str:
+        # LookupError would otherwise print like a KeyError, with the message quoted.
+        return str(self.args[0])
+
+
+class Catalogue:
+    """The instruments by ticker, in catalogue order."""
+
+    def __init__(self, instruments: Iterable[Instrument]) -> None:
+        self._by_ticker: dict[str, Instrument] = {}
+        for instrument in instruments:
+            if instrument.ticker in self._by_ticker:
+                raise InvalidInstrumentError(f"ticker {instrument.ticker} appears twice")
+            self._by_ticker[instrument.ticker] = instrument
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Catalogue":
+        """Load and validate a catalogue file; the packaged one unless `path` is given."""
+        return cls(load_catalogue(path))
+
+    def get(self, ticker: str) -> Instrument:
+        """Return the instrument for `ticker`, or raise `UnknownInstrumentError`."""
+        try:
+            return self._by_ticker[ticker]
+        except KeyError:
+            raise UnknownInstrumentError(ticker, self._close_matches(ticker)) from None
+
+    def _close_matches(self, ticker: str) -> list[str]:
+        wanted = ticker.strip().upper()
+        if wanted in self._by_ticker:
+            return [wanted]
+        # difflib finds the candidates; among equally similar ones, fewer edits
+        # win, so a typo like APPL suggests AAPL before PYPL.
+        candidates = difflib.get_close_matches(wanted, self._by_ticker, n=len(self._by_ticker), cutoff=0.5)
+        ranked = sorted(
+            candidates,
+            key=lambda t: (-difflib.SequenceMatcher(None, wanted, t).ratio(), _edit_distance(wanted, t)),
+        )
+        return ranked[:3]
+
+    @property
+    def tickers(self) -> list[str]:
+        """Every ticker, in catalogue order."""
+        return list(self._by_ticker)
+
+    def __contains__(self, ticker: object) -> bool:
+        return ticker in self._by_ticker
+
+    def __iter__(self) -> Iterator[Instrument]:
+        return iter(self._by_ticker.values())
+
+    def __len__(self) -> int:
+        return len(self._by_ticker)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
 
 
 def load_catalogue(path: Path | None = None) -> list[Instrument]:
