@@ -1,4 +1,5 @@
-"""Fixtures for the chain layer: one real anvil node per test session (per xdist worker)."""
+"""Fixtures for the chain layer: one real anvil node per test session (per xdist worker), and
+``any_chain``/``fresh_chain`` that run a test on both EvmChain implementations ("inproc", "anvil")."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,7 +9,14 @@ import pytest
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.artifacts import Artifact
 from equitoken.chain.compiler import compile_contract
+from equitoken.chain.evm import EvmChain
+from equitoken.chain.inprocess import InProcessChain
 from equitoken.chain.jsonrpc import Contract, JsonRpcChain
+
+BOTH_CHAINS = [
+    pytest.param("inproc", id="inproc"),
+    pytest.param("anvil", id="anvil", marks=pytest.mark.anvil),
+]
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +64,23 @@ def sanctioned(chain: JsonRpcChain) -> str:
 def sanctions(chain: JsonRpcChain, sanctions_artifact: Artifact, owner: str) -> Contract:
     """A freshly deployed SanctionsList owned by ``owner``."""
     return chain.deploy_contract(sanctions_artifact, sender=owner)
+
+
+@pytest.fixture(params=BOTH_CHAINS)
+def any_chain(request: pytest.FixtureRequest) -> EvmChain:
+    """A chain of each kind: a new in-process chain, or the session's anvil node."""
+    if request.param == "inproc":
+        return InProcessChain()
+    chain: JsonRpcChain = request.getfixturevalue("chain")
+    return chain
+
+
+@pytest.fixture(params=BOTH_CHAINS)
+def fresh_chain(request: pytest.FixtureRequest) -> Iterator[EvmChain]:
+    """A chain of each kind that no other test sees, for tests that move time or set balances."""
+    if request.param == "inproc":
+        yield InProcessChain()
+        return
+    node: AnvilNode = request.getfixturevalue("fresh_node")
+    with node.chain() as chain:
+        yield chain

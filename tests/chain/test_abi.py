@@ -1,4 +1,4 @@
-"""ABI coding used by the JSON-RPC path: selection, encoding errors, outputs, events, revert data."""
+"""ABI coding shared by both chains: selection, encoding errors, outputs, events, revert data."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from equitoken.chain.jsonrpc import (
+from equitoken.chain.evm import (
     AbiError,
     Log,
     UnknownFunctionError,

@@ -362,8 +362,9 @@ class JsonRpcChain(EvmChain):
     def send_raw(self, raw: bytes) -> str:
         """Broadcast a signed transaction and return its hash.
 
-        A transport failure re-sends the same bytes; if the node then says the transaction is
-        known (or its nonce used), the hash is looked up to confirm it was accepted.
+        Sending the same bytes again is harmless: a transport failure re-sends them, and if the node
+        says the transaction is known (or its nonce used), the hash is looked up to confirm it was
+        accepted, by this call or an earlier one.
         """
         tx_hash = "0x" + keccak(raw).hex()
         payload = "0x" + raw.hex()
@@ -379,8 +380,8 @@ class JsonRpcChain(EvmChain):
                 message = exc.rpc_message.lower()
                 if any(m in message for m in _IN_POOL_MARKERS):
                     return tx_hash  # these very bytes are already in the node's pool
-                if attempt and "nonce too low" in message and self._known(tx_hash):
-                    return tx_hash  # an earlier attempt arrived and has been mined
+                if "nonce too low" in message and self._known(tx_hash):
+                    return tx_hash  # these very bytes arrived earlier (this call or another) and were mined
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
