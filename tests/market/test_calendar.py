@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from equitoken.market.calendar import (
     MarketCalendar,
@@ -209,3 +211,15 @@ def test_phase_at_is_fast_enough_to_call_per_order(nyse: MarketCalendar) -> None
 
     assert set(phases) == set(SessionPhase)
     assert elapsed < 0.5  # ~2 µs a call; pandas per call would be ~100x slower
+
+
+@given(moment=st.datetimes(min_value=datetime(2015, 1, 3), max_value=datetime(2027, 11, 1)))
+def test_next_open_is_an_open_moment_not_before_t(nyse: MarketCalendar, moment: datetime) -> None:
+    t = moment.replace(tzinfo=UTC)
+
+    opens_at = nyse.next_open(t)
+
+    assert opens_at >= t
+    assert nyse.is_open(opens_at)
+    assert nyse.next_session(t).open == opens_at or nyse.is_open(t)
+    assert (nyse.phase_at(t) is SessionPhase.REGULAR) == (opens_at == t)

@@ -7,6 +7,8 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from equitoken.market import replay
 from equitoken.market.calendar import MarketCalendar
@@ -252,3 +254,18 @@ def test_quoting_a_whole_week_minute_by_minute_is_fast(prices: ReplayPriceSource
     elapsed = time.perf_counter() - began
 
     assert elapsed < 1.0
+
+
+@given(moment=st.datetimes(min_value=datetime(2019, 1, 3), max_value=datetime(2026, 5, 29, 23)))
+def test_every_quote_is_within_its_session_range_and_not_from_the_future(
+    prices: ReplayPriceSource, calendar: MarketCalendar, moment: datetime
+) -> None:
+    at = moment.replace(tzinfo=UTC)
+
+    quote = prices.quote("NVDA", at)
+
+    assert quote.at <= at
+    session = calendar.next_session(at) if calendar.is_open(at) else calendar.previous_session(at)
+    assert session is not None
+    daily = bar("NVDA", session.date)
+    assert daily.low <= quote.price <= daily.high

@@ -215,13 +215,14 @@ def daily_bar(ticker: str, day: date) -> Bar | None:
     return series.bars[i] if i < len(series.days) and series.days[i] == day else None
 
 
+_MICROSECOND = datetime.resolution
+
+
 def _interpolate(t: datetime, t0: datetime, p0: Price, t1: datetime, p1: Price) -> Price:
+    # Integer microseconds and units: the same instant always gives the same price, on any machine.
     elapsed = (t - t0) // _MICROSECOND
     span = (t1 - t0) // _MICROSECOND
     return Price(p0.units + _divide_half_even((p1.units - p0.units) * elapsed, span))
-
-
-_MICROSECOND = datetime.resolution
 
 
 class ReplayPriceSource:
@@ -257,9 +258,9 @@ class ReplayPriceSource:
         sessions, opens = self._timeline(ticker)
         i = bisect.bisect_right(opens, at) - 1
         if i < 0:
-            raise NoPriceError(
-                ticker, at, f"before the data starts (first session {sessions[0].date}, opens {opens[0]})"
-            )
+            first = sessions[0]
+            reason = f"before the data starts (first session {first.date}, opens {first.open.isoformat()})"
+            raise NoPriceError(ticker, at, reason)
         session = sessions[i]
         bar = self._data.series(ticker).bars[i]
         if i == len(sessions) - 1:
