@@ -30,6 +30,7 @@ IN_SESSION = datetime(2025, 12, 1, 15, 0, tzinfo=UTC)
 TICKERS = ("AAPL", "MSTR", "HOOD")  # open, permissioned and restricted profiles
 ACCOUNTS = 14
 USDC = 10**6
+SLIPPAGE_BPS = 5
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +146,14 @@ def build_platform(
         usdc.mint(holder, 1_000_000 * USDC, sender=roles.admin)
     onchain = IssuerChain(chain, deployment, roles, usdc.address)
     clock = ManualClock(start)
-    broker = PaperBroker(prices, calendar, clock, sqlite_url(tmp_path / "paper-broker.sqlite"), fill_parts=fill_parts)
+    broker = PaperBroker(
+        prices,
+        calendar,
+        clock,
+        sqlite_url(tmp_path / "paper-broker.sqlite"),
+        slippage_bps=SLIPPAGE_BPS,
+        fill_parts=fill_parts,
+    )
     issuer = Issuer(database, onchain, broker, prices, clock, instruments, config)
     participant = issuer.investors.onboard(
         "Jane Street Financial Ltd", "GB", "authorised_participant", kyc_expires_at=start + timedelta(days=365)
