@@ -1,22 +1,110 @@
-"""The platform run locally: an anvil node with persisted state and the issuance layer deployed on it once."""
+"""The platform run locally: an anvil node with persisted state, the issuance layer and a test USDC
+deployed on it once, and the issuer wired to it on a simulated market clock.
 
-from dataclasses import dataclass, field
+Everything lives in the data directory (default `.data`):
+
+- `anvil/state.json`, `anvil/anvil.log`: the node's state and log;
+- `deployments/chain-<id>.json`: where the issuance contracts are (`DeploymentRecords`);
+- `deployments/settlement-chain-<id>.json`: where the test USDC is;
+- `clock.json`: the simulated clock's replay start and epoch (`SimulatedClock`);
+- `equitoken.sqlite` (unless `$EQUITOKEN_DATABASE_URL` names another database), `paper-broker.sqlite`.
+"""
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
+from equitoken.brokers.paper import PaperBroker
+from equitoken.chain.accounts import ANVIL_MNEMONIC, SignerRegistry, checksum
 from equitoken.chain.anvil import AnvilNode
+from equitoken.chain.compiler import compile_contract
 from equitoken.chain.deployment import (
+    DEFAULT_RESERVE_HEARTBEAT,
     DeploymentRecords,
     IssuanceDeployment,
     IssuerRoles,
     Progress,
+    _deploy_instrument,
     deploy_issuance,
     is_live,
 )
+from equitoken.chain.evm import ChainError
 from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
+from equitoken.issuer.onchain import MAX_UINT256, IssuerChain, deploy_test_usdc
+from equitoken.issuer.service import Issuer
+from equitoken.local_clock import CLOCK_FILE, SimulatedClock
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.instrument import Instrument
+from equitoken.store.database import Database, sqlite_url
 
 DEFAULT_DATA_DIR = Path(".data")
 DEFAULT_RPC_PORT = 8545
+DEFAULT_RPC_URL = f"http://127.0.0.1:{DEFAULT_RPC_PORT}"
+DEFAULT_INSTRUMENTS = 15
+DATABASE_URL_ENV = "EQUITOKEN_DATABASE_URL"
+# Accounts 0-9 hold the issuer roles; 10-19 are dev wallets whose keys everyone knows.
+ACCOUNTS = 20
+USDC = 10**6
+TREASURY_USDC = 10_000_000 * USDC
+DEV_WALLET_GAS_WEI = 10 * 10**18
+
+
+class PlatformUnavailableError(Exception):
+    """The local platform is not running or not deployed; the message says how to start it."""
+
+    code = "platform_unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def catalogue_rows(count: int | None) -> list[Instrument]:
+    """Return the first `count` instruments of the catalogue (all of them for None)."""
+    instruments = load_catalogue()
+    return instruments if count is None else instruments[:count]
+
+
+@dataclass(frozen=True)
+class LocalDeployment:
+    """The local chain's issuance contracts and its test USDC."""
+
+    issuance: IssuanceDeployment
+    usdc: str
+
+    @property
+    def chain_id(self) -> int:
+        return self.issuance.chain_id
+
+
+class SettlementRecords:
+    """Where the test USDC is on each chain: one JSON file per chain id beside the deployment records."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, chain_id: int) -> Path:
+        """Return the file that holds chain `chain_id`'s record."""
+        return self.directory / f"settlement-chain-{chain_id}.json"
+
+    def load(self, chain_id: int) -> str | None:
+        """Return the test USDC's address on `chain_id`, or None if none is recorded."""
+        path = self.path(chain_id)
+        return str(json.loads(path.read_text())["usdc"]) if path.is_file() else None
+
+    def save(self, chain_id: int, usdc: str) -> None:
+        """Record the test USDC's address atomically."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(chain_id)
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(json.dumps({"chain_id": chain_id, "usdc": usdc}, indent=2))
+        partial.replace(path)
 
 
 @dataclass
@@ -30,27 +118,25 @@ class LocalPlatform:
     def __post_init__(self) -> None:
         self.node = AnvilNode(
             port=self.rpc_port,
-            accounts=10,
+            accounts=ACCOUNTS,
             state_file=self.data_dir / "anvil" / "state.json",
             log_file=self.data_dir / "anvil" / "anvil.log",
         )
 
-    def start(self, progress: Progress) -> IssuanceDeployment:
-        """Start the node, then deploy the catalogue's instruments unless a live deployment exists."""
+    def start(self, progress: Progress, instruments: int | None = DEFAULT_INSTRUMENTS) -> LocalDeployment:
+        """Start the node and the simulated clock; deploy what an earlier run has not deployed yet.
+
+        `instruments` is how many catalogue rows to deploy (None: all). A live earlier deployment
+        is reused and, when rows are missing from it, extended with them.
+        """
         progress(f"starting anvil on 127.0.0.1:{self.rpc_port} (state in {self.node.state_file})")
         self.node.start()
-        chain = self.chain()
-        records = DeploymentRecords(self.data_dir / "deployments")
-        existing = records.load(chain.chain_id)
-        if existing is not None and is_live(chain, existing):
-            progress("reusing the contracts deployed on an earlier run")
-            return existing
-        instruments = load_catalogue()
-        progress(f"deploying the issuance contracts for {len(instruments)} instruments")
-        roles = IssuerRoles.from_accounts(self.node.accounts)
-        deployment = deploy_issuance(chain, roles, instruments, progress=lambda step: progress(f"  {step}"))
-        records.save(deployment)
-        return deployment
+        with self.chain() as chain:
+            issuance = self._deploy_issuance(chain, catalogue_rows(instruments), progress)
+            usdc = self._deploy_usdc(chain, progress)
+        clock = SimulatedClock.load_or_start(self.data_dir / CLOCK_FILE)
+        progress(f"simulated market time {clock.now():%Y-%m-%d %H:%M:%S} UTC")
+        return LocalDeployment(issuance, usdc)
 
     def chain(self) -> JsonRpcChain:
         """Return a JSON-RPC client for the node, signing for its dev accounts."""
@@ -59,3 +145,152 @@ class LocalPlatform:
     def stop(self) -> None:
         """Stop the node; it writes its state first."""
         self.node.stop()
+
+    def _deploy_issuance(
+        self, chain: JsonRpcChain, wanted: Sequence[Instrument], progress: Progress
+    ) -> IssuanceDeployment:
+        roles = IssuerRoles.from_accounts(chain.accounts)
+        records = DeploymentRecords(self.data_dir / "deployments")
+        existing = records.load(chain.chain_id)
+        if existing is None or not is_live(chain, existing):
+            progress(f"deploying the issuance contracts for {len(wanted)} instruments")
+            deployment = deploy_issuance(chain, roles, wanted, progress=lambda step: progress(f"  {step}"))
+            records.save(deployment)
+            return deployment
+        progress("reusing the contracts deployed on an earlier run")
+        deployed = {d.ticker for d in existing.instruments}
+        missing = [i for i in wanted if i.ticker not in deployed]
+        if not missing:
+            return existing
+        progress(f"deploying {len(missing)} more instruments into the same identity registry")
+        registry = chain.at(
+            existing.identity_registry, compile_contract("compliance/IdentityRegistry.vy"), "IdentityRegistry"
+        )
+        added = tuple(
+            _deploy_instrument(
+                chain,
+                roles,
+                registry,
+                existing.sanctions_list,
+                instrument,
+                DEFAULT_RESERVE_HEARTBEAT,
+                lambda step: progress(f"  {step}"),
+            )
+            for instrument in missing
+        )
+        deployment = replace(existing, instruments=existing.instruments + added)
+        records.save(deployment)
+        return deployment
+
+    def _deploy_usdc(self, chain: JsonRpcChain, progress: Progress) -> str:
+        records = SettlementRecords(self.data_dir / "deployments")
+        existing = records.load(chain.chain_id)
+        if existing is not None and chain.code(existing):
+            return existing
+        roles = IssuerRoles.from_accounts(chain.accounts)
+        progress(f"deploying the test USDC; funding the issuer treasury with {TREASURY_USDC // USDC:,} USDC")
+        usdc = deploy_test_usdc(chain, roles.admin)
+        usdc.mint(roles.operator, TREASURY_USDC, sender=roles.admin)
+        records.save(chain.chain_id, usdc.address)
+        return usdc.address
+
+
+def dev_signers() -> SignerRegistry:
+    """Return the signers of the local node's accounts: the issuer roles and the dev wallets."""
+    return SignerRegistry.from_mnemonic(ANVIL_MNEMONIC, ACCOUNTS)
+
+
+def local_database_url(data_dir: Path) -> str:
+    """Return `$EQUITOKEN_DATABASE_URL`, or the SQLite file in the data directory."""
+    return os.environ.get(DATABASE_URL_ENV) or sqlite_url(data_dir / "equitoken.sqlite")
+
+
+@dataclass(frozen=True)
+class Funding:
+    """What `LocalIssuer.fund_dev_wallet` did."""
+
+    wallet: str
+    usdc: int
+    approved: tuple[str, ...]  # the token symbols (and "USDC") approved; empty for an unknown key
+
+
+class LocalIssuer:
+    """The issuer of a running local platform: its node, the databases in the data directory and
+    the simulated clock. Use as a context manager."""
+
+    def __init__(self, data_dir: Path = DEFAULT_DATA_DIR, rpc_url: str = DEFAULT_RPC_URL) -> None:
+        self.data_dir = data_dir
+        self.chain = JsonRpcChain(rpc_url, dev_signers())
+        try:
+            self.deployment = self._load_deployment()
+        except BaseException:
+            self.chain.close()
+            raise
+        self.roles = IssuerRoles.from_accounts(self.chain.accounts)
+        self.onchain = IssuerChain(self.chain, self.deployment.issuance, self.roles, self.deployment.usdc)
+        self.clock = SimulatedClock.load_or_start(data_dir / CLOCK_FILE)
+        self.database = Database(local_database_url(data_dir))
+        self.database.migrate()
+        calendar = MarketCalendar("XNYS")
+        prices = ReplayPriceSource.default(calendar)
+        self.broker = PaperBroker(prices, calendar, self.clock, sqlite_url(data_dir / "paper-broker.sqlite"))
+        tickers = {d.ticker for d in self.deployment.issuance.instruments}
+        instruments = [i for i in load_catalogue() if i.ticker in tickers]
+        self.issuer = Issuer(self.database, self.onchain, self.broker, prices, self.clock, instruments)
+
+    def _load_deployment(self) -> LocalDeployment:
+        url = self.chain.url
+        try:
+            chain_id = int(self.chain.request("eth_chainId", retry=False), 16)
+        except ChainError as error:
+            raise PlatformUnavailableError(
+                f"cannot reach the node at {url} ({error}); start the platform with `equitoken up`"
+            ) from None
+        directory = self.data_dir / "deployments"
+        issuance = DeploymentRecords(directory).load(chain_id)
+        usdc = SettlementRecords(directory).load(chain_id)
+        if issuance is None or usdc is None:
+            raise PlatformUnavailableError(
+                f"nothing is deployed on chain {chain_id} according to {directory}; "
+                "start the platform with `equitoken up` (same --data-dir)"
+            )
+        if not (is_live(self.chain, issuance) and self.chain.code(usdc)):
+            raise PlatformUnavailableError(
+                f"the contracts recorded in {directory} are not on the node at {url}; "
+                "is it another node? Start the platform with `equitoken up` (same --data-dir)"
+            )
+        return LocalDeployment(issuance, usdc)
+
+    def fund_dev_wallet(self, wallet: str, usdc: int) -> Funding:
+        """Mint `usdc` test USDC units to `wallet`; for a wallet of the anvil mnemonic, also top up its
+        gas and approve the issuer treasury (USDC, for mints) and the burner (every token, for redeems).
+        """
+        address = checksum(wallet)
+        if usdc < 0:
+            raise ValueError(f"cannot fund a negative amount of USDC: {usdc}")
+        if usdc:
+            self.onchain.usdc.mint(address, usdc, sender=self.roles.admin)
+        if address not in self.chain.signers.addresses:
+            return Funding(address, usdc, ())
+        if self.chain.balance(address) < DEV_WALLET_GAS_WEI // 10:
+            self.chain.set_balance(address, DEV_WALLET_GAS_WEI)
+        self.onchain.usdc.approve(self.roles.operator, MAX_UINT256, sender=address)
+        approved = ["USDC"]
+        for deployed in self.deployment.issuance.instruments:
+            self.onchain.token(deployed.ticker).approve(self.roles.burner, MAX_UINT256, sender=address)
+            approved.append(deployed.token_symbol)
+        return Funding(address, usdc, tuple(approved))
+
+    def close(self) -> None:
+        """Release the database connections and the node's HTTP connections."""
+        self.broker.close()
+        self.database.close()
+        self.chain.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
