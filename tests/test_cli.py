@@ -1,15 +1,30 @@
-"""The README's main command: `equitoken up` deploys once, and a restart reuses the persisted node state."""
+"""The command line: `equitoken up` deploys once and reuses; an operator onboards, funds, mints, redeems
+and reconciles through the CLI against a real local platform on anvil."""
 
+import json
+import re
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
-from equitoken.chain.deployment import DeploymentRecords
+from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
+from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.cli import app
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.local import ACCOUNTS, USDC, LocalPlatform, SettlementRecords
+from equitoken.local_clock import DEFAULT_REPLAY_START, SimulatedClock
+from equitoken.market.clock import ManualClock
 
-pytestmark = pytest.mark.anvil
+WALL = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 
 
 def free_port() -> int:
@@ -19,7 +34,10 @@ def free_port() -> int:
         return port
 
 
-def run_up(data_dir: Path, port: int) -> str:
+# -- equitoken up --------------------------------------------------------------------------------
+
+
+def run_up(data_dir: Path, port: int, instruments: int) -> str:
     result = subprocess.run(
         [
             sys.executable,
@@ -31,6 +49,8 @@ def run_up(data_dir: Path, port: int) -> str:
             str(data_dir),
             "--rpc-port",
             str(port),
+            "--instruments",
+            str(instruments),
         ],
         capture_output=True,
         text=True,
@@ -40,28 +60,219 @@ def run_up(data_dir: Path, port: int) -> str:
     return result.stdout
 
 
-def test_up_deploys_then_reuses_the_deployment(tmp_path: Path) -> None:
+@pytest.mark.anvil
+def test_up_deploys_then_reuses_and_extends_the_deployment(tmp_path: Path) -> None:
     port = free_port()
-    first = run_up(tmp_path, port)
+    first = run_up(tmp_path, port, instruments=2)
     record = DeploymentRecords(tmp_path / "deployments").load(31337)
+    usdc = SettlementRecords(tmp_path / "deployments").load(31337)
     assert record is not None
-    assert len(record.instruments) >= 15
-    aapl = record.instrument("AAPL")
-    assert aapl.token in first
+    assert usdc is not None
+    assert [d.ticker for d in record.instruments] == ["AAPL", "MSFT"]
+    assert record.instrument("AAPL").token in first
+    assert usdc in first
     assert f"http://127.0.0.1:{port}" in first
+    clock = json.loads((tmp_path / "clock.json").read_text())
+    assert clock["replay_start"] == DEFAULT_REPLAY_START.isoformat()
 
-    second = run_up(tmp_path, port)
+    second = run_up(tmp_path, port, instruments=3)
+
     assert "reusing the contracts deployed on an earlier run" in second
-    assert DeploymentRecords(tmp_path / "deployments").load(31337) == record
+    extended = DeploymentRecords(tmp_path / "deployments").load(31337)
+    assert extended is not None
+    assert extended.instruments[:2] == record.instruments
+    assert [d.ticker for d in extended.instruments] == ["AAPL", "MSFT", "NVDA"]
+    assert extended.identity_registry == record.identity_registry
+    assert SettlementRecords(tmp_path / "deployments").load(31337) == usdc
+    assert "deploying the test USDC" not in second
 
 
 def test_instruments_lists_the_catalogue() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "equitoken.cli", "instruments"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    result = CliRunner().invoke(app, ["instruments"])
+    assert result.exit_code == 0
     assert "US0378331005" in result.stdout
     assert "GOOGLx" in result.stdout
+
+
+# -- the simulated clock -----------------------------------------------------------------------
+
+
+def test_simulated_clock_starts_at_the_replay_start_and_moves_with_the_wall_clock(tmp_path: Path) -> None:
+    wall = ManualClock(WALL)
+    clock = SimulatedClock.load_or_start(tmp_path / "clock.json", wall=wall)
+    assert clock.now() == DEFAULT_REPLAY_START
+
+    wall.advance(timedelta(seconds=90))
+
+    assert clock.now() == DEFAULT_REPLAY_START + timedelta(seconds=90)
+
+
+def test_simulated_clock_is_shared_through_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "clock.json"
+    wall = ManualClock(WALL)
+    SimulatedClock.load_or_start(path, wall=wall)
+    wall.advance(timedelta(hours=1))
+
+    later = SimulatedClock.load_or_start(path, wall=wall)
+
+    assert later.epoch == WALL
+    assert later.now() == DEFAULT_REPLAY_START + timedelta(hours=1)
+
+
+# -- operating the issuer ---------------------------------------------------------------------
+
+
+@dataclass
+class Running:
+    """A local platform started in this process, and the CLI pointed at it."""
+
+    data_dir: Path
+    url: str
+    onchain: IssuerChain
+
+    def cli(self, *args: str) -> Result:
+        return CliRunner().invoke(app, [*args, "--data-dir", str(self.data_dir), "--rpc-url", self.url])
+
+    def ok(self, *args: str) -> str:
+        result = self.cli(*args)
+        assert result.exit_code == 0, f"{args}: exit {result.exit_code}\n{result.output}"
+        return result.stdout
+
+    def process_until_done(self, request_id: str, rounds: int = 40) -> str:
+        for _ in range(rounds):
+            self.ok("process")
+            shown = self.ok("request", "show", request_id)
+            if re.search(r"state\s*│\s*(completed|failed|held|cancelled|expired)", shown):
+                return shown
+            time.sleep(0.25)
+        raise AssertionError(f"{request_id} still open:\n{shown}")
+
+    def usdc_balance(self, wallet: str) -> int:
+        return int(self.onchain.usdc.balanceOf(wallet))
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    data_dir = tmp_path_factory.mktemp("platform")
+    platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port())
+    # The clock starts at a session open, so the paper broker fills a second after an order.
+    deployment = platform.start(lambda _: None, instruments=3)
+    with JsonRpcChain(platform.node.url, SignerRegistry.anvil(ACCOUNTS)) as chain:
+        roles = IssuerRoles.from_accounts(chain.accounts)
+        onchain = IssuerChain(chain, deployment.issuance, roles, deployment.usdc)
+        yield Running(data_dir, platform.node.url, onchain)
+    platform.stop()
+
+
+def dev_wallet(index: int) -> str:
+    return SignerRegistry.anvil(ACCOUNTS).addresses[index]
+
+
+def onboard(running: Running, wallet: str, name: str) -> str:
+    out = running.ok(
+        "investor",
+        "onboard",
+        "--name",
+        name,
+        "--jurisdiction",
+        "GB",
+        "--category",
+        "authorised_participant",
+        "--kyc-expires",
+        "2031-01-01",
+        "--wallet",
+        wallet,
+    )
+    investor_id = out.strip()
+    assert re.fullmatch(r"inv-[0-9a-f]{12}", investor_id), out
+    return investor_id
+
+
+def order(kind: str, investor: str, wallet: str, ticker: str, quantity: str, key: str) -> list[str]:
+    return [
+        kind,
+        "--investor",
+        investor,
+        "--wallet",
+        wallet,
+        "--ticker",
+        ticker,
+        "--quantity",
+        quantity,
+        "--key",
+        key,
+    ]
+
+
+def request_id(out: str) -> str:
+    match = re.search(r"request (req-[0-9a-f]+)", out)
+    assert match, out
+    return match.group(1)
+
+
+@pytest.mark.anvil
+def test_onboard_fund_mint_redeem_and_reconcile(running: Running) -> None:
+    wallet = dev_wallet(10)
+    investor = onboard(running, wallet, "Jane Street Financial Ltd")
+    assert investor in running.ok("investor", "list")
+    funded = running.ok("dev", "fund", "--wallet", wallet, "--usdc", "100000")
+    assert "approved for the issuer: USDC, AAPLx, MSFTx, NVDAx" in funded
+    assert running.usdc_balance(wallet) == 100_000 * USDC
+
+    minted = running.ok(*order("mint", investor, wallet, "AAPL", "2", "m1"))
+    mint_id = request_id(minted)
+    assert "state: accepted" in minted
+    assert "escrow:" in minted
+    shown = running.process_until_done(mint_id)
+    assert re.search(r"state\s*│\s*completed", shown), shown
+    assert "history" in shown
+    assert running.onchain.token("AAPL").balanceOf(wallet) == 2 * 10**8
+    assert "OK" in running.ok("reconcile")
+
+    redeemed = running.ok(*order("redeem", investor, wallet, "AAPL", "1", "r1"))
+    redeem_id = request_id(redeemed)
+    shown = running.process_until_done(redeem_id)
+    assert re.search(r"state\s*│\s*completed", shown), shown
+    assert running.onchain.token("AAPL").balanceOf(wallet) == 1 * 10**8
+    reconciled = running.ok("reconcile")
+    assert re.search(r"AAPL\s*│\s*1\s*│\s*1\s*│\s*0\s*│\s*OK", reconciled), reconciled
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize(
+    ("ticker", "quantity", "error"),
+    [
+        ("AAPLE", "1", "error[unknown_instrument]: unknown instrument 'AAPLE'; did you mean AAPL"),
+        ("AAPL", "0", "error[invalid_request]: quantity must be positive"),
+    ],
+)
+def test_a_bad_mint_exits_2_with_the_error_and_changes_nothing(
+    running: Running, ticker: str, quantity: str, error: str
+) -> None:
+    wallet = dev_wallet(11 if ticker == "AAPLE" else 12)
+    investor = onboard(running, wallet, f"Participant {ticker}")
+    running.ok("dev", "fund", "--wallet", wallet, "--usdc", "5000")
+    requests_before = running.ok("request", "list")
+
+    result = running.cli(*order("mint", investor, wallet, ticker, quantity, "bad"))
+
+    assert result.exit_code == 2
+    assert error in result.stderr
+    assert "Traceback" not in result.output
+    assert running.ok("request", "list") == requests_before
+    assert running.usdc_balance(wallet) == 5000 * USDC
+
+
+@pytest.mark.anvil
+def test_an_unknown_request_exits_2(running: Running) -> None:
+    result = running.cli("request", "show", "req-missing")
+    assert result.exit_code == 2
+    assert "error[unknown_request]: no request 'req-missing'" in result.stderr
+
+
+def test_an_unreachable_node_exits_2_and_says_to_start_the_platform(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(app, ["investor", "list", "--data-dir", str(tmp_path), "--rpc-url", url])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error[platform_unavailable]: cannot reach the node at")
+    assert "equitoken up" in result.stderr
