@@ -3,11 +3,13 @@ and reconciles through the CLI against a real local platform on anvil."""
 
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,6 +89,37 @@ def test_up_deploys_then_reuses_and_extends_the_deployment(tmp_path: Path) -> No
     assert "deploying the test USDC" not in second
 
 
+@pytest.mark.anvil
+def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "up.log"
+    command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(tmp_path)]
+    with log.open("w") as out:
+        up = subprocess.Popen(
+            [*command, "--rpc-port", str(port), "--instruments", "1"], stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "running: processing requests" not in log.read_text():
+            assert up.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        running = Running(tmp_path, f"http://127.0.0.1:{port}")
+        wallet = dev_wallet(10)
+        investor = onboard(running, wallet, "Jane Street Financial Ltd")
+        running.ok("dev", "fund", "--wallet", wallet, "--usdc", "1000")
+        mint_id = request_id(running.ok(*order("mint", investor, wallet, "AAPL", "1", "up-1")))
+
+        shown = running.wait_until_done(mint_id, process=False)
+
+        assert re.search(r"state\s*│\s*completed", shown), shown
+        assert f"{mint_id}: ordered -> completed" in log.read_text()
+    finally:
+        up.send_signal(signal.SIGINT)
+        assert up.wait(30) == 0, log.read_text()
+    assert "stopping: the node writes its state" in log.read_text()
+
+
 def test_instruments_lists_the_catalogue() -> None:
     result = CliRunner().invoke(app, ["instruments"])
     assert result.exit_code == 0
@@ -128,7 +161,6 @@ class Running:
 
     data_dir: Path
     url: str
-    onchain: IssuerChain
 
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(app, [*args, "--data-dir", str(self.data_dir), "--rpc-url", self.url])
@@ -138,17 +170,32 @@ class Running:
         assert result.exit_code == 0, f"{args}: exit {result.exit_code}\n{result.output}"
         return result.stdout
 
-    def process_until_done(self, request_id: str, rounds: int = 40) -> str:
+    def wait_until_done(self, request_id: str, *, process: bool = True, rounds: int = 40) -> str:
         for _ in range(rounds):
-            self.ok("process")
+            if process:
+                self.ok("process")
             shown = self.ok("request", "show", request_id)
             if re.search(r"state\s*│\s*(completed|failed|held|cancelled|expired)", shown):
                 return shown
             time.sleep(0.25)
         raise AssertionError(f"{request_id} still open:\n{shown}")
 
+    @contextmanager
+    def onchain(self) -> Iterator[IssuerChain]:
+        with JsonRpcChain(self.url, SignerRegistry.anvil(ACCOUNTS)) as chain:
+            deployment = DeploymentRecords(self.data_dir / "deployments").load(chain.chain_id)
+            usdc = SettlementRecords(self.data_dir / "deployments").load(chain.chain_id)
+            assert deployment is not None
+            assert usdc is not None
+            yield IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)
+
     def usdc_balance(self, wallet: str) -> int:
-        return int(self.onchain.usdc.balanceOf(wallet))
+        with self.onchain() as onchain:
+            return int(onchain.usdc.balanceOf(wallet))
+
+    def token_balance(self, ticker: str, wallet: str) -> int:
+        with self.onchain() as onchain:
+            return int(onchain.token(ticker).balanceOf(wallet))
 
 
 @pytest.fixture(scope="module")
@@ -156,11 +203,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data_dir = tmp_path_factory.mktemp("platform")
     platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port())
     # The clock starts at a session open, so the paper broker fills a second after an order.
-    deployment = platform.start(lambda _: None, instruments=3)
-    with JsonRpcChain(platform.node.url, SignerRegistry.anvil(ACCOUNTS)) as chain:
-        roles = IssuerRoles.from_accounts(chain.accounts)
-        onchain = IssuerChain(chain, deployment.issuance, roles, deployment.usdc)
-        yield Running(data_dir, platform.node.url, onchain)
+    platform.start(lambda _: None, instruments=3)
+    yield Running(data_dir, platform.node.url)
     platform.stop()
 
 
@@ -223,17 +267,17 @@ def test_onboard_fund_mint_redeem_and_reconcile(running: Running) -> None:
     mint_id = request_id(minted)
     assert "state: accepted" in minted
     assert "escrow:" in minted
-    shown = running.process_until_done(mint_id)
+    shown = running.wait_until_done(mint_id)
     assert re.search(r"state\s*│\s*completed", shown), shown
     assert "history" in shown
-    assert running.onchain.token("AAPL").balanceOf(wallet) == 2 * 10**8
+    assert running.token_balance("AAPL", wallet) == 2 * 10**8
     assert "OK" in running.ok("reconcile")
 
     redeemed = running.ok(*order("redeem", investor, wallet, "AAPL", "1", "r1"))
     redeem_id = request_id(redeemed)
-    shown = running.process_until_done(redeem_id)
+    shown = running.wait_until_done(redeem_id)
     assert re.search(r"state\s*│\s*completed", shown), shown
-    assert running.onchain.token("AAPL").balanceOf(wallet) == 1 * 10**8
+    assert running.token_balance("AAPL", wallet) == 1 * 10**8
     reconciled = running.ok("reconcile")
     assert re.search(r"AAPL\s*│\s*1\s*│\s*1\s*│\s*0\s*│\s*OK", reconciled), reconciled
 
@@ -276,3 +320,19 @@ def test_an_unreachable_node_exits_2_and_says_to_start_the_platform(tmp_path: Pa
     assert result.exit_code == 2
     assert result.stderr.startswith("error[platform_unavailable]: cannot reach the node at")
     assert "equitoken up" in result.stderr
+
+
+@pytest.mark.anvil
+def test_a_request_cancelled_before_processing_takes_nothing(running: Running) -> None:
+    wallet = dev_wallet(13)
+    investor = onboard(running, wallet, "Participant who changes its mind")
+    running.ok("dev", "fund", "--wallet", wallet, "--usdc", "5000")
+    mint_id = request_id(running.ok(*order("mint", investor, wallet, "MSFT", "1", "cancel-1")))
+
+    cancelled = running.ok("request", "cancel", mint_id)
+    shown = running.wait_until_done(mint_id)
+
+    assert "cancellation requested" in cancelled
+    assert re.search(r"state\s*│\s*cancelled", shown), shown
+    assert running.usdc_balance(wallet) == 5000 * USDC
+    assert running.token_balance("MSFT", wallet) == 0

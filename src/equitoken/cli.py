@@ -288,7 +288,12 @@ def request_cancel(
     """Ask for a request to be cancelled; what has filled already stays filled."""
     with _local_issuer(data_dir, rpc_url) as local:
         view = local.issuer.cancel(request_id)
-    console.print(f"{view.id}: {view.state} (cancellation requested; `equitoken process` carries it out)")
+    if view.state.is_final:
+        console.print(f"{view.id} is already {view.state}: nothing to cancel")
+    else:
+        console.print(
+            f"{view.id}: {view.state}, cancellation requested (the next workflow pass carries it out)"
+        )
 
 
 @app.command()

@@ -244,7 +244,8 @@ class LocalIssuer:
             chain_id = int(self.chain.request("eth_chainId", retry=False), 16)
         except ChainError as error:
             raise PlatformUnavailableError(
-                f"cannot reach the node at {url} ({error}); start the platform with `equitoken up`"
+                f"cannot reach the node at {url} ({error.__cause__ or error}); "
+                "start the platform with `equitoken up`"
             ) from None
         directory = self.data_dir / "deployments"
         issuance = DeploymentRecords(directory).load(chain_id)
