@@ -13,7 +13,7 @@ Everything lives in the data directory (default `.data`):
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -21,15 +21,13 @@ from typing import Self
 from equitoken.brokers.paper import PaperBroker
 from equitoken.chain.accounts import ANVIL_MNEMONIC, SignerRegistry, checksum
 from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
 from equitoken.chain.deployment import (
-    DEFAULT_RESERVE_HEARTBEAT,
     DeploymentRecords,
     IssuanceDeployment,
     IssuerRoles,
     Progress,
-    _deploy_instrument,
     deploy_issuance,
+    extend_issuance,
     is_live,
 )
 from equitoken.chain.evm import ChainError
@@ -163,22 +161,9 @@ class LocalPlatform:
         if not missing:
             return existing
         progress(f"deploying {len(missing)} more instruments into the same identity registry")
-        registry = chain.at(
-            existing.identity_registry, compile_contract("compliance/IdentityRegistry.vy"), "IdentityRegistry"
+        deployment = extend_issuance(
+            chain, roles, existing, missing, progress=lambda step: progress(f"  {step}")
         )
-        added = tuple(
-            _deploy_instrument(
-                chain,
-                roles,
-                registry,
-                existing.sanctions_list,
-                instrument,
-                DEFAULT_RESERVE_HEARTBEAT,
-                lambda step: progress(f"  {step}"),
-            )
-            for instrument in missing
-        )
-        deployment = replace(existing, instruments=existing.instruments + added)
         records.save(deployment)
         return deployment
 

@@ -108,7 +108,9 @@ class Platform:
             if not self.issuer.requests(open_only=True):
                 return
             self.clock.advance(step)
-        raise AssertionError(f"requests still open after {max_rounds} rounds: {self.issuer.requests(open_only=True)}")
+        raise AssertionError(
+            f"requests still open after {max_rounds} rounds: {self.issuer.requests(open_only=True)}"
+        )
 
     def token(self, ticker: str) -> Contract:
         return self.onchain.token(ticker)
@@ -156,7 +158,10 @@ def build_platform(
     )
     issuer = Issuer(database, onchain, broker, prices, clock, instruments, config)
     participant = issuer.investors.onboard(
-        "Jane Street Financial Ltd", "GB", "authorised_participant", kyc_expires_at=start + timedelta(days=365)
+        "Jane Street Financial Ltd",
+        "GB",
+        "authorised_participant",
+        kyc_expires_at=start + timedelta(days=365),
     )
     issuer.investors.bind_wallet(participant.id, wallet)
     participant = issuer.investors.get(participant.id)
@@ -165,7 +170,11 @@ def build_platform(
 
 @pytest.fixture
 def platform(
-    evm_chain: EvmChain, database: Database, prices: ReplayPriceSource, calendar: MarketCalendar, tmp_path: Path
+    evm_chain: EvmChain,
+    database: Database,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tmp_path: Path,
 ) -> Platform:
     return build_platform(evm_chain, database, prices, calendar, tmp_path)
 

@@ -32,7 +32,12 @@ def main(config_path: str) -> int:
     calendar = MarketCalendar("XNYS")
     prices = ReplayPriceSource.default(calendar)
     broker = PaperBroker(
-        prices, calendar, clock, config["broker_url"], slippage_bps=config["slippage_bps"], fill_parts=config["fill_parts"]
+        prices,
+        calendar,
+        clock,
+        config["broker_url"],
+        slippage_bps=config["slippage_bps"],
+        fill_parts=config["fill_parts"],
     )
     instruments = [i for i in load_catalogue() if i.ticker in config["tickers"]]
     issuer = Issuer(Database(config["database_url"]), onchain, broker, prices, clock, instruments)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests.issuer.conftest import ACCOUNTS, SLIPPAGE_BPS, TICKERS, USDC, Platform, build_platform
 
 from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.issuer.workflow.crashpoints import CRASH_ENV, CRASH_POINTS
@@ -19,7 +20,6 @@ from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow, RequestEventRow
-from tests.issuer.conftest import ACCOUNTS, IN_SESSION, SLIPPAGE_BPS, TICKERS, USDC, Platform, build_platform
 
 pytestmark = [pytest.mark.crash, pytest.mark.anvil]
 
@@ -32,7 +32,11 @@ TOKEN_UNIT = 10**8
 
 @pytest.fixture
 def anvil_platform(
-    evm_chain: JsonRpcChain, database: Database, prices: ReplayPriceSource, calendar: MarketCalendar, tmp_path: Path
+    evm_chain: JsonRpcChain,
+    database: Database,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tmp_path: Path,
 ) -> Platform:
     return build_platform(evm_chain, database, prices, calendar, tmp_path, fill_parts=FILL_PARTS)
 
@@ -80,12 +84,17 @@ def _assert_each_request_ended_once(platform: Platform) -> None:
     with platform.issuer.db.transaction() as session:
         endings = session.execute(
             select(RequestEventRow.request_id, func.count())
-            .where(RequestEventRow.to_state == RequestState.COMPLETED, RequestEventRow.from_state != RequestState.COMPLETED)
+            .where(
+                RequestEventRow.to_state == RequestState.COMPLETED,
+                RequestEventRow.from_state != RequestState.COMPLETED,
+            )
             .group_by(RequestEventRow.request_id)
         ).all()
         purposes = list(session.scalars(select(ChainTransactionRow.purpose)))
     requests = platform.issuer.requests()
-    assert all(r.state is RequestState.COMPLETED for r in requests), [(r.id, r.state, r.reason) for r in requests]
+    assert all(r.state is RequestState.COMPLETED for r in requests), [
+        (r.id, r.state, r.reason) for r in requests
+    ]
     assert sorted(count for _, count in endings) == [1] * len(requests)
     assert len(purposes) == len(set(purposes))
 
@@ -103,7 +112,9 @@ def test_mint_survives_a_kill(anvil_platform: Platform, tmp_path: Path, point: s
     platform = anvil_platform
     usdc_before = platform.usdc_total()
     platform.approve_mint(10**6 * USDC)
-    request = platform.issuer.request_mint(platform.participant.id, platform.wallet, "MSTR", "3", "crash-mint")
+    request = platform.issuer.request_mint(
+        platform.participant.id, platform.wallet, "MSTR", "3", "crash-mint"
+    )
 
     _crash_then_recover(platform, tmp_path, point)
 
@@ -125,7 +136,9 @@ def test_redeem_survives_a_kill(anvil_platform: Platform, tmp_path: Path, point:
     platform.run()
     platform.approve_redeem("AAPL", 4 * TOKEN_UNIT)
     wallet_usdc = int(platform.usdc.balanceOf(platform.wallet))
-    request = platform.issuer.request_redeem(platform.participant.id, platform.wallet, "AAPL", "1.5", "crash-redeem")
+    request = platform.issuer.request_redeem(
+        platform.participant.id, platform.wallet, "AAPL", "1.5", "crash-redeem"
+    )
 
     _crash_then_recover(platform, tmp_path, point)
 

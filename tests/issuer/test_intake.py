@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests.issuer.conftest import IN_SESSION, USDC, Platform, build_platform
 
 from equitoken.chain.evm import EvmChain
 from equitoken.issuer.config import IssuerConfig
@@ -24,13 +25,15 @@ from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Usd
 from equitoken.store.database import Database
 from equitoken.store.schema import Base
-from tests.issuer.conftest import IN_SESSION, USDC, Platform, build_platform
 
 
 def _snapshot(platform: Platform) -> tuple[dict[str, int], int, int]:
     """Row counts of every table, the chain's block number and the USDC held by the participant."""
     with platform.issuer.db.transaction() as session:
-        counts = {t.name: session.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables}
+        counts = {
+            t.name: session.scalar(select(func.count()).select_from(t)) or 0
+            for t in Base.metadata.sorted_tables
+        }
     return counts, platform.chain.block_number(), int(platform.usdc.balanceOf(platform.wallet))
 
 
@@ -50,13 +53,19 @@ def funded(platform: Platform) -> Platform:
     return platform
 
 
-def _mint(platform: Platform, ticker: str = "AAPL", quantity: str = "1", key: str = "k", wallet: str = "") -> None:
+def _mint(
+    platform: Platform, ticker: str = "AAPL", quantity: str = "1", key: str = "k", wallet: str = ""
+) -> None:
     platform.issuer.request_mint(platform.participant.id, wallet or platform.wallet, ticker, quantity, key)
 
 
 @pytest.mark.parametrize(
     ("ticker", "match"),
-    [("AAPLL", "unknown instrument 'AAPLL'; did you mean AAPL"), ("ZZZZ", "unknown instrument 'ZZZZ'"), ("", "unknown")],
+    [
+        ("AAPLL", "unknown instrument 'AAPLL'; did you mean AAPL"),
+        ("ZZZZ", "unknown instrument 'ZZZZ'"),
+        ("", "unknown"),
+    ],
 )
 def test_unknown_ticker(funded: Platform, ticker: str, match: str) -> None:
     _refused(funded, UnknownInstrumentError, match, lambda: _mint(funded, ticker=ticker))
@@ -78,7 +87,12 @@ def test_bad_quantity(funded: Platform, quantity: str, match: str) -> None:
 
 
 def test_dust_below_the_minimum_order(funded: Platform) -> None:
-    _refused(funded, LimitExceededError, r"below the minimum of 10 USD", lambda: _mint(funded, quantity="0.00000001"))
+    _refused(
+        funded,
+        LimitExceededError,
+        r"below the minimum of 10 USD",
+        lambda: _mint(funded, quantity="0.00000001"),
+    )
 
 
 def test_over_the_maximum_order(funded: Platform) -> None:
@@ -86,23 +100,39 @@ def test_over_the_maximum_order(funded: Platform) -> None:
 
 
 def test_over_the_daily_limit(
-    evm_chain: EvmChain, database: Database, prices: ReplayPriceSource, calendar: MarketCalendar, tmp_path: Path
+    evm_chain: EvmChain,
+    database: Database,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tmp_path: Path,
 ) -> None:
     config = IssuerConfig(daily_limit_per_investor=Usd.parse("1000"))
     platform = build_platform(evm_chain, database, prices, calendar, tmp_path, config=config)
     platform.approve_mint(10**6 * USDC)
     _mint(platform, quantity="3", key="first")  # about 830 USD
 
-    _refused(platform, LimitExceededError, r"24-hour limit of 1000 USD", lambda: _mint(platform, quantity="1", key="b"))
+    _refused(
+        platform,
+        LimitExceededError,
+        r"24-hour limit of 1000 USD",
+        lambda: _mint(platform, quantity="1", key="b"),
+    )
 
 
 def test_insufficient_allowance(platform: Platform) -> None:
     platform.approve_mint(10 * USDC)
-    _refused(platform, InsufficientFundsError, r"insufficient payment: .* approved 10 USDC", lambda: _mint(platform))
+    _refused(
+        platform,
+        InsufficientFundsError,
+        r"insufficient payment: .* approved 10 USDC",
+        lambda: _mint(platform),
+    )
 
 
 def test_insufficient_balance(funded: Platform) -> None:
-    funded.usdc.transfer(funded.other_wallet, int(funded.usdc.balanceOf(funded.wallet)) - 5 * USDC, sender=funded.wallet)
+    funded.usdc.transfer(
+        funded.other_wallet, int(funded.usdc.balanceOf(funded.wallet)) - 5 * USDC, sender=funded.wallet
+    )
     _refused(funded, InsufficientFundsError, r"insufficient payment: .* holds 5 USDC", lambda: _mint(funded))
 
 
@@ -122,12 +152,22 @@ def test_sanctioned_wallet(funded: Platform) -> None:
 
 
 def test_wallet_of_someone_else(funded: Platform) -> None:
-    _refused(funded, ComplianceError, r"is not bound to investor", lambda: _mint(funded, wallet=funded.other_wallet))
+    _refused(
+        funded,
+        ComplianceError,
+        r"is not bound to investor",
+        lambda: _mint(funded, wallet=funded.other_wallet),
+    )
 
 
 @pytest.mark.parametrize("wallet", ["0x123", "not an address", "0x" + "g" * 40])
 def test_malformed_wallet(funded: Platform, wallet: str) -> None:
-    _refused(funded, InvalidRequestError, r"is not a 0x-prefixed 20-byte hex address", lambda: _mint(funded, wallet=wallet))
+    _refused(
+        funded,
+        InvalidRequestError,
+        r"is not a 0x-prefixed 20-byte hex address",
+        lambda: _mint(funded, wallet=wallet),
+    )
 
 
 def test_unknown_investor(funded: Platform) -> None:
@@ -150,7 +190,9 @@ def test_frozen_investor(funded: Platform) -> None:
 
 
 def test_retail_investor_cannot_mint(funded: Platform) -> None:
-    retail = funded.issuer.investors.onboard("A Retail Client", "DE", "retail", kyc_expires_at=IN_SESSION + timedelta(days=30))
+    retail = funded.issuer.investors.onboard(
+        "A Retail Client", "DE", "retail", kyc_expires_at=IN_SESSION + timedelta(days=30)
+    )
     funded.issuer.investors.bind_wallet(retail.id, funded.other_wallet)
     _refused(
         funded,
@@ -184,9 +226,19 @@ def test_unknown_jurisdiction_cannot_onboard(platform: Platform) -> None:
 
 def test_idempotency_key_reused_for_another_request(funded: Platform) -> None:
     _mint(funded, quantity="1", key="once")
-    _refused(funded, IdempotencyConflictError, "was used for a different request", lambda: _mint(funded, quantity="2", key="once"))
+    _refused(
+        funded,
+        IdempotencyConflictError,
+        "was used for a different request",
+        lambda: _mint(funded, quantity="2", key="once"),
+    )
 
 
 @pytest.mark.parametrize("key", ["", "   ", "k" * 129])
 def test_bad_idempotency_key(funded: Platform, key: str) -> None:
-    _refused(funded, InvalidRequestError, "idempotency key must have 1 to 128 characters", lambda: _mint(funded, key=key))
+    _refused(
+        funded,
+        InvalidRequestError,
+        "idempotency key must have 1 to 128 characters",
+        lambda: _mint(funded, key=key),
+    )

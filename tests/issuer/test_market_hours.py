@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.issuer.conftest import SLIPPAGE_BPS, USDC, build_platform
 
 from equitoken.chain.evm import EvmChain
 from equitoken.issuer.workflow.states import RequestState
@@ -12,7 +13,6 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.store.database import Database
 from equitoken.store.schema import FillRow
-from tests.issuer.conftest import SLIPPAGE_BPS, USDC, build_platform
 
 
 @pytest.mark.parametrize(

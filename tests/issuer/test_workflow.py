@@ -4,16 +4,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.issuer.conftest import IN_SESSION, USDC, Platform, build_platform
 
 from equitoken.chain.evm import EvmChain
 from equitoken.issuer.config import IssuerConfig
-from equitoken.market.calendar import MarketCalendar
-from equitoken.market.replay import ReplayPriceSource
-from equitoken.store.database import Database
 from equitoken.issuer.custody import BROKER_CASH, FEES, TREASURY, USD, CustodyLedger, custody_account
 from equitoken.issuer.workflow.states import RequestKind, RequestState
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares, Usd
-from tests.issuer.conftest import IN_SESSION, USDC, Platform, build_platform
+from equitoken.store.database import Database
 
 TOKEN_UNIT = 10**8  # the catalogue's tokens have 8 decimals
 
@@ -116,12 +116,18 @@ def test_cancel_before_fill_refunds_everything(platform: Platform) -> None:
 
 
 def test_queued_order_expires_and_refunds(
-    evm_chain: EvmChain, database: Database, prices: ReplayPriceSource, calendar: MarketCalendar, tmp_path: Path
+    evm_chain: EvmChain,
+    database: Database,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tmp_path: Path,
 ) -> None:
     # Friday 2025-12-05 after the close: queued until Monday, but the request lives only 1 hour.
     friday_evening = IN_SESSION + timedelta(days=4, hours=8)
     config = IssuerConfig(request_ttl=timedelta(hours=1))
-    platform = build_platform(evm_chain, database, prices, calendar, tmp_path, start=friday_evening, config=config)
+    platform = build_platform(
+        evm_chain, database, prices, calendar, tmp_path, start=friday_evening, config=config
+    )
     issuer = platform.issuer
     wallet_before = int(platform.usdc.balanceOf(platform.wallet))
     request_id = _mint(platform, "AAPL", "1", "expires")

@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from equitoken.chain.compiler import compile_contract
@@ -149,6 +149,27 @@ def deploy_issuance(
         for instrument in instruments
     )
     return IssuanceDeployment(chain.chain_id, sanctions_list, registry.address, deployed)
+
+
+def extend_issuance(
+    chain: EvmChain,
+    roles: IssuerRoles,
+    deployment: IssuanceDeployment,
+    instruments: Sequence[Instrument],
+    *,
+    reserve_heartbeat: int = DEFAULT_RESERVE_HEARTBEAT,
+    progress: Progress | None = None,
+) -> IssuanceDeployment:
+    """Deploy `instruments` beside an existing deployment (same registry and sanctions list)."""
+    report = progress or (lambda _: None)
+    registry = chain.at(deployment.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
+    added = tuple(
+        _deploy_instrument(
+            chain, roles, registry, deployment.sanctions_list, instrument, reserve_heartbeat, report
+        )
+        for instrument in instruments
+    )
+    return replace(deployment, instruments=deployment.instruments + added)
 
 
 def _deploy_instrument(

@@ -6,12 +6,18 @@ from datetime import timedelta
 
 from equitoken.model.quantities import Usd
 
+# Defaults (amounts are immutable, so sharing them between instances is safe).
+DEFAULT_FLAT_FEE = Usd.parse("1")
+DEFAULT_MIN_ORDER = Usd.parse("10")
+DEFAULT_MAX_ORDER = Usd.parse("5000000")
+DEFAULT_DAILY_LIMIT = Usd.parse("20000000")
+
 
 @dataclass(frozen=True)
 class FeeSchedule:
     """A flat fee plus basis points of the filled notional, charged per request."""
 
-    flat: Usd = Usd.parse("1")
+    flat: Usd = DEFAULT_FLAT_FEE
     bps: int = 10
 
     def __post_init__(self) -> None:
@@ -29,9 +35,9 @@ class IssuerConfig:
 
     fees: FeeSchedule = field(default_factory=FeeSchedule)
     instrument_fees: Mapping[str, FeeSchedule] = field(default_factory=dict)
-    min_order: Usd = Usd.parse("10")
-    max_order: Usd = Usd.parse("5000000")
-    daily_limit_per_investor: Usd = Usd.parse("20000000")
+    min_order: Usd = DEFAULT_MIN_ORDER
+    max_order: Usd = DEFAULT_MAX_ORDER
+    daily_limit_per_investor: Usd = DEFAULT_DAILY_LIMIT
     # A mint's buy order is a limit this far above the quote; the escrow covers it, so a fill can
     # never cost more than the participant paid.
     price_buffer_bps: int = 200

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from equitoken.chain.accounts import checksum
-from equitoken.chain.evm import RevertError
+from equitoken.chain.evm import ContractFunction, RevertError
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.jurisdictions import numeric_code
 from equitoken.issuer.onchain import IssuerChain
@@ -209,7 +209,7 @@ class InvestorBook:
                 assert wallet is not None
                 wallet.registered_on_chain = True
 
-    def _send(self, purpose: str, function: object, args: tuple[object, ...], sender: str) -> None:
+    def _send(self, purpose: str, function: ContractFunction, args: tuple[object, ...], sender: str) -> None:
         outbox = self.onchain.outbox
         with self.db.transaction() as session:
             row = outbox.find(session, purpose)
@@ -223,7 +223,7 @@ class InvestorBook:
                         sender=sender,
                         request_id=None,
                         now=self.clock.now(),
-                    )  # type: ignore[arg-type]
+                    )
                 except RevertError as exc:
                     raise ComplianceError(f"the identity registry refused {purpose}: {exc}") from exc
             session.expunge(row)

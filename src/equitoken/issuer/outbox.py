@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from equitoken.chain.evm import ContractFunction, EvmChain, RevertError
+from equitoken.chain.evm import ChainError, ContractFunction, EvmChain, RevertError
 from equitoken.store.schema import ChainTransactionRow
 
 
@@ -143,4 +143,6 @@ class Outbox:
             self.chain.call_raw(row.to, row.data, sender=row.sender, block=block)
         except RevertError as exc:
             return str(exc)
+        except ChainError:  # a chain that keeps no history (in-process) cannot replay the past
+            return "reverted (the chain cannot replay it for a reason)"
         return "reverted (no reason given)"

