@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from tests.issuer.conftest import IN_SESSION, USDC, Platform, build_platform
 
 from equitoken.chain.evm import EvmChain
@@ -14,6 +15,7 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares, Usd
 from equitoken.store.database import Database
+from equitoken.store.schema import AttestationRow
 
 TOKEN_UNIT = 10**8  # the catalogue's tokens have 8 decimals
 
@@ -47,6 +49,10 @@ def test_mint_settles_tokens_custody_and_payment(platform: Platform, ticker: str
     assert holding.custody == Shares.parse("3") == holding.outstanding_total
     assert reconciliation.ok
     assert platform.onchain.reserve_feed(ticker).latestRoundData()[1] == 3 * TOKEN_UNIT
+    with platform.issuer.db.transaction() as session:
+        attested = [(a.custody_shares, a.reserve_amount) for a in session.scalars(select(AttestationRow))]
+    # One attestation per fill (the broker fills in two parts), each showing custody at that moment.
+    assert attested == [(Shares.parse("1.5").units, 150_000_000), (Shares.parse("3").units, 3 * TOKEN_UNIT)]
     states = [e.to_state for e in view.events if e.from_state != e.to_state]
     assert states == ["accepted", "paid", "ordered", "settling", "completed"]
 

@@ -220,6 +220,7 @@ class AttestationRow(Base):
     chain_id: Mapped[int] = mapped_column(BigInteger)
     custody_shares: Mapped[int] = mapped_column(BigInteger)
     reserve_amount: Mapped[int] = mapped_column(BigInteger)
-    ledger_entry_id: Mapped[int] = mapped_column(Integer)
+    # Chain time (Unix seconds) the attestation says custody was observed at.
+    observed_at: Mapped[int] = mapped_column(BigInteger)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("chain_transactions.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from equitoken.brokers.broker import Broker
 from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, OrderType, TimeInForce
 from equitoken.chain.evm import ContractFunction, RevertError
-from equitoken.issuer.config import IssuerConfig
+from equitoken.issuer.config import FeeSchedule, IssuerConfig
 from equitoken.issuer.custody import (
     BROKER_CASH,
     FEES,
@@ -40,7 +40,7 @@ from equitoken.market.clock import Clock
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.store.database import Database
-from equitoken.store.schema import ChainTransactionRow, FillRow, RequestEventRow, RequestRow
+from equitoken.store.schema import AttestationRow, ChainTransactionRow, FillRow, RequestEventRow, RequestRow
 
 _MULTIPLIER_ONE = 10**18
 
@@ -446,6 +446,21 @@ class Workflow:
         reserve = self._reserve_amount(ticker, custody)
         observed_at = self.onchain.chain.timestamp()
 
+        def confirmed(session: Session, request: RequestRow) -> None:
+            transaction = self.onchain.outbox.find(session, purpose)
+            assert transaction is not None
+            session.add(
+                AttestationRow(
+                    ticker=ticker,
+                    chain_id=self.onchain.chain_id,
+                    custody_shares=custody.units,
+                    reserve_amount=reserve,
+                    observed_at=observed_at,
+                    transaction_id=transaction.id,
+                    created_at=self._now(),
+                )
+            )
+
         def failed(session: Session, request: RequestRow, reason: str) -> None:
             self._move(session, request, RequestState.HELD, f"reserve attestation refused: {reason}")
 
@@ -455,7 +470,7 @@ class Workflow:
             feed.update,
             (reserve, observed_at),
             self.onchain.roles.attester,
-            lambda session, request: None,
+            confirmed,
             failed,
             crash_sent="reserve_push",
         )
@@ -471,7 +486,7 @@ class Workflow:
         with self.db.transaction() as session:
             request = self._load(session, request_id)
             escrow, filled = Usd(request.escrow_usd), Usd(request.filled_usd)
-            fee = self.config.fees_for(request.ticker).fee(filled)
+            fee = _schedule(request).fee(filled)
             fee = Usd(min(fee.units, (escrow - filled).units))
             refund = escrow - filled - fee
             wallet, outcome = request.wallet, RequestState(request.outcome or RequestState.COMPLETED)
@@ -575,7 +590,7 @@ class Workflow:
         with self.db.transaction() as session:
             request = self._load(session, request_id)
             proceeds = Usd(-self.ledger.balance(session, payable_account(request_id), USD))
-            fee = self.config.fees_for(request.ticker).fee(proceeds)
+            fee = _schedule(request).fee(proceeds)
             fee = Usd(min(fee.units, proceeds.units))
             payout = proceeds - fee
             outcome = RequestState(request.outcome or RequestState.COMPLETED)
@@ -662,6 +677,11 @@ class Workflow:
             confirmed,
             failed,
         )
+
+
+def _schedule(request: RequestRow) -> FeeSchedule:
+    # The schedule quoted when the request was accepted, whatever the configuration says today.
+    return FeeSchedule(Usd(request.fee_flat_usd), request.fee_bps)
 
 
 def _copy_outcome(stored: ChainTransactionRow, settled: ChainTransactionRow, outcome: TxOutcome) -> None:

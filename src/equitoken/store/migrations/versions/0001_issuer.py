@@ -159,7 +159,7 @@ def upgrade() -> None:
         sa.Column("chain_id", sa.BigInteger(), nullable=False),
         sa.Column("custody_shares", sa.BigInteger(), nullable=False),
         sa.Column("reserve_amount", sa.BigInteger(), nullable=False),
-        sa.Column("ledger_entry_id", sa.Integer(), nullable=False),
+        sa.Column("observed_at", sa.BigInteger(), nullable=False),
         sa.Column("transaction_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
