@@ -20,7 +20,8 @@ from eth_account.signers.local import LocalAccount
 
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.compiler import compile_contract
-from equitoken.chain.jsonrpc import Contract, JsonRpcChain
+from equitoken.chain.evm import Contract
+from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.chain.permit import permit_message, sign_permit
 
 SNAPSHOT = Path(__file__).with_name("gas-snapshot.json")

@@ -9,9 +9,9 @@ import pytest
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.artifacts import Artifact
 from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm import Contract, EvmChain
 from equitoken.chain.inprocess import InProcessChain
-from equitoken.chain.jsonrpc import Contract, JsonRpcChain
+from equitoken.chain.jsonrpc import JsonRpcChain
 
 BOTH_CHAINS = [
     pytest.param("inproc", id="inproc"),

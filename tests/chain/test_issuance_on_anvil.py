@@ -9,7 +9,8 @@ from eth_account.signers.local import LocalAccount
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.compiler import compile_contract
 from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
-from equitoken.chain.jsonrpc import Contract, JsonRpcChain, RevertError
+from equitoken.chain.evm import Contract, RevertError
+from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 
 pytestmark = pytest.mark.anvil

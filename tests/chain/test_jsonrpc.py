@@ -9,12 +9,8 @@ import httpx
 import pytest
 
 from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.jsonrpc import (
-    Contract,
-    JsonRpcChain,
-    RpcUnavailableError,
-    TransactionTimeoutError,
-)
+from equitoken.chain.evm import Contract, TransactionTimeoutError
+from equitoken.chain.jsonrpc import JsonRpcChain, RpcUnavailableError
 
 pytestmark = pytest.mark.anvil
 

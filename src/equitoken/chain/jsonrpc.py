@@ -7,7 +7,7 @@ in transport is retried with the same signed bytes, so one intent never spends t
 raises ``RevertError`` carrying the decoded reason.
 
 The chain-independent names (``Contract``, ``Receipt``, ``RevertError``, the ABI helpers...) live in
-``equitoken.chain.evm`` and are re-exported here.
+``equitoken.chain.evm``.
 """
 
 import itertools
@@ -18,68 +18,19 @@ from typing import Any
 import httpx
 from eth_utils.crypto import keccak
 
-from equitoken.chain.accounts import SignerRegistry, UnknownSignerError, checksum
+from equitoken.chain.accounts import SignerRegistry, checksum
 from equitoken.chain.evm import (
     DEFAULT_PRIORITY_FEE,
-    AbiError,
-    AbiItem,
     BlockId,
     ChainError,
-    Contract,
-    ContractFunction,
-    Event,
     EvmChain,
     Log,
-    NonceTooLowError,
     Receipt,
     RevertError,
     SignedTransaction,
     TransactionTimeoutError,
-    UnknownFunctionError,
-    abi_type,
-    decode_event,
-    decode_output,
     decode_revert_reason,
-    encode_args,
-    encode_call,
-    event_topic,
-    find_event,
-    find_function,
-    selector,
-    signature,
 )
-
-__all__ = [
-    "AbiError",
-    "AbiItem",
-    "BlockId",
-    "ChainError",
-    "Contract",
-    "ContractFunction",
-    "Event",
-    "JsonRpcChain",
-    "Log",
-    "NonceTooLowError",
-    "Receipt",
-    "RevertError",
-    "RpcError",
-    "RpcUnavailableError",
-    "SignedTransaction",
-    "TransactionTimeoutError",
-    "UnknownFunctionError",
-    "UnknownSignerError",
-    "abi_type",
-    "decode_event",
-    "decode_output",
-    "decode_revert_reason",
-    "encode_args",
-    "encode_call",
-    "event_topic",
-    "find_event",
-    "find_function",
-    "selector",
-    "signature",
-]
 
 _IN_POOL_MARKERS = ("already known", "known transaction", "already imported")
 
