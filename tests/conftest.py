@@ -1,8 +1,12 @@
-"""Settings shared by the whole suite."""
+"""Settings and fixtures shared by the whole suite."""
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from equitoken.store.postgres import EmbeddedPostgres
 
 # Long random runs in CI, quicker ones while developing; both stay well
 # inside the suite's time budget.
@@ -17,3 +21,11 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    """A real PostgreSQL server for the session (per xdist worker); tests create their own databases."""
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data")
+    yield server
+    server.stop()

@@ -23,7 +23,6 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.store.database import Database, sqlite_url
-from equitoken.store.postgres import EmbeddedPostgres
 
 # Monday 2025-12-01, 10:00 New York: a regular session with replayed prices.
 IN_SESSION = datetime(2025, 12, 1, 15, 0, tzinfo=UTC)
@@ -31,13 +30,6 @@ TICKERS = ("AAPL", "MSTR", "HOOD")  # open, permissioned and restricted profiles
 ACCOUNTS = 14
 USDC = 10**6
 SLIPPAGE_BPS = 5
-
-
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

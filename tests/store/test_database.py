@@ -10,15 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from equitoken.store.database import Database, sqlite_url
-from equitoken.store.postgres import EmbeddedPostgres
 from equitoken.store.schema import Base, InvestorRow
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -15,7 +15,6 @@ from equitoken.chain.evm import ContractFunction, RevertError
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.jurisdictions import numeric_code
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.issuer.outbox import TxStatus
 from equitoken.market.clock import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import InvestorRow, WalletRow
@@ -210,30 +209,19 @@ class InvestorBook:
                 wallet.registered_on_chain = True
 
     def _send(self, purpose: str, function: ContractFunction, args: tuple[object, ...], sender: str) -> None:
-        outbox = self.onchain.outbox
-        with self.db.transaction() as session:
-            row = outbox.find(session, purpose)
-            if row is None:
-                try:
-                    row = outbox.sign(
-                        session,
-                        purpose,
-                        function,
-                        *args,
-                        sender=sender,
-                        request_id=None,
-                        now=self.clock.now(),
-                    )
-                except RevertError as exc:
-                    raise ComplianceError(f"the identity registry refused {purpose}: {exc}") from exc
-            session.expunge(row)
-        if row.status == TxStatus.CONFIRMED:
-            return
-        outcome = outbox.settle(row, self.clock.now())
-        with self.db.transaction() as session:
-            stored = outbox.find(session, purpose)
-            assert stored is not None
-            stored.status, stored.error, stored.block_number = outcome.status, outcome.error, row.block_number
+        try:
+            outcome = self.onchain.outbox.run(
+                self.db,
+                purpose,
+                function,
+                args,
+                sender=sender,
+                request_id=None,
+                now=self.clock.now,
+                record=lambda session, outcome: None,
+            )
+        except RevertError as exc:
+            raise ComplianceError(f"the identity registry refused {purpose}: {exc}") from exc
         if outcome.failed:
             raise ComplianceError(f"the identity registry refused {purpose}: {outcome.error}")
 

@@ -1,14 +1,15 @@
 """The transaction outbox: every on-chain transaction is signed and stored before it is broadcast.
 
-A step that needs a transaction calls `Outbox.ensure(purpose, ...)`. The purpose names what the
+A step that needs a transaction calls `Outbox.run(purpose, ...)`. The purpose names what the
 transaction does (e.g. "mint:<fill id>") and is unique, so however often the step runs, and whatever
-crash came before, at most one live transaction exists for it:
-- no row yet: sign it with the sender's next nonce, store it, then broadcast it;
-- a stored row: broadcast the same bytes again (harmless if the node has them) and read the receipt.
-A transaction that was mined but reverted is kept as `failed` with the reason; the step decides whether
-to try again under a new attempt number.
+crash came before, at most one transaction exists for it:
+- no row yet: sign it with the sender's next nonce and store it, then broadcast it;
+- a stored row: broadcast the same bytes again unless the node has mined them, and read the receipt.
+The receipt's status and the step's effect are written in one database transaction, so the effect is
+recorded exactly once. A transaction mined but reverted is kept as `failed` with the reason.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,14 +18,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from equitoken.chain.evm import ChainError, ContractFunction, EvmChain, RevertError
+from equitoken.issuer.workflow.crashpoints import checkpoint
+from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow
 
 
 class TxStatus(StrEnum):
-    SIGNED = "signed"
-    SENT = "sent"
+    SIGNED = "signed"  # stored; maybe broadcast, not known to be mined
     CONFIRMED = "confirmed"
     FAILED = "failed"
+
+
+_FINAL = (TxStatus.CONFIRMED, TxStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,8 @@ class TxOutcome:
     tx_hash: str
     status: TxStatus
     error: str | None
+    # False when an earlier run already recorded this outcome (and its effect).
+    new: bool
 
     @property
     def confirmed(self) -> bool:
@@ -68,7 +75,7 @@ class Outbox:
         request_id: str | None,
         now: datetime,
     ) -> ChainTransactionRow:
-        """Sign a call of `function` and store it under `purpose`; the caller commits, then `settle`s it.
+        """Sign a call of `function` and store it under `purpose`, in the caller's transaction.
 
         Raises `RevertError` (nothing stored) when the node says the call would revert.
         """
@@ -93,37 +100,74 @@ class Outbox:
         session.flush()
         return row
 
-    def settle(self, row: ChainTransactionRow, now: datetime) -> TxOutcome:
-        """Broadcast a stored transaction (again, if need be) and wait for its receipt.
+    def run(
+        self,
+        database: Database,
+        purpose: str,
+        function: ContractFunction,
+        args: tuple[object, ...],
+        *,
+        sender: str,
+        request_id: str | None,
+        now: Callable[[], datetime],
+        record: Callable[[Session, TxOutcome], None],
+        crash_sent: str | None = None,
+        crash_mined: str | None = None,
+    ) -> TxOutcome:
+        """Sign (once), broadcast and confirm the transaction for `purpose`; `record` its effect.
 
-        Updates `row` in memory; the caller persists it in its own transaction together with the
-        effect of the confirmation, so a crash in between re-reads the receipt instead of losing it.
+        `record` runs in the database transaction that stores the outcome, and only the first time.
+        Raises `RevertError` (nothing stored or sent) when the node says the call would revert.
         """
-        if row.status in (TxStatus.SIGNED, TxStatus.SENT):
-            receipt = self.chain.receipt(row.tx_hash)
-            if receipt is None:
-                self.chain.send_raw(row.raw)
-                row.status = TxStatus.SENT
-                receipt = self.chain.wait_for_receipt(row.tx_hash, self.receipt_timeout)
-            row.block_number = receipt.block_number
-            row.confirmed_at = now
-            if receipt.succeeded:
-                row.status = TxStatus.CONFIRMED
-            else:
-                row.status = TxStatus.FAILED
-                row.error = self._revert_reason(row)
-        return TxOutcome(row.purpose, row.tx_hash, TxStatus(row.status), row.error)
+        with database.transaction() as session:
+            row = self.find(session, purpose)
+            if row is None:
+                row = self.sign(
+                    session, purpose, function, *args, sender=sender, request_id=request_id, now=now()
+                )
+            session.expunge(row)
+        if row.status in _FINAL:
+            return TxOutcome(purpose, row.tx_hash, TxStatus(row.status), row.error, new=False)
+        receipt = self.chain.receipt(row.tx_hash)
+        if receipt is None:
+            self.chain.send_raw(row.raw)
+            if crash_sent:
+                checkpoint(crash_sent)
+            receipt = self.chain.wait_for_receipt(row.tx_hash, self.receipt_timeout)
+        if crash_mined:
+            checkpoint(crash_mined)
+        error = None if receipt.succeeded else self._revert_reason(row, receipt.block_number)
+        with database.transaction() as session:
+            stored = session.get(ChainTransactionRow, row.id, with_for_update=True)
+            assert stored is not None
+            if stored.status in _FINAL:  # another run recorded it meanwhile
+                return TxOutcome(purpose, stored.tx_hash, TxStatus(stored.status), stored.error, new=False)
+            stored.status = TxStatus.CONFIRMED if receipt.succeeded else TxStatus.FAILED
+            stored.error = error
+            stored.block_number = receipt.block_number
+            stored.confirmed_at = now()
+            outcome = TxOutcome(purpose, stored.tx_hash, TxStatus(stored.status), error, new=True)
+            record(session, outcome)
+        return outcome
 
-    def pending(self, session: Session) -> list[ChainTransactionRow]:
-        """Return transactions stored but not yet known to be mined, oldest nonce first."""
-        return list(
-            session.scalars(
-                select(ChainTransactionRow)
-                .where(ChainTransactionRow.status.in_([TxStatus.SIGNED, TxStatus.SENT]))
-                .where(ChainTransactionRow.chain_id == self.chain.chain_id)
-                .order_by(ChainTransactionRow.sender, ChainTransactionRow.nonce)
+    def rebroadcast(self, database: Database) -> None:
+        """Broadcast every stored transaction the node has not mined, oldest nonce first.
+
+        A crash can leave signed transactions unsent; the node must have them, in nonce order, before
+        any later nonce of the same sender can be mined.
+        """
+        with database.transaction() as session:
+            pending = list(
+                session.scalars(
+                    select(ChainTransactionRow)
+                    .where(ChainTransactionRow.status == TxStatus.SIGNED)
+                    .where(ChainTransactionRow.chain_id == self.chain.chain_id)
+                    .order_by(ChainTransactionRow.sender, ChainTransactionRow.nonce)
+                )
             )
-        )
+        for row in pending:
+            if self.chain.receipt(row.tx_hash) is None:
+                self.chain.send_raw(row.raw)
 
     def _next_nonce(self, session: Session, sender: str) -> int:
         # Stored-but-unmined transactions hold nonces the node may not have seen yet.
@@ -136,9 +180,9 @@ class Outbox:
         on_chain = self.chain.nonce(sender, "pending")
         return max(on_chain, -1 if stored is None else stored + 1)
 
-    def _revert_reason(self, row: ChainTransactionRow) -> str:
+    def _revert_reason(self, row: ChainTransactionRow, block_number: int) -> str:
         # Replaying the call at the block before tells why it reverted.
-        block = (row.block_number or 1) - 1
+        block = max(block_number - 1, 0)
         try:
             self.chain.call_raw(row.to, row.data, sender=row.sender, block=block)
         except RevertError as exc:

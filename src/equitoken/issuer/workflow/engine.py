@@ -40,9 +40,18 @@ from equitoken.market.clock import Clock
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.store.database import Database
-from equitoken.store.schema import AttestationRow, ChainTransactionRow, FillRow, RequestEventRow, RequestRow
+from equitoken.store.schema import AttestationRow, FillRow, RequestEventRow, RequestRow
 
 _MULTIPLIER_ONE = 10**18
+
+
+def note(session: Session, request: RequestRow, reason: str, at: datetime) -> None:
+    """Record an event that does not change the request's state (a fill, a mint, a cancellation asked)."""
+    session.add(
+        RequestEventRow(
+            request_id=request.id, at=at, from_state=request.state, to_state=request.state, reason=reason
+        )
+    )
 
 
 def redemption_account(request_id: str) -> str:
@@ -77,7 +86,7 @@ class Workflow:
 
     def process(self) -> int:
         """Advance every open request as far as it can go now; return how many steps were taken."""
-        self._rebroadcast_pending()
+        self.onchain.outbox.rebroadcast(self.db)
         with self.db.transaction() as session:
             open_ids = list(
                 session.scalars(
@@ -91,15 +100,6 @@ class Workflow:
             while self._step(request_id):
                 steps += 1
         return steps
-
-    def _rebroadcast_pending(self) -> None:
-        # A crash can leave signed transactions unsent; the node must have them, in nonce order,
-        # before any later nonce of the same sender can be mined.
-        with self.db.transaction() as session:
-            pending = self.onchain.outbox.pending(session)
-        for row in pending:
-            if self.onchain.chain.receipt(row.tx_hash) is None:
-                self.onchain.chain.send_raw(row.raw)
 
     def _step(self, request_id: str) -> bool:
         with self.db.transaction() as session:
@@ -163,46 +163,33 @@ class Workflow:
         crash_sent: str | None = None,
         crash_mined: str | None = None,
     ) -> bool:
-        """Run one on-chain transaction through the outbox and record its effect exactly once."""
-        outbox = self.onchain.outbox
-        with self.db.transaction() as session:
-            row = outbox.find(session, purpose)
-            if row is None:
-                try:
-                    row = outbox.sign(
-                        session,
-                        purpose,
-                        function,
-                        *args,
-                        sender=sender,
-                        request_id=request_id,
-                        now=self._now(),
-                    )
-                except RevertError as exc:  # the node says it would revert: nothing was stored or sent
-                    on_failed(session, self._load(session, request_id), f"{purpose}: {exc}")
-                    return True
-            session.expunge(row)
-        if row.status in (TxStatus.CONFIRMED, TxStatus.FAILED):
-            return False  # already recorded: the caller's state check moved on
-        if self.onchain.chain.receipt(row.tx_hash) is None:
-            self.onchain.chain.send_raw(row.raw)
-            if crash_sent:
-                checkpoint(crash_sent)
-        outcome = self.onchain.outbox.settle(row, self._now())
-        if crash_mined:
-            checkpoint(crash_mined)
-        with self.db.transaction() as session:
-            stored = session.get(ChainTransactionRow, row.id, with_for_update=True)
-            assert stored is not None
-            if stored.status in (TxStatus.CONFIRMED, TxStatus.FAILED):
-                return False
-            _copy_outcome(stored, row, outcome)
+        """Run one on-chain transaction through the outbox and record its effect on the request once."""
+
+        def record(session: Session, outcome: TxOutcome) -> None:
             request = self._load(session, request_id)
             if outcome.confirmed:
                 on_confirmed(session, request)
             else:
                 on_failed(session, request, f"{purpose} reverted: {outcome.error}")
-        return True
+
+        try:
+            outcome = self.onchain.outbox.run(
+                self.db,
+                purpose,
+                function,
+                args,
+                sender=sender,
+                request_id=request_id,
+                now=self._now,
+                record=record,
+                crash_sent=crash_sent,
+                crash_mined=crash_mined,
+            )
+        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
+            with self.db.transaction() as session:
+                on_failed(session, self._load(session, request_id), f"{purpose}: {exc}")
+            return True
+        return outcome.new
 
     # -- mint steps
 
@@ -334,14 +321,11 @@ class Workflow:
                 )
                 request.filled_quantity = after.units
                 request.filled_usd += notional.units
-                session.add(
-                    RequestEventRow(
-                        request_id=request_id,
-                        at=self._now(),
-                        from_state=request.state,
-                        to_state=request.state,
-                        reason=f"fill {fill.fill_id}: {fill.quantity} shares at {fill.price}",
-                    )
+                note(
+                    session,
+                    request,
+                    f"fill {fill.fill_id}: {fill.quantity} shares at {fill.price}",
+                    self._now(),
                 )
             return bool(new)
 
@@ -385,15 +369,7 @@ class Workflow:
             assert fill is not None
             fill.settled = True
             request.tokens_settled += tokens
-            session.add(
-                RequestEventRow(
-                    request_id=request.id,
-                    at=self._now(),
-                    from_state=request.state,
-                    to_state=request.state,
-                    reason=f"minted {tokens} token units for fill {fill_id}",
-                )
-            )
+            note(session, request, f"minted {tokens} token units for fill {fill_id}", self._now())
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
             # The shares are in custody and the tokens could not be delivered (e.g. the wallet was
@@ -655,15 +631,7 @@ class Workflow:
                 request_id=request.id,
             )
             request.tokens_settled += tokens
-            session.add(
-                RequestEventRow(
-                    request_id=request.id,
-                    at=self._now(),
-                    from_state=request.state,
-                    to_state=request.state,
-                    reason=f"returned {tokens} unsold token units",
-                )
-            )
+            note(session, request, f"returned {tokens} unsold token units", self._now())
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
             self._move(session, request, RequestState.HELD, f"unsold tokens could not be returned: {reason}")
@@ -682,10 +650,3 @@ class Workflow:
 def _schedule(request: RequestRow) -> FeeSchedule:
     # The schedule quoted when the request was accepted, whatever the configuration says today.
     return FeeSchedule(Usd(request.fee_flat_usd), request.fee_bps)
-
-
-def _copy_outcome(stored: ChainTransactionRow, settled: ChainTransactionRow, outcome: TxOutcome) -> None:
-    stored.status = outcome.status
-    stored.error = outcome.error
-    stored.block_number = settled.block_number
-    stored.confirmed_at = settled.confirmed_at
