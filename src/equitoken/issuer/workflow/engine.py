@@ -81,6 +81,16 @@ class Workflow:
         self.config = config
         self.instruments = instruments
         self.ledger = CustodyLedger()
+        self._handlers: dict[tuple[RequestKind, RequestState], Callable[[str], bool]] = {
+            (RequestKind.MINT, RequestState.ACCEPTED): self._collect_payment,
+            (RequestKind.MINT, RequestState.PAID): self._place_order,
+            (RequestKind.MINT, RequestState.ORDERED): self._follow_order,
+            (RequestKind.MINT, RequestState.SETTLING): self._refund,
+            (RequestKind.REDEEM, RequestState.ACCEPTED): self._burn,
+            (RequestKind.REDEEM, RequestState.BURNED): self._place_order,
+            (RequestKind.REDEEM, RequestState.ORDERED): self._follow_order,
+            (RequestKind.REDEEM, RequestState.SETTLING): self._pay_out,
+        }
 
     # -- the loop
 
@@ -109,17 +119,7 @@ class Workflow:
             kind = RequestKind(request.kind)
         if state.is_final:
             return False
-        handlers: dict[tuple[RequestKind, RequestState], Callable[[str], bool]] = {
-            (RequestKind.MINT, RequestState.ACCEPTED): self._collect_payment,
-            (RequestKind.MINT, RequestState.PAID): self._place_order,
-            (RequestKind.MINT, RequestState.ORDERED): self._follow_order,
-            (RequestKind.MINT, RequestState.SETTLING): self._refund,
-            (RequestKind.REDEEM, RequestState.ACCEPTED): self._burn,
-            (RequestKind.REDEEM, RequestState.BURNED): self._place_order,
-            (RequestKind.REDEEM, RequestState.ORDERED): self._follow_order,
-            (RequestKind.REDEEM, RequestState.SETTLING): self._pay_out,
-        }
-        return handlers[(kind, state)](request_id)
+        return self._handlers[(kind, state)](request_id)
 
     # -- helpers
 
