@@ -46,7 +46,7 @@ class Database:
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
