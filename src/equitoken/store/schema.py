@@ -224,3 +224,40 @@ class AttestationRow(Base):
     observed_at: Mapped[int] = mapped_column(BigInteger)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("chain_transactions.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ApiKeyRow(Base):
+    """An API key: only its SHA-256 is kept; the role it grants and, for an investor's key, whose it is."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    investor_id: Mapped[str | None] = mapped_column(ForeignKey("investors.id"))
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint("role in ('operator', 'participant', 'investor')", name="api_key_role_known"),
+        CheckConstraint(
+            "(role = 'operator') = (investor_id is null)", name="api_key_investor_iff_not_operator"
+        ),
+    )
+
+
+class ApiIdempotencyRow(Base):
+    """The response the API gave to a value-moving call, under the caller's key and `Idempotency-Key`."""
+
+    __tablename__ = "api_idempotency"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    # SHA-256 of the method, path and canonical body: the same key on a different call is a conflict.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key", name="one_response_per_key"),)
