@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,7 @@ from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.cli import app
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.local import ACCOUNTS, USDC, LocalPlatform, SettlementRecords
-from equitoken.local_clock import DEFAULT_REPLAY_START, SimulatedClock
-from equitoken.market.clock import ManualClock
-
-WALL = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+from equitoken.local_clock import DEFAULT_REPLAY_START
 
 
 def free_port() -> int:
@@ -75,7 +71,7 @@ def test_up_deploys_then_reuses_and_extends_the_deployment(tmp_path: Path) -> No
     assert usdc in first
     assert f"http://127.0.0.1:{port}" in first
     clock = json.loads((tmp_path / "clock.json").read_text())
-    assert clock["replay_start"] == DEFAULT_REPLAY_START.isoformat()
+    assert clock["anchor"] == DEFAULT_REPLAY_START.isoformat()
 
     second = run_up(tmp_path, port, instruments=3)
 
@@ -125,31 +121,6 @@ def test_instruments_lists_the_catalogue() -> None:
     assert result.exit_code == 0
     assert "US0378331005" in result.stdout
     assert "GOOGLx" in result.stdout
-
-
-# -- the simulated clock -----------------------------------------------------------------------
-
-
-def test_simulated_clock_starts_at_the_replay_start_and_moves_with_the_wall_clock(tmp_path: Path) -> None:
-    wall = ManualClock(WALL)
-    clock = SimulatedClock.load_or_start(tmp_path / "clock.json", wall=wall)
-    assert clock.now() == DEFAULT_REPLAY_START
-
-    wall.advance(timedelta(seconds=90))
-
-    assert clock.now() == DEFAULT_REPLAY_START + timedelta(seconds=90)
-
-
-def test_simulated_clock_is_shared_through_its_file(tmp_path: Path) -> None:
-    path = tmp_path / "clock.json"
-    wall = ManualClock(WALL)
-    SimulatedClock.load_or_start(path, wall=wall)
-    wall.advance(timedelta(hours=1))
-
-    later = SimulatedClock.load_or_start(path, wall=wall)
-
-    assert later.epoch == WALL
-    assert later.now() == DEFAULT_REPLAY_START + timedelta(hours=1)
 
 
 # -- operating the issuer ---------------------------------------------------------------------
