@@ -33,6 +33,7 @@ from equitoken.chain.artifacts import Artifact
 __all__ = [
     "AbiError",
     "AbiItem",
+    "BlockHeader",
     "BlockId",
     "ChainError",
     "Contract",
@@ -155,6 +156,18 @@ class Log:
     block_number: int
     tx_hash: str
     log_index: int
+    block_hash: str = ""
+    """The hash of the block the log is in, so a reader can tell which fork it came from."""
+
+
+@dataclass(frozen=True)
+class BlockHeader:
+    """What identifies a block: its number, hash, parent's hash and timestamp (Unix seconds)."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
 
 
 @dataclass(frozen=True)
@@ -422,6 +435,10 @@ class EvmChain(ABC):
     @abstractmethod
     def fees(self) -> dict[str, int]:
         """Return the fee fields of a new transaction (EIP-1559, or ``gasPrice`` without a base fee)."""
+
+    @abstractmethod
+    def block_header(self, block: BlockId = "latest") -> BlockHeader:
+        """Return a block's number, hash, parent hash and timestamp; raise ``ChainError`` if there is none."""
 
     @abstractmethod
     def get_raw_logs(

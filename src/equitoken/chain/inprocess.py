@@ -14,6 +14,9 @@ It differs from a node in a few deliberate ways:
 * A nonce ahead of the sender's next one is refused rather than queued.
 * State is kept for the latest block only: reading an older block raises ``ChainError``. Block
   timestamps and logs are kept for the whole history.
+* A block's hash is the keccak of its parent's hash, number, timestamp and transaction hash (there
+  is no real header): the same history gives the same hashes, a different one (after
+  ``revert_to``) different hashes from the first block that differs.
 
 Each chain has its own ``boa.Env``, so a test can run several side by side.
 """
@@ -41,6 +44,7 @@ from rlp.exceptions import RLPException  # type: ignore[import-untyped]
 from equitoken.chain.accounts import SignerRegistry, checksum
 from equitoken.chain.evm import (
     DEFAULT_PRIORITY_FEE,
+    BlockHeader,
     BlockId,
     ChainError,
     EvmChain,
@@ -61,6 +65,7 @@ DEFAULT_BALANCE = 10_000 * 10**18
 ANVIL_CHAIN_ID = 31337
 _ZERO_ADDRESS = b"\x00" * 20
 _DRY_RUN_KEY = PrivateKey(keccak(b"equitoken in-process dry run"))
+_NO_PARENT = "0x" + "00" * 32
 _ESTIMATE_TOLERANCE = 1_000  # gas; the bisection stops within this of the least gas that succeeds
 
 
@@ -101,6 +106,7 @@ class InProcessChain(EvmChain):
         self._chain_id = chain_id
         start = int(time.time()) if genesis_timestamp is None else genesis_timestamp
         self._timestamps = [start]  # block number -> timestamp, from block 0
+        self._hashes = [_block_hash(_NO_PARENT, 0, start, chain_id.to_bytes(32, "big"))]
         self._clock = start
         self._logs: list[Log] = []
         self._mined: dict[str, _Mined] = {}
@@ -136,6 +142,15 @@ class InProcessChain(EvmChain):
             if not 0 <= number < len(self._timestamps):
                 raise ChainError(f"no block {block!r}: the latest is {len(self._timestamps) - 1}")
             return self._timestamps[number]
+
+    def block_header(self, block: BlockId = "latest") -> BlockHeader:
+        """Return a block's number, hash, parent hash and timestamp; raise ``ChainError`` if there is none."""
+        with self._lock:
+            number = self._number(block)
+            if not 0 <= number < len(self._timestamps):
+                raise ChainError(f"no block {block!r}: the latest is {len(self._timestamps) - 1}")
+            parent = self._hashes[number - 1] if number else _NO_PARENT
+            return BlockHeader(number, self._hashes[number], parent, self._timestamps[number])
 
     def nonce(self, address: str, block: BlockId = "pending") -> int:
         """Return the transaction count of ``address`` (``pending`` is the same: nothing waits)."""
@@ -280,7 +295,7 @@ class InProcessChain(EvmChain):
                 self._enter_block(number - 1, self._timestamps[-1])
                 raise ChainError(f"transaction rejected: {exc}") from exc
             self._state.commit(checkpoint)
-            self._timestamps.append(timestamp)
+            self._append_block(timestamp, bytes.fromhex(tx_hash[2:]))
             self._record(tx_hash, tx, computation, number)
         return tx_hash
 
@@ -320,7 +335,7 @@ class InProcessChain(EvmChain):
         """Mine ``blocks`` empty blocks."""
         with self._lock:
             for _ in range(blocks):
-                self._timestamps.append(self._next_timestamp())
+                self._append_block(self._next_timestamp(), b"")
             self._enter_block(len(self._timestamps) - 1, self._timestamps[-1])
 
     def set_balance(self, address: str, wei: int) -> None:
@@ -348,6 +363,7 @@ class InProcessChain(EvmChain):
             self._snapshots = {k: v for k, v in self._snapshots.items() if int(k, 16) < order}
             self._state.revert(taken.state)
             del self._timestamps[taken.blocks :]
+            del self._hashes[taken.blocks :]
             del self._logs[taken.logs :]
             self._mined = dict(itertools.islice(self._mined.items(), taken.mined))
             self._clock = taken.clock
@@ -376,6 +392,11 @@ class InProcessChain(EvmChain):
         if block in ("latest", "safe", "finalized"):
             return latest
         raise ChainError(f"unknown block tag {block!r}")
+
+    def _append_block(self, timestamp: int, transaction: bytes) -> None:
+        number = len(self._timestamps)
+        self._hashes.append(_block_hash(self._hashes[-1], number, timestamp, transaction))
+        self._timestamps.append(timestamp)
 
     def _next_timestamp(self) -> int:
         return max(self._timestamps[-1] + 1, self._clock)
@@ -459,6 +480,7 @@ class InProcessChain(EvmChain):
                 block_number=number,
                 tx_hash=tx_hash,
                 log_index=index,
+                block_hash=self._hashes[number],
             )
             for index, (address, topics, data) in enumerate(computation.get_log_entries())
         )
@@ -495,6 +517,11 @@ def _succeeds(trial: Callable[[int], ComputationAPI], gas: int) -> bool:
         return not trial(gas).is_error
     except ChainError:
         return False
+
+
+def _block_hash(parent: str, number: int, timestamp: int, content: bytes) -> str:
+    header = bytes.fromhex(parent[2:]) + number.to_bytes(32, "big") + timestamp.to_bytes(32, "big")
+    return "0x" + keccak(header + content).hex()
 
 
 def _topics_match(topics: tuple[bytes, ...], wanted: Sequence[bytes | None]) -> bool:

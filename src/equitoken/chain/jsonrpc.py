@@ -21,6 +21,7 @@ from eth_utils.crypto import keccak
 from equitoken.chain.accounts import SignerRegistry, checksum
 from equitoken.chain.evm import (
     DEFAULT_PRIORITY_FEE,
+    BlockHeader,
     BlockId,
     ChainError,
     EvmChain,
@@ -80,6 +81,7 @@ def _log(raw: Mapping[str, Any]) -> Log:
         block_number=int(raw.get("blockNumber") or "0x0", 16),
         tx_hash=str(raw.get("transactionHash") or ""),
         log_index=int(raw.get("logIndex") or "0x0", 16),
+        block_hash=str(raw.get("blockHash") or ""),
     )
 
 
@@ -221,6 +223,16 @@ class JsonRpcChain(EvmChain):
         if result is None:
             raise ChainError(f"no block {block!r}")
         return dict(result)
+
+    def block_header(self, block: BlockId = "latest") -> BlockHeader:
+        """Return a block's number, hash, parent hash and timestamp; raise ``ChainError`` if there is none."""
+        raw = self.get_block(block)
+        return BlockHeader(
+            number=int(raw["number"], 16),
+            hash=str(raw["hash"]),
+            parent_hash=str(raw["parentHash"]),
+            timestamp=int(raw["timestamp"], 16),
+        )
 
     def timestamp(self, block: BlockId = "latest") -> int:
         """Return a block's timestamp in seconds."""
