@@ -5,12 +5,13 @@ needs them: a unique idempotency key per request, a unique broker fill id per fi
 per on-chain transaction whose signed bytes are stored before they are broadcast.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -261,3 +262,89 @@ class ApiIdempotencyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key", name="one_response_per_key"),)
+
+
+class CorporateActionRow(Base):
+    """A corporate action of one instrument (split, reverse split, cash dividend, management fee).
+
+    Multipliers are 18-decimal integers that can exceed 64 bits, so they are kept as decimal text.
+    """
+
+    __tablename__ = "corporate_actions"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(16))
+    ex_date: Mapped[date] = mapped_column(Date())
+    # US T+1 settlement: the record date is the ex-date.
+    record_date: Mapped[date] = mapped_column(Date())
+    # The ex-date's regular-session open, when the action takes effect.
+    effective_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ratio_new: Mapped[int] = mapped_column(BigInteger)
+    ratio_old: Mapped[int] = mapped_column(BigInteger)
+    # Dividend as paid per share, in price units (1e-8 dollar).
+    amount_per_share: Mapped[int] = mapped_column(BigInteger)
+    # The instrument's dividend policy and fee when the action was recorded.
+    policy: Mapped[str | None] = mapped_column(String(16))
+    fee_bps_per_year: Mapped[int] = mapped_column(Integer)
+    fee_periods_per_year: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    # Fixed when the multiplier is scheduled: chain time of `effective_at`, and the multipliers.
+    chain_effective_at: Mapped[int | None] = mapped_column(BigInteger)
+    record_block: Mapped[int | None] = mapped_column(BigInteger)
+    old_multiplier: Mapped[str | None] = mapped_column(String(40))
+    new_multiplier: Mapped[str | None] = mapped_column(String(40))
+    # Dividend: shares the token stood for at the record date, cash received, shares bought.
+    record_shares: Mapped[int] = mapped_column(BigInteger, default=0)
+    cash_received_usd: Mapped[int] = mapped_column(BigInteger, default=0)
+    shares_bought: Mapped[int] = mapped_column(BigInteger, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("ticker", "kind", "ex_date", name="one_action_per_instrument_kind_day"),
+        CheckConstraint(
+            "kind in ('split', 'reverse_split', 'cash_dividend', 'management_fee')",
+            name="corporate_action_kind_known",
+        ),
+        CheckConstraint("ratio_new > 0 and ratio_old > 0", name="corporate_action_ratio_positive"),
+    )
+
+
+class CorporateActionEventRow(Base):
+    """One state change (or note) of a corporate action, with when and why."""
+
+    __tablename__ = "corporate_action_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action_id: Mapped[str] = mapped_column(ForeignKey("corporate_actions.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class DividendPaymentRow(Base):
+    """A dividend (or treaty refund) owed to a holder of record: one per action, chain and holder."""
+
+    __tablename__ = "dividend_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action_id: Mapped[str] = mapped_column(ForeignKey("corporate_actions.id"), index=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(String(42))
+    investor_id: Mapped[str | None] = mapped_column(ForeignKey("investors.id"))
+    jurisdiction: Mapped[str | None] = mapped_column(String(2))
+    withholding_bps: Mapped[int] = mapped_column(Integer)
+    raw_balance: Mapped[int] = mapped_column(BigInteger)
+    record_shares: Mapped[int] = mapped_column(BigInteger)
+    amount_usd: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("action_id", "chain_id", "holder", name="one_payment_per_holder"),)
