@@ -1,0 +1,108 @@
+// One request: its amounts, its state, every state change, and a cancel button while it is open.
+
+import { call, newIdempotencyKey } from "../api.js";
+import { h, replace, table } from "../dom.js";
+import { address, isFinal, shares, stateBadge, time, usd } from "../format.js";
+import { problemBox } from "../problem.js";
+import { EVERYONE } from "./roles.js";
+
+// Idempotency-Key of a cancel that has not been answered yet, per request: a retry reuses it.
+const pendingCancels = new Map();
+
+export const requestPage = {
+  id: "request",
+  title: "Request",
+  roles: EVERYONE,
+  refreshMs: 2000,
+  mount({ params, user }) {
+    const id = params.id;
+    const summary = h("div", {});
+    const actions = h("div", { class: "actions" });
+    const history = h("div", {});
+    const node = h(
+      "section",
+      { "aria-labelledby": "request-title" },
+      h("p", {}, h("a", { href: "#/requests" }, user.role === "operator" ? "← Requests" : "← My requests")),
+      h("h1", { id: "request-title" }, `Request ${id}`),
+      summary,
+      actions,
+      h("h2", {}, "History"),
+      history,
+    );
+    let shownState = null;
+    async function update() {
+      const request = await call(`/requests/${encodeURIComponent(id)}`);
+      replace(summary, facts(request));
+      if (request.state !== shownState) {
+        // Rebuilt only when the state changes, so a refresh never swallows a click or an error.
+        replace(actions, isFinal(request.state) || request.cancel_requested ? null : cancelButton(id, actions, update));
+        shownState = request.state;
+      }
+      replace(
+        history,
+        table(
+          "State changes",
+          ["Time", "From", "To", "Reason"],
+          (request.events ?? []).map((event) =>
+            h(
+              "tr",
+              {},
+              h("td", {}, time(event.at)),
+              h("td", {}, event.from_state ? stateBadge(event.from_state) : "—"),
+              h("td", {}, stateBadge(event.to_state)),
+              h("td", {}, event.reason ?? ""),
+            ),
+          ),
+          { class: "data events" },
+        ),
+      );
+    }
+    return { node, update };
+  },
+};
+
+function facts(request) {
+  const rows = [
+    ["State", h("span", { id: "request-state" }, stateBadge(request.state))],
+    ["Kind", request.kind],
+    ["Instrument", request.ticker],
+    ["Quantity", `${shares(request.quantity)} shares`],
+    ["Filled", request.filled_quantity !== undefined ? `${shares(request.filled_quantity)} shares` : null],
+    ["Filled notional", request.filled_notional !== undefined ? usd(request.filled_notional) : null],
+    ["Escrow", request.escrow !== undefined ? usd(request.escrow) : null],
+    ["Fee", request.fee !== undefined ? usd(request.fee) : null],
+    ["Settled", request.settled !== undefined ? usd(request.settled) : null],
+    ["Tokens settled (raw units)", request.tokens_settled ?? null],
+    ["Investor", request.investor_id],
+    ["Wallet", address(request.wallet)],
+    ["Created", time(request.created_at)],
+    ["Expires", request.expires_at ? time(request.expires_at) : null],
+    ["Cancellation", request.cancel_requested ? "requested" : null],
+    ["Reason", request.reason ?? null],
+  ].filter(([, value]) => value !== null && value !== undefined);
+  return h(
+    "dl",
+    { class: "facts" },
+    rows.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]),
+  );
+}
+
+function cancelButton(id, actions, update) {
+  const status = h("div", { class: "form-status" });
+  const button = h("button", { type: "button", class: "danger" }, "Cancel this request");
+  button.addEventListener("click", async () => {
+    if (!pendingCancels.has(id)) pendingCancels.set(id, newIdempotencyKey());
+    button.disabled = true;
+    replace(status, h("p", {}, "Asking for cancellation…"));
+    try {
+      await call(`/requests/${encodeURIComponent(id)}/cancel`, { method: "POST", idempotencyKey: pendingCancels.get(id) });
+      pendingCancels.delete(id);
+      replace(status, h("p", { role: "status" }, "Cancellation requested; what has filled already stays filled."));
+      await update();
+    } catch (error) {
+      replace(status, problemBox(error));
+      button.disabled = false;
+    }
+  });
+  return [button, status];
+}
