@@ -348,3 +348,170 @@ class DividendPaymentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("action_id", "chain_id", "holder", name="one_payment_per_holder"),)
+
+
+class WideInteger(TypeDecorator[int]):
+    """An integer of any size (a uint256 balance, an int256 answer), kept as its decimal digits.
+
+    BigInteger stops at 2**63, and SQLite turns a larger NUMERIC into a float; text keeps every digit.
+    """
+
+    impl = String(78)
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{value!r} is not an integer")
+        return str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+class IndexCursorRow(Base):
+    """How far the indexer has followed one chain: the last indexed block, and the chain's genesis."""
+
+    __tablename__ = "index_cursors"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # A node that comes back with another genesis block is another chain, not a reorganisation.
+    genesis_hash: Mapped[str] = mapped_column(String(66))
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    block_timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexBlockRow(Base):
+    """A recently indexed block's hash, kept to find where a reorganised chain parted from ours."""
+
+    __tablename__ = "index_blocks"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexEventRow(Base):
+    """The journal: one decoded token, registry or feed event, where it was emitted and what it said."""
+
+    __tablename__ = "index_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    contract: Mapped[str] = mapped_column(String(42))
+    # The instrument the token or feed belongs to; None for the identity registry.
+    ticker: Mapped[str | None] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(40))
+    # The decoded arguments as JSON (addresses checksummed, integers exact).
+    args: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("chain_id", "block_number", "log_index", name="one_event_per_log"),)
+
+
+class IndexBalanceRow(Base):
+    """A holder's raw token balance on one chain (rows at zero are dropped)."""
+
+    __tablename__ = "index_balances"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    token: Mapped[str] = mapped_column(String(42), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(42), primary_key=True, index=True)
+    ticker: Mapped[str] = mapped_column(String(10), index=True)
+    raw: Mapped[int] = mapped_column(WideInteger())
+
+
+class IndexSupplyRow(Base):
+    """A token's raw total supply on one chain."""
+
+    __tablename__ = "index_supply"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    token: Mapped[str] = mapped_column(String(42), primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(10), index=True)
+    raw: Mapped[int] = mapped_column(WideInteger())
+
+
+class IndexSupplyPointRow(Base):
+    """A token's raw total supply after a block that changed it: the points of the supply chart."""
+
+    __tablename__ = "index_supply_points"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    token: Mapped[str] = mapped_column(String(42), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(10), index=True)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    raw: Mapped[int] = mapped_column(WideInteger())
+
+
+class IndexMultiplierEventRow(Base):
+    """A UI multiplier scheduled (`set`) or a pending one cancelled (`cancel`) on a token."""
+
+    __tablename__ = "index_multiplier_events"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(42))
+    ticker: Mapped[str] = mapped_column(String(10), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    # 18-decimal multipliers; for a cancel, `new_multiplier` is the one dropped and `old` is null.
+    old_multiplier: Mapped[int | None] = mapped_column(WideInteger())
+    new_multiplier: Mapped[int] = mapped_column(WideInteger())
+    set_at: Mapped[int] = mapped_column(BigInteger)
+    effective_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("kind in ('set', 'cancel')", name="multiplier_event_kind_known"),)
+
+
+class IndexWalletRow(Base):
+    """A wallet the identity registry binds to an investor's on-chain id."""
+
+    __tablename__ = "index_wallets"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    wallet: Mapped[str] = mapped_column(String(42), primary_key=True)
+    investor_id: Mapped[int] = mapped_column(WideInteger())
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexInvestorRow(Base):
+    """An investor as the identity registry last described them."""
+
+    __tablename__ = "index_investors"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    investor_id: Mapped[int] = mapped_column(WideInteger(), primary_key=True)
+    # ISO 3166 numeric code; None while only a freeze is known.
+    country: Mapped[int | None] = mapped_column(Integer)
+    kyc_expiry: Mapped[int | None] = mapped_column(BigInteger)
+    accredited: Mapped[bool] = mapped_column(Boolean, default=False)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexFeedRoundRow(Base):
+    """A round of an instrument's price or reserve feed."""
+
+    __tablename__ = "index_feed_rounds"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    feed: Mapped[str] = mapped_column(String(42), primary_key=True)
+    round_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(10), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    answer: Mapped[int] = mapped_column(WideInteger())
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    # Market status (price feeds): 0 unknown, 1 open, 2 closed, 3 halted.
+    status: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("kind in ('price', 'reserve')", name="feed_kind_known"),)
