@@ -1,0 +1,50 @@
+"""The REST API: one FastAPI app under `/api/v1`, its OpenAPI document, and its error handling."""
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from equitoken.api.context import ApiContext
+from equitoken.api.idempotency import IdempotentCalls
+from equitoken.api.problems import Problem, install_problem_handlers, problem_responses
+from equitoken.api.ratelimit import RateLimiter
+from equitoken.api.routes import holdings, investors, keys, market, me, requests, reserves
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(context: ApiContext) -> FastAPI:
+    """Build the API over `context`; mount it with uvicorn (`uvicorn.run(create_app(context))`)."""
+    app = FastAPI(
+        title="Equitoken API",
+        version="1",
+        description="Tokenized US equities: instruments, investors, mint and redeem requests, reserves.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.context = context
+    app.state.rate_limiter = RateLimiter(context.rate_limit)
+    app.state.idempotent_calls = IdempotentCalls(context.database, context.clock)
+    install_problem_handlers(app)
+
+    # Every route authenticates and is rate limited, and any parameter can be malformed.
+    api = APIRouter(prefix=API_PREFIX, responses=problem_responses(401, 422, 429))
+    for module in (me, market, investors, requests, holdings, reserves, keys):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,38 @@
+"""What the API serves from: the issuer and the market it runs in, and how callers are limited."""
+
+import threading
+from dataclasses import dataclass, field
+
+from equitoken.api.keys import ApiKeys
+from equitoken.api.ratelimit import RateLimit
+from equitoken.brokers.broker import Broker
+from equitoken.issuer.service import Issuer
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import Clock
+from equitoken.market.prices import PriceSource
+from equitoken.store.database import Database
+
+
+@dataclass
+class ApiContext:
+    """Everything `create_app` needs: the issuer and the parts it was built from.
+
+    `broker_name` labels the broker in `GET /broker` ("paper", "alpaca").
+    `rate_limit` applies per API key.
+    """
+
+    issuer: Issuer
+    calendar: MarketCalendar
+    prices: PriceSource
+    broker: Broker
+    clock: Clock
+    database: Database
+    broker_name: str = "paper"
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    keys: ApiKeys = field(init=False)
+    # Investor changes go through the identity registry's outbox, whose nonces must be taken one
+    # sender at a time: the API makes them one at a time.
+    registry_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.keys = ApiKeys(self.database, self.clock)

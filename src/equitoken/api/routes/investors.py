@@ -1,0 +1,101 @@
+"""Investors and their KYC: operators onboard and maintain them; an investor reads its own record."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+from sqlalchemy.orm import Session
+
+from equitoken.api.context import ApiContext
+from equitoken.api.deps import ContextDep, OperatorDep, PrincipalDep
+from equitoken.api.pagination import Cursor, Limit, Page, paginate
+from equitoken.api.problems import ProblemError, problem_responses
+from equitoken.api.schemas import ID, FrozenUpdate, InvestorCreate, InvestorOut, KycUpdate, WalletBind
+from equitoken.issuer.errors import UnknownInvestorError
+from equitoken.issuer.investors import Investor
+from equitoken.store.schema import InvestorRow
+
+router = APIRouter(tags=["investors"])
+
+InvestorPath = Annotated[str, Path(pattern=ID)]
+
+
+def _existing(context: ApiContext, investor_id: str) -> Investor:
+    try:
+        return context.issuer.investors.get(investor_id)
+    except UnknownInvestorError as exc:
+        raise ProblemError(404, exc.code, exc.message) from None
+
+
+@router.post("/investors", status_code=status.HTTP_201_CREATED, responses=problem_responses(403))
+def onboard_investor(body: InvestorCreate, _operator: OperatorDep, context: ContextDep) -> InvestorOut:
+    """Onboard an investor and register it in the on-chain identity registry."""
+    with context.registry_lock:
+        investor = context.issuer.investors.onboard(
+            body.name,
+            body.jurisdiction,
+            body.category,
+            kyc_expires_at=body.kyc_expires_at,
+            accredited=body.accredited,
+        )
+    return InvestorOut.of(investor)
+
+
+@router.get("/investors", responses=problem_responses(403))
+def list_investors(
+    _operator: OperatorDep, context: ContextDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[InvestorOut]:
+    """List every investor, in onboarding order."""
+    investors = context.issuer.investors.all()
+    page, next_cursor = paginate(investors, limit, cursor, lambda i: [i.onchain_id])
+    return Page[InvestorOut](items=[InvestorOut.of(i) for i in page], next_cursor=next_cursor)
+
+
+@router.get("/investors/{investor_id}", responses=problem_responses(404))
+def read_investor(investor_id: InvestorPath, principal: PrincipalDep, context: ContextDep) -> InvestorOut:
+    """Return an investor: any to an operator, only its own to an investor's key."""
+    if not principal.is_operator and investor_id != principal.investor_id:
+        raise ProblemError(404, UnknownInvestorError.code, f"no investor {investor_id!r}")
+    return InvestorOut.of(_existing(context, investor_id))
+
+
+@router.post("/investors/{investor_id}/wallets", responses=problem_responses(403, 404))
+def bind_wallet(
+    investor_id: InvestorPath, body: WalletBind, _operator: OperatorDep, context: ContextDep
+) -> InvestorOut:
+    """Bind a wallet to the investor and add it to the identity registry."""
+    _existing(context, investor_id)
+    with context.registry_lock:
+        return InvestorOut.of(context.issuer.investors.bind_wallet(investor_id, body.wallet))
+
+
+@router.put("/investors/{investor_id}/kyc", responses=problem_responses(403, 404))
+def update_kyc(
+    investor_id: InvestorPath, body: KycUpdate, _operator: OperatorDep, context: ContextDep
+) -> InvestorOut:
+    """Set when the investor's KYC expires, here and in the identity registry."""
+    _existing(context, investor_id)
+    with context.registry_lock:
+        with context.database.transaction() as session:
+            _set_kyc_expiry(session, investor_id, body)
+        context.issuer.investors.sync()
+    return InvestorOut.of(_existing(context, investor_id))
+
+
+@router.put("/investors/{investor_id}/frozen", responses=problem_responses(403, 404))
+def update_frozen(
+    investor_id: InvestorPath, body: FrozenUpdate, _operator: OperatorDep, context: ContextDep
+) -> InvestorOut:
+    """Freeze or unfreeze the investor, here and in the identity registry."""
+    _existing(context, investor_id)
+    with context.registry_lock:
+        return InvestorOut.of(context.issuer.investors.set_frozen(investor_id, body.frozen))
+
+
+def _set_kyc_expiry(session: Session, investor_id: str, body: KycUpdate) -> None:
+    # The issuer's InvestorBook has no KYC update yet; this is the same change `set_frozen` makes:
+    # bump the version so `sync` writes the record to the registry.
+    row = session.get(InvestorRow, investor_id, with_for_update=True)
+    if row is None:
+        raise ProblemError(404, UnknownInvestorError.code, f"no investor {investor_id!r}")
+    row.kyc_expires_at = body.kyc_expires_at
+    row.version += 1

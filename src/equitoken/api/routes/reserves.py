@@ -1,0 +1,96 @@
+"""Reserves: shares in custody against tokens outstanding, now and over time, and the full reconciliation."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from equitoken.api.context import ApiContext
+from equitoken.api.deps import ContextDep, OperatorDep, PrincipalDep
+from equitoken.api.pagination import Cursor, Limit, Page, paginate
+from equitoken.api.problems import ProblemError, problem_responses
+from equitoken.api.routes.holdings import multiplier_text
+from equitoken.api.schemas import TICKER, ReconciliationOut, ReserveChainOut, ReserveOut, ReservePointOut
+from equitoken.issuer.reconcile import Reconciliation
+from equitoken.model.quantities import Shares
+from equitoken.store.schema import AttestationRow
+
+router = APIRouter(tags=["reserves"])
+
+
+def _reserves(context: ApiContext, reconciliation: Reconciliation) -> list[ReserveOut]:
+    onchain = context.issuer.onchain
+    out = []
+    for holding in reconciliation.holdings:
+        token = onchain.token(holding.ticker)
+        chain = ReserveChainOut(
+            chain_id=onchain.chain_id,
+            supply_raw=int(token.totalSupply()),
+            multiplier=multiplier_text(int(token.uiMultiplier())),
+            outstanding_shares=str(holding.outstanding.get(onchain.chain_id, Shares.zero())),
+        )
+        out.append(
+            ReserveOut(
+                ticker=holding.ticker,
+                custody_shares=str(holding.custody),
+                outstanding_shares=str(holding.outstanding_total),
+                gap_shares=str(holding.surplus),
+                backed=holding.backed,
+                chains=[chain],
+            )
+        )
+    return out
+
+
+@router.get("/reserves")
+def list_reserves(
+    _principal: PrincipalDep, context: ContextDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[ReserveOut]:
+    """List, per instrument, the shares in custody against the shares its tokens stand for."""
+    reserves = _reserves(context, context.issuer.reconcile())
+    page, next_cursor = paginate(reserves, limit, cursor, lambda r: [r.ticker])
+    return Page[ReserveOut](items=page, next_cursor=next_cursor)
+
+
+@router.get("/reserves/history")
+def reserves_history(
+    _principal: PrincipalDep,
+    context: ContextDep,
+    ticker: Annotated[str, Query(pattern=TICKER)],
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[ReservePointOut]:
+    """List the custody attested for an instrument over time, oldest first.
+
+    `outstanding_shares` is null: the supply at each moment needs the indexer.
+    """
+    symbol = ticker.upper()
+    if symbol not in context.issuer.onchain.tickers:
+        raise ProblemError(422, "unknown_instrument", f"no instrument {ticker!r} is issued here")
+    with context.database.transaction() as session:
+        rows = list(
+            session.execute(
+                select(AttestationRow.id, AttestationRow.created_at, AttestationRow.custody_shares)
+                .where(AttestationRow.ticker == symbol)
+                .order_by(AttestationRow.id)
+            )
+        )
+    page, next_cursor = paginate(rows, limit, cursor, lambda r: [r.id])
+    items = [
+        ReservePointOut(
+            at=r.created_at, custody_shares=str(Shares(r.custody_shares)), outstanding_shares=None
+        )
+        for r in page
+    ]
+    return Page[ReservePointOut](items=items, next_cursor=next_cursor)
+
+
+@router.get("/reconciliation", responses=problem_responses(403))
+def read_reconciliation(_operator: OperatorDep, context: ContextDep) -> ReconciliationOut:
+    """Return the reserves and the custody ledger's trial balance; `ok` when all is backed and balanced."""
+    reconciliation = context.issuer.reconcile()
+    return ReconciliationOut(
+        ok=reconciliation.ok,
+        reserves=_reserves(context, reconciliation),
+        trial_balance=dict(reconciliation.trial_balance),
+    )

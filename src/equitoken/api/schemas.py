@@ -1,0 +1,243 @@
+"""What the API reads and writes: one model per resource and operation, separate from the tables.
+
+Shares and dollars travel as decimal strings ("1.5", "187.25"), raw token units as integers, times
+as ISO 8601 UTC.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from equitoken.issuer.investors import Investor, InvestorCategory
+from equitoken.issuer.service import RequestView
+from equitoken.issuer.workflow.states import RequestState
+
+DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,18})?$"
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+TICKER = r"^[A-Za-z][A-Za-z0-9.]{0,9}$"
+ID = r"^[A-Za-z0-9_-]{1,40}$"
+IDEMPOTENCY_KEY = r"^[!-~]{1,128}$"
+# Printable text: no control characters (PostgreSQL refuses NUL in text).
+TEXT = r"^[^\x00-\x1f\x7f]+$"
+_EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+def _after_epoch(moment: datetime) -> datetime:
+    # The identity registry stores expiries as unsigned Unix seconds.
+    if moment < _EPOCH:
+        raise ValueError("must be after 1970-01-02T00:00:00Z")
+    return moment
+
+
+Expiry = Annotated[AwareDatetime, AfterValidator(_after_epoch)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MeOut(BaseModel):
+    role: Literal["operator", "participant", "investor"]
+    investor_id: str | None
+    name: str
+
+
+class ChainTokenOut(BaseModel):
+    chain_id: int
+    token: str
+
+
+class InstrumentOut(BaseModel):
+    ticker: str
+    name: str
+    isin: str
+    token_symbol: str
+    decimals: int
+    profile: str = Field(description="open, permissioned or restricted")
+    venue: str
+    chains: list[ChainTokenOut]
+
+
+class QuoteOut(BaseModel):
+    ticker: str
+    price: str
+    as_of: datetime
+    market_phase: str
+
+
+class MarketOut(BaseModel):
+    calendar: str
+    now: datetime
+    phase: str
+    is_holiday: bool
+    next_open: datetime
+    next_close: datetime
+
+
+class BrokerOut(BaseModel):
+    name: str
+    connected: bool
+    market_phase: str
+
+
+class InvestorCreate(_Input):
+    name: str = Field(min_length=1, max_length=200, pattern=TEXT)
+    jurisdiction: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code.")
+    category: InvestorCategory
+    kyc_expires_at: Expiry
+    accredited: bool = False
+
+
+class InvestorOut(BaseModel):
+    id: str
+    onchain_id: int
+    name: str
+    jurisdiction: str
+    category: InvestorCategory
+    accredited: bool
+    kyc_status: str
+    kyc_expires_at: datetime
+    frozen: bool
+    wallets: list[str]
+
+    @classmethod
+    def of(cls, investor: Investor) -> "InvestorOut":
+        return cls(
+            id=investor.id,
+            onchain_id=investor.onchain_id,
+            name=investor.name,
+            jurisdiction=investor.jurisdiction,
+            category=investor.category,
+            accredited=investor.accredited,
+            kyc_status=investor.kyc_status,
+            kyc_expires_at=investor.kyc_expires_at,
+            frozen=investor.frozen,
+            wallets=list(investor.wallets),
+        )
+
+
+class WalletBind(_Input):
+    wallet: str = Field(pattern=ADDRESS)
+
+
+class KycUpdate(_Input):
+    kyc_expires_at: Expiry
+
+
+class FrozenUpdate(_Input):
+    frozen: bool
+
+
+class RequestCreate(_Input):
+    kind: Literal["mint", "redeem"]
+    ticker: str = Field(pattern=TICKER)
+    quantity: str = Field(pattern=DECIMAL, description="Shares, as a decimal string.")
+    wallet: str = Field(pattern=ADDRESS)
+    investor_id: str | None = Field(
+        default=None, pattern=ID, description="Operator only: whom the request is for."
+    )
+
+
+class RequestEventOut(BaseModel):
+    at: datetime
+    from_state: str | None
+    to_state: str
+    reason: str
+
+
+class RequestOut(BaseModel):
+    id: str
+    kind: Literal["mint", "redeem"]
+    investor_id: str
+    wallet: str
+    ticker: str
+    quantity: str
+    state: RequestState
+    escrow_usd: str
+    filled_quantity: str
+    filled_notional_usd: str
+    fee_usd: str
+    settled_usd: str
+    tokens_settled: int
+    reason: str | None
+    created_at: datetime
+    expires_at: datetime
+    events: list[RequestEventOut]
+
+    @classmethod
+    def of(cls, view: RequestView) -> "RequestOut":
+        return cls(
+            id=view.id,
+            kind=view.kind.value,
+            investor_id=view.investor_id,
+            wallet=view.wallet,
+            ticker=view.ticker,
+            quantity=str(view.quantity),
+            state=view.state,
+            escrow_usd=str(view.escrow),
+            filled_quantity=str(view.filled_quantity),
+            filled_notional_usd=str(view.filled_notional),
+            fee_usd=str(view.fee),
+            settled_usd=str(view.settled),
+            tokens_settled=view.tokens_settled,
+            reason=view.reason,
+            created_at=view.created_at,
+            expires_at=view.expires_at,
+            events=[
+                RequestEventOut(at=e.at, from_state=e.from_state, to_state=e.to_state, reason=e.reason)
+                for e in view.events
+            ],
+        )
+
+
+class HoldingOut(BaseModel):
+    investor_id: str
+    ticker: str
+    chain_id: int
+    wallet: str
+    raw: int
+    multiplier: str
+    ui_shares: str
+    value_usd: str | None
+
+
+class ReserveChainOut(BaseModel):
+    chain_id: int
+    supply_raw: int
+    multiplier: str
+    outstanding_shares: str
+
+
+class ReserveOut(BaseModel):
+    ticker: str
+    custody_shares: str
+    outstanding_shares: str
+    gap_shares: str
+    backed: bool
+    chains: list[ReserveChainOut]
+
+
+class ReservePointOut(BaseModel):
+    at: datetime
+    custody_shares: str
+    outstanding_shares: str | None
+
+
+class ReconciliationOut(BaseModel):
+    ok: bool
+    reserves: list[ReserveOut]
+    trial_balance: dict[str, int]
+
+
+class KeyCreate(_Input):
+    role: Literal["operator", "participant", "investor"]
+    investor_id: str | None = Field(default=None, pattern=ID)
+    label: str = Field(min_length=1, max_length=200, pattern=TEXT)
+
+
+class KeyOut(BaseModel):
+    key: str = Field(description="The API key; shown only in this response.")
+    role: Literal["operator", "participant", "investor"]
+    investor_id: str | None
+    label: str
