@@ -55,6 +55,20 @@ export async function listAll(path, { query = {}, maxItems = 1000 } = {}) {
   return items;
 }
 
+let openApi = null;
+
+/** Whether the API serves `path` (as written in its OpenAPI document, "/reserves/{ticker}/report"). */
+export async function hasRoute(path) {
+  openApi ??= fetch(`${BASE}/openapi.json`, { cache: "no-store" })
+    .then((response) => (response.ok ? response.json() : { paths: {} }))
+    .catch(() => {
+      openApi = null;
+      return { paths: {} };
+    });
+  const document = await openApi;
+  return Object.hasOwn(document.paths ?? {}, BASE + path) || Object.hasOwn(document.paths ?? {}, path);
+}
+
 /** A fresh Idempotency-Key (random, 128 bits); works outside secure contexts too. */
 export function newIdempotencyKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));

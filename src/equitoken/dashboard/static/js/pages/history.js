@@ -42,7 +42,7 @@ export const historyPage = {
       if (!points.length) return replace(body, empty(`No reserve history for ${ticker} yet.`));
       const series = SERIES.map((line) => ({
         ...line,
-        points: points.map((p) => ({ at: new Date(p.at), value: Number(p[line.key]) })),
+        points: points.filter((p) => p[line.key] !== null).map((p) => ({ at: new Date(p.at), value: Number(p[line.key]) })),
       }));
       const last = points[points.length - 1];
       replace(
@@ -52,7 +52,7 @@ export const historyPage = {
           {},
           stepChart({
             title: `${ticker}: custody and tokens outstanding`,
-            description: `${points.length} points; latest at ${last.at}: custody ${last.custody_shares} shares, outstanding ${last.outstanding_shares} shares.`,
+            description: `${points.length} points; latest at ${last.at}: custody ${last.custody_shares} shares, outstanding ${last.outstanding_shares ?? "unknown"} shares.`,
             series,
             unit: "shares",
           }),
@@ -71,7 +71,7 @@ export const historyPage = {
                 {},
                 h("td", {}, time(p.at)),
                 h("td", { class: "num" }, shares(p.custody_shares)),
-                h("td", { class: "num" }, shares(p.outstanding_shares)),
+                h("td", { class: "num" }, p.outstanding_shares === null ? "—" : shares(p.outstanding_shares)),
               ),
             ),
             { class: "data" },

@@ -25,7 +25,13 @@ export const portfolioPage = {
     );
     async function update() {
       const holdings = await listAll("/holdings");
-      replace(total, "Total value ", h("strong", { id: "portfolio-total" }, usd(sum(holdings.map((x) => x.value_usd), 6))));
+      const priced = holdings.filter((x) => x.value_usd !== null);
+      replace(
+        total,
+        "Total value ",
+        h("strong", { id: "portfolio-total" }, usd(sum(priced.map((x) => x.value_usd), 6))),
+        priced.length < holdings.length ? " (some holdings have no price yet)" : null,
+      );
       replace(
         body,
         holdings.length
@@ -42,7 +48,7 @@ export const portfolioPage = {
                   h("td", { class: "num" }, grouped(String(x.raw))),
                   h("td", { class: "num" }, String(x.multiplier)),
                   h("td", { class: "num", "data-field": "shares" }, shares(x.ui_shares)),
-                  h("td", { class: "num", "data-field": "value" }, usd(x.value_usd)),
+                  h("td", { class: "num", "data-field": "value" }, x.value_usd === null ? "no price" : usd(x.value_usd)),
                 ),
               ),
               { class: "data" },

@@ -35,7 +35,7 @@ export const requestPage = {
       replace(summary, facts(request));
       if (request.state !== shownState) {
         // Rebuilt only when the state changes, so a refresh never swallows a click or an error.
-        replace(actions, isFinal(request.state) || request.cancel_requested ? null : cancelButton(id, actions, update));
+        replace(actions, isFinal(request.state) ? null : cancelButton(id, update));
         shownState = request.state;
       }
       replace(
@@ -67,18 +67,17 @@ function facts(request) {
     ["Kind", request.kind],
     ["Instrument", request.ticker],
     ["Quantity", `${shares(request.quantity)} shares`],
-    ["Filled", request.filled_quantity !== undefined ? `${shares(request.filled_quantity)} shares` : null],
-    ["Filled notional", request.filled_notional !== undefined ? usd(request.filled_notional) : null],
-    ["Escrow", request.escrow !== undefined ? usd(request.escrow) : null],
-    ["Fee", request.fee !== undefined ? usd(request.fee) : null],
-    ["Settled", request.settled !== undefined ? usd(request.settled) : null],
-    ["Tokens settled (raw units)", request.tokens_settled ?? null],
+    ["Filled", `${shares(request.filled_quantity)} shares`],
+    ["Filled notional", usd(request.filled_notional_usd)],
+    [request.kind === "mint" ? "Escrow (paid in)" : "Escrow", usd(request.escrow_usd)],
+    ["Fee", usd(request.fee_usd)],
+    ["Settled", usd(request.settled_usd)],
+    ["Tokens settled (raw units)", String(request.tokens_settled)],
     ["Investor", request.investor_id],
     ["Wallet", address(request.wallet)],
     ["Created", time(request.created_at)],
-    ["Expires", request.expires_at ? time(request.expires_at) : null],
-    ["Cancellation", request.cancel_requested ? "requested" : null],
-    ["Reason", request.reason ?? null],
+    ["Expires", time(request.expires_at)],
+    ["Reason", request.reason],
   ].filter(([, value]) => value !== null && value !== undefined);
   return h(
     "dl",
@@ -87,7 +86,7 @@ function facts(request) {
   );
 }
 
-function cancelButton(id, actions, update) {
+function cancelButton(id, update) {
   const status = h("div", { class: "form-status" });
   const button = h("button", { type: "button", class: "danger" }, "Cancel this request");
   button.addEventListener("click", async () => {

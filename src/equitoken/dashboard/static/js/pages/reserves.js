@@ -1,6 +1,6 @@
 // Operator: per instrument and chain, tokens outstanding x multiplier against shares in custody.
 
-import { listAll } from "../api.js";
+import { hasRoute, listAll } from "../api.js";
 import { empty, h, replace, table } from "../dom.js";
 import { grouped, shares } from "../format.js";
 import { OPERATOR } from "./roles.js";
@@ -30,7 +30,7 @@ export const reservesPage = {
       body,
     );
     async function update() {
-      const reserves = await listAll("/reserves");
+      const [reserves, reports] = await Promise.all([listAll("/reserves"), hasRoute("/reserves/{ticker}/report")]);
       const short = reserves.filter((r) => !r.backed);
       replace(
         summary,
@@ -42,13 +42,13 @@ export const reservesPage = {
             )
           : h("p", { class: "status-line tone-good" }, `All ${reserves.length} instruments fully backed`),
       );
-      replace(body, reserves.length ? reservesTable(reserves) : empty("No instruments are deployed."));
+      replace(body, reserves.length ? reservesTable(reserves, reports) : empty("No instruments are deployed."));
     }
     return { node, update };
   },
 };
 
-function reservesTable(reserves) {
+function reservesTable(reserves, reports) {
   const rows = reserves.flatMap((reserve) => [
     h(
       "tr",
@@ -65,7 +65,11 @@ function reservesTable(reserves) {
         shares(reserve.gap_shares),
       ),
       h("td", {}, backedBadge(reserve.backed)),
-      h("td", {}, h("a", { href: `#/reserves/${encodeURIComponent(reserve.ticker)}/report` }, "Signed report")),
+      h(
+        "td",
+        {},
+        reports ? h("a", { href: `#/reserves/${encodeURIComponent(reserve.ticker)}/report` }, "Signed report") : "not published",
+      ),
     ),
     ...reserve.chains.map((chain) =>
       h(
@@ -74,7 +78,7 @@ function reservesTable(reserves) {
         h("th", { scope: "row", class: "sub" }, reserve.ticker),
         h("td", {}, `chain ${chain.chain_id}`),
         h("td", { class: "num" }, grouped(String(chain.supply_raw))),
-        h("td", { class: "num" }, multiplier(chain.multiplier)),
+        h("td", { class: "num" }, `× ${chain.multiplier}`),
         h("td", { class: "num" }, shares(chain.outstanding_shares)),
         h("td", {}, ""),
         h("td", {}, ""),
@@ -107,7 +111,3 @@ function backedBadge(backed) {
     : h("span", { class: "badge tone-bad" }, "✗ under-backed");
 }
 
-/** The multiplier as the API sends it (a decimal string, or an integer scaled by 10^18). */
-function multiplier(value) {
-  return typeof value === "number" || /^\d{10,}$/.test(String(value)) ? grouped(String(value)) : String(value);
-}

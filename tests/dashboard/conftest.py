@@ -1,0 +1,68 @@
+"""Fixtures for the dashboard: a served platform per module, and a real headless Chromium."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from tests.dashboard.server import Dashboard, running_dashboard
+
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.replay import ReplayPriceSource
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def calendar() -> MarketCalendar:
+    return MarketCalendar("XNYS")
+
+
+@pytest.fixture(scope="session")
+def prices(calendar: MarketCalendar) -> ReplayPriceSource:
+    return ReplayPriceSource.default(calendar)
+
+
+@pytest.fixture(scope="module")
+def dashboard(
+    tmp_path_factory: pytest.TempPathFactory, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> Iterator[Dashboard]:
+    with running_dashboard(tmp_path_factory.mktemp("dashboard"), prices, calendar) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) for the browser tests")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
+    """Open pages in fresh browser contexts (separate sessionStorage: separate logins)."""
+    contexts = []
+
+    def open_page() -> Page:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Keep a full-page screenshot as a test artifact: artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
