@@ -1,0 +1,108 @@
+"""An API over a real issuer: the in-process chain, SQLite or PostgreSQL, the paper broker on replayed
+prices; keys for an operator, two authorised participants and a retail investor."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from tests.issuer.conftest import ACCOUNTS, USDC, Platform, build_platform
+
+from equitoken.api import ApiContext, Role, create_app
+from equitoken.api.ratelimit import RateLimit
+from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.inprocess import InProcessChain
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.replay import ReplayPriceSource
+from equitoken.store.database import Database, sqlite_url
+
+
+@dataclass
+class Api:
+    """A test client on the API, the platform behind it, and one key per actor."""
+
+    client: TestClient
+    platform: Platform
+    context: ApiContext
+    operator: dict[str, str]
+    participant: dict[str, str]
+    other_participant: dict[str, str]
+    retail: dict[str, str]
+    other_participant_id: str
+    retail_id: str
+
+    def mint(self, key: str, quantity: str = "1", headers: dict[str, str] | None = None) -> httpx.Response:
+        return self.client.post(
+            "/api/v1/requests",
+            json={"kind": "mint", "ticker": "AAPL", "quantity": quantity, "wallet": self.platform.wallet},
+            headers={**(headers or self.participant), "Idempotency-Key": key},
+        )
+
+
+def build_api(
+    platform: Platform,
+    database: Database,
+    calendar: MarketCalendar,
+    prices: ReplayPriceSource,
+    rate_limit: RateLimit | None = None,
+) -> Api:
+    """Issue keys and wrap the platform's issuer in the API."""
+    context = ApiContext(
+        issuer=platform.issuer,
+        calendar=calendar,
+        prices=prices,
+        broker=platform.broker,
+        clock=platform.clock,
+        database=database,
+        rate_limit=rate_limit or RateLimit(),
+    )
+    investors = platform.issuer.investors
+    expiry = platform.clock.now() + timedelta(days=365)
+    other = investors.onboard("Flow Traders B.V.", "NL", "authorised_participant", kyc_expires_at=expiry)
+    investors.bind_wallet(other.id, platform.other_wallet)
+    retail = investors.onboard("Ada Lovelace", "GB", "retail", kyc_expires_at=expiry)
+    keys = context.keys
+    platform.approve_mint(100_000 * USDC)
+    return Api(
+        client=TestClient(create_app(context), raise_server_exceptions=False),
+        platform=platform,
+        context=context,
+        operator={"X-API-Key": keys.issue(Role.OPERATOR, None, "ops desk")},
+        participant={"X-API-Key": keys.issue(Role.PARTICIPANT, platform.participant.id, "jane street")},
+        other_participant={"X-API-Key": keys.issue(Role.PARTICIPANT, other.id, "flow traders")},
+        retail={"X-API-Key": keys.issue(Role.INVESTOR, retail.id, "ada")},
+        other_participant_id=other.id,
+        retail_id=retail.id,
+    )
+
+
+@pytest.fixture(scope="session")
+def calendar() -> MarketCalendar:
+    return MarketCalendar("XNYS")
+
+
+@pytest.fixture(scope="session")
+def prices(calendar: MarketCalendar) -> ReplayPriceSource:
+    return ReplayPriceSource.default(calendar)
+
+
+@pytest.fixture(params=["sqlite"])
+def api_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "api.sqlite")
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+    db = Database(url)
+    db.migrate()
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def api(api_database: Database, prices: ReplayPriceSource, calendar: MarketCalendar, tmp_path: Path) -> Api:
+    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS))
+    platform = build_platform(chain, api_database, prices, calendar, tmp_path)
+    return build_api(platform, api_database, calendar, prices)
