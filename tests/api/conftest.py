@@ -35,11 +35,12 @@ class Api:
     retail_id: str
 
     def mint(self, key: str, quantity: str = "1", headers: dict[str, str] | None = None) -> httpx.Response:
-        return self.client.post(
+        response: httpx.Response = self.client.post(
             "/api/v1/requests",
             json={"kind": "mint", "ticker": "AAPL", "quantity": quantity, "wallet": self.platform.wallet},
             headers={**(headers or self.participant), "Idempotency-Key": key},
         )
+        return response
 
 
 def build_api(

@@ -114,7 +114,7 @@ def test_a_mint_created_through_the_api_settles(api: Api) -> None:
     assert shown["state"] == "completed"
     assert shown["filled_quantity"] == "2"
     assert int(api.platform.token("AAPL").balanceOf(api.platform.wallet)) == 2 * 10**8
-    assert [e["to_state"] for e in shown["events"]][0] == "accepted"
+    assert shown["events"][0]["to_state"] == "accepted"
     assert shown["events"][-1]["to_state"] == "completed"
 
 
