@@ -1,0 +1,49 @@
+"""Follow the token, registry and feed events of every configured chain into the store.
+
+``Indexer(database, [IndexedChain(chain, deployment)]).poll()`` indexes newly confirmed blocks; the
+reads (``holders``, ``balances_of``, ``supply``, ``supply_history``, ``multiplier_history``,
+``cursor``...) come from ``IndexReader``, which also works without a node. See ``docs/indexer.md``.
+"""
+
+from equitoken.indexer.errors import (
+    ChainReplacedError,
+    IndexerConfigError,
+    IndexerError,
+    UnknownChainError,
+    UnknownTickerError,
+)
+from equitoken.indexer.indexer import ChainProgress, Indexer, IndexReport, Reorg
+from equitoken.indexer.multiplier import ONE
+from equitoken.indexer.sources import IndexedChain
+from equitoken.indexer.views import (
+    ChainMultiplier,
+    ChainSupply,
+    Cursor,
+    FeedRound,
+    HolderBalance,
+    IndexReader,
+    RegisteredWallet,
+    SupplyPoint,
+)
+
+__all__ = [
+    "ONE",
+    "ChainMultiplier",
+    "ChainProgress",
+    "ChainReplacedError",
+    "ChainSupply",
+    "Cursor",
+    "FeedRound",
+    "HolderBalance",
+    "IndexReader",
+    "IndexReport",
+    "IndexedChain",
+    "Indexer",
+    "IndexerConfigError",
+    "IndexerError",
+    "RegisteredWallet",
+    "Reorg",
+    "SupplyPoint",
+    "UnknownChainError",
+    "UnknownTickerError",
+]
