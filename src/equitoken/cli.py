@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from equitoken.api import API_PREFIX
+from equitoken.brokers.errors import BrokerError
 from equitoken.chain.anvil import AnvilError
 from equitoken.chain.evm import ChainError
 from equitoken.chain.jsonrpc import RpcUnavailableError
@@ -20,18 +22,22 @@ from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.errors import IssuerError
 from equitoken.issuer.investors import parse_address
 from equitoken.issuer.reconcile import Reconciliation
-from equitoken.issuer.service import Issuer, RequestView
+from equitoken.issuer.service import RequestView
 from equitoken.local import (
+    DATABASE_URL_ENV,
     DEFAULT_DATA_DIR,
     DEFAULT_INSTRUMENTS,
     DEFAULT_RPC_PORT,
     DEFAULT_RPC_URL,
     LocalDeployment,
     LocalIssuer,
-    LocalPlatform,
     PlatformUnavailableError,
 )
+from equitoken.market.alpaca import MissingCredentialsError
 from equitoken.model.quantities import Usd
+from equitoken.platform.runner import ApiServerError, process_pass
+from equitoken.platform.settings import DEFAULT_API_PORT, SettingsError, UpSettings
+from equitoken.platform.up import RunningPlatform
 
 app = typer.Typer(
     help="Equitoken: tokenized US equities backed 1:1 by shares in custody.", no_args_is_help=True
@@ -79,6 +85,7 @@ def up(
     rpc_port: Annotated[
         int, typer.Option(help="The local node's JSON-RPC port on 127.0.0.1.")
     ] = DEFAULT_RPC_PORT,
+    port: Annotated[int, typer.Option(help="The API and dashboard's port on 127.0.0.1.")] = DEFAULT_API_PORT,
     instruments: Annotated[
         str,
         typer.Option(
@@ -86,30 +93,59 @@ def up(
             "A later run with more deploys only the missing ones."
         ),
     ] = str(DEFAULT_INSTRUMENTS),
+    speed: Annotated[
+        int,
+        typer.Option(
+            help="Market seconds per wall second: 600 plays a week of sessions in 17 minutes. "
+            "The node's block time moves with it."
+        ),
+    ] = 1,
+    rpc_url: Annotated[
+        str | None,
+        typer.Option(
+            "--rpc-url",
+            help="Use this node (with the anvil dev accounts funded) instead of starting anvil.",
+        ),
+    ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help=f"SQLAlchemy URL of the issuer's database (default ${DATABASE_URL_ENV}, else SQLite "
+            "in the data directory).",
+        ),
+    ] = None,
+    postgres: Annotated[
+        str | None,
+        typer.Option(help="'embedded': run a PostgreSQL server of our own in <data dir>/postgres."),
+    ] = None,
+    broker: Annotated[
+        str,
+        typer.Option(
+            help="'paper' (replayed prices) or 'alpaca' (keys in $APCA_API_KEY_ID and "
+            "$APCA_API_SECRET_KEY; paper trading unless $EQUITOKEN_ALPACA_LIVE=1)."
+        ),
+    ] = "paper",
     detach: Annotated[
         bool, typer.Option("--exit", help="Stop once everything is deployed and shown.")
     ] = False,
 ) -> None:
-    """Start the platform locally: a node with persisted state, the issuance contracts and a test USDC
-    deployed once, and the issuer's workflow processing requests every second until Ctrl-C."""
-    count = _instrument_count(instruments)
-    platform = LocalPlatform(data_dir=data_dir, rpc_port=rpc_port)
+    """Start the whole platform locally: a node with persisted state, the contracts deployed once, the
+    issuer's workflow, the on-chain price feeds, the API and the dashboard, until Ctrl-C."""
     try:
-        with console.status("starting") as status:
-
-            def progress(message: str) -> None:
-                status.update(message)
-                console.log(message)
-
-            deployment = platform.start(progress, count)
-    except (AnvilError, ChainError) as error:
-        platform.stop()
-        console.print(f"[red]error:[/red] {error}")
-        raise typer.Exit(1) from error
-    _print_deployment(deployment, platform.node.url)
-    if detach:
-        platform.stop()
-        return
+        settings = UpSettings.checked(
+            data_dir=data_dir,
+            rpc_port=rpc_port,
+            rpc_url=rpc_url,
+            api_port=port,
+            database_url=database_url,
+            postgres=postgres,
+            broker=broker,
+            speed=speed,
+            instruments=_instrument_count(instruments),
+        )
+    except SettingsError as error:
+        _fail(error.code, error.message)
     stopped = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -117,21 +153,35 @@ def up(
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    platform = RunningPlatform(settings, lambda message: console.log(message, highlight=False))
     try:
-        with LocalIssuer(data_dir, platform.node.url) as local:
-            console.print("running: processing requests every second; press Ctrl-C to stop")
-            while not stopped.wait(1.0):
-                try:
-                    steps, changes = _process_pass(local.issuer)
-                except (IssuerError, ChainError) as error:
-                    console.log(f"[red]process failed:[/red] {error}; retrying in a second")
-                    continue
-                for change in changes:
-                    console.log(change)
-                if steps:
-                    console.log(f"{steps} workflow steps taken")
+        try:
+            with console.status("starting") as status:
+
+                def progress(message: str) -> None:
+                    status.update(message)
+                    console.log(message)
+
+                platform.start(progress, serve=not detach)
+        except (
+            AnvilError,
+            ChainError,
+            IssuerError,
+            PlatformUnavailableError,
+            ApiServerError,
+            BrokerError,
+            MissingCredentialsError,
+        ) as error:
+            console.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(1) from error
+        assert platform.deployment is not None
+        _print_deployment(platform.deployment, platform.rpc_url)
+        if detach:
+            return
+        _print_running(platform)
+        platform.run(stopped)
     finally:
-        console.print("stopping: the node writes its state")
+        console.print("stopping: the API, the workflow, then the node, which writes its state")
         platform.stop()
 
 
@@ -164,20 +214,22 @@ def investor_onboard(
     wallet: Annotated[str, typer.Option(help="The wallet to bind, 0x...")],
     kyc_expires: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="When the KYC check expires (UTC); default in a year."),
+        typer.Option(
+            formats=["%Y-%m-%d"], help="When the KYC check expires (UTC); default a year from market time."
+        ),
     ] = None,
     accredited: Annotated[bool, typer.Option(help="Whether the investor is accredited.")] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     rpc_url: RpcUrl = DEFAULT_RPC_URL,
 ) -> None:
     """Onboard an investor (approved KYC), bind a wallet, register both on-chain; print the investor id."""
-    # The on-chain registry checks the expiry against block time, which is wall-clock time.
-    expires = (
-        kyc_expires.replace(tzinfo=UTC)
-        if kyc_expires is not None
-        else datetime.now(UTC) + timedelta(days=365)
-    )
     with _local_issuer(data_dir, rpc_url) as local:
+        # The on-chain registry checks the expiry against block time, which follows market time.
+        expires = (
+            kyc_expires.replace(tzinfo=UTC)
+            if kyc_expires is not None
+            else local.clock.now() + timedelta(days=365)
+        )
         address = parse_address(wallet)
         owner = next((i for i in local.issuer.investors.all() if address in i.wallets), None)
         if owner is not None:
@@ -300,7 +352,7 @@ def request_cancel(
 def process(data_dir: DataDir = DEFAULT_DATA_DIR, rpc_url: RpcUrl = DEFAULT_RPC_URL) -> None:
     """Advance every open request as far as it can go now (one pass of what `up` does every second)."""
     with _local_issuer(data_dir, rpc_url) as local:
-        steps, changes = _process_pass(local.issuer)
+        steps, changes = process_pass(local.issuer)
         still_open = len(local.issuer.requests(open_only=True))
         now = local.clock.now()
     for change in changes:
@@ -386,22 +438,6 @@ def _usd(text: str) -> Usd:
     return amount
 
 
-def _process_pass(issuer: Issuer) -> tuple[int, list[str]]:
-    before = {view.id: view.state for view in issuer.requests(open_only=True)}
-    steps = issuer.process()
-    if not steps:
-        return 0, []
-    after = {view.id: view.state for view in issuer.requests(open_only=True)}
-    for request_id in before.keys() - after.keys():
-        after[request_id] = issuer.request(request_id).state
-    changes = [
-        f"{request_id}: {before.get(request_id, 'new')} -> {state}"
-        for request_id, state in after.items()
-        if before.get(request_id) != state
-    ]
-    return steps, changes
-
-
 def _print_accepted(view: RequestView) -> None:
     console.print(f"request {view.id}", highlight=False)
     console.print(f"state: {view.state}")
@@ -474,6 +510,25 @@ def _print_deployment(deployment: LocalDeployment, url: str) -> None:
     console.print(f"JSON-RPC endpoint: [bold]{url}[/bold] (chain id {issuance.chain_id})")
     console.print(f"identity registry {issuance.identity_registry}, sanctions list {issuance.sanctions_list}")
     console.print(f"test USDC {deployment.usdc}; dev wallets: `equitoken dev fund --help`")
+
+
+def _print_running(platform: RunningPlatform) -> None:
+    api = platform.api
+    assert api is not None
+    console.print(f"Dashboard:   [bold]{api.url}/[/bold]")
+    console.print(f"API docs:    [bold]{api.url}{API_PREFIX}/docs[/bold] (header X-API-Key: <key>)")
+    console.print(f"JSON-RPC:    [bold]{platform.rpc_url}[/bold]")
+    keys = Table(
+        "role",
+        "who",
+        "API key",
+        "can",
+        title=f"Demo API keys (also in {platform.settings.data_dir}/api-keys.json)",
+    )
+    for key in platform.keys:
+        keys.add_row(key.role, key.name, key.key, key.can)
+    console.print(keys)
+    console.print("running: processing requests every second; press Ctrl-C to stop")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,11 @@ Everything lives in the data directory (default `.data`):
 - `anvil/state.json`, `anvil/anvil.log`: the node's state and log;
 - `deployments/chain-<id>.json`: where the issuance contracts are (`DeploymentRecords`);
 - `deployments/settlement-chain-<id>.json`: where the test USDC is;
-- `clock.json`: the simulated clock's replay start and epoch (`SimulatedClock`);
-- `equitoken.sqlite` (unless `$EQUITOKEN_DATABASE_URL` names another database), `paper-broker.sqlite`.
+- `clock.json`: the simulated clock's anchor, epoch and speed (`SimulatedClock`);
+- `equitoken.sqlite` (unless `$EQUITOKEN_DATABASE_URL` or `database.json` names another database),
+  `paper-broker.sqlite`;
+- `database.json`: the database `equitoken up` chose when it is not the default (e.g. the embedded
+  PostgreSQL server in `postgres/`), so that CLI commands use the same one.
 """
 
 import json
@@ -18,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from equitoken.brokers.broker import Broker
 from equitoken.brokers.paper import PaperBroker
 from equitoken.chain.accounts import ANVIL_MNEMONIC, SignerRegistry, checksum
 from equitoken.chain.anvil import AnvilNode
@@ -30,15 +34,18 @@ from equitoken.chain.deployment import (
     extend_issuance,
     is_live,
 )
-from equitoken.chain.evm import ChainError
+from equitoken.chain.evm import ChainError, Contract
 from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import MAX_UINT256, IssuerChain, deploy_test_usdc
 from equitoken.issuer.service import Issuer
 from equitoken.local_clock import CLOCK_FILE, SimulatedClock
 from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import Clock
+from equitoken.market.prices import PriceSource
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.instrument import Instrument
+from equitoken.platform.node_time import advance_node_time
 from equitoken.store.database import Database, sqlite_url
 
 DEFAULT_DATA_DIR = Path(".data")
@@ -46,6 +53,7 @@ DEFAULT_RPC_PORT = 8545
 DEFAULT_RPC_URL = f"http://127.0.0.1:{DEFAULT_RPC_PORT}"
 DEFAULT_INSTRUMENTS = 15
 DATABASE_URL_ENV = "EQUITOKEN_DATABASE_URL"
+DATABASE_RECORD = "database.json"
 # Accounts 0-9 hold the issuer roles; 10-19 are dev wallets whose keys everyone knows.
 ACCOUNTS = 20
 USDC = 10**6
@@ -107,11 +115,17 @@ class SettlementRecords:
 
 @dataclass
 class LocalPlatform:
-    """Start, and stop, everything `equitoken up` runs on this machine."""
+    """Start, and stop, the chain side of `equitoken up`: the node (unless `rpc_url` names another),
+    the simulated clock, and the contracts deployed once."""
 
     data_dir: Path = DEFAULT_DATA_DIR
     rpc_port: int = DEFAULT_RPC_PORT
+    # The simulated clock's speed from this start on; None keeps the recorded one.
+    speed: int | None = None
+    # Another node to deploy on and use; None starts anvil with its state in the data directory.
+    rpc_url: str | None = None
     node: AnvilNode = field(init=False)
+    clock: SimulatedClock = field(init=False)
 
     def __post_init__(self) -> None:
         self.node = AnvilNode(
@@ -121,27 +135,43 @@ class LocalPlatform:
             log_file=self.data_dir / "anvil" / "anvil.log",
         )
 
+    @property
+    def url(self) -> str:
+        """Return the JSON-RPC URL of the node in use."""
+        return self.rpc_url or self.node.url
+
     def start(self, progress: Progress, instruments: int | None = DEFAULT_INSTRUMENTS) -> LocalDeployment:
-        """Start the node and the simulated clock; deploy what an earlier run has not deployed yet.
+        """Start the simulated clock and the node at its time; deploy what an earlier run has not.
 
         `instruments` is how many catalogue rows to deploy (None: all). A live earlier deployment
         is reused and, when rows are missing from it, extended with them.
         """
-        progress(f"starting anvil on 127.0.0.1:{self.rpc_port} (state in {self.node.state_file})")
-        self.node.start()
+        self.clock = SimulatedClock.load_or_start(self.data_dir / CLOCK_FILE, speed=self.speed)
+        progress(
+            f"simulated market time {self.clock.now():%Y-%m-%d %H:%M:%S} UTC, {self.clock.speed}x real time"
+        )
+        if self.rpc_url is None:
+            state_file = self.node.state_file
+            if state_file is None or not state_file.is_file():
+                self.node.timestamp = int(self.clock.now().timestamp())  # a fresh chain starts at market time
+            progress(f"starting anvil on 127.0.0.1:{self.rpc_port} (state in {state_file})")
+            self.node.start()
+        else:
+            progress(f"using the node at {self.rpc_url}")
         with self.chain() as chain:
+            if self.rpc_url is None:
+                # Before any transaction: a node that loaded its state would stamp blocks with wall time.
+                advance_node_time(chain, self.clock.now())
             issuance = self._deploy_issuance(chain, catalogue_rows(instruments), progress)
             usdc = self._deploy_usdc(chain, progress)
-        clock = SimulatedClock.load_or_start(self.data_dir / CLOCK_FILE)
-        progress(f"simulated market time {clock.now():%Y-%m-%d %H:%M:%S} UTC")
         return LocalDeployment(issuance, usdc)
 
     def chain(self) -> JsonRpcChain:
         """Return a JSON-RPC client for the node, signing for its dev accounts."""
-        return self.node.chain()
+        return JsonRpcChain(self.url, dev_signers())
 
     def stop(self) -> None:
-        """Stop the node; it writes its state first."""
+        """Stop the node if this platform started it; it writes its state first."""
         self.node.stop()
 
     def _deploy_issuance(
@@ -186,8 +216,27 @@ def dev_signers() -> SignerRegistry:
 
 
 def local_database_url(data_dir: Path) -> str:
-    """Return `$EQUITOKEN_DATABASE_URL`, or the SQLite file in the data directory."""
-    return os.environ.get(DATABASE_URL_ENV) or sqlite_url(data_dir / "equitoken.sqlite")
+    """Return `$EQUITOKEN_DATABASE_URL`, else the database `up` recorded in the data directory, else
+    the SQLite file there."""
+    configured = os.environ.get(DATABASE_URL_ENV)
+    if configured:
+        return configured
+    record = data_dir / DATABASE_RECORD
+    if record.is_file():
+        return str(json.loads(record.read_text())["url"])
+    return sqlite_url(data_dir / "equitoken.sqlite")
+
+
+def record_database_url(data_dir: Path, url: str | None) -> None:
+    """Record the database `up` uses for the CLI commands (None: the default, so remove the record)."""
+    record = data_dir / DATABASE_RECORD
+    if url is None:
+        record.unlink(missing_ok=True)
+        return
+    data_dir.mkdir(parents=True, exist_ok=True)
+    partial = record.with_suffix(".json.partial")
+    partial.write_text(json.dumps({"url": url}, indent=2))
+    partial.replace(record)
 
 
 @dataclass(frozen=True)
@@ -201,9 +250,23 @@ class Funding:
 
 class LocalIssuer:
     """The issuer of a running local platform: its node, the databases in the data directory and
-    the simulated clock. Use as a context manager."""
+    the simulated clock. Use as a context manager.
 
-    def __init__(self, data_dir: Path = DEFAULT_DATA_DIR, rpc_url: str = DEFAULT_RPC_URL) -> None:
+    By default the database is `local_database_url(data_dir)`, the clock the one recorded in the
+    data directory, the prices replayed and the broker the paper broker on them; `equitoken up`
+    passes others (PostgreSQL, Alpaca, the wall clock) when asked to.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path = DEFAULT_DATA_DIR,
+        rpc_url: str = DEFAULT_RPC_URL,
+        *,
+        database_url: str | None = None,
+        clock: Clock | None = None,
+        prices: PriceSource | None = None,
+        broker: Broker | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.chain = JsonRpcChain(rpc_url, dev_signers())
         try:
@@ -213,15 +276,21 @@ class LocalIssuer:
             raise
         self.roles = IssuerRoles.from_accounts(self.chain.accounts)
         self.onchain = IssuerChain(self.chain, self.deployment.issuance, self.roles, self.deployment.usdc)
-        self.clock = SimulatedClock.load_or_start(data_dir / CLOCK_FILE)
-        self.database = Database(local_database_url(data_dir))
-        self.database.migrate()
-        calendar = MarketCalendar("XNYS")
-        prices = ReplayPriceSource.default(calendar)
-        self.broker = PaperBroker(prices, calendar, self.clock, sqlite_url(data_dir / "paper-broker.sqlite"))
+        self.clock: Clock = clock or SimulatedClock.load_or_start(data_dir / CLOCK_FILE)
+        self.database = Database(database_url or local_database_url(data_dir))
+        self.calendar = MarketCalendar("XNYS")
+        self.prices: PriceSource = prices or ReplayPriceSource.default(self.calendar)
+        self.broker: Broker = broker or PaperBroker(
+            self.prices, self.calendar, self.clock, sqlite_url(data_dir / "paper-broker.sqlite")
+        )
+        try:
+            self.database.migrate()
+        except BaseException:
+            self.close()
+            raise
         tickers = {d.ticker for d in self.deployment.issuance.instruments}
         instruments = [i for i in load_catalogue() if i.ticker in tickers]
-        self.issuer = Issuer(self.database, self.onchain, self.broker, prices, self.clock, instruments)
+        self.issuer = Issuer(self.database, self.onchain, self.broker, self.prices, self.clock, instruments)
 
     def _load_deployment(self) -> LocalDeployment:
         url = self.chain.url
@@ -260,16 +329,18 @@ class LocalIssuer:
             return Funding(address, usdc, ())
         if self.chain.balance(address) < DEV_WALLET_GAS_WEI // 10:
             self.chain.set_balance(address, DEV_WALLET_GAS_WEI)
-        self.onchain.usdc.approve(self.roles.operator, MAX_UINT256, sender=address)
+        _approve(self.onchain.usdc, address, self.roles.operator)
         approved = ["USDC"]
         for deployed in self.deployment.issuance.instruments:
-            self.onchain.token(deployed.ticker).approve(self.roles.burner, MAX_UINT256, sender=address)
+            _approve(self.onchain.token(deployed.ticker), address, self.roles.burner)
             approved.append(deployed.token_symbol)
         return Funding(address, usdc, tuple(approved))
 
     def close(self) -> None:
         """Release the database connections and the node's HTTP connections."""
-        self.broker.close()
+        close_broker = getattr(self.broker, "close", None)
+        if close_broker is not None:
+            close_broker()
         self.database.close()
         self.chain.close()
 
@@ -280,3 +351,9 @@ class LocalIssuer:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _approve(token: Contract, owner: str, spender: str) -> None:
+    # An allowance already unlimited needs no transaction (a re-run of the demo seed sends none).
+    if int(token.allowance(owner, spender)) < MAX_UINT256 // 2:
+        token.approve(spender, MAX_UINT256, sender=owner)

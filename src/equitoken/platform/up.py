@@ -1,0 +1,177 @@
+"""Assemble the whole platform of `equitoken up`, and take it down again.
+
+Start order: the clock, the node (at market time) and the contracts; the database (SQLite, a
+PostgreSQL URL, or an embedded server); the issuer on the broker; lost transactions sent again
+(after a crash of the node); the demo data on a first run; then the API and the loop.
+Stop order is the reverse: the API, the loop's last pass, the database, the node (which writes its
+state), and the clock back to real time, so that hours away do not become weeks of market time.
+"""
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import ProgrammingError
+
+from equitoken.api import ApiContext, create_app
+from equitoken.brokers.alpaca import AlpacaBroker
+from equitoken.brokers.broker import Broker
+from equitoken.chain.deployment import Progress
+from equitoken.dashboard import mount_dashboard
+from equitoken.local import LocalDeployment, LocalIssuer, LocalPlatform, record_database_url
+from equitoken.local_clock import CLOCK_FILE, SimulatedClock
+from equitoken.market.alpaca import AlpacaPriceSource
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import SystemClock
+from equitoken.market.prices import PriceSource
+from equitoken.platform.node_time import advance_node_time
+from equitoken.platform.price_feeds import PriceFeedPusher
+from equitoken.platform.recovery import replay_lost_transactions
+from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
+from equitoken.platform.seed import DemoKey, DemoSeed
+from equitoken.platform.settings import BrokerChoice, UpSettings
+from equitoken.store.postgres import EmbeddedPostgres
+
+POSTGRES_DATABASE = "equitoken"
+
+
+@dataclass
+class RunningPlatform:
+    """Everything `equitoken up` runs; `start`, then `run` until stopped, then `stop`."""
+
+    settings: UpSettings
+    log: Callable[[str], None]
+    chain_side: LocalPlatform = field(init=False)
+    deployment: LocalDeployment | None = None
+    local: LocalIssuer | None = None
+    api: ApiServer | None = None
+    loop: PlatformLoop | None = None
+    keys: list[DemoKey] = field(default_factory=list)
+    postgres: EmbeddedPostgres | None = None
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.chain_side = LocalPlatform(s.data_dir, s.rpc_port, speed=s.speed, rpc_url=s.rpc_url)
+
+    @property
+    def rpc_url(self) -> str:
+        return self.chain_side.url
+
+    def start(self, progress: Progress, *, serve: bool = True) -> None:
+        """Bring everything up; with `serve` False, stop after deploying (`up --exit`)."""
+        s = self.settings
+        if s.wall_clock:
+            _run_clock_in_real_time(s)
+        self.deployment = self.chain_side.start(progress, s.instruments)
+        if not serve:
+            return
+        database_url = self._database(progress)
+        clock = self.chain_side.clock
+        calendar = MarketCalendar("XNYS")
+        prices: PriceSource | None = None
+        broker: Broker | None = None
+        if s.broker is BrokerChoice.ALPACA:
+            progress("connecting to Alpaca" + (" (paper trading)" if s.alpaca_paper else " (LIVE trading)"))
+            tickers = [d.ticker for d in self.deployment.issuance.instruments]
+            prices = AlpacaPriceSource.from_environment(calendar, tickers, clock=clock)
+            broker = AlpacaBroker(paper=s.alpaca_paper)
+        progress("opening the database and the issuer")
+        self.local = LocalIssuer(
+            s.data_dir, self.rpc_url, database_url=database_url, clock=clock, prices=prices, broker=broker
+        )
+        replayed = replay_lost_transactions(self.local.database, self.local.chain)
+        if replayed:
+            progress(f"sent {replayed} transactions again that the node lost in a crash")
+        seed = DemoSeed(self.local, s.data_dir)
+        if not seed.seeded:
+            progress("seeding the demo: a participant, three retail investors, USDC, a first mint")
+        seed.seed()
+        self.keys = seed.keys()
+        self.loop = PlatformLoop(self._tasks(seed), self.log)
+        progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
+        context = ApiContext(
+            issuer=self.local.issuer,
+            calendar=calendar,
+            prices=self.local.prices,
+            broker=self.local.broker,
+            clock=clock,
+            database=self.local.database,
+            broker_name=s.broker.value,
+        )
+        app = create_app(context)
+        mount_dashboard(app)
+        self.api = ApiServer(app, s.api_host, s.api_port)
+        self.api.start()
+
+    def run(self, stopped: threading.Event) -> None:
+        """Run the loop until `stopped` is set."""
+        assert self.loop is not None, "start() first"
+        self.loop.run(stopped)
+
+    def stop(self) -> None:
+        """Take everything down; safe to call after a partial start."""
+        if self.api is not None:
+            self.api.stop()
+        if self.local is not None:
+            self.local.close()
+        self.chain_side.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        with contextlib.suppress(AttributeError):  # the clock was never started
+            clock = self.chain_side.clock
+            if self.settings.manages_node and clock.speed != 1:
+                clock.at_speed(1).save(self.settings.data_dir / CLOCK_FILE)
+
+    def _database(self, progress: Progress) -> str | None:
+        s = self.settings
+        if s.postgres is None:
+            if s.database_url is None:
+                record_database_url(s.data_dir, None)
+            return s.database_url
+        progress(f"starting the embedded PostgreSQL server in {s.data_dir / 'postgres'}")
+        self.postgres = EmbeddedPostgres(s.data_dir / "postgres")
+        try:
+            url = self.postgres.create_database(POSTGRES_DATABASE)
+        except ProgrammingError:  # created on an earlier run
+            url = self.postgres.url(POSTGRES_DATABASE)
+        record_database_url(s.data_dir, url)
+        return url
+
+    def _tasks(self, seed: DemoSeed) -> list[LoopTask]:
+        local = self.local
+        assert local is not None
+        tasks: list[LoopTask] = []
+        if self.settings.manages_node:
+            chain, clock = local.chain, local.clock
+            tasks.append(LoopTask("node time", lambda: _quiet(advance_node_time(chain, clock.now()))))
+
+        def workflow() -> str | None:
+            _, changes = process_pass(local.issuer)
+            return "\n".join(changes) or None
+
+        tasks.append(LoopTask("workflow", workflow))
+        pusher = PriceFeedPusher(local.onchain, local.prices, local.calendar, local.clock, self.log)
+
+        def price_feeds() -> str | None:
+            pushed = pusher.push()
+            return (
+                f"price feeds: {pushed} updated at {local.clock.now():%a %Y-%m-%d %H:%M}" if pushed else None
+            )
+
+        tasks.append(LoopTask("price feeds", price_feeds))
+        tasks.append(LoopTask("demo hand-out", lambda: _quiet(seed.hand_out())))
+        return tasks
+
+
+def _quiet(_: object) -> None:
+    return None
+
+
+def _run_clock_in_real_time(settings: UpSettings) -> None:
+    # A real broker trades now: market time is wall time from here on (never moved back).
+    path = settings.data_dir / CLOCK_FILE
+    now = SystemClock().now()
+    recorded = SimulatedClock.load(path)
+    if recorded is None or recorded.now() < now:
+        SimulatedClock(now, now, 1).save(path)
