@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from tests.dashboard.conftest import screenshot
 from tests.dashboard.server import Dashboard
 
@@ -145,26 +145,38 @@ def test_a_participant_mints_through_the_form_and_the_operator_sees_the_reserves
 def test_the_operator_pages_show_market_history_and_corporate_actions(
     dashboard: Dashboard, new_page: NewPage
 ) -> None:
+    participant = api(dashboard, dashboard.keys.participant)
+    settled(participant, mint(participant, dashboard.platform.wallet, "AAPL", "1")["id"])
+    operator = api(dashboard, dashboard.keys.operator)
     page = new_page()
     log_in(page, dashboard, dashboard.keys.operator)
     loaded(page, "reserves")
 
     page.get_by_role("link", name="Market").click()
     loaded(page, "market")
-    market = api(dashboard, dashboard.keys.operator).get("/market").json()
-    expected_phase = "holiday" if market["is_holiday"] else market["phase"]
-    expect(page.locator("#market-phase")).to_have_text(expected_phase)
-    expect(page.locator("#broker-connection")).to_contain_text("connected")
+    market = operator.get("/market").json()
+    phase = "holiday" if market["is_holiday"] else market["phase"]
+    expect(page.locator("#market-phase .badge")).to_have_attribute("data-phase", phase)
+    expect(page.locator("#broker-connection")).to_have_text("✓ connected")
     screenshot(page, "market")
 
     page.get_by_role("link", name="Over time").click()
     loaded(page, "history")
     expect(page.get_by_label("Instrument")).to_have_value("AAPL")
-    expect(page.locator("svg.chart")).to_be_visible()
+    expect(page.locator("svg.chart path.series.custody")).to_have_count(1)
+    page.get_by_text("The data as a table").click()
+    last = page.locator("details table tbody tr").last
+    latest = operator.get("/reserves/history", params={"ticker": "AAPL", "limit": 200}).json()["items"][-1]
+    expect(last.locator("td").nth(1)).to_have_text(latest["custody_shares"])
     screenshot(page, "reserves-history")
 
     page.get_by_role("link", name="Corporate actions").click()
-    expect(page.get_by_role("heading", name="Corporate actions")).to_be_visible()
+    loaded(page, "corporate-actions")
+    paths = operator.get("/openapi.json").json()["paths"]
+    if "/api/v1/corporate-actions" in paths:
+        expect(page.locator("table.data, p.empty")).to_have_count(1)
+    else:
+        expect(page.get_by_text("This API does not serve corporate actions yet.")).to_be_visible()
     screenshot(page, "corporate-actions")
 
 
@@ -265,3 +277,69 @@ def test_custody_below_outstanding_shows_the_gap_in_red(dashboard: Dashboard, ne
 
     expect(page.locator('tr.instrument[data-ticker="AAPL"] .gap-short')).to_have_count(0)
     assert reserve(operator, "AAPL")["backed"]
+
+
+def test_a_retried_submission_reuses_its_idempotency_key_and_creates_one_request(
+    dashboard: Dashboard, new_page: NewPage
+) -> None:
+    client = api(dashboard, dashboard.keys.participant)
+    before = len(client.get("/requests", params={"limit": 200}).json()["items"])
+    page = new_page()
+    log_in(page, dashboard, dashboard.keys.participant)
+    page.goto(f"{dashboard.url}/#/requests/new")
+    loaded(page, "new-request")
+    sent_keys: list[str] = []
+
+    def lose_the_first_answer(route: Route) -> None:
+        # The server accepts the request, but its answer never reaches the browser.
+        sent_keys.append(route.request.headers["idempotency-key"])
+        answer = route.fetch()
+        if len(sent_keys) == 1:
+            assert answer.status == 201
+            route.abort("connectionreset")
+        else:
+            route.fulfill(response=answer)
+
+    page.route("**/api/v1/requests", lose_the_first_answer)
+    page.get_by_label("Quantity (shares)").fill("0.5")
+    page.get_by_role("button", name="Submit request").click()
+    expect(page.get_by_role("alert")).to_contain_text("The API cannot be reached")
+    page.get_by_role("button", name="Submit request").click()
+
+    expect(page).to_have_url(re.compile(r"#/requests/req-"))
+    assert len(sent_keys) == 2
+    assert sent_keys[0] == sent_keys[1]
+    assert len(client.get("/requests", params={"limit": 200}).json()["items"]) == before + 1
+    settled(client, page.url.rsplit("/", 1)[1])
+
+
+def test_amounts_add_up_exactly_in_the_browser(dashboard: Dashboard, new_page: NewPage) -> None:
+    page = new_page()
+    page.goto(dashboard.url)
+
+    results = page.evaluate(
+        """async () => {
+            const decimal = await import("/js/decimal.js");
+            const format = await import("/js/format.js");
+            const refused = (f) => { try { f(); return null; } catch (e) { return e.constructor.name; } };
+            return {
+                sum: decimal.sum(["0.1", "0.2", "1234567.000001"], 6),
+                negative: decimal.sum(["1", "-2.5"], 6),
+                usd: format.usd("1234567.5"),
+                shares: format.shares("1000.120000000"),
+                price: format.price("277.55210071"),
+                too_precise: refused(() => decimal.toUnits("0.0000001", 6)),
+                not_a_number: refused(() => decimal.toUnits("1e3", 6)),
+            };
+        }"""
+    )
+
+    assert results == {
+        "sum": "1234567.300001",
+        "negative": "-1.5",
+        "usd": "$1,234,567.50",
+        "shares": "1,000.12",
+        "price": "$277.55210071",
+        "too_precise": "RangeError",
+        "not_a_number": "RangeError",
+    }

@@ -45,10 +45,9 @@ export function stepChart({ title, description, series, unit }) {
       s("text", { x: MARGIN.left - 8, y: y(value) + 4, "text-anchor": "end" }, formatTick(value)),
     );
   }
-  for (const t of [t0, (t0 + t1) / 2, t1]) {
-    grid.append(
-      s("text", { x: x(t), y: HEIGHT - 12, "text-anchor": "middle" }, new Date(t).toISOString().slice(0, 16).replace("T", " ")),
-    );
+  const label = timeLabel(t1 - t0);
+  for (const [t, anchor] of [[t0, "start"], [(t0 + t1) / 2, "middle"], [t1, "end"]]) {
+    grid.append(s("text", { x: x(t), y: HEIGHT - 12, "text-anchor": anchor }, label(new Date(t))));
   }
   grid.append(
     s("text", { x: 12, y: MARGIN.top + plotHeight / 2, transform: `rotate(-90 12 ${MARGIN.top + plotHeight / 2})`, "text-anchor": "middle" }, unit),
@@ -81,6 +80,13 @@ export function legend(series) {
     list.append(item);
   }
   return list;
+}
+
+/** How to label a time axis spanning `span` milliseconds: seconds for a short span, dates for a long one. */
+function timeLabel(span) {
+  const DAY = 86_400_000;
+  if (span < DAY) return (t) => t.toISOString().slice(11, 19) + " UTC";
+  return (t) => t.toISOString().slice(0, 16).replace("T", " ");
 }
 
 function niceCeiling(value) {

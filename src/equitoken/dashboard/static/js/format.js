@@ -57,8 +57,16 @@ export function stateBadge(state) {
   return h("span", { class: `badge state-${state}`, "data-state": state }, state);
 }
 
-/** A market phase ("open", "closed", "holiday", "pre-market"...) as a coloured badge. */
+const PHASES = {
+  regular: ["open · regular session", "good"],
+  pre_market: ["closed · pre-market", "neutral"],
+  post_market: ["closed · after hours", "neutral"],
+  closed: ["closed", "neutral"],
+  holiday: ["closed · holiday", "warn"],
+};
+
+/** A market phase (`regular`, `pre_market`, `post_market`, `closed`, or `holiday`) as a badge. */
 export function phaseBadge(phase) {
-  const tone = phase === "open" ? "good" : phase === "holiday" ? "warn" : "neutral";
-  return h("span", { class: `badge tone-${tone}`, "data-phase": phase }, phase ?? "unknown");
+  const [label, tone] = PHASES[phase] ?? [phase ?? "unknown", "neutral"];
+  return h("span", { class: `badge tone-${tone}`, "data-phase": phase }, label);
 }

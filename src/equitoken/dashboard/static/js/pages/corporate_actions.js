@@ -1,6 +1,6 @@
 // Corporate actions: splits and dividends, their dates, ratio or amount, and how far they have gone.
 
-import { listAll } from "../api.js";
+import { hasRoute, listAll } from "../api.js";
 import { empty, h, replace, table } from "../dom.js";
 import { time } from "../format.js";
 import { EVERYONE } from "./roles.js";
@@ -25,6 +25,9 @@ export const corporateActionsPage = {
       body,
     );
     async function update() {
+      if (!(await hasRoute("/corporate-actions"))) {
+        return replace(body, empty("This API does not serve corporate actions yet."));
+      }
       const actions = await listAll("/corporate-actions");
       replace(
         body,

@@ -42,9 +42,12 @@ export const historyPage = {
       if (!points.length) return replace(body, empty(`No reserve history for ${ticker} yet.`));
       const series = SERIES.map((line) => ({
         ...line,
-        points: points.filter((p) => p[line.key] !== null).map((p) => ({ at: new Date(p.at), value: Number(p[line.key]) })),
-      }));
-      const last = points[points.length - 1];
+        points: points
+          .filter((p) => p[line.key] !== null)
+          .map((p) => ({ at: new Date(p.at), value: Number(p[line.key]) })),
+      })).filter((line) => line.points.length);
+      const missing = SERIES.filter((line) => !series.some((shown) => shown.key === line.key));
+      const last = points.at(-1);
       replace(
         body,
         h(
@@ -56,7 +59,12 @@ export const historyPage = {
             series,
             unit: "shares",
           }),
-          h("figcaption", {}, legend(series)),
+          h(
+            "figcaption",
+            {},
+            legend(series),
+            missing.length ? h("p", { class: "help" }, `Not recorded over time yet: ${missing.map((l) => l.name).join(", ")}.`) : null,
+          ),
         ),
         h(
           "details",
