@@ -465,7 +465,8 @@ class ActionEngine:
             return True
         backing = Shares(custody - own).floor_to_token_units(self._token_decimals(ticker))
         reserve = backing * MULTIPLIER_ONE // multiplier
-        observed_at = self.onchain.chain.timestamp()
+        # Custody is as observed now; the next block's time, since the chain may have idled long.
+        observed_at = self.onchain.chain.timestamp("pending")
 
         def confirmed(session: Session, action: CorporateActionRow) -> None:
             transaction = self.onchain.outbox.find(session, purpose)

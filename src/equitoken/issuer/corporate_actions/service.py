@@ -233,6 +233,7 @@ class CorporateActions:
             updated_at=now,
         )
         session.add(row)
+        session.flush()  # the event refers to the action's row
         session.add(
             CorporateActionEventRow(
                 action_id=key,
