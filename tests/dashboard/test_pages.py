@@ -343,3 +343,22 @@ def test_amounts_add_up_exactly_in_the_browser(dashboard: Dashboard, new_page: N
         "too_precise": "RangeError",
         "not_a_number": "RangeError",
     }
+
+
+def test_a_participant_cancels_an_open_request_from_its_page(dashboard: Dashboard, new_page: NewPage) -> None:
+    client = api(dashboard, dashboard.keys.participant)
+    page = new_page()
+    log_in(page, dashboard, dashboard.keys.participant)
+    # Holding the lock pauses the settler, so the request stays open until the cancel is in.
+    with dashboard.lock:
+        request = mint(client, dashboard.platform.wallet, "AAPL", "3")
+        page.goto(f"{dashboard.url}/#/requests/{request['id']}")
+        loaded(page, "request")
+        expect(page.locator("#request-state")).to_have_text("accepted")
+        page.get_by_role("button", name="Cancel this request").click()
+        expect(page.get_by_role("status")).to_contain_text("Cancellation requested")
+        screenshot(page, "request-cancelling")
+
+    expect(page.locator("#request-state")).to_have_text("cancelled", timeout=SETTLE_SECONDS * 1000)
+    expect(page.get_by_role("button", name="Cancel this request")).to_have_count(0)
+    assert client.get(f"/requests/{request['id']}").json()["state"] == "cancelled"

@@ -124,7 +124,7 @@ async function route() {
   const alerts = h("div", { class: "alerts" });
   const updated = h("p", { class: "updated", "aria-live": "off" });
   delete main.dataset.loaded;
-  const view = page.mount({ user, params, query, navigate, onSignIn: () => route() });
+  const view = page.mount({ user, params, query, navigate });
   replace(main, alerts, view.node, page.refreshMs ? updated : null);
   main.dataset.page = page.id;
   main.focus({ preventScroll: true });
