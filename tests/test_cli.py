@@ -92,7 +92,9 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
     command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(tmp_path)]
     with log.open("w") as out:
         up = subprocess.Popen(
-            [*command, "--rpc-port", str(port), "--instruments", "1"], stdout=out, stderr=out
+            [*command, "--rpc-port", str(port), "--port", str(free_port()), "--instruments", "1"],
+            stdout=out,
+            stderr=out,
         )
     try:
         deadline = time.monotonic() + 60
@@ -101,7 +103,7 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         running = Running(tmp_path, f"http://127.0.0.1:{port}")
-        wallet = dev_wallet(10)
+        wallet = dev_wallet(14)  # the demo seed holds 10-13
         investor = onboard(running, wallet, "Jane Street Financial Ltd")
         running.ok("dev", "fund", "--wallet", wallet, "--usdc", "1000")
         mint_id = request_id(running.ok(*order("mint", investor, wallet, "AAPL", "1", "up-1")))
@@ -113,7 +115,7 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
     finally:
         up.send_signal(signal.SIGINT)
         assert up.wait(30) == 0, log.read_text()
-    assert "stopping: the node writes its state" in log.read_text()
+    assert "stopping: the API, the workflow, then the node, which writes its state" in log.read_text()
 
 
 def test_instruments_lists_the_catalogue() -> None:
