@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from eth_keys.exceptions import BadSignature
 
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.issuer.reconcile import Holding
@@ -209,7 +210,7 @@ def _canonical(body: Mapping[str, Any]) -> bytes:
 def _recover(message: bytes, signature: bytes) -> str:
     try:
         return str(Account.recover_message(encode_defunct(primitive=message), signature=signature))
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, BadSignature) as error:
         raise InvalidReportError(f"the signature cannot be recovered: {error}") from None
 
 
