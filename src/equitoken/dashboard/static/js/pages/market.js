@@ -38,7 +38,7 @@ export const marketPage = {
             h("dt", {}, "Holiday today"),
             h("dd", {}, m.is_holiday ? "yes" : "no"),
             h("dt", {}, "Next open"),
-            h("dd", {}, time(m.next_open)),
+            h("dd", {}, new Date(m.next_open) <= new Date(m.now) ? "now (the session is open)" : time(m.next_open)),
             h("dt", {}, "Next close"),
             h("dd", {}, time(m.next_close)),
           ),

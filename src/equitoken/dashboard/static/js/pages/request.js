@@ -26,7 +26,6 @@ export const requestPage = {
       h("h1", { id: "request-title" }, `Request ${id}`),
       summary,
       actions,
-      h("h2", {}, "History"),
       history,
     );
     let shownState = null;
@@ -40,6 +39,7 @@ export const requestPage = {
       }
       replace(
         history,
+        h("h2", {}, "History"),
         table(
           "State changes",
           ["Time", "From", "To", "Reason"],
