@@ -121,7 +121,9 @@ class Indexer(IndexReader):
             cursor = self._stored_cursor(indexed.chain_id)
             head = chain.block_number()
             if cursor is not None and not self._still_on_chain(chain, cursor, head):
-                reorgs.append(self._undo_reorg(indexed, cursor, head))
+                reorg = self._undo_reorg(indexed, cursor, head)
+                if reorg is not None:
+                    reorgs.append(reorg)
                 continue
             indexed_to = cursor.block_number if cursor is not None else None
             first = indexed.start_block if indexed_to is None else indexed_to + 1
@@ -224,7 +226,7 @@ class Indexer(IndexReader):
                 )
             )
 
-    def _undo_reorg(self, indexed: IndexedChain, cursor: IndexCursorRow, head: int) -> Reorg:
+    def _undo_reorg(self, indexed: IndexedChain, cursor: IndexCursorRow, head: int) -> Reorg | None:
         chain, chain_id = indexed.chain, indexed.chain_id
         genesis = chain.block_header(0).hash
         if genesis != cursor.genesis_hash:
@@ -250,8 +252,7 @@ class Indexer(IndexReader):
                 cursor.block_number,
                 cursor.block_hash,
             ):
-                # Another indexer got here first; the next round of the loop sees its work.
-                return Reorg(chain_id, cursor.block_number, cursor.block_number, 0)
+                return None  # another indexer got here first; the next round of the loop sees its work
             if ancestor is None:
                 # Parted deeper than the hashes kept reach: index the chain again from the start.
                 undone = undo_after(session, chain_id, -1)
