@@ -1,0 +1,189 @@
+"""`equitoken up` as a user runs it: the dashboard and API answer, a mint through the API settles, and a
+SIGKILL of the process loses nothing (balances, requests, demo data, API keys), then minting goes on."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
+from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.local import ACCOUNTS, SettlementRecords
+
+pytestmark = pytest.mark.anvil
+
+PARTICIPANT_WALLET = SignerRegistry.anvil(ACCOUNTS).addresses[10]
+FINAL = {"completed", "failed", "held", "cancelled", "expired"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Up:
+    """One `equitoken up` process on a data directory, and the ports it was given."""
+
+    data_dir: Path
+    rpc_port: int
+    api_port: int
+    process: subprocess.Popen[bytes] | None = None
+    runs: int = 0
+
+    @property
+    def log(self) -> Path:
+        return self.data_dir / f"up-{self.runs}.log"
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}/api/v1"
+
+    def start(self) -> None:
+        self.runs += 1
+        command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(self.data_dir)]
+        command += ["--rpc-port", str(self.rpc_port), "--port", str(self.api_port), "--instruments", "2"]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while "running: processing requests" not in self.log.read_text():
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL the `up` process itself, as a crash would (its node is told by the kernel)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        deadline = time.monotonic() + 30
+        while _listening(self.rpc_port) or _listening(self.api_port):
+            assert time.monotonic() < deadline, "the node or the API outlived the killed process"
+            time.sleep(0.1)
+
+    def interrupt(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(60)
+
+    def keys(self) -> dict[str, str]:
+        saved = json.loads((self.data_dir / "api-keys.json").read_text())
+        return {item["role"]: item["key"] for item in saved}  # one of the retail investors' keys
+
+    def get(self, path: str, role: str = "operator") -> Any:
+        response = httpx.get(f"{self.api}{path}", headers={"X-API-Key": self.keys()[role]}, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def mint(self, quantity: str, key: str) -> str:
+        response = httpx.post(
+            f"{self.api}/requests",
+            headers={"X-API-Key": self.keys()["participant"], "Idempotency-Key": key},
+            json={"kind": "mint", "ticker": "AAPL", "quantity": quantity, "wallet": PARTICIPANT_WALLET},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        request_id: str = response.json()["id"]
+        return request_id
+
+    def wait_final(self, request_id: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 60
+        while True:
+            view: dict[str, Any] = self.get(f"/requests/{request_id}", "participant")
+            if view["state"] in FINAL:
+                return view
+            assert time.monotonic() < deadline, view
+            time.sleep(0.5)
+
+    def token_balance(self, wallet: str) -> int:
+        with JsonRpcChain(f"http://127.0.0.1:{self.rpc_port}", SignerRegistry.anvil(ACCOUNTS)) as chain:
+            deployment = DeploymentRecords(self.data_dir / "deployments").load(chain.chain_id)
+            usdc = SettlementRecords(self.data_dir / "deployments").load(chain.chain_id)
+            assert deployment is not None
+            assert usdc is not None
+            onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)
+            return int(onchain.token("AAPL").balanceOf(wallet))
+
+
+def held(up: Up) -> list[tuple[str, str, int]]:
+    """Return the participant's holdings without their value, which moves with the price."""
+    items = up.get("/holdings", "participant")["items"]
+    return [(item["ticker"], item["wallet"], item["raw"]) for item in items]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def up(tmp_path: Path) -> Iterator[Up]:
+    platform = Up(tmp_path, free_port(), free_port())
+    yield platform
+    if platform.process is not None and platform.process.poll() is None:
+        platform.process.kill()
+        platform.process.wait()
+
+
+def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up) -> None:
+    up.start()
+    dashboard = httpx.get(f"http://127.0.0.1:{up.api_port}/", timeout=10)
+    assert dashboard.status_code == 200
+    assert "text/html" in dashboard.headers["content-type"]
+    assert "<html" in dashboard.text.lower()
+    assert up.get("/me", "participant")["role"] == "participant"
+    keys = up.keys()
+    assert set(keys) == {"operator", "participant", "investor"}
+    demo_first_mint = json.loads((up.data_dir / "demo.json").read_text())["mint_request"]
+    assert up.wait_final(demo_first_mint)["state"] == "completed"
+    minted = up.wait_final(up.mint("2", "restart-test-1"))
+    assert minted["state"] == "completed"
+    balance = up.token_balance(PARTICIPANT_WALLET)
+    holdings = held(up)
+    requests = up.get("/requests")["items"]
+    investors = up.get("/investors")["items"]
+    demo = (up.data_dir / "demo.json").read_text()
+
+    up.kill()
+    up.start()
+
+    assert up.keys() == keys  # the same keys still work
+    assert up.token_balance(PARTICIPANT_WALLET) == balance
+    assert held(up) == holdings
+    assert [(r["id"], r["state"]) for r in up.get("/requests")["items"]] == [
+        (r["id"], r["state"]) for r in requests
+    ]
+    assert up.get("/investors")["items"] == investors  # the demo was not seeded again
+    assert (up.data_dir / "demo.json").read_text() == demo
+    assert "seeding the demo" not in up.log.read_text()
+    again = up.wait_final(up.mint("1", "restart-test-2"))
+    assert again["state"] == "completed"
+    assert up.token_balance(PARTICIPANT_WALLET) == balance + 10**8
+    assert up.interrupt() == 0
+    assert "stopping:" in up.log.read_text()
+
+
+def test_up_exit_deploys_and_stops(up: Up) -> None:
+    command = [sys.executable, "-m", "equitoken.cli", "up", "--exit", "--data-dir", str(up.data_dir)]
+    command += ["--rpc-port", str(up.rpc_port), "--port", str(up.api_port), "--instruments", "1"]
+
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Deployed instruments on chain 31337" in result.stdout
+    assert not _listening(up.rpc_port)
+    assert not (up.data_dir / "api-keys.json").exists()
