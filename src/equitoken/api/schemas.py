@@ -7,7 +7,7 @@ as ISO 8601 UTC.
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from equitoken.issuer.investors import Investor, InvestorCategory
 from equitoken.issuer.service import RequestView
@@ -86,7 +86,7 @@ class InvestorCreate(_Input):
     jurisdiction: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code.")
     category: InvestorCategory
     kyc_expires_at: Expiry
-    accredited: bool = False
+    accredited: StrictBool = False
 
 
 class InvestorOut(BaseModel):
@@ -98,7 +98,7 @@ class InvestorOut(BaseModel):
     accredited: bool
     kyc_status: str
     kyc_expires_at: datetime
-    frozen: bool
+    frozen: StrictBool
     wallets: list[str]
 
     @classmethod
@@ -126,7 +126,7 @@ class KycUpdate(_Input):
 
 
 class FrozenUpdate(_Input):
-    frozen: bool
+    frozen: StrictBool
 
 
 class RequestCreate(_Input):
