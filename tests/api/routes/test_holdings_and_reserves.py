@@ -1,7 +1,8 @@
 """Holdings read from the chain, reserves against custody, their history and the reconciliation."""
 
-from equitoken.model.quantities import Shares
 from tests.api.conftest import Api
+
+from equitoken.model.quantities import Shares
 
 V1 = "/api/v1"
 

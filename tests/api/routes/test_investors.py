@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 
 import pytest
-
 from tests.api.conftest import Api
 
 URL = "/api/v1/investors"

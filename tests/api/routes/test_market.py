@@ -4,9 +4,9 @@ import socket
 from datetime import datetime, timedelta
 
 import pytest
+from tests.api.conftest import Api
 
 from equitoken.brokers.alpaca import AlpacaBroker
-from tests.api.conftest import Api
 
 V1 = "/api/v1"
 
