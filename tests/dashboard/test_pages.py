@@ -5,6 +5,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from tests.dashboard.server import Dashboard
 
 from equitoken.issuer.custody import CustodyLedger, Line, custody_account
 from equitoken.model.quantities import Shares
+from equitoken.proofs.reserves_report import SignedReport
 
 pytestmark = [pytest.mark.browser, pytest.mark.anvil]
 
@@ -362,3 +364,31 @@ def test_a_participant_cancels_an_open_request_from_its_page(dashboard: Dashboar
     expect(page.locator("#request-state")).to_have_text("cancelled", timeout=SETTLE_SECONDS * 1000)
     expect(page.get_by_role("button", name="Cancel this request")).to_have_count(0)
     assert client.get(f"/requests/{request['id']}").json()["state"] == "cancelled"
+
+
+def test_the_signed_report_page_shows_the_report_and_downloads_a_verifiable_file(
+    dashboard: Dashboard, new_page: NewPage
+) -> None:
+    operator = api(dashboard, dashboard.keys.operator)
+    if "/api/v1/reserves/{ticker}/report" not in operator.get("/openapi.json").json()["paths"]:
+        pytest.skip("the API does not serve /reserves/{ticker}/report yet")
+    participant = api(dashboard, dashboard.keys.participant)
+    settled(participant, mint(participant, dashboard.platform.wallet, "AAPL", "1")["id"])
+    page = new_page()
+    log_in(page, dashboard, dashboard.keys.operator)
+    loaded(page, "reserves")
+
+    page.locator('tr.instrument[data-ticker="AAPL"]').get_by_role("link", name="Signed report").click()
+    loaded(page, "report")
+    served = operator.get("/reserves/AAPL/report").json()
+    expect(page.locator('#report-facts [data-field="custody_shares"]')).to_have_text(
+        served["report"]["custody_shares"]
+    )
+    expect(page.locator('#report-facts [data-field="signer"]')).to_have_text(served["signer"])
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the signed report (JSON)").click()
+    screenshot(page, "reserves-report")
+
+    signed = SignedReport.from_json(Path(download.value.path()).read_text())
+    assert signed.signer == served["signer"]
+    assert str(signed.report.custody) == served["report"]["custody_shares"]

@@ -36,7 +36,7 @@ export const reportPage = {
         h(
           "p",
           { class: "lede" },
-          "The issuer signs this report; anyone can check the signature against the issuer's published key.",
+          "The issuer's attester signs the report's canonical JSON (EIP-191), so anyone can recover the signer from the downloaded file.",
         ),
         facts(report),
         download,
@@ -48,19 +48,35 @@ export const reportPage = {
   },
 };
 
-/** The report's top-level scalar fields as a definition list; nested parts stay in the JSON below. */
-function facts(report) {
-  const entries = Object.entries(report).filter(([, value]) => value === null || typeof value !== "object");
+/**
+ * The report's figures as a definition list: the signed body (`report`) first, then who signed it.
+ * Nested objects (outstanding per chain, the liabilities tree) are shown one field per line.
+ */
+function facts(document) {
+  const body = document.report && typeof document.report === "object" ? document.report : document;
+  const signature = body === document ? [] : [["signer", document.signer], ["signature", document.signature]];
+  const entries = [...flatten(body), ...signature];
   return h(
     "dl",
-    { class: "facts" },
+    { class: "facts", id: "report-facts" },
     entries.flatMap(([name, value]) => [
       h("dt", {}, name.replaceAll("_", " ")),
-      h("dd", { class: /signature|hash|root|address|signer/.test(name) ? "mono" : null }, looksLikeTime(name, value) ? time(value) : String(value)),
+      h(
+        "dd",
+        { class: /signature|signer|root|issuer|spv/.test(name) ? "mono" : null, "data-field": name },
+        looksLikeTime(name, value) ? time(value) : String(value),
+      ),
     ]),
   );
 }
 
+/** Flatten nested objects into [dotted name, scalar] pairs: liabilities.root, outstanding_shares.31337. */
+function flatten(object, prefix = "") {
+  return Object.entries(object).flatMap(([name, value]) =>
+    value !== null && typeof value === "object" ? flatten(value, `${prefix}${name} › `) : [[prefix + name, value]],
+  );
+}
+
 function looksLikeTime(name, value) {
-  return typeof value === "string" && /(_at|time|date)$/.test(name) && /^\d{4}-\d\d-\d\d/.test(value);
+  return typeof value === "string" && /(_at|as_of|time|date)$/.test(name) && /^\d{4}-\d\d-\d\d/.test(value);
 }
