@@ -69,6 +69,9 @@ from equitoken.store.schema import (
     WalletRow,
 )
 
+# The token's upper bound on the multiplier (`ui_multiplier.vy`).
+MAX_MULTIPLIER = 10**24
+
 # Points between steps where a crash test kills the process (see `workflow.crashpoints`).
 CRASH_POINTS = (
     "ca_custody_adjusted",  # a split's or fee's custody entry is posted
@@ -284,6 +287,13 @@ class ActionEngine:
             if kind is ActionKind.REVERSE_SPLIT and not self._in_force(action):
                 return False
             ticker, new, old = action.ticker, action.ratio_new, action.ratio_old
+            if kind is ActionKind.SPLIT:
+                # Custody moves first: make sure the token will take the multiplier it is moving for.
+                multiplier = int(self.onchain.token(ticker).uiMultiplier()) * new // old
+                if multiplier > MAX_MULTIPLIER:
+                    reason = f"multiplier {multiplier} would be above the token's bound {MAX_MULTIPLIER}"
+                    self._fail(session, action, reason)
+                    return True
             balances = self.ledger.balances(session, "", ticker)
             custody = custody_account(ticker)
             lines = []
