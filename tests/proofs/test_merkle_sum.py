@@ -120,6 +120,7 @@ def test_the_same_address_on_two_chains_has_two_leaves() -> None:
         (HolderBalance(0, _holder(1), 1), r"chain id 0 is not an integer in \[1, 2\*\*64\)"),
         (HolderBalance(True, _holder(1), 1), r"chain id True is not an integer"),
         (HolderBalance(2**64, _holder(1), 1), r"chain id 18446744073709551616 is not"),
+        (HolderBalance([1], _holder(1), 1), r"chain id \[1\] is not an integer"),  # type: ignore[arg-type]
         (HolderBalance(1, "0x1234", 1), r"holder '0x1234' is not a 0x-prefixed 20-byte address"),
         (HolderBalance(1, "1x" + "00" * 20, 1), r"holder '1x0+' is not"),
         (HolderBalance(1, "0x" + "zz" * 20, 1), r"is not a 0x-prefixed 20-byte address"),

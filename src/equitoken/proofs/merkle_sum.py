@@ -119,8 +119,8 @@ class MerkleSumTree:
                 raise InvalidHolderBalanceError(
                     f"{holder} on chain {chain_id}: balance {raw!r} is not an integer in [0, 2**128)"
                 )
-            prefix = prefixes.get(chain_id)
-            if prefix is None or type(chain_id) is not int:
+            prefix = prefixes.get(chain_id) if type(chain_id) is int else None
+            if prefix is None:
                 prefix = prefixes[chain_id] = _chain_id(chain_id).to_bytes(CHAIN_ID_BYTES, "big")
             try:
                 key = prefix + from_hex(holder[2:])
