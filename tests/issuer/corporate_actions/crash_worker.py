@@ -1,0 +1,52 @@
+"""A corporate-actions process for the crash tests: wire the issuer and its corporate actions from a
+JSON description and run them until every action has ended.
+
+Run as `python -m tests.issuer.corporate_actions.crash_worker CONFIG.json`; with
+`EQUITOKEN_CRASH_AT=<point>` set, the process kills itself with SIGKILL at that point (see
+`equitoken.issuer.corporate_actions.CRASH_POINTS`).
+"""
+
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from equitoken.brokers.paper import PaperBroker
+from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles
+from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.issuer.catalogue import load_catalogue
+from equitoken.issuer.corporate_actions import CorporateActions, CorporateActionsConfig, InstrumentPolicy
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.service import Issuer
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import ManualClock
+from equitoken.market.replay import ReplayPriceSource
+from equitoken.store.database import Database
+
+
+def main(config_path: str) -> int:
+    config = json.loads(Path(config_path).read_text())
+    chain = JsonRpcChain(config["rpc_url"], SignerRegistry.anvil(config["accounts"]))
+    deployment = IssuanceDeployment.from_json(config["deployment"])
+    onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), config["usdc"])
+    clock = ManualClock(datetime.fromisoformat(config["start"]))
+    calendar = MarketCalendar("XNYS")
+    prices = ReplayPriceSource.default(calendar)
+    broker = PaperBroker(
+        prices, calendar, clock, config["broker_url"], slippage_bps=config["slippage_bps"], fill_parts=2
+    )
+    instruments = [i for i in load_catalogue() if i.ticker in config["tickers"]]
+    issuer = Issuer(Database(config["database_url"]), onchain, broker, prices, clock, instruments)
+    policies = {ticker: InstrumentPolicy(dividends=policy) for ticker, policy in config["policies"].items()}
+    actions = CorporateActions(issuer, broker, prices, calendar, CorporateActionsConfig(instruments=policies))
+    for _ in range(200):
+        actions.process()
+        if all(a.state.is_final for a in actions.actions()):
+            return 0
+        clock.advance(timedelta(minutes=1))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
