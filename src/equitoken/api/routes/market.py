@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path
 from equitoken.api.context import ApiContext
 from equitoken.api.deps import ContextDep, PrincipalDep
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
-from equitoken.api.problems import ProblemError
+from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import TICKER, BrokerOut, ChainTokenOut, InstrumentOut, MarketOut, QuoteOut
 from equitoken.brokers.errors import BrokerError
 from equitoken.market.calendar import NEW_YORK
@@ -52,13 +52,13 @@ def list_instruments(
     return Page[InstrumentOut](items=items, next_cursor=next_cursor)
 
 
-@router.get("/instruments/{ticker}")
+@router.get("/instruments/{ticker}", responses=problem_responses(404))
 def read_instrument(ticker: TickerPath, _principal: PrincipalDep, context: ContextDep) -> InstrumentOut:
     """Return one instrument and its token on each chain."""
     return _instrument_out(context, instrument_for(context, ticker))
 
 
-@router.get("/instruments/{ticker}/quote")
+@router.get("/instruments/{ticker}/quote", responses=problem_responses(404, 503))
 def read_quote(ticker: TickerPath, _principal: PrincipalDep, context: ContextDep) -> QuoteOut:
     """Return the last trade price known now, and the phase of the trading day."""
     instrument = instrument_for(context, ticker)

@@ -99,7 +99,7 @@ def _owned(context: ApiContext, principal: Principal, request_id: str) -> Reques
     return view
 
 
-@router.get("/requests")
+@router.get("/requests", responses=problem_responses(403))
 def list_requests(
     principal: PrincipalDep,
     context: ContextDep,
