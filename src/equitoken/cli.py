@@ -38,6 +38,7 @@ from equitoken.model.quantities import Usd
 from equitoken.platform.runner import ApiServerError, process_pass
 from equitoken.platform.settings import DEFAULT_API_PORT, SettingsError, UpSettings
 from equitoken.platform.up import RunningPlatform
+from equitoken.proofs.command import verify_proof
 
 app = typer.Typer(
     help="Equitoken: tokenized US equities backed 1:1 by shares in custody.", no_args_is_help=True
@@ -50,6 +51,7 @@ dev_app = typer.Typer(
 app.add_typer(investor_app, name="investor")
 app.add_typer(request_app, name="request")
 app.add_typer(dev_app, name="dev")
+app.command("verify-proof")(verify_proof)
 
 # Addresses are never cut: wide enough for the tables even when not on a terminal.
 console = Console(width=None if Console().is_terminal else 200)

@@ -11,6 +11,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.exc import ProgrammingError
 
@@ -19,8 +20,10 @@ from equitoken.brokers.alpaca import AlpacaBroker
 from equitoken.brokers.broker import Broker
 from equitoken.chain.deployment import Progress
 from equitoken.dashboard import mount_dashboard
+from equitoken.indexer import IndexedChain, Indexer
+from equitoken.issuer.corporate_actions import CorporateActions
 from equitoken.local import LocalDeployment, LocalIssuer, LocalPlatform, record_database_url
-from equitoken.local_clock import CLOCK_FILE, SimulatedClock
+from equitoken.local_clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock
 from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import SystemClock
@@ -34,6 +37,9 @@ from equitoken.platform.settings import BrokerChoice, UpSettings
 from equitoken.store.postgres import EmbeddedPostgres
 
 POSTGRES_DATABASE = "equitoken"
+# The corporate actions of the replayed history (the replayed prices end on 2026-05-29).
+HISTORY_SINCE = DEFAULT_REPLAY_START.date()
+HISTORY_UNTIL = date(2026, 5, 29)
 
 
 @dataclass
@@ -88,7 +94,12 @@ class RunningPlatform:
             progress("seeding the demo: a participant, three retail investors, USDC, a first mint")
         seed.seed()
         self.keys = seed.keys()
-        self.loop = PlatformLoop(self._tasks(seed), self.log)
+        actions = CorporateActions(self.local.issuer, self.local.broker, self.local.prices, calendar)
+        for deployed in self.deployment.issuance.instruments:
+            loaded = actions.load_history(deployed.ticker, HISTORY_SINCE, HISTORY_UNTIL)
+            if loaded.created:
+                progress(f"{deployed.ticker}: {len(loaded.created)} corporate actions from the history")
+        self.loop = PlatformLoop(self._tasks(seed, actions), self.log)
         progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
         context = ApiContext(
             issuer=self.local.issuer,
@@ -138,9 +149,10 @@ class RunningPlatform:
         record_database_url(s.data_dir, url)
         return url
 
-    def _tasks(self, seed: DemoSeed) -> list[LoopTask]:
-        local = self.local
+    def _tasks(self, seed: DemoSeed, actions: CorporateActions) -> list[LoopTask]:
+        local, deployment = self.local, self.deployment
         assert local is not None
+        assert deployment is not None
         tasks: list[LoopTask] = []
         if self.settings.manages_node:
             chain, clock = local.chain, local.clock
@@ -161,6 +173,32 @@ class RunningPlatform:
 
         tasks.append(LoopTask("price feeds", price_feeds))
         tasks.append(LoopTask("demo hand-out", lambda: _quiet(seed.hand_out())))
+
+        def corporate_actions() -> str | None:
+            steps = actions.process()
+            return f"corporate actions: {steps} steps" if steps else None
+
+        tasks.append(LoopTask("corporate actions", corporate_actions))
+        # Anvil mines a block per transaction and never reorganises: index up to the head. A node
+        # that lost blocks in a crash comes back lower, which the indexer undoes like a reorg.
+        confirmations = 0 if self.settings.manages_node else 2
+        indexer = Indexer(
+            local.database, [IndexedChain(local.chain, deployment.issuance, confirmations=confirmations)]
+        )
+
+        def index() -> str | None:
+            report = indexer.poll()
+            reorgs = [reorg for chain in report.chains for reorg in chain.reorgs]
+            return (
+                "; ".join(
+                    f"indexer: chain {r.chain_id} went back from block {r.indexed_block} to "
+                    f"{r.common_ancestor}, {r.events_undone} events undone"
+                    for r in reorgs
+                )
+                or None
+            )
+
+        tasks.append(LoopTask("indexer", index))
         return tasks
 
 
