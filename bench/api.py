@@ -146,15 +146,16 @@ def serve(directory: Path) -> Iterator[tuple[str, dict[str, str], str]]:
 
 def measure(calls: dict[str, int], threads: int) -> list[Measurement]:
     """Serve the API and drive each operation from a second process."""
-    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp)) as (url, headers, wallet):
-        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as load:
-            results = []
-            for operation, count in calls.items():
-                seconds, latencies = load.submit(
-                    drive, url, headers, wallet, operation, count, threads
-                ).result()
-                results.append(Measurement(operation, count, seconds, latencies))
-            return results
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        serve(Path(tmp)) as (url, headers, wallet),
+        ProcessPoolExecutor(1, mp_context=get_context("spawn")) as load,
+    ):
+        results = []
+        for operation, count in calls.items():
+            seconds, latencies = load.submit(drive, url, headers, wallet, operation, count, threads).result()
+            results.append(Measurement(operation, count, seconds, latencies))
+        return results
 
 
 def render(results: list[Measurement], threads: int) -> str:
