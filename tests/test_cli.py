@@ -23,6 +23,9 @@ from equitoken.cli import app
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.local import ACCOUNTS, USDC, LocalPlatform, SettlementRecords
 from equitoken.local_clock import DEFAULT_REPLAY_START
+from equitoken.proofs.holders import HolderBalance
+from equitoken.proofs.inclusion import InclusionProof
+from equitoken.proofs.merkle_sum import MerkleSumTree
 
 
 def free_port() -> int:
@@ -309,3 +312,22 @@ def test_a_request_cancelled_before_processing_takes_nothing(running: Running) -
     assert re.search(r"state\s*│\s*cancelled", shown), shown
     assert running.usdc_balance(wallet) == 5000 * USDC
     assert running.token_balance("MSFT", wallet) == 0
+
+
+# -- proofs ----------------------------------------------------------------------------------------
+
+
+def test_verify_proof_is_a_command_of_the_cli(tmp_path: Path) -> None:
+    holder, other = dev_wallet(11), dev_wallet(12)
+    balances = [HolderBalance(31337, holder, 3 * 10**8), HolderBalance(31337, other, 10**8)]
+    tree = MerkleSumTree.build("AAPL", balances, b"a secret of the issuer, 32 bytes")
+    proof = tmp_path / "proof.json"
+    proof.write_text(InclusionProof.of(tree, 31337, holder).to_json())
+
+    valid = CliRunner().invoke(app, ["verify-proof", str(proof), "--root", tree.root_hex])
+    forged = CliRunner().invoke(app, ["verify-proof", str(proof), "--root", "0x" + "ab" * 32])
+
+    assert valid.exit_code == 0, valid.output
+    assert f"valid: {holder} holds" in valid.stdout
+    assert forged.exit_code == 2
+    assert forged.stderr.startswith("error[")
