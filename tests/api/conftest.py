@@ -15,6 +15,7 @@ from equitoken.api import ApiContext, Role, create_app
 from equitoken.api.ratelimit import RateLimit
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.inprocess import InProcessChain
+from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.store.database import Database, sqlite_url
@@ -59,6 +60,7 @@ def build_api(
         clock=platform.clock,
         database=database,
         rate_limit=rate_limit or RateLimit(),
+        corporate_actions=CorporateActions(platform.issuer, platform.broker, prices, calendar),
     )
     investors = platform.issuer.investors
     expiry = platform.clock.now() + timedelta(days=365)

@@ -2,6 +2,7 @@
 no server errors, and every response (status, content type, body) is one the schema declares."""
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ def served(
     # A rate limit that generated calls cannot reach: every answer is the operation's own.
     api = build_api(platform, database, calendar, prices, RateLimit(per_second=1e6, burst=10**6))
     assert api.mint("seed").status_code == 201
+    assert api.context.corporate_actions is not None
+    api.context.corporate_actions.announce("AAPL", "split", date(2025, 12, 10), ratio=(2, 1))
     yield api
     database.close()
 
@@ -79,7 +82,7 @@ def test_every_operation_conforms_to_the_schema(served: Api, actor: str) -> None
     exercised = _exercise(served, getattr(served, actor))
 
     assert "POST /api/v1/requests" in exercised
-    assert len(exercised) == 21
+    assert len(exercised) == 22
 
 
 def test_the_schema_is_published_with_docs(served: Api) -> None:

@@ -9,7 +9,7 @@ from equitoken.api.context import ApiContext
 from equitoken.api.idempotency import IdempotentCalls
 from equitoken.api.problems import Problem, install_problem_handlers, problem_responses
 from equitoken.api.ratelimit import RateLimiter
-from equitoken.api.routes import holdings, investors, keys, market, me, requests, reserves
+from equitoken.api.routes import corporate_actions, holdings, investors, keys, market, me, requests, reserves
 
 API_PREFIX = "/api/v1"
 
@@ -33,6 +33,8 @@ def create_app(context: ApiContext) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX, responses=problem_responses(401, 422, 429))
     for module in (me, market, investors, requests, holdings, reserves, keys):
         api.include_router(module.router)
+    if context.corporate_actions is not None:
+        api.include_router(corporate_actions.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

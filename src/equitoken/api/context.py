@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from equitoken.api.keys import ApiKeys
 from equitoken.api.ratelimit import RateLimit
 from equitoken.brokers.broker import Broker
+from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import Clock
@@ -19,6 +20,7 @@ class ApiContext:
 
     `broker_name` labels the broker in `GET /broker` ("paper", "alpaca").
     `rate_limit` applies per API key.
+    `corporate_actions`, when given, serves `GET /corporate-actions`.
     """
 
     issuer: Issuer
@@ -29,6 +31,7 @@ class ApiContext:
     database: Database
     broker_name: str = "paper"
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    corporate_actions: CorporateActions | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.

@@ -4,11 +4,12 @@ Shares and dollars travel as decimal strings ("1.5", "187.25"), raw token units 
 as ISO 8601 UTC.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
+from equitoken.issuer.corporate_actions.model import ActionKind, CorporateAction
 from equitoken.issuer.investors import Investor, InvestorCategory
 from equitoken.issuer.service import RequestView
 from equitoken.issuer.workflow.states import RequestState
@@ -241,3 +242,32 @@ class KeyOut(BaseModel):
     role: Literal["operator", "participant", "investor"]
     investor_id: str | None
     label: str
+
+
+class CorporateActionOut(BaseModel):
+    id: str
+    ticker: str
+    kind: str
+    ex_date: date
+    record_date: date
+    ratio: str | None = Field(description="new:old shares, for a split or reverse split")
+    amount: str | None = Field(description="dollars per share, for a cash dividend")
+    policy: str | None
+    state: str
+    effective_at: datetime
+
+    @classmethod
+    def of(cls, action: CorporateAction) -> "CorporateActionOut":
+        splits = (ActionKind.SPLIT, ActionKind.REVERSE_SPLIT)
+        return cls(
+            id=action.id,
+            ticker=action.ticker,
+            kind=action.kind.value,
+            ex_date=action.ex_date,
+            record_date=action.record_date,
+            ratio=f"{action.ratio[0]}:{action.ratio[1]}" if action.kind in splits else None,
+            amount=str(action.amount_per_share) if action.kind is ActionKind.CASH_DIVIDEND else None,
+            policy=None if action.policy is None else action.policy.value,
+            state=action.state.value,
+            effective_at=action.effective_at,
+        )
