@@ -8,8 +8,10 @@ Glossary of accounts (debit-positive amounts; every entry sums to zero per asset
                                 back to zero when the request ends);
 - `broker:cash`                 cash paid to (credit) or received from (debit) the broker;
 - `payable:<request>`           redemption proceeds owed to a participant until paid out;
-- `revenue:fees`                fees earned (credit balance).
-Invariant: for each instrument, custody:<ticker> >= tokens outstanding on every chain x multiplier.
+- `revenue:fees`                fees earned (credit balance);
+- `fees:<ticker>`               shares in custody the issuer earned as management fee (credit balance).
+Invariant: for each instrument, the holders' backing (custody:<ticker> less the issuer's own fee
+shares) >= tokens outstanding on every chain x multiplier.
 """
 
 from collections.abc import Mapping
@@ -33,6 +35,11 @@ def custody_account(ticker: str) -> str:
 
 def issued_account(ticker: str) -> str:
     return f"issued:{ticker}"
+
+
+def fees_account(ticker: str) -> str:
+    """Return the account of the shares the issuer earned as management fee on `ticker`."""
+    return f"fees:{ticker}"
 
 
 def escrow_account(request_id: str) -> str:
@@ -91,6 +98,12 @@ class CustodyLedger:
             )
         )
         return int(total or 0)
+
+    def backing(self, session: Session, ticker: str) -> int:
+        """Return the shares in custody that back tokens: custody less the issuer's own fee shares."""
+        return self.balance(session, custody_account(ticker), ticker) + self.balance(
+            session, fees_account(ticker), ticker
+        )
 
     def balances(
         self, session: Session, prefix: str, asset: str | None = None

@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from equitoken.issuer.custody import CustodyLedger, custody_account
+from equitoken.issuer.custody import CustodyLedger
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Shares
@@ -17,6 +17,7 @@ class Holding:
     """One instrument: shares in custody against what its tokens stand for on every chain."""
 
     ticker: str
+    # Custody less the shares the issuer owns as fees: what backs the tokens.
     custody: Shares
     # Per chain id: tokens outstanding times the UI multiplier, in shares.
     outstanding: Mapping[int, Shares]
@@ -53,7 +54,7 @@ def reconcile(
     ledger = CustodyLedger()
     tickers = sorted({t for chain in chains for t in chain.tickers})
     with database.transaction() as session:
-        custody = {t: Shares(ledger.balance(session, custody_account(t), t)) for t in tickers}
+        custody = {t: Shares(ledger.backing(session, t)) for t in tickers}
         trial = ledger.trial_balance(session)
     holdings = []
     for ticker in tickers:

@@ -5,7 +5,7 @@ exactly once against custody, the token's UI multiplier and the reserve feed; se
 `docs/corporate-actions.md`.
 """
 
-from equitoken.issuer.corporate_actions.engine import CRASH_POINTS, dividend_account, fees_account
+from equitoken.issuer.corporate_actions.engine import CRASH_POINTS, dividend_account
 from equitoken.issuer.corporate_actions.history import SkippedAction
 from equitoken.issuer.corporate_actions.holders import ChainHolders, HolderBalance, HolderSource
 from equitoken.issuer.corporate_actions.model import (
@@ -57,6 +57,5 @@ __all__ = [
     "UnknownActionError",
     "action_id",
     "dividend_account",
-    "fees_account",
     "withholding_bps",
 ]

@@ -47,6 +47,7 @@ from equitoken.issuer.custody import (
     CustodyLedger,
     Line,
     custody_account,
+    fees_account,
     issued_account,
 )
 from equitoken.issuer.onchain import IssuerChain
@@ -81,11 +82,6 @@ CRASH_POINTS = (
     "ca_payment_sent",  # a dividend payment is broadcast, its receipt not read
     "ca_payment_mined",  # a dividend payment is mined; the database does not know it yet
 )
-
-
-def fees_account(ticker: str) -> str:
-    """Return the account of the shares the issuer earned as management fee on `ticker`."""
-    return f"fees:{ticker}"
 
 
 def dividend_account(action_id: str) -> str:
@@ -462,7 +458,7 @@ class ActionEngine:
             kind, policy = ActionKind(action.kind), action.policy
             multiplier = int(action.new_multiplier or MULTIPLIER_ONE)
             custody = self.ledger.balance(session, custody_account(ticker), ticker)
-            own = -self.ledger.balance(session, fees_account(ticker), ticker)
+            backing = Shares(self.ledger.backing(session, ticker))
             changed = action.old_multiplier != action.new_multiplier
         if kind is ActionKind.CASH_DIVIDEND:
             after = ActionState.PAYING if policy == DividendPolicy.REINVEST else ActionState.COMPLETED
@@ -473,8 +469,7 @@ class ActionEngine:
                 action = self._load(session, action_id)
                 self._move(session, action, after, "multiplier unchanged; reserves stand")
             return True
-        backing = Shares(custody - own).floor_to_token_units(self._token_decimals(ticker))
-        reserve = backing * MULTIPLIER_ONE // multiplier
+        reserve = backing.floor_to_token_units(self._token_decimals(ticker)) * MULTIPLIER_ONE // multiplier
         # Custody is as observed now; the next block's time, since the chain may have idled long.
         observed_at = self.onchain.chain.timestamp("pending")
 

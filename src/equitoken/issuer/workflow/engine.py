@@ -415,12 +415,13 @@ class Workflow:
         """Attest custody to the reserve feed unless it already says so; None once it does."""
         feed = self.onchain.reserve_feed(ticker)
         with self.db.transaction() as session:
-            custody = Shares(self.ledger.balance(session, custody_account(ticker), ticker))
+            custody = Shares(self.ledger.backing(session, ticker))
             existing = self.onchain.outbox.find(session, purpose)
         if existing is not None and existing.status == TxStatus.CONFIRMED:
             return None
         reserve = self._reserve_amount(ticker, custody)
-        observed_at = self.onchain.chain.timestamp()
+        # The next block's time: the latest may be older than the feed's maximum report age.
+        observed_at = self.onchain.chain.timestamp("pending")
 
         def confirmed(session: Session, request: RequestRow) -> None:
             transaction = self.onchain.outbox.find(session, purpose)
