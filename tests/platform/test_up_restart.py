@@ -1,5 +1,6 @@
 """`equitoken up` as a user runs it: the dashboard and API answer, a mint through the API settles, and a
-SIGKILL of the process loses nothing (balances, requests, demo data, API keys), then minting goes on."""
+SIGKILL of the process loses nothing (balances, requests, the indexer's position, demo data, API keys),
+then minting goes on."""
 
 import json
 import os
@@ -19,8 +20,10 @@ import pytest
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
 from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.indexer import IndexReader
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.local import ACCOUNTS, SettlementRecords
+from equitoken.store.database import Database, sqlite_url
 
 pytestmark = pytest.mark.anvil
 
@@ -109,6 +112,14 @@ class Up:
             assert time.monotonic() < deadline, view
             time.sleep(0.5)
 
+    def indexed_block(self) -> int | None:
+        database = Database(sqlite_url(self.data_dir / "equitoken.sqlite"))
+        try:
+            cursor = IndexReader(database).cursor(31337)
+        finally:
+            database.close()
+        return None if cursor is None else cursor.block_number
+
     def token_balance(self, wallet: str) -> int:
         with JsonRpcChain(f"http://127.0.0.1:{self.rpc_port}", SignerRegistry.anvil(ACCOUNTS)) as chain:
             deployment = DeploymentRecords(self.data_dir / "deployments").load(chain.chain_id)
@@ -157,8 +168,11 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     requests = up.get("/requests")["items"]
     investors = up.get("/investors")["items"]
     demo = (up.data_dir / "demo.json").read_text()
+    indexed = up.indexed_block()
+    assert indexed is not None
 
     up.kill()
+    after_crash = up.indexed_block()
     up.start()
 
     assert up.keys() == keys  # the same keys still work
@@ -170,6 +184,12 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     assert up.get("/investors")["items"] == investors  # the demo was not seeded again
     assert (up.data_dir / "demo.json").read_text() == demo
     assert "seeding the demo" not in up.log.read_text()
+    assert after_crash is not None
+    assert after_crash >= indexed  # the indexer's position survived the kill
+    deadline = time.monotonic() + 30
+    while (up.indexed_block() or 0) <= after_crash:  # and it goes on from there
+        assert time.monotonic() < deadline, "the indexer did not move after the restart"
+        time.sleep(0.5)
     again = up.wait_final(up.mint("1", "restart-test-2"))
     assert again["state"] == "completed"
     assert up.token_balance(PARTICIPANT_WALLET) == balance + 10**8
