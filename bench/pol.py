@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from equitoken.proofs.holders import HolderBalance
+from equitoken.model.holders import HolderBalance
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.proofs.merkle_sum import MerkleSumTree
 

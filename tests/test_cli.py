@@ -23,7 +23,7 @@ from equitoken.cli import app
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.local import ACCOUNTS, USDC, LocalPlatform, SettlementRecords
 from equitoken.local_clock import DEFAULT_REPLAY_START
-from equitoken.proofs.holders import HolderBalance
+from equitoken.model.holders import HolderBalance
 from equitoken.proofs.inclusion import InclusionProof
 from equitoken.proofs.merkle_sum import MerkleSumTree
 

@@ -4,8 +4,9 @@ Runs on the in-process chain and on anvil, each with SQLite and PostgreSQL behin
 
 from tests.issuer.conftest import USDC, Platform
 
+from equitoken.chain.holders import read_holder_balances
+from equitoken.model.holders import HolderBalance
 from equitoken.model.quantities import Shares
-from equitoken.proofs.holders import HolderBalance, read_holder_balances
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.proofs.merkle_sum import MerkleSumTree
 from equitoken.proofs.reserves_report import ReservesReport, SignedReport, sign_report, verify_report

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from equitoken.model.holders import HolderBalance
 from equitoken.proofs.commitments import BALANCE_LIMIT, PADDING_HASH
 from equitoken.proofs.errors import InvalidProofError
-from equitoken.proofs.holders import HolderBalance
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.proofs.merkle_sum import MerkleSumTree, PathStep
 

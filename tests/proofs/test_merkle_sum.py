@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from equitoken.model.holders import HolderBalance
 from equitoken.proofs.commitments import (
     BALANCE_LIMIT,
     PADDING_HASH,
@@ -16,7 +17,6 @@ from equitoken.proofs.commitments import (
     root_hash,
 )
 from equitoken.proofs.errors import InvalidHolderBalanceError, UnknownHolderError
-from equitoken.proofs.holders import HolderBalance
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.proofs.merkle_sum import NONCE_DOMAIN, MerkleSumTree
 

@@ -10,9 +10,9 @@ import pytest
 from equitoken.chain.accounts import SignerRegistry, UnknownSignerError
 from equitoken.chain.deployment import IssuerRoles
 from equitoken.issuer.reconcile import Holding
+from equitoken.model.holders import HolderBalance
 from equitoken.model.quantities import Shares
 from equitoken.proofs.errors import InvalidReportError
-from equitoken.proofs.holders import HolderBalance
 from equitoken.proofs.merkle_sum import MerkleSumTree
 from equitoken.proofs.reserves_report import ReservesReport, SignedReport, sign_report, verify_report
 

@@ -20,10 +20,10 @@ from equitoken.indexer.views import (
     ChainSupply,
     Cursor,
     FeedRound,
-    HolderBalance,
     IndexReader,
     RegisteredWallet,
     SupplyPoint,
+    TokenBalance,
 )
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "ChainSupply",
     "Cursor",
     "FeedRound",
-    "HolderBalance",
     "IndexReader",
     "IndexReport",
     "IndexedChain",
@@ -44,6 +43,7 @@ __all__ = [
     "RegisteredWallet",
     "Reorg",
     "SupplyPoint",
+    "TokenBalance",
     "UnknownChainError",
     "UnknownTickerError",
 ]

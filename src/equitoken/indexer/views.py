@@ -46,7 +46,7 @@ class Cursor:
 
 
 @dataclass(frozen=True)
-class HolderBalance:
+class TokenBalance:
     """A holder's balance of one token on one chain: raw units, and as a wallet shows it (``ui``)."""
 
     chain_id: int
@@ -141,7 +141,7 @@ class IndexReader:
 
     def holders(
         self, ticker: str, chain_id: int | None = None, *, at: int | None = None
-    ) -> list[HolderBalance]:
+    ) -> list[TokenBalance]:
         """Return every holder of ``ticker`` with a balance, per chain (all chains unless one is given)."""
         self._check_ticker(ticker)
         if chain_id is not None:
@@ -152,7 +152,7 @@ class IndexReader:
         with self.db.transaction() as session:
             return self._balances(session, session.scalars(query).all(), at)
 
-    def balances_of(self, wallets: Iterable[str], *, at: int | None = None) -> list[HolderBalance]:
+    def balances_of(self, wallets: Iterable[str], *, at: int | None = None) -> list[TokenBalance]:
         """Return every token balance of ``wallets`` on every chain."""
         addresses = sorted({checksum(w) for w in wallets})
         if not addresses:
@@ -263,7 +263,7 @@ class IndexReader:
 
     def _balances(
         self, session: Session, rows: Iterable[IndexBalanceRow], at: int | None
-    ) -> list[HolderBalance]:
+    ) -> list[TokenBalance]:
         histories: dict[str, dict[int, list[MultiplierEntry]]] = {}
         times: dict[int, int] = {}
         balances = []
@@ -276,7 +276,7 @@ class IndexReader:
             when = at if at is not None else times[row.chain_id]
             multiplier = multiplier_at(histories[row.ticker].get(row.chain_id, []), when)
             balances.append(
-                HolderBalance(row.chain_id, row.ticker, row.holder, row.raw, ui_amount(row.raw, multiplier))
+                TokenBalance(row.chain_id, row.ticker, row.holder, row.raw, ui_amount(row.raw, multiplier))
             )
         return sorted(balances, key=lambda b: (b.ticker, b.chain_id, b.holder))
 

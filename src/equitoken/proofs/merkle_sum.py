@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from equitoken.chain.accounts import checksum
+from equitoken.model.holders import HolderBalance
 from equitoken.proofs.commitments import (
     ADDRESS_BYTES,
     BALANCE_BYTES,
@@ -49,7 +50,6 @@ from equitoken.proofs.commitments import (
     root_hash,
 )
 from equitoken.proofs.errors import InvalidHolderBalanceError, UnknownHolderError
-from equitoken.proofs.holders import HolderBalance
 
 NONCE_DOMAIN = b"equitoken/pol/nonce"
 MIN_SECRET_BYTES = 32

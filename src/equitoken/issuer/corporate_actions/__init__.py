@@ -7,7 +7,7 @@ exactly once against custody, the token's UI multiplier and the reserve feed; se
 
 from equitoken.issuer.corporate_actions.engine import CRASH_POINTS, dividend_account
 from equitoken.issuer.corporate_actions.history import SkippedAction
-from equitoken.issuer.corporate_actions.holders import ChainHolders, HolderBalance, HolderSource
+from equitoken.issuer.corporate_actions.holders import ChainHolders, HolderSource
 from equitoken.issuer.corporate_actions.model import (
     ActionEvent,
     ActionKind,
@@ -49,7 +49,6 @@ __all__ = [
     "DividendPolicy",
     "DuplicateActionError",
     "HistoryLoad",
-    "HolderBalance",
     "HolderSource",
     "InstrumentPolicy",
     "PaymentState",

@@ -1,24 +1,12 @@
 """Holders of record: who held a token, and how many raw units, at the end of a given block."""
 
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-from equitoken.chain.accounts import checksum
 from equitoken.chain.evm import EvmChain
+from equitoken.chain.holders import read_holder_balances
 from equitoken.issuer.onchain import IssuerChain
-
-_ZERO = checksum("0x" + "00" * 20)
-
-
-@dataclass(frozen=True)
-class HolderBalance:
-    """A holder's raw token balance on one chain."""
-
-    chain_id: int
-    holder: str
-    raw: int
+from equitoken.model.holders import HolderBalance
 
 
 class HolderSource(Protocol):
@@ -30,12 +18,7 @@ class HolderSource(Protocol):
 
 
 class ChainHolders:
-    """Holders read from the chain: every `Transfer` of the token up to the block, summed per address.
-
-    Balances of an ERC-20 change only through `Transfer` events (a mint is a transfer from the zero
-    address, a burn one to it), so the sum is the balance at that block on any node, including one
-    that keeps no historical state.
-    """
+    """Holders read from the chain's `Transfer` events up to the block."""
 
     def __init__(self, onchain: IssuerChain) -> None:
         self.onchain = onchain
@@ -44,13 +27,7 @@ class ChainHolders:
         """Return every holder of `ticker` with a positive balance after `block`, by checksummed address."""
         if chain_id != self.onchain.chain_id:
             raise ValueError(f"this source reads chain {self.onchain.chain_id}, not {chain_id}")
-        balances: dict[str, int] = defaultdict(int)
-        for event in self.onchain.token(ticker).get_logs("Transfer", 0, block):
-            sender, receiver, value = (event.args[k] for k in ("sender", "receiver", "value"))
-            balances[checksum(sender)] -= value
-            balances[checksum(receiver)] += value
-        balances.pop(_ZERO, None)
-        return [HolderBalance(chain_id, h, raw) for h, raw in sorted(balances.items()) if raw > 0]
+        return read_holder_balances(chain_id, self.onchain.token(ticker), block)
 
 
 def last_block_before(chain: EvmChain, timestamp: int) -> int:
