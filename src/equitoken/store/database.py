@@ -46,7 +46,7 @@ class Database:
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "heads")
+            command.upgrade(config, "head")
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

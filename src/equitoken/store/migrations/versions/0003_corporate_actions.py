@@ -1,7 +1,7 @@
 """corporate actions: actions, their events, dividend payments per holder
 
 Revision ID: 0003_corporate_actions
-Revises: 0001
+Revises: 0002_indexer
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_corporate_actions"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_indexer"
 branch_labels: str | None = None
 depends_on: str | None = None
 

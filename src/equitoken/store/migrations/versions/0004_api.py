@@ -1,7 +1,7 @@
 """api: API keys (hashed) and the responses stored under idempotency keys
 
 Revision ID: 0004_api
-Revises: 0001
+Revises: 0003_corporate_actions
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_api"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003_corporate_actions"
 branch_labels: str | None = None
 depends_on: str | None = None
 
