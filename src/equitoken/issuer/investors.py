@@ -155,6 +155,19 @@ class InvestorBook:
         self.sync()
         return self.get(investor_id)
 
+    def set_kyc_expiry(self, investor_id: str, kyc_expires_at: datetime) -> Investor:
+        """Set when the investor's KYC expires, here and on-chain."""
+        if kyc_expires_at.tzinfo is None:
+            raise InvalidRequestError("KYC expiry must carry a timezone")
+        if kyc_expires_at.timestamp() < 0:
+            raise InvalidRequestError(f"KYC expiry {kyc_expires_at.isoformat()} is before 1970")
+        with self.db.transaction() as session:
+            row = self._row(session, investor_id)
+            row.kyc_expires_at = kyc_expires_at
+            row.version += 1
+        self.sync()
+        return self.get(investor_id)
+
     def get(self, investor_id: str) -> Investor:
         """Return the investor, or raise `UnknownInvestorError`."""
         with self.db.transaction() as session:
