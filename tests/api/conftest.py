@@ -1,5 +1,6 @@
 """An API over a real issuer: the in-process chain, SQLite or PostgreSQL, the paper broker on replayed
-prices; keys for an operator, two authorised participants and a retail investor."""
+prices, the indexer and the liabilities built from it; keys for an operator, two authorised
+participants and a retail investor."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,10 +16,14 @@ from equitoken.api import ApiContext, Role, create_app
 from equitoken.api.ratelimit import RateLimit
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.inprocess import InProcessChain
+from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.database import Database, sqlite_url
+
+PROOF_SECRET = b"the api tests' proof nonce secret"
 
 
 @dataclass
@@ -34,6 +39,7 @@ class Api:
     retail: dict[str, str]
     other_participant_id: str
     retail_id: str
+    indexer: Indexer
 
     def mint(self, key: str, quantity: str = "1", headers: dict[str, str] | None = None) -> httpx.Response:
         response: httpx.Response = self.client.post(
@@ -43,6 +49,11 @@ class Api:
         )
         return response
 
+    def settle(self) -> None:
+        """Run the workflow until no request is open, then index what it did."""
+        self.platform.run()
+        self.indexer.poll()
+
 
 def build_api(
     platform: Platform,
@@ -51,7 +62,8 @@ def build_api(
     prices: ReplayPriceSource,
     rate_limit: RateLimit | None = None,
 ) -> Api:
-    """Issue keys and wrap the platform's issuer in the API."""
+    """Issue keys and wrap the platform's issuer, its indexer and liabilities in the API."""
+    indexer = Indexer(database, [IndexedChain(platform.chain, platform.onchain.deployment, confirmations=0)])
     context = ApiContext(
         issuer=platform.issuer,
         calendar=calendar,
@@ -61,6 +73,8 @@ def build_api(
         database=database,
         rate_limit=rate_limit or RateLimit(),
         corporate_actions=CorporateActions(platform.issuer, platform.broker, prices, calendar),
+        indexer=indexer,
+        liabilities=Liabilities(indexer, platform.issuer, PROOF_SECRET),
     )
     investors = platform.issuer.investors
     expiry = platform.clock.now() + timedelta(days=365)
@@ -79,6 +93,7 @@ def build_api(
         retail={"X-API-Key": keys.issue(Role.INVESTOR, retail.id, "ada")},
         other_participant_id=other.id,
         retail_id=retail.id,
+        indexer=indexer,
     )
 
 

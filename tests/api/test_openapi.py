@@ -49,6 +49,7 @@ def served(
     # A rate limit that generated calls cannot reach: every answer is the operation's own.
     api = build_api(platform, database, calendar, prices, RateLimit(per_second=1e6, burst=10**6))
     assert api.mint("seed").status_code == 201
+    api.settle()  # holders to prove, a report to sign
     assert api.context.corporate_actions is not None
     api.context.corporate_actions.announce("AAPL", "split", date(2025, 12, 10), ratio=(2, 1))
     yield api
@@ -82,7 +83,8 @@ def test_every_operation_conforms_to_the_schema(served: Api, actor: str) -> None
     exercised = _exercise(served, getattr(served, actor))
 
     assert "POST /api/v1/requests" in exercised
-    assert len(exercised) == 22
+    assert len(exercised) == 25
+    assert "GET /api/v1/proofs/{ticker}/{chain_id}/{wallet}" in exercised
 
 
 def test_the_schema_is_published_with_docs(served: Api) -> None:

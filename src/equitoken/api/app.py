@@ -9,7 +9,17 @@ from equitoken.api.context import ApiContext
 from equitoken.api.idempotency import IdempotentCalls
 from equitoken.api.problems import Problem, install_problem_handlers, problem_responses
 from equitoken.api.ratelimit import RateLimiter
-from equitoken.api.routes import corporate_actions, holdings, investors, keys, market, me, requests, reserves
+from equitoken.api.routes import (
+    corporate_actions,
+    holdings,
+    investors,
+    keys,
+    market,
+    me,
+    proofs,
+    requests,
+    reserves,
+)
 
 API_PREFIX = "/api/v1"
 
@@ -35,6 +45,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(module.router)
     if context.corporate_actions is not None:
         api.include_router(corporate_actions.router)
+    if context.liabilities is not None:
+        api.include_router(proofs.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from equitoken.api.keys import ApiKeys
 from equitoken.api.ratelimit import RateLimit
 from equitoken.brokers.broker import Broker
+from equitoken.indexer.views import IndexReader
 from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import Clock
 from equitoken.market.prices import PriceSource
+from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.database import Database
 
 
@@ -21,6 +23,8 @@ class ApiContext:
     `broker_name` labels the broker in `GET /broker` ("paper", "alpaca").
     `rate_limit` applies per API key.
     `corporate_actions`, when given, serves `GET /corporate-actions`.
+    `indexer`, when given, is where holdings and the supply in the reserves history are read.
+    `liabilities`, when given, serves the proofs and the signed reserves report.
     """
 
     issuer: Issuer
@@ -32,6 +36,8 @@ class ApiContext:
     broker_name: str = "paper"
     rate_limit: RateLimit = field(default_factory=RateLimit)
     corporate_actions: CorporateActions | None = None
+    indexer: IndexReader | None = None
+    liabilities: Liabilities | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.

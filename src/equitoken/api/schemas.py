@@ -201,6 +201,9 @@ class HoldingOut(BaseModel):
     multiplier: str
     ui_shares: str
     value_usd: str | None
+    block: int | None = Field(
+        description="The indexed block of `chain_id` the balance is read at; null: the chain's latest block"
+    )
 
 
 class ReserveChainOut(BaseModel):
@@ -223,6 +226,76 @@ class ReservePointOut(BaseModel):
     at: datetime
     custody_shares: str
     outstanding_shares: str | None
+
+
+class IndexedBlockOut(BaseModel):
+    chain_id: int
+    block_number: int
+    block_hash: str
+    timestamp: datetime
+
+
+class ProofRootOut(BaseModel):
+    ticker: str
+    root: str = Field(description="The liabilities root, 0x + 64 hex digits")
+    total: str = Field(
+        description="Every holder's raw token balance summed over the chains, a decimal string"
+    )
+    holders: int
+    built_at: datetime = Field(description="When the tree was built, by the issuer's clock")
+    blocks: list[IndexedBlockOut] = Field(description="The indexed block of each chain the tree reflects")
+
+
+class PathStepOut(BaseModel):
+    hash: str
+    sum: str
+
+
+class InclusionProofOut(BaseModel):
+    """The proof exactly as `equitoken verify-proof` reads it (format equitoken-liabilities-proof/1)."""
+
+    format: str
+    ticker: str
+    chain_id: int
+    holder: str
+    balance: str
+    nonce: str
+    index: int
+    leaf_count: int
+    path: list[PathStepOut]
+    total: str
+    root: str
+
+
+class ReportLiabilitiesOut(BaseModel):
+    root: str
+    total_raw: str
+    holders: int
+
+
+class ReportBodyOut(BaseModel):
+    format: str
+    issuer: str
+    spv: str
+    ticker: str
+    as_of: str = Field(description="ISO 8601, exactly as signed")
+    custody_shares: str
+    outstanding_shares: dict[str, str] = Field(description="Per chain id")
+    outstanding_total_shares: str
+    surplus_shares: str
+    backed: bool
+    liabilities: ReportLiabilitiesOut
+
+
+class SignedReportOut(BaseModel):
+    """The signed reserves report (`report`, `signer`, `signature`), and the indexed blocks behind it."""
+
+    report: ReportBodyOut
+    signer: str
+    signature: str = Field(description="EIP-191 personal_sign over the report's canonical JSON")
+    blocks: list[IndexedBlockOut] = Field(
+        description="Not signed: the indexed block of each chain the liabilities root reflects"
+    )
 
 
 class ReconciliationOut(BaseModel):

@@ -1,5 +1,13 @@
-"""Token holdings, read from the chain: each bound wallet's balance and what it is worth in shares."""
+"""Token holdings: each bound wallet's balance and what it is worth in shares.
 
+With an indexer (`ApiContext.indexer`) the balances are the indexer's, at the block each holding
+states, so a page of holdings is one consistent picture however many wallets it covers; without one
+they are read from the chain's latest block, a call per wallet and token. Both sources feed the same
+`_Balance` rows, so the answer is shaped in one place.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
@@ -10,6 +18,8 @@ from equitoken.api.deps import ContextDep, PrincipalDep, investor_scope
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import ID, HoldingOut
+from equitoken.indexer.multiplier import MultiplierEntry, multiplier_at, ui_amount
+from equitoken.indexer.views import ChainMultiplier, IndexReader
 from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.issuer.investors import Investor
 from equitoken.market.prices import NoPriceError
@@ -23,40 +33,89 @@ def multiplier_text(multiplier: int) -> str:
     return f"{(Decimal(multiplier).scaleb(-18)).normalize():f}"
 
 
+def multiplier_in_force(history: Sequence[ChainMultiplier], at: int) -> int:
+    """Return the multiplier of one chain's indexed history in force at `at` (Unix seconds)."""
+    return multiplier_at((MultiplierEntry(e.multiplier, e.effective_at, e.block_number) for e in history), at)
+
+
 router = APIRouter(tags=["holdings"])
+
+
+@dataclass(frozen=True)
+class _Balance:
+    chain_id: int
+    ticker: str
+    wallet: str
+    raw: int
+    multiplier: int
+    block: int | None
+
+
+def _chain_balances(context: ApiContext, wallets: Sequence[str]) -> list[_Balance]:
+    onchain = context.issuer.onchain
+    out = []
+    for ticker in onchain.tickers:
+        token = onchain.token(ticker)
+        multiplier: int | None = None
+        for wallet in wallets:
+            raw = int(token.balanceOf(wallet))
+            if raw:
+                multiplier = int(token.uiMultiplier()) if multiplier is None else multiplier
+                out.append(_Balance(onchain.chain_id, ticker, wallet, raw, multiplier, None))
+    return out
+
+
+def _indexed_balances(reader: IndexReader, wallets: Sequence[str]) -> list[_Balance]:
+    out = []
+    cursors = {}
+    histories: dict[tuple[str, int], list[ChainMultiplier]] = {}
+    for balance in reader.balances_of(wallets):
+        chain, ticker = balance.chain_id, balance.ticker
+        if chain not in cursors:
+            cursors[chain] = reader.cursor(chain)
+        if (ticker, chain) not in histories:
+            histories[ticker, chain] = reader.multiplier_history(ticker, chain)
+        cursor = cursors[chain]
+        # A balance is only indexed once its chain has a cursor.
+        assert cursor is not None
+        multiplier = multiplier_in_force(histories[ticker, chain], cursor.timestamp)
+        out.append(_Balance(chain, ticker, balance.holder, balance.raw, multiplier, cursor.block_number))
+    return out
 
 
 def _holdings(context: ApiContext, investor: Investor) -> list[HoldingOut]:
     issuer = context.issuer
-    onchain = issuer.onchain
+    wallets = sorted(investor.wallets)
+    if not wallets:
+        return []
+    if context.indexer is None:
+        balances = _chain_balances(context, wallets)
+    else:
+        balances = _indexed_balances(context.indexer, wallets)
     now = context.clock.now()
     out = []
-    for ticker in sorted(t for t in onchain.tickers if t in issuer.instruments):
-        token = onchain.token(ticker)
-        decimals = issuer.instruments[ticker].token_decimals
-        multiplier: int | None = None
-        for wallet in sorted(investor.wallets):
-            raw = int(token.balanceOf(wallet))
-            if not raw:
-                continue
-            multiplier = int(token.uiMultiplier()) if multiplier is None else multiplier
-            shares = Shares.from_token_units(raw * multiplier // MULTIPLIER_ONE, decimals)
-            try:
-                value = str(context.prices.quote(ticker, now).price.notional(shares, round_up=False))
-            except NoPriceError:
-                value = None
-            out.append(
-                HoldingOut(
-                    investor_id=investor.id,
-                    ticker=ticker,
-                    chain_id=onchain.chain_id,
-                    wallet=wallet,
-                    raw=raw,
-                    multiplier=multiplier_text(multiplier),
-                    ui_shares=str(shares),
-                    value_usd=value,
-                )
+    for balance in balances:
+        if not balance.raw or balance.ticker not in issuer.instruments:
+            continue
+        decimals = issuer.instruments[balance.ticker].token_decimals
+        shares = Shares.from_token_units(ui_amount(balance.raw, balance.multiplier), decimals)
+        try:
+            value = str(context.prices.quote(balance.ticker, now).price.notional(shares, round_up=False))
+        except NoPriceError:
+            value = None
+        out.append(
+            HoldingOut(
+                investor_id=investor.id,
+                ticker=balance.ticker,
+                chain_id=balance.chain_id,
+                wallet=balance.wallet,
+                raw=balance.raw,
+                multiplier=multiplier_text(balance.multiplier),
+                ui_shares=str(shares),
+                value_usd=value,
+                block=balance.block,
             )
+        )
     return out
 
 
@@ -78,6 +137,8 @@ def list_holdings(
         except UnknownInvestorError as exc:
             raise ProblemError(422, exc.code, exc.message) from None
     holdings = [h for investor in investors for h in _holdings(context, investor)]
-    holdings.sort(key=lambda h: (h.investor_id, h.wallet, h.ticker))
-    page, next_cursor = paginate(holdings, limit, cursor, lambda h: [h.investor_id, h.wallet, h.ticker])
+    holdings.sort(key=lambda h: (h.investor_id, h.wallet, h.ticker, h.chain_id))
+    page, next_cursor = paginate(
+        holdings, limit, cursor, lambda h: [h.investor_id, h.wallet, h.ticker, h.chain_id]
+    )
     return Page[HoldingOut](items=page, next_cursor=next_cursor)

@@ -3,7 +3,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from sqlalchemy.orm import Session
 
 from equitoken.api.context import ApiContext
 from equitoken.api.deps import ContextDep, OperatorDep, PrincipalDep
@@ -12,7 +11,6 @@ from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import ID, FrozenUpdate, InvestorCreate, InvestorOut, KycUpdate, WalletBind
 from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.issuer.investors import Investor
-from equitoken.store.schema import InvestorRow
 
 router = APIRouter(tags=["investors"])
 
@@ -75,10 +73,7 @@ def update_kyc(
     """Set when the investor's KYC expires, here and in the identity registry."""
     _existing(context, investor_id)
     with context.registry_lock:
-        with context.database.transaction() as session:
-            _set_kyc_expiry(session, investor_id, body)
-        context.issuer.investors.sync()
-    return InvestorOut.of(_existing(context, investor_id))
+        return InvestorOut.of(context.issuer.investors.set_kyc_expiry(investor_id, body.kyc_expires_at))
 
 
 @router.put("/investors/{investor_id}/frozen", responses=problem_responses(403, 404))
@@ -89,13 +84,3 @@ def update_frozen(
     _existing(context, investor_id)
     with context.registry_lock:
         return InvestorOut.of(context.issuer.investors.set_frozen(investor_id, body.frozen))
-
-
-def _set_kyc_expiry(session: Session, investor_id: str, body: KycUpdate) -> None:
-    # The issuer's InvestorBook has no KYC update yet; this is the same change `set_frozen` makes:
-    # bump the version so `sync` writes the record to the registry.
-    row = session.get(InvestorRow, investor_id, with_for_update=True)
-    if row is None:
-        raise ProblemError(404, UnknownInvestorError.code, f"no investor {investor_id!r}")
-    row.kyc_expires_at = body.kyc_expires_at
-    row.version += 1

@@ -1,5 +1,6 @@
 """Reserves: shares in custody against tokens outstanding, now and over time, and the full reconciliation."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,8 +10,9 @@ from equitoken.api.context import ApiContext
 from equitoken.api.deps import ContextDep, OperatorDep, PrincipalDep
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
-from equitoken.api.routes.holdings import multiplier_text
+from equitoken.api.routes.holdings import multiplier_in_force, multiplier_text
 from equitoken.api.schemas import TICKER, ReconciliationOut, ReserveChainOut, ReserveOut, ReservePointOut
+from equitoken.indexer.multiplier import ui_amount
 from equitoken.issuer.reconcile import Reconciliation
 from equitoken.model.quantities import Shares
 from equitoken.store.schema import AttestationRow
@@ -52,6 +54,34 @@ def list_reserves(
     return Page[ReserveOut](items=page, next_cursor=next_cursor)
 
 
+def _outstanding_at(context: ApiContext, ticker: str) -> Callable[[int], Shares | None]:
+    """Return the shares an instrument's tokens stood for at a chain time, by the indexer (None: unknown)."""
+    reader = context.indexer
+    if reader is None:
+        return lambda _at: None
+    chain_ids = [context.issuer.onchain.chain_id]
+    cursors = [reader.cursor(chain_id) for chain_id in chain_ids]
+    indexed_until = min((c.timestamp if c is not None else -1) for c in cursors)
+    points = reader.supply_history(ticker)
+    histories = {chain_id: reader.multiplier_history(ticker, chain_id) for chain_id in chain_ids}
+    decimals = context.issuer.instruments[ticker].token_decimals
+
+    def outstanding(at: int) -> Shares | None:
+        if at > indexed_until:
+            return None
+        by_chain = next((p.by_chain for p in reversed(points) if p.at.timestamp() <= at), {})
+        return sum(
+            (
+                Shares.from_token_units(ui_amount(raw, multiplier_in_force(histories[chain], at)), decimals)
+                for chain, raw in by_chain.items()
+                if chain in histories
+            ),
+            Shares.zero(),
+        )
+
+    return outstanding
+
+
 @router.get("/reserves/history")
 def reserves_history(
     _principal: PrincipalDep,
@@ -62,26 +92,37 @@ def reserves_history(
 ) -> Page[ReservePointOut]:
     """List the custody attested for an instrument over time, oldest first.
 
-    `outstanding_shares` is null: the supply at each moment needs the indexer.
+    `outstanding_shares` is the indexed supply when the attestation observed custody, times the
+    multiplier then; null without an indexer, or for a time the indexer has not reached yet.
     """
     symbol = ticker.upper()
-    if symbol not in context.issuer.onchain.tickers:
+    if symbol not in context.issuer.onchain.tickers or symbol not in context.issuer.instruments:
         raise ProblemError(422, "unknown_instrument", f"no instrument {ticker!r} is issued here")
     with context.database.transaction() as session:
         rows = list(
             session.execute(
-                select(AttestationRow.id, AttestationRow.created_at, AttestationRow.custody_shares)
+                select(
+                    AttestationRow.id,
+                    AttestationRow.created_at,
+                    AttestationRow.custody_shares,
+                    AttestationRow.observed_at,
+                )
                 .where(AttestationRow.ticker == symbol)
                 .order_by(AttestationRow.id)
             )
         )
     page, next_cursor = paginate(rows, limit, cursor, lambda r: [r.id])
-    items = [
-        ReservePointOut(
-            at=r.created_at, custody_shares=str(Shares(r.custody_shares)), outstanding_shares=None
+    outstanding = _outstanding_at(context, symbol)
+    items = []
+    for r in page:
+        shares = outstanding(r.observed_at)
+        items.append(
+            ReservePointOut(
+                at=r.created_at,
+                custody_shares=str(Shares(r.custody_shares)),
+                outstanding_shares=None if shares is None else str(shares),
+            )
         )
-        for r in page
-    ]
     return Page[ReservePointOut](items=items, next_cursor=next_cursor)
 
 
