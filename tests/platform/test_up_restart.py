@@ -1,6 +1,6 @@
 """`equitoken up` as a user runs it: the dashboard and API answer, a mint through the API settles, and a
-SIGKILL of the process loses nothing (balances, requests, the indexer's position, demo data, API keys),
-then minting goes on."""
+SIGKILL of the process loses nothing (balances, requests, the indexer's position, demo data, API keys,
+the proof secret), then minting goes on and a served proof verifies against the served root."""
 
 import json
 import os
@@ -23,6 +23,7 @@ from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.indexer import IndexReader
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.local import ACCOUNTS, SettlementRecords
+from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.store.database import Database, sqlite_url
 
 pytestmark = pytest.mark.anvil
@@ -112,6 +113,19 @@ class Up:
             assert time.monotonic() < deadline, view
             time.sleep(0.5)
 
+    def verified_proof(self, wallet: str) -> int:
+        """Fetch the root and `wallet`'s proof (the participant's key) until both are of one tree;
+        verify it and return the balance it proves."""
+        deadline = time.monotonic() + 30
+        while True:
+            root = self.get("/proofs/AAPL/root", "participant")["root"]
+            proof = InclusionProof.from_json(
+                json.dumps(self.get(f"/proofs/AAPL/31337/{wallet}", "participant"))
+            )
+            if "0x" + proof.root.hex() == root:
+                return verify(proof, root).balance
+            assert time.monotonic() < deadline, "the indexer never stood still between two calls"
+
     def indexed_block(self) -> int | None:
         database = Database(sqlite_url(self.data_dir / "equitoken.sqlite"))
         try:
@@ -170,6 +184,8 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     demo = (up.data_dir / "demo.json").read_text()
     indexed = up.indexed_block()
     assert indexed is not None
+    secret = (up.data_dir / "proof-secret").read_bytes()
+    assert (up.data_dir / "proof-secret").stat().st_mode & 0o777 == 0o600
 
     up.kill()
     after_crash = up.indexed_block()
@@ -193,6 +209,10 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     again = up.wait_final(up.mint("1", "restart-test-2"))
     assert again["state"] == "completed"
     assert up.token_balance(PARTICIPANT_WALLET) == balance + 10**8
+    assert (up.data_dir / "proof-secret").read_bytes() == secret
+    while up.indexed_block() is None or up.verified_proof(PARTICIPANT_WALLET) != balance + 10**8:
+        assert time.monotonic() < deadline + 60, "the served proof never showed the second mint"
+        time.sleep(0.5)
     assert up.interrupt() == 0
     assert "stopping:" in up.log.read_text()
 

@@ -8,10 +8,13 @@ state), and the clock back to real time, so that hours away do not become weeks 
 """
 
 import contextlib
+import os
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.exc import ProgrammingError
 
@@ -22,7 +25,13 @@ from equitoken.chain.deployment import Progress
 from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.corporate_actions import CorporateActions
-from equitoken.local import LocalDeployment, LocalIssuer, LocalPlatform, record_database_url
+from equitoken.local import (
+    LocalDeployment,
+    LocalIssuer,
+    LocalPlatform,
+    PlatformUnavailableError,
+    record_database_url,
+)
 from equitoken.local_clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock
 from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
@@ -34,12 +43,15 @@ from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
 from equitoken.platform.seed import DemoKey, DemoSeed
 from equitoken.platform.settings import BrokerChoice, UpSettings
+from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.postgres import EmbeddedPostgres
 
 POSTGRES_DATABASE = "equitoken"
 # The corporate actions of the replayed history (the replayed prices end on 2026-05-29).
 HISTORY_SINCE = DEFAULT_REPLAY_START.date()
 HISTORY_UNTIL = date(2026, 5, 29)
+PROOF_SECRET_FILE = "proof-secret"
+PROOF_SECRET_BYTES = 32
 
 
 @dataclass
@@ -99,7 +111,15 @@ class RunningPlatform:
             loaded = actions.load_history(deployed.ticker, HISTORY_SINCE, HISTORY_UNTIL)
             if loaded.created:
                 progress(f"{deployed.ticker}: {len(loaded.created)} corporate actions from the history")
-        self.loop = PlatformLoop(self._tasks(seed, actions), self.log)
+        # Anvil mines a block per transaction and never reorganises: index up to the head. A node
+        # that lost blocks in a crash comes back lower, which the indexer undoes like a reorg.
+        confirmations = 0 if s.manages_node else 2
+        indexer = Indexer(
+            self.local.database,
+            [IndexedChain(self.local.chain, self.deployment.issuance, confirmations=confirmations)],
+        )
+        liabilities = Liabilities(indexer, self.local.issuer, proof_secret(s.data_dir))
+        self.loop = PlatformLoop(self._tasks(seed, actions, indexer), self.log)
         progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
         context = ApiContext(
             issuer=self.local.issuer,
@@ -109,6 +129,9 @@ class RunningPlatform:
             clock=clock,
             database=self.local.database,
             broker_name=s.broker.value,
+            corporate_actions=actions,
+            indexer=indexer,
+            liabilities=liabilities,
         )
         app = create_app(context)
         mount_dashboard(app)
@@ -149,10 +172,9 @@ class RunningPlatform:
         record_database_url(s.data_dir, url)
         return url
 
-    def _tasks(self, seed: DemoSeed, actions: CorporateActions) -> list[LoopTask]:
-        local, deployment = self.local, self.deployment
+    def _tasks(self, seed: DemoSeed, actions: CorporateActions, indexer: Indexer) -> list[LoopTask]:
+        local = self.local
         assert local is not None
-        assert deployment is not None
         tasks: list[LoopTask] = []
         if self.settings.manages_node:
             chain, clock = local.chain, local.clock
@@ -179,12 +201,6 @@ class RunningPlatform:
             return f"corporate actions: {steps} steps" if steps else None
 
         tasks.append(LoopTask("corporate actions", corporate_actions))
-        # Anvil mines a block per transaction and never reorganises: index up to the head. A node
-        # that lost blocks in a crash comes back lower, which the indexer undoes like a reorg.
-        confirmations = 0 if self.settings.manages_node else 2
-        indexer = Indexer(
-            local.database, [IndexedChain(local.chain, deployment.issuance, confirmations=confirmations)]
-        )
 
         def index() -> str | None:
             report = indexer.poll()
@@ -200,6 +216,34 @@ class RunningPlatform:
 
         tasks.append(LoopTask("indexer", index))
         return tasks
+
+
+def proof_secret(data_dir: Path) -> bytes:
+    """Return the liabilities trees' nonce secret kept in `<data_dir>/proof-secret`, made on first use.
+
+    It must stay the same across restarts, or roots published earlier stop matching the proofs
+    served; so it is written once, atomically (a crash leaves no half-written secret), readable by
+    its owner only.
+    """
+    path = data_dir / PROOF_SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(PROOF_SECRET_FILE + ".partial")
+        # A partial file left by a crash may have another mode: start afresh, created owner-only.
+        partial.unlink(missing_ok=True)
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(secrets.token_bytes(PROOF_SECRET_BYTES))
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(path)
+    secret = path.read_bytes()
+    if not 32 <= len(secret) <= 64:
+        raise PlatformUnavailableError(
+            f"{path} holds {len(secret)} bytes; the proof secret is 32 to 64 bytes. Restore it from a "
+            "backup: a new secret would make every published liabilities root unverifiable"
+        )
+    return secret
 
 
 def _quiet(_: object) -> None:
