@@ -1,6 +1,6 @@
 """A real platform behind the real API and dashboard: anvil, SQLite, the paper broker on replayed
-prices, uvicorn on a free loopback port, and a settler thread that moves market time and runs the
-workflow so a request settles within seconds."""
+prices, the indexer and the liabilities built from it, uvicorn on a free loopback port, and a settler
+thread that moves market time, runs the workflow and indexes, so a request settles within seconds."""
 
 import socket
 import threading
@@ -20,9 +20,11 @@ from equitoken.api.keys import ApiKeys
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.anvil import AnvilNode
 from equitoken.dashboard import mount_dashboard
+from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.investors import Investor
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.database import Database, sqlite_url
 
 # Market time per settler tick: a mint (pay, order, two partial fills, mint) takes a few ticks.
@@ -31,10 +33,11 @@ TICK_SECONDS = 0.2
 
 
 class Settler:
-    """Advance the market clock and run one workflow pass every tick, in a background thread."""
+    """Advance the market clock, run one workflow pass and index, every tick, in a background thread."""
 
-    def __init__(self, platform: Platform, lock: threading.Lock) -> None:
+    def __init__(self, platform: Platform, indexer: Indexer, lock: threading.Lock) -> None:
         self.platform = platform
+        self.indexer = indexer
         self.lock = lock
         self.error: BaseException | None = None
         self._stop = threading.Event()
@@ -56,6 +59,7 @@ class Settler:
                 with self.lock:
                     self.platform.issuer.process()
                     self.platform.clock.advance(MARKET_STEP)
+                    self.indexer.poll()
         except BaseException as error:
             self.error = error
 
@@ -135,6 +139,8 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
             investor=keys.issue("investor", investor.id, "ada"),
         )
         lock = threading.Lock()
+        indexer = Indexer(database, [IndexedChain(chain, platform.onchain.deployment, confirmations=0)])
+        indexer.poll()
         context = ApiContext(
             issuer=issuer,
             calendar=calendar,
@@ -142,6 +148,8 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
             broker=platform.broker,
             clock=platform.clock,
             database=database,
+            indexer=indexer,
+            liabilities=Liabilities(indexer, issuer, b"the dashboard tests' proof secret"),
         )
 
         def app() -> object:
@@ -149,7 +157,7 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
             mount_dashboard(created)
             return created
 
-        settler = Settler(platform, lock)
+        settler = Settler(platform, indexer, lock)
         with serve(app) as url:
             settler.start()
             try:
