@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +22,8 @@ from equitoken.chain.evm import ChainError, ContractFunction, EvmChain, RevertEr
 from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow
+
+RowT = TypeVar("RowT")
 
 
 class TxStatus(StrEnum):
@@ -149,6 +152,54 @@ class Outbox:
             outcome = TxOutcome(purpose, stored.tx_hash, TxStatus(stored.status), error, new=True)
             record(session, outcome)
         return outcome
+
+    def run_step(
+        self,
+        database: Database,
+        purpose: str,
+        function: ContractFunction,
+        args: tuple[object, ...],
+        *,
+        sender: str,
+        request_id: str | None,
+        now: Callable[[], datetime],
+        load: Callable[[Session], RowT],
+        on_confirmed: Callable[[Session, RowT], None],
+        on_failed: Callable[[Session, RowT, str], None],
+        crash_sent: str | None = None,
+        crash_mined: str | None = None,
+    ) -> bool:
+        """Run `purpose` as `run` does, recording its effect on the row `load` returns, once.
+
+        A revert (mined, or foreseen by the node) goes to `on_failed` with its reason. Return
+        whether this call took the step: False when an earlier run had recorded it already.
+        """
+
+        def record(session: Session, outcome: TxOutcome) -> None:
+            row = load(session)
+            if outcome.confirmed:
+                on_confirmed(session, row)
+            else:
+                on_failed(session, row, f"{purpose} reverted: {outcome.error}")
+
+        try:
+            outcome = self.run(
+                database,
+                purpose,
+                function,
+                args,
+                sender=sender,
+                request_id=request_id,
+                now=now,
+                record=record,
+                crash_sent=crash_sent,
+                crash_mined=crash_mined,
+            )
+        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
+            with database.transaction() as session:
+                on_failed(session, load(session), f"{purpose}: {exc}")
+            return True
+        return outcome.new
 
     def rebroadcast(self, database: Database) -> None:
         """Broadcast every stored transaction the node has not mined, oldest nonce first.

@@ -51,7 +51,6 @@ from equitoken.issuer.custody import (
     issued_account,
 )
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.issuer.outbox import TxOutcome
 from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.issuer.workflow.engine import surplus_account
 from equitoken.market.calendar import MarketCalendar
@@ -242,31 +241,20 @@ class ActionEngine:
     ) -> bool:
         """Run one transaction through the outbox and record its effect on the action once."""
 
-        def record(session: Session, outcome: TxOutcome) -> None:
-            action = self._load(session, action_id)
-            if outcome.confirmed:
-                on_confirmed(session, action)
-            else:
-                on_failed(session, action, f"{purpose} reverted: {outcome.error}")
-
-        try:
-            outcome = self.onchain.outbox.run(
-                self.db,
-                purpose,
-                function,
-                args,
-                sender=sender,
-                request_id=None,
-                now=self._now,
-                record=record,
-                crash_sent=crash_sent,
-                crash_mined=crash_mined,
-            )
-        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
-            with self.db.transaction() as session:
-                on_failed(session, self._load(session, action_id), f"{purpose}: {exc}")
-            return True
-        return outcome.new
+        return self.onchain.outbox.run_step(
+            self.db,
+            purpose,
+            function,
+            args,
+            sender=sender,
+            request_id=None,
+            now=self._now,
+            load=lambda session: self._load(session, action_id),
+            on_confirmed=on_confirmed,
+            on_failed=on_failed,
+            crash_sent=crash_sent,
+            crash_mined=crash_mined,
+        )
 
     def _fail(self, session: Session, action: CorporateActionRow, reason: str) -> None:
         self._move(session, action, ActionState.FAILED, reason)

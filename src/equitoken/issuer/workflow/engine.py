@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker
 from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, OrderType, TimeInForce
-from equitoken.chain.evm import ContractFunction, RevertError
+from equitoken.chain.evm import ContractFunction
 from equitoken.issuer.config import FeeSchedule, IssuerConfig
 from equitoken.issuer.custody import (
     BROKER_CASH,
@@ -33,7 +33,7 @@ from equitoken.issuer.custody import (
     payable_account,
 )
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.issuer.outbox import TxOutcome, TxStatus
+from equitoken.issuer.outbox import TxStatus
 from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.clock import Clock
@@ -165,31 +165,20 @@ class Workflow:
     ) -> bool:
         """Run one on-chain transaction through the outbox and record its effect on the request once."""
 
-        def record(session: Session, outcome: TxOutcome) -> None:
-            request = self._load(session, request_id)
-            if outcome.confirmed:
-                on_confirmed(session, request)
-            else:
-                on_failed(session, request, f"{purpose} reverted: {outcome.error}")
-
-        try:
-            outcome = self.onchain.outbox.run(
-                self.db,
-                purpose,
-                function,
-                args,
-                sender=sender,
-                request_id=request_id,
-                now=self._now,
-                record=record,
-                crash_sent=crash_sent,
-                crash_mined=crash_mined,
-            )
-        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
-            with self.db.transaction() as session:
-                on_failed(session, self._load(session, request_id), f"{purpose}: {exc}")
-            return True
-        return outcome.new
+        return self.onchain.outbox.run_step(
+            self.db,
+            purpose,
+            function,
+            args,
+            sender=sender,
+            request_id=request_id,
+            now=self._now,
+            load=lambda session: self._load(session, request_id),
+            on_confirmed=on_confirmed,
+            on_failed=on_failed,
+            crash_sent=crash_sent,
+            crash_mined=crash_mined,
+        )
 
     # -- mint steps
 
