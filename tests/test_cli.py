@@ -4,7 +4,6 @@ and reconciles through the CLI against a real local platform on anvil."""
 import json
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.ports import free_port
 from typer.testing import CliRunner, Result
 
 from equitoken.chain.accounts import SignerRegistry
@@ -26,14 +26,6 @@ from equitoken.local_clock import DEFAULT_REPLAY_START
 from equitoken.model.holders import HolderBalance
 from equitoken.proofs.inclusion import InclusionProof
 from equitoken.proofs.merkle_sum import MerkleSumTree
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
 
 # -- equitoken up --------------------------------------------------------------------------------
 

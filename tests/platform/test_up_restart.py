@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.ports import free_port
 
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
@@ -30,13 +31,6 @@ pytestmark = pytest.mark.anvil
 
 PARTICIPANT_WALLET = SignerRegistry.anvil(ACCOUNTS).addresses[10]
 FINAL = {"completed", "failed", "held", "cancelled", "expired"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

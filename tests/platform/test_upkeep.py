@@ -1,7 +1,6 @@
 """The platform's on-chain upkeep on a real anvil: node time follows market time, replayed prices go
 into the feeds within their bounds, and transactions a crashed node lost are sent again."""
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.ports import free_port
 
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.issuer.investors import InvestorCategory
@@ -22,13 +22,6 @@ from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.store.schema import ChainTransactionRow
 
 pytestmark = pytest.mark.anvil
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """Instruments, quotes, the market calendar and the broker, for every role."""
 
-import socket
 from datetime import datetime, timedelta
 
 import pytest
 from tests.api.conftest import Api
+from tests.ports import free_port
 
 from equitoken.brokers.alpaca import AlpacaBroker
 
@@ -78,9 +78,7 @@ def test_the_broker_answers(api: Api) -> None:
 
 
 def test_a_broker_that_cannot_be_reached_is_reported_disconnected(api: Api) -> None:
-    with socket.socket() as probe:  # a loopback port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     api.context.broker = AlpacaBroker("key", "secret", url_override=f"http://127.0.0.1:{port}")
     api.context.broker_name = "alpaca"
 
