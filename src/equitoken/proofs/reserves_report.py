@@ -89,16 +89,21 @@ class ReservesReport:
         )
 
     @property
+    def holding(self) -> Holding:
+        """Return the report's figures as the reconciliation's holding, which derives the rest."""
+        return Holding(self.ticker, self.custody, self.outstanding)
+
+    @property
     def outstanding_total(self) -> Shares:
-        return sum(self.outstanding.values(), Shares.zero())
+        return self.holding.outstanding_total
 
     @property
     def surplus(self) -> Shares:
-        return self.custody - self.outstanding_total
+        return self.holding.surplus
 
     @property
     def backed(self) -> bool:
-        return self.surplus.units >= 0
+        return self.holding.backed
 
     def body(self) -> dict[str, Any]:
         """Return the report as the JSON object that is signed."""
