@@ -1,0 +1,1 @@
+"""The oracle network: reporters sign observations, a transmitter brings a quorum of them on-chain."""
