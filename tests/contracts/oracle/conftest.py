@@ -1,14 +1,101 @@
-"""Fixtures for the oracle feeds: compiled sources, actors by role, deployed feeds."""
+"""Fixtures for the oracle feeds: compiled sources, actors by role, reporters, deployed feeds.
 
+`transmit` signs one round with real reporter keys through `equitoken.oracle.observation`, the
+signer the platform uses, so every test that pushes a price also proves that the Python
+EIP-712 message and the contract's agree.
+"""
+
+from collections.abc import Sequence
 from typing import Any
 
 import boa
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
 
 from equitoken.chain.artifacts import contract_path
+from equitoken.model.quantities import Price
+from equitoken.oracle.observation import FeedId, MarketStatus, Observation, SignedObservation
 
 PRICE_DECIMALS = 8
 RESERVE_DECIMALS = 18
+REPORTER_COUNT = 4
+QUORUM = 3
+NO_TOKEN = "0x0000000000000000000000000000000000000000"
+
+
+def reporter_key(index: int) -> LocalAccount:
+    """Return the `index`-th deterministic reporter account."""
+    account: LocalAccount = Account.from_key(keccak(text=f"reporter {index}"))
+    return account
+
+
+def by_address(accounts: Sequence[LocalAccount]) -> list[LocalAccount]:
+    """Return `accounts` in the order `transmit` demands: strictly increasing addresses."""
+    return sorted(accounts, key=lambda account: int(account.address, 16))
+
+
+def feed_id(feed: Any) -> FeedId:
+    """Return where `feed` lives, as the reporters sign it."""
+    return FeedId(boa.env.evm.patch.chain_id, str(feed.address))
+
+
+def next_round(feed: Any) -> int:
+    """Return the id the feed's next round must carry."""
+    try:
+        latest: int = feed.latestRoundData()[0]
+    except boa.BoaError:
+        return 1
+    return latest + 1
+
+
+def sign(
+    feed: Any,
+    accounts: Sequence[LocalAccount],
+    prices: Sequence[int],
+    status: int,
+    observed_at: int | Sequence[int],
+    round_id: int,
+) -> list[SignedObservation]:
+    """Return each account's signed observation, in the order of `accounts`."""
+    times = [observed_at] * len(accounts) if isinstance(observed_at, int) else list(observed_at)
+    return [
+        Observation(feed_id(feed), round_id, Price(price), MarketStatus(status), at).sign(account)
+        for account, price, at in zip(accounts, prices, times, strict=True)
+    ]
+
+
+def transmit(
+    feed: Any,
+    accounts: Sequence[LocalAccount],
+    price: int | Sequence[int],
+    status: int = int(MarketStatus.OPEN),
+    observed_at: int | Sequence[int] | None = None,
+    *,
+    round_id: int | None = None,
+    sender: str | None = None,
+) -> int:
+    """Sign a round with `accounts` (sorted here by address) and submit it; return the round id.
+
+    `price` is one share price for every reporter, or one per account in the order given;
+    `observed_at` defaults to the current block time.
+    """
+    prices = [price] * len(accounts) if isinstance(price, int) else list(price)
+    at = boa.env.evm.patch.timestamp if observed_at is None else observed_at
+    times = [at] * len(accounts) if isinstance(at, int) else list(at)
+    order = sorted(range(len(accounts)), key=lambda i: int(accounts[i].address, 16))
+    signed = sign(
+        feed,
+        [accounts[i] for i in order],
+        [prices[i] for i in order],
+        status,
+        [times[i] for i in order],
+        next_round(feed) if round_id is None else round_id,
+    )
+    arguments = [observation.as_call_argument() for observation in signed]
+    result: int = feed.transmit(signed[0].observation.round_id, arguments, sender=sender or boa.env.eoa)
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +129,29 @@ def non_updater() -> Any:
 
 
 @pytest.fixture
-def price_feed(price_feed_deployer: Any, admin: Any, updater: Any) -> Any:
+def transmitter() -> Any:
+    """Whoever relays a signed round: anyone may."""
+    return boa.env.generate_address("transmitter")
+
+
+@pytest.fixture(scope="session")
+def reporter_accounts() -> list[LocalAccount]:
+    """The feed's reporters, sorted by address; `price_feed` needs `QUORUM` of them."""
+    return by_address([reporter_key(i) for i in range(REPORTER_COUNT)])
+
+
+@pytest.fixture(scope="session")
+def outsider_account() -> LocalAccount:
+    """A key that is no reporter of any feed."""
+    return reporter_key(REPORTER_COUNT + 100)
+
+
+@pytest.fixture
+def price_feed(price_feed_deployer: Any, admin: Any, reporter_accounts: list[LocalAccount]) -> Any:
+    """A share price feed (no token): 4 reporters, quorum 3, Backed's default bounds."""
+    reporters = [account.address for account in reporter_accounts]
     with boa.env.prank(admin):
-        feed = price_feed_deployer.deploy(PRICE_DECIMALS, "AAPL / USD")
-        feed.grantRole(feed.UPDATER_ROLE(), updater)
-    return feed
+        return price_feed_deployer.deploy(PRICE_DECIMALS, "AAPL / USD", NO_TOKEN, reporters, QUORUM)
 
 
 @pytest.fixture
