@@ -515,3 +515,43 @@ class IndexFeedRoundRow(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (CheckConstraint("kind in ('price', 'reserve')", name="feed_kind_known"),)
+
+
+class TradingHaltRow(Base):
+    """A trading halt of one instrument, in force from `starts_at` until `ends_at` (open while null)."""
+
+    __tablename__ = "trading_halts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticker: Mapped[str] = mapped_column(String(10))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reason: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        # Declaring the same halt twice finds this row instead of adding another.
+        UniqueConstraint("ticker", "starts_at", name="one_halt_per_start"),
+        CheckConstraint("ends_at is null or ends_at > starts_at", name="halt_ends_after_start"),
+    )
+
+
+class VenueTradeRow(Base):
+    """A trade on one of our own venues: what the oracle prices a closed market from."""
+
+    __tablename__ = "venue_trades"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    venue: Mapped[str] = mapped_column(String(40))
+    # The venue's own id of the trade, so a venue that records a trade again after a crash adds nothing.
+    trade_id: Mapped[str] = mapped_column(String(80))
+    ticker: Mapped[str] = mapped_column(String(10))
+    price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    traded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("venue", "trade_id", name="one_row_per_venue_trade"),
+        Index("ix_venue_trades_ticker_traded_at", "ticker", "traded_at"),
+        CheckConstraint("price > 0", name="venue_trade_price_positive"),
+        CheckConstraint("quantity > 0", name="venue_trade_quantity_positive"),
+    )
