@@ -63,6 +63,10 @@ _DEFAULT_MIN_INTERVAL: constant(uint256) = 0
 _NO_STATUS: constant(uint8) = 0
 
 
+# @dev With no minimum interval there is nothing for a deviation to waive.
+_NO_DEVIATION_WAIVER: constant(uint256) = 0
+
+
 @deploy
 def __init__(decimals_: uint8, description_: String[64]):
     """
@@ -90,4 +94,4 @@ def update(answer: int256, observed_at: uint256) -> uint256:
     @return uint256 The new round id.
     """
     access_control._check_role(feed.UPDATER_ROLE, msg.sender)
-    return feed._update(answer, observed_at, _NO_STATUS, True)
+    return feed._update(answer, observed_at, _NO_STATUS, True, _NO_DEVIATION_WAIVER)

@@ -10,16 +10,18 @@
         - `decimals`, `description`, `version`, `latestRoundData`,
           `getRoundData` (`external` `view` functions, Chainlink's
           `AggregatorV3Interface`),
-        - `marketStatus`, `getRoundStatus` (`external` `view`
-          functions, for feeds that carry a market status),
+        - `marketStatus`, `getRoundStatus`, `latestRoundStatus`
+          (`external` `view` functions, for feeds that carry a market
+          status),
         - `max_move_bps`, `max_report_age`, `min_interval`
           (`external` `view` functions, the bounds in force),
         - `UPDATER_ROLE`, `MARKET_OPEN`, `MARKET_CLOSED`,
           `MARKET_HALTED` (`external` `view` constants),
         - `set_bounds` (`external` function, `DEFAULT_ADMIN_ROLE`).
-        The deployable writes its own `update` function, which checks
-        `UPDATER_ROLE` and its own answer rule and then calls
-        `_update`, where every bound is enforced.
+        The deployable writes its own update path, which checks who
+        may update (`UPDATER_ROLE`, or the reporters' signatures) and
+        its own answer rule and then calls `_update`, where every
+        bound is enforced.
 @custom:security Consumers must still check `updatedAt` against their
                  own heartbeat: the bounds here only stop a bad report
                  from being accepted, not a good feed from going quiet.
@@ -38,7 +40,10 @@
 # Invariants, for every accepted round r > 1 (round 1 is unbounded):
 #   t_obs(r) <= t_upd(r)  and  t_upd(r) - t_obs(r) <= A
 #   t_obs(r) >  t_obs(r - 1)                          (no replays)
-#   t_upd(r) >= t_upd(r - 1) + I     unless s_r != s_(r-1)
+#   t_upd(r) >= t_upd(r - 1) + I     unless s_r != s_(r-1) or
+#                                    D > 0 and |a_r - a_(r-1)| * 10_000 >= a_(r-1) * D
+# where D is the deviation the caller passes (0 = only the status
+# change waives I).
 #   M == 0  or  |a_r - a_(r-1)| * 10_000 <= a_(r-1) * M
 #
 # Storage: one 256-bit word per round, the same word for the latest
@@ -104,7 +109,8 @@ max_report_age: public(uint256)
 
 
 # @dev Returns the shortest time between two updates, in seconds,
-# waived when the status changes.
+# waived when the status changes (or, if the caller asks, when the
+# answer deviates enough).
 min_interval: public(uint256)
 
 
@@ -217,6 +223,33 @@ def marketStatus() -> uint8:
 
 @external
 @view
+def latestRoundStatus() -> (uint80, int256, uint256, uint256, uint80, uint8):
+    """
+    @dev Returns the latest round and its market status with one
+         call and one SLOAD, for guards that check both. Reverts
+         before the first update.
+    @return uint80 The round id.
+    @return int256 The answer.
+    @return uint256 `startedAt`, when the answer was observed.
+    @return uint256 `updatedAt`, when the answer was accepted.
+    @return uint80 `answeredInRound`, equal to the round id.
+    @return uint8 The market status of the round.
+    """
+    word: uint256 = self._latest
+    assert word != 0, "feed: no data"
+    round_id: uint80 = convert(word >> _ROUND_SHIFT, uint80)
+    return (
+        round_id,
+        convert(word & _MASK_128, int256),
+        (word >> _STARTED_SHIFT) & _MASK_40,
+        (word >> _UPDATED_SHIFT) & _MASK_40,
+        round_id,
+        convert((word >> _STATUS_SHIFT) & _MASK_8, uint8),
+    )
+
+
+@external
+@view
 def getRoundStatus(_roundId: uint80) -> uint8:
     """
     @dev Returns the market status of round `_roundId`. Reverts if
@@ -261,13 +294,16 @@ def _check_market_status(status: uint8):
 
 
 @internal
-def _update(answer: int256, observed_at: uint256, status: uint8, same_time_ok: bool) -> uint256:
+def _update(
+    answer: int256, observed_at: uint256, status: uint8, same_time_ok: bool, deviation_bps: uint256
+) -> uint256:
     """
     @dev Checks the bounds and records a new round. The caller has
-         checked the role, the sign rule of its answer and `status`.
-         `same_time_ok` accepts an observation made in the same second
-         as the previous one (later rounds win); otherwise it must be
-         strictly newer.
+         checked who may update, the sign rule of its answer and
+         `status`. `same_time_ok` accepts an observation made in the
+         same second as the previous one (later rounds win); otherwise
+         it must be strictly newer. A move of at least `deviation_bps`
+         of the previous answer waives `min_interval` (0 = never).
     """
     assert answer >= 0, "feed: negative answer"
     assert answer <= convert(max_value(int128), int256), "feed: answer too large"
@@ -284,10 +320,13 @@ def _update(answer: int256, observed_at: uint256, status: uint8, same_time_ok: b
         assert observed_at > started_at or (same_time_ok and observed_at == started_at), (
             "feed: observation not newer"
         )
-        if status == previous_status:
+        last_answer: uint256 = self._answer_of(previous)
+        move: uint256 = self._distance(last_answer, current)
+        deviated: bool = deviation_bps != 0 and move * _BPS >= last_answer * deviation_bps
+        if status == previous_status and not deviated:
             since: uint256 = block.timestamp - self._updated_at(previous)
             assert since >= self.min_interval, "feed: too soon"
-        self._check_move(self._answer_of(previous), current)
+        self._check_move(last_answer, move)
         round_id = self._round_of(previous) + 1
 
     # observed_at <= block.timestamp < 2**40: both fit their 40 bits.
@@ -310,17 +349,20 @@ def _update(answer: int256, observed_at: uint256, status: uint8, same_time_ok: b
 
 @internal
 @view
-def _check_move(previous: uint256, current: uint256):
+def _check_move(previous: uint256, move: uint256):
     bound: uint256 = self.max_move_bps
     if bound == 0:
         return
-    move: uint256 = 0
-    if current > previous:
-        move = current - previous
-    else:
-        move = previous - current
     # Both sides fit easily: move, previous < 2**128 and bound <= 10_000.
     assert move * _BPS <= previous * bound, "feed: move too large"
+
+
+@internal
+@pure
+def _distance(a: uint256, b: uint256) -> uint256:
+    if a > b:
+        return a - b
+    return b - a
 
 
 @internal
