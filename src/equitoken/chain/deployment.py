@@ -11,6 +11,7 @@ from equitoken.model.instrument import ComplianceProfile, Instrument
 
 PRICE_DECIMALS = 8
 DEFAULT_RESERVE_HEARTBEAT = 86_400
+MAX_REPORTERS = 16  # reporter_set.vy's MAX_REPORTERS
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,30 @@ class IssuerRoles:
         if len(accounts) < 10:
             raise ValueError(f"need 10 accounts to spread the issuer roles over, got {len(accounts)}")
         return cls(*accounts[:10])
+
+
+@dataclass(frozen=True)
+class OracleMembers:
+    """The reporters who sign each price feed's observations, and how many a round needs."""
+
+    reporters: tuple[str, ...]
+    quorum: int
+
+    def __post_init__(self) -> None:
+        count = len(self.reporters)
+        if count == 0:
+            raise ValueError("an oracle needs at least one reporter")
+        if count > MAX_REPORTERS:
+            raise ValueError(f"an oracle has at most {MAX_REPORTERS} reporters, got {count}")
+        if len({reporter.lower() for reporter in self.reporters}) != count:
+            raise ValueError(f"reporters are not unique: {', '.join(self.reporters)}")
+        if not count / 2 < self.quorum <= count:
+            raise ValueError(f"quorum {self.quorum} is not a majority of {count} reporters")
+
+    @classmethod
+    def single(cls, roles: "IssuerRoles") -> "OracleMembers":
+        """Return the one-reporter oracle run by the issuer's price updater."""
+        return cls((roles.price_updater,), 1)
 
 
 # Each stock token role and the `IssuerRoles` field naming who holds it.
@@ -133,10 +158,15 @@ def deploy_issuance(
     *,
     sanctions_list: str | None = None,
     reserve_heartbeat: int = DEFAULT_RESERVE_HEARTBEAT,
+    oracle: OracleMembers | None = None,
     progress: Progress | None = None,
 ) -> IssuanceDeployment:
-    """Deploy the registry, a sanctions list (unless given) and, per instrument, its feeds and token."""
+    """Deploy the registry, a sanctions list (unless given) and, per instrument, its feeds and token.
+
+    Each price feed is signed for by `oracle` (default: the price updater alone).
+    """
     report = progress or (lambda _: None)
+    members = oracle or OracleMembers.single(roles)
     admin = roles.admin
     if sanctions_list is None:
         report("sanctions list")
@@ -145,7 +175,9 @@ def deploy_issuance(
     registry = chain.deploy_contract(compile_contract("compliance/IdentityRegistry.vy"), sender=admin)
     registry.grantRole(registry.REGISTRAR_ROLE(), roles.registrar, sender=admin)
     deployed = tuple(
-        _deploy_instrument(chain, roles, registry, sanctions_list, instrument, reserve_heartbeat, report)
+        _deploy_instrument(
+            chain, roles, registry, sanctions_list, instrument, reserve_heartbeat, members, report
+        )
         for instrument in instruments
     )
     return IssuanceDeployment(chain.chain_id, sanctions_list, registry.address, deployed)
@@ -158,14 +190,16 @@ def extend_issuance(
     instruments: Sequence[Instrument],
     *,
     reserve_heartbeat: int = DEFAULT_RESERVE_HEARTBEAT,
+    oracle: OracleMembers | None = None,
     progress: Progress | None = None,
 ) -> IssuanceDeployment:
     """Deploy `instruments` beside an existing deployment (same registry and sanctions list)."""
     report = progress or (lambda _: None)
+    members = oracle or OracleMembers.single(roles)
     registry = chain.at(deployment.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
     added = tuple(
         _deploy_instrument(
-            chain, roles, registry, deployment.sanctions_list, instrument, reserve_heartbeat, report
+            chain, roles, registry, deployment.sanctions_list, instrument, reserve_heartbeat, members, report
         )
         for instrument in instruments
     )
@@ -179,6 +213,7 @@ def _deploy_instrument(
     sanctions_list: str,
     instrument: Instrument,
     reserve_heartbeat: int,
+    oracle: OracleMembers,
     report: Progress,
 ) -> DeployedInstrument:
     report(instrument.token_symbol)
@@ -190,10 +225,6 @@ def _deploy_instrument(
         sender=admin,
     )
     reserve_feed.grantRole(reserve_feed.UPDATER_ROLE(), roles.attester, sender=admin)
-    price_feed = chain.deploy_contract(
-        compile_contract("oracle/PriceFeed.vy"), PRICE_DECIMALS, f"{instrument.ticker} / USD", sender=admin
-    )
-    price_feed.grantRole(price_feed.UPDATER_ROLE(), roles.price_updater, sender=admin)
     token = chain.deploy_contract(
         compile_contract("token/StockToken.vy"),
         f"{instrument.name} tokenized stock"[:50],
@@ -211,6 +242,16 @@ def _deploy_instrument(
     )
     for role, holder in TOKEN_ROLE_HOLDERS:
         token.grantRole(token.function(role)(), getattr(roles, holder), sender=admin)
+    # After the token: the feed prices the token through its UI multiplier.
+    price_feed = chain.deploy_contract(
+        compile_contract("oracle/PriceFeed.vy"),
+        PRICE_DECIMALS,
+        f"{instrument.token_symbol} / USD",
+        token.address,
+        list(oracle.reporters),
+        oracle.quorum,
+        sender=admin,
+    )
     if instrument.profile is not ComplianceProfile.OPEN:
         registry.bind_token(token.address, sender=roles.registrar)
     return DeployedInstrument(
