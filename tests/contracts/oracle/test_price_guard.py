@@ -105,6 +105,17 @@ def test_an_address_that_is_no_feed_gives_no_price(guarded_reader_deployer: Any,
         venue.read()
 
 
+def test_a_feed_without_market_status_gives_no_price(
+    guarded_reader_deployer: Any, reserve_feed: Any, updater: Any, venue_owner: Any
+) -> None:
+    reserve_feed.update(PRICE, boa.env.evm.patch.timestamp, sender=updater)
+    with boa.env.prank(venue_owner):
+        venue = guarded_reader_deployer.deploy(reserve_feed.address, MAX_AGE, MIN_ANSWER, MAX_ANSWER)
+
+    with boa.reverts("guard: no price"):
+        venue.read()
+
+
 def test_halted_wins_over_stale(venue: Any, price_feed: Any, quorum: Any) -> None:
     transmit(price_feed, quorum, PRICE, HALTED)
     boa.env.time_travel(seconds=MAX_AGE + 1)
