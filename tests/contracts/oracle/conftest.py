@@ -11,12 +11,20 @@ from typing import Any
 import boa
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
 from equitoken.chain.artifacts import contract_path
 from equitoken.model.quantities import Price
-from equitoken.oracle.observation import FeedId, MarketStatus, Observation, SignedObservation
+from equitoken.oracle.observation import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    FeedId,
+    MarketStatus,
+    Observation,
+    SignedObservation,
+)
 
 PRICE_DECIMALS = 8
 RESERVE_DECIMALS = 18
@@ -64,6 +72,42 @@ def sign(
         Observation(feed_id(feed), round_id, Price(price), MarketStatus(status), at).sign(account)
         for account, price, at in zip(accounts, prices, times, strict=True)
     ]
+
+
+def raw_observation(
+    feed: FeedId, account: LocalAccount, round_id: int, price: int, status: int, observed_at: int
+) -> tuple[int, int, int, bytes]:
+    """Sign any values, even ones `Observation` refuses (status 0, price 0), from the EIP-712 spec.
+
+    Written from the specification rather than through `Observation`, so that it also checks
+    the platform's signer independently.
+    """
+    typed: dict[str, Any] = {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Observation": [
+                {"name": "roundId", "type": "uint256"},
+                {"name": "price", "type": "uint256"},
+                {"name": "status", "type": "uint8"},
+                {"name": "observedAt", "type": "uint256"},
+            ],
+        },
+        "primaryType": "Observation",
+        "domain": {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": feed.chain_id,
+            "verifyingContract": feed.address,
+        },
+        "message": {"roundId": round_id, "price": price, "status": status, "observedAt": observed_at},
+    }
+    signature = bytes(account.sign_message(encode_typed_data(full_message=typed)).signature)
+    return (price, status, observed_at, signature)
 
 
 def transmit(
@@ -146,12 +190,20 @@ def outsider_account() -> LocalAccount:
     return reporter_key(REPORTER_COUNT + 100)
 
 
+def deploy_price_feed(
+    deployer: Any, admin: str, reporters: Sequence[LocalAccount], quorum: int, token: str = NO_TOKEN
+) -> Any:
+    """Deploy a price feed for `token` (default: none, a share price feed) as `admin`."""
+    with boa.env.prank(admin):
+        return deployer.deploy(
+            PRICE_DECIMALS, "AAPL / USD", token, [account.address for account in reporters], quorum
+        )
+
+
 @pytest.fixture
 def price_feed(price_feed_deployer: Any, admin: Any, reporter_accounts: list[LocalAccount]) -> Any:
     """A share price feed (no token): 4 reporters, quorum 3, Backed's default bounds."""
-    reporters = [account.address for account in reporter_accounts]
-    with boa.env.prank(admin):
-        return price_feed_deployer.deploy(PRICE_DECIMALS, "AAPL / USD", NO_TOKEN, reporters, QUORUM)
+    return deploy_price_feed(price_feed_deployer, admin, reporter_accounts, QUORUM)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A contract written against IAggregatorV3 reads both feeds; the read path stays cheap."""
+"""A contract written against IAggregatorV3 reads both feeds unchanged; the read path stays one SLOAD."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -6,6 +6,8 @@ from typing import Any
 
 import boa
 import pytest
+from eth_account.signers.local import LocalAccount
+from tests.contracts.oracle.conftest import transmit
 
 PRICE = 150 * 10**8
 MARKET_OPEN = 1
@@ -49,8 +51,10 @@ def reserve_consumer(consumer_deployer: Any, reserve_feed: Any) -> Any:
     return consumer_deployer.deploy(reserve_feed.address)
 
 
-def test_consumer_reads_price_feed(price_consumer: Any, price_feed: Any, updater: Any) -> None:
-    price_feed.update(PRICE, boa.env.timestamp, MARKET_OPEN, sender=updater)
+def test_consumer_reads_price_feed(
+    price_consumer: Any, price_feed: Any, reporter_accounts: list[LocalAccount]
+) -> None:
+    transmit(price_feed, reporter_accounts, PRICE, MARKET_OPEN)
 
     assert price_consumer.feed() == price_feed.address
     assert price_consumer.latest() == price_feed.latestRoundData()
@@ -72,20 +76,27 @@ def test_consumer_sees_feed_reverts(price_consumer: Any) -> None:
         price_consumer.round(1)
 
 
-def test_consumer_rejects_stale_answer(price_consumer: Any, price_feed: Any, updater: Any) -> None:
-    price_feed.update(PRICE, boa.env.timestamp, MARKET_OPEN, sender=updater)
+def test_consumer_rejects_stale_answer(
+    price_consumer: Any, price_feed: Any, reporter_accounts: list[LocalAccount]
+) -> None:
+    transmit(price_feed, reporter_accounts, PRICE, MARKET_OPEN)
     boa.env.time_travel(seconds=61)
 
     with boa.reverts("consumer: stale answer"):
         price_consumer.fresh_answer(60)
 
 
-def test_latest_round_data_gas(price_consumer: Any, price_feed: Any, updater: Any) -> None:
-    price_feed.update(PRICE, boa.env.timestamp, MARKET_OPEN, sender=updater)
+def test_latest_round_data_gas(
+    price_consumer: Any, price_feed: Any, reporter_accounts: list[LocalAccount]
+) -> None:
+    transmit(price_feed, reporter_accounts, PRICE, MARKET_OPEN)
 
     direct = _cold_gas(price_feed, price_feed.latestRoundData)
+    with_status = _cold_gas(price_feed, price_feed.latestRoundStatus)
     through_consumer = _cold_gas(price_consumer, price_consumer.latest)
 
     print(f"latestRoundData: {direct} direct, {through_consumer} through a consumer")
+    print(f"latestRoundStatus: {with_status} direct")
     assert COLD_SLOAD < direct <= LATEST_ROUND_DATA_GAS_BUDGET
+    assert COLD_SLOAD < with_status <= LATEST_ROUND_DATA_GAS_BUDGET
     assert through_consumer <= CONSUMER_READ_GAS_BUDGET
