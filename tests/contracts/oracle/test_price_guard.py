@@ -8,6 +8,8 @@ from typing import Any
 import boa
 import pytest
 from eth_account.signers.local import LocalAccount
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tests.contracts.conftest import events
 from tests.contracts.oracle.conftest import QUORUM, transmit
 
@@ -280,3 +282,49 @@ def test_a_tighter_age_applies_to_the_next_read(
 
     with boa.reverts("guard: stale price"):
         venue.read()
+
+
+# Any read, against a model of the guard
+
+
+def _expected_reason(status: int, age: int, price: int, max_age: int, low: int, high: int) -> str | None:
+    if status == HALTED:
+        return "guard: market halted"
+    if age > max_age:
+        return "guard: stale price"
+    if not low <= price <= high:
+        return "guard: price out of band"
+    return None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    status=st.sampled_from([OPEN, CLOSED, HALTED]),
+    price=st.integers(min_value=1, max_value=10**15),
+    age=st.integers(min_value=0, max_value=2 * MAX_AGE),
+    max_age=st.integers(min_value=1, max_value=2 * MAX_AGE),
+    band=st.tuples(st.integers(min_value=1, max_value=10**15), st.integers(min_value=1, max_value=10**15)),
+)
+def test_a_read_returns_the_price_exactly_when_the_model_accepts_it(
+    venue: Any,
+    price_feed: Any,
+    quorum: Any,
+    venue_owner: Any,
+    status: int,
+    price: int,
+    age: int,
+    max_age: int,
+    band: tuple[int, int],
+) -> None:
+    low, high = sorted(band)
+    with boa.env.anchor():
+        transmit(price_feed, quorum, price, status)
+        venue.set_limits(max_age, low, high, sender=venue_owner)
+        boa.env.time_travel(seconds=age)
+
+        reason = _expected_reason(status, age, price, max_age, low, high)
+        if reason is None:
+            assert venue.read() == (price, status)
+        else:
+            with boa.reverts(reason):
+                venue.read()
