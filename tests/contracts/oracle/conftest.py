@@ -157,22 +157,22 @@ def consumer_deployer() -> Any:
     return boa.load_partial(str(contract_path("mocks/FeedConsumer.vy")))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def admin() -> Any:
     return boa.env.generate_address("admin")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def updater() -> Any:
     return boa.env.generate_address("updater")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def non_updater() -> Any:
     return boa.env.generate_address("non_updater")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def transmitter() -> Any:
     """Whoever relays a signed round: anyone may."""
     return boa.env.generate_address("transmitter")
@@ -206,7 +206,7 @@ def price_feed(price_feed_deployer: Any, admin: Any, reporter_accounts: list[Loc
     return deploy_price_feed(price_feed_deployer, admin, reporter_accounts, QUORUM)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def reserve_feed(reserve_feed_deployer: Any, admin: Any, updater: Any) -> Any:
     with boa.env.prank(admin):
         feed = reserve_feed_deployer.deploy(RESERVE_DECIMALS, "bAAPL reserves")
