@@ -53,7 +53,8 @@ class MarketObservationSource:
             close = self.prices.quote(ticker, at)
             price = self.closed.price(ticker, closed, close.price, close.at, at)
             return price, MarketStatus.CLOSED
+        last = self.prices.quote(ticker, at)  # first, so that an unknown ticker is a NoPriceError
         halt = self.halts.in_force(ticker, at) if self.halts is not None else None
         if halt is not None:
             return self.prices.quote(ticker, halt.start).price, MarketStatus.HALTED
-        return self.prices.quote(ticker, at).price, MarketStatus.OPEN
+        return last.price, MarketStatus.OPEN

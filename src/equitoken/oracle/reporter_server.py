@@ -1,0 +1,216 @@
+"""A reporter as its own process, serving the reporter protocol (`wire`) over HTTP on loopback.
+
+    python -m equitoken.oracle.reporter_server --key-file .data/oracle/reporter-1.key \\
+        --database-url sqlite:///.data/equitoken.sqlite --clock-file .data/clock.json
+
+- `GET /v1/health` answers `{"status": "ok", "address": "0x…"}`;
+- `POST /v1/observations` takes a request and answers the signed observation (200), or
+  `{"code": …, "message": …}` with 400 (malformed), 422 (refused, or no price at that time), 413
+  (too large) or 404 (another path).
+
+The process prints `reporter <address> listening on <url>` once it serves, and dies with the process
+that started it (Linux `PR_SET_PDEATHSIG`). With `--clock-file` (the `clock.json` that `equitoken up`
+records) it reads market time as every CLI command does, re-reading the file so that a change of
+speed is followed; without it, the wall clock. With `--database-url` it sees the trading halts and
+our venues' trades; without it, neither.
+"""
+
+import argparse
+import ctypes
+import json
+import platform
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from equitoken.local_clock import SimulatedClock
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import Clock, SystemClock
+from equitoken.market.prices import NoPriceError, PriceSource
+from equitoken.market.replay import ReplayPriceSource
+from equitoken.oracle.closed_market import DEFAULT_HALF_LIFE, ClosedPricing
+from equitoken.oracle.halts import HaltBook
+from equitoken.oracle.keys import load_key
+from equitoken.oracle.reporter import DEFAULT_FUTURE_TOLERANCE, ObservationRefusedError, Reporter
+from equitoken.oracle.sources import MarketObservationSource
+from equitoken.oracle.trades import VenueTradeBook
+from equitoken.oracle.wire import WireError, observation_to_json, request_from_json
+from equitoken.store.database import Database
+
+HEALTH_PATH = "/v1/health"
+OBSERVATIONS_PATH = "/v1/observations"
+MAX_BODY_BYTES = 4_096
+READY_PREFIX = "reporter "
+
+
+class RecordedClock:
+    """Market time as recorded by `equitoken up` in `clock.json`, read again at every call."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def now(self) -> datetime:
+        """Return the simulated market time; raise FileNotFoundError if no clock is recorded."""
+        clock = SimulatedClock.load(self.path)
+        if clock is None:
+            raise FileNotFoundError(f"no market clock recorded at {self.path}; start `equitoken up` first")
+        return clock.now()
+
+
+class ReporterServer(ThreadingHTTPServer):
+    """An HTTP server answering the reporter protocol for one reporter."""
+
+    daemon_threads = True
+
+    def __init__(self, reporter: Reporter, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.reporter = reporter
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        """Return the base URL the server listens on."""
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ReporterServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        if self.path != HEALTH_PATH:
+            self._send(HTTPStatus.NOT_FOUND, _problem("not_found", f"no resource {self.path}"))
+            return
+        self._send(HTTPStatus.OK, {"status": "ok", "address": self.server.reporter.address})
+
+    def do_POST(self) -> None:
+        if self.path != OBSERVATIONS_PATH:
+            self._send(HTTPStatus.NOT_FOUND, _problem("not_found", f"no resource {self.path}"))
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            message = f"a request has at most {MAX_BODY_BYTES} bytes, not {length}"
+            self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _problem("too_large", message))
+            return
+        try:
+            request = request_from_json(json.loads(self.rfile.read(length) or b"null"))
+            signed = self.server.reporter.observe(request)
+        except json.JSONDecodeError as error:
+            self._send(HTTPStatus.BAD_REQUEST, _problem(WireError.code, f"the body is not JSON: {error}"))
+        except WireError as error:
+            self._send(HTTPStatus.BAD_REQUEST, _problem(error.code, str(error)))
+        except (ObservationRefusedError, NoPriceError) as error:
+            self._send(HTTPStatus.UNPROCESSABLE_ENTITY, _problem(error.code, str(error)))
+        except Exception as error:  # the transmitter gets the cause; the server goes on
+            self._send(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                _problem("reporter_error", f"{type(error).__name__}: {error}"),
+            )
+        else:
+            self._send(HTTPStatus.OK, observation_to_json(signed))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Transmitters ask every few seconds: an access log would say nothing worth the noise.
+        return
+
+    def _send(self, status: HTTPStatus, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _problem(code: str, message: str) -> dict[str, Any]:
+    return {"code": code, "message": message}
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGTERM this process when its parent dies, even by SIGKILL (Linux only)."""
+    if platform.system() == "Linux":
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m equitoken.oracle.reporter_server", description=__doc__)
+    parser.add_argument("--key-file", type=Path, required=True, help="file holding the 0x-hex private key")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: one the OS picks)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--database-url", help="the platform's database: trading halts and venue trades")
+    parser.add_argument(
+        "--clock-file", type=Path, help="the market clock `equitoken up` records (clock.json)"
+    )
+    parser.add_argument("--prices", choices=["replay", "alpaca"], default="replay", help="price source")
+    parser.add_argument("--tickers", default="", help="comma-separated tickers (--prices alpaca)")
+    parser.add_argument("--exchange", default="XNYS", help="the market calendar's MIC (default XNYS)")
+    parser.add_argument(
+        "--half-life",
+        type=int,
+        default=int(DEFAULT_HALF_LIFE.total_seconds()),
+        help="half-life of the internal closed-market price, in seconds",
+    )
+    parser.add_argument(
+        "--future-tolerance",
+        type=int,
+        default=int(DEFAULT_FUTURE_TOLERANCE.total_seconds()),
+        help="seconds a requested time may be ahead of the reporter's clock",
+    )
+    return parser.parse_args(argv)
+
+
+def build_reporter(arguments: argparse.Namespace) -> Reporter:
+    """Return the reporter the command line describes."""
+    clock: Clock = RecordedClock(arguments.clock_file) if arguments.clock_file else SystemClock()
+    calendar = MarketCalendar(arguments.exchange)
+    prices: PriceSource
+    if arguments.prices == "alpaca":
+        from equitoken.market.alpaca import AlpacaPriceSource  # only this choice pays for alpaca-py
+
+        tickers = [t.strip() for t in arguments.tickers.split(",") if t.strip()]
+        if not tickers:
+            raise ValueError("--prices alpaca needs --tickers, e.g. --tickers AAPL,MSFT")
+        prices = AlpacaPriceSource.from_environment(calendar, tickers, clock=clock)
+    else:
+        prices = ReplayPriceSource(calendar)
+    halts: HaltBook | None = None
+    tape: VenueTradeBook | None = None
+    if arguments.database_url:
+        database = Database(arguments.database_url)
+        halts = HaltBook(database, prices.tickers())
+        tape = VenueTradeBook(database)
+    closed = ClosedPricing(tape, timedelta(seconds=arguments.half_life))
+    source = MarketObservationSource(prices, calendar, halts, closed)
+    tolerance = timedelta(seconds=arguments.future_tolerance)
+    return Reporter(load_key(arguments.key_file), source, clock, tolerance)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve one reporter until the process is stopped."""
+    die_with_parent()
+    arguments = _arguments(argv)
+    try:
+        reporter = build_reporter(arguments)
+        server = ReporterServer(reporter, arguments.host, arguments.port)
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"{READY_PREFIX}{reporter.address} listening on {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
