@@ -1,0 +1,301 @@
+"""The transmitter: gathers a quorum of reporters' signed observations and sends due rounds on-chain.
+
+For each feed, one `tick`:
+1. reads where the feed stands on the chain (latest round, quorum, reporters, closed-market policy
+   and last close, report age, token) and the next block's time `at`;
+2. asks every reporter at once for round r + 1 at `at` (a dead or slow reporter is skipped);
+3. keeps the observations the feed would accept: authentic, signed by a registered reporter, for
+   this feed and round, not after `at`, not older than the report age, newer than the latest
+   round, within the closed-market policy, and not straddling a UI multiplier change;
+4. computes the round as the feed does (`aggregation`) and asks the push policy whether it is due;
+5. sends `transmit(r + 1, observations sorted by reporter address)`, after a dry run on the next
+   block so that a round the feed would refuse costs nothing.
+
+The transmitter keeps no state beyond the chain: rounds are numbered, so a killed transmitter
+resumes where the feed stands, and a round another transmitter sent first ("wrong round") is no
+error. Anyone may transmit: the signatures, not the sender, make a round.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from functools import cache
+
+from equitoken.chain.accounts import checksum
+from equitoken.chain.artifacts import Artifact
+from equitoken.chain.compiler import compile_contract
+from equitoken.chain.evm import ChainError, Contract, EvmChain, RevertError
+from equitoken.model.quantities import Price
+from equitoken.oracle.aggregation import ONE_MULTIPLIER, RoundValues, token_answer
+from equitoken.oracle.closed_market import ClosedPolicy, ClosedTerms
+from equitoken.oracle.observation import FeedId, MarketStatus, SignedObservation
+from equitoken.oracle.policy import BPS, Candidate, FeedRound, PushPolicy, PushReason
+from equitoken.oracle.reporter import ObservationClient, ObservationRequest
+
+DEFAULT_TIMEOUT = 2.0
+WRONG_ROUND = "aggregator: wrong round"
+_NO_TOKEN = "0x" + "00" * 20
+
+
+@cache
+def _price_feed() -> Artifact:
+    return compile_contract("oracle/PriceFeed.vy")
+
+
+@cache
+def _stock_token() -> Artifact:
+    return compile_contract("token/StockToken.vy")
+
+
+class TransmitOutcome(StrEnum):
+    """What became of a feed's round in one tick."""
+
+    SENT = "sent"
+    NOT_DUE = "not_due"
+    BELOW_QUORUM = "below_quorum"
+    LOST_RACE = "lost_race"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class TransmitResult:
+    """The outcome of one feed's round: why it was (not) sent, what it said, which reporters were skipped."""
+
+    ticker: str
+    round_id: int
+    outcome: TransmitOutcome
+    reason: PushReason | None = None
+    answer: int | None = None
+    status: MarketStatus | None = None
+    observations: int = 0
+    skipped: tuple[str, ...] = ()
+    detail: str = ""
+    tx_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the transmitter reads of a feed before a round."""
+
+    latest: FeedRound | None
+    quorum: int
+    reporters: frozenset[str]
+    closed: ClosedTerms
+    max_report_age: int
+    token: str | None
+
+
+@dataclass
+class _Gathered:
+    kept: list[SignedObservation] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    multiplier: int = ONE_MULTIPLIER
+
+
+class Transmitter:
+    """Bring each feed's due rounds on-chain from `reporters`' observations, sent from `sender`."""
+
+    def __init__(
+        self,
+        chain: EvmChain,
+        sender: str,
+        feeds: Mapping[str, FeedId],
+        reporters: Sequence[ObservationClient],
+        policy: PushPolicy | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        log: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        for ticker, feed in feeds.items():
+            if feed.chain_id != chain.chain_id:
+                raise ValueError(f"feed of {ticker} is on chain {feed.chain_id}, not on {chain.chain_id}")
+        if not reporters:
+            raise ValueError("a transmitter needs at least one reporter to ask")
+        self.chain = chain
+        self.sender = checksum(sender)
+        self.feeds = dict(feeds)
+        self.reporters = list(reporters)
+        self.policy = policy if policy is not None else PushPolicy()
+        self.timeout = timeout
+        self.log = log
+        self._pool = ThreadPoolExecutor(max_workers=len(self.reporters), thread_name_prefix="reporter")
+
+    def close(self) -> None:
+        """Stop the threads that ask the reporters."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def tick(self) -> list[TransmitResult]:
+        """Send every feed's round that is due; return what became of each feed."""
+        results = []
+        for ticker in self.feeds:
+            try:
+                result = self.transmit(ticker)
+            except ChainError as error:
+                result = TransmitResult(ticker, 0, TransmitOutcome.REJECTED, detail=str(error))
+            if result.outcome is not TransmitOutcome.NOT_DUE:
+                self.log(_describe(result))
+            results.append(result)
+        return results
+
+    def state(self, ticker: str) -> FeedState:
+        """Return where the feed of `ticker` stands on the chain."""
+        feed = self._feed(ticker)
+        latest: FeedRound | None = None
+        try:
+            round_id, answer, started_at, updated_at, _, status = feed.latestRoundStatus()
+            latest = FeedRound(
+                int(round_id), int(answer), int(started_at), int(updated_at), MarketStatus(status)
+            )
+        except RevertError:
+            latest = None  # no round yet
+        last_close = int(feed.last_close())
+        token = str(feed.token())
+        return FeedState(
+            latest=latest,
+            quorum=int(feed.quorum()),
+            reporters=frozenset(checksum(r) for r in feed.reporters()),
+            closed=ClosedTerms(
+                ClosedPolicy(int(feed.closed_policy())),
+                int(feed.closed_band_bps()),
+                Price(last_close) if last_close else None,
+            ),
+            max_report_age=int(feed.max_report_age()),
+            token=None if token == _NO_TOKEN else token,
+        )
+
+    def transmit(self, ticker: str) -> TransmitResult:
+        """Gather and, when due, send the next round of the feed of `ticker`."""
+        feed_id = self.feeds[ticker]
+        state = self.state(ticker)
+        round_id = (state.latest.round_id if state.latest is not None else 0) + 1
+        at = self.chain.timestamp("pending")
+        request = ObservationRequest(
+            feed_id, ticker, round_id, at, state.closed.policy, state.closed.band_bps, state.closed.last_close
+        )
+        gathered = self._gather(request, state)
+        skipped = tuple(gathered.skipped)
+        count = len(gathered.kept)
+        if count < state.quorum:
+            detail = f"{count} acceptable observations, the feed's quorum is {state.quorum}"
+            return TransmitResult(
+                ticker,
+                round_id,
+                TransmitOutcome.BELOW_QUORUM,
+                observations=count,
+                skipped=skipped,
+                detail=detail,
+            )
+        values = RoundValues.of(gathered.kept)
+        answer = token_answer(values.price, gathered.multiplier)
+        reason = self.policy.reason(state.latest, Candidate(answer, values.status, values.observed_at), at)
+        result = TransmitResult(
+            ticker, round_id, TransmitOutcome.NOT_DUE, reason, answer, values.status, count, skipped
+        )
+        if reason is None:
+            return result
+        ordered = sorted(gathered.kept, key=lambda s: int(s.reporter, 16))
+        arguments = (round_id, [s.as_call_argument() for s in ordered])
+        feed = self._feed(ticker)
+        try:
+            feed.transmit.call(*arguments, sender=self.sender, block="pending")
+            receipt = feed.transmit(*arguments, sender=self.sender)
+        except RevertError as error:
+            lost = error.reason == WRONG_ROUND
+            outcome = TransmitOutcome.LOST_RACE if lost else TransmitOutcome.REJECTED
+            return replace(result, outcome=outcome, detail=error.reason or str(error), tx_hash=error.tx_hash)
+        return replace(result, outcome=TransmitOutcome.SENT, tx_hash=receipt.tx_hash)
+
+    def _feed(self, ticker: str) -> Contract:
+        return self.chain.at(self.feeds[ticker].address, _price_feed(), f"{ticker} price feed")
+
+    def _gather(self, request: ObservationRequest, state: FeedState) -> _Gathered:
+        gathered = _Gathered()
+        futures: dict[Future[SignedObservation], int] = {
+            self._pool.submit(client.observe, request): index for index, client in enumerate(self.reporters)
+        }
+        done, late = wait(futures, timeout=self.timeout)
+        for future in late:
+            future.cancel()
+            gathered.skipped.append(f"reporter {futures[future]}: no answer within {self.timeout:g}s")
+        acceptable: dict[str, SignedObservation] = {}
+        for future in sorted(done, key=futures.__getitem__):
+            index = futures[future]
+            error = future.exception()
+            if error is not None:
+                gathered.skipped.append(f"reporter {index}: {error}")
+                continue
+            signed = future.result()
+            problem = _problem(signed, request, state)
+            if problem is None and signed.reporter in acceptable:
+                problem = "a second observation of the same reporter"
+            if problem is not None:
+                gathered.skipped.append(f"reporter {index} ({signed.reporter}): {problem}")
+                continue
+            acceptable[signed.reporter] = signed
+        gathered.kept, gathered.multiplier, straddling = self._one_multiplier(
+            list(acceptable.values()), state
+        )
+        gathered.skipped.extend(
+            f"{s.reporter}: observed at {s.observation.observed_at}, across a UI multiplier change"
+            for s in straddling
+        )
+        return gathered
+
+    def _one_multiplier(
+        self, observations: list[SignedObservation], state: FeedState
+    ) -> tuple[list[SignedObservation], int, list[SignedObservation]]:
+        # The feed refuses observations made under different multipliers (a split in between): keep
+        # the largest group, the later multiplier on a tie.
+        if state.token is None or not observations:
+            return observations, ONE_MULTIPLIER, []
+        token = self.chain.at(state.token, _stock_token(), "stock token")
+        by_time = {
+            t: int(token.uiMultiplierAt(t)) for t in sorted({s.observation.observed_at for s in observations})
+        }
+        groups: dict[int, list[SignedObservation]] = {}
+        for signed in observations:
+            groups.setdefault(by_time[signed.observation.observed_at], []).append(signed)
+        last_time = {m: max(s.observation.observed_at for s in group) for m, group in groups.items()}
+        multiplier = max(groups, key=lambda m: (len(groups[m]), last_time[m]))
+        kept = groups.pop(multiplier)
+        return kept, multiplier, [s for group in groups.values() for s in group]
+
+
+def _problem(signed: SignedObservation, request: ObservationRequest, state: FeedState) -> str | None:
+    # Why the feed would not accept this observation, or None.
+    observation = signed.observation
+    if observation.feed != request.feed or observation.round_id != request.round_id:
+        return (
+            f"signed for round {observation.round_id} of {observation.feed.address}, not {request.round_id}"
+        )
+    if not signed.is_authentic():
+        return "the signature is not the reporter's"
+    if signed.reporter not in state.reporters:
+        return "not a reporter of the feed"
+    if observation.observed_at > request.at:
+        return f"observed at {observation.observed_at}, after the next block's time {request.at}"
+    if request.at - observation.observed_at > state.max_report_age:
+        return f"observed at {observation.observed_at}, more than {state.max_report_age}s before {request.at}"
+    latest = state.latest
+    if latest is not None and observation.observed_at <= latest.started_at:
+        return f"observed at {observation.observed_at}, not after the latest round's {latest.started_at}"
+    close = state.closed.last_close
+    closed_again = latest is not None and latest.status == MarketStatus.CLOSED
+    if closed_again and observation.status == MarketStatus.CLOSED and close is not None:
+        if state.closed.policy is ClosedPolicy.FROZEN and observation.price != close:
+            return f"price {observation.price} moved from the frozen close {close}"
+        if abs(observation.price.units - close.units) * BPS > close.units * state.closed.band_bps:
+            return f"price {observation.price} outside {state.closed.band_bps} bps of the close {close}"
+    return None
+
+
+def _describe(result: TransmitResult) -> str:
+    head = f"{result.ticker} round {result.round_id}: {result.outcome}"
+    if result.reason is not None:
+        head += f" ({result.reason}, answer {result.answer}, {result.observations} observations)"
+    if result.detail:
+        head += f": {result.detail}"
+    if result.skipped:
+        head += f"; skipped {'; '.join(result.skipped)}"
+    return head
