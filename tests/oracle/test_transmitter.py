@@ -319,3 +319,45 @@ def test_reporters_in_their_own_processes_bring_rounds_over_http(
     at = int(oracle.feed.latestRoundData()[2])
     assert (result.outcome, result.observations) == (TransmitOutcome.SENT, 2)
     assert oracle.answer() == share_price(prices, at)
+
+
+def test_while_frozen_a_reporter_moving_the_close_is_left_out(
+    chain: EvmChain, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> None:
+    honest = honest_reporters(3, prices, calendar)
+    mover = LyingReporter(Account.create(), honest[0].source, price_factor=2)
+    oracle = deploy(chain, prices, calendar, [r.address for r in honest] + [mover.address], 3)
+    oracle.move_to(SESSION_CLOSE + 60)
+    transmitter = oracle.transmitter([mover, *honest], heartbeat_closed=7_200)
+    assert transmitter.tick()[0].outcome is TransmitOutcome.SENT  # the round that closes the session
+    closed_at = int(oracle.feed.latestRoundData()[3])
+
+    oracle.move_to(closed_at + 3_600)
+    assert transmitter.tick()[0].outcome is TransmitOutcome.NOT_DUE  # the closed heartbeat is 2 h
+    oracle.move_to(closed_at + 7_200)
+    [result] = transmitter.tick()
+
+    official_close = prices.quote("AAPL", datetime.fromtimestamp(SESSION_CLOSE, UTC)).price.units
+    assert (result.outcome, result.reason, result.observations) == (
+        TransmitOutcome.SENT,
+        PushReason.HEARTBEAT,
+        3,
+    )
+    assert "moved from the frozen close" in result.skipped[0]
+    assert oracle.answer() == official_close == int(oracle.feed.last_close())
+    transmitter.close()
+
+
+def test_a_transmitter_is_refused_feeds_of_another_chain_or_no_reporters(
+    prices: ReplayPriceSource, calendar: MarketCalendar
+) -> None:
+    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=T0)
+    reporters: list[ObservationClient] = list(honest_reporters(1, prices, calendar))
+    elsewhere = {"AAPL": FeedId(chain.chain_id + 1, "0x" + "11" * 20)}
+
+    with pytest.raises(
+        ValueError, match=f"feed of AAPL is on chain {chain.chain_id + 1}, not on {chain.chain_id}"
+    ):
+        Transmitter(chain, chain.accounts[0], elsewhere, reporters)
+    with pytest.raises(ValueError, match="at least one reporter"):
+        Transmitter(chain, chain.accounts[0], {}, [])
