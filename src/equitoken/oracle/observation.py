@@ -126,6 +126,6 @@ class SignedObservation:
             return False
 
     def as_call_argument(self) -> tuple[int, int, int, bytes]:
-        """Return the tuple `PriceFeed.transmit` takes for this observation: (price, status, observedAt, sig)."""
+        """Return the observation as `PriceFeed.transmit` takes it: (price, status, observedAt, signature)."""
         o = self.observation
         return (o.price.units, int(o.status), o.observed_at, self.signature)
