@@ -4,7 +4,7 @@ its half day (Friday 2025-11-28, close 13:00 New York).
 
 Four reporters, each with its own key and its own `MarketObservationSource` over the replayed bars,
 sign every round; quorum is three. A transmitter with the default push policy (0.5% deviation, 1 h
-heartbeat) ticks every 5 minutes in session and every 15 minutes outside it, at the chain time of
+heartbeat) ticks every 10 minutes in session and every 30 minutes outside it, at the chain time of
 the next block, on the in-process chain. NFLX's feed uses the `frozen` closed-market policy,
 AAPL's the `internal` one over a real trade tape in SQLite; NFLX is halted for 20 minutes on the
 Tuesday.
@@ -48,8 +48,8 @@ SPLIT_OPEN = datetime(2025, 11, 17, 9, 30, tzinfo=NEW_YORK)
 SPLIT_RATIO = 10
 HALT_START = datetime(2025, 11, 18, 11, 0, tzinfo=NEW_YORK)
 HALT_END = datetime(2025, 11, 18, 11, 20, tzinfo=NEW_YORK)
-SESSION_STEP = timedelta(minutes=5)
-CLOSED_STEP = timedelta(minutes=15)
+SESSION_STEP = timedelta(minutes=10)
+CLOSED_STEP = timedelta(minutes=30)
 REPORTERS = 4
 QUORUM = 3
 ONE = 10**18
