@@ -1,8 +1,8 @@
 """The transmitter: gathers a quorum of reporters' signed observations and sends due rounds on-chain.
 
-For each feed, one `tick`:
-1. reads where the feed stands on the chain (latest round, quorum, reporters, closed-market policy
-   and last close, report age, token) and the next block's time `at`;
+One `tick` reads the next block's time `at` and, for each feed:
+1. knows where the feed stands on the chain (latest round, quorum, reporters, closed-market policy
+   and last close, report age, token and its UI multipliers);
 2. asks every reporter at once for round r + 1 at `at` (a dead or slow reporter is skipped);
 3. keeps the observations the feed would accept: authentic, signed by a registered reporter, for
    this feed and round, not after `at`, not older than the report age, newer than the latest
@@ -14,8 +14,23 @@ For each feed, one `tick`:
 The transmitter keeps no state beyond the chain: rounds are numbered, so a killed transmitter
 resumes where the feed stands, and a round another transmitter sent first ("wrong round") is no
 error. Anyone may transmit: the signatures, not the sender, make a round.
+
+Reading a feed costs eight calls, and `equitoken up` ticks every second for every instrument, while
+a feed changes a few times an hour. So the transmitter keeps a copy of each feed's state (and of
+each token's multiplier history) and reads it again only when it can have changed. Every write to
+a feed's or a token's multiplier storage logs an event (a round logs `NewRound`, a change of
+reporters, quorum, bounds or policies its own event, a multiplier change `UIMultiplierUpdated` or
+`PendingUIMultiplierCancelled`), and the views read storage only, never the clock. So one
+`eth_getLogs` per tick over the blocks since the last tick, across all feeds and tokens, names the
+copies to drop, and a change is honoured on the very next tick. The copy is also dropped when the
+chain goes back (a head lower than, or at the same height but other than, the last one seen), when a
+dry run or a transmission reverts, and in any case after `refresh_after` seconds, a bound on
+staleness should a reorganisation replace blocks this transmitter already scanned. None of this
+weakens safety: the feed checks every rule again on-chain, so a stale copy can only cost a tick.
 """
 
+import bisect
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -25,7 +40,7 @@ from functools import cache
 from equitoken.chain.accounts import checksum
 from equitoken.chain.artifacts import Artifact
 from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import ChainError, Contract, EvmChain, RevertError
+from equitoken.chain.evm import BlockHeader, ChainError, Contract, EvmChain, RevertError, event_topic
 from equitoken.model.quantities import Price
 from equitoken.oracle.aggregation import ONE_MULTIPLIER, RoundValues, token_answer
 from equitoken.oracle.closed_market import ClosedPolicy, ClosedTerms
@@ -34,6 +49,7 @@ from equitoken.oracle.policy import BPS, Candidate, FeedRound, PushPolicy, PushR
 from equitoken.oracle.reporter import ObservationClient, ObservationRequest
 
 DEFAULT_TIMEOUT = 2.0
+DEFAULT_REFRESH_AFTER = 60.0
 WRONG_ROUND = "aggregator: wrong round"
 _NO_TOKEN = "0x" + "00" * 20
 
@@ -46,6 +62,22 @@ def _price_feed() -> Artifact:
 @cache
 def _stock_token() -> Artifact:
     return compile_contract("token/StockToken.vy")
+
+
+@cache
+def _feed_topics() -> frozenset[bytes]:
+    # Every event of the feed: each marks a write to what the transmitter keeps a copy of.
+    return frozenset(event_topic(item) for item in _price_feed().abi if item.get("type") == "event")
+
+
+@cache
+def _multiplier_topics() -> frozenset[bytes]:
+    names = ("UIMultiplierUpdated", "PendingUIMultiplierCancelled")
+    return frozenset(
+        event_topic(item)
+        for item in _stock_token().abi
+        if item.get("type") == "event" and item.get("name") in names
+    )
 
 
 class TransmitOutcome(StrEnum):
@@ -86,6 +118,18 @@ class FeedState:
     token: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class MultiplierHistory:
+    """A token's UI multipliers as `(effective_at, multiplier)`, effective times strictly increasing."""
+
+    changes: tuple[tuple[int, int], ...]
+
+    def at(self, timestamp: int) -> int:
+        """Return the multiplier in force at `timestamp`, as the token's `uiMultiplierAt` does."""
+        index = bisect.bisect_right([effective_at for effective_at, _ in self.changes], timestamp)
+        return self.changes[index - 1][1] if index else ONE_MULTIPLIER
+
+
 @dataclass
 class _Gathered:
     kept: list[SignedObservation] = field(default_factory=list)
@@ -105,6 +149,7 @@ class Transmitter:
         policy: PushPolicy | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
+        refresh_after: float = DEFAULT_REFRESH_AFTER,
         log: Callable[[str], None] = lambda _: None,
     ) -> None:
         for ticker, feed in feeds.items():
@@ -112,14 +157,22 @@ class Transmitter:
                 raise ValueError(f"feed of {ticker} is on chain {feed.chain_id}, not on {chain.chain_id}")
         if not reporters:
             raise ValueError("a transmitter needs at least one reporter to ask")
+        if refresh_after <= 0:
+            raise ValueError(f"refresh_after must be a positive number of seconds, not {refresh_after}")
         self.chain = chain
         self.sender = checksum(sender)
         self.feeds = dict(feeds)
         self.reporters = list(reporters)
         self.policy = policy if policy is not None else PushPolicy()
         self.timeout = timeout
+        self.refresh_after = refresh_after
         self.log = log
         self._pool = ThreadPoolExecutor(max_workers=len(self.reporters), thread_name_prefix="reporter")
+        self._tickers = {checksum(feed.address): ticker for ticker, feed in self.feeds.items()}
+        self._states: dict[str, FeedState] = {}
+        self._multipliers: dict[str, MultiplierHistory] = {}
+        self._seen: BlockHeader | None = None
+        self._refreshed_at = 0.0
 
     def close(self) -> None:
         """Stop the threads that ask the reporters."""
@@ -127,11 +180,19 @@ class Transmitter:
 
     def tick(self) -> list[TransmitResult]:
         """Send every feed's round that is due; return what became of each feed."""
+        try:
+            at = self._catch_up()
+        except ChainError as error:
+            return [
+                TransmitResult(ticker, 0, TransmitOutcome.REJECTED, detail=str(error))
+                for ticker in self.feeds
+            ]
         results = []
         for ticker in self.feeds:
             try:
-                result = self.transmit(ticker)
+                result = self._transmit(ticker, at)
             except ChainError as error:
+                self._forget(ticker)
                 result = TransmitResult(ticker, 0, TransmitOutcome.REJECTED, detail=str(error))
             if result.outcome is not TransmitOutcome.NOT_DUE:
                 self.log(_describe(result))
@@ -139,7 +200,49 @@ class Transmitter:
         return results
 
     def state(self, ticker: str) -> FeedState:
-        """Return where the feed of `ticker` stands on the chain."""
+        """Return where the feed of `ticker` stands on the chain (from the copy while it is current)."""
+        self._catch_up()
+        return self._state(ticker)
+
+    def transmit(self, ticker: str) -> TransmitResult:
+        """Gather and, when due, send the next round of the feed of `ticker`."""
+        return self._transmit(ticker, self._catch_up())
+
+    def _catch_up(self) -> int:
+        # Drop the copies the blocks since the last tick may have changed; return the next block's time.
+        head = self.chain.block_header("latest")
+        seen, now = self._seen, time.monotonic()
+        went_back = seen is not None and (
+            head.number < seen.number or (head.number == seen.number and head.hash != seen.hash)
+        )
+        if seen is None or went_back or now - self._refreshed_at >= self.refresh_after:
+            self._states.clear()
+            self._multipliers.clear()
+            self._refreshed_at = now
+        elif head.number > seen.number and (self._states or self._multipliers):
+            watched = [self.feeds[t].address for t in self._states] + list(self._multipliers)
+            for entry in self.chain.get_raw_logs(watched, (), seen.number + 1, head.number):
+                topic = entry.topics[0] if entry.topics else b""
+                address = checksum(entry.address)
+                if address in self._tickers and topic in _feed_topics():
+                    self._states.pop(self._tickers[address], None)
+                elif topic in _multiplier_topics():
+                    self._multipliers.pop(address, None)
+        self._seen = head
+        return self.chain.timestamp("pending")
+
+    def _forget(self, ticker: str) -> None:
+        state = self._states.pop(ticker, None)
+        if state is not None and state.token is not None:
+            self._multipliers.pop(state.token, None)
+
+    def _state(self, ticker: str) -> FeedState:
+        state = self._states.get(ticker)
+        if state is None:
+            state = self._states[ticker] = self._read_state(ticker)
+        return state
+
+    def _read_state(self, ticker: str) -> FeedState:
         feed = self._feed(ticker)
         latest: FeedRound | None = None
         try:
@@ -150,7 +253,7 @@ class Transmitter:
         except RevertError:
             latest = None  # no round yet
         last_close = int(feed.last_close())
-        token = str(feed.token())
+        token = checksum(str(feed.token()))
         return FeedState(
             latest=latest,
             quorum=int(feed.quorum()),
@@ -161,15 +264,22 @@ class Transmitter:
                 Price(last_close) if last_close else None,
             ),
             max_report_age=int(feed.max_report_age()),
-            token=None if token == _NO_TOKEN else token,
+            token=None if token == checksum(_NO_TOKEN) else token,
         )
 
-    def transmit(self, ticker: str) -> TransmitResult:
-        """Gather and, when due, send the next round of the feed of `ticker`."""
+    def _multiplier_history(self, token_address: str) -> MultiplierHistory:
+        history = self._multipliers.get(token_address)
+        if history is None:
+            token = self.chain.at(token_address, _stock_token(), "stock token")
+            changes = [token.multiplierChange(i) for i in range(int(token.multiplierHistoryLength()))]
+            history = MultiplierHistory(tuple((int(at), int(m)) for m, at in changes))
+            self._multipliers[token_address] = history
+        return history
+
+    def _transmit(self, ticker: str, at: int) -> TransmitResult:
         feed_id = self.feeds[ticker]
-        state = self.state(ticker)
+        state = self._state(ticker)
         round_id = (state.latest.round_id if state.latest is not None else 0) + 1
-        at = self.chain.timestamp("pending")
         request = ObservationRequest(
             feed_id, ticker, round_id, at, state.closed.policy, state.closed.band_bps, state.closed.last_close
         )
@@ -201,6 +311,8 @@ class Transmitter:
             feed.transmit.call(*arguments, sender=self.sender, block="pending")
             receipt = feed.transmit(*arguments, sender=self.sender)
         except RevertError as error:
+            # The feed knows better than the copy: read it again next time.
+            self._forget(ticker)
             lost = error.reason == WRONG_ROUND
             outcome = TransmitOutcome.LOST_RACE if lost else TransmitOutcome.REJECTED
             return replace(result, outcome=outcome, detail=error.reason or str(error), tx_hash=error.tx_hash)
@@ -249,10 +361,8 @@ class Transmitter:
         # the largest group, the later multiplier on a tie.
         if state.token is None or not observations:
             return observations, ONE_MULTIPLIER, []
-        token = self.chain.at(state.token, _stock_token(), "stock token")
-        by_time = {
-            t: int(token.uiMultiplierAt(t)) for t in sorted({s.observation.observed_at for s in observations})
-        }
+        history = self._multiplier_history(state.token)
+        by_time = {t: history.at(t) for t in {s.observation.observed_at for s in observations}}
         groups: dict[int, list[SignedObservation]] = {}
         for signed in observations:
             groups.setdefault(by_time[signed.observation.observed_at], []).append(signed)
