@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -361,3 +362,146 @@ def test_a_transmitter_is_refused_feeds_of_another_chain_or_no_reporters(
         Transmitter(chain, chain.accounts[0], elsewhere, reporters)
     with pytest.raises(ValueError, match="at least one reporter"):
         Transmitter(chain, chain.accounts[0], {}, [])
+
+
+def test_a_change_of_quorum_is_honoured_on_the_very_next_tick(
+    chain: EvmChain, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> None:
+    reporters = honest_reporters(5, prices, calendar)
+    oracle = deploy(chain, prices, calendar, [r.address for r in reporters], 4)
+    oracle.move_to(T0)
+    transmitter = oracle.transmitter(list(reporters[:3]))
+    assert transmitter.tick()[0].detail == "3 acceptable observations, the feed's quorum is 4"
+
+    oracle.feed.set_quorum(3, sender=oracle.roles.admin)
+    [lowered] = transmitter.tick()
+    updated_at = int(oracle.feed.latestRoundData()[3])
+    oracle.feed.set_quorum(4, sender=oracle.roles.admin)
+    oracle.move_to(updated_at + 3_600)
+    [raised] = transmitter.tick()
+
+    assert (lowered.outcome, lowered.observations) == (TransmitOutcome.SENT, 3)
+    assert (raised.outcome, raised.round_id) == (TransmitOutcome.BELOW_QUORUM, 2)
+    assert raised.detail == "3 acceptable observations, the feed's quorum is 4"
+    transmitter.close()
+
+
+def test_a_change_of_reporters_is_honoured_on_the_very_next_tick(
+    chain: EvmChain, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> None:
+    first, second, third, newcomer = honest_reporters(4, prices, calendar)
+    oracle = deploy(chain, prices, calendar, [first.address, second.address, third.address], 2)
+    oracle.move_to(T0)
+    transmitter = oracle.transmitter([first, second, third, newcomer])
+    [before] = transmitter.tick()
+    updated_at = int(oracle.feed.latestRoundData()[3])
+
+    oracle.feed.remove_reporter(first.address, sender=oracle.roles.admin)
+    oracle.feed.add_reporter(newcomer.address, sender=oracle.roles.admin)
+    oracle.move_to(updated_at + 3_600)
+    [after] = transmitter.tick()
+
+    assert (before.outcome, before.observations) == (TransmitOutcome.SENT, 3)
+    assert before.skipped == (f"reporter 3 ({newcomer.address}): not a reporter of the feed",)
+    assert (after.outcome, after.observations) == (TransmitOutcome.SENT, 3)
+    assert after.skipped == (f"reporter 0 ({first.address}): not a reporter of the feed",)
+    assert int(oracle.feed.latestRoundData()[0]) == 2
+    transmitter.close()
+
+
+def test_a_change_of_the_ui_multiplier_is_priced_on_the_very_next_tick(
+    chain: EvmChain, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> None:
+    reporters = honest_reporters(3, prices, calendar)
+    oracle = deploy(chain, prices, calendar, [r.address for r in reporters], 2)
+    oracle.move_to(T0)
+    transmitter = oracle.transmitter(list(reporters))
+    assert transmitter.tick()[0].outcome is TransmitOutcome.SENT
+    observed_at = int(oracle.feed.latestRoundData()[2])
+
+    # 5%: past the 0.5% deviation, within the feed's 10% move.
+    oracle.token.setUIMultiplier(105 * ONE // 100, observed_at + 30, sender=oracle.roles.multiplier_updater)
+    oracle.move_to(observed_at + 60)
+    [result] = transmitter.tick()
+
+    at = int(oracle.feed.latestRoundData()[2])
+    assert (result.outcome, result.reason) == (TransmitOutcome.SENT, PushReason.DEVIATION)
+    assert result.answer == oracle.answer() == share_price(prices, at) * 105 // 100
+    transmitter.close()
+
+
+def test_a_chain_gone_back_to_a_snapshot_is_read_again(
+    chain: EvmChain, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> None:
+    reporters = honest_reporters(3, prices, calendar)
+    newcomer = honest_reporters(1, prices, calendar)[0]
+    oracle = deploy(chain, prices, calendar, [r.address for r in reporters], 2)
+    oracle.move_to(T0)
+    snapshot = chain.snapshot()
+    oracle.feed.set_quorum(3, sender=oracle.roles.admin)
+    oracle.feed.add_reporter(newcomer.address, sender=oracle.roles.admin)
+    transmitter = oracle.transmitter([*reporters, newcomer])
+    assert transmitter.tick()[0].observations == 4
+
+    chain.revert_to(snapshot)
+    [again] = transmitter.tick()
+
+    assert (again.outcome, again.round_id, again.observations) == (TransmitOutcome.SENT, 1, 3)
+    assert again.skipped == (f"reporter 3 ({newcomer.address}): not a reporter of the feed",)
+    transmitter.close()
+
+
+class CountingChain(InProcessChain):
+    """The in-process chain, counting the contract calls made on it."""
+
+    calls = 0
+
+    def call_raw(self, to: str, data: bytes, **options: Any) -> bytes:
+        self.calls += 1
+        return super().call_raw(to, data, **options)
+
+
+def test_a_tick_reads_no_feed_while_nothing_changed_and_everything_after_refresh_after(
+    prices: ReplayPriceSource, calendar: MarketCalendar
+) -> None:
+    chain = CountingChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=T0 - 600)
+    reporters = honest_reporters(3, prices, calendar)
+    oracle = deploy(chain, prices, calendar, [r.address for r in reporters], 2)
+    oracle.move_to(T0)
+    oracle.token.setUIMultiplier(2 * ONE, T0 + 5, sender=oracle.roles.multiplier_updater)
+    oracle.move_to(T0 + 10)
+    cached = oracle.transmitter(list(reporters))
+    cached.tick()  # reads the feed, sends the first round
+    oracle.move_to(T0 + 60)
+    cached.tick()  # reads the feed again: the round changed it
+
+    chain.calls = 0
+    results = []
+    for second in range(3):  # the chain moves on, the feed does not
+        oracle.move_to(T0 + 61 + second)
+        results.append(cached.tick()[0].outcome)
+    calls_while_unchanged = chain.calls
+    refreshing = Transmitter(
+        chain, chain.accounts[12], {"AAPL": oracle.feed_id}, list(reporters), refresh_after=1e-9
+    )
+    refreshing.tick()
+    chain.calls = 0
+    refreshing.tick()
+
+    assert results == [TransmitOutcome.NOT_DUE] * 3
+    assert calls_while_unchanged == 0
+    # latestRoundStatus, last_close, token, quorum, reporters, closed_policy, closed_band_bps,
+    # max_report_age; multiplierHistoryLength and the two multipliers.
+    assert chain.calls == 11
+    cached.close()
+    refreshing.close()
+
+
+def test_a_transmitter_refuses_a_refresh_interval_that_is_not_positive(
+    prices: ReplayPriceSource, calendar: MarketCalendar
+) -> None:
+    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=T0)
+    reporters: list[ObservationClient] = list(honest_reporters(1, prices, calendar))
+
+    with pytest.raises(ValueError, match="refresh_after must be a positive number of seconds, not 0"):
+        Transmitter(chain, chain.accounts[0], {}, reporters, refresh_after=0)
