@@ -35,6 +35,8 @@ from equitoken.local import (
 )
 from equitoken.market.alpaca import MissingCredentialsError
 from equitoken.model.quantities import Usd
+from equitoken.oracle.keys import ReporterKeyError
+from equitoken.oracle.reporter_client import ReporterUnavailableError
 from equitoken.platform.runner import ApiServerError, process_pass
 from equitoken.platform.settings import DEFAULT_API_PORT, SettingsError, UpSettings
 from equitoken.platform.up import RunningPlatform
@@ -173,6 +175,8 @@ def up(
             ApiServerError,
             BrokerError,
             MissingCredentialsError,
+            ReporterUnavailableError,
+            ReporterKeyError,
         ) as error:
             console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from error

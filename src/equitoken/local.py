@@ -17,6 +17,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -25,10 +26,13 @@ from equitoken.brokers.broker import Broker
 from equitoken.brokers.paper import PaperBroker
 from equitoken.chain.accounts import ANVIL_MNEMONIC, SignerRegistry, checksum
 from equitoken.chain.anvil import AnvilNode
+from equitoken.chain.artifacts import Artifact
+from equitoken.chain.compiler import compile_contract
 from equitoken.chain.deployment import (
     DeploymentRecords,
     IssuanceDeployment,
     IssuerRoles,
+    OracleMembers,
     Progress,
     deploy_issuance,
     extend_issuance,
@@ -46,6 +50,7 @@ from equitoken.market.prices import PriceSource
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.instrument import Instrument
 from equitoken.platform.node_time import advance_node_time
+from equitoken.platform.oracle_network import oracle_members
 from equitoken.store.database import Database, sqlite_url
 
 DEFAULT_DATA_DIR = Path(".data")
@@ -178,13 +183,17 @@ class LocalPlatform:
         self, chain: JsonRpcChain, wanted: Sequence[Instrument], progress: Progress
     ) -> IssuanceDeployment:
         roles = IssuerRoles.from_accounts(chain.accounts)
+        oracle = oracle_members(self.data_dir)
         records = DeploymentRecords(self.data_dir / "deployments")
         existing = records.load(chain.chain_id)
         if existing is None or not is_live(chain, existing):
             progress(f"deploying the issuance contracts for {len(wanted)} instruments")
-            deployment = deploy_issuance(chain, roles, wanted, progress=lambda step: progress(f"  {step}"))
+            deployment = deploy_issuance(
+                chain, roles, wanted, oracle=oracle, progress=lambda step: progress(f"  {step}")
+            )
             records.save(deployment)
             return deployment
+        self._check_oracle(chain, existing, oracle)
         progress("reusing the contracts deployed on an earlier run")
         deployed = {d.ticker for d in existing.instruments}
         missing = [i for i in wanted if i.ticker not in deployed]
@@ -192,10 +201,35 @@ class LocalPlatform:
             return existing
         progress(f"deploying {len(missing)} more instruments into the same identity registry")
         deployment = extend_issuance(
-            chain, roles, existing, missing, progress=lambda step: progress(f"  {step}")
+            chain, roles, existing, missing, oracle=oracle, progress=lambda step: progress(f"  {step}")
         )
         records.save(deployment)
         return deployment
+
+    def _check_oracle(
+        self, chain: JsonRpcChain, deployment: IssuanceDeployment, oracle: OracleMembers
+    ) -> None:
+        # A feed of an earlier version has no reporter set (its one updater pushed prices): calling
+        # quorum() reverts. A feed whose reporters are not our keys (the keys were deleted) would
+        # never reach its quorum. Either way the reporters cannot serve it: say so before anything runs.
+        wanted = {reporter.lower() for reporter in oracle.reporters}
+        for deployed in deployment.instruments:
+            feed = chain.at(deployed.price_feed, _price_feed(), f"{deployed.ticker} price feed")
+            try:
+                int(feed.quorum())
+                registered = {str(reporter).lower() for reporter in feed.reporters()}
+            except ChainError:
+                raise PlatformUnavailableError(
+                    f"the data directory {self.data_dir} predates the oracle network: the price feed of "
+                    f"{deployed.ticker} ({deployed.price_feed}) takes no signed rounds. Stop the platform "
+                    f"and delete {self.data_dir} to deploy afresh"
+                ) from None
+            if registered != wanted:
+                raise PlatformUnavailableError(
+                    f"the price feed of {deployed.ticker} ({deployed.price_feed}) registers other "
+                    f"reporters than the keys in {self.data_dir / 'oracle'} (were they deleted?); put the "
+                    f"original keys back, or stop the platform and delete {self.data_dir} to deploy afresh"
+                )
 
     def _deploy_usdc(self, chain: JsonRpcChain, progress: Progress) -> str:
         records = SettlementRecords(self.data_dir / "deployments")
@@ -208,6 +242,11 @@ class LocalPlatform:
         usdc.mint(roles.operator, TREASURY_USDC, sender=roles.admin)
         records.save(chain.chain_id, usdc.address)
         return usdc.address
+
+
+@cache
+def _price_feed() -> Artifact:
+    return compile_contract("oracle/PriceFeed.vy")
 
 
 def dev_signers() -> SignerRegistry:

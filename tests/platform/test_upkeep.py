@@ -1,9 +1,11 @@
-"""The platform's on-chain upkeep on a real anvil: node time follows market time, replayed prices go
-into the feeds within their bounds, and transactions a crashed node lost are sent again."""
+"""The platform's on-chain upkeep on a real anvil: node time follows market time, the oracle network's
+reporters (processes of their own, reading the recorded market clock) bring the replayed prices into
+the feeds at the open, hourly, on a deviation and at the close, and transactions a crashed node lost
+are sent again."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,17 +13,30 @@ from sqlalchemy import select
 from tests.ports import free_port
 
 from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.compiler import compile_contract
+from equitoken.chain.evm import Contract
 from equitoken.issuer.investors import InvestorCategory
 from equitoken.issuer.outbox import TxStatus
 from equitoken.local import ACCOUNTS, LocalIssuer, LocalPlatform
-from equitoken.local_clock import DEFAULT_REPLAY_START
-from equitoken.market.clock import ManualClock
+from equitoken.local_clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock
+from equitoken.market.clock import ManualClock, SystemClock
+from equitoken.oracle.observation import MarketStatus
+from equitoken.oracle.policy import PushReason
+from equitoken.oracle.transmitter import TransmitOutcome, TransmitResult
 from equitoken.platform.node_time import advance_node_time
-from equitoken.platform.price_feeds import MARKET_CLOSED, MARKET_OPEN, PriceFeedPusher, bounded_answer
+from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetwork
 from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.store.schema import ChainTransactionRow
 
 pytestmark = pytest.mark.anvil
+
+SENT, NOT_DUE = TransmitOutcome.SENT, TransmitOutcome.NOT_DUE
+# Monday 2025-12-01: the session runs from 14:30 to 21:00 UTC.
+SESSION_DAY = DEFAULT_REPLAY_START.date()
+
+
+def utc(hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(SESSION_DAY.year, SESSION_DAY.month, SESSION_DAY.day, hour, minute, second, tzinfo=UTC)
 
 
 @dataclass
@@ -29,10 +44,20 @@ class Upkept:
     platform: LocalPlatform
     local: LocalIssuer
     clock: ManualClock
+    data_dir: Path
+
+    def move_to(self, at: datetime) -> None:
+        """Move market time: the issuer's clock, the clock the reporters read, and the node."""
+        self.clock.advance(at - self.clock.now())
+        SimulatedClock(at, SystemClock().now(), 1).save(self.data_dir / CLOCK_FILE)
+        advance_node_time(self.local.chain, at)
+
+    def price_feed(self, ticker: str) -> Contract:
+        address = self.local.deployment.issuance.instrument(ticker).price_feed
+        return self.local.chain.at(address, compile_contract("oracle/PriceFeed.vy"))
 
     def move(self, delta: timedelta) -> None:
-        self.clock.advance(delta)
-        advance_node_time(self.local.chain, self.clock.now())
+        self.move_to(self.clock.now() + delta)
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +67,29 @@ def upkept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upkept]:
     platform.start(lambda _: None, instruments=2)
     clock = ManualClock(DEFAULT_REPLAY_START)
     local = LocalIssuer(data_dir, platform.url, clock=clock)
-    yield Upkept(platform, local, clock)
+    yield Upkept(platform, local, clock, data_dir)
     local.close()
     platform.stop()
+
+
+@pytest.fixture(scope="module")
+def network(upkept: Upkept) -> Iterator[OracleNetwork]:
+    local = upkept.local
+    with OracleNetwork(
+        upkept.data_dir,
+        local.database.url,
+        local.chain,
+        local.roles.price_updater,
+        local.deployment.issuance,
+    ) as running:
+        yield running
 
 
 def test_a_fresh_node_starts_at_market_time_and_is_only_ever_moved_forward(upkept: Upkept) -> None:
     chain = upkept.local.chain
     assert abs(chain.timestamp() - int(DEFAULT_REPLAY_START.timestamp())) < 120
 
-    upkept.move(timedelta(hours=2))
+    upkept.move(timedelta(seconds=30))
     at = chain.timestamp()
     assert at == int(upkept.clock.now().timestamp())
 
@@ -60,34 +98,77 @@ def test_a_fresh_node_starts_at_market_time_and_is_only_ever_moved_forward(upkep
     assert chain.timestamp() >= at
 
 
-def test_feeds_get_replayed_prices_at_open_hourly_and_at_close(upkept: Upkept) -> None:
+def test_the_feeds_register_the_platforms_reporters_and_quorum(upkept: Upkept) -> None:
+    keys = sorted(p.name for p in (upkept.data_dir / "oracle").iterdir())
+    assert keys == [f"reporter-{i}.key" for i in range(1, REPORTER_COUNT + 1)]
+    for ticker in ("AAPL", "MSFT"):
+        feed = upkept.price_feed(ticker)
+        assert len(feed.reporters()) == REPORTER_COUNT
+        assert int(feed.quorum()) == QUORUM
+
+
+def outcomes(results: list[TransmitResult]) -> dict[str, tuple[TransmitOutcome, PushReason | None]]:
+    return {r.ticker: (r.outcome, r.reason) for r in results}
+
+
+def test_rounds_land_at_the_open_hourly_on_deviation_and_at_the_close(
+    upkept: Upkept, network: OracleNetwork
+) -> None:
     local = upkept.local
-    pusher = PriceFeedPusher(local.onchain, local.prices, local.calendar, local.clock)
-    upkept.move(timedelta(minutes=1))
+    feed = upkept.price_feed("AAPL")
 
-    assert pusher.push() == 2
-    aapl = pusher.state("AAPL")
-    assert aapl is not None
-    assert aapl.status == MARKET_OPEN
-    assert aapl.answer == local.prices.quote("AAPL", upkept.clock.now()).price.units
-    assert pusher.push() == 0  # the feed takes one round an hour while the status is the same
+    def latest() -> tuple[int, int, int, MarketStatus]:
+        round_id, answer, started_at, _, _, status = feed.latestRoundStatus()
+        return int(round_id), int(answer), int(started_at), MarketStatus(status)
 
-    upkept.move(timedelta(minutes=61))
-    assert pusher.push() == 2
+    def share_price(observed_at: int) -> int:
+        return local.prices.quote("AAPL", datetime.fromtimestamp(observed_at, UTC)).price.units
 
-    upkept.move(timedelta(hours=8))  # past the close
-    assert pusher.push() == 2
-    closed = pusher.state("MSFT")
-    assert closed is not None
-    assert closed.status == MARKET_CLOSED
-    upkept.move(timedelta(hours=2))
-    assert pusher.push() == 0  # a closed market's price does not move
+    upkept.move_to(utc(14, 31))
+    assert outcomes(network.tick()) == {
+        "AAPL": (SENT, PushReason.FIRST_ROUND),
+        "MSFT": (SENT, PushReason.FIRST_ROUND),
+    }
+    round_id, answer, observed_at, status = latest()
+    assert (round_id, status) == (1, MarketStatus.OPEN)
+    assert answer == share_price(observed_at)  # no split yet: the token's price is the share's
+    assert {r.outcome for r in network.tick()} == {NOT_DUE}  # nothing new a second later
 
+    # AAPL 277.99 -> 277.13 and MSFT 488.45 -> 489.11 in the hour: below the 0.5% deviation.
+    upkept.move_to(utc(15, 32))
+    assert outcomes(network.tick()) == {
+        "AAPL": (SENT, PushReason.HEARTBEAT),
+        "MSFT": (SENT, PushReason.HEARTBEAT),
+    }
+    upkept.move_to(utc(16, 40))
+    assert {r.reason for r in network.tick()} == {PushReason.HEARTBEAT}
 
-def test_a_move_beyond_the_feed_bound_is_approached_in_steps() -> None:
-    assert bounded_answer(100_00000000, 150_00000000) == 109_90000000
-    assert bounded_answer(100_00000000, 50_00000000) == 90_10000000
-    assert bounded_answer(100_00000000, 101_00000000) == 101_00000000
+    # 40 minutes on, AAPL is up 0.7% (a round before the heartbeat), MSFT down 0.3% (none).
+    upkept.move_to(utc(17, 20))
+    assert outcomes(network.tick()) == {
+        "AAPL": (SENT, PushReason.DEVIATION),
+        "MSFT": (NOT_DUE, None),
+    }
+    round_id, answer, observed_at, _ = latest()
+    assert round_id == 4
+    assert answer == share_price(observed_at)
+
+    upkept.move_to(utc(21, 0, 30))  # the session closed at 21:00
+    assert outcomes(network.tick()) == {
+        "AAPL": (SENT, PushReason.STATUS_CHANGE),
+        "MSFT": (SENT, PushReason.STATUS_CHANGE),
+    }
+    close = latest()
+    assert close[3] is MarketStatus.CLOSED
+    assert close[1] == local.prices.quote("AAPL", utc(21, 0)).price.units
+    assert int(feed.last_close()) == close[1]
+
+    upkept.move_to(utc(21, 30))
+    assert {r.outcome for r in network.tick()} == {NOT_DUE}  # a closed market's price does not move
+    upkept.move_to(utc(22, 5))
+    assert {r.reason for r in network.tick()} == {PushReason.HEARTBEAT}
+    assert latest()[0] == close[0] + 1
+    assert latest()[1] == close[1]  # frozen at the close
 
 
 def test_transactions_a_crashed_node_lost_are_sent_again_in_order(upkept: Upkept) -> None:

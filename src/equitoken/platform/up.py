@@ -1,10 +1,12 @@
 """Assemble the whole platform of `equitoken up`, and take it down again.
 
 Start order: the clock, the node (at market time) and the contracts; the database (SQLite, a
-PostgreSQL URL, or an embedded server); the issuer on the broker; lost transactions sent again
-(after a crash of the node); the demo data on a first run; then the API and the loop.
-Stop order is the reverse: the API, the loop's last pass, the database, the node (which writes its
-state), and the clock back to real time, so that hours away do not become weeks of market time.
+PostgreSQL URL, or an embedded server); the issuer on the broker; the oracle network (its reporter
+processes on the migrated database, and the transmitter); lost transactions sent again (after a
+crash of the node); the demo data on a first run; then the API and the loop.
+Stop order is the reverse: the API, the loop's last pass, the oracle network, the database, the node
+(which writes its state), and the clock back to real time, so that hours away do not become weeks
+of market time.
 """
 
 import contextlib
@@ -38,7 +40,7 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import SystemClock
 from equitoken.market.prices import PriceSource
 from equitoken.platform.node_time import advance_node_time
-from equitoken.platform.price_feeds import PriceFeedPusher
+from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetwork, RoundLog
 from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
 from equitoken.platform.seed import DemoKey, DemoSeed
@@ -67,6 +69,7 @@ class RunningPlatform:
     loop: PlatformLoop | None = None
     keys: list[DemoKey] = field(default_factory=list)
     postgres: EmbeddedPostgres | None = None
+    oracle: OracleNetwork | None = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -98,6 +101,7 @@ class RunningPlatform:
         self.local = LocalIssuer(
             s.data_dir, self.rpc_url, database_url=database_url, clock=clock, prices=prices, broker=broker
         )
+        self._start_oracle(progress)
         replayed = replay_lost_transactions(self.local.database, self.local.chain)
         if replayed:
             progress(f"sent {replayed} transactions again that the node lost in a crash")
@@ -147,6 +151,8 @@ class RunningPlatform:
         """Take everything down; safe to call after a partial start."""
         if self.api is not None:
             self.api.stop()
+        if self.oracle is not None:
+            self.oracle.stop()
         if self.local is not None:
             self.local.close()
         self.chain_side.stop()
@@ -172,6 +178,31 @@ class RunningPlatform:
         record_database_url(s.data_dir, url)
         return url
 
+    def _start_oracle(self, progress: Progress) -> None:
+        local, deployment = self.local, self.deployment
+        assert local is not None
+        assert deployment is not None
+        s = self.settings
+        reporter_args: tuple[str, ...] = ()
+        if s.broker is BrokerChoice.ALPACA:
+            tickers = ",".join(d.ticker for d in deployment.issuance.instruments)
+            reporter_args = ("--prices", "alpaca", "--tickers", tickers)
+        progress(
+            f"starting {REPORTER_COUNT} oracle reporters (quorum {QUORUM}, keys in {s.data_dir / 'oracle'}, "
+            f"logs in {s.data_dir / 'logs'})"
+        )
+        network = OracleNetwork(
+            s.data_dir,
+            local.database.url,
+            local.chain,
+            # The account that paid for the old single-updater pushes now only pays for the rounds.
+            local.roles.price_updater,
+            deployment.issuance,
+            reporter_args=reporter_args,
+        )
+        self.oracle = network  # stop() stops it even after a partial start
+        network.start()
+
     def _tasks(self, seed: DemoSeed, actions: CorporateActions, indexer: Indexer) -> list[LoopTask]:
         local = self.local
         assert local is not None
@@ -185,15 +216,10 @@ class RunningPlatform:
             return "\n".join(changes) or None
 
         tasks.append(LoopTask("workflow", workflow))
-        pusher = PriceFeedPusher(local.onchain, local.prices, local.calendar, local.clock, self.log)
-
-        def price_feeds() -> str | None:
-            pushed = pusher.push()
-            return (
-                f"price feeds: {pushed} updated at {local.clock.now():%a %Y-%m-%d %H:%M}" if pushed else None
-            )
-
-        tasks.append(LoopTask("price feeds", price_feeds))
+        oracle = self.oracle
+        assert oracle is not None
+        rounds = RoundLog(lambda: f"{local.clock.now():%a %Y-%m-%d %H:%M}")
+        tasks.append(LoopTask("oracle", lambda: rounds.summary(oracle.tick())))
         tasks.append(LoopTask("demo hand-out", lambda: _quiet(seed.hand_out())))
 
         def corporate_actions() -> str | None:
