@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,14 @@ from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
 from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.cli import app
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.local import ACCOUNTS, USDC, LocalPlatform, SettlementRecords
+from equitoken.local import ACCOUNTS, USDC, LocalIssuer, LocalPlatform, SettlementRecords
 from equitoken.local_clock import DEFAULT_REPLAY_START
 from equitoken.model.holders import HolderBalance
+from equitoken.model.quantities import Price
+from equitoken.oracle.halts import Halt, HaltBook
+from equitoken.oracle.policy import PushReason
+from equitoken.oracle.transmitter import TransmitOutcome, TransmitResult
+from equitoken.platform.oracle_network import OracleNetwork
 from equitoken.proofs.inclusion import InclusionProof
 from equitoken.proofs.merkle_sum import MerkleSumTree
 
@@ -323,3 +329,118 @@ def test_verify_proof_is_a_command_of_the_cli(tmp_path: Path) -> None:
     assert f"valid: {holder} holds" in valid.stdout
     assert forged.exit_code == 2
     assert forged.stderr.startswith("error[")
+
+
+# -- the oracle ------------------------------------------------------------------------------------
+
+
+@dataclass
+class OracleRunning:
+    """A local platform with its oracle network, and the CLI pointed at it."""
+
+    running: Running
+    local: LocalIssuer
+    network: OracleNetwork
+
+    def tick_after(self, at: datetime) -> dict[str, TransmitResult]:
+        """Let the node's clock pass `at` and the latest rounds' observations, then send the due rounds."""
+        transmitter = self.network.transmitter
+        assert transmitter is not None
+        observed = [
+            state.latest.started_at for t in ("AAPL", "MSFT") if (state := transmitter.state(t)).latest
+        ]
+        while self.local.chain.timestamp("pending") <= max([int(at.timestamp()), *observed]):
+            time.sleep(0.2)
+        return {result.ticker: result for result in self.network.tick()}
+
+    def halts(self, ticker: str) -> list[Halt]:
+        return HaltBook(self.local.database, ["AAPL", "MSFT"]).halts(ticker)
+
+
+@pytest.fixture(scope="module")
+def oracle_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OracleRunning]:
+    data_dir = tmp_path_factory.mktemp("oracle-platform")
+    platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port())
+    platform.start(lambda _: None, instruments=2)  # market time runs from a session open
+    local = LocalIssuer(data_dir, platform.url)
+    network = OracleNetwork(
+        data_dir, local.database.url, local.chain, local.roles.price_updater, local.deployment.issuance
+    )
+    with network:
+        yield OracleRunning(Running(data_dir, platform.url), local, network)
+    local.close()
+    platform.stop()
+
+
+def status_row(out: str, ticker: str) -> list[str]:
+    line = next(line for line in out.splitlines() if line.startswith(f"│ {ticker} "))
+    return [cell.strip() for cell in line.strip("│").split("│")]
+
+
+@pytest.mark.anvil
+def test_oracle_status_halt_and_resume_on_the_running_network(oracle_running: OracleRunning) -> None:
+    cli, local = oracle_running.running, oracle_running.local
+    assert status_row(cli.ok("oracle", "status"), "AAPL")[1:4] == ["-", "-", "no round yet"]
+    first = oracle_running.tick_after(local.clock.now())
+    assert {r.outcome for r in first.values()} == {TransmitOutcome.SENT}
+
+    shown = status_row(cli.ok("oracle", "status"), "AAPL")
+
+    assert shown[0:2] == ["AAPL", "1"]
+    assert shown[2] == str(Price(first["AAPL"].answer or 0))
+    assert shown[3] == "OPEN"
+    assert shown[7] == "3 of 4"
+
+    halted = cli.ok("oracle", "halt", "aapl", "--reason", "news pending")
+    [halt] = oracle_running.halts("AAPL")
+    assert (halt.end, halt.reason) == (None, "news pending")
+    assert f"AAPL halted from {halt.start:%Y-%m-%d %H:%M:%S} UTC" in halted
+    after_halt = oracle_running.tick_after(halt.start)
+    assert after_halt["AAPL"].reason is PushReason.STATUS_CHANGE
+    assert after_halt["MSFT"].outcome is TransmitOutcome.NOT_DUE
+    before_halt = local.prices.quote("AAPL", halt.start).price  # the price a halt freezes
+    assert after_halt["AAPL"].answer == before_halt.units
+    assert status_row(cli.ok("oracle", "status"), "AAPL")[1:4] == ["2", str(before_halt), "HALTED"]
+
+    resumed = cli.ok("oracle", "resume", "AAPL")
+    [lifted] = oracle_running.halts("AAPL")
+    assert lifted.end is not None
+    assert "AAPL resumed at" in resumed
+    assert oracle_running.tick_after(lifted.end)["AAPL"].reason is PushReason.STATUS_CHANGE
+    assert status_row(cli.ok("oracle", "status"), "AAPL")[1:4:2] == ["3", "OPEN"]
+
+
+@pytest.mark.anvil
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["halt", "NOPE"], "error[unknown_ticker]: unknown ticker 'NOPE'; halts are kept for: AAPL, MSFT"),
+        (["resume", "MSFT"], "error[no_halt]: no halt of MSFT is in force at"),
+        (["halt", "MSFT", "--until", "tomorrow"], "error[invalid_halt]: --until 'tomorrow' is not an ISO"),
+        (["halt", "MSFT", "--until", "2025-11-28T15:00:00Z"], "error[invalid_halt]: halt of MSFT ends at"),
+        (["halt", "MSFT", "--reason", " "], "error[invalid_halt]: halt reason must be 1 to 200 characters"),
+    ],
+)
+def test_a_bad_halt_or_resume_exits_2_and_stores_nothing(
+    oracle_running: OracleRunning, args: list[str], error: str
+) -> None:
+    result = oracle_running.running.cli("oracle", *args)
+
+    assert result.exit_code == 2, result.output
+    assert error in result.stderr
+    assert "Traceback" not in result.output
+    assert oracle_running.halts("MSFT") == []
+
+
+@pytest.mark.anvil
+def test_a_halt_overlapping_one_in_force_is_refused(oracle_running: OracleRunning) -> None:
+    cli = oracle_running.running
+    cli.ok("oracle", "halt", "MSFT", "--until", "2026-01-02T00:00:00+00:00")
+    [halt] = oracle_running.halts("MSFT")
+
+    again = cli.cli("oracle", "halt", "MSFT")
+
+    assert again.exit_code == 2
+    assert "error[halt_conflict]" in again.stderr
+    assert oracle_running.halts("MSFT") == [halt]
+    cli.ok("oracle", "resume", "MSFT")

@@ -2,8 +2,9 @@
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
@@ -16,7 +17,8 @@ from rich.table import Table
 from equitoken.api import API_PREFIX
 from equitoken.brokers.errors import BrokerError
 from equitoken.chain.anvil import AnvilError
-from equitoken.chain.evm import ChainError
+from equitoken.chain.compiler import compile_contract
+from equitoken.chain.evm import ChainError, RevertError
 from equitoken.chain.jsonrpc import RpcUnavailableError
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.errors import IssuerError
@@ -34,8 +36,11 @@ from equitoken.local import (
     PlatformUnavailableError,
 )
 from equitoken.market.alpaca import MissingCredentialsError
-from equitoken.model.quantities import Usd
+from equitoken.model.quantities import Price, Usd
+from equitoken.oracle.halts import Halt, HaltBook, HaltError
 from equitoken.oracle.keys import ReporterKeyError
+from equitoken.oracle.observation import MarketStatus
+from equitoken.oracle.policy import FeedRound
 from equitoken.oracle.reporter_client import ReporterUnavailableError
 from equitoken.platform.runner import ApiServerError, process_pass
 from equitoken.platform.settings import DEFAULT_API_PORT, SettingsError, UpSettings
@@ -52,7 +57,11 @@ dev_app = typer.Typer(
 )
 app.add_typer(investor_app, name="investor")
 app.add_typer(request_app, name="request")
+oracle_app = typer.Typer(
+    help="The oracle network: trading halts, and the price feeds' latest rounds.", no_args_is_help=True
+)
 app.add_typer(dev_app, name="dev")
+app.add_typer(oracle_app, name="oracle")
 app.command("verify-proof")(verify_proof)
 
 # Addresses are never cut: wide enough for the tables even when not on a terminal.
@@ -404,6 +413,140 @@ def dev_fund(
         console.print(f"approved for the issuer: {', '.join(funding.approved)}")
     else:
         console.print("not a wallet of the anvil mnemonic: approve the treasury and the burner yourself")
+
+
+# -- the oracle ------------------------------------------------------------------------------------
+
+OracleTicker = Annotated[str, typer.Argument(help="The instrument's ticker, e.g. AAPL.")]
+
+
+@oracle_app.command("halt")
+def oracle_halt(
+    ticker: OracleTicker,
+    reason: Annotated[str, typer.Option(help="Why trading is halted (1 to 200 characters).")] = (
+        "halted by the operator"
+    ),
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="When the halt ends, ISO 8601 (UTC unless it has an offset), e.g. 2025-12-01T20:00Z; "
+            "default: until `equitoken oracle resume`."
+        ),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    rpc_url: RpcUrl = DEFAULT_RPC_URL,
+) -> None:
+    """Halt trading in an instrument from now (market time): while the session is open, the reporters
+    say HALTED at the last price before the halt, and the next round carries it on-chain."""
+    with _local_issuer(data_dir, rpc_url) as local:
+        end = _market_time(until) if until is not None else None
+        book = HaltBook(local.database, local.onchain.tickers)
+        halt = _halt_call(lambda: book.declare(ticker.strip().upper(), local.clock.now(), end, reason))
+    ends = f"until {halt.end:%Y-%m-%d %H:%M:%S} UTC" if halt.end else "until `equitoken oracle resume`"
+    console.print(
+        f"{halt.ticker} halted from {halt.start:%Y-%m-%d %H:%M:%S} UTC (market time) {ends}: {halt.reason}",
+        highlight=False,
+    )
+
+
+@oracle_app.command("resume")
+def oracle_resume(
+    ticker: OracleTicker, data_dir: DataDir = DEFAULT_DATA_DIR, rpc_url: RpcUrl = DEFAULT_RPC_URL
+) -> None:
+    """End the halt in force of an instrument now (market time)."""
+    with _local_issuer(data_dir, rpc_url) as local:
+        book = HaltBook(local.database, local.onchain.tickers)
+        halt = _halt_call(lambda: book.lift(ticker.strip().upper(), local.clock.now()))
+    assert halt.end is not None
+    console.print(
+        f"{halt.ticker} resumed at {halt.end:%Y-%m-%d %H:%M:%S} UTC (market time), halted since "
+        f"{halt.start:%Y-%m-%d %H:%M:%S} UTC ({halt.reason})",
+        highlight=False,
+    )
+
+
+@oracle_app.command("status")
+def oracle_status(data_dir: DataDir = DEFAULT_DATA_DIR, rpc_url: RpcUrl = DEFAULT_RPC_URL) -> None:
+    """Show each instrument's price feed as the chain has it: the latest round, its answer (the token's
+    price), the market status, when it was observed and accepted, and its age in chain time."""
+    with _local_issuer(data_dir, rpc_url) as local:
+        chain_now = local.chain.timestamp()
+        market_now = local.clock.now()
+        rounds = [
+            (deployed.ticker, _feed_round(local, deployed.price_feed))
+            for deployed in local.deployment.issuance.instruments
+        ]
+    table = Table(
+        "ticker",
+        "round",
+        "answer (USD)",
+        "status",
+        "observed (UTC)",
+        "updated (UTC)",
+        "age",
+        "quorum",
+        title=f"Price feeds at {market_now:%Y-%m-%d %H:%M:%S} UTC (market time)",
+    )
+    for ticker, feed_round in rounds:
+        if feed_round.latest is None:
+            table.add_row(ticker, "-", "-", "no round yet", "-", "-", "-", feed_round.quorum)
+            continue
+        latest = feed_round.latest
+        table.add_row(
+            ticker,
+            str(latest.round_id),
+            str(Price(latest.answer)),
+            latest.status.name,
+            f"{datetime.fromtimestamp(latest.started_at, UTC):%Y-%m-%d %H:%M:%S}",
+            f"{datetime.fromtimestamp(latest.updated_at, UTC):%Y-%m-%d %H:%M:%S}",
+            _age(chain_now - latest.updated_at),
+            feed_round.quorum,
+        )
+    console.print(table)
+
+
+@dataclass(frozen=True)
+class _FeedRound:
+    latest: FeedRound | None
+    quorum: str
+
+
+def _feed_round(local: LocalIssuer, address: str) -> _FeedRound:
+    feed = local.chain.at(address, compile_contract("oracle/PriceFeed.vy"))
+    quorum = f"{int(feed.quorum())} of {len(feed.reporters())}"
+    try:
+        round_id, answer, started_at, updated_at, _, status = feed.latestRoundStatus()
+    except RevertError:  # the feed has no round yet
+        return _FeedRound(None, quorum)
+    latest = FeedRound(int(round_id), int(answer), int(started_at), int(updated_at), MarketStatus(status))
+    return _FeedRound(latest, quorum)
+
+
+def _age(seconds: int) -> str:
+    if seconds < 0:
+        return "0s"
+    hours, rest = divmod(seconds, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def _market_time(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise _RefusedError(
+            "invalid_halt", f"--until {text!r} is not an ISO 8601 time, e.g. 2025-12-01T20:00:00Z"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _halt_call(call: Callable[[], Halt]) -> Halt:
+    try:
+        return call()
+    except HaltError as error:
+        raise _RefusedError(error.code, str(error)) from None
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """`equitoken up` as a user runs it: the dashboard and API answer, a mint through the API settles, and a
 SIGKILL of the process loses nothing (balances, requests, the indexer's position, demo data, API keys,
-the proof secret), then minting goes on and a served proof verifies against the served root."""
+the proof secret) and takes its reporter processes with it; then minting goes on, the oracle's rounds
+keep landing, and a served proof verifies against the served root."""
 
 import json
 import os
@@ -19,7 +20,9 @@ import pytest
 from tests.ports import free_port
 
 from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.compiler import compile_contract
 from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
+from equitoken.chain.evm import RevertError
 from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.indexer import IndexReader
 from equitoken.issuer.onchain import IssuerChain
@@ -30,6 +33,7 @@ from equitoken.store.database import Database, sqlite_url
 pytestmark = pytest.mark.anvil
 
 PARTICIPANT_WALLET = SignerRegistry.anvil(ACCOUNTS).addresses[10]
+SPEED = 60
 FINAL = {"completed", "failed", "held", "cancelled", "expired"}
 
 
@@ -55,6 +59,9 @@ class Up:
         self.runs += 1
         command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(self.data_dir)]
         command += ["--rpc-port", str(self.rpc_port), "--port", str(self.api_port), "--instruments", "2"]
+        # An hour of market time a wall minute: the feeds' hourly heartbeat comes within the test,
+        # and the session (open at the start) stays open throughout.
+        command += ["--speed", str(SPEED)]
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
@@ -69,9 +76,41 @@ class Up:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
         deadline = time.monotonic() + 30
-        while _listening(self.rpc_port) or _listening(self.api_port):
-            assert time.monotonic() < deadline, "the node or the API outlived the killed process"
+        while _listening(self.rpc_port) or _listening(self.api_port) or self.reporters():
+            assert time.monotonic() < deadline, "the node, the API or a reporter outlived the killed process"
             time.sleep(0.1)
+
+    def reporters(self) -> list[int]:
+        """Return the process ids of the reporters running on this data directory."""
+        pids = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                argv = cmdline.read_bytes().split(b"\0")
+            except OSError:  # the process ended in between
+                continue
+            if b"equitoken.oracle.reporter_server" in argv and any(
+                str(self.data_dir).encode() in arg for arg in argv
+            ):
+                pids.append(int(cmdline.parent.name))
+        return pids
+
+    def latest_round(self, ticker: str) -> int:
+        """Return the id of the latest round of `ticker`'s price feed (0 before the first)."""
+        with JsonRpcChain(f"http://127.0.0.1:{self.rpc_port}", SignerRegistry.anvil(ACCOUNTS)) as chain:
+            deployment = DeploymentRecords(self.data_dir / "deployments").load(chain.chain_id)
+            assert deployment is not None
+            feed = chain.at(deployment.instrument(ticker).price_feed, compile_contract("oracle/PriceFeed.vy"))
+            try:
+                return int(feed.latestRoundData()[0])
+            except RevertError:
+                return 0
+
+    def wait_round_after(self, ticker: str, round_id: int) -> int:
+        deadline = time.monotonic() + 120
+        while (latest := self.latest_round(ticker)) <= round_id:
+            assert time.monotonic() < deadline, f"no round of {ticker} after round {round_id}"
+            time.sleep(0.5)
+        return latest
 
     def interrupt(self) -> int:
         assert self.process is not None
@@ -180,6 +219,8 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     assert indexed is not None
     secret = (up.data_dir / "proof-secret").read_bytes()
     assert (up.data_dir / "proof-secret").stat().st_mode & 0o777 == 0o600
+    assert len(up.reporters()) == 4
+    rounds = up.wait_round_after("AAPL", 0)
 
     up.kill()
     after_crash = up.indexed_block()
@@ -200,6 +241,8 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     while (up.indexed_block() or 0) <= after_crash:  # and it goes on from there
         assert time.monotonic() < deadline, "the indexer did not move after the restart"
         time.sleep(0.5)
+    assert len(up.reporters()) == 4
+    after_restart = max(rounds, up.latest_round("AAPL"))
     again = up.wait_final(up.mint("1", "restart-test-2"))
     assert again["state"] == "completed"
     assert up.token_balance(PARTICIPANT_WALLET) == balance + 10**8
@@ -207,8 +250,10 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     while up.indexed_block() is None or up.verified_proof(PARTICIPANT_WALLET) != balance + 10**8:
         assert time.monotonic() < deadline + 60, "the served proof never showed the second mint"
         time.sleep(0.5)
+    up.wait_round_after("AAPL", after_restart)  # the oracle goes on
     assert up.interrupt() == 0
     assert "stopping:" in up.log.read_text()
+    assert not up.reporters()
 
 
 def test_up_exit_deploys_and_stops(up: Up) -> None:

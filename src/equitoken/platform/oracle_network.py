@@ -188,9 +188,8 @@ class RoundLog:
         sent = [r for r in results if r.outcome is TransmitOutcome.SENT]
         if sent:
             reasons = sorted({str(r.reason) for r in sent})
-            lines.append(
-                f"oracle: {len(sent)} rounds sent ({', '.join(reasons)}) at {self.market_time()} market time"
-            )
+            count = f"{len(sent)} round" + ("s" if len(sent) > 1 else "")
+            lines.append(f"oracle: {count} sent ({', '.join(reasons)}) at {self.market_time()} market time")
         for result in results:
             if result.outcome in (TransmitOutcome.SENT, TransmitOutcome.NOT_DUE, TransmitOutcome.LOST_RACE):
                 self._trouble.pop(result.ticker, None)
