@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -117,6 +117,39 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
         up.send_signal(signal.SIGINT)
         assert up.wait(30) == 0, log.read_text()
     assert "stopping: the API, the workflow, then the node, which writes its state" in log.read_text()
+
+
+@pytest.mark.anvil
+def test_up_refuses_a_data_directory_its_reporters_cannot_serve(tmp_path: Path) -> None:
+    port = free_port()
+    run_up(tmp_path, port, instruments=1)
+    records = DeploymentRecords(tmp_path / "deployments")
+    deployed = records.load(31337)
+    assert deployed is not None
+    [aapl] = deployed.instruments
+    # A feed of an earlier version has code but no reporters: the reserve feed looks just like one.
+    records.save(replace(deployed, instruments=(replace(aapl, price_feed=aapl.reserve_feed),)))
+    command = [sys.executable, "-m", "equitoken.cli", "up", "--exit", "--data-dir", str(tmp_path)]
+    command += ["--rpc-port", str(port), "--instruments", "1"]
+
+    legacy = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+    assert legacy.returncode == 1, legacy.stdout + legacy.stderr
+    said = " ".join(legacy.stdout.split())
+    assert f"the data directory {tmp_path} predates the oracle network" in said
+    assert f"delete {tmp_path}" in said
+    assert "Traceback" not in legacy.stdout + legacy.stderr
+
+    records.save(deployed)
+    for key in (tmp_path / "oracle").iterdir():
+        key.unlink()  # new keys are made: the feeds do not know them
+
+    rekeyed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+
+    assert rekeyed.returncode == 1, rekeyed.stdout + rekeyed.stderr
+    assert f"registers other reporters than the keys in {tmp_path / 'oracle'}" in " ".join(
+        rekeyed.stdout.split()
+    )
 
 
 def test_instruments_lists_the_catalogue() -> None:
