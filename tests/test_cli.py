@@ -116,7 +116,7 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
     finally:
         up.send_signal(signal.SIGINT)
         assert up.wait(30) == 0, log.read_text()
-    assert "stopping: the API, the workflow, then the node, which writes its state" in log.read_text()
+    assert "stopping: the API, the workflow, the oracle's reporters, then the node" in log.read_text()
 
 
 @pytest.mark.anvil

@@ -144,7 +144,7 @@ def up(
     ] = False,
 ) -> None:
     """Start the whole platform locally: a node with persisted state, the contracts deployed once, the
-    issuer's workflow, the on-chain price feeds, the API and the dashboard, until Ctrl-C."""
+    issuer's workflow, the oracle network's reporters and rounds, the API and the dashboard, until Ctrl-C."""
     try:
         settings = UpSettings.checked(
             data_dir=data_dir,
@@ -196,7 +196,9 @@ def up(
         _print_running(platform)
         platform.run(stopped)
     finally:
-        console.print("stopping: the API, the workflow, then the node, which writes its state")
+        console.print(
+            "stopping: the API, the workflow, the oracle's reporters, then the node, which writes its state"
+        )
         platform.stop()
 
 
