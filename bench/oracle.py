@@ -21,12 +21,15 @@ pays. Run::
   deviation is 0.5%). A tick writes that instant to the clock file (a ``SimulatedClock``) and moves
   the node's time there; the latency runs from before the write until the transmitter holds the
   receipt of the round. Each round is then checked: the next round id, observed at or after the
-  tick, at the replayed price of its observation time, moved by the feed's deviation or more.
+  tick, at the replayed price of its observation time, moved by the feed's deviation or more. A
+  tick comes after a random pause (0 to 300 ms), so it meets the loop anywhere in a tick: the figure
+  includes the wait for the tick under way to finish.
 """
 
 import argparse
 import json
 import queue
+import random
 import statistics
 import sys
 import tempfile
@@ -84,6 +87,10 @@ SESSION_MARGIN = timedelta(minutes=5)
 # Seconds the node's clock starts before the first tick.
 NODE_LEAD = 600
 ROUND_TIMEOUT = 30.0
+# A source ticks whenever it does, not just after a round: each tick waits a pause drawn from 0 to
+# this many seconds (longer than a transmitter tick), so it meets the loop at any point of a tick.
+PHASE_SPREAD = 0.3
+PHASE_SEED = 2025
 
 Figures = dict[str, int | float | dict[str, int]]
 
@@ -231,7 +238,9 @@ def tick_to_round(repetitions: int = LATENCY_REPETITIONS) -> list[RoundLatency]:
         _, first = loop.next_round(1)
         previous_answer = first.answer or 0
         latencies = []
+        phases = random.Random(PHASE_SEED)
         for round_id, tick in enumerate(ticks[1:], start=2):
+            time.sleep(phases.uniform(0, PHASE_SPREAD))
             started = time.perf_counter()
             _publish(tick, clock_file, control)
             sent_at, _ = loop.next_round(round_id)

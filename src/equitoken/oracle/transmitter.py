@@ -1,8 +1,8 @@
 """The transmitter: gathers a quorum of reporters' signed observations and sends due rounds on-chain.
 
-One `tick` reads the next block's time `at` and, for each feed:
+For each feed, one `tick`:
 1. knows where the feed stands on the chain (latest round, quorum, reporters, closed-market policy
-   and last close, report age, token and its UI multipliers);
+   and last close, report age, token and its UI multipliers) and reads the next block's time `at`;
 2. asks every reporter at once for round r + 1 at `at` (a dead or slow reporter is skipped);
 3. keeps the observations the feed would accept: authentic, signed by a registered reporter, for
    this feed and round, not after `at`, not older than the report age, newer than the latest
@@ -181,7 +181,7 @@ class Transmitter:
     def tick(self) -> list[TransmitResult]:
         """Send every feed's round that is due; return what became of each feed."""
         try:
-            at = self._catch_up()
+            self._catch_up()
         except ChainError as error:
             return [
                 TransmitResult(ticker, 0, TransmitOutcome.REJECTED, detail=str(error))
@@ -190,7 +190,7 @@ class Transmitter:
         results = []
         for ticker in self.feeds:
             try:
-                result = self._transmit(ticker, at)
+                result = self._transmit(ticker)
             except ChainError as error:
                 self._forget(ticker)
                 result = TransmitResult(ticker, 0, TransmitOutcome.REJECTED, detail=str(error))
@@ -206,10 +206,11 @@ class Transmitter:
 
     def transmit(self, ticker: str) -> TransmitResult:
         """Gather and, when due, send the next round of the feed of `ticker`."""
-        return self._transmit(ticker, self._catch_up())
+        self._catch_up()
+        return self._transmit(ticker)
 
-    def _catch_up(self) -> int:
-        # Drop the copies the blocks since the last tick may have changed; return the next block's time.
+    def _catch_up(self) -> None:
+        # Drop the copies the blocks since the last tick may have changed.
         head = self.chain.block_header("latest")
         seen, now = self._seen, time.monotonic()
         went_back = seen is not None and (
@@ -229,7 +230,6 @@ class Transmitter:
                 elif topic in _multiplier_topics():
                     self._multipliers.pop(address, None)
         self._seen = head
-        return self.chain.timestamp("pending")
 
     def _forget(self, ticker: str) -> None:
         state = self._states.pop(ticker, None)
@@ -276,9 +276,11 @@ class Transmitter:
             self._multipliers[token_address] = history
         return history
 
-    def _transmit(self, ticker: str, at: int) -> TransmitResult:
+    def _transmit(self, ticker: str) -> TransmitResult:
         feed_id = self.feeds[ticker]
         state = self._state(ticker)
+        # Each feed's own `at`, read last: the later it is read, the newer the source tick it catches.
+        at = self.chain.timestamp("pending")
         round_id = (state.latest.round_id if state.latest is not None else 0) + 1
         request = ObservationRequest(
             feed_id, ticker, round_id, at, state.closed.policy, state.closed.band_bps, state.closed.last_close
