@@ -2,10 +2,12 @@
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from equitoken.store.database import Database, sqlite_url
 from equitoken.store.postgres import EmbeddedPostgres
 
 # Long random runs in CI, quicker ones while developing; both stay well
@@ -29,3 +31,16 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostg
     server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data")
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated database of each kind: an SQLite file, and a fresh database on the real server."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "equitoken.sqlite")
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+    db = Database(url)
+    db.migrate()
+    yield db
+    db.close()

@@ -32,18 +32,6 @@ USDC = 10**6
 SLIPPAGE_BPS = 5
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path / "issuer.sqlite")
-    else:
-        url = request.getfixturevalue("postgres").create_database()
-    db = Database(url)
-    db.migrate()
-    yield db
-    db.close()
-
-
 @pytest.fixture(scope="session")
 def shared_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
     with AnvilNode(accounts=ACCOUNTS, log_file=tmp_path_factory.mktemp("anvil") / "anvil.log") as node:
