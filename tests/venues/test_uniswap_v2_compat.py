@@ -380,9 +380,12 @@ def test_install_reports_npms_failure(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))
     monkeypatch.setenv("npm_config_fetch_retries", "0")
 
-    with pytest.raises(UniswapV2Error, match=r"npm install of @uniswap/v2-core@1\.0\.1 .* failed \(exit"):
+    with pytest.raises(
+        UniswapV2Error, match=r"npm install of @uniswap/v2-core@1\.0\.1 .* failed \(exit"
+    ) as failure:
         install_packages(tmp_path / "cache")
 
+    assert "ECONNREFUSED" in str(failure.value)  # npm's own reason comes through
     assert not (tmp_path / "cache" / "installed.json").exists()
 
 

@@ -147,7 +147,14 @@ def install_packages(cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
                 f"npm install of {' '.join(wanted)} did not finish in {_NPM_TIMEOUT:g}s"
             ) from exc
         if done.returncode != 0:
-            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+            # npm's first error lines say what went wrong; its stack trace and log path do not.
+            errors = [
+                line
+                for line in (done.stderr or done.stdout).splitlines()
+                if line.startswith("npm error")
+                and not line.removeprefix("npm error").strip().startswith("at ")
+            ]
+            tail = "\n".join(errors[:6])
             raise UniswapV2Error(
                 f"npm install of {' '.join(wanted)} failed (exit {done.returncode}); "
                 f"is the npm registry reachable?\n{tail}"
