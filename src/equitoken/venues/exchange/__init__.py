@@ -1,0 +1,1 @@
+"""The order-book exchange: orders, the matching book, and its journal."""
