@@ -1,0 +1,189 @@
+"""Deployers and actors for the AMM: a real stock token, its real quorum `PriceFeed`, test USDC, the
+pool blueprint, the factory, the router, and a Python model of Uniswap v2's integer maths.
+
+The market's status always comes from rounds signed by real reporter keys (`transmit`), so a test
+that opens, closes or halts the market drives the same feed the platform runs.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import boa
+import pytest
+from eth_account.signers.local import LocalAccount
+from tests.contracts.conftest import OPEN as PROFILE_OPEN
+from tests.contracts.conftest import TokenFactory, mint
+from tests.contracts.oracle.conftest import QUORUM, deploy_price_feed, reporter_key, transmit
+
+from equitoken.chain.artifacts import contract_path
+from equitoken.oracle.observation import MarketStatus
+
+PRICE = 200 * 10**8
+USDC = 10**6
+SHARE = 10**8  # the test stock token has 8 decimals
+OPEN, CLOSED, HALTED = int(MarketStatus.OPEN), int(MarketStatus.CLOSED), int(MarketStatus.HALTED)
+FEE_OPEN, FEE_CLOSED = 30, 100
+MINIMUM_LIQUIDITY = 1_000
+DEAD = "0x000000000000000000000000000000000000dEaD"
+MAX_AGE = 7_200
+NEXT_ROUND = 60
+FAR = 2**64
+
+
+# ---------------------------------------------------------------- the model of Uniswap v2's maths
+
+
+def model_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
+    """Return Uniswap v2's `getAmountOut` with a fee of `fee_bps`."""
+    traded = amount_in * (10_000 - fee_bps)
+    return traded * reserve_out // (reserve_in * 10_000 + traded)
+
+
+def model_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
+    """Return Uniswap v2's `getAmountIn` with a fee of `fee_bps`."""
+    return reserve_in * amount_out * 10_000 // ((reserve_out - amount_out) * (10_000 - fee_bps)) + 1
+
+
+# ------------------------------------------------------------------------------------ deployers
+
+
+@pytest.fixture(scope="session")
+def pool_deployer() -> Any:
+    return boa.load_partial(str(contract_path("venues/StockPool.vy")))
+
+
+@pytest.fixture(scope="session")
+def factory_deployer() -> Any:
+    return boa.load_partial(str(contract_path("venues/PoolFactory.vy")))
+
+
+@pytest.fixture(scope="session")
+def router_deployer() -> Any:
+    return boa.load_partial(str(contract_path("venues/PoolRouter.vy")))
+
+
+@pytest.fixture(scope="session")
+def usdc_deployer() -> Any:
+    return boa.load_partial(str(contract_path("settlement/TestUSDC.vy")))
+
+
+@pytest.fixture(scope="session")
+def price_feed_deployer() -> Any:
+    return boa.load_partial(str(contract_path("oracle/PriceFeed.vy")))
+
+
+@pytest.fixture(scope="session")
+def reporters() -> list[LocalAccount]:
+    """The quorum of reporters that signs every round here."""
+    return [reporter_key(i) for i in range(QUORUM)]
+
+
+@pytest.fixture(scope="module")
+def trader() -> str:
+    return str(boa.env.generate_address("trader"))
+
+
+@pytest.fixture(scope="module")
+def provider() -> str:
+    return str(boa.env.generate_address("liquidity_provider"))
+
+
+@pytest.fixture(scope="module")
+def usdc(usdc_deployer: Any, admin: str) -> Any:
+    with boa.env.prank(admin):
+        return usdc_deployer.deploy()
+
+
+@pytest.fixture(scope="module")
+def feed_for(price_feed_deployer: Any, admin: str) -> Callable[[Any], Any]:
+    """Deploy the quorum price feed of a token: 4 reporters, quorum 3."""
+
+    def deploy(token: Any) -> Any:
+        return deploy_price_feed(
+            price_feed_deployer, admin, [reporter_key(i) for i in range(4)], QUORUM, token.address
+        )
+
+    return deploy
+
+
+@pytest.fixture(scope="module")
+def pool_blueprint(pool_deployer: Any, admin: str) -> Any:
+    with boa.env.prank(admin):
+        return pool_deployer.deploy_as_blueprint()
+
+
+@pytest.fixture(scope="module")
+def factory(factory_deployer: Any, pool_blueprint: Any, usdc: Any, admin: str) -> Any:
+    with boa.env.prank(admin):
+        return factory_deployer.deploy(pool_blueprint.address, usdc.address)
+
+
+@pytest.fixture(scope="module")
+def router(router_deployer: Any, factory: Any) -> Any:
+    return router_deployer.deploy(factory.address)
+
+
+@pytest.fixture(scope="module")
+def token(deploy_token: TokenFactory) -> Any:
+    return deploy_token(PROFILE_OPEN)
+
+
+@pytest.fixture(scope="module")
+def feed(feed_for: Callable[[Any], Any], token: Any, reporters: list[LocalAccount]) -> Any:
+    feed = feed_for(token)
+    transmit(feed, reporters, PRICE, OPEN)
+    return feed
+
+
+@pytest.fixture(scope="module")
+def pool(factory: Any, pool_deployer: Any, token: Any, feed: Any, admin: str) -> Any:
+    with boa.env.prank(admin):
+        address = factory.create_pool(token.address, feed.address)
+    return pool_deployer.at(address)
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+Funder = Callable[..., None]
+
+
+@pytest.fixture(scope="module")
+def fund(usdc: Any, reserve_feed: Any, attester: str, minter: str, admin: str) -> Funder:
+    """Give `holder` `stock` of `token` and `dollars` of USDC, and approve `spender` for all of it."""
+
+    def give(token: Any, holder: str, stock: int, dollars: int, spender: str | None = None) -> None:
+        if stock:
+            mint(token, reserve_feed, attester, minter, holder, stock)
+        if dollars:
+            with boa.env.prank(admin):
+                usdc.mint(holder, dollars)
+        if spender is not None:
+            with boa.env.prank(holder):
+                token.approve(spender, 2**256 - 1)
+                usdc.approve(spender, 2**256 - 1)
+
+    return give
+
+
+def set_status(feed: Any, reporters: list[LocalAccount], status: int, price: int = PRICE) -> None:
+    """Move time on by a minute and publish a round with `status` (a change waives the heartbeat)."""
+    boa.env.time_travel(seconds=NEXT_ROUND)
+    transmit(feed, reporters, price, status)
+
+
+def deadline() -> int:
+    """Return a deadline ten minutes ahead."""
+    return int(boa.env.evm.patch.timestamp) + 600
+
+
+def seed(pool: Any, provider: str, stock: int = 1_000 * SHARE, dollars: int = 200_000 * USDC) -> int:
+    """Deposit `stock` and `dollars` as `provider` (funded and approved); return the shares minted."""
+    with boa.env.prank(provider):
+        shares: int = pool.add_liquidity(stock, dollars, 0, 0, provider, deadline())[2]
+    return shares
+
+
+def balances(pool: Any, token: Any, usdc: Any) -> tuple[int, int]:
+    """Return the pool's balances of the stock token and USDC."""
+    return (token.balanceOf(pool.address), usdc.balanceOf(pool.address))
