@@ -135,7 +135,7 @@ def feed(feed_for: Callable[[Any], Any], token: Any, reporters: list[LocalAccoun
     return feed
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pool(factory: Any, pool_deployer: Any, token: Any, feed: Any, admin: str) -> Any:
     with boa.env.prank(admin):
         address = factory.create_pool(token.address, feed.address)
