@@ -87,6 +87,8 @@ class BookRules:
             raise InvalidRulesError(
                 f"maker fee {self.maker_fee_bps} bps must be at most 1000, and a rebate at most the taker fee"
             )
+        if self.self_trade_prevention not in tuple(SelfTradePrevention):
+            raise InvalidRulesError(f"self-trade prevention {self.self_trade_prevention!r} is not a mode")
         if self.min_notional.units < 0:
             raise InvalidRulesError(f"minimum notional {self.min_notional} must not be negative")
 
