@@ -8,7 +8,6 @@ from tests.issuer.conftest import (  # noqa: F401  (fixtures used by the tests o
     Platform,
     build_platform,
     calendar,
-    database,
     evm_chain,
     prices,
     shared_anvil,

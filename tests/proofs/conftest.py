@@ -2,7 +2,6 @@
 
 from tests.issuer.conftest import (  # noqa: F401  (fixtures used by the tests of this folder)
     calendar,
-    database,
     evm_chain,
     platform,
     prices,
