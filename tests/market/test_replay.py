@@ -1,8 +1,7 @@
 """Replayed prices are real bars as traded: split conversion, intraday paths, closes and errors."""
 
 import gzip
-import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -222,15 +221,6 @@ def test_naive_times_are_rejected(prices: ReplayPriceSource) -> None:
         prices.quote("AAPL", datetime(2025, 11, 26, 15))
 
 
-def test_the_packaged_files_are_read_quickly() -> None:
-    began = time.perf_counter()
-    data = replay._Dataset()
-    data.series("AAPL")
-    elapsed = time.perf_counter() - began
-
-    assert elapsed < 0.5
-
-
 def test_the_packaged_data_carries_its_attribution_and_no_unlicensed_rows() -> None:
     folder = resources.files("equitoken.market").joinpath("data")
     readme = folder.joinpath("README.md").read_text()
@@ -242,18 +232,6 @@ def test_the_packaged_data_carries_its_attribution_and_no_unlicensed_rows() -> N
     assert len(licences) == 3
     assert "\nCOIN," not in daily
     assert "5min" not in {entry.name[:5] for entry in folder.iterdir()}
-
-
-def test_quoting_a_whole_week_minute_by_minute_is_fast(prices: ReplayPriceSource) -> None:
-    start = ny(date(2025, 11, 24), 0)
-    times = [start + timedelta(minutes=i) for i in range(7 * 24 * 60)]
-
-    began = time.perf_counter()
-    for t in times:
-        prices.quote("NVDA", t)
-    elapsed = time.perf_counter() - began
-
-    assert elapsed < 1.0
 
 
 @given(moment=st.datetimes(min_value=datetime(2019, 1, 3), max_value=datetime(2026, 5, 29, 23)))
