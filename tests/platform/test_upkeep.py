@@ -81,6 +81,7 @@ def network(upkept: Upkept) -> Iterator[OracleNetwork]:
         local.chain,
         local.roles.price_updater,
         local.deployment.issuance,
+        timeout=15,  # a loaded CI machine can starve the reporter processes past the default 2 s
     ) as running:
         yield running
 
@@ -132,7 +133,8 @@ def test_rounds_land_at_the_open_hourly_on_deviation_and_at_the_close(
     round_id, answer, observed_at, status = latest()
     assert (round_id, status) == (1, MarketStatus.OPEN)
     assert answer == share_price(observed_at)  # no split yet: the token's price is the share's
-    assert {r.outcome for r in network.tick()} == {NOT_DUE}  # nothing new a second later
+    results = network.tick()
+    assert {r.outcome for r in results} == {NOT_DUE}, results  # nothing new a second later
 
     # AAPL 277.99 -> 277.13 and MSFT 488.45 -> 489.11 in the hour: below the 0.5% deviation.
     upkept.move_to(utc(15, 32))

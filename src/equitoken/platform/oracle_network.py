@@ -22,7 +22,7 @@ from equitoken.oracle.keys import key_path, reporter_keys
 from equitoken.oracle.observation import FeedId
 from equitoken.oracle.policy import PushPolicy
 from equitoken.oracle.reporter_client import ReporterClient, ReporterProcess
-from equitoken.oracle.transmitter import TransmitOutcome, TransmitResult, Transmitter
+from equitoken.oracle.transmitter import DEFAULT_TIMEOUT, TransmitOutcome, TransmitResult, Transmitter
 
 REPORTER_COUNT = 4
 QUORUM = 3  # a majority of REPORTER_COUNT: one reporter may be down or lie
@@ -39,7 +39,8 @@ class OracleNetwork:
     """Start the local reporters and the transmitter; `tick` sends the due rounds; `stop` ends both.
 
     `reporter_args` are extra options for every reporter (e.g. `--prices alpaca --tickers ...`); the
-    reporters inherit this process's environment, so Alpaca's keys reach them.
+    reporters inherit this process's environment, so Alpaca's keys reach them. `timeout` is how long a
+    tick waits for each reporter's answer.
     """
 
     def __init__(
@@ -52,12 +53,14 @@ class OracleNetwork:
         *,
         reporter_args: Sequence[str] = (),
         policy: PushPolicy | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.data_dir = data_dir
         self.chain = chain
         self.sender = sender
         self.feeds = {d.ticker: FeedId(chain.chain_id, d.price_feed) for d in deployment.instruments}
         self.policy = policy if policy is not None else PushPolicy()
+        self.timeout = timeout
         logs = data_dir / LOG_DIRECTORY
         self.processes = [
             ReporterProcess(
@@ -84,8 +87,10 @@ class OracleNetwork:
             self.stop()
             raise errors[0]
         try:
-            self.clients = [process.client() for process in self.processes]
-            self.transmitter = Transmitter(self.chain, self.sender, self.feeds, self.clients, self.policy)
+            self.clients = [process.client(self.timeout) for process in self.processes]
+            self.transmitter = Transmitter(
+                self.chain, self.sender, self.feeds, self.clients, self.policy, timeout=self.timeout
+            )
         except BaseException:
             self.stop()
             raise
