@@ -282,6 +282,10 @@ class Transmitter:
         # Each feed's own `at`, read last: the later it is read, the newer the source tick it catches.
         at = self.chain.timestamp("pending")
         round_id = (state.latest.round_id if state.latest is not None else 0) + 1
+        if state.latest is not None and at <= state.latest.started_at:
+            # No time has passed since the latest round's observation: nothing new can be observed.
+            detail = f"the next block's time {at} is not after the latest round's observation"
+            return TransmitResult(ticker, round_id, TransmitOutcome.NOT_DUE, detail=detail)
         request = ObservationRequest(
             feed_id, ticker, round_id, at, state.closed.policy, state.closed.band_bps, state.closed.last_close
         )
