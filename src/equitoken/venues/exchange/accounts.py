@@ -16,18 +16,17 @@ will call `credit_deposit` is not built yet, nor the sender of withdrawals.
 
 import json
 import os
-import struct
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Self
+
+from equitoken.venues.exchange.journal import frame, read_frames
 
 USDC = "USDC"
 FEES_ACCOUNT = -1
 """The venue's own account: every fee is credited to it. It cannot trade or take deposits."""
 
 MAGIC = b"EQLEDGER v1\n"
-_HEADER = struct.Struct(">II")
 _MAX_RECORD = 1 << 16
 MAX_TRANSFER_ID_LENGTH = 80
 
@@ -270,7 +269,7 @@ class LedgerJournal:
     def append(self, transfer: Transfer) -> None:
         """Write one transfer; it is durable when this returns (unless fsync is off, for tests)."""
         payload = json.dumps(list(transfer), separators=(",", ":"), ensure_ascii=True).encode()
-        self._file.write(_HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+        self._file.write(frame(payload))
         self.sync()
 
     def sync(self) -> None:
@@ -291,17 +290,8 @@ def read_ledger(path: Path) -> tuple[list[Transfer], int]:
     data = path.read_bytes()
     if not data.startswith(MAGIC):
         raise LedgerJournalError(f"{path} is not a ledger journal (it does not start with {MAGIC!r})")
-    transfers: list[Transfer] = []
-    offset = len(MAGIC)
-    while offset + _HEADER.size <= len(data):
-        length, checksum = _HEADER.unpack_from(data, offset)
-        start = offset + _HEADER.size
-        payload = data[start : start + length]
-        if length > _MAX_RECORD or len(payload) < length or zlib.crc32(payload) != checksum:
-            break
-        transfers.append(_decode_transfer(payload, len(transfers) + 1, path))
-        offset = start + length
-    return transfers, offset
+    payloads, end = read_frames(data, len(MAGIC), _MAX_RECORD)
+    return [_decode_transfer(payload, n, path) for n, payload in enumerate(payloads, 1)], end
 
 
 def _decode_transfer(payload: bytes, number: int, path: Path) -> Transfer:

@@ -46,6 +46,29 @@ _MAX_RECORD = 1 << 24
 log = logging.getLogger(__name__)
 
 
+def frame(payload: bytes) -> bytes:
+    """Return a record as stored: its length and CRC-32, then the payload."""
+    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def read_frames(data: bytes, offset: int, max_record: int = _MAX_RECORD) -> tuple[list[bytes], int]:
+    """Return the whole records of `data` from `offset` and the byte where they end.
+
+    Reading stops at the first record that is cut short, too long or fails its checksum: the torn
+    tail a crash in the middle of an append leaves.
+    """
+    payloads: list[bytes] = []
+    while offset + _HEADER.size <= len(data):
+        length, checksum = _HEADER.unpack_from(data, offset)
+        start = offset + _HEADER.size
+        payload = data[start : start + length]
+        if length > max_record or len(payload) < length or zlib.crc32(payload) != checksum:
+            break
+        payloads.append(payload)
+        offset = start + length
+    return payloads, offset
+
+
 class JournalError(RuntimeError):
     """A journal that cannot be read or does not replay to the events it recorded."""
 
@@ -99,16 +122,7 @@ def read_journal(path: Path) -> JournalContents:
     data = path.read_bytes()
     if not data.startswith(MAGIC):
         raise JournalError(f"{path} is not an order book journal (it does not start with {MAGIC!r})")
-    payloads: list[bytes] = []
-    offset = len(MAGIC)
-    while offset + _HEADER.size <= len(data):
-        length, checksum = _HEADER.unpack_from(data, offset)
-        start = offset + _HEADER.size
-        payload = data[start : start + length]
-        if length > _MAX_RECORD or len(payload) < length or zlib.crc32(payload) != checksum:
-            break
-        payloads.append(payload)
-        offset = start + length
+    payloads, offset = read_frames(data, len(MAGIC))
     if not payloads:
         raise JournalError(f"{path} has no complete header record")
     try:
@@ -187,7 +201,7 @@ class Journal:
             self._file.close()
 
     def _write(self, payload: bytes) -> None:
-        self._file.write(_HEADER.pack(len(payload), zlib.crc32(payload)) + payload)
+        self._file.write(frame(payload))
 
 
 class JournaledBook:
