@@ -3,7 +3,7 @@ corporate-actions service, and helpers that move the market clock and the chain'
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -46,10 +46,20 @@ class ActionsPlatform:
         assert self.platform.issuer.request(request.id).state is RequestState.COMPLETED
 
     def process(self, max_rounds: int = 50) -> None:
-        """Process until nothing moves."""
+        """Process until nothing moves, letting time pass for a multiplier scheduled just ahead."""
+        waited = False
         for _ in range(max_rounds):
-            if not self.actions.process():
+            if self.actions.process():
+                waited = False
+                continue
+            if waited:
                 return
+            # A multiplier that takes effect "at once" is scheduled a few seconds ahead (the time its
+            # transaction may take to be mined): let both clocks reach it, as they would in `up`.
+            self.at(
+                self.platform.clock.now() + timedelta(seconds=self.actions.config.multiplier_lead_seconds)
+            )
+            waited = True
         raise AssertionError("corporate actions still moving after 50 rounds")
 
     def backed_exactly(self, ticker: str) -> tuple[Shares, Shares]:

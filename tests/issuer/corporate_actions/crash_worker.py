@@ -45,6 +45,7 @@ def main(config_path: str) -> int:
         if all(a.state.is_final for a in actions.actions()):
             return 0
         clock.advance(timedelta(minutes=1))
+        chain.increase_time(60)  # the chain's clock keeps step with the market's, as in `up`
     return 1
 
 

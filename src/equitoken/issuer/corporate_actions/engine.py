@@ -381,7 +381,8 @@ class ActionEngine:
         token = self.onchain.token(action.ticker)
         old = int(token.uiMultiplier())
         kind = ActionKind(action.kind)
-        pending = self.onchain.chain.timestamp("pending")
+        # The earliest effective time the transaction can still meet once it is mined.
+        earliest = self.onchain.chain.timestamp("pending") + self.config.multiplier_lead_seconds
         if kind is ActionKind.CASH_DIVIDEND:
             supply = int(token.totalSupply())
             outstanding = supply * old // MULTIPLIER_ONE
@@ -389,11 +390,11 @@ class ActionEngine:
             if outstanding == 0 or bought == 0:
                 self._move(session, action, ActionState.SCHEDULED, "no multiplier change: nothing to spread")
                 action.old_multiplier = action.new_multiplier = str(old)
-                action.chain_effective_at = pending
+                action.chain_effective_at = earliest
                 return False
             # Holders' UI shares grow by what was bought, never more (rounded down).
             new = old * (outstanding + bought) // outstanding
-            effective = pending
+            effective = earliest
         elif kind is ActionKind.MANAGEMENT_FEE:
             # The fee recorded with the action, whatever the configuration says today.
             fee = InstrumentPolicy(
@@ -402,11 +403,11 @@ class ActionEngine:
                 fee_start=action.ex_date,
             ).fee_per_period()
             new = old * (MULTIPLIER_ONE - fee) // MULTIPLIER_ONE
-            effective = max(pending, self._chain_time(action.effective_at))
+            effective = max(earliest, self._chain_time(action.effective_at))
         else:
             # A split scales the multiplier pending for the ex-date, if one is pending already.
             new = old * action.ratio_new // action.ratio_old
-            effective = max(pending, self._chain_time(action.effective_at))
+            effective = max(earliest, self._chain_time(action.effective_at))
         action.old_multiplier = str(old)
         action.new_multiplier = str(new)
         action.chain_effective_at = effective

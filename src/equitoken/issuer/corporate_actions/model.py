@@ -97,11 +97,15 @@ class CorporateActionsConfig:
 
     `reinvest_buffer_bps`: the reinvestment's buy is a limit this far above the quote, and sized so
     that even a fill at the limit costs no more than the dividend received.
+    `multiplier_lead_seconds`: a multiplier that takes effect at once is scheduled this long after
+    the next block's time, the time its transaction may take to be mined (the token refuses an
+    effective time in the past). Raise it to a few block times on a real network.
     """
 
     default: InstrumentPolicy = field(default_factory=InstrumentPolicy)
     instruments: Mapping[str, InstrumentPolicy] = field(default_factory=dict)
     reinvest_buffer_bps: int = 100
+    multiplier_lead_seconds: int = 5
 
     def policy(self, ticker: str) -> InstrumentPolicy:
         """Return the policy of `ticker`."""
