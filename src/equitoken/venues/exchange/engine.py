@@ -39,8 +39,8 @@ from equitoken.venues.exchange.journal import (
     JournaledBook,
     JournalError,
     decode_record,
-    encode_record,
     read_journal,
+    replay_record,
 )
 from equitoken.venues.exchange.orders import Amend, Cancel, Command, OrderType, Side, Submit
 from equitoken.venues.exchange.rules import BookRules
@@ -367,9 +367,7 @@ class Exchange:
         for number, payload in enumerate(contents.payloads, start=1):
             command = decode_record(payload, number).command
             per_lot = instrument.hold_for(command) if isinstance(command, Submit) else 0
-            events = book.apply(command)
-            if encode_record(command, events) != payload:
-                raise JournalError(f"{path}: record {number} replays to other events than it recorded")
+            events = replay_record(book, command, payload, number, path)
             self._settle(ticker, instrument, events, per_lot)
         instrument.journaled = JournaledBook(book, Journal.reopen(path, contents, fsync))
         return instrument

@@ -237,12 +237,18 @@ class JournaledBook:
         self.journal.close()
 
 
+def replay_record(book: Book, command: Command, payload: bytes, number: int, path: Path) -> list[Event]:
+    """Apply record `number`'s command to `book`; raise unless it gives the events the record holds."""
+    events = book.apply(command)
+    if encode_record(command, events) != payload:
+        raise JournalError(f"{path}: record {number} replays to other events than it recorded")
+    return events
+
+
 def _replay(contents: JournalContents, path: Path) -> Book:
     book = Book(contents.rules)
     for number, payload in enumerate(contents.payloads, start=1):
-        command = decode_record(payload, number).command
-        if encode_record(command, book.apply(command)) != payload:
-            raise JournalError(f"{path}: record {number} replays to other events than it recorded")
+        replay_record(book, decode_record(payload, number).command, payload, number, path)
     return book
 
 
