@@ -57,7 +57,7 @@ class KeeperConfigError(ValueError):
 
 
 class RefusalReason(StrEnum):
-    """Why the keeper left a pool alone this tick."""
+    """Why a keeper left a pool or a book alone this tick."""
 
     NO_ROUND = "no_round"
     STALE = "stale"
@@ -66,6 +66,7 @@ class RefusalReason(StrEnum):
     EMPTY_POOL = "empty_pool"
     NO_INVENTORY = "no_inventory"
     POOL_REFUSED = "pool_refused"
+    VENUE_REFUSED = "venue_refused"
 
 
 @dataclass(frozen=True, slots=True)
