@@ -555,3 +555,77 @@ class VenueTradeRow(Base):
         CheckConstraint("price > 0", name="venue_trade_price_positive"),
         CheckConstraint("quantity > 0", name="venue_trade_quantity_positive"),
     )
+
+
+class ExchangeAccountRow(Base):
+    """An investor's account number on the order-book exchange, opened on first use."""
+
+    __tablename__ = "exchange_accounts"
+
+    account: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (CheckConstraint("account > 0", name="exchange_account_positive"),)
+
+
+class ExchangeDepositCursorRow(Base):
+    """The last block the exchange scanned for transfers into its hot wallet on one chain."""
+
+    __tablename__ = "exchange_deposit_cursors"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hot_wallet: Mapped[str] = mapped_column(String(42), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExchangeDepositRow(Base):
+    """A confirmed transfer into the exchange's hot wallet; unattributed while no investor owns the sender."""
+
+    __tablename__ = "exchange_deposits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    log_index: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    token: Mapped[str] = mapped_column(String(42))
+    asset: Mapped[str] = mapped_column(String(10))
+    sender: Mapped[str] = mapped_column(String(42), index=True)
+    amount: Mapped[int] = mapped_column(WideInteger())
+    # Null for a transfer from a wallet no investor owns: recorded, never credited to anyone.
+    investor_id: Mapped[str | None] = mapped_column(ForeignKey("investors.id"), index=True)
+    account: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("chain_id", "tx_hash", "log_index", name="one_deposit_per_log"),
+        CheckConstraint("(investor_id is null) = (account is null)", name="deposit_account_iff_investor"),
+    )
+
+
+class ExchangeWithdrawalRow(Base):
+    """A withdrawal from the exchange to an investor's own wallet, and where it stands."""
+
+    __tablename__ = "exchange_withdrawals"
+
+    # The caller's id: asking again with the same id finds this row instead of withdrawing twice.
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id"), index=True)
+    account: Mapped[int] = mapped_column(Integer)
+    asset: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[int] = mapped_column(WideInteger())
+    destination: Mapped[str] = mapped_column(String(42))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    # requested (debited, not sent yet) -> sent -> confirmed | failed (credited back).
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('requested', 'sent', 'confirmed', 'failed')", name="exchange_withdrawal_status_known"
+        ),
+    )
