@@ -138,7 +138,7 @@ class JsonRpcChain(EvmChain):
         *,
         timeout: float = 10.0,
         receipt_timeout: float = 120.0,
-        poll_interval: float = 0.05,
+        poll_interval: float = 0.005,
         gas_margin: float = 1.2,
         retries: int = 3,
         retry_backoff: float = 0.25,
@@ -359,6 +359,7 @@ class JsonRpcChain(EvmChain):
         """Poll for a transaction's receipt; raise ``TransactionTimeoutError`` after ``timeout`` seconds."""
         limit = self.receipt_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
+        # A local node mines within milliseconds, a real one within seconds: start short, back off.
         interval = self.poll_interval
         while True:
             receipt = self.receipt(tx_hash)
