@@ -5,7 +5,7 @@ its half day (Friday 2025-11-28, close 13:00 New York).
 Four reporters, each with its own key and its own `MarketObservationSource` over the replayed bars,
 sign every round; quorum is three. A transmitter with the default push policy (0.5% deviation, 1 h
 heartbeat) ticks every 10 minutes in session and every 30 minutes outside it, at the chain time of
-the next block, on the in-process chain. NFLX's feed uses the `frozen` closed-market policy,
+the next block, on anvil. NFLX's feed uses the `frozen` closed-market policy,
 AAPL's the `internal` one over a real trade tape in SQLite; NFLX is halted for 20 minutes on the
 Tuesday.
 """
