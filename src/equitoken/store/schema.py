@@ -617,7 +617,7 @@ class ExchangeWithdrawalRow(Base):
     amount: Mapped[int] = mapped_column(WideInteger())
     destination: Mapped[str] = mapped_column(String(42))
     chain_id: Mapped[int] = mapped_column(BigInteger)
-    # requested (debited, not sent yet) -> sent -> confirmed | failed (credited back).
+    # requested (debited once processed) -> confirmed | failed (credited back).
     status: Mapped[str] = mapped_column(String(12), index=True)
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     reason: Mapped[str | None] = mapped_column(Text)
@@ -626,6 +626,6 @@ class ExchangeWithdrawalRow(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "status in ('requested', 'sent', 'confirmed', 'failed')", name="exchange_withdrawal_status_known"
+            "status in ('requested', 'confirmed', 'failed')", name="exchange_withdrawal_status_known"
         ),
     )

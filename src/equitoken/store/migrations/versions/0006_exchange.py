@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status in ('requested', 'sent', 'confirmed', 'failed')", name="exchange_withdrawal_status_known"
+            "status in ('requested', 'confirmed', 'failed')", name="exchange_withdrawal_status_known"
         ),
         sa.ForeignKeyConstraint(["investor_id"], ["investors.id"]),
         sa.PrimaryKeyConstraint("id"),

@@ -1,0 +1,578 @@
+"""Deposits into the exchange's hot wallet and withdrawals from it, each moving value exactly once.
+
+Glossary and invariants:
+- hot wallet: the exchange's own address on the chain; it holds every member's deposited tokens and
+  USDC. For a ``permissioned`` token it must be a wallet of a verified investor (the venue operator):
+  `register_hot_wallet` onboards that operator and binds the wallet through the issuer's registry.
+- deposit: an ERC-20 `Transfer` into the hot wallet, read from the chain's logs once it is buried
+  under `confirmations` blocks. The indexer follows the stock tokens only (its projection treats
+  every Transfer as a stock-token holding), and deposits need the test USDC too, so the exchange
+  reads both through one path with one confirmation rule. A transfer from a wallet some investor
+  owns is credited to that investor's account under the ledger id `<chain id>:<tx hash>:<log
+  index>`; any other is recorded as unattributed and credited to no one. The ledger credit comes
+  first and the row after: a crash between them re-credits nothing (the ledger id is spent) and the
+  next poll records the row.
+- withdrawal: checked in full before anything changes (asset, amount, the investor's own registered
+  wallet, no freeze, valid KYC, no sanctioned destination, and the stock token's own
+  `can_transfer(hot wallet, destination, amount)`); then recorded as `requested` and debited under
+  its id. `process_withdrawals` debits again (a no-op once done, so a crash between the row and the
+  debit loses nothing), then sends the ERC-20 transfer through the issuer's outbox under the
+  purpose `exchange-withdrawal:<id>`: signed and stored before it is broadcast, so at most one
+  transfer exists per withdrawal. A transfer the chain refuses or reverts is `failed` and credited
+  back once, under the ledger id `refund:<id>`.
+
+Calls that touch the accounts take `lock`; pass the trading front's lock so funding and trading
+never interleave on the same balances.
+"""
+
+import threading
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from equitoken.chain.accounts import checksum
+from equitoken.chain.evm import Contract, Event, decode_event, event_topic
+from equitoken.issuer.investors import Investor, InvestorBook, parse_address
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.workflow.crashpoints import checkpoint
+from equitoken.market.clock import Clock
+from equitoken.store.database import Database
+from equitoken.store.schema import (
+    ExchangeDepositCursorRow,
+    ExchangeDepositRow,
+    ExchangeWithdrawalRow,
+    InvestorRow,
+    WalletRow,
+)
+from equitoken.venues.exchange.accounts import USDC, InsufficientFundsError
+from equitoken.venues.exchange.engine import Exchange
+from equitoken.venues.exchange.members import ExchangeMembers
+
+MAX_WITHDRAWAL_ID_LENGTH = 64
+"""Room for the `refund:` prefix inside the ledger's 80-character transfer ids."""
+SCAN_BLOCKS = 2_000
+
+_TRANSFER_EVENT: Mapping[str, Any] = {
+    "type": "event",
+    "name": "Transfer",
+    "anonymous": False,
+    "inputs": [
+        {"name": "sender", "type": "address", "indexed": True},
+        {"name": "receiver", "type": "address", "indexed": True},
+        {"name": "value", "type": "uint256", "indexed": False},
+    ],
+}
+
+
+class FundingError(ValueError):
+    """A withdrawal refused before anything changed; the message names the reason."""
+
+    code = "funding_error"
+
+
+class UnknownAssetError(FundingError):
+    """An asset the exchange does not hold."""
+
+    code = "unknown_asset"
+
+
+class InvalidWithdrawalError(FundingError):
+    """A withdrawal with a bad amount, id or destination."""
+
+    code = "invalid_withdrawal"
+
+
+class WithdrawalNotAllowedError(FundingError):
+    """Compliance refuses the withdrawal: a freeze, expired KYC, a sanction or the token's own rules."""
+
+    code = "withdrawal_not_allowed"
+
+
+class ConflictingWithdrawalError(FundingError):
+    """A withdrawal id already used for a different withdrawal."""
+
+    code = "conflicting_withdrawal"
+
+
+class WithdrawalStatus(StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """A confirmed transfer into the hot wallet; `investor_id` is None while unattributed."""
+
+    chain_id: int
+    tx_hash: str
+    log_index: int
+    block_number: int
+    asset: str
+    sender: str
+    amount: int
+    investor_id: str | None
+    account: int | None
+
+    @property
+    def deposit_id(self) -> str:
+        return f"{self.chain_id}:{self.tx_hash}:{self.log_index}"
+
+    @classmethod
+    def from_row(cls, row: ExchangeDepositRow) -> "Deposit":
+        return cls(
+            row.chain_id,
+            row.tx_hash,
+            row.log_index,
+            row.block_number,
+            row.asset,
+            row.sender,
+            row.amount,
+            row.investor_id,
+            row.account,
+        )
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A withdrawal to an investor's own wallet and where it stands."""
+
+    id: str
+    investor_id: str
+    account: int
+    asset: str
+    amount: int
+    destination: str
+    status: WithdrawalStatus
+    tx_hash: str | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: ExchangeWithdrawalRow) -> "Withdrawal":
+        return cls(
+            row.id,
+            row.investor_id,
+            row.account,
+            row.asset,
+            row.amount,
+            row.destination,
+            WithdrawalStatus(row.status),
+            row.tx_hash,
+            row.reason,
+            row.created_at,
+            row.updated_at,
+        )
+
+
+def register_hot_wallet(
+    investors: InvestorBook,
+    hot_wallet: str,
+    *,
+    kyc_expires_at: datetime,
+    jurisdiction: str,
+    name: str = "Equitoken Exchange (venue operator)",
+) -> Investor:
+    """Onboard the venue operator as an accredited professional and bind the hot wallet to it.
+
+    The binding is mirrored in the identity registry, so the hot wallet may hold ``permissioned``
+    tokens. Binding a wallet some other investor owns is refused by `InvestorBook.bind_wallet`.
+    """
+    address = parse_address(hot_wallet)
+    with investors.db.transaction() as session:
+        owner = session.get(WalletRow, address)
+        owner_id = None if owner is None else owner.investor_id
+    if owner_id is not None:
+        return investors.get(owner_id)
+    operator = investors.onboard(
+        name, jurisdiction, "professional", kyc_expires_at=kyc_expires_at, accredited=True
+    )
+    return investors.bind_wallet(operator.id, address)
+
+
+class ExchangeFunding:
+    """Credit confirmed deposits into the hot wallet and send withdrawals from it, exactly once."""
+
+    def __init__(
+        self,
+        database: Database,
+        exchange: Exchange,
+        members: ExchangeMembers,
+        onchain: IssuerChain,
+        hot_wallet: str,
+        *,
+        clock: Clock,
+        confirmations: int = 1,
+        start_block: int = 0,
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> None:
+        if type(confirmations) is not int or confirmations < 1:
+            raise ValueError(f"confirmations must be a positive integer, not {confirmations!r}")
+        self._db = database
+        accounts = exchange.accounts
+        self._accounts = accounts
+        self._members = members
+        self._onchain = onchain
+        self._chain = onchain.chain
+        self._hot_wallet = checksum(hot_wallet)
+        self._clock = clock
+        self._confirmations = confirmations
+        self._start_block = start_block
+        self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.Lock()
+        self._tokens: dict[str, Contract] = {
+            ticker: onchain.token(ticker) for ticker in onchain.tickers if ticker in accounts.assets
+        }
+        self._contracts: dict[str, Contract] = {**self._tokens, USDC: onchain.usdc}
+        self._asset_of = {checksum(c.address): asset for asset, c in self._contracts.items()}
+
+    # Deposits
+
+    def deposit_address(self) -> str:
+        """Return the hot wallet members send deposits to."""
+        return self._hot_wallet
+
+    def poll_deposits(self) -> list[Deposit]:
+        """Record (and credit, when a member sent it) every newly confirmed transfer into the hot wallet."""
+        chain_id = self._chain.chain_id
+        confirmed = self._chain.block_number() - self._confirmations + 1
+        with self._db.transaction() as session:
+            cursor = session.get(ExchangeDepositCursorRow, (chain_id, self._hot_wallet))
+            scanned = self._start_block - 1 if cursor is None else cursor.block_number
+        recorded: list[Deposit] = []
+        while scanned < confirmed:
+            last = min(scanned + SCAN_BLOCKS, confirmed)
+            for event in self._transfers_in(scanned + 1, last):
+                deposit = self._take(event)
+                if deposit is not None:
+                    recorded.append(deposit)
+            self._advance(chain_id, last)
+            scanned = last
+        return recorded
+
+    def deposits(self, investor_id: str) -> list[Deposit]:
+        """Return the investor's recorded deposits, oldest first."""
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(ExchangeDepositRow)
+                .where(ExchangeDepositRow.investor_id == investor_id)
+                .order_by(ExchangeDepositRow.block_number, ExchangeDepositRow.log_index)
+            )
+            return [Deposit.from_row(r) for r in rows]
+
+    def unattributed_deposits(self) -> list[Deposit]:
+        """Return transfers into the hot wallet from wallets no investor owns: held, credited to no one."""
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(ExchangeDepositRow)
+                .where(ExchangeDepositRow.investor_id.is_(None))
+                .order_by(ExchangeDepositRow.block_number, ExchangeDepositRow.log_index)
+            )
+            return [Deposit.from_row(r) for r in rows]
+
+    # Withdrawals
+
+    def request_withdrawal(
+        self, investor_id: str, asset: str, amount: int, destination: str, withdrawal_id: str
+    ) -> Withdrawal:
+        """Check a withdrawal in full, then record it and debit the account; the same id returns it again."""
+        _check_withdrawal_id(withdrawal_id)
+        existing = self._withdrawal(withdrawal_id)
+        if existing is not None:
+            if (existing.investor_id, existing.asset, existing.amount, existing.destination) != (
+                investor_id,
+                asset,
+                amount,
+                _address_or_raw(destination),
+            ):
+                raise ConflictingWithdrawalError(
+                    f"withdrawal {withdrawal_id!r} was already requested as "
+                    f"{existing.amount} {existing.asset} to {existing.destination} for {existing.investor_id}"
+                )
+            return existing
+        if asset not in self._contracts:
+            raise UnknownAssetError(f"asset {asset!r} is not one of {', '.join(sorted(self._contracts))}")
+        if type(amount) is not int or amount <= 0:
+            raise InvalidWithdrawalError(f"amount {amount!r} must be a positive integer of {asset} units")
+        try:
+            address = parse_address(destination)
+        except ValueError as exc:
+            raise InvalidWithdrawalError(f"destination: {exc}") from exc
+        account = self._members.account_of(investor_id)
+        self._check_compliance(investor_id, asset, amount, address)
+        now = self._clock.now()
+        with self._lock:
+            self._accounts.require_available(account, asset, amount)
+            try:
+                with self._db.transaction() as session:
+                    session.add(
+                        ExchangeWithdrawalRow(
+                            id=withdrawal_id,
+                            investor_id=investor_id,
+                            account=account,
+                            asset=asset,
+                            amount=amount,
+                            destination=address,
+                            chain_id=self._chain.chain_id,
+                            status=WithdrawalStatus.REQUESTED,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                    )
+            except IntegrityError:
+                # The same id committed by a concurrent call: answer as a repeat would.
+                return self.request_withdrawal(investor_id, asset, amount, destination, withdrawal_id)
+            checkpoint("withdrawal_recorded")
+            self._accounts.request_withdrawal(account, asset, amount, withdrawal_id)
+        withdrawal = self._withdrawal(withdrawal_id)
+        assert withdrawal is not None
+        return withdrawal
+
+    def process_withdrawals(self) -> list[Withdrawal]:
+        """Send every requested withdrawal through the outbox and record how it ended."""
+        with self._db.transaction() as session:
+            pending = list(
+                session.scalars(
+                    select(ExchangeWithdrawalRow.id)
+                    .where(ExchangeWithdrawalRow.status == WithdrawalStatus.REQUESTED)
+                    .where(ExchangeWithdrawalRow.chain_id == self._chain.chain_id)
+                    .order_by(ExchangeWithdrawalRow.created_at, ExchangeWithdrawalRow.id)
+                )
+            )
+        done = []
+        for withdrawal_id in pending:
+            self._process(withdrawal_id)
+            withdrawal = self._withdrawal(withdrawal_id)
+            assert withdrawal is not None
+            done.append(withdrawal)
+        return done
+
+    def withdrawals(self, investor_id: str) -> list[Withdrawal]:
+        """Return the investor's withdrawals, oldest first."""
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(ExchangeWithdrawalRow)
+                .where(ExchangeWithdrawalRow.investor_id == investor_id)
+                .order_by(ExchangeWithdrawalRow.created_at, ExchangeWithdrawalRow.id)
+            )
+            return [Withdrawal.from_row(r) for r in rows]
+
+    def withdrawal(self, withdrawal_id: str) -> Withdrawal:
+        """Return one withdrawal by id, or raise `InvalidWithdrawalError`."""
+        withdrawal = self._withdrawal(withdrawal_id)
+        if withdrawal is None:
+            raise InvalidWithdrawalError(f"no withdrawal {withdrawal_id!r}")
+        return withdrawal
+
+    # Internals
+
+    def _transfers_in(self, first: int, last: int) -> list[Event]:
+        receiver = bytes(12) + bytes.fromhex(self._hot_wallet[2:])
+        logs = self._chain.get_raw_logs(
+            list(self._asset_of), [event_topic(_TRANSFER_EVENT), None, receiver], first, last
+        )
+        events = [decode_event(_TRANSFER_EVENT, log) for log in logs]
+        return sorted(events, key=lambda e: (e.block_number, e.log_index))
+
+    def _take(self, event: Event) -> Deposit | None:
+        chain_id = self._chain.chain_id
+        sender = checksum(str(event.args["sender"]))
+        amount = int(event.args["value"])
+        asset = self._asset_of[checksum(event.address)]
+        if amount == 0 or sender == self._hot_wallet:
+            return None
+        key = (chain_id, event.tx_hash, event.log_index)
+        with self._db.transaction() as session:
+            if _deposit_row(session, *key) is not None:
+                return None
+            owner = session.get(WalletRow, sender)
+            investor_id = None if owner is None else owner.investor_id
+        account = None if investor_id is None else self._members.account_of(investor_id)
+        deposit = Deposit(
+            chain_id,
+            event.tx_hash,
+            event.log_index,
+            event.block_number,
+            asset,
+            sender,
+            amount,
+            investor_id,
+            account,
+        )
+        if account is not None:
+            with self._lock:
+                self._accounts.credit_deposit(account, asset, amount, deposit.deposit_id)
+            checkpoint("deposit_credited")
+        try:
+            with self._db.transaction() as session:
+                session.add(
+                    ExchangeDepositRow(
+                        chain_id=chain_id,
+                        tx_hash=event.tx_hash,
+                        log_index=event.log_index,
+                        block_number=event.block_number,
+                        token=checksum(event.address),
+                        asset=asset,
+                        sender=sender,
+                        amount=amount,
+                        investor_id=investor_id,
+                        account=account,
+                        recorded_at=self._clock.now(),
+                    )
+                )
+        except IntegrityError:  # another poller recorded it first
+            return None
+        return deposit
+
+    def _advance(self, chain_id: int, block: int) -> None:
+        with self._db.transaction() as session:
+            cursor = session.get(ExchangeDepositCursorRow, (chain_id, self._hot_wallet), with_for_update=True)
+            if cursor is None:
+                session.add(
+                    ExchangeDepositCursorRow(
+                        chain_id=chain_id, hot_wallet=self._hot_wallet, block_number=block
+                    )
+                )
+            elif cursor.block_number < block:
+                cursor.block_number = block
+
+    def _check_compliance(self, investor_id: str, asset: str, amount: int, destination: str) -> None:
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            investor = session.get(InvestorRow, investor_id)
+            assert investor is not None  # account_of has found it
+            owner = session.get(WalletRow, destination)
+            frozen, kyc_status, kyc_expires_at = investor.frozen, investor.kyc_status, investor.kyc_expires_at
+        if owner is None or owner.investor_id != investor_id:
+            raise InvalidWithdrawalError(
+                f"destination {destination} is not a registered wallet of investor {investor_id}"
+            )
+        if destination == self._hot_wallet:
+            raise InvalidWithdrawalError(f"destination {destination} is the exchange's own hot wallet")
+        if frozen:
+            raise WithdrawalNotAllowedError(f"investor {investor_id} is frozen")
+        if kyc_status != "approved" or kyc_expires_at <= now:
+            raise WithdrawalNotAllowedError(
+                f"investor {investor_id}'s KYC is {kyc_status}, expiring {kyc_expires_at.isoformat()}"
+            )
+        if bool(self._onchain.sanctions.isSanctioned(destination)):
+            raise WithdrawalNotAllowedError(f"destination {destination} is on the sanctions list")
+        token = self._tokens.get(asset)
+        if token is not None:
+            code, reason = token.can_transfer(self._hot_wallet, destination, amount)
+            if int(code) != 0:
+                raise WithdrawalNotAllowedError(
+                    f"{asset} refuses the transfer from the hot wallet to {destination}: "
+                    f"{reason} (code {code})"
+                )
+
+    def _process(self, withdrawal_id: str) -> None:
+        withdrawal = self._withdrawal(withdrawal_id)
+        assert withdrawal is not None
+        with self._lock:
+            try:
+                # A no-op when the request already debited it; the debit a crash skipped otherwise.
+                self._accounts.request_withdrawal(
+                    withdrawal.account, withdrawal.asset, withdrawal.amount, withdrawal_id
+                )
+            except InsufficientFundsError as exc:
+                self._finish(withdrawal_id, WithdrawalStatus.FAILED, None, f"never debited: {exc}")
+                return
+        checkpoint("withdrawal_debited")
+        purpose = f"exchange-withdrawal:{withdrawal_id}"
+        outbox = self._onchain.outbox
+
+        def load(session: Session) -> ExchangeWithdrawalRow:
+            row = session.get(ExchangeWithdrawalRow, withdrawal_id, with_for_update=True)
+            assert row is not None
+            return row
+
+        def on_confirmed(session: Session, row: ExchangeWithdrawalRow) -> None:
+            stored = outbox.find(session, purpose)
+            _settle(
+                row, WithdrawalStatus.CONFIRMED, None if stored is None else stored.tx_hash, None, self._clock
+            )
+
+        def on_failed(session: Session, row: ExchangeWithdrawalRow, reason: str) -> None:
+            if row.status != WithdrawalStatus.REQUESTED:
+                return
+            with self._lock:
+                self._accounts.credit_deposit(row.account, row.asset, row.amount, f"refund:{row.id}")
+            stored = outbox.find(session, purpose)
+            _settle(
+                row, WithdrawalStatus.FAILED, None if stored is None else stored.tx_hash, reason, self._clock
+            )
+
+        outbox.run_step(
+            self._db,
+            purpose,
+            self._contracts[withdrawal.asset].transfer,
+            (withdrawal.destination, withdrawal.amount),
+            sender=self._hot_wallet,
+            request_id=None,
+            now=self._clock.now,
+            load=load,
+            on_confirmed=on_confirmed,
+            on_failed=on_failed,
+            crash_sent="withdrawal_sent",
+            crash_mined="withdrawal_mined",
+        )
+
+    def _finish(self, withdrawal_id: str, status: WithdrawalStatus, tx_hash: str | None, reason: str) -> None:
+        with self._db.transaction() as session:
+            row = session.get(ExchangeWithdrawalRow, withdrawal_id, with_for_update=True)
+            assert row is not None
+            _settle(row, status, tx_hash, reason, self._clock)
+
+    def _withdrawal(self, withdrawal_id: str) -> Withdrawal | None:
+        with self._db.transaction() as session:
+            row = session.get(ExchangeWithdrawalRow, withdrawal_id)
+            return None if row is None else Withdrawal.from_row(row)
+
+
+def _settle(
+    row: ExchangeWithdrawalRow,
+    status: WithdrawalStatus,
+    tx_hash: str | None,
+    reason: str | None,
+    clock: Clock,
+) -> None:
+    row.status = status
+    row.tx_hash = tx_hash
+    row.reason = reason
+    row.updated_at = clock.now()
+
+
+def _deposit_row(session: Session, chain_id: int, tx_hash: str, log_index: int) -> ExchangeDepositRow | None:
+    return session.scalars(
+        select(ExchangeDepositRow).where(
+            ExchangeDepositRow.chain_id == chain_id,
+            ExchangeDepositRow.tx_hash == tx_hash,
+            ExchangeDepositRow.log_index == log_index,
+        )
+    ).one_or_none()
+
+
+def _check_withdrawal_id(withdrawal_id: str) -> None:
+    if not (
+        isinstance(withdrawal_id, str)
+        and 0 < len(withdrawal_id) <= MAX_WITHDRAWAL_ID_LENGTH
+        and withdrawal_id.isprintable()
+    ):
+        raise InvalidWithdrawalError(
+            f"withdrawal id {withdrawal_id!r} must be 1 to {MAX_WITHDRAWAL_ID_LENGTH} printable characters"
+        )
+
+
+def _address_or_raw(text: str) -> str:
+    try:
+        return parse_address(text)
+    except ValueError:
+        return text
