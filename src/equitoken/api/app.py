@@ -11,6 +11,7 @@ from equitoken.api.problems import Problem, install_problem_handlers, problem_re
 from equitoken.api.ratelimit import RateLimiter
 from equitoken.api.routes import (
     corporate_actions,
+    exchange,
     holdings,
     investors,
     keys,
@@ -47,6 +48,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(corporate_actions.router)
     if context.liabilities is not None:
         api.include_router(proofs.router)
+    if context.exchange is not None:
+        api.include_router(exchange.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

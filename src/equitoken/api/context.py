@@ -14,6 +14,8 @@ from equitoken.market.clock import Clock
 from equitoken.market.prices import PriceSource
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.database import Database
+from equitoken.venues.exchange.members import ExchangeMembers
+from equitoken.venues.exchange.venue import ExchangeVenue
 
 
 @dataclass
@@ -25,6 +27,8 @@ class ApiContext:
     `corporate_actions`, when given, serves `GET /corporate-actions`.
     `indexer`, when given, is where holdings and the supply in the reserves history are read.
     `liabilities`, when given, serves the proofs and the signed reserves report.
+    `exchange` with `exchange_members`, when given, serves the order-book exchange under
+    `/exchange` (REST and the WebSocket stream); each investor trades under its member account.
     """
 
     issuer: Issuer
@@ -38,10 +42,14 @@ class ApiContext:
     corporate_actions: CorporateActions | None = None
     indexer: IndexReader | None = None
     liabilities: Liabilities | None = None
+    exchange: ExchangeVenue | None = None
+    exchange_members: ExchangeMembers | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.
     registry_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        if (self.exchange is None) != (self.exchange_members is None):
+            raise ValueError("the exchange and its members come together: give both or neither")
         self.keys = ApiKeys(self.database, self.clock)

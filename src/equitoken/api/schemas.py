@@ -344,3 +344,95 @@ class CorporateActionOut(BaseModel):
             state=action.state.value,
             effective_at=action.effective_at,
         )
+
+
+# The exchange: prices are dollars and quantities shares, as decimal strings; order ids integers.
+
+ExchangeSide = Literal["buy", "sell"]
+ExchangeStatus = Literal["open", "closed", "halted"]
+
+
+class ExchangeMarketOut(BaseModel):
+    ticker: str
+    status: ExchangeStatus = Field(description="The oracle's market status for the underlying.")
+    tick: str = Field(description="The price step, in dollars.")
+    lot: str = Field(description="The quantity step, in shares.")
+    maker_fee_bps: int
+    taker_fee_bps: int
+    min_notional: str = Field(description="The smallest order value, in dollars.")
+    best_bid: str | None
+    best_ask: str | None
+
+
+class ExchangeLevelOut(BaseModel):
+    price: str
+    quantity: str
+    orders: int
+
+
+class ExchangeBookOut(BaseModel):
+    ticker: str
+    status: ExchangeStatus
+    bids: list[ExchangeLevelOut]
+    asks: list[ExchangeLevelOut]
+
+
+class ExchangeTradeOut(BaseModel):
+    trade_id: str
+    price: str
+    quantity: str
+    taker_side: ExchangeSide
+    status: ExchangeStatus = Field(description="The market status the trade was made under.")
+    at: datetime | None
+
+
+class ExchangeOrderCreate(_Input):
+    ticker: str = Field(pattern=TICKER)
+    side: ExchangeSide
+    type: Literal["limit", "market"] = "limit"
+    time_in_force: Literal["gtc", "ioc", "fok"] | None = Field(
+        default=None, description="Defaults to gtc for a limit order and ioc for a market order."
+    )
+    post_only: StrictBool = False
+    price: str | None = Field(
+        default=None, pattern=DECIMAL, description="Dollars, a multiple of the tick; omit for a market order."
+    )
+    quantity: str = Field(pattern=DECIMAL, description="Shares, a multiple of the lot.")
+    client_order_id: str = Field(default="", pattern=r"^[A-Za-z0-9_.:-]{0,40}$")
+
+
+class ExchangeOrderAmend(_Input):
+    price: str = Field(pattern=DECIMAL, description="The new price in dollars.")
+    quantity: str = Field(pattern=DECIMAL, description="The new open quantity in shares.")
+
+
+class ExchangeOrderOut(BaseModel):
+    ticker: str
+    order_id: int
+    client_order_id: str
+    side: ExchangeSide
+    price: str
+    quantity: str = Field(description="The open (unfilled) quantity, in shares.")
+
+
+class ExchangeFillOut(BaseModel):
+    trade_id: str
+    order_id: int = Field(description="The caller's order that traded.")
+    role: Literal["maker", "taker"]
+    price: str
+    quantity: str
+    fee: str = Field(description="The caller's fee in dollars (negative: a rebate).")
+
+
+class ExchangeOutcomeOut(BaseModel):
+    ticker: str
+    order_id: int
+    state: Literal["resting", "filled", "cancelled", "amended"]
+    open_quantity: str = Field(description="What is left in the book, in shares.")
+    fills: list[ExchangeFillOut]
+
+
+class ExchangeBalanceOut(BaseModel):
+    asset: str
+    available: str = Field(description="Dollars for USDC, shares for a token.")
+    locked: str = Field(description="What open orders hold.")

@@ -170,8 +170,8 @@ class ExchangeVenue:
 
     def rules(self, ticker: str) -> BookRules:
         """Return `ticker`'s book rules; raise UnknownInstrumentError for a ticker not traded here."""
-        with self._lock:
-            return self.exchange.book(ticker).rules
+        # Rules never change once the exchange is open, so reading them needs no lock.
+        return self.exchange.book(ticker).rules
 
     def status(self, ticker: str) -> MarketStatus:
         """Return the oracle's market status for `ticker`."""
