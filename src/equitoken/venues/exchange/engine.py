@@ -67,6 +67,16 @@ class MarketHaltedError(ExchangeError):
     code = "market_halted"
 
 
+class NotEligibleError(ExchangeError):
+    """Compliance refuses the account this order (a freeze, expired KYC, a permissioned token)."""
+
+    code = "not_eligible"
+
+
+Eligibility = Callable[[int, str, Side], str | None]
+"""(account, ticker, side) -> why the account may not place or amend that order, or None if it may."""
+
+
 class Trade(NamedTuple):
     """One fill on the exchange with the market status it was made under."""
 
@@ -150,8 +160,10 @@ class Exchange:
         market_status: Callable[[str], MarketStatus],
         tape: VenueTradeBook | None,
         clock: Clock | None,
+        eligibility: Eligibility | None = None,
     ) -> None:
         self.accounts = accounts
+        self._eligibility = eligibility
         self._instruments = instruments
         self._market_status = market_status
         self._tape = tape
@@ -167,11 +179,13 @@ class Exchange:
         tape: VenueTradeBook | None = None,
         clock: Clock | None = None,
         fsync: FsyncPolicy = FsyncPolicy.PER_RECORD,
+        eligibility: Eligibility | None = None,
     ) -> Self:
         """Open (or create) the exchange kept in `directory`, replaying its ledger and book journals.
 
         `market_status(ticker)` gives the oracle's status; trades are recorded on `tape` (which
-        needs `clock` for their times) when one is given.
+        needs `clock` for their times) when one is given. `eligibility` is asked before each new
+        order or amendment; replaying the journals never asks it, so history replays as it happened.
         """
         tickers = [r.instrument.symbol for r in rules]
         if len(set(tickers)) != len(tickers) or any(not t.isalnum() for t in tickers):
@@ -182,7 +196,7 @@ class Exchange:
         accounts = Accounts.open(
             directory / LEDGER_FILE, [USDC, *tickers], fsync=fsync is FsyncPolicy.PER_RECORD
         )
-        exchange = cls({}, accounts, market_status, tape, clock)
+        exchange = cls({}, accounts, market_status, tape, clock, eligibility)
         for book_rules in rules:
             ticker = book_rules.instrument.symbol
             exchange._instruments[ticker] = exchange._replay(
@@ -199,6 +213,7 @@ class Exchange:
         """Send a new order after locking what it may cost; raise ExchangeError if it cannot pay."""
         instrument = self._instrument(ticker)
         status = self._open_status(ticker)
+        self._check_eligible(command.account, ticker, command.side)
         per_lot = instrument.hold_for(command)
         if per_lot:
             asset = ticker if command.side == Side.SELL else USDC
@@ -217,6 +232,8 @@ class Exchange:
         instrument = self._instrument(ticker)
         status = self._open_status(ticker)
         hold = instrument.holds.get(command.order_id)
+        if hold is not None and hold.account == command.account:
+            self._check_eligible(command.account, ticker, hold.side)
         if (
             hold is not None
             and hold.account == command.account
@@ -379,6 +396,13 @@ class Exchange:
                 f"the exchange trades {', '.join(self._instruments)}, not {ticker!r}"
             )
         return instrument
+
+    def _check_eligible(self, account: int, ticker: str, side: Side) -> None:
+        if self._eligibility is None or not isinstance(side, Side):
+            return  # a malformed order is the book's to reject
+        reason = self._eligibility(account, ticker, side)
+        if reason is not None:
+            raise NotEligibleError(f"account {account} may not {side.name} {ticker}: {reason}")
 
     def _open_status(self, ticker: str) -> MarketStatus:
         status = self._market_status(ticker)
