@@ -15,6 +15,7 @@ from equitoken.store.schema import InvestorRow, WalletRow
 from equitoken.venues.exchange.accounts import USDC
 from equitoken.venues.exchange.eligibility import RegistryEligibility
 from equitoken.venues.exchange.engine import Exchange, NotEligibleError
+from equitoken.venues.exchange.events import Accepted
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.orders import Amend, Side
@@ -102,12 +103,13 @@ def test_an_amendment_is_refused_once_the_member_is_frozen(
 ) -> None:
     exchange, _ = _exchange(tmp_path, database, members)
     a = members.account_of("inv-a")
-    [accepted, *_] = exchange.submit("AAPL", limit(a, Side.BUY, 100, SHARE)).events
+    [accepted] = exchange.submit("AAPL", limit(a, Side.BUY, 100, SHARE)).events
+    assert isinstance(accepted, Accepted)
     before = exchange.snapshot()
     _set(database, "inv-a", frozen=True)
 
     with pytest.raises(NotEligibleError, match="frozen"):
-        exchange.amend("AAPL", Amend(a, accepted.order_id, 101, SHARE))  # type: ignore[attr-defined]
+        exchange.amend("AAPL", Amend(a, accepted.order_id, 101, SHARE))
 
     assert exchange.snapshot() == before
 
