@@ -50,6 +50,7 @@ from equitoken.venues.exchange.accounts import USDC as USDC_ASSET
 from equitoken.venues.exchange.engine import Exchange, MarketHaltedError, Trade
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.orders import OrderType, Side, Submit, TimeInForce
+from equitoken.venues.exchange.venue import ExchangeVenue
 
 NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2025, 11, 17, 8, 0, tzinfo=NEW_YORK)  # Monday, before the open
@@ -124,6 +125,7 @@ class Market:
     keeper_account: str
     noise_trader: str
     exchange: Exchange
+    venue: ExchangeVenue
     feed_status: FeedStatus
     maker: MarketMaker
 
@@ -182,6 +184,7 @@ def build_market(chain: EvmChain, calendar: MarketCalendar, data_dir: Path) -> M
         feed_status,
         fsync=FsyncPolicy.PER_BATCH,
     )
+    venue = ExchangeVenue(exchange)
     feeds = {"AAPL": instrument.price_feed}
     market = Market(
         chain,
@@ -207,9 +210,10 @@ def build_market(chain: EvmChain, calendar: MarketCalendar, data_dir: Path) -> M
         keeper_account,
         noise_trader,
         exchange,
+        venue,
         feed_status,
         MarketMaker(
-            exchange,
+            venue,
             MAKER,
             feeds,
             chain,
@@ -265,7 +269,7 @@ def noise_book(market: Market, rng: random.Random, oracle: int) -> tuple[list[Tr
     """Send `BOOK_NOISE_ORDERS` random market or IOC orders from the taker; return the trades and refusals."""
     trades: list[Trade] = []
     refused = 0
-    tick = market.exchange.book("AAPL").rules.instrument.tick.units
+    tick = market.venue.rules("AAPL").instrument.tick.units
     for number in range(BOOK_NOISE_ORDERS):
         side = Side.BUY if rng.random() < 0.5 else Side.SELL
         quantity = rng.randint(1, BOOK_NOISE_MAX_SHARES) * SHARE
@@ -280,7 +284,7 @@ def noise_book(market: Market, rng: random.Random, oracle: int) -> tuple[list[Tr
                 TAKER, f"noise-{number}", side, OrderType.LIMIT, price, quantity, TimeInForce.IOC
             )
         try:
-            outcome = market.exchange.submit("AAPL", command)
+            outcome = market.venue.submit("AAPL", command)
         except MarketHaltedError:
             refused += 1
             continue
@@ -361,11 +365,6 @@ class Week:
         }
 
 
-def _best(exchange: Exchange) -> tuple[int | None, int | None]:
-    book = exchange.book("AAPL")
-    return book.best_bid(), book.best_ask()
-
-
 def run_week(data_dir: Path) -> Week:
     """Replay the week; return every tick's figures (the caller closes `week.market`)."""
     calendar = MarketCalendar("XNYS")
@@ -382,7 +381,7 @@ def run_week(data_dir: Path) -> Week:
         noise_pool(market, rng)
         oracle, status = market.answer()
         book_trades, book_refused = noise_book(market, rng, oracle)
-        book_before = _best(market.exchange)
+        book_before = market.venue.best("AAPL")
         before = deviation_bps(market.keeper.pool_price("AAPL").units, oracle)
         trades = market.keeper.tick()
         after = deviation_bps(market.keeper.pool_price("AAPL").units, oracle)
@@ -401,7 +400,7 @@ def run_week(data_dir: Path) -> Week:
                 book_trades,
                 book_refused,
                 book_before,
-                _best(market.exchange),
+                market.venue.best("AAPL"),
                 report,
             )
         )

@@ -21,8 +21,9 @@ The keeper moves what it has resting towards what it wants with `Amend` (same si
 sending nothing for a level already right and cancelling or submitting only the difference. Holds
 that shrink go first, so every hold that grows is covered. When the new quotes would cross one of
 its own resting orders (the price moved across the spread), it cancels everything and submits anew.
-The keeper keeps no state between ticks: its quotes are read back from the book, so a restarted
-keeper carries on from what rests.
+The keeper keeps no state between ticks: its quotes are read back from the venue, so a restarted
+keeper carries on from what rests. It trades through `ExchangeVenue` (typed here as `TradingVenue`),
+the same locked front the API uses, so it can run beside other traders.
 """
 
 import logging
@@ -36,9 +37,9 @@ from equitoken.keepers.arbitrage import KeeperConfigError, Refusal, RefusalReaso
 from equitoken.keepers.constant_product import BPS
 from equitoken.model.quantities import Price, Shares
 from equitoken.oracle.observation import MarketStatus
-from equitoken.venues.exchange.accounts import USDC, Accounts
-from equitoken.venues.exchange.book import Book, OpenOrder
-from equitoken.venues.exchange.engine import ExchangeError, Outcome, UnknownInstrumentError
+from equitoken.venues.exchange.accounts import USDC, Balance
+from equitoken.venues.exchange.book import DepthLevel, OpenOrder
+from equitoken.venues.exchange.engine import MarketHaltedError, Outcome, UnknownInstrumentError
 from equitoken.venues.exchange.events import Rejected
 from equitoken.venues.exchange.orders import Amend, Cancel, OrderType, Side, Submit, TimeInForce
 from equitoken.venues.exchange.rules import MAX_PRICE_TICKS, BookRules
@@ -54,12 +55,7 @@ _log = logging.getLogger(__name__)
 
 
 class TradingVenue(Protocol):
-    """What the keeper trades through: the `Exchange`, or a front with the same methods."""
-
-    @property
-    def accounts(self) -> Accounts:
-        """Return the exchange's accounts (the keeper reads its own balances)."""
-        ...
+    """What the keeper trades through: `ExchangeVenue` (or anything with the same methods)."""
 
     def submit(self, ticker: str, command: Submit) -> Outcome:
         """Send a new order."""
@@ -73,8 +69,20 @@ class TradingVenue(Protocol):
         """Change an open order's price or quantity."""
         ...
 
-    def book(self, ticker: str) -> Book:
-        """Return `ticker`'s book to read."""
+    def rules(self, ticker: str) -> BookRules:
+        """Return `ticker`'s book rules."""
+        ...
+
+    def levels(self, ticker: str, depth: int = ...) -> tuple[list[DepthLevel], list[DepthLevel]]:
+        """Return up to `depth` aggregated bid and ask levels, best first."""
+        ...
+
+    def open_orders(self, account: int, ticker: str | None = None) -> dict[str, list[OpenOrder]]:
+        """Return `account`'s open orders per ticker."""
+        ...
+
+    def balances(self, account: int) -> dict[str, Balance]:
+        """Return `account`'s balance of every asset."""
         ...
 
 
@@ -168,9 +176,7 @@ class MarketMaker:
                 raise KeeperConfigError(f"{name} must be an integer {low} to {high}, not {value!r}")
         widest = half_spread_closed_bps + (levels - 1) * level_spacing_bps
         if widest >= BPS:
-            raise KeeperConfigError(
-                f"the widest level is {widest} bps from the price; keep it below {BPS}"
-            )
+            raise KeeperConfigError(f"the widest level is {widest} bps from the price; keep it below {BPS}")
         if level_size.units <= 0:
             raise KeeperConfigError(f"level_size must be positive, not {level_size}")
         if max_inventory.units < 0:
@@ -194,7 +200,7 @@ class MarketMaker:
         self._max_inventory_units: dict[str, int] = {}
         for ticker, address in feeds.items():
             try:
-                rules = venue.book(ticker).rules
+                rules = venue.rules(ticker)
             except UnknownInstrumentError as error:
                 raise KeeperConfigError(f"the venue has no book for {ticker}: {error}") from None
             instrument = rules.instrument
@@ -229,7 +235,7 @@ class MarketMaker:
 
     def quotes(self, ticker: str) -> list[OpenOrder]:
         """Return the keeper's orders resting in `ticker`'s book."""
-        return [o for o in self.venue.book(ticker).open_orders() if o.account == self.account]
+        return self.venue.open_orders(self.account, ticker).get(ticker, [])
 
     def _round(self, ticker: str) -> _Round | None:
         try:
@@ -268,7 +274,7 @@ class MarketMaker:
         bids, asks = self._wanted(ticker, latest.answer, half_spread, resting)
         try:
             self._move(ticker, resting, bids, asks, counts)
-        except ExchangeError as error:
+        except MarketHaltedError as error:
             # The venue itself refused (e.g. it sees the market halted before the feed does): step back.
             self._withdraw(ticker, counts)
             return Refusal(
@@ -296,12 +302,10 @@ class MarketMaker:
         tick = instrument.tick.units
         lot = instrument.lot
         size = self._level_units[ticker]
-        others = [o for o in self.venue.book(ticker).open_orders() if o.account != self.account]
-        others_bid = max((o.price for o in others if o.side == Side.BUY), default=0)
-        others_ask = min((o.price for o in others if o.side == Side.SELL), default=MAX_PRICE_TICKS + 1)
-        accounts = self.venue.accounts
-        tokens = accounts.balance(self.account, ticker)
-        cash = accounts.balance(self.account, USDC)
+        others_bid, others_ask = self._others_best(ticker, resting)
+        balances = self.venue.balances(self.account)
+        tokens = balances.get(ticker, Balance(0, 0))
+        cash = balances.get(USDC, Balance(0, 0))
         held_by_bids = sum(
             o.quantity // lot * self._bid_hold_per_lot(rules, o.price) for o in resting if o.side == Side.BUY
         )
@@ -335,6 +339,21 @@ class MarketMaker:
                 asks.append(Quote(Side.SELL, ask_price, quantity))
                 token_budget -= quantity
         return bids, asks
+
+    def _others_best(self, ticker: str, resting: Sequence[OpenOrder]) -> tuple[int, int]:
+        # Our quotes fill at most `levels` price levels a side, so one more level shows the others' best.
+        own: dict[tuple[Side, int], int] = {}
+        for order in resting:
+            own[order.side, order.price] = own.get((order.side, order.price), 0) + order.quantity
+        bid_levels, ask_levels = self.venue.levels(ticker, len(resting) + 1)
+        others_bid = next(
+            (level.price for level in bid_levels if level.quantity > own.get((Side.BUY, level.price), 0)), 0
+        )
+        others_ask = next(
+            (level.price for level in ask_levels if level.quantity > own.get((Side.SELL, level.price), 0)),
+            MAX_PRICE_TICKS + 1,
+        )
+        return others_bid, others_ask
 
     @staticmethod
     def _bid_hold_per_lot(rules: BookRules, price: int) -> int:
