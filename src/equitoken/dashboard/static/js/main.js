@@ -14,6 +14,7 @@ import { newRequestPage } from "./pages/new_request.js";
 import { marketPage } from "./pages/market.js";
 import { corporateActionsPage } from "./pages/corporate_actions.js";
 import { portfolioPage } from "./pages/portfolio.js";
+import { exchangePage } from "./pages/exchange.js";
 
 // Most specific first; `:name` captures one path segment.
 const ROUTES = [
@@ -27,10 +28,11 @@ const ROUTES = [
   ["/market", marketPage],
   ["/corporate-actions", corporateActionsPage],
   ["/portfolio", portfolioPage],
+  ["/exchange", exchangePage],
 ];
 
 // The menu, in reading order; each page says which roles see it.
-const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/market", "/corporate-actions"];
+const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/exchange", "/market", "/corporate-actions"];
 
 const HOME = { operator: "/reserves", participant: "/portfolio", investor: "/portfolio" };
 
