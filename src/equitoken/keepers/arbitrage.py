@@ -25,6 +25,7 @@ from enum import StrEnum
 from equitoken.chain.compiler import compile_contract
 from equitoken.chain.evm import Contract, EvmChain, RevertError
 from equitoken.keepers.constant_product import BPS, amount_out, input_to_price
+from equitoken.keepers.oracle_round import OracleRound, UnsafeRoundError, read_safe_round
 from equitoken.model.quantities import PRICE_DECIMALS, Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTrade, VenueTradeBook
@@ -99,14 +100,6 @@ class ArbitrageTrade:
     quantity: Shares
     tx_hash: str
     traded_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class _Round:
-    round_id: int
-    answer: int
-    updated_at: int
-    status: int
 
 
 class ArbitrageKeeper:
@@ -199,32 +192,11 @@ class ArbitrageKeeper:
         _log.info("arbitrage keeper leaves %s alone: %s (%s)", ticker, detail, reason)
         self.refusals.append(Refusal(ticker, reason, detail))
 
-    def _round(self, ticker: str) -> _Round | None:
-        try:
-            latest = self._feeds[ticker].latestRoundStatus()
-        except RevertError:
-            return None
-        return _Round(int(latest[0]), int(latest[1]), int(latest[3]), int(latest[5]))
-
     def _tick_pool(self, ticker: str) -> ArbitrageTrade | None:
-        latest = self._round(ticker)
-        if latest is None:
-            self._refuse(ticker, RefusalReason.NO_ROUND, "the feed has no round yet")
-            return None
-        now = self.chain.timestamp("pending")
-        if now - latest.updated_at > self.max_age:
-            age = now - latest.updated_at
-            self._refuse(
-                ticker, RefusalReason.STALE, f"round {latest.round_id} is {age} s old (max {self.max_age})"
-            )
-            return None
-        if latest.status == MarketStatus.HALTED:
-            self._refuse(ticker, RefusalReason.HALTED, f"round {latest.round_id} says the market is halted")
-            return None
-        if latest.answer <= 0:
-            self._refuse(
-                ticker, RefusalReason.NON_POSITIVE, f"round {latest.round_id} answers {latest.answer}"
-            )
+        try:
+            latest = read_safe_round(self._feeds[ticker], self.chain.timestamp("pending"), self.max_age)
+        except UnsafeRoundError as unsafe:
+            self._refuse(ticker, RefusalReason(unsafe.reason), unsafe.detail)
             return None
         pool = self._pools[ticker]
         stock_reserve, usdc_reserve = (int(v) for v in pool.reserves())
@@ -270,7 +242,7 @@ class ArbitrageKeeper:
     def _swap(
         self,
         ticker: str,
-        latest: _Round,
+        latest: OracleRound,
         stock_in: bool,
         amount_in: int,
         expected_out: int,
@@ -305,7 +277,7 @@ class ArbitrageKeeper:
             oracle_price=Price(latest.answer),
             pool_price_before=before,
             pool_price_after=self.pool_price(ticker),
-            status=MarketStatus(latest.status),
+            status=latest.status,
             round_id=latest.round_id,
             price=Price(usdc_amount * self._scales[ticker] // stock_amount),
             quantity=Shares.from_token_units(stock_amount, self._decimals[ticker]),

@@ -47,6 +47,7 @@ from equitoken.keepers.arbitrage import (
     KeeperConfigError,
 )
 from equitoken.keepers.constant_product import BPS, amount_out, input_to_price
+from equitoken.keepers.oracle_round import OracleRound, UnsafeRoundError, read_safe_round
 from equitoken.model.quantities import PRICE_DECIMALS, Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
 from equitoken.store.schema import ChainTransactionRow
@@ -126,14 +127,6 @@ class ApReport:
 
     actions: tuple[ApAction, ...]
     refusals: tuple[ApRefusal, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Round:
-    round_id: int
-    answer: int
-    updated_at: int
-    status: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,31 +321,15 @@ class AuthorisedParticipantKeeper:
         # A buy that reverted bought nothing: the cycle ends with nothing to redeem.
         return not bought and bool(buys) and all(row.status == TxStatus.FAILED for row in buys)
 
-    def _round(self, ticker: str) -> _Round:
+    def _open_round(self, ticker: str) -> OracleRound:
         try:
-            latest = self._feeds[ticker].latestRoundStatus()
-        except RevertError:
-            raise _RefusedError(ApRefusalReason.NO_ROUND, "the feed has no round yet") from None
-        found = _Round(int(latest[0]), int(latest[1]), int(latest[3]), int(latest[5]))
-        age = self.chain.timestamp("pending") - found.updated_at
-        if age > self.max_age:
-            raise _RefusedError(
-                ApRefusalReason.STALE, f"round {found.round_id} is {age} s old (max {self.max_age})"
-            )
-        if found.status == MarketStatus.HALTED:
-            raise _RefusedError(ApRefusalReason.HALTED, f"round {found.round_id} says the market is halted")
-        if found.answer <= 0:
-            raise _RefusedError(
-                ApRefusalReason.NON_POSITIVE, f"round {found.round_id} answers {found.answer}"
-            )
-        return found
-
-    def _open_round(self, ticker: str) -> _Round:
-        found = self._round(ticker)
+            found = read_safe_round(self._feeds[ticker], self.chain.timestamp("pending"), self.max_age)
+        except UnsafeRoundError as unsafe:
+            raise _RefusedError(ApRefusalReason(unsafe.reason), unsafe.detail) from None
         if found.status != MarketStatus.OPEN:
             raise _RefusedError(
                 ApRefusalReason.MARKET_CLOSED,
-                f"round {found.round_id} says the market is {MarketStatus(found.status).name.lower()}: "
+                f"round {found.round_id} says the market is {found.status.name.lower()}: "
                 "the issuer's broker could not fill at a price known now",
             )
         return found
@@ -391,7 +368,7 @@ class AuthorisedParticipantKeeper:
         self,
         ticker: str,
         number: int,
-        latest: _Round,
+        latest: OracleRound,
         stock_reserve: int,
         usdc_reserve: int,
         pool_fee: int,
@@ -445,7 +422,7 @@ class AuthorisedParticipantKeeper:
         self,
         ticker: str,
         number: int,
-        latest: _Round,
+        latest: OracleRound,
         stock_reserve: int,
         usdc_reserve: int,
         pool_fee: int,

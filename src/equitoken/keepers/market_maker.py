@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract, EvmChain, RevertError
+from equitoken.chain.evm import Contract, EvmChain
 from equitoken.keepers.arbitrage import KeeperConfigError, Refusal, RefusalReason
 from equitoken.keepers.constant_product import BPS
+from equitoken.keepers.oracle_round import UnsafeRoundError, read_safe_round
 from equitoken.model.quantities import Price, Shares
 from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.exchange.accounts import USDC, Balance
@@ -126,14 +127,6 @@ class MakerReport:
     def commands(self) -> int:
         """Return how many commands the tick sent for the quoted tickers."""
         return sum(q.submitted + q.amended + q.cancelled for q in self.quoted)
-
-
-@dataclass(frozen=True, slots=True)
-class _Round:
-    round_id: int
-    answer: int
-    updated_at: int
-    status: int
 
 
 class _Counts:
@@ -237,36 +230,13 @@ class MarketMaker:
         """Return the keeper's orders resting in `ticker`'s book."""
         return self.venue.open_orders(self.account, ticker).get(ticker, [])
 
-    def _round(self, ticker: str) -> _Round | None:
-        try:
-            latest = self._feeds[ticker].latestRoundStatus()
-        except RevertError:
-            return None
-        return _Round(int(latest[0]), int(latest[1]), int(latest[3]), int(latest[5]))
-
-    def _unsafe(self, ticker: str, latest: _Round | None) -> Refusal | None:
-        if latest is None:
-            return Refusal(ticker, RefusalReason.NO_ROUND, "the feed has no round yet")
-        age = self.chain.timestamp("pending") - latest.updated_at
-        if age > self.max_age:
-            return Refusal(
-                ticker, RefusalReason.STALE, f"round {latest.round_id} is {age} s old (max {self.max_age})"
-            )
-        if latest.status == MarketStatus.HALTED:
-            return Refusal(ticker, RefusalReason.HALTED, f"round {latest.round_id} says the market is halted")
-        if latest.answer <= 0:
-            return Refusal(
-                ticker, RefusalReason.NON_POSITIVE, f"round {latest.round_id} answers {latest.answer}"
-            )
-        return None
-
     def _tick_ticker(self, ticker: str, counts: _Counts) -> tuple[Refusal | None, QuoteSet | None]:
-        latest = self._round(ticker)
-        refusal = self._unsafe(ticker, latest)
-        if refusal is not None or latest is None:
+        try:
+            latest = read_safe_round(self._feeds[ticker], self.chain.timestamp("pending"), self.max_age)
+        except UnsafeRoundError as unsafe:
             self._withdraw(ticker, counts)
-            return refusal, None
-        status = MarketStatus(latest.status)
+            return Refusal(ticker, RefusalReason(unsafe.reason), unsafe.detail), None
+        status = latest.status
         half_spread = (
             self.half_spread_open_bps if status == MarketStatus.OPEN else self.half_spread_closed_bps
         )
