@@ -6,6 +6,9 @@ Everything lives in the data directory (default `.data`):
 - `anvil/state.json`, `anvil/anvil.log`: the node's state and log;
 - `deployments/chain-<id>.json`: where the issuance contracts are (`DeploymentRecords`);
 - `deployments/settlement-chain-<id>.json`: where the test USDC is;
+- `deployments/amm-chain-<id>.json`: where the AMM is (factory, router, one pool per token that is not
+  `restricted`); a data directory from before the AMM gets one deployed on its next start;
+- `exchange/`: the order-book exchange's ledger and book journals;
 - `clock.json`: the simulated clock's anchor, epoch and speed (`SimulatedClock`);
 - `equitoken.sqlite` (unless `$EQUITOKEN_DATABASE_URL` or `database.json` names another database),
   `paper-broker.sqlite`;
@@ -52,6 +55,7 @@ from equitoken.model.instrument import Instrument
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import oracle_members
 from equitoken.store.database import Database, sqlite_url
+from equitoken.venues.amm import AmmDeployment, deploy_amm
 
 DEFAULT_DATA_DIR = Path(".data")
 DEFAULT_RPC_PORT = 8545
@@ -84,10 +88,11 @@ def catalogue_rows(count: int | None) -> list[Instrument]:
 
 @dataclass(frozen=True)
 class LocalDeployment:
-    """The local chain's issuance contracts and its test USDC."""
+    """The local chain's issuance contracts, its test USDC and the AMM (None where never deployed)."""
 
     issuance: IssuanceDeployment
     usdc: str
+    amm: AmmDeployment | None = None
 
     @property
     def chain_id(self) -> int:
@@ -116,6 +121,53 @@ class SettlementRecords:
         partial = path.with_suffix(".json.partial")
         partial.write_text(json.dumps({"chain_id": chain_id, "usdc": usdc}, indent=2))
         partial.replace(path)
+
+
+class AmmRecords:
+    """Where the AMM is on each chain: one JSON file per chain id beside the deployment records."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path(self, chain_id: int) -> Path:
+        """Return the file that holds chain `chain_id`'s record."""
+        return self.directory / f"amm-chain-{chain_id}.json"
+
+    def load(self, chain_id: int) -> AmmDeployment | None:
+        """Return the AMM recorded for `chain_id`, or None if none is recorded."""
+        path = self.path(chain_id)
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        return AmmDeployment(
+            int(record["chain_id"]),
+            str(record["usdc"]),
+            str(record["pool_blueprint"]),
+            str(record["factory"]),
+            str(record["router"]),
+            {str(ticker): str(pool) for ticker, pool in record["pools"].items()},
+        )
+
+    def save(self, amm: AmmDeployment) -> None:
+        """Record the AMM atomically."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.path(amm.chain_id)
+        partial = path.with_suffix(".json.partial")
+        record = {
+            "chain_id": amm.chain_id,
+            "usdc": amm.usdc,
+            "pool_blueprint": amm.pool_blueprint,
+            "factory": amm.factory,
+            "router": amm.router,
+            "pools": dict(amm.pools),
+        }
+        partial.write_text(json.dumps(record, indent=2))
+        partial.replace(path)
+
+
+def venue_tickers(issuance: IssuanceDeployment) -> list[str]:
+    """Return the tickers the venues trade: every deployed token that is not `restricted`."""
+    return [d.ticker for d in issuance.instruments if d.profile != "restricted"]
 
 
 @dataclass
@@ -169,7 +221,8 @@ class LocalPlatform:
                 advance_node_time(chain, self.clock.now())
             issuance = self._deploy_issuance(chain, catalogue_rows(instruments), progress)
             usdc = self._deploy_usdc(chain, progress)
-        return LocalDeployment(issuance, usdc)
+            amm = self._deploy_amm(chain, issuance, usdc, progress)
+        return LocalDeployment(issuance, usdc, amm)
 
     def chain(self) -> JsonRpcChain:
         """Return a JSON-RPC client for the node, signing for its dev accounts."""
@@ -230,6 +283,42 @@ class LocalPlatform:
                     f"reporters than the keys in {self.data_dir / 'oracle'} (were they deleted?); put the "
                     f"original keys back, or stop the platform and delete {self.data_dir} to deploy afresh"
                 )
+
+    def _deploy_amm(
+        self, chain: JsonRpcChain, issuance: IssuanceDeployment, usdc: str, progress: Progress
+    ) -> AmmDeployment:
+        # Pools of permissioned tokens are registered as wallets of the venue operator by the demo
+        # seed, through the issuer's investor book, so the database knows those wallets too.
+        records = AmmRecords(self.data_dir / "deployments")
+        admin = IssuerRoles.from_accounts(chain.accounts).admin
+        wanted = venue_tickers(issuance)
+        existing = records.load(chain.chain_id)
+        if existing is None or existing.usdc != usdc or not chain.code(existing.factory):
+            progress(f"deploying the AMM (factory, router) with a pool for each of {len(wanted)} tokens")
+            amm = deploy_amm(chain, admin, usdc, issuance, wanted)
+            records.save(amm)
+            return amm
+        missing = [ticker for ticker in wanted if ticker not in existing.pools]
+        if not missing:
+            return existing
+        progress(f"adding {len(missing)} AMM pools for the new instruments")
+        factory = existing.factory_contract(chain)
+        pools = dict(existing.pools)
+        for ticker in missing:
+            deployed = issuance.instrument(ticker)
+            if int(str(factory.pool_of(deployed.token)), 16) == 0:
+                factory.create_pool(deployed.token, deployed.price_feed, sender=admin)
+            pools[ticker] = str(factory.pool_of(deployed.token))
+        amm = AmmDeployment(
+            existing.chain_id,
+            existing.usdc,
+            existing.pool_blueprint,
+            existing.factory,
+            existing.router,
+            pools,
+        )
+        records.save(amm)
+        return amm
 
     def _deploy_usdc(self, chain: JsonRpcChain, progress: Progress) -> str:
         records = SettlementRecords(self.data_dir / "deployments")
@@ -343,6 +432,7 @@ class LocalIssuer:
         directory = self.data_dir / "deployments"
         issuance = DeploymentRecords(directory).load(chain_id)
         usdc = SettlementRecords(directory).load(chain_id)
+        amm = AmmRecords(directory).load(chain_id)
         if issuance is None or usdc is None:
             raise PlatformUnavailableError(
                 f"nothing is deployed on chain {chain_id} according to {directory}; "
@@ -353,7 +443,7 @@ class LocalIssuer:
                 f"the contracts recorded in {directory} are not on the node at {url}; "
                 "is it another node? Start the platform with `equitoken up` (same --data-dir)"
             )
-        return LocalDeployment(issuance, usdc)
+        return LocalDeployment(issuance, usdc, amm)
 
     def fund_dev_wallet(self, wallet: str, usdc: int) -> Funding:
         """Mint `usdc` test USDC units to `wallet`; for a wallet of the anvil mnemonic, also top up its

@@ -3,8 +3,11 @@
 Start order: the clock, the node (at market time) and the contracts; the database (SQLite, a
 PostgreSQL URL, or an embedded server); the issuer on the broker; the oracle network (its reporter
 processes on the migrated database, and the transmitter); lost transactions sent again (after a
-crash of the node); the demo data on a first run; then the API and the loop.
-Stop order is the reverse: the API, the loop's last pass, the oracle network, the database, the node
+crash of the node); the demo data on a first run (and the AMM pools' liquidity, minted through the
+issuer); the order-book exchange (its journals replayed); then the API and the loop, which also runs
+the AMM arbitrage keeper.
+Stop order is the reverse: the API, the loop's last pass, the exchange's journals, the oracle network,
+the database, the node
 (which writes its state), and the clock back to real time, so that hours away do not become weeks
 of market time.
 """
@@ -27,6 +30,7 @@ from equitoken.chain.deployment import Progress
 from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.corporate_actions import CorporateActions
+from equitoken.keepers.arbitrage import ArbitrageKeeper
 from equitoken.local import (
     LocalDeployment,
     LocalIssuer,
@@ -39,14 +43,19 @@ from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import SystemClock
 from equitoken.market.prices import PriceSource
+from equitoken.model.quantities import Usd
+from equitoken.oracle.trades import VenueTradeBook
+from equitoken.platform.exchange import FeedStatuses, exchange_rules, open_exchange
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetwork, RoundLog
+from equitoken.platform.pool_seed import PoolSeed, keeper_wallet
 from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
 from equitoken.platform.seed import DemoKey, DemoSeed
 from equitoken.platform.settings import BrokerChoice, UpSettings
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.postgres import EmbeddedPostgres
+from equitoken.venues.exchange.venue import ExchangeVenue
 
 POSTGRES_DATABASE = "equitoken"
 # The corporate actions of the replayed history (the replayed prices end on 2026-05-29).
@@ -54,6 +63,8 @@ HISTORY_SINCE = DEFAULT_REPLAY_START.date()
 HISTORY_UNTIL = date(2026, 5, 29)
 PROOF_SECRET_FILE = "proof-secret"
 PROOF_SECRET_BYTES = 32
+# The most USDC one arbitrage swap moves: a tenth of a freshly seeded pool's USDC side.
+ARBITRAGE_MAX_TRADE = Usd(10_000 * 10**6)
 
 
 @dataclass
@@ -70,6 +81,7 @@ class RunningPlatform:
     keys: list[DemoKey] = field(default_factory=list)
     postgres: EmbeddedPostgres | None = None
     oracle: OracleNetwork | None = None
+    exchange: ExchangeVenue | None = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -110,6 +122,30 @@ class RunningPlatform:
             progress("seeding the demo: a participant, three retail investors, USDC, a first mint")
         seed.seed()
         self.keys = seed.keys()
+        amm = self.deployment.amm
+        assert amm is not None, "the chain side deploys the AMM"
+        pools = PoolSeed(self.local, amm, s.data_dir)
+        if not pools.requested:
+            progress(f"seeding the AMM: minting the tokens of {len(amm.pools)} pools through the issuer")
+            pools.request()
+        progress(f"opening the order-book exchange (journals in {s.data_dir / 'exchange'})")
+        rules = exchange_rules(self.deployment.issuance)
+        statuses = FeedStatuses(
+            self.local.chain, self.deployment.issuance, [r.instrument.symbol for r in rules]
+        )
+        statuses.refresh()
+        tape = VenueTradeBook(self.local.database)
+        exchange = open_exchange(s.data_dir, self.deployment.issuance, statuses, tape, clock)
+        # Keepers in the loop and the API's threads trade through the venue's one lock.
+        self.exchange = ExchangeVenue(exchange, clock=clock)
+        keeper = ArbitrageKeeper(
+            self.local.chain,
+            keeper_wallet(),
+            amm,
+            {ticker: self.deployment.issuance.instrument(ticker).price_feed for ticker in amm.pools},
+            max_trade_usdc=ARBITRAGE_MAX_TRADE,
+            tape=tape,
+        )
         actions = CorporateActions(self.local.issuer, self.local.broker, self.local.prices, calendar)
         for deployed in self.deployment.issuance.instruments:
             loaded = actions.load_history(deployed.ticker, HISTORY_SINCE, HISTORY_UNTIL)
@@ -123,7 +159,9 @@ class RunningPlatform:
             [IndexedChain(self.local.chain, self.deployment.issuance, confirmations=confirmations)],
         )
         liabilities = Liabilities(indexer, self.local.issuer, proof_secret(s.data_dir))
-        self.loop = PlatformLoop(self._tasks(seed, actions, indexer), self.log)
+        tasks = self._tasks(seed, actions, indexer)
+        tasks += _venue_tasks(pools, statuses, keeper)
+        self.loop = PlatformLoop(tasks, self.log)
         progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
         context = ApiContext(
             issuer=self.local.issuer,
@@ -151,6 +189,8 @@ class RunningPlatform:
         """Take everything down; safe to call after a partial start."""
         if self.api is not None:
             self.api.stop()
+        if self.exchange is not None:
+            self.exchange.exchange.close()
         if self.oracle is not None:
             self.oracle.stop()
         if self.local is not None:
@@ -242,6 +282,30 @@ class RunningPlatform:
 
         tasks.append(LoopTask("indexer", index))
         return tasks
+
+
+def _venue_tasks(pools: PoolSeed, statuses: FeedStatuses, keeper: ArbitrageKeeper) -> list[LoopTask]:
+    def seed_pools() -> str | None:
+        if pools.done:
+            return None
+        seeded = pools.provide()
+        return f"AMM: seeded the pools of {', '.join(seeded)}" if seeded else None
+
+    def arbitrage() -> str | None:
+        return (
+            "\n".join(
+                f"arbitrage: {t.ticker} pool {t.pool_price_before} -> {t.pool_price_after} "
+                f"(oracle {t.oracle_price}, {t.usdc_notional} USDC)"
+                for t in keeper.tick()
+            )
+            or None
+        )
+
+    return [
+        LoopTask("exchange status", lambda: "\n".join(statuses.refresh()) or None),
+        LoopTask("AMM seed", seed_pools),
+        LoopTask("arbitrage keeper", arbitrage),
+    ]
 
 
 def proof_secret(data_dir: Path) -> bytes:

@@ -1,0 +1,82 @@
+"""The order-book exchange of a local platform: its rules, the oracle status it trades under, and its
+journals in `<data_dir>/exchange`.
+
+Every token the venues trade gets a book (symbols must be alphanumeric, so a ticker such as BRK.B
+trades on the AMM only): $0.01 ticks, lots of 10^-4 share (the smallest lot whose tick times lot is
+a whole USDC unit), no maker fee and a 10 bps taker fee, $1 minimum notional. The engine asks for
+each instrument's market status on every command; `FeedStatuses` answers from the feeds' latest
+rounds as last read by the loop, so no command waits on the node.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from equitoken.chain.compiler import compile_contract
+from equitoken.chain.deployment import IssuanceDeployment
+from equitoken.chain.evm import EvmChain, RevertError
+from equitoken.issuer.catalogue import load_catalogue
+from equitoken.local import venue_tickers
+from equitoken.market.clock import Clock
+from equitoken.model.quantities import Price
+from equitoken.oracle.observation import MarketStatus
+from equitoken.oracle.trades import VenueTradeBook
+from equitoken.venues.exchange.engine import Exchange
+from equitoken.venues.exchange.rules import BookRules, InstrumentSpec
+
+EXCHANGE_DIR = "exchange"
+TICK = Price(1_000_000)  # $0.01
+LOT_SHARE_DIGITS = 4  # a lot is 10^-4 share
+MAKER_FEE_BPS = 0
+TAKER_FEE_BPS = 10
+
+
+def exchange_rules(issuance: IssuanceDeployment) -> list[BookRules]:
+    """Return the book rules of every instrument the exchange trades."""
+    catalogue = {instrument.ticker: instrument for instrument in load_catalogue()}
+    rules = []
+    for ticker in venue_tickers(issuance):
+        if not ticker.isalnum():
+            continue
+        decimals = catalogue[ticker].token_decimals
+        lot = 10 ** max(0, decimals - LOT_SHARE_DIGITS)
+        rules.append(BookRules(InstrumentSpec(ticker, decimals, TICK, lot), MAKER_FEE_BPS, TAKER_FEE_BPS))
+    return rules
+
+
+class FeedStatuses:
+    """The market status of each instrument from its price feed's latest round, read by `refresh`.
+
+    Before a feed's first round, and for a round that cannot be read, the status is HALTED: with no
+    reference price the exchange takes no new orders (cancels still go through).
+    """
+
+    def __init__(self, chain: EvmChain, issuance: IssuanceDeployment, tickers: Sequence[str]) -> None:
+        artifact = compile_contract("oracle/PriceFeed.vy")
+        self._feeds = {
+            ticker: chain.at(issuance.instrument(ticker).price_feed, artifact, f"{ticker} feed")
+            for ticker in tickers
+        }
+        self._statuses = dict.fromkeys(tickers, MarketStatus.HALTED)
+
+    def __call__(self, ticker: str) -> MarketStatus:
+        return self._statuses[ticker]
+
+    def refresh(self) -> list[str]:
+        """Read every feed's latest round; return a line for each status that changed."""
+        changes = []
+        for ticker, feed in self._feeds.items():
+            try:
+                status = MarketStatus(int(feed.latestRoundStatus()[5]))
+            except RevertError:
+                status = MarketStatus.HALTED
+            if status != self._statuses[ticker]:
+                changes.append(f"exchange: {ticker} {self._statuses[ticker].name} -> {status.name}")
+                self._statuses[ticker] = status
+        return changes
+
+
+def open_exchange(
+    data_dir: Path, issuance: IssuanceDeployment, statuses: FeedStatuses, tape: VenueTradeBook, clock: Clock
+) -> Exchange:
+    """Open the exchange kept in `<data_dir>/exchange`, replaying its journals."""
+    return Exchange.open(data_dir / EXCHANGE_DIR, exchange_rules(issuance), statuses, tape=tape, clock=clock)
