@@ -55,6 +55,7 @@ from equitoken.platform.seed import DemoKey, DemoSeed
 from equitoken.platform.settings import BrokerChoice, UpSettings
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.postgres import EmbeddedPostgres
+from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 
 POSTGRES_DATABASE = "equitoken"
@@ -174,6 +175,8 @@ class RunningPlatform:
             corporate_actions=actions,
             indexer=indexer,
             liabilities=liabilities,
+            exchange=self.exchange,
+            exchange_members=ExchangeMembers(self.local.database),
         )
         app = create_app(context)
         mount_dashboard(app)
