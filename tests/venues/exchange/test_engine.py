@@ -15,6 +15,7 @@ from equitoken.market.clock import ManualClock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.store.database import Database
+from equitoken.venues.exchange import engine as engine_module
 from equitoken.venues.exchange.accounts import (
     FEES_ACCOUNT,
     USDC,
@@ -24,7 +25,13 @@ from equitoken.venues.exchange.accounts import (
     InvalidTransferError,
     UnknownAssetError,
 )
-from equitoken.venues.exchange.engine import Exchange, MarketHaltedError, UnknownInstrumentError
+from equitoken.venues.exchange.engine import (
+    DuplicateOrderError,
+    Exchange,
+    ExchangeError,
+    MarketHaltedError,
+    UnknownInstrumentError,
+)
 from equitoken.venues.exchange.events import Accepted, Cancelled, Filled, Rejected
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.orders import Amend, Cancel, RejectReason, Side, TimeInForce
@@ -222,6 +229,67 @@ def test_the_exchange_reopens_to_the_same_balances_and_books(tmp_path: Path, sta
     reopened = open_exchange(tmp_path, status)
     assert reopened.snapshot() == live
     assert reopened.held(TAKER, USDC) == reopened.accounts.balance(TAKER, USDC).locked
+
+
+def test_a_unique_order_is_placed_once_even_across_a_reopen(tmp_path: Path, status: Status) -> None:
+    exchange = open_exchange(tmp_path, status)
+    exchange.accounts.credit_deposit(MAKER, TICKER, 10 * SHARE, "m")
+    exchange.accounts.credit_deposit(TAKER, USDC, 10_000 * DOLLARS, "t")
+    exchange.submit(TICKER, limit(MAKER, Side.SELL, PRICE, SHARE, client_order_id="ask"), unique=True)
+    # Filled at once, so no longer open: the memory of placed orders still knows it.
+    taken = exchange.submit(
+        TICKER, market(TAKER, Side.BUY, SHARE)._replace(client_order_id="k-1"), unique=True
+    )
+    exchange.sync()
+    exchange.close()
+
+    reopened = open_exchange(tmp_path, status)
+    before = reopened.snapshot()
+    with pytest.raises(DuplicateOrderError, match="already placed order 2 on AAPL") as refused:
+        reopened.submit(TICKER, market(TAKER, Side.BUY, SHARE)._replace(client_order_id="k-1"), unique=True)
+    assert refused.value.order_id == taken.events[0].order_id == 2  # type: ignore[union-attr]
+    assert refused.value.code == "duplicate_order"
+    assert reopened.snapshot() == before
+    # Another account's id, or the same id without `unique`, is a new order.
+    assert isinstance(
+        reopened.submit(TICKER, limit(MAKER, Side.SELL, PRICE, SHARE, client_order_id="k-1")).events[0],
+        Accepted,
+    )
+    assert isinstance(
+        reopened.submit(TICKER, limit(MAKER, Side.SELL, PRICE, SHARE, client_order_id="k-1")).events[0],
+        Accepted,
+    )
+
+
+def test_a_refused_order_is_not_remembered_as_placed(exchange: Exchange) -> None:
+    refused = exchange.submit(
+        TICKER, limit(TAKER, Side.BUY, PRICE, SHARE + 1, client_order_id="r"), unique=True
+    )
+    assert isinstance(refused.events[0], Rejected)
+    placed = exchange.submit(TICKER, limit(TAKER, Side.BUY, PRICE, SHARE, client_order_id="r"), unique=True)
+    assert isinstance(placed.events[0], Accepted)
+
+
+def test_a_unique_order_needs_a_client_order_id(exchange: Exchange) -> None:
+    before = exchange.snapshot()
+    with pytest.raises(ExchangeError, match="non-empty client order id"):
+        exchange.submit(
+            TICKER, limit(TAKER, Side.BUY, PRICE, SHARE)._replace(client_order_id=""), unique=True
+        )
+    assert exchange.snapshot() == before
+
+
+def test_placed_orders_are_remembered_within_the_window(
+    exchange: Exchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "CLIENT_ORDER_ID_WINDOW", 2)
+    for number in range(3):
+        exchange.submit(TICKER, limit(TAKER, Side.BUY, PRICE - number, SHARE, client_order_id=f"o-{number}"))
+    # o-1 and o-2 are the last two placed; o-0 has left the window.
+    with pytest.raises(DuplicateOrderError, match="order 2"):
+        exchange.submit(TICKER, limit(TAKER, Side.BUY, PRICE, SHARE, client_order_id="o-1"), unique=True)
+    again = exchange.submit(TICKER, limit(TAKER, Side.BUY, PRICE, SHARE, client_order_id="o-0"), unique=True)
+    assert isinstance(again.events[0], Accepted)
 
 
 def test_trades_are_recorded_on_the_venue_tape(tmp_path: Path, status: Status, database: Database) -> None:

@@ -35,7 +35,9 @@ from equitoken.venues.exchange.funding import (
 )
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.members import ExchangeMembers
+from equitoken.venues.exchange.orders import OrderType, Side, Submit
 from equitoken.venues.exchange.rules import BookRules, InstrumentSpec
+from equitoken.venues.exchange.venue import ExchangeVenue
 
 TOKEN = 10**8  # one share of an 8-decimal stock token
 DOLLAR = 10**6
@@ -54,6 +56,7 @@ class Venue:
     directory: Path
     hot_wallet: str
     exchange: Exchange
+    trading: ExchangeVenue
     funding: ExchangeFunding
     confirmations: int
 
@@ -69,6 +72,7 @@ class Venue:
         """Drop every object and reopen the exchange and funding from the same files and database."""
         self.exchange.close()
         self.exchange = Exchange.open(self.directory, RULES, _open, fsync=FsyncPolicy.PER_RECORD)
+        self.trading = ExchangeVenue(self.exchange)
         self.funding = _funding(self)
 
     def deposit(self, asset: str, amount: int, sender: str | None = None) -> None:
@@ -77,7 +81,7 @@ class Venue:
         self.platform.chain.mine(self.confirmations)
 
     def balance(self, asset: str) -> int:
-        return self.exchange.accounts.balance(self.account, asset).available
+        return self.trading.balance(self.account, asset).available
 
     def on_chain(self, asset: str, holder: str) -> int:
         contract = self.platform.usdc if asset == USDC else self.platform.token(asset)
@@ -91,7 +95,7 @@ def _open(_ticker: str) -> MarketStatus:
 def _funding(venue: Venue) -> ExchangeFunding:
     return ExchangeFunding(
         venue.database,
-        venue.exchange,
+        venue.trading,
         ExchangeMembers(venue.database),
         venue.platform.onchain,
         venue.hot_wallet,
@@ -116,7 +120,8 @@ def _venue(chain: EvmChain, database: Database, tmp_path: Path, confirmations: i
     platform.run()
     directory = tmp_path / "exchange"
     exchange = Exchange.open(directory, RULES, _open, fsync=FsyncPolicy.PER_RECORD)
-    venue = Venue(platform, database, directory, hot_wallet, exchange, None, confirmations)  # type: ignore[arg-type]
+    trading = ExchangeVenue(exchange)
+    venue = Venue(platform, database, directory, hot_wallet, exchange, trading, None, confirmations)  # type: ignore[arg-type]
     venue.funding = _funding(venue)
     return venue
 
@@ -246,6 +251,28 @@ def test_a_bad_withdrawal_is_refused_and_changes_nothing(
 
     assert venue.balance(USDC) == 100 * DOLLAR
     assert venue.funding.withdrawals(venue.investor) == []
+
+
+def test_a_withdrawal_whose_balance_an_order_locks_first_is_refused_and_leaves_no_row(
+    venue: Venue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venue.deposit(USDC, 100 * DOLLAR)
+    venue.funding.poll_deposits()
+    bid = Submit(venue.account, "bid", Side.BUY, OrderType.LIMIT, 9_000, TOKEN)
+
+    def order_in_between(point: str) -> None:
+        if point == "withdrawal_recorded":  # an order arrives between the check and the debit
+            venue.trading.submit("AAPL", bid)
+
+    monkeypatch.setattr(funding_module, "checkpoint", order_in_between)
+    with pytest.raises(InsufficientFundsError, match="available"):
+        venue.funding.request_withdrawal(venue.investor, USDC, 50 * DOLLAR, venue.platform.wallet, "w-race")
+
+    assert venue.funding.withdrawals(venue.investor) == []
+    balance = venue.trading.balance(venue.account, USDC)
+    assert balance.available + balance.locked == 100 * DOLLAR  # the order holds; nothing was debited
+    assert balance.locked > 90 * DOLLAR
+    assert venue.funding.process_withdrawals() == []
 
 
 def test_a_frozen_investor_or_expired_kyc_cannot_withdraw(venue: Venue) -> None:

@@ -19,6 +19,15 @@ Glossary and invariants:
 
 The oracle's market status is read for each command: a HALTED instrument refuses new orders and
 amendments (cancels still go through), and every trade carries the status it was made under.
+
+Client order ids: each instrument remembers the order id of the last `CLIENT_ORDER_ID_WINDOW`
+orders it accepted with a non-empty client order id, keyed by (account, client order id), rebuilt
+from the journal's `Accepted` events on replay. `submit(..., unique=True)` refuses an order whose
+key is in that memory with `DuplicateOrderError` naming the order already placed: a retry of a call
+that journaled its order but crashed before answering places nothing. The window bounds memory
+(about 200 bytes a key) and covers any retry made before that many more orders were accepted on
+the instrument. Uniqueness is asked for per call, because some callers (the market maker) name
+their quotes by side and price and reuse those names on purpose.
 """
 
 from collections.abc import Callable, Sequence
@@ -47,6 +56,7 @@ from equitoken.venues.exchange.rules import BookRules
 
 VENUE = "exchange"
 LEDGER_FILE = "ledger.journal"
+CLIENT_ORDER_ID_WINDOW = 65_536
 
 
 class ExchangeError(ValueError):
@@ -65,6 +75,22 @@ class MarketHaltedError(ExchangeError):
     """The oracle reports the instrument's market halted: no new orders or amendments."""
 
     code = "market_halted"
+
+
+class DuplicateOrderError(ExchangeError):
+    """The account already placed an order with this client order id; `order_id` is that order."""
+
+    code = "duplicate_order"
+
+    def __init__(self, ticker: str, account: int, client_order_id: str, order_id: int) -> None:
+        super().__init__(
+            f"account {account} already placed order {order_id} on {ticker} "
+            f"with client order id {client_order_id!r}"
+        )
+        self.ticker = ticker
+        self.account = account
+        self.client_order_id = client_order_id
+        self.order_id = order_id
 
 
 class NotEligibleError(ExchangeError):
@@ -102,16 +128,28 @@ class _Hold:
 
 
 class _Instrument:
-    __slots__ = ("book", "fee_bps", "holds", "journaled", "lot", "usdc_per_tick_lot")
+    __slots__ = ("book", "fee_bps", "holds", "journaled", "lot", "placed", "usdc_per_tick_lot")
 
     def __init__(self, book: Book) -> None:
         rules = book.rules
         self.book = book
         self.journaled: JournaledBook | None = None
         self.holds: dict[int, _Hold] = {}
+        # (account, client order id) -> order id of the latest such order, oldest first.
+        self.placed: dict[tuple[int, str], int] = {}
         self.lot = rules.instrument.lot
         self.usdc_per_tick_lot = rules.instrument.usdc_per_tick_lot
         self.fee_bps = max(rules.maker_fee_bps, rules.taker_fee_bps, 0)
+
+    def remember(self, account: int, client_order_id: str, order_id: int) -> None:
+        if not client_order_id:
+            return
+        key = (account, client_order_id)
+        placed = self.placed
+        placed.pop(key, None)  # a reused id moves to the newest end
+        placed[key] = order_id
+        if len(placed) > CLIENT_ORDER_ID_WINDOW:
+            del placed[next(iter(placed))]
 
     def per_lot(self, side: Side, price: int) -> int:
         if side == Side.SELL:
@@ -209,9 +247,15 @@ class Exchange:
 
     # Commands
 
-    def submit(self, ticker: str, command: Submit) -> Outcome:
-        """Send a new order after locking what it may cost; raise ExchangeError if it cannot pay."""
+    def submit(self, ticker: str, command: Submit, *, unique: bool = False) -> Outcome:
+        """Send a new order after locking what it may cost; raise ExchangeError if it cannot pay.
+
+        With `unique`, refuse it with DuplicateOrderError when the account placed an order with the
+        same non-empty client order id within the window (see the module's docstring).
+        """
         instrument = self._instrument(ticker)
+        if unique:
+            self._check_unique(ticker, instrument, command)
         status = self._open_status(ticker)
         self._check_eligible(command.account, ticker, command.side)
         per_lot = instrument.hold_for(command)
@@ -319,6 +363,7 @@ class Exchange:
             if isinstance(event, Accepted):
                 lots = event.quantity // lot
                 holds[event.order_id] = _Hold(event.account, event.side, per_lot, lots)
+                instrument.remember(event.account, event.client_order_id, event.order_id)
                 asset = ticker if event.side == Side.SELL else USDC
                 accounts.move(event.account, asset, -lots * per_lot, lots * per_lot)
             elif isinstance(event, Filled):
@@ -396,6 +441,15 @@ class Exchange:
                 f"the exchange trades {', '.join(self._instruments)}, not {ticker!r}"
             )
         return instrument
+
+    @staticmethod
+    def _check_unique(ticker: str, instrument: _Instrument, command: Submit) -> None:
+        client_order_id = command.client_order_id
+        if not isinstance(client_order_id, str) or not client_order_id:
+            raise ExchangeError("an order placed once only needs a non-empty client order id")
+        order_id = instrument.placed.get((command.account, client_order_id))
+        if order_id is not None:
+            raise DuplicateOrderError(ticker, command.account, client_order_id, order_id)
 
     def _check_eligible(self, account: int, ticker: str, side: Side) -> None:
         if self._eligibility is None or not isinstance(side, Side):

@@ -13,27 +13,27 @@ Glossary and invariants:
   first and the row after: a crash between them re-credits nothing (the ledger id is spent) and the
   next poll records the row.
 - withdrawal: checked in full before anything changes (asset, amount, the investor's own registered
-  wallet, no freeze, valid KYC, no sanctioned destination, and the stock token's own
-  `can_transfer(hot wallet, destination, amount)`); then recorded as `requested` and debited under
-  its id. `process_withdrawals` debits again (a no-op once done, so a crash between the row and the
-  debit loses nothing), then sends the ERC-20 transfer through the issuer's outbox under the
+  wallet, no freeze, valid KYC, no sanctioned destination, the stock token's own
+  `can_transfer(hot wallet, destination, amount)`, and the available balance); then recorded as
+  `requested` and debited under its id. Should trading take the balance between the check and the
+  debit, the row is deleted again and the refusal raised, so a refused withdrawal leaves nothing.
+  `process_withdrawals` debits again (a no-op once done, so a crash between the row and the debit
+  loses nothing), then sends the ERC-20 transfer through the issuer's outbox under the
   purpose `exchange-withdrawal:<id>`: signed and stored before it is broadcast, so at most one
   transfer exists per withdrawal. A transfer the chain refuses or reverts is `failed` and credited
   back once, under the ledger id `refund:<id>`.
 
-Calls that touch the accounts take `lock`; pass the trading front's lock so funding and trading
-never interleave on the same balances.
+Balances are read and moved only through the `ExchangeVenue` the exchange trades behind, under its
+one lock, so funding and trading never interleave on the same balances.
 """
 
-import threading
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,8 +52,8 @@ from equitoken.store.schema import (
     WalletRow,
 )
 from equitoken.venues.exchange.accounts import USDC, InsufficientFundsError
-from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.members import ExchangeMembers
+from equitoken.venues.exchange.venue import ExchangeVenue
 
 MAX_WITHDRAWAL_ID_LENGTH = 64
 """Room for the `refund:` prefix inside the ledger's 80-character transfer ids."""
@@ -204,7 +204,7 @@ class ExchangeFunding:
     def __init__(
         self,
         database: Database,
-        exchange: Exchange,
+        venue: ExchangeVenue,
         members: ExchangeMembers,
         onchain: IssuerChain,
         hot_wallet: str,
@@ -212,13 +212,11 @@ class ExchangeFunding:
         clock: Clock,
         confirmations: int = 1,
         start_block: int = 0,
-        lock: AbstractContextManager[Any] | None = None,
     ) -> None:
         if type(confirmations) is not int or confirmations < 1:
             raise ValueError(f"confirmations must be a positive integer, not {confirmations!r}")
         self._db = database
-        accounts = exchange.accounts
-        self._accounts = accounts
+        self._venue = venue
         self._members = members
         self._onchain = onchain
         self._chain = onchain.chain
@@ -226,9 +224,9 @@ class ExchangeFunding:
         self._clock = clock
         self._confirmations = confirmations
         self._start_block = start_block
-        self._lock: AbstractContextManager[Any] = lock if lock is not None else threading.Lock()
+        assets = venue.assets()
         self._tokens: dict[str, Contract] = {
-            ticker: onchain.token(ticker) for ticker in onchain.tickers if ticker in accounts.assets
+            ticker: onchain.token(ticker) for ticker in onchain.tickers if ticker in assets
         }
         self._contracts: dict[str, Contract] = {**self._tokens, USDC: onchain.usdc}
         self._asset_of = {checksum(c.address): asset for asset, c in self._contracts.items()}
@@ -307,30 +305,45 @@ class ExchangeFunding:
             raise InvalidWithdrawalError(f"destination: {exc}") from exc
         account = self._members.account_of(investor_id)
         self._check_compliance(investor_id, asset, amount, address)
+        available = self._venue.balance(account, asset).available
+        if amount > available:
+            raise InsufficientFundsError(
+                f"account {account} has {available} {asset} available; the withdrawal needs {amount}"
+            )
         now = self._clock.now()
-        with self._lock:
-            self._accounts.require_available(account, asset, amount)
-            try:
-                with self._db.transaction() as session:
-                    session.add(
-                        ExchangeWithdrawalRow(
-                            id=withdrawal_id,
-                            investor_id=investor_id,
-                            account=account,
-                            asset=asset,
-                            amount=amount,
-                            destination=address,
-                            chain_id=self._chain.chain_id,
-                            status=WithdrawalStatus.REQUESTED,
-                            created_at=now,
-                            updated_at=now,
-                        )
+        try:
+            with self._db.transaction() as session:
+                session.add(
+                    ExchangeWithdrawalRow(
+                        id=withdrawal_id,
+                        investor_id=investor_id,
+                        account=account,
+                        asset=asset,
+                        amount=amount,
+                        destination=address,
+                        chain_id=self._chain.chain_id,
+                        status=WithdrawalStatus.REQUESTED,
+                        created_at=now,
+                        updated_at=now,
                     )
-            except IntegrityError:
-                # The same id committed by a concurrent call: answer as a repeat would.
-                return self.request_withdrawal(investor_id, asset, amount, destination, withdrawal_id)
-            checkpoint("withdrawal_recorded")
-            self._accounts.request_withdrawal(account, asset, amount, withdrawal_id)
+                )
+        except IntegrityError:
+            # The same id committed by a concurrent call: answer as a repeat would.
+            return self.request_withdrawal(investor_id, asset, amount, destination, withdrawal_id)
+        checkpoint("withdrawal_recorded")
+        try:
+            self._venue.request_withdrawal(account, asset, amount, withdrawal_id)
+        except InsufficientFundsError:
+            # An order locked the balance since the check: take the request back, unless a
+            # concurrent `process_withdrawals` has already settled it as never debited.
+            with self._db.transaction() as session:
+                session.execute(
+                    delete(ExchangeWithdrawalRow).where(
+                        ExchangeWithdrawalRow.id == withdrawal_id,
+                        ExchangeWithdrawalRow.status == WithdrawalStatus.REQUESTED,
+                    )
+                )
+            raise
         withdrawal = self._withdrawal(withdrawal_id)
         assert withdrawal is not None
         return withdrawal
@@ -407,8 +420,7 @@ class ExchangeFunding:
             account,
         )
         if account is not None:
-            with self._lock:
-                self._accounts.credit_deposit(account, asset, amount, deposit.deposit_id)
+            self._venue.credit_deposit(account, asset, amount, deposit.deposit_id)
             checkpoint("deposit_credited")
         try:
             with self._db.transaction() as session:
@@ -476,15 +488,14 @@ class ExchangeFunding:
     def _process(self, withdrawal_id: str) -> None:
         withdrawal = self._withdrawal(withdrawal_id)
         assert withdrawal is not None
-        with self._lock:
-            try:
-                # A no-op when the request already debited it; the debit a crash skipped otherwise.
-                self._accounts.request_withdrawal(
-                    withdrawal.account, withdrawal.asset, withdrawal.amount, withdrawal_id
-                )
-            except InsufficientFundsError as exc:
-                self._finish(withdrawal_id, WithdrawalStatus.FAILED, None, f"never debited: {exc}")
-                return
+        try:
+            # A no-op when the request already debited it; the debit a crash skipped otherwise.
+            self._venue.request_withdrawal(
+                withdrawal.account, withdrawal.asset, withdrawal.amount, withdrawal_id
+            )
+        except InsufficientFundsError as exc:
+            self._finish(withdrawal_id, WithdrawalStatus.FAILED, None, f"never debited: {exc}")
+            return
         checkpoint("withdrawal_debited")
         purpose = f"exchange-withdrawal:{withdrawal_id}"
         outbox = self._onchain.outbox
@@ -503,8 +514,7 @@ class ExchangeFunding:
         def on_failed(session: Session, row: ExchangeWithdrawalRow, reason: str) -> None:
             if row.status != WithdrawalStatus.REQUESTED:
                 return
-            with self._lock:
-                self._accounts.credit_deposit(row.account, row.asset, row.amount, f"refund:{row.id}")
+            self._venue.credit_deposit(row.account, row.asset, row.amount, f"refund:{row.id}")
             stored = outbox.find(session, purpose)
             _settle(
                 row, WithdrawalStatus.FAILED, None if stored is None else stored.tx_hash, reason, self._clock

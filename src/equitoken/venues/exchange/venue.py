@@ -140,9 +140,9 @@ class ExchangeVenue:
 
     # Commands
 
-    def submit(self, ticker: str, command: Submit) -> Outcome:
-        """Send a new order (see `Exchange.submit`); publish its effect."""
-        return self._run(ticker, lambda: self.exchange.submit(ticker, command))
+    def submit(self, ticker: str, command: Submit, *, unique: bool = False) -> Outcome:
+        """Send a new order (see `Exchange.submit`, and its `unique`); publish its effect."""
+        return self._run(ticker, lambda: self.exchange.submit(ticker, command, unique=unique))
 
     def cancel(self, ticker: str, command: Cancel) -> Outcome:
         """Cancel an open order (see `Exchange.cancel`); publish its effect."""
@@ -204,6 +204,15 @@ class ExchangeVenue:
         """Return `account`'s open orders per ticker (every ticker, or only `ticker`)."""
         with self._lock:
             return self._open_orders(frozenset((account,)), [ticker] if ticker else self.exchange.tickers())
+
+    def assets(self) -> list[str]:
+        """Return the assets the exchange holds: USDC and each traded token."""
+        return list(self.exchange.accounts.assets)
+
+    def balance(self, account: int, asset: str) -> Balance:
+        """Return `account`'s balance of one asset."""
+        with self._lock:
+            return self.exchange.accounts.balance(account, asset)
 
     def balances(self, account: int) -> dict[str, Balance]:
         """Return `account`'s balance of every asset the exchange holds."""
