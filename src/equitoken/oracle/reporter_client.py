@@ -18,7 +18,9 @@ from equitoken.oracle.reporter_server import HEALTH_PATH, OBSERVATIONS_PATH, REA
 from equitoken.oracle.wire import WireError, observation_from_json, request_to_json
 
 DEFAULT_TIMEOUT = 2.0
-START_TIMEOUT = 20.0
+# A reporter is a fresh Python process importing the platform: on a loaded 2-core CI machine that
+# has taken over 20 s. A dead process is noticed at once, so a long wait costs nothing when it fails.
+START_TIMEOUT = 60.0
 
 
 class ReporterUnavailableError(ConnectionError):
