@@ -14,6 +14,7 @@ from equitoken.market.clock import Clock
 from equitoken.market.prices import PriceSource
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.database import Database
+from equitoken.venues.exchange.funding import ExchangeFunding
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 
@@ -29,6 +30,8 @@ class ApiContext:
     `liabilities`, when given, serves the proofs and the signed reserves report.
     `exchange` with `exchange_members`, when given, serves the order-book exchange under
     `/exchange` (REST and the WebSocket stream); each investor trades under its member account.
+    `exchange_funding`, when given with the exchange, serves its deposit address, deposits and
+    withdrawals under `/exchange`.
     """
 
     issuer: Issuer
@@ -44,6 +47,7 @@ class ApiContext:
     liabilities: Liabilities | None = None
     exchange: ExchangeVenue | None = None
     exchange_members: ExchangeMembers | None = None
+    exchange_funding: ExchangeFunding | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.
@@ -52,4 +56,6 @@ class ApiContext:
     def __post_init__(self) -> None:
         if (self.exchange is None) != (self.exchange_members is None):
             raise ValueError("the exchange and its members come together: give both or neither")
+        if self.exchange_funding is not None and self.exchange is None:
+            raise ValueError("the exchange's funding needs the exchange")
         self.keys = ApiKeys(self.database, self.clock)

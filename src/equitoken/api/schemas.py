@@ -427,9 +427,44 @@ class ExchangeFillOut(BaseModel):
 class ExchangeOutcomeOut(BaseModel):
     ticker: str
     order_id: int
-    state: Literal["resting", "filled", "cancelled", "amended"]
+    state: Literal["resting", "filled", "cancelled", "amended", "closed"] = Field(
+        description="closed: an order placed by an earlier try that is no longer open (filled or cancelled)."
+    )
     open_quantity: str = Field(description="What is left in the book, in shares.")
     fills: list[ExchangeFillOut]
+
+
+class ExchangeDepositAddressOut(BaseModel):
+    address: str = Field(description="The exchange's hot wallet.")
+    chain_id: int
+    note: str
+
+
+class ExchangeDepositOut(BaseModel):
+    deposit_id: str = Field(description="<chain id>:<transaction hash>:<log index>")
+    asset: str
+    amount: str = Field(description="Dollars for USDC, shares for a token.")
+    sender: str
+    tx_hash: str
+    block_number: int
+
+
+class ExchangeWithdrawalCreate(_Input):
+    asset: str = Field(pattern=r"^(USDC|[A-Za-z][A-Za-z0-9.]{0,9})$", description="USDC or a traded ticker.")
+    amount: str = Field(pattern=DECIMAL, description="Dollars for USDC, shares for a token.")
+    destination: str = Field(pattern=ADDRESS, description="One of your registered wallets.")
+
+
+class ExchangeWithdrawalOut(BaseModel):
+    withdrawal_id: str
+    asset: str
+    amount: str = Field(description="Dollars for USDC, shares for a token.")
+    destination: str
+    status: Literal["requested", "confirmed", "failed"]
+    tx_hash: str | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 class ExchangeBalanceOut(BaseModel):

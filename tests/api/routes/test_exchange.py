@@ -1,6 +1,7 @@
 """The exchange through the API: market data, orders, balances, refusals and the WebSocket stream,
 against the real engine on a temporary directory, real members in the database and real API keys."""
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from equitoken.venues.exchange.accounts import USDC
 from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.members import ExchangeMembers
+from equitoken.venues.exchange.orders import OrderType, Side, Submit
 from equitoken.venues.exchange.venue import ExchangeVenue
 
 URL = "/api/v1/exchange"
@@ -187,11 +189,13 @@ def test_a_resting_order_shows_in_the_book_own_orders_and_balances_until_cancell
         "bids": [{"price": "99.25", "quantity": "2", "orders": 1}],
         "asks": [],
     }
+    # Without a client order id of its own, the order is named after the API key and Idempotency-Key.
+    assert orders[0]["client_order_id"].startswith("k-")
     assert orders == [
         {
             "ticker": TICKER,
             "order_id": 1,
-            "client_order_id": "",
+            "client_order_id": orders[0]["client_order_id"],
             "side": "buy",
             "price": "99.25",
             "quantity": "2",
@@ -275,6 +279,84 @@ def test_a_retried_order_with_the_same_key_is_placed_once(api: ExchangeApi) -> N
     assert other.status_code == 409
     assert other.json()["code"] == "idempotency_conflict"
     assert len(api.client.get(f"{URL}/orders", headers=api.members.buyer).json()) == 1
+
+
+def _reopened(api: ExchangeApi, directory: Path) -> ExchangeApi:
+    """Stand in for a crash: drop the venue and app, and reopen the exchange from its journals."""
+    api.venue.exchange.close()
+    exchange = Exchange.open(directory, [rules()], api.status, fsync=FsyncPolicy.PER_BATCH)
+    venue = ExchangeVenue(exchange, clock=api.members.platform.clock)
+    client = TestClient(create_app(make_context(api.members, venue)), raise_server_exceptions=False)
+    return ExchangeApi(
+        client, venue, api.status, api.members, api.seller_account, api.buyer_account, api.key_prefix
+    )
+
+
+def _crash_before_the_answer_is_stored(api: ExchangeApi, key: str, **order: Any) -> None:
+    """Journal the order through the engine as `POST /orders` would, but store no answer."""
+    buyer = make_context(api.members, None).keys.authenticate(api.members.buyer["X-API-Key"])
+    assert buyer is not None
+    # The id the route derives from the buyer's API key and the call's Idempotency-Key.
+    digest = hashlib.sha256(f"{buyer.key_id}:{api.key_prefix}-{key}".encode()).hexdigest()
+    client_order_id = f"k-{digest[:32]}"
+    api.venue.submit(
+        TICKER,
+        Submit(
+            api.buyer_account, client_order_id, Side.BUY, OrderType.LIMIT, order["price"], order["quantity"]
+        ),
+        unique=True,
+    )
+    api.venue.exchange.sync()
+
+
+def test_an_order_journaled_before_a_crash_is_not_placed_again_by_the_retry(
+    api: ExchangeApi, tmp_path: Path
+) -> None:
+    _crash_before_the_answer_is_stored(api, "crashed", price=9_900, quantity=SHARE)
+    after = _reopened(api, tmp_path / "exchange")
+
+    retry = after.order(api.members.buyer, "crashed", price="99", quantity="1")
+    again = after.order(api.members.buyer, "crashed", price="99", quantity="1")
+
+    assert retry.status_code == 200
+    assert retry.json() == {
+        "ticker": TICKER,
+        "order_id": 1,
+        "state": "resting",
+        "open_quantity": "1",
+        "fills": [],
+    }
+    assert again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(after.client.get(f"{URL}/orders", headers=api.members.buyer).json()) == 1
+    after.venue.exchange.close()
+
+
+def test_a_filled_order_journaled_before_a_crash_answers_closed(api: ExchangeApi, tmp_path: Path) -> None:
+    api.order(api.members.seller, "ask", side="sell", price="99", quantity="1")
+    _crash_before_the_answer_is_stored(api, "filled", price=9_900, quantity=SHARE)
+    after = _reopened(api, tmp_path / "exchange")
+
+    retry = after.order(api.members.buyer, "filled", price="99", quantity="1")
+
+    assert retry.status_code == 200
+    assert retry.json()["state"] == "closed"
+    assert retry.json()["order_id"] == 2
+    balances = after.client.get(f"{URL}/balances", headers=api.members.buyer).json()
+    assert balances[1] == {"asset": TICKER, "available": "1", "locked": "0"}  # bought once only
+    after.venue.exchange.close()
+
+
+def test_reusing_an_own_client_order_id_is_refused_naming_the_order(api: ExchangeApi) -> None:
+    first = api.order(api.members.buyer, "mine-1", price="95", client_order_id="mine")
+    before = api.venue.exchange.snapshot()
+    second = api.order(api.members.buyer, "mine-2", price="94", client_order_id="mine")
+
+    assert first.status_code == 201
+    assert second.status_code == 409
+    assert second.json()["code"] == "duplicate_order"
+    assert "already placed order 1" in second.json()["detail"]
+    assert api.venue.exchange.snapshot() == before
 
 
 # Refusals: each is a problem with a stable code, and nothing changes.

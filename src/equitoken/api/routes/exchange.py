@@ -3,12 +3,25 @@
 Prices travel as dollars and quantities as shares, in decimal strings; they are converted exactly to
 the book's ticks and the token's units, and a price off the tick or a quantity off the lot is
 refused with the step named. Every refusal of the engine or the book is a problem with a stable
-code, and changes nothing. The WebSocket stream at `/exchange/stream` sends a snapshot of each
-channel a client subscribes to, then every change, numbered without gaps per connection.
+code, and changes nothing.
+
+An order is placed at most once: its client order id (the caller's, or one derived from the API key
+and the `Idempotency-Key` when the caller gives none) is unique per member and instrument within
+the engine's window, so a retry after a crash between journaling the order and storing the answer
+finds the order already placed. With a derived id that retry answers 200 with the order's current
+state; with the caller's own id it is the problem `duplicate_order`, naming the order.
+
+With funding configured, members read the hot wallet's address, their deposits and withdrawals,
+and ask for withdrawals to their own registered wallets (the `Idempotency-Key` names the
+withdrawal, so a retry never withdraws twice).
+
+The WebSocket stream at `/exchange/stream` sends a snapshot of each channel a client subscribes
+to, then every change, numbered without gaps per connection.
 """
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
@@ -25,6 +38,8 @@ from equitoken.api.schemas import (
     TICKER,
     ExchangeBalanceOut,
     ExchangeBookOut,
+    ExchangeDepositAddressOut,
+    ExchangeDepositOut,
     ExchangeFillOut,
     ExchangeLevelOut,
     ExchangeMarketOut,
@@ -34,13 +49,29 @@ from equitoken.api.schemas import (
     ExchangeOutcomeOut,
     ExchangeStatus,
     ExchangeTradeOut,
+    ExchangeWithdrawalCreate,
+    ExchangeWithdrawalOut,
 )
 from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.exchange.accounts import USDC, AccountsError
 from equitoken.venues.exchange.book import DepthLevel, OpenOrder
-from equitoken.venues.exchange.engine import ExchangeError, MarketHaltedError, Outcome, UnknownInstrumentError
+from equitoken.venues.exchange.engine import (
+    DuplicateOrderError,
+    ExchangeError,
+    MarketHaltedError,
+    Outcome,
+    UnknownInstrumentError,
+)
 from equitoken.venues.exchange.events import Accepted, Amended, Cancelled, Filled, Rejected
+from equitoken.venues.exchange.funding import (
+    ConflictingWithdrawalError,
+    Deposit,
+    ExchangeFunding,
+    FundingError,
+    UnknownAssetError,
+    Withdrawal,
+)
 from equitoken.venues.exchange.members import MembersError
 from equitoken.venues.exchange.orders import Amend, Cancel, OrderType, RejectReason, Side, Submit, TimeInForce
 from equitoken.venues.exchange.rules import BookRules
@@ -68,6 +99,18 @@ _POLICY_VIOLATION = 1008
 def _venue(context: ApiContext) -> ExchangeVenue:
     assert context.exchange is not None  # the router is included only with an exchange
     return context.exchange
+
+
+def _funding(context: ApiContext) -> ExchangeFunding:
+    if context.exchange_funding is None:
+        raise ProblemError(404, "funding_not_served", "this exchange takes no deposits or withdrawals here")
+    return context.exchange_funding
+
+
+def _investor(principal: Principal) -> str:
+    if principal.investor_id is None:
+        raise ProblemError(403, "forbidden", "an operator key has no exchange account; use an investor's key")
+    return principal.investor_id
 
 
 def _account(context: ApiContext, principal: Principal) -> int:
@@ -107,6 +150,41 @@ def _shares(rules: BookRules, units: int) -> str:
 
 def _usdc(units: int) -> str:
     return str(Usd(units))
+
+
+def _asset_amount(venue: ExchangeVenue, asset: str, units: int) -> str:
+    return _usdc(units) if asset == USDC else _shares(venue.rules(asset), units)
+
+
+def _asset_units(venue: ExchangeVenue, asset: str, text: str) -> int:
+    """Return `text` (dollars for USDC, shares for a token) in the asset's smallest units, exactly."""
+    if asset == USDC:
+        try:
+            return Usd.parse(text).units
+        except InvalidAmountError:
+            raise ProblemError(
+                422, "invalid_amount", f"amount {text} has more decimals than USDC's 6"
+            ) from None
+    try:
+        rules = venue.rules(asset)
+    except UnknownInstrumentError:
+        raise ProblemError(
+            422,
+            UnknownAssetError.code,
+            f"asset {asset!r} is not {USDC} or one of {', '.join(venue.tickers())}",
+        ) from None
+    step = Shares.token_step(rules.instrument.token_decimals)
+    try:
+        units = Shares.parse(text).units
+    except InvalidAmountError:
+        units = -1
+    if units < 0 or units % step:
+        raise ProblemError(
+            422,
+            "invalid_amount",
+            f"amount {text} is not a whole number of {asset}'s units of {_shares(rules, 1)} shares",
+        )
+    return units // step
 
 
 def _ticks(rules: BookRules, text: str) -> int:
@@ -150,6 +228,8 @@ def _rejected(event: Rejected, ticker: str) -> ProblemError:
 def _command(ticker: str, run: Callable[[str, Any], Outcome], command: Submit | Cancel | Amend) -> Outcome:
     try:
         outcome = run(ticker, command)
+    except DuplicateOrderError:
+        raise
     except (ExchangeError, AccountsError) as error:
         raise _refused(error) from None
     if outcome.events and isinstance(outcome.events[0], Rejected):
@@ -224,6 +304,54 @@ def _outcome(rules: BookRules, ticker: str, order_id: int, outcome: Outcome) -> 
         state=state,  # type: ignore[arg-type]
         open_quantity=_shares(rules, open_quantity),
         fills=fills,
+    )
+
+
+def _derived_client_order_id(principal: Principal, idempotency_key: str) -> str:
+    digest = hashlib.sha256(f"{principal.key_id}:{idempotency_key}".encode()).hexdigest()
+    return f"k-{digest[:32]}"
+
+
+def _placed(
+    venue: ExchangeVenue, rules: BookRules, ticker: str, account: int, order_id: int
+) -> ExchangeOutcomeOut:
+    """Return an order placed earlier as it stands now: resting with its open quantity, or closed."""
+    for order in venue.open_orders(account, ticker)[ticker]:
+        if order.order_id == order_id:
+            return ExchangeOutcomeOut(
+                ticker=ticker,
+                order_id=order_id,
+                state="resting",
+                open_quantity=_shares(rules, order.quantity),
+                fills=[],
+            )
+    return ExchangeOutcomeOut(
+        ticker=ticker, order_id=order_id, state="closed", open_quantity=_shares(rules, 0), fills=[]
+    )
+
+
+def _deposit(venue: ExchangeVenue, deposit: Deposit) -> ExchangeDepositOut:
+    return ExchangeDepositOut(
+        deposit_id=deposit.deposit_id,
+        asset=deposit.asset,
+        amount=_asset_amount(venue, deposit.asset, deposit.amount),
+        sender=deposit.sender,
+        tx_hash=deposit.tx_hash,
+        block_number=deposit.block_number,
+    )
+
+
+def _withdrawal(venue: ExchangeVenue, withdrawal: Withdrawal) -> ExchangeWithdrawalOut:
+    return ExchangeWithdrawalOut(
+        withdrawal_id=withdrawal.id,
+        asset=withdrawal.asset,
+        amount=_asset_amount(venue, withdrawal.asset, withdrawal.amount),
+        destination=withdrawal.destination,
+        status=withdrawal.status.value,
+        tx_hash=withdrawal.tx_hash,
+        reason=withdrawal.reason,
+        created_at=withdrawal.created_at,
+        updated_at=withdrawal.updated_at,
     )
 
 
@@ -316,7 +444,7 @@ def place_order(
     time_in_force = body.time_in_force or ("ioc" if market else "gtc")
     command = Submit(
         account,
-        body.client_order_id,
+        body.client_order_id or _derived_client_order_id(principal, idempotency_key),
         Side.BUY if body.side == "buy" else Side.SELL,
         OrderType.MARKET if market else OrderType.LIMIT,
         0 if body.price is None else _ticks(rules, body.price),
@@ -329,10 +457,21 @@ def place_order(
     canonical["quantity"] = format(Decimal(body.quantity).normalize(), "f")
 
     def call() -> tuple[int, str]:
-        outcome = _command(ticker, venue.submit, command)
+        try:
+            outcome = _command(ticker, _submit_once, command)
+        except DuplicateOrderError as duplicate:
+            if body.client_order_id:
+                raise ProblemError(409, duplicate.code, str(duplicate)) from None
+            # This key's order was placed by a try whose answer was never stored.
+            return status.HTTP_200_OK, _placed(
+                venue, rules, ticker, account, duplicate.order_id
+            ).model_dump_json()
         accepted = outcome.events[0]
         assert isinstance(accepted, Accepted)
         return status.HTTP_201_CREATED, _outcome(rules, ticker, accepted.order_id, outcome).model_dump_json()
+
+    def _submit_once(symbol: str, order: Submit) -> Outcome:
+        return venue.submit(symbol, order, unique=True)
 
     stored = calls.run(principal, idempotency_key, fingerprint("POST", "/exchange/orders", canonical), call)
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
@@ -404,6 +543,92 @@ def list_balances(principal: PrincipalDep, context: ContextDep) -> list[Exchange
             available, locked = _shares(rules, balance.available), _shares(rules, balance.locked)
         balances.append(ExchangeBalanceOut(asset=asset, available=available, locked=locked))
     return balances
+
+
+# Funding
+
+
+@router.get("/deposit-address", responses=problem_responses(403, 404))
+def read_deposit_address(principal: PrincipalDep, context: ContextDep) -> ExchangeDepositAddressOut:
+    """Return the hot wallet to send USDC and tokens to, and its chain."""
+    funding = _funding(context)
+    _investor(principal)
+    return ExchangeDepositAddressOut(
+        address=funding.deposit_address(),
+        chain_id=funding.chain_id,
+        note=(
+            "Send from one of your registered wallets: a transfer from any other wallet is "
+            "credited to no one. Deposits count once they are confirmed."
+        ),
+    )
+
+
+@router.get("/deposits", responses=problem_responses(403, 404))
+def list_deposits(principal: PrincipalDep, context: ContextDep) -> list[ExchangeDepositOut]:
+    """Return the caller's credited deposits, oldest first."""
+    funding = _funding(context)
+    venue = _venue(context)
+    return [_deposit(venue, deposit) for deposit in funding.deposits(_investor(principal))]
+
+
+@router.post(
+    "/withdrawals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ExchangeWithdrawalOut,
+    responses={
+        200: {
+            "model": ExchangeWithdrawalOut,
+            "description": "A retry: the answer to the first call with this key.",
+        },
+        **problem_responses(403, 404, 409),
+    },
+)
+def request_withdrawal(
+    body: ExchangeWithdrawalCreate,
+    idempotency_key: IdempotencyKey,
+    principal: PrincipalDep,
+    context: ContextDep,
+    calls: IdempotentCallsDep,
+) -> Response:
+    """Withdraw USDC or tokens to one of the caller's registered wallets; it is sent on-chain shortly."""
+    funding = _funding(context)
+    venue = _venue(context)
+    investor_id = _investor(principal)
+    asset = body.asset.upper()
+    amount = _asset_units(venue, asset, body.amount)
+    withdrawal_id = _withdrawal_id(principal, idempotency_key)
+    canonical = {"asset": asset, "amount": amount, "destination": body.destination.lower()}
+
+    def call() -> tuple[int, str]:
+        try:
+            withdrawal = funding.request_withdrawal(
+                investor_id, asset, amount, body.destination, withdrawal_id
+            )
+        except (FundingError, AccountsError, MembersError) as error:
+            code = 409 if isinstance(error, ConflictingWithdrawalError) else 422
+            raise ProblemError(code, error.code, str(error)) from None
+        return status.HTTP_201_CREATED, _withdrawal(venue, withdrawal).model_dump_json()
+
+    stored = calls.run(
+        principal, idempotency_key, fingerprint("POST", "/exchange/withdrawals", canonical), call
+    )
+    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+    code = status.HTTP_200_OK if stored.replayed else stored.status_code
+    return Response(stored.body, status_code=code, media_type="application/json", headers=headers)
+
+
+@router.get("/withdrawals", responses=problem_responses(403, 404))
+def list_withdrawals(principal: PrincipalDep, context: ContextDep) -> list[ExchangeWithdrawalOut]:
+    """Return the caller's withdrawals and where each stands, oldest first."""
+    funding = _funding(context)
+    venue = _venue(context)
+    return [_withdrawal(venue, withdrawal) for withdrawal in funding.withdrawals(_investor(principal))]
+
+
+def _withdrawal_id(principal: Principal, idempotency_key: str) -> str:
+    # Withdrawal ids are global; the caller's key is only unique to its API key.
+    digest = hashlib.sha256(f"{principal.key_id}:{idempotency_key}".encode()).hexdigest()
+    return f"api-{digest[:40]}"
 
 
 # The stream

@@ -237,6 +237,11 @@ class ExchangeFunding:
         """Return the hot wallet members send deposits to."""
         return self._hot_wallet
 
+    @property
+    def chain_id(self) -> int:
+        """Return the id of the chain deposits and withdrawals move on."""
+        return self._chain.chain_id
+
     def poll_deposits(self) -> list[Deposit]:
         """Record (and credit, when a member sent it) every newly confirmed transfer into the hot wallet."""
         chain_id = self._chain.chain_id
