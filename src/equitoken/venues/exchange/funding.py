@@ -309,12 +309,12 @@ class ExchangeFunding:
         except ValueError as exc:
             raise InvalidWithdrawalError(f"destination: {exc}") from exc
         account = self._members.account_of(investor_id)
-        self._check_compliance(investor_id, asset, amount, address)
         available = self._venue.balance(account, asset).available
         if amount > available:
             raise InsufficientFundsError(
                 f"account {account} has {available} {asset} available; the withdrawal needs {amount}"
             )
+        self._check_compliance(investor_id, asset, amount, address)
         now = self._clock.now()
         try:
             with self._db.transaction() as session:
