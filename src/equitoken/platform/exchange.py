@@ -6,21 +6,27 @@ trades on the AMM only): $0.01 ticks, lots of 10^-4 share (the smallest lot whos
 a whole USDC unit), no maker fee and a 10 bps taker fee, $1 minimum notional. The engine asks for
 each instrument's market status on every command; `FeedStatuses` answers from the feeds' latest
 rounds as last read by the loop, so no command waits on the node.
+
+The exchange's hot wallet is dev wallet 17 (the demo's wallets 10-15 belong to investors and 18 to
+the authorised-participant keeper), owned by the venue operator that `register_hot_wallet` onboards
+on the first run. Before each new order the engine asks `RegistryEligibility`: members only, and a
+buy of a `permissioned` token only from a member with a registered wallet.
 """
 
 from collections.abc import Sequence
 from pathlib import Path
 
+from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.compiler import compile_contract
 from equitoken.chain.deployment import IssuanceDeployment
 from equitoken.chain.evm import EvmChain, RevertError
 from equitoken.issuer.catalogue import load_catalogue
-from equitoken.local import venue_tickers
+from equitoken.local import ACCOUNTS, venue_tickers
 from equitoken.market.clock import Clock
 from equitoken.model.quantities import Price
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTradeBook
-from equitoken.venues.exchange.engine import Exchange
+from equitoken.venues.exchange.engine import Eligibility, Exchange
 from equitoken.venues.exchange.rules import BookRules, InstrumentSpec
 
 EXCHANGE_DIR = "exchange"
@@ -28,6 +34,18 @@ TICK = Price(1_000_000)  # $0.01
 LOT_SHARE_DIGITS = 4  # a lot is 10^-4 share
 MAKER_FEE_BPS = 0
 TAKER_FEE_BPS = 10
+HOT_WALLET_ACCOUNT = 17
+HOT_WALLET_JURISDICTION = "GB"
+
+
+def hot_wallet() -> str:
+    """Return the exchange's hot wallet, where members send their deposits."""
+    return SignerRegistry.anvil(ACCOUNTS).addresses[HOT_WALLET_ACCOUNT]
+
+
+def permissioned_tickers(issuance: IssuanceDeployment, tickers: Sequence[str]) -> list[str]:
+    """Return those of `tickers` whose token has the `permissioned` compliance profile."""
+    return [ticker for ticker in tickers if issuance.instrument(ticker).profile == "permissioned"]
 
 
 def exchange_rules(issuance: IssuanceDeployment) -> list[BookRules]:
@@ -76,7 +94,20 @@ class FeedStatuses:
 
 
 def open_exchange(
-    data_dir: Path, issuance: IssuanceDeployment, statuses: FeedStatuses, tape: VenueTradeBook, clock: Clock
+    data_dir: Path,
+    issuance: IssuanceDeployment,
+    statuses: FeedStatuses,
+    tape: VenueTradeBook,
+    clock: Clock,
+    *,
+    eligibility: Eligibility | None = None,
 ) -> Exchange:
     """Open the exchange kept in `<data_dir>/exchange`, replaying its journals."""
-    return Exchange.open(data_dir / EXCHANGE_DIR, exchange_rules(issuance), statuses, tape=tape, clock=clock)
+    return Exchange.open(
+        data_dir / EXCHANGE_DIR,
+        exchange_rules(issuance),
+        statuses,
+        tape=tape,
+        clock=clock,
+        eligibility=eligibility,
+    )

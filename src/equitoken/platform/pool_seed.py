@@ -2,10 +2,12 @@
 
 A demo market maker (an authorised participant, dev wallets 14 and 15) mints each pooled token through
 the issuer's normal mint path, so every token in a pool is backed by shares in custody. Once a mint
-has settled, a fifth of it goes to the keeper wallet (the arbitrage keeper's inventory) and the rest
-into the pool with USDC at the oracle's latest price. The pools of `permissioned` tokens are wallets
-of a verified venue-operator investor, bound through the investor book (and so the identity
-registry) before any token reaches them.
+has settled, a sixth of it goes to the keeper wallet (the arbitrage keeper's inventory), a sixth stays
+in the market maker's wallet for the order book (`book_seed.py` deposits it into the exchange), and
+the rest goes into the pool with USDC at the oracle's latest price. The pools of `permissioned`
+tokens are wallets of a verified venue-operator investor, bound through the investor book (and so
+the identity registry) before any token reaches them. Dev wallet 18, a third wallet of the market
+maker, is the authorised-participant keeper's, funded with USDC for its mints.
 
 Every on-chain step goes through the issuer's outbox under a unique purpose (`pool-seed:<ticker>:
 <step>`), so a kill between any two steps neither repeats nor loses one; `pools.json` in the data
@@ -31,9 +33,14 @@ MARKET_MAKER = "Harbour Liquidity Ltd"
 VENUE_OPERATOR = "Equitoken Venues"
 MARKET_MAKER_ACCOUNT = 14  # provides the pools' liquidity
 KEEPER_ACCOUNT = 15  # the arbitrage keeper's wallet, a second wallet of the market maker
+AP_KEEPER_ACCOUNT = 18  # the authorised-participant keeper's wallet, a third of the market maker
+AP_KEEPER_USDC = 100_000 * USDC
 POOL_DOLLARS = 100_000  # the value of each pool's stock side at its first deposit
-KEEPER_SHARE = 5  # one token in this many goes to the keeper
+KEEPER_DOLLARS = 25_000  # the arbitrage keeper's tokens
+BOOK_DOLLARS = 25_000  # the market maker's tokens for the order book
+MINT_DOLLARS = POOL_DOLLARS + KEEPER_DOLLARS + BOOK_DOLLARS
 KEEPER_USDC_PER_POOL = 25_000 * USDC
+BOOK_USDC_PER_POOL = 25_000 * USDC  # the market maker's USDC for the order book
 # Whole shares of a mint are paid at the broker's fill: leave room for the price to move.
 MINT_HEADROOM = 2
 KYC_VALIDITY = timedelta(days=3 * 365)
@@ -78,6 +85,11 @@ def keeper_wallet() -> str:
     return SignerRegistry.anvil(ACCOUNTS).addresses[KEEPER_ACCOUNT]
 
 
+def ap_keeper_wallet() -> str:
+    """Return the authorised-participant keeper's wallet."""
+    return SignerRegistry.anvil(ACCOUNTS).addresses[AP_KEEPER_ACCOUNT]
+
+
 class PoolSeed:
     """Mint each pool's tokens through the issuer, then deposit them with USDC, once."""
 
@@ -99,7 +111,7 @@ class PoolSeed:
         """Onboard the market maker and venue operator, fund the wallets and request the mints."""
         issuer, clock = self.local.issuer, self.local.clock
         maker = self._onboard(MARKET_MAKER, InvestorCategory.AUTHORISED_PARTICIPANT)
-        for wallet in (market_maker_wallet(), keeper_wallet()):
+        for wallet in (market_maker_wallet(), keeper_wallet(), ap_keeper_wallet()):
             maker = issuer.investors.bind_wallet(maker.id, wallet)
         permissioned = [
             ticker
@@ -112,11 +124,13 @@ class PoolSeed:
                 issuer.investors.bind_wallet(operator.id, self.amm.pool_address(ticker))
         record = self.record or PoolSeedRecord(maker.id, {})
         missing = [ticker for ticker in self.amm.pools if ticker not in record.mints]
-        self._top_up(market_maker_wallet(), len(missing) * (MINT_HEADROOM + 1) * POOL_DOLLARS * USDC)
+        per_pool = MINT_HEADROOM * MINT_DOLLARS * USDC + POOL_DOLLARS * USDC + BOOK_USDC_PER_POOL
+        self._top_up(market_maker_wallet(), len(missing) * per_pool)
         self._top_up(keeper_wallet(), len(missing) * KEEPER_USDC_PER_POOL)
+        self._top_up(ap_keeper_wallet(), AP_KEEPER_USDC)
         for ticker in missing:
             price = self.local.prices.quote(ticker, clock.now()).price.units
-            shares = max(1, POOL_DOLLARS * KEEPER_SHARE * 10**PRICE_DECIMALS // ((KEEPER_SHARE - 1) * price))
+            shares = max(1, MINT_DOLLARS * 10**PRICE_DECIMALS // price)
             mint = issuer.request_mint(
                 maker.id, market_maker_wallet(), ticker, str(shares), f"demo-pool-seed-{ticker}"
             )
@@ -159,8 +173,8 @@ class PoolSeed:
             return False  # no round yet: the pool's price waits for the oracle's
         token = local.onchain.token(ticker)
         scale = 10 ** (PRICE_DECIMALS + int(token.decimals()) - int(local.onchain.usdc.decimals()))
-        keeper_units = minted // KEEPER_SHARE
-        pool_units = minted - keeper_units
+        keeper_units = minted * KEEPER_DOLLARS // MINT_DOLLARS
+        pool_units = minted - keeper_units - minted * BOOK_DOLLARS // MINT_DOLLARS
         maker = market_maker_wallet()
         steps: list[tuple[str, ContractFunction, tuple[object, ...]]] = [
             ("keeper", token.transfer, (keeper_wallet(), keeper_units)),

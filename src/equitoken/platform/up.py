@@ -4,8 +4,10 @@ Start order: the clock, the node (at market time) and the contracts; the databas
 PostgreSQL URL, or an embedded server); the issuer on the broker; the oracle network (its reporter
 processes on the migrated database, and the transmitter); lost transactions sent again (after a
 crash of the node); the demo data on a first run (and the AMM pools' liquidity, minted through the
-issuer); the order-book exchange (its journals replayed); then the API and the loop, which also runs
-the AMM arbitrage keeper.
+issuer); the order-book exchange (its journals replayed, its hot wallet onboarded on a first run);
+then the API and the loop, which also seeds the market maker's exchange deposits, credits deposits,
+sends withdrawals, and runs the keepers: arbitrage on the AMM, the market maker on the book, and the
+authorised participant on the issuer.
 Stop order is the reverse: the API, the loop's last pass, the exchange's journals, the oracle network,
 the database, the node
 (which writes its state), and the clock back to real time, so that hours away do not become weeks
@@ -31,6 +33,8 @@ from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.corporate_actions import CorporateActions
 from equitoken.keepers.arbitrage import ArbitrageKeeper
+from equitoken.keepers.authorised_participant import AuthorisedParticipantKeeper
+from equitoken.keepers.market_maker import MarketMaker
 from equitoken.local import (
     LocalDeployment,
     LocalIssuer,
@@ -43,18 +47,28 @@ from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import SystemClock
 from equitoken.market.prices import PriceSource
-from equitoken.model.quantities import Usd
+from equitoken.model.quantities import Shares, Usd
 from equitoken.oracle.trades import VenueTradeBook
-from equitoken.platform.exchange import FeedStatuses, exchange_rules, open_exchange
+from equitoken.platform.book_seed import BookSeed
+from equitoken.platform.exchange import (
+    HOT_WALLET_JURISDICTION,
+    FeedStatuses,
+    exchange_rules,
+    hot_wallet,
+    open_exchange,
+    permissioned_tickers,
+)
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetwork, RoundLog
-from equitoken.platform.pool_seed import PoolSeed, keeper_wallet
+from equitoken.platform.pool_seed import KYC_VALIDITY, PoolSeed, ap_keeper_wallet, keeper_wallet
 from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
 from equitoken.platform.seed import DemoKey, DemoSeed
 from equitoken.platform.settings import BrokerChoice, UpSettings
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.postgres import EmbeddedPostgres
+from equitoken.venues.exchange.eligibility import RegistryEligibility
+from equitoken.venues.exchange.funding import ExchangeFunding, register_hot_wallet
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 
@@ -66,6 +80,11 @@ PROOF_SECRET_FILE = "proof-secret"
 PROOF_SECRET_BYTES = 32
 # The most USDC one arbitrage swap moves: a tenth of a freshly seeded pool's USDC side.
 ARBITRAGE_MAX_TRADE = Usd(10_000 * 10**6)
+# The market maker's book: three levels a side of 10 tokens each, holding at most 200 of a token.
+MAKER_LEVEL_SIZE = Shares.parse("10")
+MAKER_MAX_INVENTORY = Shares.parse("200")
+# The most one authorised-participant cycle mints or redeems.
+AP_MAX_NOTIONAL = Usd(20_000 * 10**6)
 
 
 @dataclass
@@ -130,23 +149,44 @@ class RunningPlatform:
             progress(f"seeding the AMM: minting the tokens of {len(amm.pools)} pools through the issuer")
             pools.request()
         progress(f"opening the order-book exchange (journals in {s.data_dir / 'exchange'})")
-        rules = exchange_rules(self.deployment.issuance)
-        statuses = FeedStatuses(
-            self.local.chain, self.deployment.issuance, [r.instrument.symbol for r in rules]
-        )
+        issuance = self.deployment.issuance
+        members = ExchangeMembers(self.local.database, clock)
+        book_tickers = [r.instrument.symbol for r in exchange_rules(issuance)]
+        statuses = FeedStatuses(self.local.chain, issuance, book_tickers)
         statuses.refresh()
         tape = VenueTradeBook(self.local.database)
-        exchange = open_exchange(s.data_dir, self.deployment.issuance, statuses, tape, clock)
+        eligibility = RegistryEligibility(
+            self.local.database, members, clock, permissioned=permissioned_tickers(issuance, book_tickers)
+        )
+        exchange = open_exchange(s.data_dir, issuance, statuses, tape, clock, eligibility=eligibility)
         # Keepers in the loop and the API's threads trade through the venue's one lock.
         self.exchange = ExchangeVenue(exchange, clock=clock)
+        funding = self._funding(progress, members)
+        feeds = {ticker: issuance.instrument(ticker).price_feed for ticker in amm.pools}
         keeper = ArbitrageKeeper(
-            self.local.chain,
-            keeper_wallet(),
-            amm,
-            {ticker: self.deployment.issuance.instrument(ticker).price_feed for ticker in amm.pools},
-            max_trade_usdc=ARBITRAGE_MAX_TRADE,
-            tape=tape,
+            self.local.chain, keeper_wallet(), amm, feeds, max_trade_usdc=ARBITRAGE_MAX_TRADE, tape=tape
         )
+        assert pools.record is not None, "the pool seed was requested above"
+        maker_id = pools.record.market_maker
+        maker_tickers = [ticker for ticker in book_tickers if ticker in amm.pools]
+        maker = MarketMaker(
+            self.exchange,
+            members.account_of(maker_id),
+            {ticker: feeds[ticker] for ticker in maker_tickers},
+            self.local.chain,
+            level_size=MAKER_LEVEL_SIZE,
+            max_inventory=MAKER_MAX_INVENTORY,
+        )
+        participant = AuthorisedParticipantKeeper(
+            self.local.issuer,
+            maker_id,
+            ap_keeper_wallet(),
+            self.local.chain,
+            amm,
+            feeds,
+            max_notional=AP_MAX_NOTIONAL,
+        )
+        book_seed = BookSeed(self.local, pools, funding.deposit_address(), maker_tickers, s.data_dir)
         actions = CorporateActions(self.local.issuer, self.local.broker, self.local.prices, calendar)
         for deployed in self.deployment.issuance.instruments:
             loaded = actions.load_history(deployed.ticker, HISTORY_SINCE, HISTORY_UNTIL)
@@ -162,6 +202,7 @@ class RunningPlatform:
         liabilities = Liabilities(indexer, self.local.issuer, proof_secret(s.data_dir))
         tasks = self._tasks(seed, actions, indexer)
         tasks += _venue_tasks(pools, statuses, keeper)
+        tasks += _exchange_tasks(book_seed, funding, maker, participant)
         self.loop = PlatformLoop(tasks, self.log)
         progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
         context = ApiContext(
@@ -176,7 +217,8 @@ class RunningPlatform:
             indexer=indexer,
             liabilities=liabilities,
             exchange=self.exchange,
-            exchange_members=ExchangeMembers(self.local.database),
+            exchange_members=members,
+            exchange_funding=funding,
         )
         app = create_app(context)
         mount_dashboard(app)
@@ -220,6 +262,23 @@ class RunningPlatform:
             url = self.postgres.url(POSTGRES_DATABASE)
         record_database_url(s.data_dir, url)
         return url
+
+    def _funding(self, progress: Progress, members: ExchangeMembers) -> ExchangeFunding:
+        local, venue = self.local, self.exchange
+        assert local is not None
+        assert venue is not None
+        investors = local.issuer.investors
+        known = {investor.id for investor in investors.all()}
+        operator = register_hot_wallet(
+            investors,
+            hot_wallet(),
+            kyc_expires_at=local.clock.now() + KYC_VALIDITY,
+            jurisdiction=HOT_WALLET_JURISDICTION,
+        )
+        if operator.id not in known:
+            progress(f"onboarded the exchange's hot wallet {hot_wallet()} (venue operator {operator.id})")
+        # Anvil mines each transaction in a block of its own and never reorganises.
+        return ExchangeFunding(local.database, venue, members, local.onchain, hot_wallet(), clock=local.clock)
 
     def _start_oracle(self, progress: Progress) -> None:
         local, deployment = self.local, self.deployment
@@ -308,6 +367,81 @@ def _venue_tasks(pools: PoolSeed, statuses: FeedStatuses, keeper: ArbitrageKeepe
         LoopTask("exchange status", lambda: "\n".join(statuses.refresh()) or None),
         LoopTask("AMM seed", seed_pools),
         LoopTask("arbitrage keeper", arbitrage),
+    ]
+
+
+def _exchange_tasks(
+    book_seed: BookSeed,
+    funding: ExchangeFunding,
+    maker: MarketMaker,
+    participant: AuthorisedParticipantKeeper,
+) -> list[LoopTask]:
+    def seed_book() -> str | None:
+        if book_seed.done:
+            return None
+        sent = book_seed.deposit()
+        return f"exchange: the market maker sent {', '.join(sent)} to the hot wallet" if sent else None
+
+    def deposits() -> str | None:
+        return (
+            "\n".join(
+                f"exchange: deposit of {d.amount} {d.asset} units from {d.sender} "
+                + (f"credited to account {d.account}" if d.account is not None else "held, unattributed")
+                for d in funding.poll_deposits()
+            )
+            or None
+        )
+
+    def withdrawals() -> str | None:
+        return (
+            "\n".join(
+                f"exchange: withdrawal {w.id} of {w.amount} {w.asset} units {w.status}"
+                for w in funding.process_withdrawals()
+            )
+            or None
+        )
+
+    maker_refusals: set[tuple[str, str]] = set()
+
+    def make_market() -> str | None:
+        report = maker.tick()
+        lines = [
+            f"market maker: {q.ticker} {len(q.bids)} bids and {len(q.asks)} asks "
+            f"{q.half_spread_bps} bps either side of {q.oracle_price} ({q.status.name.lower()})"
+            for q in report.quoted
+            if q.submitted + q.amended + q.cancelled
+        ]
+        refusals = {(r.ticker, str(r.reason)) for r in report.refusals}
+        lines += [
+            f"market maker: withdrew from {t} ({reason})" for t, reason in sorted(refusals - maker_refusals)
+        ]
+        maker_refusals.clear()
+        maker_refusals.update(refusals)
+        lines += [f"market maker: the venue refused {r}" for r in report.rejected]
+        return "\n".join(lines) or None
+
+    ap_refusals: set[tuple[str, str]] = set()
+
+    def authorised_participant() -> str | None:
+        report = participant.tick()
+        lines = [
+            f"AP keeper: {a.ticker} cycle {a.cycle} {a.kind} {a.tokens} token units, {a.usdc} USDC units "
+            f"(pool {a.pool_price}, oracle {a.oracle_price})"
+            for a in report.actions
+        ]
+        # A refusal repeats every pass while its cause lasts: log it when it starts.
+        refusals = {(r.ticker, str(r.reason)) for r in report.refusals}
+        lines += [f"AP keeper: {t} left alone ({reason})" for t, reason in sorted(refusals - ap_refusals)]
+        ap_refusals.clear()
+        ap_refusals.update(refusals)
+        return "\n".join(lines) or None
+
+    return [
+        LoopTask("market maker's deposits", seed_book),
+        LoopTask("exchange deposits", deposits),
+        LoopTask("exchange withdrawals", withdrawals),
+        LoopTask("market maker", make_market),
+        LoopTask("authorised-participant keeper", authorised_participant),
     ]
 
 
