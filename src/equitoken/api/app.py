@@ -50,6 +50,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(proofs.router)
     if context.exchange is not None:
         api.include_router(exchange.router)
+    if context.exchange_funding is not None:
+        api.include_router(exchange.funding_router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

@@ -84,6 +84,8 @@ from equitoken.venues.exchange.venue import (
 )
 
 router = APIRouter(prefix="/exchange", tags=["exchange"])
+# Deposits and withdrawals: served only when the platform runs the exchange's funding.
+funding_router = APIRouter(prefix="/exchange", tags=["exchange"])
 
 TickerPath = Annotated[str, Path(pattern=TICKER)]
 Depth = Annotated[int, Query(ge=1, le=50, description="Levels per side, 1 to 50.")]
@@ -102,8 +104,7 @@ def _venue(context: ApiContext) -> ExchangeVenue:
 
 
 def _funding(context: ApiContext) -> ExchangeFunding:
-    if context.exchange_funding is None:
-        raise ProblemError(404, "funding_not_served", "this exchange takes no deposits or withdrawals here")
+    assert context.exchange_funding is not None  # the funding router is included only with funding
     return context.exchange_funding
 
 
@@ -548,7 +549,7 @@ def list_balances(principal: PrincipalDep, context: ContextDep) -> list[Exchange
 # Funding
 
 
-@router.get("/deposit-address", responses=problem_responses(403, 404))
+@funding_router.get("/deposit-address", responses=problem_responses(403))
 def read_deposit_address(principal: PrincipalDep, context: ContextDep) -> ExchangeDepositAddressOut:
     """Return the hot wallet to send USDC and tokens to, and its chain."""
     funding = _funding(context)
@@ -563,7 +564,7 @@ def read_deposit_address(principal: PrincipalDep, context: ContextDep) -> Exchan
     )
 
 
-@router.get("/deposits", responses=problem_responses(403, 404))
+@funding_router.get("/deposits", responses=problem_responses(403))
 def list_deposits(principal: PrincipalDep, context: ContextDep) -> list[ExchangeDepositOut]:
     """Return the caller's credited deposits, oldest first."""
     funding = _funding(context)
@@ -571,7 +572,7 @@ def list_deposits(principal: PrincipalDep, context: ContextDep) -> list[Exchange
     return [_deposit(venue, deposit) for deposit in funding.deposits(_investor(principal))]
 
 
-@router.post(
+@funding_router.post(
     "/withdrawals",
     status_code=status.HTTP_201_CREATED,
     response_model=ExchangeWithdrawalOut,
@@ -580,7 +581,7 @@ def list_deposits(principal: PrincipalDep, context: ContextDep) -> list[Exchange
             "model": ExchangeWithdrawalOut,
             "description": "A retry: the answer to the first call with this key.",
         },
-        **problem_responses(403, 404, 409),
+        **problem_responses(403, 409),
     },
 )
 def request_withdrawal(
@@ -617,7 +618,7 @@ def request_withdrawal(
     return Response(stored.body, status_code=code, media_type="application/json", headers=headers)
 
 
-@router.get("/withdrawals", responses=problem_responses(403, 404))
+@funding_router.get("/withdrawals", responses=problem_responses(403))
 def list_withdrawals(principal: PrincipalDep, context: ContextDep) -> list[ExchangeWithdrawalOut]:
     """Return the caller's withdrawals and where each stands, oldest first."""
     funding = _funding(context)
