@@ -14,10 +14,13 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from equitoken.chain.evm import ContractFunction
-from equitoken.issuer.outbox import TxOutcome
 from equitoken.local import LocalIssuer
-from equitoken.platform.pool_seed import BOOK_USDC_PER_POOL, PoolSeed, PoolSeedError, market_maker_wallet
+from equitoken.platform.pool_seed import (
+    BOOK_USDC_PER_POOL,
+    PoolSeed,
+    market_maker_wallet,
+    send_as_market_maker,
+)
 from equitoken.venues.exchange.accounts import USDC
 
 BOOK_SEED_FILE = "book-seed.json"
@@ -57,7 +60,9 @@ class BookSeed:
             wanted = min(balance, BOOK_USDC_PER_POOL * len(self.tickers)) if asset == USDC else balance
             if wanted == 0 and not self._stored(asset):
                 continue
-            outcome = self._send(deposit_purpose(asset), contract.transfer, (self.hot_wallet, wanted))
+            outcome = send_as_market_maker(
+                self.local, deposit_purpose(asset), contract.transfer, (self.hot_wallet, wanted)
+            )
             if outcome.new:
                 sent.append(asset)
         self.path.write_text(json.dumps({"deposited": [*self.tickers, USDC]}, indent=2))
@@ -67,19 +72,3 @@ class BookSeed:
     def _stored(self, asset: str) -> bool:
         with self.local.database.transaction() as session:
             return self.local.onchain.outbox.find(session, deposit_purpose(asset)) is not None
-
-    def _send(self, purpose: str, function: ContractFunction, args: tuple[object, ...]) -> TxOutcome:
-        local = self.local
-        outcome = local.onchain.outbox.run(
-            local.database,
-            purpose,
-            function,
-            args,
-            sender=market_maker_wallet(),
-            request_id=None,
-            now=local.clock.now,
-            record=lambda session, outcome: None,
-        )
-        if outcome.failed:
-            raise PoolSeedError(f"{purpose} failed on-chain: {outcome.error}")
-        return outcome

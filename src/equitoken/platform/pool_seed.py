@@ -75,6 +75,25 @@ class PoolSeedRecord:
         return cls(**json.loads(path.read_text())) if path.is_file() else None
 
 
+def send_as_market_maker(
+    local: LocalIssuer, purpose: str, function: ContractFunction, args: tuple[object, ...]
+) -> TxOutcome:
+    """Send `function(*args)` from the market maker's wallet exactly once, under `purpose`."""
+    outcome = local.onchain.outbox.run(
+        local.database,
+        purpose,
+        function,
+        args,
+        sender=market_maker_wallet(),
+        request_id=None,
+        now=local.clock.now,
+        record=lambda session, outcome: None,
+    )
+    if outcome.failed:
+        raise PoolSeedError(f"{purpose} failed on-chain: {outcome.error}")
+    return outcome
+
+
 def market_maker_wallet() -> str:
     """Return the wallet that provides the pools' liquidity."""
     return SignerRegistry.anvil(ACCOUNTS).addresses[MARKET_MAKER_ACCOUNT]
@@ -187,24 +206,8 @@ class PoolSeed:
             ),
         ]
         for step, function, args in steps:
-            self._send(f"pool-seed:{ticker}:{step}", function, args)
+            send_as_market_maker(self.local, f"pool-seed:{ticker}:{step}", function, args)
         return True
-
-    def _send(self, purpose: str, function: ContractFunction, args: tuple[object, ...]) -> TxOutcome:
-        local = self.local
-        outcome = local.onchain.outbox.run(
-            local.database,
-            purpose,
-            function,
-            args,
-            sender=market_maker_wallet(),
-            request_id=None,
-            now=local.clock.now,
-            record=lambda session, outcome: None,
-        )
-        if outcome.failed:
-            raise PoolSeedError(f"{purpose} failed on-chain: {outcome.error}")
-        return outcome
 
     def _onboard(self, name: str, category: InvestorCategory) -> Investor:
         book = self.local.issuer.investors
