@@ -562,7 +562,8 @@ class ExchangeAccountRow(Base):
 
     __tablename__ = "exchange_accounts"
 
-    account: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Numbered by the database, so members opening accounts at once never collide on a number.
+    account: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

@@ -82,4 +82,6 @@ def test_concurrent_first_uses_give_every_investor_one_distinct_account(database
 
     by_investor = dict(zip(investors * 2, numbers, strict=True))
     assert numbers == [by_investor[i] for i in investors * 2]
-    assert sorted(by_investor.values()) == list(range(1, 9))
+    # A race lost on PostgreSQL may spend a sequence number, so numbers are distinct, not gap-free.
+    assert len(set(by_investor.values())) == len(investors)
+    assert min(by_investor.values()) >= 1

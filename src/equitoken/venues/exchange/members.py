@@ -1,6 +1,6 @@
 """The exchange's members: each investor trades under one account number, opened on first use."""
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from equitoken.market.clock import Clock, SystemClock
@@ -27,7 +27,7 @@ class UnknownAccountError(MembersError):
 
 
 class ExchangeMembers:
-    """Map investors to the exchange's account numbers (1, 2, ...) and back."""
+    """Map investors to the exchange's account numbers (from 1, numbered by the database) and back."""
 
     def __init__(self, database: Database, clock: Clock | None = None) -> None:
         self._db = database
@@ -74,8 +74,7 @@ class ExchangeMembers:
                 return account
             if session.get(InvestorRow, investor_id) is None:
                 raise UnknownInvestorError(f"no investor {investor_id!r} to open an exchange account for")
-            account = (session.scalar(select(func.max(ExchangeAccountRow.account))) or 0) + 1
-            session.add(
-                ExchangeAccountRow(account=account, investor_id=investor_id, created_at=self._clock.now())
-            )
-            return account
+            row = ExchangeAccountRow(investor_id=investor_id, created_at=self._clock.now())
+            session.add(row)
+            session.flush()
+            return row.account

@@ -18,7 +18,7 @@ def upgrade() -> None:
     """Upgrade schema."""
     op.create_table(
         "exchange_accounts",
-        sa.Column("account", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("account", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("investor_id", sa.String(length=40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("account > 0", name="exchange_account_positive"),
