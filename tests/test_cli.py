@@ -104,7 +104,7 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         running = Running(tmp_path, f"http://127.0.0.1:{port}")
-        wallet = dev_wallet(14)  # the demo seed holds 10-13
+        wallet = dev_wallet(16)  # the demo and the venues hold 10-15, 17 and 18
         investor = onboard(running, wallet, "Jane Street Financial Ltd")
         running.ok("dev", "fund", "--wallet", wallet, "--usdc", "1000")
         mint_id = request_id(running.ok(*order("mint", investor, wallet, "AAPL", "1", "up-1")))
