@@ -136,7 +136,7 @@ def test_up_seeds_the_amm_keeps_it_at_the_oracle_price_and_reuses_the_venues(up:
     assert _deposits(up, maker_id) == sorted(
         [("AAPL", market_maker_wallet()), ("MSFT", market_maker_wallet()), ("USDC", market_maker_wallet())]
     )
-    _wait_log(up, "AP keeper:")
+    _wait_log(up, "AP keeper: AAPL ")
 
     _displace(up)
     deadline = time.monotonic() + 60

@@ -251,6 +251,11 @@ class AuthorisedParticipantKeeper:
                 actions.append(action)
         return ApReport(tuple(actions), tuple(refusals))
 
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """Return the tickers the keeper watches."""
+        return tuple(self._pools)
+
     def pool_price(self, ticker: str) -> Price:
         """Return `ticker`'s pool price in the feed's units (0 for an empty pool)."""
         stock_reserve, usdc_reserve = self._reserves(ticker)

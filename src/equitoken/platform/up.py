@@ -420,7 +420,7 @@ def _exchange_tasks(
         lines += [f"market maker: the venue refused {r}" for r in report.rejected]
         return "\n".join(lines) or None
 
-    ap_refusals: set[tuple[str, str]] = set()
+    ap_states: dict[str, str] = {}
 
     def authorised_participant() -> str | None:
         report = participant.tick()
@@ -429,11 +429,16 @@ def _exchange_tasks(
             f"(pool {a.pool_price}, oracle {a.oracle_price})"
             for a in report.actions
         ]
-        # A refusal repeats every pass while its cause lasts: log it when it starts.
-        refusals = {(r.ticker, str(r.reason)) for r in report.refusals}
-        lines += [f"AP keeper: {t} left alone ({reason})" for t, reason in sorted(refusals - ap_refusals)]
-        ap_refusals.clear()
-        ap_refusals.update(refusals)
+        # A refusal or a quiet pool repeats every pass while it lasts: log each ticker's state when it
+        # changes, so the log shows the keeper watching even when it never has to act.
+        states = dict.fromkeys(participant.tickers, "within its band")
+        states.update({r.ticker: f"left alone ({r.reason})" for r in report.refusals})
+        for a in report.actions:
+            states.pop(a.ticker, None)
+        changed = sorted((t, state) for t, state in states.items() if ap_states.get(t) != state)
+        lines += [f"AP keeper: {t} {state}" for t, state in changed]
+        ap_states.clear()
+        ap_states.update(states)
         return "\n".join(lines) or None
 
     return [
