@@ -1,11 +1,10 @@
 """The order-book exchange of a local platform: its rules, the oracle status it trades under, and its
 journals in `<data_dir>/exchange`.
 
-Every token the venues trade gets a book (symbols must be alphanumeric, so a ticker such as BRK.B
-trades on the AMM only): $0.01 ticks, lots of 10^-4 share (the smallest lot whose tick times lot is
-a whole USDC unit), no maker fee and a 10 bps taker fee, $1 minimum notional. The engine asks for
-each instrument's market status on every command; `FeedStatuses` answers from the feeds' latest
-rounds as last read by the loop, so no command waits on the node.
+Every token the venues trade gets a book: $0.01 ticks, lots of 10^-4 share (the smallest lot whose
+tick times lot is a whole USDC unit), no maker fee and a 10 bps taker fee, $1 minimum notional. The
+engine asks for each instrument's market status on every command; `FeedStatuses` answers from the
+feeds' latest rounds as last read by the loop, so no command waits on the node.
 
 The exchange's hot wallet is dev wallet 17 (the demo's wallets 10-15 belong to investors and 18 to
 the authorised-participant keeper), owned by the venue operator that `register_hot_wallet` onboards
@@ -53,8 +52,6 @@ def exchange_rules(issuance: IssuanceDeployment) -> list[BookRules]:
     catalogue = {instrument.ticker: instrument for instrument in load_catalogue()}
     rules = []
     for ticker in venue_tickers(issuance):
-        if not ticker.isalnum():
-            continue
         decimals = catalogue[ticker].token_decimals
         lot = 10 ** max(0, decimals - LOT_SHARE_DIGITS)
         rules.append(BookRules(InstrumentSpec(ticker, decimals, TICK, lot), MAKER_FEE_BPS, TAKER_FEE_BPS))

@@ -35,9 +35,9 @@ from equitoken.venues.exchange.engine import (
 from equitoken.venues.exchange.events import Accepted, Cancelled, Filled, Rejected
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.orders import Amend, Cancel, RejectReason, Side, TimeInForce
-from equitoken.venues.exchange.rules import SelfTradePrevention
+from equitoken.venues.exchange.rules import BookRules, InstrumentSpec, SelfTradePrevention
 
-from .builders import LOT, SHARE, limit, market, rules
+from .builders import CENT, LOT, SHARE, limit, market, rules
 
 TICKER = "AAPL"
 MAKER, TAKER = 1, 2
@@ -425,3 +425,27 @@ class ExchangeMachine(RuleBasedStateMachine):
 
 ExchangeMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
 TestExchangeMachine = ExchangeMachine.TestCase
+
+
+def test_a_share_class_symbol_trades_and_replays(tmp_path: Path, status: Status) -> None:
+    brk = BookRules(InstrumentSpec("BRK.B", 9, CENT, LOT), 2, 5)
+    exchange = Exchange.open(tmp_path, [brk], status, fsync=FsyncPolicy.PER_BATCH)
+    exchange.accounts.credit_deposit(MAKER, "BRK.B", SHARE, "maker-brk")
+    exchange.accounts.credit_deposit(TAKER, USDC, 1_000 * DOLLARS, "taker-usdc")
+    exchange.submit("BRK.B", limit(MAKER, Side.SELL, 50_000, SHARE))
+    assert [type(e) for e in exchange.submit("BRK.B", market(TAKER, Side.BUY, SHARE)).events] == [
+        Accepted,
+        Filled,
+    ]
+    live = exchange.snapshot()
+    exchange.close()
+    assert (tmp_path / "BRK.B.journal").exists()
+    assert Exchange.open(tmp_path, [brk], status, fsync=FsyncPolicy.PER_BATCH).snapshot() == live
+
+
+@pytest.mark.parametrize("symbol", ["../AAPL", "BRK.", ".B", "BRK B", "BRK.B.C", "ÄPL", "AAPL/2"])
+def test_a_symbol_that_cannot_name_a_journal_is_refused(tmp_path: Path, symbol: str) -> None:
+    bad = BookRules(InstrumentSpec(symbol, 9, CENT, LOT), 2, 5)
+    with pytest.raises(ValueError, match="dotted share class"):
+        Exchange.open(tmp_path / "exchange", [bad], Status(), fsync=FsyncPolicy.PER_BATCH)
+    assert not (tmp_path / "exchange").exists()

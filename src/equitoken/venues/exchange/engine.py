@@ -30,6 +30,7 @@ the instrument. Uniqueness is asked for per call, because some callers (the mark
 their quotes by side and price and reuse those names on purpose.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,8 @@ from equitoken.venues.exchange.orders import Amend, Cancel, Command, OrderType, 
 from equitoken.venues.exchange.rules import BookRules
 
 VENUE = "exchange"
+# A symbol names its journal file: letters and digits, and a share class after one dot.
+_SYMBOL = re.compile(r"[A-Za-z0-9]+(\.[A-Za-z0-9]+)?")
 LEDGER_FILE = "ledger.journal"
 CLIENT_ORDER_ID_WINDOW = 65_536
 
@@ -226,8 +229,11 @@ class Exchange:
         order or amendment; replaying the journals never asks it, so history replays as it happened.
         """
         tickers = [r.instrument.symbol for r in rules]
-        if len(set(tickers)) != len(tickers) or any(not t.isalnum() for t in tickers):
-            raise ValueError(f"instrument symbols {tickers!r} must be distinct and alphanumeric")
+        if len(set(tickers)) != len(tickers) or not all(_SYMBOL.fullmatch(t) for t in tickers):
+            raise ValueError(
+                f"instrument symbols {tickers!r} must be distinct, letters and digits with an optional "
+                "dotted share class (BRK.B)"
+            )
         if tape is not None and clock is None:
             raise ValueError("recording trades on a tape needs a clock for their times")
         directory.mkdir(parents=True, exist_ok=True)
