@@ -1,6 +1,6 @@
 // The single-page app: hash routes, the navigation for the user's role, and auto-refresh.
 
-import { ApiError } from "./api.js";
+import { ApiError, hasRoute } from "./api.js";
 import { h, replace } from "./dom.js";
 import { problemBox } from "./problem.js";
 import { currentUser, signOut } from "./session.js";
@@ -31,7 +31,8 @@ const ROUTES = [
   ["/exchange", exchangePage],
 ];
 
-// The menu, in reading order; each page says which roles see it.
+// The menu, in reading order; each page says which roles see it, and a page that needs a part of the
+// platform not every run has (`requires`: one of its API routes) is listed only when the API serves it.
 const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/exchange", "/market", "/corporate-actions"];
 
 const HOME = { operator: "/reserves", participant: "/portfolio", investor: "/portfolio" };
@@ -65,7 +66,7 @@ export function navigate(path, query = {}) {
   location.hash = text ? `${path}?${text}` : path;
 }
 
-function renderChrome(user) {
+async function renderChrome(user) {
   const nav = document.getElementById("nav");
   const session = document.getElementById("session");
   if (!user) {
@@ -75,9 +76,9 @@ function renderChrome(user) {
   }
   const current = parseHash().path;
   const pages = new Map(ROUTES);
-  const links = NAV.map((pattern) => ({ pattern, page: pages.get(pattern) })).filter(({ page }) =>
-    page.roles.includes(user.role),
-  );
+  const allowed = NAV.map((pattern) => ({ pattern, page: pages.get(pattern) })).filter(({ page }) => page.roles.includes(user.role));
+  const served = await Promise.all(allowed.map(({ page }) => !page.requires || hasRoute(page.requires)));
+  const links = allowed.filter((_, i) => served[i]);
   replace(
     nav,
     h(
@@ -111,7 +112,8 @@ async function route() {
   const user = currentUser();
   if (!user && path !== "/login") return navigate("/login");
   if (user && (path === "/" || path === "/login")) return navigate(HOME[user.role] ?? "/portfolio");
-  renderChrome(user);
+  await renderChrome(user);
+  if (mine !== generation) return;
   const found = match(path);
   if (!found) {
     replace(main, h("h1", {}, "Page not found"), h("p", {}, "There is no page at ", h("code", {}, path), "."));

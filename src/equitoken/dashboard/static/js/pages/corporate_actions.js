@@ -10,6 +10,7 @@ export const corporateActionsPage = {
   title: "Corporate actions",
   nav: "Corporate actions",
   roles: EVERYONE,
+  requires: "/corporate-actions",
   refreshMs: 10000,
   mount() {
     const body = h("div", {});
@@ -26,7 +27,7 @@ export const corporateActionsPage = {
     );
     async function update() {
       if (!(await hasRoute("/corporate-actions"))) {
-        return replace(body, empty("This API does not serve corporate actions yet."));
+        return replace(body, empty("This platform does not run corporate actions."));
       }
       const actions = await listAll("/corporate-actions");
       replace(

@@ -27,6 +27,7 @@ export const exchangePage = {
   title: "Exchange",
   nav: "Exchange",
   roles: EVERYONE,
+  requires: "/exchange/markets",
   refreshMs: 10000,
   mount({ user, query, navigate }) {
     const member = user.role !== "operator";
