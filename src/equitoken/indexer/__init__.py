@@ -1,8 +1,9 @@
-"""Follow the token, registry and feed events of every configured chain into the store.
+"""Follow the token, settlement-token, registry and feed events of every configured chain into the store.
 
-``Indexer(database, [IndexedChain(chain, deployment)]).poll()`` indexes newly confirmed blocks; the
-reads (``holders``, ``balances_of``, ``supply``, ``supply_history``, ``multiplier_history``,
-``cursor``...) come from ``IndexReader``, which also works without a node. See ``docs/indexer.md``.
+``Indexer(database, [IndexedChain(chain, deployment, settlement_tokens={"USDC": usdc})]).poll()``
+indexes newly confirmed blocks; the reads (``holders``, ``balances_of``, ``supply``,
+``supply_history``, ``multiplier_history``, ``transfers_to``, ``cursor``...) come from
+``IndexReader``, which also works without a node. See ``docs/indexer.md``.
 """
 
 from equitoken.indexer.errors import (
@@ -20,6 +21,7 @@ from equitoken.indexer.views import (
     ChainSupply,
     Cursor,
     FeedRound,
+    IndexedTransfer,
     IndexReader,
     RegisteredWallet,
     SupplyPoint,
@@ -37,6 +39,7 @@ __all__ = [
     "IndexReader",
     "IndexReport",
     "IndexedChain",
+    "IndexedTransfer",
     "Indexer",
     "IndexerConfigError",
     "IndexerError",

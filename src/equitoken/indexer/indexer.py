@@ -1,4 +1,4 @@
-"""Follow the token, registry and feed events of every configured chain into the store.
+"""Follow the token, settlement-token, registry and feed events of every configured chain into the store.
 
 ``poll`` indexes, on each chain, the blocks buried under ``confirmations`` newer ones, in batches of at
 most ``batch_blocks`` blocks. A batch is read from the node first, then written in one database
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from equitoken.chain.accounts import checksum
 from equitoken.chain.evm import BlockHeader, ChainError, EvmChain
 from equitoken.indexer.errors import ChainReplacedError, IndexerConfigError
 from equitoken.indexer.projection import apply_events, forget_chain, undo_after
@@ -93,7 +94,15 @@ class Indexer(IndexReader):
         tickers = {i.ticker for c in chains for i in c.deployment.instruments}
         super().__init__(database, tickers=tickers, chain_ids=ids)
         self.chains = tuple(chains)
-        self._watched = {c.chain_id: WatchedContracts(c.deployment) for c in chains}
+        self._watched = {c.chain_id: WatchedContracts(c.deployment, c.settlement_tokens) for c in chains}
+
+    def follows_transfers_of(self, chain_id: int, token: str) -> bool:
+        """Return whether the Transfers of the ERC-20 at ``token`` on ``chain_id`` are journaled."""
+        watched = self._watched.get(chain_id)
+        if watched is None:
+            return False
+        address = checksum(token)
+        return address in watched.tokens.values() or address in watched.settlement_tokens.values()
 
     def poll(self, max_batches: int | None = None) -> IndexReport:
         """Index the newly confirmed blocks of every chain (at most ``max_batches`` batches per chain)."""

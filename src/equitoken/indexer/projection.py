@@ -2,7 +2,8 @@
 
 Each batch is applied inside the caller's transaction, together with the cursor that says it was
 applied, so a crash leaves either all of it or none of it. Balances and supplies are running totals
-changed by each Transfer; undoing blocks reverses the Transfers the journal holds for them. Everything
+changed by each stock-token Transfer; undoing blocks reverses the stock-token Transfers the journal
+holds for them. A settlement token's Transfers are journaled and nothing more. Everything
 else (supply points, multiplier events, feed rounds, block hashes, the journal) carries its block
 number and is deleted past the common ancestor; the registry's current state is folded again from
 the journal.
@@ -48,8 +49,10 @@ def apply_events(session: Session, events: Sequence[ChainEvent], timestamps: Map
                 tx_hash=event.tx_hash,
                 log_index=event.log_index,
                 contract=event.contract.address,
+                source=event.contract.source.value,
                 ticker=event.contract.ticker,
                 name=event.name,
+                receiver=str(event.args["receiver"]) if event.name == "Transfer" else None,
                 args=event.args_json(),
             )
         )
@@ -105,7 +108,7 @@ def undo_after(session: Session, chain_id: int, ancestor: int) -> int:
     supplies: dict[str, int] = defaultdict(int)
     tickers: dict[str, str] = {}
     for row in journal:
-        if row.name == "Transfer" and row.ticker is not None:
+        if row.name == "Transfer" and row.source == Source.TOKEN and row.ticker is not None:
             args = json.loads(row.args)
             tickers[row.contract] = row.ticker
             # The reverse movement: from the receiver back to the sender.
@@ -274,7 +277,7 @@ def _refold_registry(session: Session, chain_id: int) -> None:
     rows = session.scalars(
         select(IndexEventRow)
         .where(IndexEventRow.chain_id == chain_id, IndexEventRow.name.in_(_REGISTRY_EVENTS))
-        .where(IndexEventRow.ticker.is_(None))
+        .where(IndexEventRow.source == Source.REGISTRY)
         .order_by(IndexEventRow.block_number, IndexEventRow.log_index)
     ).all()
     for row in rows:

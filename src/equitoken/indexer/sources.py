@@ -1,13 +1,15 @@
-"""What the indexer follows on one chain: the contracts of an issuance deployment and their events.
+"""What the indexer follows on one chain: an issuance deployment's contracts, settlement tokens, events.
 
-``IndexedChain`` names a chain, the ``IssuanceDeployment`` on it and how deep a block must be buried
-before it is indexed. ``WatchedContracts`` knows every token, feed and registry address of the
-deployment, and turns the raw logs of a block range into ``ChainEvent`` records, in chain order.
+``IndexedChain`` names a chain, the ``IssuanceDeployment`` on it, the settlement tokens (the
+stablecoin trades and deposits are paid in) and how deep a block must be buried before it is indexed.
+``WatchedContracts`` knows every watched address, and turns the raw logs of a block range into
+``ChainEvent`` records, in chain order. A settlement token is journaled as its own kind of source:
+its Transfers are kept for reads like ``IndexReader.transfers_to`` and never count as stock holdings.
 """
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +31,7 @@ class Source(StrEnum):
     REGISTRY = "registry"
     PRICE_FEED = "price"
     RESERVE_FEED = "reserve"
+    SETTLEMENT = "settlement"
 
 
 # The events the indexer journals, per kind of contract. Role and configuration events are left out.
@@ -52,13 +55,18 @@ _EVENTS: Mapping[Source, tuple[str, tuple[str, ...]]] = {
     ),
     Source.PRICE_FEED: ("oracle/PriceFeed.vy", ("NewRound", "AnswerUpdated", "MarketStatusChanged")),
     Source.RESERVE_FEED: ("oracle/ReserveFeed.vy", ("NewRound", "AnswerUpdated", "MarketStatusChanged")),
+    # Any ERC-20 emits this Transfer; the test USDC's ABI stands for all of them.
+    Source.SETTLEMENT: ("settlement/TestUSDC.vy", ("Transfer",)),
 }
+MAX_SYMBOL_LENGTH = 10  # the journal's ticker column
 
 
 @dataclass(frozen=True)
 class IndexedChain:
     """A chain to index: the node, the deployment on it, and the indexing settings.
 
+    ``settlement_tokens`` maps a symbol (``"USDC"``) to the address of an ERC-20 whose Transfers are
+    journaled too, e.g. for the exchange's deposits; they never count as stock holdings or supply.
     ``confirmations`` is how many blocks must follow a block before it is indexed (0: index the head).
     ``start_block`` is where indexing begins (the deployment's first block saves scanning older ones).
     ``batch_blocks`` bounds the block range of one batch (one database transaction).
@@ -68,6 +76,7 @@ class IndexedChain:
 
     chain: EvmChain
     deployment: IssuanceDeployment
+    settlement_tokens: Mapping[str, str] = field(default_factory=dict)
     confirmations: int = DEFAULT_CONFIRMATIONS
     start_block: int = 0
     batch_blocks: int = DEFAULT_BATCH_BLOCKS
@@ -82,6 +91,32 @@ class IndexedChain:
             raise IndexerConfigError(f"batch_blocks must be at least 1, got {self.batch_blocks}")
         if self.reorg_window < 1:
             raise IndexerConfigError(f"reorg_window must be at least 1, got {self.reorg_window}")
+        object.__setattr__(self, "settlement_tokens", self._checked_settlement_tokens())
+
+    def _checked_settlement_tokens(self) -> dict[str, str]:
+        if not isinstance(self.settlement_tokens, Mapping):
+            raise IndexerConfigError(
+                f"settlement_tokens must map a symbol to an address, got {self.settlement_tokens!r}"
+            )
+        tickers = {i.ticker for i in self.deployment.instruments}
+        checked: dict[str, str] = {}
+        for symbol, address in self.settlement_tokens.items():
+            if not (
+                isinstance(symbol, str) and 0 < len(symbol) <= MAX_SYMBOL_LENGTH and symbol.isprintable()
+            ):
+                raise IndexerConfigError(
+                    f"settlement token symbol {symbol!r} must be 1 to {MAX_SYMBOL_LENGTH} printable "
+                    "characters"
+                )
+            if symbol in tickers:
+                raise IndexerConfigError(
+                    f"settlement token {symbol!r} has the ticker of a stock token of the deployment"
+                )
+            try:
+                checked[symbol] = checksum(address)
+            except ValueError as exc:
+                raise IndexerConfigError(f"settlement token {symbol!r}: {exc}") from exc
+        return checked
 
     @property
     def chain_id(self) -> int:
@@ -119,7 +154,9 @@ class ChainEvent:
 class WatchedContracts:
     """The contracts of one deployment, and the decoding of their logs."""
 
-    def __init__(self, deployment: IssuanceDeployment) -> None:
+    def __init__(
+        self, deployment: IssuanceDeployment, settlement_tokens: Mapping[str, str] | None = None
+    ) -> None:
         self.chain_id = deployment.chain_id
         contracts = [Contract(checksum(deployment.identity_registry), Source.REGISTRY, None)]
         for instrument in deployment.instruments:
@@ -128,10 +165,20 @@ class WatchedContracts:
                 Contract(checksum(instrument.price_feed), Source.PRICE_FEED, instrument.ticker),
                 Contract(checksum(instrument.reserve_feed), Source.RESERVE_FEED, instrument.ticker),
             ]
-        self.by_address = {c.address: c for c in contracts}
-        if len(self.by_address) != len(contracts):
-            raise IndexerConfigError(f"chain {self.chain_id}: the deployment lists one address twice")
+        contracts += [
+            Contract(checksum(address), Source.SETTLEMENT, symbol)
+            for symbol, address in (settlement_tokens or {}).items()
+        ]
+        self.by_address: dict[str, Contract] = {}
+        for contract in contracts:
+            first = self.by_address.setdefault(contract.address, contract)
+            if first is not contract:
+                raise IndexerConfigError(
+                    f"chain {self.chain_id}: {contract.address} is listed twice "
+                    f"(as {_role(first)} and as {_role(contract)}); watch each contract once"
+                )
         self.tokens = {c.ticker: c.address for c in contracts if c.source is Source.TOKEN}
+        self.settlement_tokens = {c.ticker: c.address for c in contracts if c.source is Source.SETTLEMENT}
         self._events = {source: _event_abis(path, names) for source, (path, names) in _EVENTS.items()}
 
     @property
@@ -163,6 +210,10 @@ class WatchedContracts:
                 )
             )
         return events
+
+
+def _role(contract: Contract) -> str:
+    return f"the {contract.source.value} contract of {contract.ticker or 'the deployment'}"
 
 
 def _event_abis(path: str, names: Sequence[str]) -> dict[bytes, AbiItem]:

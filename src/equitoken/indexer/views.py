@@ -1,16 +1,18 @@
-"""What the indexer knows, read back: holders, balances, supply and its history, multipliers, feeds.
+"""What the indexer knows, read back: holders, balances, supply and its history, multipliers, feeds,
+and the journaled ERC-20 Transfers into an address (stock and settlement tokens alike).
 
 Balances and supplies are raw token units (the ERC-20's integers). A UI amount applies the multiplier
 in force at a time: by default the timestamp of the last indexed block of that chain, which is what
 ``balanceOfUI`` returned at that block.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from equitoken.chain.accounts import checksum
@@ -22,10 +24,12 @@ from equitoken.indexer.multiplier import (
     multiplier_at,
     ui_amount,
 )
+from equitoken.indexer.sources import Source
 from equitoken.store.database import Database
 from equitoken.store.schema import (
     IndexBalanceRow,
     IndexCursorRow,
+    IndexEventRow,
     IndexFeedRoundRow,
     IndexInvestorRow,
     IndexMultiplierEventRow,
@@ -112,6 +116,30 @@ class FeedRound:
     updated_at: int
     status: int
     block_number: int
+
+
+@dataclass(frozen=True)
+class IndexedTransfer:
+    """An indexed ERC-20 Transfer: ``asset`` is the stock ticker or the settlement token's symbol."""
+
+    chain_id: int
+    block_number: int
+    log_index: int
+    tx_hash: str
+    token: str
+    asset: str
+    sender: str
+    receiver: str
+    amount: int
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """Return where the chain emitted it: (block number, log index)."""
+        return (self.block_number, self.log_index)
+
+
+MAX_TRANSFERS_READ = 1_000
+_TRANSFER_SOURCES = (Source.TOKEN.value, Source.SETTLEMENT.value)
 
 
 class IndexReader:
@@ -259,6 +287,51 @@ class IndexReader:
             for r in rows
         ]
 
+    def transfers_to(
+        self,
+        chain_id: int,
+        address: str,
+        *,
+        after: tuple[int, int] | None = None,
+        limit: int = MAX_TRANSFERS_READ,
+    ) -> list[IndexedTransfer]:
+        """Return the indexed Transfers of watched ERC-20s into ``address``, in chain order.
+
+        Only Transfers strictly after the position ``after`` = (block number, log index) are returned
+        (all of them when None), at most ``limit``, and none past the chain's indexed cursor: what
+        this returns is confirmed by the indexer's rule, and a later call never finds one before it
+        unless a reorganisation deeper than the confirmations rewrote it.
+        """
+        self._check_chain(chain_id)
+        receiver = checksum(address)
+        if type(limit) is not int or not 1 <= limit <= MAX_TRANSFERS_READ:
+            raise ValueError(f"limit must be an integer from 1 to {MAX_TRANSFERS_READ}, got {limit!r}")
+        query = (
+            select(IndexEventRow)
+            .where(
+                IndexEventRow.chain_id == chain_id,
+                IndexEventRow.receiver == receiver,
+                IndexEventRow.name == "Transfer",
+                IndexEventRow.source.in_(_TRANSFER_SOURCES),
+            )
+            .order_by(IndexEventRow.block_number, IndexEventRow.log_index)
+            .limit(limit)
+        )
+        if after is not None:
+            block, log_index = _position(after)
+            query = query.where(
+                or_(
+                    IndexEventRow.block_number > block,
+                    and_(IndexEventRow.block_number == block, IndexEventRow.log_index > log_index),
+                )
+            )
+        with self.db.transaction() as session:
+            cursor = session.get(IndexCursorRow, chain_id)
+            if cursor is None:
+                return []
+            rows = session.scalars(query.where(IndexEventRow.block_number <= cursor.block_number)).all()
+        return [_transfer(row) for row in rows]
+
     # -- internals
 
     def _balances(
@@ -308,3 +381,30 @@ class IndexReader:
         if self._chain_ids is not None and chain_id not in self._chain_ids:
             known = ", ".join(str(c) for c in sorted(self._chain_ids)) or "none"
             raise UnknownChainError(f"chain {chain_id} is not indexed; indexed chains: {known}")
+
+
+def _position(after: tuple[int, int]) -> tuple[int, int]:
+    if not (
+        isinstance(after, tuple)
+        and len(after) == 2
+        and all(type(part) is int for part in after)
+        and after[0] >= 0
+        and after[1] >= -1
+    ):
+        raise ValueError(f"after must be a position (block number >= 0, log index >= -1), got {after!r}")
+    return after
+
+
+def _transfer(row: IndexEventRow) -> IndexedTransfer:
+    args = json.loads(row.args)
+    return IndexedTransfer(
+        row.chain_id,
+        row.block_number,
+        row.log_index,
+        row.tx_hash,
+        row.contract,
+        str(row.ticker),
+        str(args["sender"]),
+        str(args["receiver"]),
+        int(args["value"]),
+    )

@@ -67,6 +67,7 @@ from equitoken.platform.seed import DemoKey, DemoSeed
 from equitoken.platform.settings import BrokerChoice, UpSettings
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.postgres import EmbeddedPostgres
+from equitoken.venues.exchange.accounts import USDC
 from equitoken.venues.exchange.eligibility import RegistryEligibility
 from equitoken.venues.exchange.funding import ExchangeFunding, register_hot_wallet
 from equitoken.venues.exchange.members import ExchangeMembers
@@ -161,7 +162,19 @@ class RunningPlatform:
         exchange = open_exchange(s.data_dir, issuance, statuses, tape, clock, eligibility=eligibility)
         # Keepers in the loop and the API's threads trade through the venue's one lock.
         self.exchange = ExchangeVenue(exchange, clock=clock)
-        funding = self._funding(progress, members)
+        # Anvil mines a block per transaction and never reorganises: index up to the head. A node
+        # that lost blocks in a crash comes back lower, which the indexer undoes like a reorg.
+        confirmations = 0 if s.manages_node else 2
+        # The indexer is the one watcher of the chain: the exchange's deposits (USDC included) come
+        # from what it has indexed.
+        indexed = IndexedChain(
+            self.local.chain,
+            issuance,
+            settlement_tokens={USDC: self.local.onchain.usdc.address},
+            confirmations=confirmations,
+        )
+        indexer = Indexer(self.local.database, [indexed])
+        funding = self._funding(progress, members, indexer)
         feeds = {ticker: issuance.instrument(ticker).price_feed for ticker in amm.pools}
         keeper = ArbitrageKeeper(
             self.local.chain, keeper_wallet(), amm, feeds, max_trade_usdc=ARBITRAGE_MAX_TRADE, tape=tape
@@ -192,13 +205,6 @@ class RunningPlatform:
             loaded = actions.load_history(deployed.ticker, HISTORY_SINCE, HISTORY_UNTIL)
             if loaded.created:
                 progress(f"{deployed.ticker}: {len(loaded.created)} corporate actions from the history")
-        # Anvil mines a block per transaction and never reorganises: index up to the head. A node
-        # that lost blocks in a crash comes back lower, which the indexer undoes like a reorg.
-        confirmations = 0 if s.manages_node else 2
-        indexer = Indexer(
-            self.local.database,
-            [IndexedChain(self.local.chain, self.deployment.issuance, confirmations=confirmations)],
-        )
         liabilities = Liabilities(indexer, self.local.issuer, proof_secret(s.data_dir))
         tasks = self._tasks(seed, actions, indexer)
         tasks += _venue_tasks(pools, statuses, keeper)
@@ -263,7 +269,7 @@ class RunningPlatform:
         record_database_url(s.data_dir, url)
         return url
 
-    def _funding(self, progress: Progress, members: ExchangeMembers) -> ExchangeFunding:
+    def _funding(self, progress: Progress, members: ExchangeMembers, indexer: Indexer) -> ExchangeFunding:
         local, venue = self.local, self.exchange
         assert local is not None
         assert venue is not None
@@ -277,8 +283,9 @@ class RunningPlatform:
         )
         if operator.id not in known:
             progress(f"onboarded the exchange's hot wallet {hot_wallet()} (venue operator {operator.id})")
-        # Anvil mines each transaction in a block of its own and never reorganises.
-        return ExchangeFunding(local.database, venue, members, local.onchain, hot_wallet(), clock=local.clock)
+        return ExchangeFunding(
+            local.database, venue, members, local.onchain, hot_wallet(), indexer=indexer, clock=local.clock
+        )
 
     def _start_oracle(self, progress: Progress) -> None:
         local, deployment = self.local, self.deployment

@@ -395,7 +395,7 @@ class IndexBlockRow(Base):
 
 
 class IndexEventRow(Base):
-    """The journal: one decoded token, registry or feed event, where it was emitted and what it said."""
+    """The journal: one decoded token, settlement-token, registry or feed event, where and what it said."""
 
     __tablename__ = "index_events"
 
@@ -406,13 +406,20 @@ class IndexEventRow(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
     log_index: Mapped[int] = mapped_column(Integer)
     contract: Mapped[str] = mapped_column(String(42))
-    # The instrument the token or feed belongs to; None for the identity registry.
+    # The kind of contract (the indexer's `Source`): only "token" events move stock holdings.
+    source: Mapped[str] = mapped_column(String(16))
+    # The instrument the token or feed belongs to, or the settlement token's symbol; None for the registry.
     ticker: Mapped[str | None] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(40))
+    # A Transfer's receiver, kept apart from `args` so transfers into one address are found by index.
+    receiver: Mapped[str | None] = mapped_column(String(42))
     # The decoded arguments as JSON (addresses checksummed, integers exact).
     args: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (UniqueConstraint("chain_id", "block_number", "log_index", name="one_event_per_log"),)
+    __table_args__ = (
+        UniqueConstraint("chain_id", "block_number", "log_index", name="one_event_per_log"),
+        Index("ix_index_events_receiver", "chain_id", "receiver", "block_number", "log_index"),
+    )
 
 
 class IndexBalanceRow(Base):
@@ -571,13 +578,18 @@ class ExchangeAccountRow(Base):
 
 
 class ExchangeDepositCursorRow(Base):
-    """The last block the exchange scanned for transfers into its hot wallet on one chain."""
+    """Where the exchange stands in the indexed transfers into its hot wallet on one chain.
+
+    (block number, log index) of the last transfer taken; every indexed transfer at or before it has
+    been recorded. A log index of -1 stands before the block's first log.
+    """
 
     __tablename__ = "exchange_deposit_cursors"
 
     chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     hot_wallet: Mapped[str] = mapped_column(String(42), primary_key=True)
     block_number: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
 
 
 class ExchangeDepositRow(Base):

@@ -1,5 +1,6 @@
 """The exchange's funding through the API: a real issuance on the in-process chain, the real engine,
-real members and real API keys; deposits are real transfers into the hot wallet."""
+real members and real API keys; deposits are real transfers into the hot wallet, seen by the real
+indexer."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from tests.issuer.conftest import ACCOUNTS, Platform, build_platform
 from equitoken.api import ApiContext, Role, create_app
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.inprocess import InProcessChain
+from equitoken.indexer import IndexedChain, Indexer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Price
@@ -39,6 +41,7 @@ class FundingApi:
     client: TestClient
     venue: ExchangeVenue
     funding: ExchangeFunding
+    indexer: Indexer
     hot_wallet: str
     member: dict[str, str]
     operator: dict[str, str]
@@ -46,6 +49,10 @@ class FundingApi:
     def deposit(self, contract: Any, amount: int) -> None:
         contract.transfer(self.hot_wallet, amount, sender=self.platform.wallet)
         self.platform.chain.mine(1)
+
+    def poll_deposits(self) -> None:
+        self.indexer.poll()
+        self.funding.poll_deposits()
 
     def withdraw(self, key: str, **body: Any) -> Any:
         request = {"asset": "AAPL", "amount": "1", "destination": self.platform.wallet, **body}
@@ -81,8 +88,12 @@ def api(
     exchange = Exchange.open(tmp_path / "exchange", RULES, _open, fsync=FsyncPolicy.PER_RECORD)
     venue = ExchangeVenue(exchange, clock=platform.clock)
     members = ExchangeMembers(database, platform.clock)
+    indexed = IndexedChain(
+        chain, platform.onchain.deployment, settlement_tokens={"USDC": platform.usdc.address}, confirmations=1
+    )
+    indexer = Indexer(database, [indexed])
     funding = ExchangeFunding(
-        database, venue, members, platform.onchain, hot_wallet, clock=platform.clock, confirmations=1
+        database, venue, members, platform.onchain, hot_wallet, indexer=indexer, clock=platform.clock
     )
     context = ApiContext(
         issuer=platform.issuer,
@@ -98,7 +109,7 @@ def api(
     member = {"X-API-Key": context.keys.issue(Role.PARTICIPANT, platform.participant.id, "member")}
     operator = {"X-API-Key": context.keys.issue(Role.OPERATOR, None, "ops")}
     client = TestClient(create_app(context), raise_server_exceptions=False)
-    yield FundingApi(platform, client, venue, funding, hot_wallet, member, operator)
+    yield FundingApi(platform, client, venue, funding, indexer, hot_wallet, member, operator)
     exchange.close()
 
 
@@ -110,7 +121,7 @@ def test_a_confirmed_deposit_shows_in_deposits_and_balances(api: FundingApi) -> 
 
     api.deposit(api.platform.token("AAPL"), 2 * TOKEN)
     api.deposit(api.platform.usdc, 250 * DOLLAR)
-    api.funding.poll_deposits()
+    api.poll_deposits()
 
     deposits = api.client.get(f"{URL}/deposits", headers=api.member).json()
     assert [(d["asset"], d["amount"], d["sender"]) for d in deposits] == [
@@ -125,7 +136,7 @@ def test_a_confirmed_deposit_shows_in_deposits_and_balances(api: FundingApi) -> 
 def test_a_withdrawal_through_the_api_is_sent_once_and_confirmed(api: FundingApi) -> None:
     token = api.platform.token("AAPL")
     api.deposit(token, 3 * TOKEN)
-    api.funding.poll_deposits()
+    api.poll_deposits()
     wallet_before = int(token.balanceOf(api.platform.wallet))
 
     first = api.withdraw("w-1", amount="1.25")
@@ -164,7 +175,7 @@ def test_a_bad_withdrawal_is_a_problem_and_changes_nothing(
     api: FundingApi, body: dict[str, Any], status: int, code: str, detail: str
 ) -> None:
     api.deposit(api.platform.token("AAPL"), 3 * TOKEN)
-    api.funding.poll_deposits()
+    api.poll_deposits()
     if body.get("destination") == "other":
         body = {**body, "destination": api.platform.other_wallet}
     before = api.venue.exchange.snapshot()
@@ -180,7 +191,7 @@ def test_a_bad_withdrawal_is_a_problem_and_changes_nothing(
 
 def test_a_frozen_member_cannot_withdraw(api: FundingApi) -> None:
     api.deposit(api.platform.usdc, 10 * DOLLAR)
-    api.funding.poll_deposits()
+    api.poll_deposits()
     api.platform.issuer.investors.set_frozen(api.platform.participant.id, True)
 
     refused = api.withdraw("w-frozen", asset="USDC", amount="5")

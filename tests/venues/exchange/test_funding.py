@@ -1,4 +1,5 @@
-"""Deposits and withdrawals: a real issuance on the in-process chain (anvil for one), real databases."""
+"""Deposits and withdrawals: a real issuance on the in-process chain (anvil for one), real databases,
+and the real indexer, whose journal of the hot wallet's incoming transfers is where deposits come from."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,18 +14,25 @@ from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.evm import EvmChain
 from equitoken.chain.inprocess import InProcessChain
+from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.outbox import TxStatus
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Price
 from equitoken.oracle.observation import MarketStatus
 from equitoken.store.database import Database, sqlite_url
-from equitoken.store.schema import ChainTransactionRow, ExchangeDepositRow, ExchangeWithdrawalRow
+from equitoken.store.schema import (
+    ChainTransactionRow,
+    ExchangeDepositCursorRow,
+    ExchangeDepositRow,
+    ExchangeWithdrawalRow,
+)
 from equitoken.venues.exchange import funding as funding_module
 from equitoken.venues.exchange.accounts import USDC, InsufficientFundsError
 from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.funding import (
     ConflictingWithdrawalError,
+    Deposit,
     ExchangeFunding,
     FundingError,
     InvalidWithdrawalError,
@@ -58,6 +66,7 @@ class Venue:
     exchange: Exchange
     trading: ExchangeVenue
     funding: ExchangeFunding
+    indexer: Indexer
     confirmations: int
 
     @property
@@ -73,7 +82,13 @@ class Venue:
         self.exchange.close()
         self.exchange = Exchange.open(self.directory, RULES, _open, fsync=FsyncPolicy.PER_RECORD)
         self.trading = ExchangeVenue(self.exchange)
+        self.indexer = _indexer(self)
         self.funding = _funding(self)
+
+    def poll_deposits(self) -> list[Deposit]:
+        """Run the indexer over the chain, then credit what it has indexed (as the platform loop does)."""
+        self.indexer.poll()
+        return self.funding.poll_deposits()
 
     def deposit(self, asset: str, amount: int, sender: str | None = None) -> None:
         contract = self.platform.usdc if asset == USDC else self.platform.token(asset)
@@ -92,6 +107,17 @@ def _open(_ticker: str) -> MarketStatus:
     return MarketStatus.OPEN
 
 
+def _indexer(venue: Venue) -> Indexer:
+    onchain = venue.platform.onchain
+    indexed = IndexedChain(
+        onchain.chain,
+        onchain.deployment,
+        settlement_tokens={USDC: onchain.usdc.address},
+        confirmations=venue.confirmations,
+    )
+    return Indexer(venue.database, [indexed])
+
+
 def _funding(venue: Venue) -> ExchangeFunding:
     return ExchangeFunding(
         venue.database,
@@ -99,12 +125,12 @@ def _funding(venue: Venue) -> ExchangeFunding:
         ExchangeMembers(venue.database),
         venue.platform.onchain,
         venue.hot_wallet,
+        indexer=venue.indexer,
         clock=venue.platform.clock,
-        confirmations=venue.confirmations,
     )
 
 
-def _venue(chain: EvmChain, database: Database, tmp_path: Path, confirmations: int = 2) -> Venue:
+def _venue(chain: EvmChain, database: Database, tmp_path: Path, confirmations: int = 1) -> Venue:
     prices = ReplayPriceSource.default(MarketCalendar("XNYS"))
     platform = build_platform(chain, database, prices, MarketCalendar("XNYS"), tmp_path)
     hot_wallet = chain.accounts[HOT_WALLET_INDEX]
@@ -121,7 +147,8 @@ def _venue(chain: EvmChain, database: Database, tmp_path: Path, confirmations: i
     directory = tmp_path / "exchange"
     exchange = Exchange.open(directory, RULES, _open, fsync=FsyncPolicy.PER_RECORD)
     trading = ExchangeVenue(exchange)
-    venue = Venue(platform, database, directory, hot_wallet, exchange, trading, None, confirmations)  # type: ignore[arg-type]
+    venue = Venue(platform, database, directory, hot_wallet, exchange, trading, None, None, confirmations)  # type: ignore[arg-type]
+    venue.indexer = _indexer(venue)
     venue.funding = _funding(venue)
     return venue
 
@@ -147,17 +174,17 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
 
 def test_a_deposit_is_credited_once_it_is_confirmed_and_only_once(venue: Venue) -> None:
     venue.platform.token("MSTR").transfer(venue.hot_wallet, 2 * TOKEN, sender=venue.platform.wallet)
-    venue.platform.chain.mine(venue.confirmations - 2)
+    venue.platform.chain.mine(venue.confirmations - 1)
 
-    assert venue.funding.poll_deposits() == []  # one block short of its confirmations
+    assert venue.poll_deposits() == []  # one block short of the indexer's confirmations
 
     venue.platform.chain.mine(1)
-    [deposit] = venue.funding.poll_deposits()
+    [deposit] = venue.poll_deposits()
 
     assert (deposit.asset, deposit.amount, deposit.investor_id) == ("MSTR", 2 * TOKEN, venue.investor)
     assert deposit.account == venue.account
     assert venue.balance("MSTR") == 2 * TOKEN
-    assert venue.funding.poll_deposits() == []
+    assert venue.poll_deposits() == []
     assert venue.funding.deposits(venue.investor) == [deposit]
     assert venue.balance("MSTR") == 2 * TOKEN
 
@@ -166,7 +193,7 @@ def test_usdc_and_token_deposits_credit_their_own_assets(venue: Venue) -> None:
     venue.deposit(USDC, 500 * DOLLAR)
     venue.deposit("AAPL", TOKEN)
 
-    deposits = venue.funding.poll_deposits()
+    deposits = venue.poll_deposits()
 
     assert [(d.asset, d.amount) for d in deposits] == [(USDC, 500 * DOLLAR), ("AAPL", TOKEN)]
     assert (venue.balance(USDC), venue.balance("AAPL")) == (500 * DOLLAR, TOKEN)
@@ -177,7 +204,7 @@ def test_a_transfer_from_an_unknown_wallet_is_recorded_unattributed_and_credited
 ) -> None:
     venue.deposit(USDC, 70 * DOLLAR, sender=venue.platform.other_wallet)
 
-    [deposit] = venue.funding.poll_deposits()
+    [deposit] = venue.poll_deposits()
 
     assert (deposit.investor_id, deposit.account, deposit.amount) == (None, None, 70 * DOLLAR)
     assert venue.funding.unattributed_deposits() == [deposit]
@@ -190,11 +217,11 @@ def test_a_crash_between_crediting_and_recording_never_credits_twice(
     venue.deposit(USDC, 300 * DOLLAR)
     _crash_at(monkeypatch, "deposit_credited")
     with pytest.raises(SimulatedCrashError):
-        venue.funding.poll_deposits()
+        venue.poll_deposits()
     monkeypatch.undo()
 
     venue.restart()
-    [deposit] = venue.funding.poll_deposits()
+    [deposit] = venue.poll_deposits()
 
     assert deposit.amount == 300 * DOLLAR
     assert venue.balance(USDC) == 300 * DOLLAR
@@ -206,7 +233,7 @@ def test_a_crash_between_crediting_and_recording_never_credits_twice(
 
 def test_a_withdrawal_is_debited_sent_once_and_confirmed(venue: Venue) -> None:
     venue.deposit("MSTR", 3 * TOKEN)
-    venue.funding.poll_deposits()
+    venue.poll_deposits()
     wallet_before = venue.on_chain("MSTR", venue.platform.wallet)
 
     requested = venue.funding.request_withdrawal(venue.investor, "MSTR", TOKEN, venue.platform.wallet, "w-1")
@@ -242,7 +269,7 @@ def test_a_bad_withdrawal_is_refused_and_changes_nothing(
     venue: Venue, asset: str, amount: int, destination: str, error: type[Exception], reason: str
 ) -> None:
     venue.deposit(USDC, 100 * DOLLAR)
-    venue.funding.poll_deposits()
+    venue.poll_deposits()
     address = {"wallet": venue.platform.wallet, "other": venue.platform.other_wallet, "hot": venue.hot_wallet}
     with pytest.raises(error, match=reason):
         venue.funding.request_withdrawal(
@@ -257,7 +284,7 @@ def test_a_withdrawal_whose_balance_an_order_locks_first_is_refused_and_leaves_n
     venue: Venue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     venue.deposit(USDC, 100 * DOLLAR)
-    venue.funding.poll_deposits()
+    venue.poll_deposits()
     bid = Submit(venue.account, "bid", Side.BUY, OrderType.LIMIT, 9_000, TOKEN)
 
     def order_in_between(point: str) -> None:
@@ -277,7 +304,7 @@ def test_a_withdrawal_whose_balance_an_order_locks_first_is_refused_and_leaves_n
 
 def test_a_frozen_investor_or_expired_kyc_cannot_withdraw(venue: Venue) -> None:
     venue.deposit(USDC, 100 * DOLLAR)
-    venue.funding.poll_deposits()
+    venue.poll_deposits()
     investors = venue.platform.issuer.investors
 
     investors.set_frozen(venue.investor, True)
@@ -294,7 +321,7 @@ def test_a_frozen_investor_or_expired_kyc_cannot_withdraw(venue: Venue) -> None:
 
 def test_the_token_and_the_sanctions_list_can_refuse_a_withdrawal(venue: Venue) -> None:
     venue.deposit("AAPL", TOKEN)
-    venue.funding.poll_deposits()
+    venue.poll_deposits()
     onchain = venue.platform.onchain
 
     onchain.token("AAPL").pause(sender=onchain.roles.pauser)
@@ -311,7 +338,7 @@ def test_the_token_and_the_sanctions_list_can_refuse_a_withdrawal(venue: Venue) 
 
 def test_a_withdrawal_id_cannot_be_reused_for_another_withdrawal(venue: Venue) -> None:
     venue.deposit(USDC, 100 * DOLLAR)
-    venue.funding.poll_deposits()
+    venue.poll_deposits()
     venue.funding.request_withdrawal(venue.investor, USDC, DOLLAR, venue.platform.wallet, "w-1")
 
     with pytest.raises(ConflictingWithdrawalError, match="w-1"):
@@ -324,7 +351,7 @@ def test_a_withdrawal_id_cannot_be_reused_for_another_withdrawal(venue: Venue) -
 
 def test_a_transfer_the_chain_refuses_is_failed_and_credited_back_once(venue: Venue) -> None:
     venue.deposit(USDC, 100 * DOLLAR)
-    venue.funding.poll_deposits()
+    venue.poll_deposits()
     venue.funding.request_withdrawal(venue.investor, USDC, 40 * DOLLAR, venue.platform.wallet, "w-1")
     # The hot wallet no longer holds the USDC, so the transfer would revert.
     venue.platform.usdc.transfer(venue.platform.other_wallet, 100 * DOLLAR, sender=venue.hot_wallet)
@@ -351,7 +378,7 @@ def test_a_withdrawal_survives_a_crash_at_each_step(
     venue: Venue, monkeypatch: pytest.MonkeyPatch, point: str
 ) -> None:
     venue.deposit(USDC, 100 * DOLLAR)
-    venue.funding.poll_deposits()
+    venue.poll_deposits()
     wallet_before = venue.on_chain(USDC, venue.platform.wallet)
     _crash_at(monkeypatch, point)
     with pytest.raises(SimulatedCrashError):
@@ -373,10 +400,31 @@ def test_a_withdrawal_survives_a_crash_at_each_step(
         assert [s.status for s in sends] == [TxStatus.CONFIRMED]
 
 
-def test_funding_refuses_a_confirmation_depth_below_one(venue: Venue) -> None:
-    venue.confirmations = 0
-    with pytest.raises(ValueError, match="confirmations"):
+def test_funding_refuses_an_indexer_that_does_not_follow_the_usdc(venue: Venue) -> None:
+    venue.indexer = Indexer(
+        venue.database, [IndexedChain(venue.platform.chain, venue.platform.onchain.deployment)]
+    )
+
+    with pytest.raises(ValueError, match=r"does not follow USDC \(0x"):
         _funding(venue)
+
+
+def test_deposits_are_read_in_pages_and_the_cursor_stands_on_the_last_one_taken(
+    venue: Venue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(funding_module, "DEPOSITS_PER_READ", 2)
+    for amount in (1, 2, 3):
+        venue.deposit(USDC, amount * DOLLAR)
+    venue.deposit(USDC, 4 * DOLLAR, sender=venue.platform.other_wallet)
+
+    deposits = venue.poll_deposits()
+
+    assert [d.amount for d in deposits] == [DOLLAR, 2 * DOLLAR, 3 * DOLLAR, 4 * DOLLAR]
+    assert venue.balance(USDC) == 6 * DOLLAR
+    with venue.database.transaction() as session:
+        [cursor] = session.scalars(select(ExchangeDepositCursorRow)).all()
+        assert (cursor.block_number, cursor.log_index) == (deposits[-1].block_number, deposits[-1].log_index)
+    assert venue.poll_deposits() == []
 
 
 @pytest.mark.anvil
@@ -390,7 +438,7 @@ def test_a_deposit_and_a_withdrawal_on_anvil_survive_a_crash(
         venue = _venue(chain, database, tmp_path, confirmations=3)
         venue.deposit("MSTR", 2 * TOKEN)
         venue.deposit(USDC, 9 * DOLLAR, sender=venue.platform.other_wallet)
-        assert [d.investor_id for d in venue.funding.poll_deposits()] == [venue.investor, None]
+        assert [d.investor_id for d in venue.poll_deposits()] == [venue.investor, None]
         wallet_before = venue.on_chain("MSTR", venue.platform.wallet)
 
         venue.funding.request_withdrawal(venue.investor, "MSTR", TOKEN, venue.platform.wallet, "w-anvil")

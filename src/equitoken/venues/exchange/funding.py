@@ -4,14 +4,14 @@ Glossary and invariants:
 - hot wallet: the exchange's own address on the chain; it holds every member's deposited tokens and
   USDC. For a ``permissioned`` token it must be a wallet of a verified investor (the venue operator):
   `register_hot_wallet` onboards that operator and binds the wallet through the issuer's registry.
-- deposit: an ERC-20 `Transfer` into the hot wallet, read from the chain's logs once it is buried
-  under `confirmations` blocks. The indexer follows the stock tokens only (its projection treats
-  every Transfer as a stock-token holding), and deposits need the test USDC too, so the exchange
-  reads both through one path with one confirmation rule. A transfer from a wallet some investor
-  owns is credited to that investor's account under the ledger id `<chain id>:<tx hash>:<log
-  index>`; any other is recorded as unattributed and credited to no one. The ledger credit comes
-  first and the row after: a crash between them re-credits nothing (the ledger id is spent) and the
-  next poll records the row.
+- deposit: an ERC-20 `Transfer` into the hot wallet, as the indexer journaled it: the indexer is
+  the one watcher of the chain, follows the stock tokens and the settlement token (USDC) alike, and
+  journals only blocks its confirmation rule has buried, so a deposit is confirmed exactly when the
+  indexer has it (`IndexReader.transfers_to`). A transfer from a wallet some investor owns is
+  credited to that investor's account under the ledger id `<chain id>:<tx hash>:<log index>`; any
+  other is recorded as unattributed and credited to no one. The ledger credit comes first, then the
+  row and the cursor (the position of the transfer) in one transaction: a crash between them
+  re-credits nothing (the ledger id is spent) and the next poll records the row.
 - withdrawal: checked in full before anything changes (asset, amount, the investor's own registered
   wallet, no freeze, valid KYC, no sanctioned destination, the stock token's own
   `can_transfer(hot wallet, destination, amount)`, and the available balance); then recorded as
@@ -27,18 +27,17 @@ Balances are read and moved only through the `ExchangeVenue` the exchange trades
 one lock, so funding and trading never interleave on the same balances.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from equitoken.chain.accounts import checksum
-from equitoken.chain.evm import Contract, Event, decode_event, event_topic
+from equitoken.chain.evm import Contract
+from equitoken.indexer import IndexedTransfer, Indexer
 from equitoken.issuer.investors import Investor, InvestorBook, parse_address
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.workflow.crashpoints import checkpoint
@@ -57,18 +56,7 @@ from equitoken.venues.exchange.venue import ExchangeVenue
 
 MAX_WITHDRAWAL_ID_LENGTH = 64
 """Room for the `refund:` prefix inside the ledger's 80-character transfer ids."""
-SCAN_BLOCKS = 2_000
-
-_TRANSFER_EVENT: Mapping[str, Any] = {
-    "type": "event",
-    "name": "Transfer",
-    "anonymous": False,
-    "inputs": [
-        {"name": "sender", "type": "address", "indexed": True},
-        {"name": "receiver", "type": "address", "indexed": True},
-        {"name": "value", "type": "uint256", "indexed": False},
-    ],
-}
+DEPOSITS_PER_READ = 500
 
 
 class FundingError(ValueError):
@@ -199,7 +187,12 @@ def register_hot_wallet(
 
 
 class ExchangeFunding:
-    """Credit confirmed deposits into the hot wallet and send withdrawals from it, exactly once."""
+    """Credit the deposits the indexer confirmed into the hot wallet, send withdrawals from it, exactly once.
+
+    ``indexer`` must follow, on the issuer's chain, every stock token the venue lists and the USDC
+    (``IndexedChain(..., settlement_tokens={"USDC": onchain.usdc.address})``); polling it is the
+    indexer's owner's job, ``poll_deposits`` only reads what it has indexed.
+    """
 
     def __init__(
         self,
@@ -209,27 +202,34 @@ class ExchangeFunding:
         onchain: IssuerChain,
         hot_wallet: str,
         *,
+        indexer: Indexer,
         clock: Clock,
-        confirmations: int = 1,
-        start_block: int = 0,
     ) -> None:
-        if type(confirmations) is not int or confirmations < 1:
-            raise ValueError(f"confirmations must be a positive integer, not {confirmations!r}")
         self._db = database
         self._venue = venue
         self._members = members
         self._onchain = onchain
         self._chain = onchain.chain
         self._hot_wallet = checksum(hot_wallet)
+        self._indexer = indexer
         self._clock = clock
-        self._confirmations = confirmations
-        self._start_block = start_block
         assets = venue.assets()
         self._tokens: dict[str, Contract] = {
             ticker: onchain.token(ticker) for ticker in onchain.tickers if ticker in assets
         }
         self._contracts: dict[str, Contract] = {**self._tokens, USDC: onchain.usdc}
         self._asset_of = {checksum(c.address): asset for asset, c in self._contracts.items()}
+        unfollowed = [
+            f"{asset} ({token})"
+            for token, asset in self._asset_of.items()
+            if not indexer.follows_transfers_of(self._chain.chain_id, token)
+        ]
+        if unfollowed:
+            raise ValueError(
+                f"the indexer does not follow {', '.join(unfollowed)} on chain {self._chain.chain_id}, "
+                "so deposits of it would never be seen; index the chain with those tokens "
+                "(the USDC as a settlement token)"
+            )
 
     # Deposits
 
@@ -243,22 +243,22 @@ class ExchangeFunding:
         return self._chain.chain_id
 
     def poll_deposits(self) -> list[Deposit]:
-        """Record (and credit, when a member sent it) every newly confirmed transfer into the hot wallet."""
+        """Record (and credit, when a member sent it) every newly indexed transfer into the hot wallet."""
         chain_id = self._chain.chain_id
-        confirmed = self._chain.block_number() - self._confirmations + 1
-        with self._db.transaction() as session:
-            cursor = session.get(ExchangeDepositCursorRow, (chain_id, self._hot_wallet))
-            scanned = self._start_block - 1 if cursor is None else cursor.block_number
         recorded: list[Deposit] = []
-        while scanned < confirmed:
-            last = min(scanned + SCAN_BLOCKS, confirmed)
-            for event in self._transfers_in(scanned + 1, last):
-                deposit = self._take(event)
+        while True:
+            with self._db.transaction() as session:
+                cursor = session.get(ExchangeDepositCursorRow, (chain_id, self._hot_wallet))
+                after = None if cursor is None else (cursor.block_number, cursor.log_index)
+            transfers = self._indexer.transfers_to(
+                chain_id, self._hot_wallet, after=after, limit=DEPOSITS_PER_READ
+            )
+            for transfer in transfers:
+                deposit = self._take(transfer)
                 if deposit is not None:
                     recorded.append(deposit)
-            self._advance(chain_id, last)
-            scanned = last
-        return recorded
+            if len(transfers) < DEPOSITS_PER_READ:
+                return recorded
 
     def deposits(self, investor_id: str) -> list[Deposit]:
         """Return the investor's recorded deposits, oldest first."""
@@ -391,74 +391,73 @@ class ExchangeFunding:
 
     # Internals
 
-    def _transfers_in(self, first: int, last: int) -> list[Event]:
-        receiver = bytes(12) + bytes.fromhex(self._hot_wallet[2:])
-        logs = self._chain.get_raw_logs(
-            list(self._asset_of), [event_topic(_TRANSFER_EVENT), None, receiver], first, last
-        )
-        events = [decode_event(_TRANSFER_EVENT, log) for log in logs]
-        return sorted(events, key=lambda e: (e.block_number, e.log_index))
-
-    def _take(self, event: Event) -> Deposit | None:
+    def _take(self, transfer: IndexedTransfer) -> Deposit | None:
+        """Credit one transfer if a member sent it, then record it with the cursor; None if seen before."""
         chain_id = self._chain.chain_id
-        sender = checksum(str(event.args["sender"]))
-        amount = int(event.args["value"])
-        asset = self._asset_of[checksum(event.address)]
-        if amount == 0 or sender == self._hot_wallet:
-            return None
-        key = (chain_id, event.tx_hash, event.log_index)
+        sender = checksum(transfer.sender)
+        asset = self._asset_of.get(checksum(transfer.token))
+        key = (chain_id, transfer.tx_hash, transfer.log_index)
         with self._db.transaction() as session:
-            if _deposit_row(session, *key) is not None:
-                return None
+            seen = _deposit_row(session, *key) is not None
             owner = session.get(WalletRow, sender)
             investor_id = None if owner is None else owner.investor_id
+        # A token the venue does not list, a zero amount or the wallet paying itself deposits nothing.
+        if seen or asset is None or transfer.amount == 0 or sender == self._hot_wallet:
+            self._advance(transfer, None)
+            return None
         account = None if investor_id is None else self._members.account_of(investor_id)
         deposit = Deposit(
             chain_id,
-            event.tx_hash,
-            event.log_index,
-            event.block_number,
+            transfer.tx_hash,
+            transfer.log_index,
+            transfer.block_number,
             asset,
             sender,
-            amount,
+            transfer.amount,
             investor_id,
             account,
         )
         if account is not None:
-            self._venue.credit_deposit(account, asset, amount, deposit.deposit_id)
+            self._venue.credit_deposit(account, asset, transfer.amount, deposit.deposit_id)
             checkpoint("deposit_credited")
+        row = ExchangeDepositRow(
+            chain_id=chain_id,
+            tx_hash=transfer.tx_hash,
+            log_index=transfer.log_index,
+            block_number=transfer.block_number,
+            token=checksum(transfer.token),
+            asset=asset,
+            sender=sender,
+            amount=transfer.amount,
+            investor_id=investor_id,
+            account=account,
+            recorded_at=self._clock.now(),
+        )
         try:
-            with self._db.transaction() as session:
-                session.add(
-                    ExchangeDepositRow(
-                        chain_id=chain_id,
-                        tx_hash=event.tx_hash,
-                        log_index=event.log_index,
-                        block_number=event.block_number,
-                        token=checksum(event.address),
-                        asset=asset,
-                        sender=sender,
-                        amount=amount,
-                        investor_id=investor_id,
-                        account=account,
-                        recorded_at=self._clock.now(),
-                    )
-                )
+            self._advance(transfer, row)
         except IntegrityError:  # another poller recorded it first
             return None
         return deposit
 
-    def _advance(self, chain_id: int, block: int) -> None:
+    def _advance(self, transfer: IndexedTransfer, row: ExchangeDepositRow | None) -> None:
+        """Record ``row`` (if any) and move the cursor to ``transfer``, in one transaction."""
         with self._db.transaction() as session:
-            cursor = session.get(ExchangeDepositCursorRow, (chain_id, self._hot_wallet), with_for_update=True)
+            if row is not None:
+                session.add(row)
+                session.flush()
+            key = (transfer.chain_id, self._hot_wallet)
+            cursor = session.get(ExchangeDepositCursorRow, key, with_for_update=True)
             if cursor is None:
                 session.add(
                     ExchangeDepositCursorRow(
-                        chain_id=chain_id, hot_wallet=self._hot_wallet, block_number=block
+                        chain_id=transfer.chain_id,
+                        hot_wallet=self._hot_wallet,
+                        block_number=transfer.block_number,
+                        log_index=transfer.log_index,
                     )
                 )
-            elif cursor.block_number < block:
-                cursor.block_number = block
+            elif (cursor.block_number, cursor.log_index) < transfer.position:
+                cursor.block_number, cursor.log_index = transfer.position
 
     def _check_compliance(self, investor_id: str, asset: str, amount: int, destination: str) -> None:
         now = self._clock.now()
