@@ -5,7 +5,7 @@ test with ``boa.env.anchor()``, so module-scoped deployments are cheap
 and never leak state between tests.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -252,3 +252,17 @@ def events(contract: Any) -> list[tuple[str, dict[str, Any]]]:
         (type(log).__name__, {k: v for k, v in log._asdict().items() if k != "address"})
         for log in contract.get_logs()
     ]
+
+
+@pytest.fixture(scope="module")
+def fresh_chain() -> Iterator[Any]:
+    """Run the module on a new in-process chain, the worker's own chain restored afterwards.
+
+    py-evm journals every account whose storage was ever written and
+    checkpoints all of them on each call, so a worker that already ran
+    many contract tests makes every later call slower. Long random runs
+    ask for this fixture before any deployment fixture.
+    """
+    env = boa.Env()
+    with boa.swap_env(env):
+        yield env

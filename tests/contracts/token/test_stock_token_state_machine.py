@@ -11,14 +11,15 @@ Named invariants:
   times the multiplier the model says is in force at the current block.
 """
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import boa
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from tests.contracts.conftest import COUNTRY_DE, DECIMALS, HEARTBEAT, ONE, OPEN, PERMISSIONED
 from tests.contracts.token.test_stock_token_erc20 import sign_permit
 
@@ -36,52 +37,90 @@ DEPLOYERS = {
     }.items()
 }
 
+FUNDED_WALLETS = WALLETS[:3]
+INITIAL_RESERVES = 10**8
+INITIAL_BALANCE = 10**6
+
 wallet_index = st.integers(min_value=0, max_value=len(WALLETS) - 1)
 amounts = st.integers(min_value=1, max_value=10**5)
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """The contracts every example starts from, deployed and funded once per test."""
+
+    admin: str
+    agent: str
+    sanctions: Any
+    registry: Any
+    feed: Any
+    token: Any
+    deployed_at: int
+
+
+def deploy(profile: int) -> Deployment:
+    """Deploy the four contracts, verify and fund the first three wallets."""
+    admin = boa.env.generate_address("sm-admin")
+    agent = boa.env.generate_address("sm-agent")
+    with boa.env.prank(admin):
+        sanctions = DEPLOYERS["sanctions"].deploy()
+        registry = DEPLOYERS["registry"].deploy()
+        registry.grantRole(registry.REGISTRAR_ROLE(), admin)
+        feed = DEPLOYERS["feed"].deploy(DECIMALS, "reserves")
+        feed.grantRole(feed.UPDATER_ROLE(), admin)
+        token = DEPLOYERS["token"].deploy(
+            "Machine token",
+            "MCHx",
+            DECIMALS,
+            "US0000000001",
+            "MCH",
+            "",
+            profile,
+            sanctions.address,
+            registry.address,
+            feed.address,
+            HEARTBEAT,
+        )
+        for role in ("MINTER_ROLE", "BURNER_ROLE", "PAUSER_ROLE", "MULTIPLIER_UPDATER_ROLE"):
+            token.grantRole(getattr(token, role)(), admin)
+        token.grantRole(token.COMPLIANCE_AGENT_ROLE(), agent)
+        registry.bind_token(token.address)
+        deployed_at = boa.env.evm.patch.timestamp
+        # Start with holders, so most random transfers have something to move.
+        expiry = deployed_at + 10 * 365 * 86_400
+        for i, wallet in enumerate(FUNDED_WALLETS):
+            registry.set_investor(i + 1, COUNTRY_DE, expiry, True)
+            registry.add_wallet(i + 1, wallet)
+        feed.update(INITIAL_RESERVES, deployed_at)
+        for wallet in FUNDED_WALLETS:
+            token.mint(wallet, INITIAL_BALANCE)
+    return Deployment(admin, agent, sanctions, registry, feed, token, deployed_at)
+
+
 class StockTokenMachine(RuleBasedStateMachine):
     profile = OPEN
+    deployment: ClassVar[Deployment]
 
     def __init__(self) -> None:
         super().__init__()
+        # Every example starts from the shared deployment and rolls back to
+        # it in `teardown`: balances, roles, clock and block number alike.
         self._anchor = boa.env.anchor()
         self._anchor.__enter__()
-        self.admin = boa.env.generate_address("sm-admin")
-        self.agent = boa.env.generate_address("sm-agent")
-        with boa.env.prank(self.admin):
-            self.sanctions = DEPLOYERS["sanctions"].deploy()
-            self.registry = DEPLOYERS["registry"].deploy()
-            self.registry.grantRole(self.registry.REGISTRAR_ROLE(), self.admin)
-            self.feed = DEPLOYERS["feed"].deploy(DECIMALS, "reserves")
-            self.feed.grantRole(self.feed.UPDATER_ROLE(), self.admin)
-            self.token = DEPLOYERS["token"].deploy(
-                "Machine token",
-                "MCHx",
-                DECIMALS,
-                "US0000000001",
-                "MCH",
-                "",
-                self.profile,
-                self.sanctions.address,
-                self.registry.address,
-                self.feed.address,
-                HEARTBEAT,
-            )
-            for role in ("MINTER_ROLE", "BURNER_ROLE", "PAUSER_ROLE", "MULTIPLIER_UPDATER_ROLE"):
-                self.token.grantRole(getattr(self.token, role)(), self.admin)
-            self.token.grantRole(self.token.COMPLIANCE_AGENT_ROLE(), self.agent)
-            self.registry.bind_token(self.token.address)
+        d = self.deployment
+        self.admin, self.agent = d.admin, d.agent
+        self.sanctions, self.registry, self.feed, self.token = d.sanctions, d.registry, d.feed, d.token
         self.sanctioned: set[str] = set()
         self.frozen: set[str] = set()
-        self.verified: set[str] = set()
+        self.verified: set[str] = set(FUNDED_WALLETS)
         self.paused = False
-        self.reserves = 0
+        self.reserves = INITIAL_RESERVES
         self.supply_breaches: list[tuple[int, int]] = []
         # (effective_at, multiplier), the model of the token's history
-        self.multipliers: list[tuple[int, int]] = [(boa.env.evm.patch.timestamp, ONE)]
+        self.multipliers: list[tuple[int, int]] = [(d.deployed_at, ONE)]
         self.snapshot = self._balances()
         self.blocked_snapshot = dict.fromkeys(WALLETS, 0)
+        self._settle()
 
     def teardown(self) -> None:
         self._anchor.__exit__(None, None, None)
@@ -132,21 +171,6 @@ class StockTokenMachine(RuleBasedStateMachine):
         return [m for t, m in self.multipliers if t <= now][-1]
 
     # --- rules ----------------------------------------------------------
-
-    @initialize()
-    def verify_and_fund_some(self) -> None:
-        # Start with holders, so most random transfers have something to move.
-        expiry = boa.env.evm.patch.timestamp + 10 * 365 * 86_400
-        with boa.env.prank(self.admin):
-            for i, wallet in enumerate(WALLETS[:3]):
-                self.registry.set_investor(i + 1, COUNTRY_DE, expiry, True)
-                self.registry.add_wallet(i + 1, wallet)
-                self.verified.add(wallet)
-            self.feed.update(10**8, boa.env.evm.patch.timestamp)
-            for wallet in WALLETS[:3]:
-                self.token.mint(wallet, 10**6)
-        self.reserves = 10**8
-        self._settle()
 
     @rule(reserves=st.integers(min_value=0, max_value=10**8))
     def attest(self, reserves: int) -> None:
@@ -272,5 +296,6 @@ class PermissionedStockTokenMachine(StockTokenMachine):
 @pytest.mark.parametrize(
     "machine", [StockTokenMachine, PermissionedStockTokenMachine], ids=["open", "permissioned"]
 )
-def test_stock_token_invariants(machine: type[RuleBasedStateMachine]) -> None:
+def test_stock_token_invariants(machine: type[StockTokenMachine], fresh_chain: Any) -> None:
+    machine.deployment = deploy(machine.profile)
     machine.TestCase().runTest()
