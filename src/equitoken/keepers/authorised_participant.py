@@ -261,6 +261,15 @@ class AuthorisedParticipantKeeper:
         stock_reserve, usdc_reserve = self._reserves(ticker)
         return Price(usdc_reserve * self._scales[ticker] // stock_reserve if stock_reserve else 0)
 
+    def _shares(self, ticker: str, tokens: int) -> Shares:
+        """Return the shares `tokens` raw units stand for under the multiplier in force (rounded down).
+
+        The feed's answer and the pool both price a raw unit, so only a request, which the issuer
+        takes in shares, needs the multiplier.
+        """
+        multiplier = int(self._stocks[ticker].uiMultiplier())
+        return Shares.from_raw_units(tokens, self._decimals[ticker], multiplier)
+
     def _prefix(self, ticker: str) -> str:
         return f"ap-keeper:{self.wallet}:{ticker}"
 
@@ -402,7 +411,7 @@ class AuthorisedParticipantKeeper:
         operator = self.issuer.onchain.roles.operator
         if int(self._usdc.allowance(self.wallet, operator)) < _UNLIMITED // 2:
             self._usdc.approve(operator, _UNLIMITED, sender=self.wallet)
-        quantity = Shares.from_token_units(tokens, self._decimals[ticker])
+        quantity = self._shares(ticker, tokens)
         try:
             request = self.issuer.request_mint(
                 self.investor_id, self.wallet, ticker, quantity, f"{self._prefix(ticker)}:{number}:mint"
@@ -533,7 +542,7 @@ class AuthorisedParticipantKeeper:
         swapped = next(e for e in self._pools[ticker].decode_logs(receipt) if e.name == "Swap")
         tokens = min(int(swapped.args["amount_out"]), int(self._stocks[ticker].balanceOf(self.wallet)))
         self._approve(self._stocks[ticker], self.issuer.onchain.roles.burner, tokens)
-        quantity = Shares.from_token_units(tokens, self._decimals[ticker])
+        quantity = self._shares(ticker, tokens)
         try:
             request = self.issuer.request_redeem(
                 self.investor_id,

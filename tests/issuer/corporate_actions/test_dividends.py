@@ -134,3 +134,12 @@ def test_reinvest_buys_shares_and_raises_the_multiplier_by_what_was_bought(build
     # The reserve feed still reads custody over the multiplier, in raw units.
     reserve = ap.platform.onchain.reserve_feed("AAPL").latestRoundData()[1]
     assert reserve == custody.floor_to_token_units(8) * ONE // multiplier
+
+    # A mint after the reinvestment gets the raw units its shares back under the new multiplier.
+    raw_before = int(token.balanceOf(participant))
+    ap.mint("AAPL", "3", "mint-after-reinvest")
+    minted = int(token.balanceOf(participant)) - raw_before
+    assert minted == 3 * TOKEN_UNIT * ONE // multiplier < 3 * TOKEN_UNIT
+    custody, outstanding = ap.backed_exactly("AAPL")
+    assert custody == Shares.parse("13") + bought
+    assert 0 <= custody.units - outstanding.units < Shares.token_step(8) * 3

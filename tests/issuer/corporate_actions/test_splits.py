@@ -3,10 +3,13 @@ never exceed custody before, during or after the ex-date's open."""
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from tests.issuer.corporate_actions.conftest import ONE, TOKEN_UNIT, Build
 
 from equitoken.issuer.corporate_actions import ActionKind, ActionState
+from equitoken.issuer.errors import InvalidRequestError
+from equitoken.issuer.workflow.states import RequestState
 from equitoken.model.quantities import Shares
 from equitoken.store.schema import AttestationRow
 
@@ -69,3 +72,48 @@ def test_aapl_four_for_one_split_from_the_data(build: Build) -> None:
     # Loading the same history again changes nothing.
     again = ap.actions.load_history("AAPL", date(2020, 8, 28), date(2020, 9, 30))
     assert (again.created, again.existing) == ((), ("AAPL:split:2020-08-31",))
+
+
+def test_mints_and_redemptions_after_the_split_move_raw_units_by_the_multiplier(build: Build) -> None:
+    ap = build(BEFORE_SPLIT)
+    ap.mint("AAPL", "2", "mint-aapl")
+    ap.actions.load_history("AAPL", date(2020, 8, 28), date(2020, 9, 30))
+    ap.at(AFTER_CLOSE)
+    ap.process()
+    ap.at(EX_OPEN + timedelta(minutes=5))
+    ap.process()
+    token, wallet = ap.platform.token("AAPL"), ap.platform.wallet
+    assert int(token.uiMultiplier()) == 4 * ONE
+
+    # Four post-split shares bought are one raw token, shown as four.
+    ap.mint("AAPL", "4", "mint-after-split")
+    assert int(token.balanceOf(wallet)) == 3 * TOKEN_UNIT
+    assert int(token.balanceOfUI(wallet)) == 12 * TOKEN_UNIT
+    assert ap.backed_exactly("AAPL") == (Shares.parse("12"), Shares.parse("12"))
+
+    # Redeeming 1.00000001 shares takes the raw units standing for at least that: rounded up.
+    issuer = ap.platform.issuer
+    ap.platform.approve_redeem("AAPL", TOKEN_UNIT)
+    redeem = issuer.request_redeem(ap.platform.participant.id, wallet, "AAPL", "1.00000001", "redeem-after")
+    ap.platform.run()
+    assert issuer.request(redeem.id).state is RequestState.COMPLETED
+    assert int(token.balanceOf(wallet)) == 3 * TOKEN_UNIT - TOKEN_UNIT // 4 - 1
+    custody, outstanding = ap.backed_exactly("AAPL")
+    assert custody == Shares.parse("10.99999999")
+    assert outstanding.units <= custody.units
+
+
+def test_a_quantity_below_what_one_raw_unit_stands_for_is_refused(build: Build) -> None:
+    ap = build(BEFORE_SPLIT)
+    ap.actions.load_history("AAPL", date(2020, 8, 28), date(2020, 9, 30))
+    ap.at(AFTER_CLOSE)
+    ap.process()
+    ap.at(EX_OPEN + timedelta(minutes=5))
+    ap.process()
+    ap.platform.approve_mint(10**6 * 10**6)
+    before = ap.platform.issuer.requests()
+    with pytest.raises(InvalidRequestError, match="less than one AAPLx unit stands for"):
+        ap.platform.issuer.request_mint(
+            ap.platform.participant.id, ap.platform.wallet, "AAPL", "0.00000003", "too-small"
+        )
+    assert ap.platform.issuer.requests() == before

@@ -38,11 +38,9 @@ from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.clock import Clock
 from equitoken.model.instrument import Instrument
-from equitoken.model.quantities import Price, Shares, Usd
+from equitoken.model.quantities import MULTIPLIER_ONE, Price, Shares, Usd
 from equitoken.store.database import Database
 from equitoken.store.schema import AttestationRow, FillRow, RequestEventRow, RequestRow
-
-_MULTIPLIER_ONE = 10**18
 
 
 def note(session: Session, request: RequestRow, reason: str, at: datetime) -> None:
@@ -289,12 +287,17 @@ class Workflow:
             request = self._load(session, request_id)
             known = set(session.scalars(select(FillRow.id).where(FillRow.request_id == request_id)))
             new = [fill for fill in order.fills if fill.fill_id not in known]
+            if not new:
+                return False
             decimals = self.instruments[request.ticker].token_decimals
+            # Raw units for the shares under the multiplier in force: a split later scales custody
+            # and the multiplier together, so the units recorded here stay backed.
+            multiplier = int(self.onchain.token(request.ticker).uiMultiplier())
             for fill in new:
                 before = Shares(request.filled_quantity)
                 after = before + fill.quantity
                 # Tokens follow the cumulative fill, so parts that split a token unit still add up.
-                tokens = after.floor_to_token_units(decimals) - before.floor_to_token_units(decimals)
+                tokens = _raw_units(after, decimals, multiplier) - _raw_units(before, decimals, multiplier)
                 notional = fill.notional(round_up=request.kind == RequestKind.MINT)
                 session.add(
                     FillRow(
@@ -316,7 +319,7 @@ class Workflow:
                     f"fill {fill.fill_id}: {fill.quantity} shares at {fill.price}",
                     self._now(),
                 )
-            return bool(new)
+            return True
 
     def _unsettled_fills(self, request_id: str) -> list[str]:
         with self.db.transaction() as session:
@@ -446,7 +449,7 @@ class Workflow:
         # supply * multiplier <= custody is what the token's secure-mint gate enforces.
         decimals = self.instruments[ticker].token_decimals
         multiplier = int(self.onchain.token(ticker).uiMultiplier())
-        return custody.floor_to_token_units(decimals) * _MULTIPLIER_ONE // multiplier
+        return custody.floor_to_token_units(decimals) * MULTIPLIER_ONE // multiplier
 
     def _refund(self, request_id: str) -> bool:
         with self.db.transaction() as session:
@@ -544,15 +547,18 @@ class Workflow:
             request = self._load(session, request_id)
             decimals = self.instruments[request.ticker].token_decimals
             unsold = Shares(request.quantity - request.filled_quantity)
-            return_tokens = unsold.floor_to_token_units(decimals)
-            returned = request.tokens_settled >= return_tokens
             ticker, wallet = request.ticker, request.wallet
+            # A redemption returns its unsold part once: tokens_settled counts only that return.
+            returned = request.tokens_settled > 0
+        multiplier = int(self.onchain.token(ticker).uiMultiplier())
+        return_tokens = _raw_units(unsold, decimals, multiplier)
         if not returned and return_tokens:
             # A fresh attestation first: the last one may be older than the token's heartbeat.
             pushed = self._push_reserve(request_id, ticker, f"reserve:return:{request_id}")
             if pushed is not None:
                 return pushed
-            return self._return_tokens(request_id, ticker, wallet, return_tokens, decimals)
+            shares = Shares.from_raw_units(return_tokens, decimals, multiplier)
+            return self._return_tokens(request_id, ticker, wallet, return_tokens, shares)
         with self.db.transaction() as session:
             request = self._load(session, request_id)
             proceeds = Usd(-self.ledger.balance(session, payable_account(request_id), USD))
@@ -605,9 +611,7 @@ class Workflow:
             crash_sent="payout_sent",
         )
 
-    def _return_tokens(self, request_id: str, ticker: str, wallet: str, tokens: int, decimals: int) -> bool:
-        shares = Shares.from_token_units(tokens, decimals)
-
+    def _return_tokens(self, request_id: str, ticker: str, wallet: str, tokens: int, shares: Shares) -> bool:
         def confirmed(session: Session, request: RequestRow) -> None:
             self.ledger.post(
                 session,
@@ -635,6 +639,13 @@ class Workflow:
             confirmed,
             failed,
         )
+
+
+def _raw_units(shares: Shares, decimals: int, multiplier: int) -> int:
+    """Return the raw units the whole token steps of `shares` fully back (rounded down)."""
+    return Shares.from_token_units(shares.floor_to_token_units(decimals), decimals).to_raw_units(
+        decimals, multiplier
+    )
 
 
 def _schedule(request: RequestRow) -> FeeSchedule:

@@ -80,7 +80,7 @@ class Intake:
         if not 0 < len(key) <= 128:
             raise InvalidRequestError("idempotency key must have 1 to 128 characters")
         instrument = self._instrument(ticker)
-        shares, tokens = self._quantity(quantity, instrument)
+        shares, tokens = self._quantity(kind, quantity, instrument)
         address = parse_address(wallet)
         with self.db.transaction() as session:
             previous = session.scalars(
@@ -156,20 +156,32 @@ class Intake:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UnknownInstrumentError(f"unknown instrument {ticker!r}{hint}")
 
-    def _quantity(self, quantity: str | Decimal | Shares, instrument: Instrument) -> tuple[Shares, int]:
+    def _quantity(
+        self, kind: RequestKind, quantity: str | Decimal | Shares, instrument: Instrument
+    ) -> tuple[Shares, int]:
+        """Return the shares asked for and the raw token units they stand for under today's multiplier.
+
+        A mint expects the units its shares fully back (rounded down); a redemption takes the units
+        that stand for at least its shares (rounded up), so custody always covers what stays out.
+        """
         try:
             shares = quantity if isinstance(quantity, Shares) else Shares.parse(quantity)
         except InvalidAmountError as exc:
             raise InvalidRequestError(str(exc)) from None
         if shares.units <= 0:
             raise InvalidRequestError(f"quantity must be positive, got {shares}")
-        try:
-            tokens = shares.to_token_units(instrument.token_decimals)
-        except InvalidAmountError:
+        decimals = instrument.token_decimals
+        if shares.units % Shares.token_step(decimals):
             raise InvalidRequestError(
-                f"quantity {shares} has more decimals than the {instrument.token_symbol} token's "
-                f"{instrument.token_decimals}"
-            ) from None
+                f"quantity {shares} has more decimals than the {instrument.token_symbol} token's {decimals}"
+            )
+        multiplier = int(self.onchain.token(instrument.ticker).uiMultiplier())
+        tokens = shares.to_raw_units(decimals, multiplier, round_up=kind == RequestKind.REDEEM)
+        if tokens == 0:
+            raise InvalidRequestError(
+                f"quantity {shares} is less than one {instrument.token_symbol} unit stands for "
+                f"({Shares.from_raw_units(1, decimals, multiplier)} shares under the current multiplier)"
+            )
         return shares, tokens
 
     def _replayed(
