@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from tests.issuer.conftest import ACCOUNTS, Platform, build_platform
-from tests.venues.exchange.builders import rules
+from tests.venues.exchange.builders import CENT, LOT, rules
 
 from equitoken.api import ApiContext, Role, create_app
 from equitoken.chain.accounts import SignerRegistry
@@ -27,6 +27,7 @@ from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.orders import OrderType, Side, Submit
+from equitoken.venues.exchange.rules import BookRules, InstrumentSpec
 from equitoken.venues.exchange.venue import ExchangeVenue
 
 URL = "/api/v1/exchange"
@@ -553,3 +554,20 @@ def test_the_stream_refuses_a_bad_key_and_bad_subscriptions(api: ExchangeApi) ->
     assert (forbidden["type"], forbidden["data"]["code"]) == ("error", "forbidden")
     assert (malformed["type"], malformed["data"]["code"]) == ("error", "invalid_message")
     assert (levels["seq"], levels["channel"], levels["type"]) == (4, "levels:AAPL", "snapshot")
+
+
+def test_a_share_class_symbol_is_served_by_its_dotted_ticker(members: Members, tmp_path: Path) -> None:
+    brk = BookRules(InstrumentSpec("BRK.B", 9, CENT, LOT), 2, 5)
+    exchange = Exchange.open(tmp_path / "exchange", [brk], Status(), fsync=FsyncPolicy.PER_BATCH)
+    venue = ExchangeVenue(exchange, clock=members.platform.clock)
+    seller = ExchangeMembers(members.database, members.platform.clock).account_of(members.seller_id)
+    venue.credit_deposit(seller, "BRK.B", SHARE, f"{tmp_path.name}-seller-brk")
+    client = TestClient(create_app(make_context(members, venue)), raise_server_exceptions=False)
+    order = {"ticker": "brk.b", "side": "sell", "price": "480.5", "quantity": "0.5"}
+    placed = client.post(
+        f"{URL}/orders", json=order, headers={**members.seller, "Idempotency-Key": f"brk-{uuid.uuid4()}"}
+    )
+    assert placed.status_code == 201, placed.text
+    book = client.get(f"{URL}/markets/BRK.B/book", headers=members.buyer).json()
+    assert (book["ticker"], book["asks"]) == ("BRK.B", [{"price": "480.5", "quantity": "0.5", "orders": 1}])
+    exchange.close()
