@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import boa
+import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -59,6 +60,9 @@ AMOUNTS = st.integers(min_value=0, max_value=120)
 POSITIVE_AMOUNTS = st.integers(min_value=1, max_value=120)
 
 HolderKey = tuple[str, int | str]
+
+# Deploy on a clean chain: calls get slower with every contract the worker deployed before.
+pytestmark = pytest.mark.usefixtures("fresh_chain")
 
 
 @dataclass

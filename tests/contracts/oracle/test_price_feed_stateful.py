@@ -8,6 +8,7 @@ change nothing.
 """
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import boa
 from eth_account.signers.local import LocalAccount
@@ -32,6 +33,7 @@ REPORTERS = 5
 QUORUM = 3
 
 _PRICE_FEED = boa.load_partial(str(contract_path("oracle/PriceFeed.vy")))
+REPORTER_ACCOUNTS = by_address([reporter_key(i) for i in range(REPORTERS)])
 
 
 def upper_median(values: list[int]) -> int:
@@ -56,15 +58,34 @@ class AcceptedRound:
     honest_range: tuple[int, int]  # the lowest and highest honest price of the round
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """The feed every example starts from, deployed once per test."""
+
+    admin: str
+    feed: Any
+
+
+def deploy() -> Deployment:
+    """Deploy a share price feed with the five reporters and a quorum of three."""
+    admin = boa.env.generate_address("admin")
+    return Deployment(admin, deploy_price_feed(_PRICE_FEED, admin, REPORTER_ACCOUNTS, QUORUM))
+
+
 class PriceFeedMachine(RuleBasedStateMachine):
     """Predict the outcome of every round; the feed must agree, revert reason included."""
 
+    deployment: ClassVar[Deployment]
+
     def __init__(self) -> None:
         super().__init__()
-        self.admin = boa.env.generate_address("admin")
-        self.reporters = by_address([reporter_key(i) for i in range(REPORTERS)])
+        # Every example starts from the shared fresh feed and rolls back to
+        # it in `teardown`: rounds, policies, clock and block number alike.
+        self._anchor = boa.env.anchor()
+        self._anchor.__enter__()
+        self.admin, self.feed = self.deployment.admin, self.deployment.feed
+        self.reporters = REPORTER_ACCOUNTS
         self.outsider = reporter_key(REPORTERS + 100)
-        self.feed = deploy_price_feed(_PRICE_FEED, self.admin, self.reporters, QUORUM)
         self.bounds = Bounds(max_move_bps=1_000, max_report_age=300, min_interval=3_600)
         self.deviation_bps = 50
         self.closed_policy = (FROZEN, 1_000)
@@ -304,13 +325,20 @@ class PriceFeedMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         # The invariants look at the newest rounds only; check the whole history once.
-        for round_id, r in enumerate(self.rounds, start=1):
-            assert self._on_chain(round_id) == (round_id, r.answer, r.observed_at, r.updated_at, round_id)
-            assert self.feed.getRoundStatus(round_id) == r.status
+        try:
+            for round_id, r in enumerate(self.rounds, start=1):
+                assert self._on_chain(round_id) == (round_id, r.answer, r.observed_at, r.updated_at, round_id)
+                assert self.feed.getRoundStatus(round_id) == r.status
+        finally:
+            self._anchor.__exit__(None, None, None)
 
 
-TestPriceFeedStateful = PriceFeedMachine.TestCase
-TestPriceFeedStateful.settings = settings(
+def test_price_feed_stateful(fresh_chain: Any) -> None:
+    PriceFeedMachine.deployment = deploy()
+    PriceFeedMachine.TestCase().runTest()
+
+
+PriceFeedMachine.TestCase.settings = settings(
     max_examples=40,
     stateful_step_count=30,
     deadline=None,

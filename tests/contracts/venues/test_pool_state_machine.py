@@ -10,6 +10,8 @@ Named invariants:
 """
 
 import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import boa
 from hypothesis import settings
@@ -49,38 +51,58 @@ actor = st.sampled_from(range(len(ACTORS)))
 amounts = st.integers(min_value=1, max_value=10**13)
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """The contracts every example starts from, deployed and funded once per test."""
+
+    admin: str
+    token: Any
+    feed: Any
+    usdc: Any
+    pool: Any
+
+
+def deploy() -> Deployment:
+    """Deploy the pool and its markets, fund and approve every actor, publish an open price."""
+    admin = boa.env.generate_address("sm-admin")
+    zero = "0x" + "00" * 20
+    with boa.env.prank(admin):
+        reserve = DEPLOYERS["reserve"].deploy(DECIMALS, "reserves")
+        reserve.grantRole(reserve.UPDATER_ROLE(), admin)
+        reserve.update(FUNDS * len(ACTORS), boa.env.evm.patch.timestamp)
+        token = DEPLOYERS["token"].deploy(
+            "Pool machine", "PMx", DECIMALS, "US0000000002", "PM", "", PROFILE_OPEN,
+            zero, zero, reserve.address, HEARTBEAT,
+        )  # fmt: skip
+        token.grantRole(token.MINTER_ROLE(), admin)
+        feed = DEPLOYERS["feed"].deploy(8, "PM / USD", token.address, [a.address for a in REPORTERS], QUORUM)
+        usdc = DEPLOYERS["usdc"].deploy()
+        pool = DEPLOYERS["pool"].deploy(
+            token.address, usdc.address, feed.address, admin, "PMx-USDC LP",
+            7_200, 1, 2**104 - 1,
+        )  # fmt: skip
+        for wallet in ACTORS:
+            token.mint(wallet, FUNDS)
+            usdc.mint(wallet, FUNDS)
+    for wallet in ACTORS:
+        with boa.env.prank(wallet):
+            token.approve(pool.address, 2**256 - 1)
+            usdc.approve(pool.address, 2**256 - 1)
+    transmit(feed, REPORTERS[:QUORUM], PRICE, OPEN)
+    return Deployment(admin, token, feed, usdc, pool)
+
+
 class StockPoolMachine(RuleBasedStateMachine):
+    deployment: ClassVar[Deployment]
+
     def __init__(self) -> None:
         super().__init__()
+        # Every example starts from the shared deployment and rolls back to
+        # it in `teardown`: balances, prices, clock and block number alike.
         self._anchor = boa.env.anchor()
         self._anchor.__enter__()
-        self.admin = boa.env.generate_address("sm-admin")
-        zero = "0x" + "00" * 20
-        with boa.env.prank(self.admin):
-            reserve = DEPLOYERS["reserve"].deploy(DECIMALS, "reserves")
-            reserve.grantRole(reserve.UPDATER_ROLE(), self.admin)
-            reserve.update(FUNDS * len(ACTORS), boa.env.evm.patch.timestamp)
-            self.token = DEPLOYERS["token"].deploy(
-                "Pool machine", "PMx", DECIMALS, "US0000000002", "PM", "", PROFILE_OPEN,
-                zero, zero, reserve.address, HEARTBEAT,
-            )  # fmt: skip
-            self.token.grantRole(self.token.MINTER_ROLE(), self.admin)
-            self.feed = DEPLOYERS["feed"].deploy(
-                8, "PM / USD", self.token.address, [a.address for a in REPORTERS], QUORUM
-            )
-            self.usdc = DEPLOYERS["usdc"].deploy()
-            self.pool = DEPLOYERS["pool"].deploy(
-                self.token.address, self.usdc.address, self.feed.address, self.admin, "PMx-USDC LP",
-                7_200, 1, 2**104 - 1,
-            )  # fmt: skip
-            for wallet in ACTORS:
-                self.token.mint(wallet, FUNDS)
-                self.usdc.mint(wallet, FUNDS)
-        for wallet in ACTORS:
-            with boa.env.prank(wallet):
-                self.token.approve(self.pool.address, 2**256 - 1)
-                self.usdc.approve(self.pool.address, 2**256 - 1)
-        transmit(self.feed, REPORTERS[:QUORUM], PRICE, OPEN)
+        d = self.deployment
+        self.admin, self.token, self.feed, self.usdc, self.pool = d.admin, d.token, d.feed, d.usdc, d.pool
         self.status = OPEN
         self.k = 0
         self.share_value = (0, 1)  # k and S**2 after the last step, as a fraction
@@ -198,6 +220,7 @@ class StockPoolMachine(RuleBasedStateMachine):
         self.share_value = (k, squared_supply)
 
 
-def test_stock_pool_invariants() -> None:
+def test_stock_pool_invariants(fresh_chain: Any) -> None:
+    StockPoolMachine.deployment = deploy()
     StockPoolMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20, deadline=None)
     StockPoolMachine.TestCase().runTest()
