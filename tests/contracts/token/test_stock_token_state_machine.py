@@ -103,11 +103,15 @@ class StockTokenMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        d = self.deployment
+        # The model below describes the chain as deployed; an example that
+        # inherited the previous one's clock or supply would judge nonsense.
+        assert boa.env.evm.patch.timestamp == d.deployed_at
+        assert d.token.totalSupply() == len(FUNDED_WALLETS) * INITIAL_BALANCE
         # Every example starts from the shared deployment and rolls back to
         # it in `teardown`: balances, roles, clock and block number alike.
         self._anchor = boa.env.anchor()
         self._anchor.__enter__()
-        d = self.deployment
         self.admin, self.agent = d.admin, d.agent
         self.sanctions, self.registry, self.feed, self.token = d.sanctions, d.registry, d.feed, d.token
         self.sanctioned: set[str] = set()
