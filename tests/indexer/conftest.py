@@ -3,6 +3,7 @@ move tokens through the real issuer and compare what was indexed with what the c
 
 from pathlib import Path
 
+import pytest
 from tests.issuer.conftest import (  # noqa: F401  (fixtures used by the tests of this folder)
     USDC,
     Platform,
@@ -33,6 +34,17 @@ def platform_on(
     issuer_db = Database(f"sqlite:///{directory / 'issuer.sqlite'}")
     issuer_db.migrate()
     return build_platform(chain, issuer_db, price_source, market_calendar, directory)
+
+
+@pytest.fixture
+def platform(
+    evm_chain: EvmChain,  # noqa: F811  (the fixtures imported above, asked for by name)
+    prices: ReplayPriceSource,  # noqa: F811
+    calendar: MarketCalendar,  # noqa: F811
+    tmp_path: Path,
+) -> Platform:
+    """Return an issuance platform on the test's chain, with an issuer of its own."""
+    return platform_on(evm_chain, prices, calendar, tmp_path / "issuer")
 
 
 def mint(platform: Platform, ticker: str, quantity: str, key: str) -> None:

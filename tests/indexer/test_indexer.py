@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
-from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
+from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint
 from tests.issuer.conftest import Platform
 
-from equitoken.chain.evm import EvmChain
 from equitoken.indexer import (
     ONE,
     IndexedChain,
@@ -18,20 +17,8 @@ from equitoken.indexer import (
     UnknownChainError,
     UnknownTickerError,
 )
-from equitoken.market.calendar import MarketCalendar
-from equitoken.market.replay import ReplayPriceSource
 from equitoken.store.database import Database
 from equitoken.store.schema import IndexCursorRow, IndexEventRow
-
-
-@pytest.fixture
-def platform(
-    evm_chain: EvmChain,
-    prices: ReplayPriceSource,
-    calendar: MarketCalendar,
-    tmp_path: Path,
-) -> Platform:
-    return platform_on(evm_chain, prices, calendar, tmp_path / "issuer")
 
 
 def test_mints_transfers_redeems_and_a_split_are_indexed_as_the_chain_has_them(

@@ -9,22 +9,12 @@ from tests.issuer.conftest import ACCOUNTS, Platform
 
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract, EvmChain
+from equitoken.chain.evm import Contract
 from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.indexer import ONE, ChainReplacedError, IndexedChain, Indexer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.store.database import Database
-
-
-@pytest.fixture
-def platform(
-    evm_chain: EvmChain,
-    prices: ReplayPriceSource,
-    calendar: MarketCalendar,
-    tmp_path: Path,
-) -> Platform:
-    return platform_on(evm_chain, prices, calendar, tmp_path / "issuer")
 
 
 def test_a_reorganised_chain_is_undone_to_the_common_ancestor_and_followed(

@@ -2,30 +2,15 @@
 as their own source, change no stock holding, are undone by a reorg, and are read back with the stock
 tokens' Transfers into one address, in chain order and never past the indexer's cursor."""
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
-from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
+from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint
 from tests.issuer.conftest import USDC, Platform
 
-from equitoken.chain.evm import EvmChain
 from equitoken.indexer import IndexedChain, Indexer, IndexerConfigError, UnknownChainError
 from equitoken.indexer.sources import Source
-from equitoken.market.calendar import MarketCalendar
-from equitoken.market.replay import ReplayPriceSource
 from equitoken.store.database import Database
 from equitoken.store.schema import IndexEventRow
-
-
-@pytest.fixture
-def platform(
-    evm_chain: EvmChain,
-    prices: ReplayPriceSource,
-    calendar: MarketCalendar,
-    tmp_path: Path,
-) -> Platform:
-    return platform_on(evm_chain, prices, calendar, tmp_path / "issuer")
 
 
 def _indexer(platform: Platform, database: Database, confirmations: int = 0) -> Indexer:
