@@ -550,15 +550,16 @@ class Workflow:
             ticker, wallet = request.ticker, request.wallet
             # A redemption returns its unsold part once: tokens_settled counts only that return.
             returned = request.tokens_settled > 0
-        multiplier = int(self.onchain.token(ticker).uiMultiplier())
-        return_tokens = _raw_units(unsold, decimals, multiplier)
-        if not returned and return_tokens:
-            # A fresh attestation first: the last one may be older than the token's heartbeat.
-            pushed = self._push_reserve(request_id, ticker, f"reserve:return:{request_id}")
-            if pushed is not None:
-                return pushed
-            shares = Shares.from_raw_units(return_tokens, decimals, multiplier)
-            return self._return_tokens(request_id, ticker, wallet, return_tokens, shares)
+        if not returned:
+            multiplier = int(self.onchain.token(ticker).uiMultiplier())
+            return_tokens = _raw_units(unsold, decimals, multiplier)
+            if return_tokens:
+                # A fresh attestation first: the last one may be older than the token's heartbeat.
+                pushed = self._push_reserve(request_id, ticker, f"reserve:return:{request_id}")
+                if pushed is not None:
+                    return pushed
+                shares = Shares.from_raw_units(return_tokens, decimals, multiplier)
+                return self._return_tokens(request_id, ticker, wallet, return_tokens, shares)
         with self.db.transaction() as session:
             request = self._load(session, request_id)
             proceeds = Usd(-self.ledger.balance(session, payable_account(request_id), USD))
