@@ -57,6 +57,16 @@ class KeeperConfigError(ValueError):
     code = "keeper_config"
 
 
+MAX_SECONDS = 2**40
+
+
+def check_ranges(*settings: tuple[str, int, int, int]) -> None:
+    """Raise KeeperConfigError naming the first (name, value, low, high) with a value outside the range."""
+    for name, value, low, high in settings:
+        if not low <= value <= high:
+            raise KeeperConfigError(f"{name} must be {low} to {high}, not {value}")
+
+
 class RefusalReason(StrEnum):
     """Why a keeper left a pool or a book alone this tick."""
 
@@ -120,15 +130,13 @@ class ArbitrageKeeper:
         deadline_seconds: int = DEFAULT_DEADLINE,
         tape: VenueTradeBook | None = None,
     ) -> None:
-        for name, value, low, high in (
+        check_ranges(
             ("band_bps", band_bps, 1, BPS - 1),
             ("closed_band_bps", closed_band_bps, 1, BPS - 1),
             ("slippage_bps", slippage_bps, 0, BPS - 1),
-            ("max_age", max_age, 1, 2**40),
-            ("deadline_seconds", deadline_seconds, 1, 2**40),
-        ):
-            if not low <= value <= high:
-                raise KeeperConfigError(f"{name} must be {low} to {high}, not {value}")
+            ("max_age", max_age, 1, MAX_SECONDS),
+            ("deadline_seconds", deadline_seconds, 1, MAX_SECONDS),
+        )
         if max_trade_usdc.units <= 0:
             raise KeeperConfigError(f"max_trade_usdc must be positive, not {max_trade_usdc}")
         if not feeds:

@@ -44,7 +44,9 @@ from equitoken.keepers.arbitrage import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_AGE,
     DEFAULT_SLIPPAGE_BPS,
+    MAX_SECONDS,
     KeeperConfigError,
+    check_ranges,
 )
 from equitoken.keepers.constant_product import BPS, amount_out, input_to_price
 from equitoken.keepers.oracle_round import OracleRound, UnsafeRoundError, read_safe_round
@@ -167,14 +169,12 @@ class AuthorisedParticipantKeeper:
         slippage_bps: int = DEFAULT_SLIPPAGE_BPS,
         deadline_seconds: int = DEFAULT_DEADLINE,
     ) -> None:
-        for name, value, low, high in (
+        check_ranges(
             ("margin_bps", margin_bps, 0, BPS - 1),
             ("slippage_bps", slippage_bps, 0, BPS - 1),
-            ("max_age", max_age, 1, 2**40),
-            ("deadline_seconds", deadline_seconds, 1, 2**40),
-        ):
-            if not low <= value <= high:
-                raise KeeperConfigError(f"{name} must be {low} to {high}, not {value}")
+            ("max_age", max_age, 1, MAX_SECONDS),
+            ("deadline_seconds", deadline_seconds, 1, MAX_SECONDS),
+        )
         if max_notional.units <= 0:
             raise KeeperConfigError(f"max_notional must be positive, not {max_notional}")
         if not feeds:
