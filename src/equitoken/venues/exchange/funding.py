@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -262,20 +262,17 @@ class ExchangeFunding:
 
     def deposits(self, investor_id: str) -> list[Deposit]:
         """Return the investor's recorded deposits, oldest first."""
-        with self._db.transaction() as session:
-            rows = session.scalars(
-                select(ExchangeDepositRow)
-                .where(ExchangeDepositRow.investor_id == investor_id)
-                .order_by(ExchangeDepositRow.block_number, ExchangeDepositRow.log_index)
-            )
-            return [Deposit.from_row(r) for r in rows]
+        return self._deposits(ExchangeDepositRow.investor_id == investor_id)
 
     def unattributed_deposits(self) -> list[Deposit]:
         """Return transfers into the hot wallet from wallets no investor owns: held, credited to no one."""
+        return self._deposits(ExchangeDepositRow.investor_id.is_(None))
+
+    def _deposits(self, condition: ColumnElement[bool]) -> list[Deposit]:
         with self._db.transaction() as session:
             rows = session.scalars(
                 select(ExchangeDepositRow)
-                .where(ExchangeDepositRow.investor_id.is_(None))
+                .where(condition)
                 .order_by(ExchangeDepositRow.block_number, ExchangeDepositRow.log_index)
             )
             return [Deposit.from_row(r) for r in rows]
