@@ -97,16 +97,16 @@ class Resources:
         """Call `close` when the run ends."""
         self._stack.callback(close)
 
-    def chain(self, kind: str, name: str) -> EvmChain:
-        """Return a new empty chain of `kind` (``inproc`` or ``anvil``), closed with the run."""
+    def chain(self, kind: str, name: str, clock: ManualClock) -> EvmChain:
+        """Return a new empty chain of `kind` (``inproc`` or ``anvil``) on `clock`, closed with the run."""
         signers = SignerRegistry.anvil(ACCOUNTS)
         if kind == "inproc":
             from equitoken.chain.inprocess import InProcessChain
 
-            return InProcessChain(signers)
+            return InProcessChain(signers, clock=clock)
         # A node per configuration: each starts from genesis with no cached nonces.
         node = self._stack.enter_context(
-            AnvilNode(accounts=ACCOUNTS, log_file=self.directory / f"{name}.log")
+            AnvilNode(accounts=ACCOUNTS, log_file=self.directory / f"{name}.log", clock=clock)
         )
         chain = self._stack.enter_context(node.chain())
         chain.signers = signers
@@ -131,7 +131,8 @@ class Resources:
 def set_up(resources: Resources, configuration: str) -> Setup:
     """Deploy, onboard one authorised participant, fund and approve its USDC, and wire an issuer."""
     chain_kind, database_kind = configuration.split("_")
-    chain = resources.chain(chain_kind, configuration)
+    clock = ManualClock(IN_SESSION)
+    chain = resources.chain(chain_kind, configuration, clock)
     database = resources.database(database_kind, configuration)
     roles = IssuerRoles.from_accounts(chain.accounts)
     wallet = chain.accounts[10]
@@ -142,7 +143,6 @@ def set_up(resources: Resources, configuration: str) -> Setup:
         usdc.mint(holder, FUNDING, sender=roles.admin)
     usdc.approve(roles.operator, FUNDING, sender=wallet)
     onchain = IssuerChain(chain, deployment, roles, usdc.address)
-    clock = ManualClock(IN_SESSION)
     broker = PaperBroker(
         resources.prices,
         resources.calendar,

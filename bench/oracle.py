@@ -49,9 +49,8 @@ from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.compiler import compile_contract
 from equitoken.chain.evm import Contract, Receipt
 from equitoken.chain.jsonrpc import JsonRpcChain
-from equitoken.local_clock import CLOCK_FILE, SimulatedClock
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import SystemClock
+from equitoken.market.clock import CLOCK_FILE, SimulatedClock, SystemClock
 from equitoken.market.prices import NoPriceError
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Price

@@ -23,7 +23,7 @@ from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.cli import app
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.local import ACCOUNTS, USDC, LocalIssuer, LocalPlatform, SettlementRecords
-from equitoken.local_clock import DEFAULT_REPLAY_START
+from equitoken.market.clock import DEFAULT_REPLAY_START
 from equitoken.model.holders import HolderBalance
 from equitoken.model.quantities import Price
 from equitoken.oracle.halts import Halt, HaltBook

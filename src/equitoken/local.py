@@ -18,8 +18,8 @@ Everything lives in the data directory (default `.data`):
 
 import json
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from types import TracebackType
@@ -46,12 +46,12 @@ from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import MAX_UINT256, IssuerChain, deploy_test_usdc
 from equitoken.issuer.service import Issuer
-from equitoken.local_clock import CLOCK_FILE, SimulatedClock
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import Clock
+from equitoken.market.clock import CLOCK_FILE, SimulatedClock
 from equitoken.market.prices import PriceSource
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.instrument import Instrument
+from equitoken.model.time import Clock
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import oracle_members
 from equitoken.store.database import Database, sqlite_url
@@ -80,10 +80,27 @@ class PlatformUnavailableError(Exception):
         self.message = message
 
 
-def catalogue_rows(count: int | None) -> list[Instrument]:
-    """Return the first `count` instruments of the catalogue (all of them for None)."""
-    instruments = load_catalogue()
-    return instruments if count is None else instruments[:count]
+def catalogue_rows(
+    count: int | None, priced: Collection[str] | None = None
+) -> tuple[list[Instrument], list[str]]:
+    """Return the first `count` catalogue instruments that `priced` names (all of them for None),
+    and the tickers passed over on the way because no price source covers them."""
+    chosen: list[Instrument] = []
+    passed_over: list[str] = []
+    for instrument in load_catalogue():
+        if count is not None and len(chosen) == count:
+            break
+        if priced is None or instrument.ticker in priced:
+            chosen.append(instrument)
+        else:
+            passed_over.append(instrument.ticker)
+    return chosen, passed_over
+
+
+def unpriced_notice(tickers: Sequence[str]) -> str:
+    """Return the one line that says which instruments are left out for want of prices."""
+    shown = ", ".join(tickers[:12]) + (f" and {len(tickers) - 12} more" if len(tickers) > 12 else "")
+    return f"left out, no price source covers them (never offered for minting): {shown}"
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,15 @@ class AmmRecords:
         partial.replace(path)
 
 
+def offered(deployment: LocalDeployment, priced: Collection[str]) -> LocalDeployment:
+    """Return `deployment` restricted to the instruments a price source covers, its pools included."""
+    issuance = deployment.issuance.only(priced)
+    amm = deployment.amm
+    if amm is not None:
+        amm = replace(amm, pools={t: pool for t, pool in amm.pools.items() if t in priced})
+    return LocalDeployment(issuance, deployment.usdc, amm)
+
+
 def venue_tickers(issuance: IssuanceDeployment) -> list[str]:
     """Return the tickers the venues trade: every deployed token that is not `restricted`."""
     return [d.ticker for d in issuance.instruments if d.profile != "restricted"]
@@ -181,6 +207,8 @@ class LocalPlatform:
     speed: int | None = None
     # Another node to deploy on and use; None starts anvil with its state in the data directory.
     rpc_url: str | None = None
+    # The tickers the price source covers; None: every ticker (a broker's market data).
+    priced: frozenset[str] | None = None
     node: AnvilNode = field(init=False)
     clock: SimulatedClock = field(init=False)
 
@@ -219,14 +247,23 @@ class LocalPlatform:
             if self.rpc_url is None:
                 # Before any transaction: a node that loaded its state would stamp blocks with wall time.
                 advance_node_time(chain, self.clock.now())
-            issuance = self._deploy_issuance(chain, catalogue_rows(instruments), progress)
+            wanted, passed_over = catalogue_rows(instruments, self.priced)
+            issuance = self._deploy_issuance(chain, wanted, progress)
+            if self.priced is not None:
+                # Deployed on an earlier run, before prices were checked: kept on chain, never offered.
+                passed_over += [d.ticker for d in issuance.instruments if d.ticker not in self.priced]
+                issuance = issuance.only(self.priced)
+            if passed_over:
+                progress(unpriced_notice(passed_over))
             usdc = self._deploy_usdc(chain, progress)
             amm = self._deploy_amm(chain, issuance, usdc, progress)
-        return LocalDeployment(issuance, usdc, amm)
+        deployment = LocalDeployment(issuance, usdc, amm)
+        return deployment if self.priced is None else offered(deployment, self.priced)
 
     def chain(self) -> JsonRpcChain:
-        """Return a JSON-RPC client for the node, signing for its dev accounts."""
-        return JsonRpcChain(self.url, dev_signers())
+        """Return a JSON-RPC client for the node, signing for its dev accounts; on the node this
+        platform runs, it stamps blocks with the simulated clock's time."""
+        return JsonRpcChain(self.url, dev_signers(), clock=self.clock if self.rpc_url is None else None)
 
     def stop(self) -> None:
         """Stop the node if this platform started it; it writes its state first."""
@@ -394,9 +431,14 @@ class LocalIssuer:
         clock: Clock | None = None,
         prices: PriceSource | None = None,
         broker: Broker | None = None,
+        follow_clock: bool = True,
     ) -> None:
         self.data_dir = data_dir
-        self.chain = JsonRpcChain(rpc_url, dev_signers())
+        self.clock: Clock = clock or SimulatedClock.load_or_start(data_dir / CLOCK_FILE)
+        self.calendar = MarketCalendar("XNYS")
+        self.prices: PriceSource = prices or ReplayPriceSource.default(self.calendar)
+        # The node `up` runs keeps the platform's time; another node keeps its own.
+        self.chain = JsonRpcChain(rpc_url, dev_signers(), clock=self.clock if follow_clock else None)
         try:
             self.deployment = self._load_deployment()
         except BaseException:
@@ -404,10 +446,7 @@ class LocalIssuer:
             raise
         self.roles = IssuerRoles.from_accounts(self.chain.accounts)
         self.onchain = IssuerChain(self.chain, self.deployment.issuance, self.roles, self.deployment.usdc)
-        self.clock: Clock = clock or SimulatedClock.load_or_start(data_dir / CLOCK_FILE)
         self.database = Database(database_url or local_database_url(data_dir))
-        self.calendar = MarketCalendar("XNYS")
-        self.prices: PriceSource = prices or ReplayPriceSource.default(self.calendar)
         self.broker: Broker = broker or PaperBroker(
             self.prices, self.calendar, self.clock, sqlite_url(data_dir / "paper-broker.sqlite")
         )
@@ -443,7 +482,7 @@ class LocalIssuer:
                 f"the contracts recorded in {directory} are not on the node at {url}; "
                 "is it another node? Start the platform with `equitoken up` (same --data-dir)"
             )
-        return LocalDeployment(issuance, usdc, amm)
+        return offered(LocalDeployment(issuance, usdc, amm), self.prices.tickers())
 
     def fund_dev_wallet(self, wallet: str, usdc: int) -> Funding:
         """Mint `usdc` test USDC units to `wallet`; for a wallet of the anvil mnemonic, also top up its

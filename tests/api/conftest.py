@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.issuer.conftest import ACCOUNTS, USDC, Platform, build_platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, USDC, Platform, build_platform
 
 from equitoken.api import ApiContext, Role, create_app
 from equitoken.api.ratelimit import RateLimit
@@ -121,6 +121,6 @@ def api_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dat
 
 @pytest.fixture
 def api(api_database: Database, prices: ReplayPriceSource, calendar: MarketCalendar, tmp_path: Path) -> Api:
-    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS))
+    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=GENESIS)
     platform = build_platform(chain, api_database, prices, calendar, tmp_path)
     return build_api(platform, api_database, calendar, prices)

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from tests.api.conftest import Api, build_api
-from tests.issuer.conftest import ACCOUNTS, build_platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, build_platform
 
 from equitoken.api.ratelimit import RateLimit
 from equitoken.chain.accounts import SignerRegistry
@@ -44,7 +44,11 @@ def served(
     database = Database(sqlite_url(directory / "api.sqlite"))
     database.migrate()
     platform = build_platform(
-        InProcessChain(SignerRegistry.anvil(ACCOUNTS)), database, prices, calendar, directory
+        InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=GENESIS),
+        database,
+        prices,
+        calendar,
+        directory,
     )
     # A rate limit that generated calls cannot reach: every answer is the operation's own.
     api = build_api(platform, database, calendar, prices, RateLimit(per_second=1e6, burst=10**6))

@@ -34,8 +34,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import Clock
 from equitoken.market.prices import PriceSource
+from equitoken.model.time import Clock
 
 _SHARE_STEP = Decimal("0.000000001")
 _TIME_IN_FORCE = ("day", "gtc", "opg", "cls", "ioc", "fok")

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
-from tests.issuer.conftest import ACCOUNTS, Platform, build_platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
 
 from equitoken.api.app import create_app
 from equitoken.api.context import ApiContext
@@ -115,7 +115,10 @@ def serve(app_factory: Callable[[], object]) -> Iterator[str]:
 @contextmanager
 def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCalendar) -> Iterator[Dashboard]:
     """Start anvil, deploy and wire an issuer, serve the API with the dashboard, and keep settling."""
-    with AnvilNode(accounts=ACCOUNTS, log_file=tmp / "anvil.log") as node, node.chain() as chain:
+    with (
+        AnvilNode(accounts=ACCOUNTS, log_file=tmp / "anvil.log", timestamp=GENESIS) as node,
+        node.chain() as chain,
+    ):
         chain.signers = SignerRegistry.anvil(ACCOUNTS)
         database = Database(sqlite_url(tmp / "issuer.sqlite"))
         database.migrate()

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from tests.dashboard.conftest import screenshot
 from tests.dashboard.server import serve
-from tests.issuer.conftest import ACCOUNTS, build_platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, build_platform
 from tests.venues.exchange.builders import rules
 
 from equitoken.api import ApiContext, Role, create_app
@@ -45,7 +45,13 @@ def served(
     tmp = tmp_path_factory.mktemp("exchange-page")
     database = Database(sqlite_url(tmp / "platform.sqlite"))
     database.migrate()
-    platform = build_platform(InProcessChain(SignerRegistry.anvil(ACCOUNTS)), database, prices, calendar, tmp)
+    platform = build_platform(
+        InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=GENESIS),
+        database,
+        prices,
+        calendar,
+        tmp,
+    )
     expiry = platform.clock.now() + timedelta(days=365)
     buyer = platform.issuer.investors.onboard("Ada Lovelace", "GB", "retail", kyc_expires_at=expiry)
     exchange = Exchange.open(tmp / "exchange", [rules()], lambda _: MarketStatus.OPEN)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
-from tests.issuer.conftest import ACCOUNTS, Platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform
 
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.evm import EvmChain
@@ -93,7 +93,7 @@ def test_two_chains_are_indexed_side_by_side(
     calendar: MarketCalendar,
     tmp_path: Path,
 ) -> None:
-    other_chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), chain_id=1_337)
+    other_chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), chain_id=1_337, genesis_timestamp=GENESIS)
     platforms: list[Platform] = [
         platform_on(evm_chain, prices, calendar, tmp_path / "first"),
         platform_on(other_chain, prices, calendar, tmp_path / "second"),

@@ -2,6 +2,7 @@
 registry and feeds equal what the contracts say; confirmations are respected; bad input is refused."""
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def test_mints_transfers_redeems_and_a_split_are_indexed_as_the_chain_has_them(
     platform.token("AAPL").setUIMultiplier(
         3 * ONE, effective, sender=platform.onchain.roles.multiplier_updater
     )
-    chain.increase_time(20)
+    platform.clock.advance(timedelta(seconds=20))  # the chain follows the clock
     chain.mine()
     indexer = Indexer(database, [IndexedChain(chain, platform.onchain.deployment, confirmations=0)])
 

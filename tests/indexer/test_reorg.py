@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
-from tests.issuer.conftest import ACCOUNTS, Platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform
 
 from equitoken.chain.anvil import AnvilNode
 from equitoken.chain.compiler import compile_contract
@@ -86,7 +86,7 @@ def test_a_node_restarted_from_its_state_file_resumes_and_one_that_lost_blocks_i
 ) -> None:
     node = AnvilNode(
         chain_id=31_338, accounts=ACCOUNTS, state_file=tmp_path / "state.json", state_interval=None,
-        log_file=tmp_path / "anvil.log",
+        log_file=tmp_path / "anvil.log", timestamp=GENESIS,
     )  # fmt: skip
     with node:
         first = node.chain()
@@ -128,6 +128,7 @@ def test_a_node_restarted_from_its_state_file_resumes_and_one_that_lost_blocks_i
 
         # Started without its state: a new genesis block, another chain. Refused; nothing changes.
         (tmp_path / "state.json").unlink()
+        node.timestamp = GENESIS + 3_600  # started later, as a new chain would be
         node.start()
         fresh = node.chain()
         indexer = Indexer(database, [IndexedChain(fresh, platform.onchain.deployment, confirmations=0)])

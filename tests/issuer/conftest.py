@@ -26,6 +26,9 @@ from equitoken.store.database import Database, sqlite_url
 
 # Monday 2025-12-01, 10:00 New York: a regular session with replayed prices.
 IN_SESSION = datetime(2025, 12, 1, 15, 0, tzinfo=UTC)
+# The test chains' first block: before every market time a test runs at (the replayed data starts in
+# 2019), since a chain that follows a test's clock never stamps a block earlier than the latest one.
+GENESIS = int(datetime(2019, 1, 1, tzinfo=UTC).timestamp())
 TICKERS = ("AAPL", "MSTR", "HOOD")  # open, permissioned and restricted profiles
 ACCOUNTS = 14
 USDC = 10**6
@@ -34,7 +37,8 @@ SLIPPAGE_BPS = 5
 
 @pytest.fixture(scope="session")
 def shared_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
-    with AnvilNode(accounts=ACCOUNTS, log_file=tmp_path_factory.mktemp("anvil") / "anvil.log") as node:
+    log_file = tmp_path_factory.mktemp("anvil") / "anvil.log"
+    with AnvilNode(accounts=ACCOUNTS, log_file=log_file, timestamp=GENESIS) as node:
         yield node
 
 
@@ -44,7 +48,7 @@ def evm_chain(request: pytest.FixtureRequest) -> Iterator[EvmChain]:
     if request.param == "inproc":
         from equitoken.chain.inprocess import InProcessChain
 
-        yield InProcessChain(signers)
+        yield InProcessChain(signers, genesis_timestamp=GENESIS)
         return
     node: AnvilNode = request.getfixturevalue("shared_anvil")
     # Each test starts from the same empty chain, and a new client so no nonce is cached.
@@ -117,7 +121,15 @@ def build_platform(
     config: IssuerConfig | None = None,
     fill_parts: int = 2,
 ) -> Platform:
-    """Deploy the issuance contracts and a test USDC, fund a participant, and wire an issuer."""
+    """Deploy the issuance contracts and a test USDC, fund a participant, and wire an issuer; the chain
+    follows the issuer's clock from here on."""
+    if chain.timestamp() > start.timestamp():
+        raise ValueError(
+            f"the chain's latest block is later than {start:%Y-%m-%d %H:%M} UTC, and a chain that follows "
+            "the issuer's clock cannot go back: start it at GENESIS"
+        )
+    clock = ManualClock(start)
+    chain.clock = clock
     accounts = chain.accounts
     roles = IssuerRoles.from_accounts(accounts)
     wallet, other_wallet = accounts[10], accounts[11]
@@ -127,7 +139,6 @@ def build_platform(
     for holder in (wallet, other_wallet, roles.operator):
         usdc.mint(holder, 1_000_000 * USDC, sender=roles.admin)
     onchain = IssuerChain(chain, deployment, roles, usdc.address)
-    clock = ManualClock(start)
     broker = PaperBroker(
         prices,
         calendar,

@@ -24,11 +24,11 @@ from equitoken.store.database import Database
 
 def main(config_path: str) -> int:
     config = json.loads(Path(config_path).read_text())
-    chain = JsonRpcChain(config["rpc_url"], SignerRegistry.anvil(config["accounts"]))
+    clock = ManualClock(datetime.fromisoformat(config["start"]))
+    chain = JsonRpcChain(config["rpc_url"], SignerRegistry.anvil(config["accounts"]), clock=clock)
     deployment = IssuanceDeployment.from_json(config["deployment"])
     roles = IssuerRoles.from_accounts(chain.accounts)
     onchain = IssuerChain(chain, deployment, roles, config["usdc"])
-    clock = ManualClock(datetime.fromisoformat(config["start"]))
     calendar = MarketCalendar("XNYS")
     prices = ReplayPriceSource.default(calendar)
     broker = PaperBroker(

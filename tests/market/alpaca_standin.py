@@ -18,9 +18,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from equitoken.market.calendar import NEW_YORK, MarketCalendar
-from equitoken.market.clock import Clock
 from equitoken.market.replay import ReplayPriceSource, daily_bar
 from equitoken.model.quantities import Price
+from equitoken.model.time import Clock
 
 KEY_ID = "PKTESTSTANDIN"
 SECRET_KEY = "standin-secret"

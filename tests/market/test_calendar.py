@@ -14,7 +14,7 @@ from equitoken.market.calendar import (
     SessionPhase,
     UnknownExchangeError,
 )
-from equitoken.market.clock import NaiveDatetimeError
+from equitoken.model.time import NaiveDatetimeError
 
 NY = ZoneInfo("America/New_York")
 

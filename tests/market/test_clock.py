@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from equitoken.market.clock import Clock, ManualClock, NaiveDatetimeError, SystemClock
+from equitoken.market.clock import ManualClock, SystemClock
+from equitoken.model.time import Clock, NaiveDatetimeError
 
 START = datetime(2025, 11, 28, 14, 30, tzinfo=UTC)
 

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from equitoken.market import replay
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import NaiveDatetimeError
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.market.replay import Bar, ReplayPriceSource, daily_bar
 from equitoken.model.quantities import Price
+from equitoken.model.time import NaiveDatetimeError
 
 NY = ZoneInfo("America/New_York")
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from tests.ports import free_port
 
-from equitoken.local_clock import SimulatedClock
 from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import SimulatedClock
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.oracle.closed_market import ClosedPolicy
 from equitoken.oracle.halts import HaltBook

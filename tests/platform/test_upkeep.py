@@ -18,8 +18,7 @@ from equitoken.chain.evm import Contract
 from equitoken.issuer.investors import InvestorCategory
 from equitoken.issuer.outbox import TxStatus
 from equitoken.local import ACCOUNTS, LocalIssuer, LocalPlatform
-from equitoken.local_clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock
-from equitoken.market.clock import ManualClock, SystemClock
+from equitoken.market.clock import CLOCK_FILE, DEFAULT_REPLAY_START, ManualClock, SimulatedClock, SystemClock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.policy import PushReason
 from equitoken.oracle.transmitter import TransmitOutcome, TransmitResult

@@ -10,8 +10,8 @@ from equitoken.indexer.views import IndexReader
 from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import Clock
 from equitoken.market.prices import PriceSource
+from equitoken.model.time import Clock
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.database import Database
 from equitoken.venues.exchange.funding import ExchangeFunding

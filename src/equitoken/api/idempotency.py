@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from equitoken.api.keys import Principal
 from equitoken.api.problems import ProblemError
-from equitoken.market.clock import Clock
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import ApiIdempotencyRow
 

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from equitoken.issuer.errors import InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.investors import InvestorCategory
-from equitoken.market.clock import Clock, SystemClock
+from equitoken.market.clock import SystemClock
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import ApiKeyRow, InvestorRow
 

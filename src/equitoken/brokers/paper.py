@@ -68,9 +68,9 @@ from equitoken.brokers.orders import (
     TimeInForce,
 )
 from equitoken.market.calendar import MarketCalendar, OutsideCalendarError
-from equitoken.market.clock import Clock
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.model.quantities import Price, Shares, Usd
+from equitoken.model.time import Clock
 
 DEFAULT_INITIAL_CASH = Usd.parse("10000000")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -4,6 +4,10 @@ The binary comes from ``node_modules`` (``npm ci``, which ``./dev`` runs): the p
 ``@foundry-rs/anvil-<os>-<arch>`` is run directly, so signals reach anvil itself rather than the
 Node.js wrapper in ``node_modules/.bin/anvil``. Set ``EQUITOKEN_ANVIL`` to use another binary.
 
+A node given a ``clock`` starts (when it loads no state) at the clock's time, and the clients
+``chain()`` returns stamp every block they send or mine with it, so the node keeps the platform's time
+whatever the wall clock says.
+
 A node listens on 127.0.0.1 only, on a port the OS picks (so parallel test workers never clash),
 and writes its log to a file. With ``state_file`` it loads that file at start and dumps the chain
 state into it on a clean stop and every ``state_interval`` seconds while it runs, so a crash
@@ -31,6 +35,7 @@ import httpx
 
 from equitoken.chain.accounts import ANVIL_MNEMONIC, SignerRegistry, mnemonic_keys
 from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.model.time import Clock
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ANVIL_ENV = "EQUITOKEN_ANVIL"
@@ -113,6 +118,7 @@ class AnvilNode:
         extra_args: Sequence[str] = (),
         startup_timeout: float = 30.0,
         binary: str | Path | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.chain_id = chain_id
         self.requested_port = port
@@ -128,6 +134,7 @@ class AnvilNode:
         self.gas_limit = gas_limit
         self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
+        self.clock = clock
         self._binary = Path(binary) if binary is not None else None
         self._log_file = Path(log_file) if log_file is not None else None
         self._process: subprocess.Popen[bytes] | None = None
@@ -177,7 +184,9 @@ class AnvilNode:
         return SignerRegistry(mnemonic_keys(self.mnemonic, self.account_count))
 
     def chain(self, **options: Any) -> JsonRpcChain:
-        """Return a :class:`JsonRpcChain` for this node that signs for its dev accounts."""
+        """Return a :class:`JsonRpcChain` for this node that signs for its dev accounts and stamps its
+        blocks with the node's clock (unless ``clock`` is among ``options``)."""
+        options.setdefault("clock", self.clock)
         return JsonRpcChain(self.url, self.signers(), **options)
 
     def command(self) -> list[str]:
@@ -199,8 +208,11 @@ class AnvilNode:
                 args += ["--state-interval", str(self.state_interval)]
         if self.block_time is not None:
             args += ["--block-time", f"{self.block_time:g}"]
-        if self.timestamp is not None:
-            args += ["--timestamp", str(self.timestamp)]
+        genesis = self.timestamp
+        if genesis is None and self.clock is not None and not self._loads_state():
+            genesis = int(self.clock.now().timestamp())  # a new chain starts at the platform's time
+        if genesis is not None:
+            args += ["--timestamp", str(genesis)]
         if self.no_mining:
             args.append("--no-mining")
         if self.hardfork is not None:
@@ -306,6 +318,10 @@ class AnvilNode:
         return f"<AnvilNode chain {self.chain_id} {where}>"
 
     # -- internals
+
+    def _loads_state(self) -> bool:
+        path = self.state_file
+        return path is not None and path.is_file() and path.stat().st_size > 0
 
     def _check_state_file(self) -> None:
         path = self.state_file

@@ -1,7 +1,7 @@
 """Deploy the on-chain issuance layer for a set of instruments, and keep the record of where it is."""
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -99,6 +99,10 @@ class IssuanceDeployment:
             if deployed.ticker == ticker:
                 return deployed
         raise KeyError(f"{ticker} is not deployed on chain {self.chain_id}")
+
+    def only(self, tickers: Collection[str]) -> "IssuanceDeployment":
+        """Return this record restricted to the instruments of `tickers`."""
+        return replace(self, instruments=tuple(d for d in self.instruments if d.ticker in tickers))
 
     def to_json(self) -> str:
         """Serialise the record."""

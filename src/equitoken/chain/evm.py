@@ -29,6 +29,7 @@ from eth_utils.crypto import keccak
 
 from equitoken.chain.accounts import SignerRegistry, UnknownSignerError, checksum
 from equitoken.chain.artifacts import Artifact
+from equitoken.model.time import Clock
 
 __all__ = [
     "AbiError",
@@ -359,12 +360,19 @@ class EvmChain(ABC):
     """An EVM chain with local signing: calls, transactions, deployments and logs over a few primitives.
 
     Subclasses implement the primitives marked abstract. ``submit`` and the methods built on it are
-    thread-safe as long as the primitives are.
+    thread-safe as long as the primitives are. A chain given a ``clock`` stamps every block it mines
+    or sends with the clock's time (or the latest block's, if that is later).
     """
 
-    def __init__(self, signers: SignerRegistry, *, gas_margin: float = 1.2) -> None:
+    def __init__(
+        self, signers: SignerRegistry, *, gas_margin: float = 1.2, clock: Clock | None = None
+    ) -> None:
         self.signers = signers
         self.gas_margin = gas_margin
+        # The platform's clock, on a chain the platform runs (a local node, the in-process chain):
+        # each new block is stamped with its time, never earlier than the latest block's, so that the
+        # contracts' time rules (KYC expiry, feed freshness) see the instant the issuer sees.
+        self.clock = clock
         self._nonces: dict[str, int] = {}
         self._sender_locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()

@@ -8,9 +8,10 @@ checks, so receipts, gas, logs and revert reasons look the same to the caller.
 It differs from a node in a few deliberate ways:
 
 * ``send_raw`` mines at once: every transaction is its own block, the block number grows by one and
-  the timestamp is ``max(previous + 1, clock)``; nothing is ever pending. The clock starts at
-  ``genesis_timestamp`` (now, by default) and moves only through ``increase_time`` and
-  ``set_next_block_timestamp``, so a simulation replays identically.
+  the timestamp is ``max(previous + 1, jump, clock)``; nothing is ever pending. Time starts at
+  ``genesis_timestamp`` (the ``clock``'s time, or now, by default) and moves with the ``clock`` if
+  one is given, and through ``increase_time`` and ``set_next_block_timestamp`` (a jump), so a
+  simulation replays identically.
 * A nonce ahead of the sender's next one is refused rather than queued.
 * State is kept for the latest block only: reading an older block raises ``ChainError``. Block
   timestamps and logs are kept for the whole history.
@@ -56,6 +57,7 @@ from equitoken.chain.evm import (
     TransactionTimeoutError,
     decode_revert_reason,
 )
+from equitoken.model.time import Clock
 
 __all__ = ["DEFAULT_BALANCE", "InProcessChain"]
 
@@ -100,11 +102,17 @@ class InProcessChain(EvmChain):
         balance: int = DEFAULT_BALANCE,
         genesis_timestamp: int | None = None,
         gas_margin: float = 1.2,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(signers if signers is not None else SignerRegistry.anvil(), gas_margin=gas_margin)
+        super().__init__(
+            signers if signers is not None else SignerRegistry.anvil(), gas_margin=gas_margin, clock=clock
+        )
         self._env = boa.Env()
         self._chain_id = chain_id
-        start = int(time.time()) if genesis_timestamp is None else genesis_timestamp
+        if genesis_timestamp is not None:
+            start = genesis_timestamp
+        else:
+            start = int((clock.now().timestamp()) if clock is not None else time.time())
         self._timestamps = [start]  # block number -> timestamp, from block 0
         self._hashes = [_block_hash(_NO_PARENT, 0, start, chain_id.to_bytes(32, "big"))]
         self._clock = start
@@ -399,7 +407,8 @@ class InProcessChain(EvmChain):
         self._timestamps.append(timestamp)
 
     def _next_timestamp(self) -> int:
-        return max(self._timestamps[-1] + 1, self._clock)
+        following = int(self.clock.now().timestamp()) if self.clock is not None else 0
+        return max(self._timestamps[-1] + 1, self._clock, following)
 
     def _enter_block(self, number: int, timestamp: int) -> None:
         # Contracts read block.number and block.timestamp from the environment titanoboa patches.

@@ -32,6 +32,7 @@ from equitoken.chain.evm import (
     TransactionTimeoutError,
     decode_revert_reason,
 )
+from equitoken.model.time import Clock
 
 _IN_POOL_MARKERS = ("already known", "known transaction", "already imported")
 
@@ -143,8 +144,11 @@ class JsonRpcChain(EvmChain):
         retries: int = 3,
         retry_backoff: float = 0.25,
         transport: httpx.BaseTransport | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(signers if signers is not None else SignerRegistry(), gas_margin=gas_margin)
+        super().__init__(
+            signers if signers is not None else SignerRegistry(), gas_margin=gas_margin, clock=clock
+        )
         self.url = url
         self.receipt_timeout = receipt_timeout
         self.poll_interval = poll_interval
@@ -235,7 +239,10 @@ class JsonRpcChain(EvmChain):
         )
 
     def timestamp(self, block: BlockId = "latest") -> int:
-        """Return a block's timestamp in seconds."""
+        """Return a block's timestamp in seconds (``pending``: the next block's, if mined now)."""
+        if block == "pending" and self.clock is not None:
+            # The next block is stamped with the clock's time, unless the chain is already past it.
+            return max(int(self.clock.now().timestamp()), self.timestamp("latest"))
         return int(self.get_block(block)["timestamp"], 16)
 
     def balance(self, address: str, block: BlockId = "latest") -> int:
@@ -269,6 +276,8 @@ class JsonRpcChain(EvmChain):
             tx["value"] = _hex(value)
         if gas is not None:
             tx["gas"] = _hex(gas)
+        if block == "pending":
+            self._follow_clock()  # the next block's time is the clock's
         try:
             return _bytes(self.request("eth_call", tx, _block(block)))
         except RpcError as exc:
@@ -303,6 +312,7 @@ class JsonRpcChain(EvmChain):
         tx: dict[str, Any] = {"from": checksum(sender), "data": "0x" + data.hex(), "value": _hex(value)}
         if to is not None:
             tx["to"] = checksum(to)
+        self._follow_clock()  # the estimate runs in the next block, at the time it will be mined
         try:
             return int(self.request("eth_estimateGas", tx), 16)
         except RpcError as exc:
@@ -331,6 +341,7 @@ class JsonRpcChain(EvmChain):
         """
         tx_hash = "0x" + keccak(raw).hex()
         payload = "0x" + raw.hex()
+        self._follow_clock()
         for attempt in range(1 + self.retries):
             try:
                 self.request("eth_sendRawTransaction", payload, retry=False)
@@ -382,6 +393,7 @@ class JsonRpcChain(EvmChain):
 
     def mine(self, blocks: int = 1) -> None:
         """Mine ``blocks`` blocks now (``anvil_mine``)."""
+        self._follow_clock()
         self.request("anvil_mine", _hex(blocks), retry=False)
 
     def set_balance(self, address: str, wei: int) -> None:
@@ -402,6 +414,18 @@ class JsonRpcChain(EvmChain):
         return bool(self.request("evm_revert", snapshot_id, retry=False))
 
     # -- internals
+
+    def _follow_clock(self) -> None:
+        # Stamp the next block with the clock's time. A node already past it (another client mined
+        # later, or the test moved the chain ahead) refuses, and its next block comes after its latest.
+        if self.clock is None:
+            return
+        target = int(self.clock.now().timestamp())
+        try:
+            self.request("evm_setNextBlockTimestamp", _hex(target), retry=False)
+        except RpcError as exc:
+            if "lower than previous" not in exc.rpc_message:
+                raise
 
     def _known(self, tx_hash: str) -> bool:
         try:

@@ -15,7 +15,7 @@ from equitoken.chain.evm import ContractFunction, RevertError
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.jurisdictions import numeric_code
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.market.clock import Clock
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import InvestorRow, WalletRow
 

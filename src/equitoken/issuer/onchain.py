@@ -1,6 +1,7 @@
 """The issuer's view of one EVM chain: its deployment, the accounts that act for it, the stablecoin."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 
 from equitoken.chain.artifacts import Artifact
@@ -60,6 +61,12 @@ class IssuerChain:
         return self.chain.at(
             self.deployment.sanctions_list, _artifact("compliance/SanctionsList.vy"), "SanctionsList"
         )
+
+    def observation_time(self, now: datetime) -> int:
+        """Return the time to stamp a custody observation made at `now` with: never after the next
+        block's, so the reserve feed never sees an observation from its future, and never before it
+        on a chain that has idled for long (a stale observation would be refused too)."""
+        return min(int(now.timestamp()), self.chain.timestamp("pending"))
 
     def token(self, ticker: str) -> Contract:
         """Return the stock token of `ticker`."""

@@ -16,10 +16,10 @@ from equitoken.issuer.reconcile import Reconciliation, reconcile
 from equitoken.issuer.workflow.engine import Workflow, note
 from equitoken.issuer.workflow.intake import Intake
 from equitoken.issuer.workflow.states import RequestKind, RequestState
-from equitoken.market.clock import Clock
 from equitoken.market.prices import PriceSource
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Shares, Usd
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import RequestEventRow, RequestRow
 

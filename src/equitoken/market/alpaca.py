@@ -30,9 +30,10 @@ with warnings.catch_warnings():
     from alpaca.data.timeframe import TimeFrame
 
 from equitoken.market.calendar import NEW_YORK, MarketCalendar, Session
-from equitoken.market.clock import Clock, SystemClock, require_aware
+from equitoken.market.clock import SystemClock
 from equitoken.market.prices import NoPriceError, Quote
 from equitoken.model.quantities import PRICE_DECIMALS, Price
+from equitoken.model.time import Clock, require_aware
 
 KEY_ID_VARIABLE = "APCA_API_KEY_ID"
 SECRET_KEY_VARIABLE = "APCA_API_SECRET_KEY"

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import exchange_calendars
 
-from equitoken.market.clock import require_aware
+from equitoken.model.time import require_aware
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -31,9 +31,9 @@ from decimal import Decimal
 from importlib import resources
 
 from equitoken.market.calendar import MarketCalendar, Session
-from equitoken.market.clock import require_aware
 from equitoken.market.prices import NoPriceError, Quote
 from equitoken.model.quantities import PRICE_DECIMALS, Price
+from equitoken.model.time import require_aware
 
 DAILY_FILE = "daily_ohlcv.csv.gz"
 SPLITS_FILE = "splits.csv.gz"

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
-from equitoken.market.clock import require_aware
 from equitoken.model.quantities import Price
+from equitoken.model.time import require_aware
 from equitoken.oracle.policy import BPS
 from equitoken.oracle.trades import TradeTape, VenueTrade
 

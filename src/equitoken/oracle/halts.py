@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from equitoken.market.clock import require_aware
+from equitoken.model.time import require_aware
 from equitoken.store.database import Database
 from equitoken.store.schema import TradingHaltRow
 

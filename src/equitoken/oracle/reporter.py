@@ -12,8 +12,8 @@ from typing import Protocol
 from eth_account.signers.local import LocalAccount
 
 from equitoken.chain.accounts import checksum
-from equitoken.market.clock import Clock
 from equitoken.model.quantities import Price
+from equitoken.model.time import Clock
 from equitoken.oracle.closed_market import ClosedPolicy, ClosedTerms
 from equitoken.oracle.observation import FeedId, Observation, SignedObservation
 from equitoken.oracle.sources import ObservationSource

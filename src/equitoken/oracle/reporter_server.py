@@ -28,11 +28,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from equitoken.local_clock import SimulatedClock
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import Clock, SystemClock
+from equitoken.market.clock import SimulatedClock, SystemClock
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.time import Clock
 from equitoken.oracle.closed_market import DEFAULT_HALF_LIFE, ClosedPricing
 from equitoken.oracle.halts import HaltBook
 from equitoken.oracle.keys import load_key

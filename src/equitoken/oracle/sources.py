@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Protocol
 
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import require_aware
 from equitoken.market.prices import PriceSource
 from equitoken.model.quantities import Price
+from equitoken.model.time import require_aware
 from equitoken.oracle.closed_market import ClosedPricing, ClosedTerms
 from equitoken.oracle.halts import HaltBook
 from equitoken.oracle.observation import MarketStatus

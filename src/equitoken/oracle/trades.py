@@ -8,8 +8,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from equitoken.market.clock import require_aware
 from equitoken.model.quantities import Price, Shares
+from equitoken.model.time import require_aware
 from equitoken.store.database import Database
 from equitoken.store.schema import VenueTradeRow
 

@@ -21,8 +21,8 @@ from equitoken.chain.deployment import IssuanceDeployment
 from equitoken.chain.evm import EvmChain, RevertError
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.local import ACCOUNTS, venue_tickers
-from equitoken.market.clock import Clock
 from equitoken.model.quantities import Price
+from equitoken.model.time import Clock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.venues.exchange.engine import Eligibility, Exchange

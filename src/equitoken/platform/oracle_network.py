@@ -17,7 +17,7 @@ from typing import Self
 from equitoken.chain.accounts import checksum
 from equitoken.chain.deployment import IssuanceDeployment, OracleMembers
 from equitoken.chain.evm import EvmChain
-from equitoken.local_clock import CLOCK_FILE
+from equitoken.market.clock import CLOCK_FILE
 from equitoken.oracle.keys import key_path, reporter_keys
 from equitoken.oracle.observation import FeedId
 from equitoken.oracle.policy import PushPolicy

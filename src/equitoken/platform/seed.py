@@ -18,7 +18,7 @@ from equitoken.api.keys import ApiKeys, Role
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.issuer.investors import Investor, InvestorCategory
 from equitoken.local import ACCOUNTS, USDC, LocalIssuer
-from equitoken.market.clock import Clock
+from equitoken.model.time import Clock
 
 SEED_FILE = "demo.json"
 KEYS_FILE = "api-keys.json"

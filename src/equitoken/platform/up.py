@@ -42,11 +42,11 @@ from equitoken.local import (
     PlatformUnavailableError,
     record_database_url,
 )
-from equitoken.local_clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock
 from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import SystemClock
+from equitoken.market.clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock, SystemClock
 from equitoken.market.prices import PriceSource
+from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares, Usd
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.platform.book_seed import BookSeed
@@ -106,7 +106,11 @@ class RunningPlatform:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.chain_side = LocalPlatform(s.data_dir, s.rpc_port, speed=s.speed, rpc_url=s.rpc_url)
+        # Replayed prices cover a few tickers; a broker's market data covers every one.
+        priced = None if s.broker is BrokerChoice.ALPACA else ReplayPriceSource.default().tickers()
+        self.chain_side = LocalPlatform(
+            s.data_dir, s.rpc_port, speed=s.speed, rpc_url=s.rpc_url, priced=priced
+        )
 
     @property
     def rpc_url(self) -> str:
@@ -132,7 +136,13 @@ class RunningPlatform:
             broker = AlpacaBroker(paper=s.alpaca_paper)
         progress("opening the database and the issuer")
         self.local = LocalIssuer(
-            s.data_dir, self.rpc_url, database_url=database_url, clock=clock, prices=prices, broker=broker
+            s.data_dir,
+            self.rpc_url,
+            database_url=database_url,
+            clock=clock,
+            prices=prices,
+            broker=broker,
+            follow_clock=s.manages_node,
         )
         self._start_oracle(progress)
         replayed = replay_lost_transactions(self.local.database, self.local.chain)

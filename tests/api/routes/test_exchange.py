@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
-from tests.issuer.conftest import ACCOUNTS, Platform, build_platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
 from tests.venues.exchange.builders import CENT, LOT, rules
 
 from equitoken.api import ApiContext, Role, create_app
@@ -86,7 +86,13 @@ def members(
     tmp = tmp_path_factory.mktemp("exchange-api")
     database = Database(sqlite_url(tmp / "api.sqlite"))
     database.migrate()
-    platform = build_platform(InProcessChain(SignerRegistry.anvil(ACCOUNTS)), database, prices, calendar, tmp)
+    platform = build_platform(
+        InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=GENESIS),
+        database,
+        prices,
+        calendar,
+        tmp,
+    )
     expiry = platform.clock.now() + timedelta(days=365)
     buyer = platform.issuer.investors.onboard("Ada Lovelace", "GB", "retail", kyc_expires_at=expiry)
     context = ApiContext(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.issuer.conftest import ACCOUNTS, Platform, build_platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
 
 from equitoken.api import ApiContext, Role, create_app
 from equitoken.chain.accounts import SignerRegistry
@@ -73,7 +73,7 @@ def _open(_ticker: str) -> MarketStatus:
 def api(
     database: Database, tmp_path: Path, prices: ReplayPriceSource, calendar: MarketCalendar
 ) -> Iterator[FundingApi]:
-    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS))
+    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=GENESIS)
     platform = build_platform(chain, database, prices, calendar, tmp_path)
     hot_wallet = chain.accounts[HOT_WALLET_INDEX]
     register_hot_wallet(

@@ -31,10 +31,8 @@ class ActionsPlatform:
     prices: ReplayPriceSource
 
     def at(self, when: datetime) -> None:
-        """Move the market clock to `when` and the chain's clock by as much."""
-        delta = when - self.platform.clock.now()
+        """Move the market clock, which the chain follows, to `when`."""
         self.platform.clock.set(when)
-        self.platform.chain.increase_time(int(delta.total_seconds()))
 
     def mint(self, ticker: str, quantity: str, key: str) -> None:
         """Mint tokens to the participant through the real workflow (broker fills on replayed prices)."""

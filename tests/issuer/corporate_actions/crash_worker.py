@@ -27,10 +27,10 @@ from equitoken.store.database import Database
 
 def main(config_path: str) -> int:
     config = json.loads(Path(config_path).read_text())
-    chain = JsonRpcChain(config["rpc_url"], SignerRegistry.anvil(config["accounts"]))
+    clock = ManualClock(datetime.fromisoformat(config["start"]))
+    chain = JsonRpcChain(config["rpc_url"], SignerRegistry.anvil(config["accounts"]), clock=clock)
     deployment = IssuanceDeployment.from_json(config["deployment"])
     onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), config["usdc"])
-    clock = ManualClock(datetime.fromisoformat(config["start"]))
     calendar = MarketCalendar("XNYS")
     prices = ReplayPriceSource.default(calendar)
     broker = PaperBroker(
@@ -45,7 +45,6 @@ def main(config_path: str) -> int:
         if all(a.state.is_final for a in actions.actions()):
             return 0
         clock.advance(timedelta(minutes=1))
-        chain.increase_time(60)  # the chain's clock keeps step with the market's, as in `up`
     return 1
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.issuer.conftest import ACCOUNTS, Platform, build_platform
+from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
 
 from equitoken.chain.accounts import SignerRegistry
 from equitoken.chain.anvil import AnvilNode
@@ -155,7 +155,9 @@ def _venue(chain: EvmChain, database: Database, tmp_path: Path, confirmations: i
 
 @pytest.fixture
 def venue(database: Database, tmp_path: Path) -> Iterator[Venue]:
-    built = _venue(InProcessChain(SignerRegistry.anvil(ACCOUNTS)), database, tmp_path)
+    built = _venue(
+        InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=GENESIS), database, tmp_path
+    )
     yield built
     built.exchange.close()
 
@@ -431,7 +433,10 @@ def test_deposits_are_read_in_pages_and_the_cursor_stands_on_the_last_one_taken(
 def test_a_deposit_and_a_withdrawal_on_anvil_survive_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with AnvilNode(accounts=ACCOUNTS, log_file=tmp_path / "anvil.log") as node, node.chain() as chain:
+    with (
+        AnvilNode(accounts=ACCOUNTS, log_file=tmp_path / "anvil.log", timestamp=GENESIS) as node,
+        node.chain() as chain,
+    ):
         chain.signers = SignerRegistry.anvil(ACCOUNTS)
         database = Database(sqlite_url(tmp_path / "equitoken.sqlite"))
         database.migrate()

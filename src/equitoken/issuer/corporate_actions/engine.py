@@ -54,10 +54,10 @@ from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.issuer.workflow.engine import surplus_account
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import Clock
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Price, Shares, Usd
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import (
     AttestationRow,
@@ -459,8 +459,7 @@ class ActionEngine:
                 self._move(session, action, after, "multiplier unchanged; reserves stand")
             return True
         reserve = backing.floor_to_token_units(self._token_decimals(ticker)) * MULTIPLIER_ONE // multiplier
-        # Custody is as observed now; the next block's time, since the chain may have idled long.
-        observed_at = self.onchain.chain.timestamp("pending")
+        observed_at = self.onchain.observation_time(self._now())
 
         def confirmed(session: Session, action: CorporateActionRow) -> None:
             transaction = self.onchain.outbox.find(session, purpose)

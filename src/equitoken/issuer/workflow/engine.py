@@ -36,9 +36,9 @@ from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.outbox import TxStatus
 from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.issuer.workflow.states import RequestKind, RequestState
-from equitoken.market.clock import Clock
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import MULTIPLIER_ONE, Price, Shares, Usd
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import AttestationRow, FillRow, RequestEventRow, RequestRow
 
@@ -412,8 +412,7 @@ class Workflow:
         if existing is not None and existing.status == TxStatus.CONFIRMED:
             return None
         reserve = self._reserve_amount(ticker, custody)
-        # The next block's time: the latest may be older than the feed's maximum report age.
-        observed_at = self.onchain.chain.timestamp("pending")
+        observed_at = self.onchain.observation_time(self._now())
 
         def confirmed(session: Session, request: RequestRow) -> None:
             transaction = self.onchain.outbox.find(session, purpose)

@@ -28,10 +28,10 @@ from equitoken.issuer.errors import (
 from equitoken.issuer.investors import InvestorCategory, KycStatus, parse_address
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.workflow.states import RequestKind, RequestState
-from equitoken.market.clock import Clock
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import InvestorRow, RequestEventRow, RequestRow, WalletRow
 

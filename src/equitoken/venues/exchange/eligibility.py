@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 
 from sqlalchemy import select
 
-from equitoken.market.clock import Clock
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import InvestorRow, WalletRow
 from equitoken.venues.exchange.members import ExchangeMembers, UnknownAccountError

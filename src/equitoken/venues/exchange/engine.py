@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Self
 
-from equitoken.market.clock import Clock
 from equitoken.model.quantities import Price, Shares
+from equitoken.model.time import Clock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTrade, VenueTradeBook
 from equitoken.venues.exchange.accounts import FEES_ACCOUNT, USDC, Accounts

@@ -41,7 +41,7 @@ from equitoken.indexer import IndexedTransfer, Indexer
 from equitoken.issuer.investors import Investor, InvestorBook, parse_address
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.workflow.crashpoints import checkpoint
-from equitoken.market.clock import Clock
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import (
     ExchangeDepositCursorRow,

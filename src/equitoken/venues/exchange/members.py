@@ -3,7 +3,8 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from equitoken.market.clock import Clock, SystemClock
+from equitoken.market.clock import SystemClock
+from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import ExchangeAccountRow, InvestorRow
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from equitoken.market.clock import Clock
+from equitoken.model.time import Clock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.exchange.accounts import Balance
 from equitoken.venues.exchange.book import DepthLevel, OpenOrder

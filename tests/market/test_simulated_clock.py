@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from equitoken.local_clock import DEFAULT_REPLAY_START, ClockSpeedError, SimulatedClock
-from equitoken.market.clock import ManualClock
+from equitoken.market.clock import DEFAULT_REPLAY_START, ClockSpeedError, ManualClock, SimulatedClock
 
 WALL = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 
