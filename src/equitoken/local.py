@@ -83,18 +83,12 @@ class PlatformUnavailableError(Exception):
 def catalogue_rows(
     count: int | None, priced: Collection[str] | None = None
 ) -> tuple[list[Instrument], list[str]]:
-    """Return the first `count` catalogue instruments that `priced` names (all of them for None),
-    and the tickers passed over on the way because no price source covers them."""
-    chosen: list[Instrument] = []
-    passed_over: list[str] = []
-    for instrument in load_catalogue():
-        if count is not None and len(chosen) == count:
-            break
-        if priced is None or instrument.ticker in priced:
-            chosen.append(instrument)
-        else:
-            passed_over.append(instrument.ticker)
-    return chosen, passed_over
+    """Return the instruments among the first `count` catalogue rows (all of them for None) that
+    `priced` names (every one for None), and the tickers of the rows left out for want of prices."""
+    rows = load_catalogue()[:count]
+    if priced is None:
+        return rows, []
+    return [i for i in rows if i.ticker in priced], [i.ticker for i in rows if i.ticker not in priced]
 
 
 def unpriced_notice(tickers: Sequence[str]) -> str:

@@ -1,0 +1,100 @@
+"""The README's main command, as a user runs it: `./dev up` with its default arguments in a fresh clone
+with nothing beside it, until the dashboard answers and the demo mint and every pool seed have
+completed; then Ctrl-C stops it cleanly. And every instrument `up` offers has prices for the whole
+replayed period, the others being left out with a notice.
+
+The clone is of the repository's committed state (`git clone`), as CI's checkout is. Installing the
+packages needs the network's real time (TLS certificates), so the clone's bootstrap runs without a
+moved clock; the platform itself runs under whatever clock the test process has.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from equitoken.local import DEFAULT_INSTRUMENTS, catalogue_rows
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import DEFAULT_REPLAY_START
+from equitoken.market.replay import ReplayPriceSource
+from equitoken.platform.pool_seed import POOLS_FILE, PoolSeedRecord
+from equitoken.platform.up import HISTORY_UNTIL
+
+REPO = Path(__file__).resolve().parents[2]
+# The README's defaults: the dashboard on port 8000, the node on 8545, the data in `.data`.
+DASHBOARD = "http://127.0.0.1:8000"
+FAKETIME_VARIABLES = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "DONT_FAKE_MONOTONIC")
+
+
+def _fresh_clone(tmp_path: Path) -> Path:
+    clone = tmp_path / "equitoken"  # nothing else in tmp_path: no ../shared, no data
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True, timeout=120)
+    real_time = {k: v for k, v in os.environ.items() if k not in FAKETIME_VARIABLES}
+    subprocess.run(["./dev", "bootstrap"], cwd=clone, env=real_time, check=True, timeout=600)
+    return clone
+
+
+def _requests(keys: list[dict[str, str]]) -> list[dict[str, str]]:
+    operator = next(k["key"] for k in keys if k["role"] == "operator")
+    response = httpx.get(f"{DASHBOARD}/api/v1/requests", headers={"X-API-Key": operator}, timeout=10)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, str]] = response.json()["items"]
+    return items
+
+
+@pytest.mark.anvil
+def test_the_readme_main_command_reaches_a_seeded_platform_and_stops_cleanly(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.fail("git is needed to clone the repository, as a user does")
+    clone = _fresh_clone(tmp_path)
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(["./dev", "up"], cwd=clone, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        data = clone / ".data"
+        while True:
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-6000:]
+            record = PoolSeedRecord.load(data / POOLS_FILE)
+            if record is not None and record.mints and sorted(record.seeded) == sorted(record.mints):
+                break
+            time.sleep(1)
+
+        assert httpx.get(f"{DASHBOARD}/", timeout=10).status_code == 200
+        keys = json.loads((data / "api-keys.json").read_text())
+        requests = _requests(keys)
+        # The demo's first mint and one mint per pool, every one settled.
+        assert len(requests) == 1 + len(record.mints)
+        assert {r["state"] for r in requests} == {"completed"}
+        text = log.read_text(errors="replace")
+        assert "left out, no price source covers them (never offered for minting): COIN" in text
+        assert "Traceback" not in text
+    finally:
+        process.send_signal(signal.SIGINT)
+        code = process.wait(120)
+    assert code == 0, log.read_text(errors="replace")[-4000:]
+
+
+def test_every_instrument_up_offers_has_prices_through_the_replayed_period() -> None:
+    calendar = MarketCalendar("XNYS")
+    prices = ReplayPriceSource.default(calendar)
+    last = calendar.session_on(HISTORY_UNTIL)
+    assert last is not None
+    for count in (DEFAULT_INSTRUMENTS, None):  # the default and `--instruments all`
+        offered, left_out = catalogue_rows(count, prices.tickers())
+        assert offered
+        assert not {i.ticker for i in offered} & set(left_out)
+        for instrument in offered:
+            for at in (DEFAULT_REPLAY_START, DEFAULT_REPLAY_START + timedelta(days=30), last.close):
+                assert prices.quote(instrument.ticker, at).price.units > 0, (instrument.ticker, at)
+        for ticker in left_out:
+            assert ticker not in prices.tickers()
+    assert catalogue_rows(DEFAULT_INSTRUMENTS, prices.tickers())[1] == ["COIN"]
