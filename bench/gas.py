@@ -1,20 +1,25 @@
-"""Gas per transaction for the stock token in each compliance profile, against a plain snekmate ERC-20.
+"""Gas per transaction for the stock token in each compliance profile, against a plain ERC-20 and peers.
 
 Every figure is the ``gasUsed`` of a real signed transaction's receipt on a
 local anvil node, so it includes the intrinsic cost and cold storage and
-account access that per-call figures leave out. Run::
+account access that per-call figures leave out. The peers (``bench/peers/``:
+ERC-3643 T-REX and OpenZeppelin's ERC-20, from their pinned npm packages) are
+measured on the same node after our tokens, each once its rule was seen to fire.
+Run::
 
-    python bench/gas.py            # a table
-    python bench/gas.py --json     # one JSON object
-    python bench/gas.py --check    # fail if a figure grew more than 1% over bench/gas-snapshot.json
-    python bench/gas.py --update   # rewrite the snapshot
+    python bench/gas.py             # a table
+    python bench/gas.py --json      # one JSON object; the peers under "peers"
+    python bench/gas.py --check     # fail if one of our figures grew >1% over bench/gas-snapshot.json
+    python bench/gas.py --update    # rewrite the snapshot (the peers' figures kept for information)
+    python bench/gas.py --no-peers  # our tokens only (no npm fetch)
 """
 
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
@@ -23,6 +28,11 @@ from equitoken.chain.compiler import compile_contract
 from equitoken.chain.evm import Contract
 from equitoken.chain.jsonrpc import JsonRpcChain
 from equitoken.chain.permit import permit_message, sign_permit
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.peers import UNAVAILABLE, PeerActors, PeerFigures, measure_peers
 
 SNAPSHOT = Path(__file__).with_name("gas-snapshot.json")
 TOLERANCE = 0.01
@@ -35,6 +45,9 @@ COUNTRY_DE = 276
 # Fixed far-future values keep calldata, and so gas, identical run to run.
 DEADLINE = 2**40
 KYC_EXPIRY = 2**40
+
+PEERS_KEY = "peers"
+"""Where the peers' figures sit in the JSON output and the snapshot: information, never a regression."""
 
 GasTable = dict[str, dict[str, int]]
 
@@ -54,6 +67,31 @@ class Actors:
     def from_accounts(cls, accounts: list[str]) -> "Actors":
         a = accounts
         return cls(a[0], a[1], a[2], a[3], a[4], a[5], a[6], (a[7], a[8], a[9], a[10]))
+
+    def for_peers(self) -> PeerActors:
+        """Return the same wallets in the roles a peer token is deployed and measured with."""
+        return PeerActors(
+            admin=self.admin,
+            registrar=self.registrar,
+            holder=self.holder,
+            other_holder=self.other_holder,
+            spender=self.spender,
+            burner=self.burner,
+            new_holder=self.new_holders[0],
+            outsiders=(self.new_holders[1], self.new_holders[2]),
+        )
+
+
+@dataclass(frozen=True)
+class Report:
+    """One run's figures: our tokens and the plain baseline, and each peer with the rules it enforced."""
+
+    tokens: GasTable
+    peers: dict[str, PeerFigures] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON object: our figures by token, and the peers' under ``"peers"``."""
+        return {**self.tokens, PEERS_KEY: {name: peer.gas for name, peer in self.peers.items()}}
 
 
 def sign_token_permit(
@@ -164,21 +202,27 @@ def measure_stock_token(chain: JsonRpcChain, actors: Actors, profile: int) -> di
     return gas
 
 
-def measure() -> GasTable:
-    """Start a fresh anvil node and measure every profile and the baseline in one run."""
+def measure(*, peers: bool = True) -> Report:
+    """Start a fresh anvil node and measure the baseline, every profile and (if ``peers``) the peers.
+
+    The peers come last, so our contracts' addresses (and so the permit signatures' calldata, and
+    our figures) are the same with or without them.
+    """
     with AnvilNode(accounts=12) as node:
         chain = node.chain()
         actors = Actors.from_accounts(node.accounts)
         table: GasTable = {"plain": measure_plain(chain, actors)}
         for name, profile in PROFILES.items():
             table[name] = measure_stock_token(chain, actors, profile)
-        return table
+        return Report(table, measure_peers(chain, actors.for_peers()) if peers else {})
 
 
-def regressions(table: GasTable, snapshot: GasTable, tolerance: float = TOLERANCE) -> list[str]:
+def regressions(table: GasTable, snapshot: dict[str, Any], tolerance: float = TOLERANCE) -> list[str]:
     """Return one line per figure that grew by more than `tolerance` over the snapshot, or went missing."""
     problems = []
     for token, figures in snapshot.items():
+        if token == PEERS_KEY:
+            continue  # pinned third-party code: kept for information, not ours to regress
         for operation, before in figures.items():
             after = table.get(token, {}).get(operation)
             if after is None:
@@ -190,8 +234,8 @@ def regressions(table: GasTable, snapshot: GasTable, tolerance: float = TOLERANC
     return problems
 
 
-def render(table: GasTable) -> str:
-    """Return a readable table with each profile's ratio to the plain ERC-20."""
+def render(table: GasTable, peers: dict[str, PeerFigures] | None = None) -> str:
+    """Return a readable table with each profile's ratio to the plain ERC-20, then the peers' against ours."""
     plain = table["plain"]
     columns = list(table)
     lines = [f"{'operation':<18}" + "".join(f"{c:>14}" for c in columns) + "   ratio to plain"]
@@ -208,7 +252,32 @@ def render(table: GasTable) -> str:
         lines.append(
             f"{profile} transfer to an existing holder: {ratio:.3f}x plain ({verdict} the {target}x target)"
         )
+    if peers is not None:
+        lines += ["", *render_peers(table, peers)]
     return "\n".join(lines)
+
+
+def render_peers(table: GasTable, peers: dict[str, PeerFigures]) -> list[str]:
+    """Return the peers' rows (each operation's gas and its ratio to our `open` and `permissioned`),
+    then the rules each peer was seen to enforce before it was measured."""
+    ours = ("open", "permissioned")
+    lines = [
+        "peers (same node, same movements; pinned npm packages; each rule seen to fire first)",
+        f"{'peer':<16}{'operation':<18}{'gas':>10}" + "".join(f"{'/ ' + name:>16}" for name in ours),
+    ]
+    for peer, figures in peers.items():
+        for operation in OPERATIONS:
+            if operation not in figures.gas:
+                continue
+            gas = figures.gas[operation]
+            ratios = "".join(f"{gas / table[name][operation]:>15.2f}x" for name in ours)
+            lines.append(f"{peer:<16}{operation:<18}{gas:>10,}{ratios}")
+    lines.append("")
+    for peer, figures in peers.items():
+        lines += [f"{peer} refused {check.rule} ({check.reason!r})" for check in figures.rules]
+    missing = [name for name in UNAVAILABLE if name not in peers]
+    lines += [f"not measured: {name}: {UNAVAILABLE[name]}" for name in missing]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,13 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object of the figures")
     parser.add_argument("--check", action="store_true", help="fail when a figure grew >1%% over the snapshot")
     parser.add_argument("--update", action="store_true", help="write the figures to the snapshot")
+    parser.add_argument("--no-peers", action="store_true", help="measure our tokens only (no npm fetch)")
     args = parser.parse_args(argv)
-    table = measure()
-    print(json.dumps(table, sort_keys=True) if args.json else render(table))
+    report = measure(peers=not args.no_peers)
+    figures = report.to_json() if report.peers else report.tokens
+    print(json.dumps(figures, sort_keys=True) if args.json else render(report.tokens, report.peers or None))
     if args.update:
-        SNAPSHOT.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+        if not report.peers:  # keep the peers' recorded figures when they were not measured
+            figures = {**figures, PEERS_KEY: json.loads(SNAPSHOT.read_text()).get(PEERS_KEY, {})}
+        SNAPSHOT.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
     if args.check:
-        problems = regressions(table, json.loads(SNAPSHOT.read_text()))
+        problems = regressions(report.tokens, json.loads(SNAPSHOT.read_text()))
         for problem in problems:
             print(f"gas regression: {problem}", file=sys.stderr)
         return 1 if problems else 0
