@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from tests.dashboard.server import Dashboard, running_dashboard
+from tests.support import faketime
 
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
@@ -36,12 +37,18 @@ def dashboard(
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) for the browser tests")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
+    # The browser is only the client: it runs on real time even when CI moves the platform's clock
+    # (Playwright's driver and Chromium hang under libfaketime).
+    with faketime.children_on_real_time():
+        manager = sync_playwright().start()
+    try:
+        launched = manager.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
         )
         yield launched
         launched.close()
+    finally:
+        manager.stop()
 
 
 @pytest.fixture

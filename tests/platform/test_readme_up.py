@@ -9,7 +9,6 @@ moved clock; the platform itself runs under whatever clock the test process has.
 """
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support import faketime
 
 from equitoken.local import DEFAULT_INSTRUMENTS, catalogue_rows
 from equitoken.market.calendar import MarketCalendar
@@ -30,14 +30,14 @@ from equitoken.platform.up import HISTORY_UNTIL
 REPO = Path(__file__).resolve().parents[2]
 # The README's defaults: the dashboard on port 8000, the node on 8545, the data in `.data`.
 DASHBOARD = "http://127.0.0.1:8000"
-FAKETIME_VARIABLES = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "DONT_FAKE_MONOTONIC")
 
 
 def _fresh_clone(tmp_path: Path) -> Path:
     clone = tmp_path / "equitoken"  # nothing else in tmp_path: no ../shared, no data
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True, timeout=120)
-    real_time = {k: v for k, v in os.environ.items() if k not in FAKETIME_VARIABLES}
-    subprocess.run(["./dev", "bootstrap"], cwd=clone, env=real_time, check=True, timeout=600)
+    subprocess.run(
+        ["./dev", "bootstrap"], cwd=clone, env=faketime.real_time_environment(), check=True, timeout=600
+    )
     return clone
 
 

@@ -1,0 +1,1 @@
+"""Harnesses the tests share: platforms wired for a test, real peers, the moved clock of CI's rerun."""
