@@ -28,11 +28,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
-from equitoken.chain.evm import Contract, Receipt
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.types import Receipt
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.model.quantities import Price

@@ -23,11 +23,11 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract
-from equitoken.chain.jsonrpc import JsonRpcChain
-from equitoken.chain.permit import permit_message, sign_permit
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.permit import permit_message, sign_permit
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

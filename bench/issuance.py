@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from equitoken.brokers.paper import PaperBroker
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.deployment import IssuerRoles, deploy_issuance
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.deployment import IssuerRoles, deploy_issuance
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import IssuerChain, deploy_test_usdc
 from equitoken.issuer.service import Issuer
@@ -101,7 +101,7 @@ class Resources:
         """Return a new empty chain of `kind` (``inproc`` or ``anvil``) on `clock`, closed with the run."""
         signers = SignerRegistry.anvil(ACCOUNTS)
         if kind == "inproc":
-            from equitoken.chain.inprocess import InProcessChain
+            from equitoken.chain.evm.inprocess import InProcessChain
 
             return InProcessChain(signers, clock=clock)
         # A node per configuration: each starts from genesis with no cached nonces.

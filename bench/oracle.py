@@ -45,10 +45,11 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract, Receipt
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.types import Receipt
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, SimulatedClock, SystemClock
 from equitoken.market.prices import NoPriceError

@@ -17,12 +17,12 @@ import pytest
 from tests.ports import free_port
 from typer.testing import CliRunner, Result
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.cli import app
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.local import ACCOUNTS, USDC, LocalIssuer, LocalPlatform, SettlementRecords
+from equitoken.local import ACCOUNTS, USDC, LocalIssuer, LocalPlatform, settlement_records
 from equitoken.market.clock import DEFAULT_REPLAY_START
 from equitoken.model.holders import HolderBalance
 from equitoken.model.quantities import Price
@@ -63,8 +63,8 @@ def run_up(data_dir: Path, port: int, instruments: int) -> str:
 def test_up_deploys_then_reuses_and_extends_the_deployment(tmp_path: Path) -> None:
     port = free_port()
     first = run_up(tmp_path, port, instruments=2)
-    record = DeploymentRecords(tmp_path / "deployments").load(31337)
-    usdc = SettlementRecords(tmp_path / "deployments").load(31337)
+    record = deployment_records(tmp_path / "deployments").load(31337)
+    usdc = settlement_records(tmp_path / "deployments").load(31337)
     assert record is not None
     assert usdc is not None
     assert [d.ticker for d in record.instruments] == ["AAPL", "MSFT"]
@@ -77,12 +77,12 @@ def test_up_deploys_then_reuses_and_extends_the_deployment(tmp_path: Path) -> No
     second = run_up(tmp_path, port, instruments=3)
 
     assert "reusing the contracts deployed on an earlier run" in second
-    extended = DeploymentRecords(tmp_path / "deployments").load(31337)
+    extended = deployment_records(tmp_path / "deployments").load(31337)
     assert extended is not None
     assert extended.instruments[:2] == record.instruments
     assert [d.ticker for d in extended.instruments] == ["AAPL", "MSFT", "NVDA"]
     assert extended.identity_registry == record.identity_registry
-    assert SettlementRecords(tmp_path / "deployments").load(31337) == usdc
+    assert settlement_records(tmp_path / "deployments").load(31337) == usdc
     assert "deploying the test USDC" not in second
 
 
@@ -123,12 +123,12 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
 def test_up_refuses_a_data_directory_its_reporters_cannot_serve(tmp_path: Path) -> None:
     port = free_port()
     run_up(tmp_path, port, instruments=1)
-    records = DeploymentRecords(tmp_path / "deployments")
+    records = deployment_records(tmp_path / "deployments")
     deployed = records.load(31337)
     assert deployed is not None
     [aapl] = deployed.instruments
     # A feed of an earlier version has code but no reporters: the reserve feed looks just like one.
-    records.save(replace(deployed, instruments=(replace(aapl, price_feed=aapl.reserve_feed),)))
+    records.save(31337, replace(deployed, instruments=(replace(aapl, price_feed=aapl.reserve_feed),)))
     command = [sys.executable, "-m", "equitoken.cli", "up", "--exit", "--data-dir", str(tmp_path)]
     command += ["--rpc-port", str(port), "--instruments", "1"]
 
@@ -140,7 +140,7 @@ def test_up_refuses_a_data_directory_its_reporters_cannot_serve(tmp_path: Path) 
     assert f"delete {tmp_path}" in said
     assert "Traceback" not in legacy.stdout + legacy.stderr
 
-    records.save(deployed)
+    records.save(31337, deployed)
     for key in (tmp_path / "oracle").iterdir():
         key.unlink()  # new keys are made: the feeds do not know them
 
@@ -190,8 +190,8 @@ class Running:
     @contextmanager
     def onchain(self) -> Iterator[IssuerChain]:
         with JsonRpcChain(self.url, SignerRegistry.anvil(ACCOUNTS)) as chain:
-            deployment = DeploymentRecords(self.data_dir / "deployments").load(chain.chain_id)
-            usdc = SettlementRecords(self.data_dir / "deployments").load(chain.chain_id)
+            deployment = deployment_records(self.data_dir / "deployments").load(chain.chain_id)
+            usdc = settlement_records(self.data_dir / "deployments").load(chain.chain_id)
             assert deployment is not None
             assert usdc is not None
             yield IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)

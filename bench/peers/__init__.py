@@ -13,7 +13,7 @@ from bench.peers import oz, trex
 from bench.peers.base import PeerActors, PeerFigures, RuleCheck, UnenforcedRuleError
 from bench.peers.npm import CACHE_DIR, PACKAGES, PeerPackageError, install
 
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.chain import EvmChain
 
 __all__ = [
     "PACKAGES",

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from equitoken.chain.evm import RevertError
+from equitoken.chain.errors import RevertError
 
 DECIMALS = 8
 SHARE = 10**DECIMALS

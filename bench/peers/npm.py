@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from equitoken.chain.artifacts import Artifact
+from equitoken.chain.evm.artifacts import Artifact
 
 TREX = ("@tokenysolutions/t-rex", "4.1.6")
 # T-REX 4.1.6 asks for ^2.0.0 and ships the Identity, ClaimIssuer and ImplementationAuthority it was

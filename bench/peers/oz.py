@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.peers.base import SHARE, PeerActors, PeerFigures, expect_allowed, expect_revert
 from bench.peers.npm import OPENZEPPELIN, artifact
 
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.chain import EvmChain
 
 
 def measure(chain: EvmChain, actors: PeerActors, modules: Path) -> PeerFigures:

@@ -33,8 +33,9 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_utils.crypto import keccak
 
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.evm import Contract, EvmChain
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.contract import Contract
 
 KYC_TOPIC = 1
 """The one required claim topic (its value does not change any gas figure)."""

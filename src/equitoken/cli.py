@@ -16,10 +16,10 @@ from rich.table import Table
 
 from equitoken.api import API_PREFIX
 from equitoken.brokers.errors import BrokerError
-from equitoken.chain.anvil import AnvilError
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import ChainError, RevertError
-from equitoken.chain.jsonrpc import RpcUnavailableError
+from equitoken.chain.errors import ChainError, RevertError
+from equitoken.chain.evm.anvil import AnvilError
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.jsonrpc import RpcUnavailableError
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.errors import IssuerError
 from equitoken.issuer.investors import parse_address

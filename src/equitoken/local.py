@@ -4,7 +4,7 @@ deployed on it once, and the issuer wired to it on a simulated market clock.
 Everything lives in the data directory (default `.data`):
 
 - `anvil/state.json`, `anvil/anvil.log`: the node's state and log;
-- `deployments/chain-<id>.json`: where the issuance contracts are (`DeploymentRecords`);
+- `deployments/chain-<id>.json`: where the issuance contracts are (`deployment_records`);
 - `deployments/settlement-chain-<id>.json`: where the test USDC is;
 - `deployments/amm-chain-<id>.json`: where the AMM is (factory, router, one pool per token that is not
   `restricted`); a data directory from before the AMM gets one deployed on its next start;
@@ -19,30 +19,32 @@ Everything lives in the data directory (default `.data`):
 import json
 import os
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from equitoken.brokers.broker import Broker
 from equitoken.brokers.paper import PaperBroker
-from equitoken.chain.accounts import ANVIL_MNEMONIC, SignerRegistry, checksum
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import (
-    DeploymentRecords,
+from equitoken.chain.errors import ChainError
+from equitoken.chain.evm.accounts import ANVIL_MNEMONIC, SignerRegistry, checksum
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import (
     IssuanceDeployment,
     IssuerRoles,
     OracleMembers,
     Progress,
     deploy_issuance,
+    deployment_records,
     extend_issuance,
     is_live,
 )
-from equitoken.chain.evm import ChainError, Contract
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
+from equitoken.chain.records import JsonRecords
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import MAX_UINT256, IssuerChain, deploy_test_usdc
 from equitoken.issuer.service import Issuer
@@ -110,70 +112,25 @@ class LocalDeployment:
         return self.issuance.chain_id
 
 
-class SettlementRecords:
-    """Where the test USDC is on each chain: one JSON file per chain id beside the deployment records."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def path(self, chain_id: int) -> Path:
-        """Return the file that holds chain `chain_id`'s record."""
-        return self.directory / f"settlement-chain-{chain_id}.json"
-
-    def load(self, chain_id: int) -> str | None:
-        """Return the test USDC's address on `chain_id`, or None if none is recorded."""
-        path = self.path(chain_id)
-        return str(json.loads(path.read_text())["usdc"]) if path.is_file() else None
-
-    def save(self, chain_id: int, usdc: str) -> None:
-        """Record the test USDC's address atomically."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(chain_id)
-        partial = path.with_suffix(".json.partial")
-        partial.write_text(json.dumps({"chain_id": chain_id, "usdc": usdc}, indent=2))
-        partial.replace(path)
+def settlement_records(directory: Path) -> JsonRecords[str]:
+    """Return where the test USDC is recorded in `directory`: `settlement-chain-<id>.json`."""
+    return JsonRecords(directory, "settlement-", lambda usdc: {"usdc": usdc}, lambda data: str(data["usdc"]))
 
 
-class AmmRecords:
-    """Where the AMM is on each chain: one JSON file per chain id beside the deployment records."""
+def amm_records(directory: Path) -> JsonRecords[AmmDeployment]:
+    """Return where the AMM is recorded in `directory`: `amm-chain-<id>.json`."""
+    return JsonRecords(directory, "amm-", asdict, _amm_deployment)
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
 
-    def path(self, chain_id: int) -> Path:
-        """Return the file that holds chain `chain_id`'s record."""
-        return self.directory / f"amm-chain-{chain_id}.json"
-
-    def load(self, chain_id: int) -> AmmDeployment | None:
-        """Return the AMM recorded for `chain_id`, or None if none is recorded."""
-        path = self.path(chain_id)
-        if not path.is_file():
-            return None
-        record = json.loads(path.read_text())
-        return AmmDeployment(
-            int(record["chain_id"]),
-            str(record["usdc"]),
-            str(record["pool_blueprint"]),
-            str(record["factory"]),
-            str(record["router"]),
-            {str(ticker): str(pool) for ticker, pool in record["pools"].items()},
-        )
-
-    def save(self, amm: AmmDeployment) -> None:
-        """Record the AMM atomically."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(amm.chain_id)
-        partial = path.with_suffix(".json.partial")
-        record = {
-            "chain_id": amm.chain_id,
-            "usdc": amm.usdc,
-            "pool_blueprint": amm.pool_blueprint,
-            "factory": amm.factory,
-            "router": amm.router,
-            "pools": dict(amm.pools),
-        }
-        partial.write_text(json.dumps(record, indent=2))
-        partial.replace(path)
+def _amm_deployment(record: dict[str, Any]) -> AmmDeployment:
+    return AmmDeployment(
+        int(record["chain_id"]),
+        str(record["usdc"]),
+        str(record["pool_blueprint"]),
+        str(record["factory"]),
+        str(record["router"]),
+        {str(ticker): str(pool) for ticker, pool in record["pools"].items()},
+    )
 
 
 def offered(deployment: LocalDeployment, priced: Collection[str]) -> LocalDeployment:
@@ -268,14 +225,14 @@ class LocalPlatform:
     ) -> IssuanceDeployment:
         roles = IssuerRoles.from_accounts(chain.accounts)
         oracle = oracle_members(self.data_dir)
-        records = DeploymentRecords(self.data_dir / "deployments")
+        records = deployment_records(self.data_dir / "deployments")
         existing = records.load(chain.chain_id)
         if existing is None or not is_live(chain, existing):
             progress(f"deploying the issuance contracts for {len(wanted)} instruments")
             deployment = deploy_issuance(
                 chain, roles, wanted, oracle=oracle, progress=lambda step: progress(f"  {step}")
             )
-            records.save(deployment)
+            records.save(deployment.chain_id, deployment)
             return deployment
         self._check_oracle(chain, existing, oracle)
         progress("reusing the contracts deployed on an earlier run")
@@ -287,7 +244,7 @@ class LocalPlatform:
         deployment = extend_issuance(
             chain, roles, existing, missing, oracle=oracle, progress=lambda step: progress(f"  {step}")
         )
-        records.save(deployment)
+        records.save(deployment.chain_id, deployment)
         return deployment
 
     def _check_oracle(
@@ -320,14 +277,14 @@ class LocalPlatform:
     ) -> AmmDeployment:
         # Pools of permissioned tokens are registered as wallets of the venue operator by the demo
         # seed, through the issuer's investor book, so the database knows those wallets too.
-        records = AmmRecords(self.data_dir / "deployments")
+        records = amm_records(self.data_dir / "deployments")
         admin = IssuerRoles.from_accounts(chain.accounts).admin
         wanted = venue_tickers(issuance)
         existing = records.load(chain.chain_id)
         if existing is None or existing.usdc != usdc or not chain.code(existing.factory):
             progress(f"deploying the AMM (factory, router) with a pool for each of {len(wanted)} tokens")
             amm = deploy_amm(chain, admin, usdc, issuance, wanted)
-            records.save(amm)
+            records.save(amm.chain_id, amm)
             return amm
         missing = [ticker for ticker in wanted if ticker not in existing.pools]
         if not missing:
@@ -348,11 +305,11 @@ class LocalPlatform:
             existing.router,
             pools,
         )
-        records.save(amm)
+        records.save(amm.chain_id, amm)
         return amm
 
     def _deploy_usdc(self, chain: JsonRpcChain, progress: Progress) -> str:
-        records = SettlementRecords(self.data_dir / "deployments")
+        records = settlement_records(self.data_dir / "deployments")
         existing = records.load(chain.chain_id)
         if existing is not None and chain.code(existing):
             return existing
@@ -463,9 +420,9 @@ class LocalIssuer:
                 "start the platform with `equitoken up`"
             ) from None
         directory = self.data_dir / "deployments"
-        issuance = DeploymentRecords(directory).load(chain_id)
-        usdc = SettlementRecords(directory).load(chain_id)
-        amm = AmmRecords(directory).load(chain_id)
+        issuance = deployment_records(directory).load(chain_id)
+        usdc = settlement_records(directory).load(chain_id)
+        amm = amm_records(directory).load(chain_id)
         if issuance is None or usdc is None:
             raise PlatformUnavailableError(
                 f"nothing is deployed on chain {chain_id} according to {directory}; "

@@ -14,8 +14,8 @@ from tests.issuer.conftest import ACCOUNTS, GENESIS, USDC, Platform, build_platf
 
 from equitoken.api import ApiContext, Role, create_app
 from equitoken.api.ratelimit import RateLimit
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.market.calendar import MarketCalendar

@@ -21,8 +21,8 @@ from tests.api.conftest import Api, build_api
 from tests.issuer.conftest import ACCOUNTS, GENESIS, build_platform
 
 from equitoken.api.ratelimit import RateLimit
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.store.database import Database, sqlite_url

@@ -11,7 +11,7 @@ from bench.gas import OPERATIONS, PEERS_KEY, PROFILES, SNAPSHOT, measure, regres
 from bench.peers import PEERS, UNAVAILABLE
 from bench.peers.base import PeerFigures, RuleCheck, UnenforcedRuleError, expect_allowed, expect_revert
 
-from equitoken.chain.evm import RevertError
+from equitoken.chain.errors import RevertError
 
 TREX_BLOCKED = "Transfer not possible"
 

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract, EvmChain
-from equitoken.chain.inprocess import InProcessChain
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.inprocess import InProcessChain
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 
 BOTH_CHAINS = [
     pytest.param("inproc", id="inproc"),

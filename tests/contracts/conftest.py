@@ -14,8 +14,8 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from equitoken.chain.artifacts import contract_path
-from equitoken.chain.deployment import TOKEN_ROLE_HOLDERS
+from equitoken.chain.evm.artifacts import contract_path
+from equitoken.chain.evm.deployment import TOKEN_ROLE_HOLDERS
 
 DECIMALS = 8
 ONE_SHARE = 10**DECIMALS

@@ -17,8 +17,8 @@ from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
 from equitoken.api.app import create_app
 from equitoken.api.context import ApiContext
 from equitoken.api.keys import ApiKeys
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.anvil import AnvilNode
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.investors import Investor

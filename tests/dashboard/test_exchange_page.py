@@ -13,8 +13,8 @@ from tests.issuer.conftest import ACCOUNTS, GENESIS, build_platform
 from tests.venues.exchange.builders import rules
 
 from equitoken.api import ApiContext, Role, create_app
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.dashboard import mount_dashboard
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource

@@ -14,7 +14,7 @@ from tests.issuer.conftest import (  # noqa: F401  (fixtures used by the tests o
     shared_anvil,
 )
 
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.chain import EvmChain
 from equitoken.indexer import Indexer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource

@@ -6,8 +6,8 @@ Run as `python -m tests.indexer.index_worker RPC_URL DATABASE_URL DEPLOYMENT.jso
 import sys
 from pathlib import Path
 
-from equitoken.chain.deployment import IssuanceDeployment
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.deployment import IssuanceDeployment
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.store.database import Database
 

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
 from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.evm import EvmChain
-from equitoken.chain.inprocess import InProcessChain
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.inprocess import InProcessChain
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.indexer.sources import WatchedContracts
 from equitoken.market.calendar import MarketCalendar

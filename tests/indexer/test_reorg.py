@@ -7,10 +7,10 @@ import pytest
 from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
 from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform
 
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.indexer import ONE, ChainReplacedError, IndexedChain, Indexer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource

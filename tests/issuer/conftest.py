@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from equitoken.brokers.paper import PaperBroker
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.deployment import IssuerRoles, deploy_issuance
-from equitoken.chain.evm import Contract, EvmChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuerRoles, deploy_issuance
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.investors import Investor
@@ -46,7 +47,7 @@ def shared_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode
 def evm_chain(request: pytest.FixtureRequest) -> Iterator[EvmChain]:
     signers = SignerRegistry.anvil(ACCOUNTS)
     if request.param == "inproc":
-        from equitoken.chain.inprocess import InProcessChain
+        from equitoken.chain.evm.inprocess import InProcessChain
 
         yield InProcessChain(signers, genesis_timestamp=GENESIS)
         return

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from equitoken.brokers.paper import PaperBroker
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.service import Issuer

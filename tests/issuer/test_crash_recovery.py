@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.issuer.conftest import ACCOUNTS, SLIPPAGE_BPS, TICKERS, USDC, Platform, build_platform
 
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.workflow.crashpoints import CRASH_ENV, CRASH_POINTS
 from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.issuer.conftest import IN_SESSION, USDC, Platform, build_platform
 
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.chain import EvmChain
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.errors import (
     ComplianceError,

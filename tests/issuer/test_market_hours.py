@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from tests.issuer.conftest import SLIPPAGE_BPS, USDC, build_platform
 
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.chain import EvmChain
 from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource

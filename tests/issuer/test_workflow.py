@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from tests.issuer.conftest import IN_SESSION, USDC, Platform, build_platform
 
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.chain import EvmChain
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.custody import BROKER_CASH, FEES, TREASURY, USD, CustodyLedger, custody_account
 from equitoken.issuer.workflow.states import RequestKind, RequestState

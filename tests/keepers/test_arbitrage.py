@@ -31,8 +31,8 @@ from tests.keepers.week import (
 )
 from tests.keepers.week import deviation_bps as _deviation_bps
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.anvil import AnvilNode
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.keepers.arbitrage import AMM_VENUE, ArbitrageKeeper, KeeperConfigError, RefusalReason
 from equitoken.keepers.constant_product import BPS
 from equitoken.market.calendar import MarketCalendar

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from tests.issuer.conftest import ACCOUNTS, IN_SESSION, USDC, Platform, build_platform
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.issuer.outbox import TxStatus
 from equitoken.keepers.arbitrage import KeeperConfigError
 from equitoken.keepers.authorised_participant import (

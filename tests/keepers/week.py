@@ -23,11 +23,13 @@ from zoneinfo import ZoneInfo
 from eth_account import Account
 from tests.venues.exchange.builders import rules
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles, OracleMembers, deploy_issuance
-from equitoken.chain.evm import Contract, EvmChain, RevertError
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, OracleMembers, deploy_issuance
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.keepers.arbitrage import ArbitrageKeeper, ArbitrageTrade, RefusalReason

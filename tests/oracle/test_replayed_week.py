@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from eth_account import Account
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuerRoles, OracleMembers, deploy_issuance
-from equitoken.chain.evm import Contract, EvmChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuerRoles, OracleMembers, deploy_issuance
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource

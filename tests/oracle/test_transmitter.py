@@ -13,12 +13,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from tests.ports import free_port
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuerRoles, OracleMembers, deploy_issuance
-from equitoken.chain.evm import Contract, EvmChain, RevertError
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuerRoles, OracleMembers, deploy_issuance
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource

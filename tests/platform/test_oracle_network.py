@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.deployment import IssuanceDeployment
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.deployment import IssuanceDeployment
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.oracle.keys import ReporterKeyError, key_path
 from equitoken.oracle.policy import PushReason
 from equitoken.oracle.reporter_client import ReporterClient, ReporterUnavailableError

@@ -19,14 +19,14 @@ import httpx
 import pytest
 from tests.ports import free_port
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
-from equitoken.chain.evm import RevertError
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.indexer import IndexReader
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.local import ACCOUNTS, SettlementRecords
+from equitoken.local import ACCOUNTS, settlement_records
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.store.database import Database, sqlite_url
 
@@ -97,7 +97,7 @@ class Up:
     def latest_round(self, ticker: str) -> int:
         """Return the id of the latest round of `ticker`'s price feed (0 before the first)."""
         with JsonRpcChain(f"http://127.0.0.1:{self.rpc_port}", SignerRegistry.anvil(ACCOUNTS)) as chain:
-            deployment = DeploymentRecords(self.data_dir / "deployments").load(chain.chain_id)
+            deployment = deployment_records(self.data_dir / "deployments").load(chain.chain_id)
             assert deployment is not None
             feed = chain.at(deployment.instrument(ticker).price_feed, compile_contract("oracle/PriceFeed.vy"))
             try:
@@ -169,8 +169,8 @@ class Up:
 
     def token_balance(self, wallet: str) -> int:
         with JsonRpcChain(f"http://127.0.0.1:{self.rpc_port}", SignerRegistry.anvil(ACCOUNTS)) as chain:
-            deployment = DeploymentRecords(self.data_dir / "deployments").load(chain.chain_id)
-            usdc = SettlementRecords(self.data_dir / "deployments").load(chain.chain_id)
+            deployment = deployment_records(self.data_dir / "deployments").load(chain.chain_id)
+            usdc = settlement_records(self.data_dir / "deployments").load(chain.chain_id)
             assert deployment is not None
             assert usdc is not None
             onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from tests.platform.test_up_restart import Up
 from tests.ports import free_port
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import DeploymentRecords, IssuerRoles
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.keepers.constant_product import BPS
-from equitoken.local import ACCOUNTS, USDC, AmmRecords, local_database_url
+from equitoken.local import ACCOUNTS, USDC, amm_records, local_database_url
 from equitoken.oracle.observation import MarketStatus
 from equitoken.platform.exchange import EXCHANGE_DIR, exchange_rules, hot_wallet
 from equitoken.platform.pool_seed import POOLS_FILE, PoolSeedRecord, market_maker_wallet
@@ -73,8 +73,8 @@ def _seeded_pools(up: Up, tickers: list[str], seconds: float = 90) -> PoolSeedRe
 
 def _deviation_bps(chain: JsonRpcChain, up: Up) -> int:
     """Return how far AAPL's pool price is from its oracle answer, in basis points (rounded up)."""
-    amm = AmmRecords(up.data_dir / "deployments").load(chain.chain_id)
-    deployment = DeploymentRecords(up.data_dir / "deployments").load(chain.chain_id)
+    amm = amm_records(up.data_dir / "deployments").load(chain.chain_id)
+    deployment = deployment_records(up.data_dir / "deployments").load(chain.chain_id)
     assert amm is not None
     assert deployment is not None
     stock, usdc = (int(v) for v in amm.pool(chain, "AAPL").reserves())
@@ -91,7 +91,7 @@ def _open(_: str) -> MarketStatus:
 def _displace(up: Up) -> None:
     """Buy AAPL from its pool with 5% of the pool's USDC, moving its price about 10% up."""
     with _chain(up) as chain:
-        amm = AmmRecords(up.data_dir / "deployments").load(chain.chain_id)
+        amm = amm_records(up.data_dir / "deployments").load(chain.chain_id)
         assert amm is not None
         pool = amm.pool(chain, "AAPL")
         usdc = chain.at(amm.usdc, compile_contract("settlement/TestUSDC.vy"))
@@ -104,7 +104,7 @@ def _displace(up: Up) -> None:
 
 def _trade_offline(up: Up) -> None:
     """Open the stopped platform's exchange and rest two orders."""
-    deployment = DeploymentRecords(up.data_dir / "deployments").load(ANVIL_CHAIN_ID)  # the node is down
+    deployment = deployment_records(up.data_dir / "deployments").load(ANVIL_CHAIN_ID)  # the node is down
     assert deployment is not None
     exchange = Exchange.open(up.data_dir / EXCHANGE_DIR, exchange_rules(deployment), _open)
     try:
@@ -127,7 +127,7 @@ def test_up_seeds_the_amm_keeps_it_at_the_oracle_price_and_reuses_the_venues(up:
     # Each pool is seeded once its mint completes, so the two may be seeded in separate passes.
     record = _seeded_pools(up, ["AAPL", "MSFT"])
     with _chain(up) as chain:
-        amm = AmmRecords(up.data_dir / "deployments").load(chain.chain_id)
+        amm = amm_records(up.data_dir / "deployments").load(chain.chain_id)
         assert amm is not None
         assert sorted(amm.pools) == ["AAPL", "MSFT"]
         for ticker, request_id in record.mints.items():
@@ -191,7 +191,7 @@ def test_up_seeds_the_amm_keeps_it_at_the_oracle_price_and_reuses_the_venues(up:
 
 def _oracle_answer(up: Up, ticker: str) -> Decimal:
     with _chain(up) as chain:
-        deployment = DeploymentRecords(up.data_dir / "deployments").load(chain.chain_id)
+        deployment = deployment_records(up.data_dir / "deployments").load(chain.chain_id)
         assert deployment is not None
         feed = chain.at(deployment.instrument(ticker).price_feed, compile_contract("oracle/PriceFeed.vy"))
         return Decimal(int(feed.latestRoundStatus()[1])) / 10**8

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 from tests.ports import free_port
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
 from equitoken.issuer.investors import InvestorCategory
 from equitoken.issuer.outbox import TxStatus
 from equitoken.local import ACCOUNTS, LocalIssuer, LocalPlatform

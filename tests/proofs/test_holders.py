@@ -4,7 +4,7 @@ Runs on the in-process chain and on anvil, each with SQLite and PostgreSQL behin
 
 from tests.issuer.conftest import USDC, Platform
 
-from equitoken.chain.holders import read_holder_balances
+from equitoken.chain.evm.holders import read_holder_balances
 from equitoken.model.holders import HolderBalance
 from equitoken.model.quantities import Shares
 from equitoken.proofs.inclusion import InclusionProof, verify

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from equitoken.chain.accounts import SignerRegistry, UnknownSignerError
-from equitoken.chain.deployment import IssuerRoles
+from equitoken.chain.evm.accounts import SignerRegistry, UnknownSignerError
+from equitoken.chain.evm.deployment import IssuerRoles
 from equitoken.issuer.reconcile import Holding
 from equitoken.model.holders import HolderBalance
 from equitoken.model.quantities import Shares

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
-from equitoken.chain.evm import Contract, EvmChain, RevertError
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.model.quantities import Price

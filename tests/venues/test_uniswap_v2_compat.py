@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 
-from equitoken.chain.accounts import checksum
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
-from equitoken.chain.evm import Contract, RevertError, decode_revert_reason
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.abi import decode_revert_reason
+from equitoken.chain.evm.accounts import checksum
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.venues.uniswap_v2 import (

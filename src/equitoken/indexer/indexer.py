@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from equitoken.chain.accounts import checksum
-from equitoken.chain.evm import BlockHeader, ChainError, EvmChain
+from equitoken.chain.confirmation import confirmed_head
+from equitoken.chain.errors import ChainError
+from equitoken.chain.evm.accounts import checksum
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.records import BlockHeader
 from equitoken.indexer.errors import ChainReplacedError, IndexerConfigError
 from equitoken.indexer.projection import apply_events, forget_chain, undo_after
 from equitoken.indexer.sources import ChainEvent, IndexedChain, WatchedContracts
@@ -136,7 +139,7 @@ class Indexer(IndexReader):
                 continue
             indexed_to = cursor.block_number if cursor is not None else None
             first = indexed.start_block if indexed_to is None else indexed_to + 1
-            confirmed = head - indexed.confirmations
+            confirmed = confirmed_head(head, indexed.confirmations)
             if first > confirmed:
                 return ChainProgress(indexed.chain_id, head, indexed_to, batches, events, tuple(reorgs))
             if max_batches is not None and batches >= max_batches:

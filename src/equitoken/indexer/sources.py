@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from equitoken.chain.accounts import checksum
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment
-from equitoken.chain.evm import AbiItem, EvmChain, Log, decode_event, event_topic
+from equitoken.chain.evm.abi import AbiItem, decode_event, event_topic
+from equitoken.chain.evm.accounts import checksum
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.deployment import IssuanceDeployment
+from equitoken.chain.evm.types import Log
 from equitoken.indexer.errors import IndexerConfigError
 
 DEFAULT_CONFIRMATIONS = 2

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from equitoken.chain.accounts import checksum
+from equitoken.chain.evm.accounts import checksum
 from equitoken.indexer.errors import UnknownChainError, UnknownTickerError
 from equitoken.indexer.multiplier import (
     MultiplierChange,

@@ -10,8 +10,9 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from equitoken.chain.accounts import checksum
-from equitoken.chain.evm import ContractFunction, RevertError
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.accounts import checksum
+from equitoken.chain.evm.contract import ContractFunction
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.jurisdictions import numeric_code
 from equitoken.issuer.onchain import IssuerChain

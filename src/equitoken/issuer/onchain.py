@@ -4,10 +4,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles
-from equitoken.chain.evm import Contract, EvmChain
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles
 from equitoken.issuer.outbox import Outbox
 
 MAX_UINT256 = 2**256 - 1

@@ -18,7 +18,9 @@ from typing import TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from equitoken.chain.evm import ChainError, ContractFunction, EvmChain, RevertError
+from equitoken.chain.errors import ChainError, RevertError
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.contract import ContractFunction
 from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow

@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract, EvmChain, RevertError
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
 from equitoken.keepers.constant_product import BPS, amount_out, input_to_price
 from equitoken.keepers.oracle_round import OracleRound, UnsafeRoundError, read_safe_round
 from equitoken.model.quantities import PRICE_DECIMALS, Price, Shares, Usd

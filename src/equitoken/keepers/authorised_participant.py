@@ -34,8 +34,10 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract, EvmChain, RevertError
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
 from equitoken.issuer.errors import IssuerError
 from equitoken.issuer.investors import InvestorCategory
 from equitoken.issuer.outbox import TxOutcome, TxStatus

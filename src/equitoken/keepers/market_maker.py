@@ -31,8 +31,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract, EvmChain
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
 from equitoken.keepers.arbitrage import KeeperConfigError, Refusal, RefusalReason
 from equitoken.keepers.constant_product import BPS
 from equitoken.keepers.oracle_round import UnsafeRoundError, read_safe_round

@@ -8,7 +8,8 @@ the next block's time, is not HALTED, and answers a positive price. Anything els
 from dataclasses import dataclass
 from enum import StrEnum
 
-from equitoken.chain.evm import Contract, RevertError
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.contract import Contract
 from equitoken.oracle.observation import MarketStatus
 
 

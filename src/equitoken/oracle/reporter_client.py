@@ -11,7 +11,7 @@ from typing import IO, Any, Self
 
 import httpx
 
-from equitoken.chain.accounts import checksum
+from equitoken.chain.evm.accounts import checksum
 from equitoken.oracle.observation import SignedObservation
 from equitoken.oracle.reporter import ObservationRequest
 from equitoken.oracle.reporter_server import HEALTH_PATH, OBSERVATIONS_PATH, READY_PREFIX, die_with_parent

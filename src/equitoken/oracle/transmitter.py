@@ -37,10 +37,14 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 
-from equitoken.chain.accounts import checksum
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import BlockHeader, ChainError, Contract, EvmChain, RevertError, event_topic
+from equitoken.chain.errors import ChainError, RevertError
+from equitoken.chain.evm.abi import event_topic
+from equitoken.chain.evm.accounts import checksum
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.records import BlockHeader
 from equitoken.model.quantities import Price
 from equitoken.oracle.aggregation import ONE_MULTIPLIER, RoundValues, token_answer
 from equitoken.oracle.closed_market import ClosedPolicy, ClosedTerms

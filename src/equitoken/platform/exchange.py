@@ -15,10 +15,11 @@ buy of a `permissioned` token only from a member with a registered wallet.
 from collections.abc import Sequence
 from pathlib import Path
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment
-from equitoken.chain.evm import EvmChain, RevertError
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.deployment import IssuanceDeployment
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.local import ACCOUNTS, venue_tickers
 from equitoken.model.quantities import Price

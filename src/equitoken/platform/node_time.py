@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 
 # Smaller gaps are left to the node's own clock, which runs at wall speed after the last setting.
 TOLERANCE_SECONDS = 5

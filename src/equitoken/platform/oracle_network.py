@@ -14,9 +14,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from equitoken.chain.accounts import checksum
-from equitoken.chain.deployment import IssuanceDeployment, OracleMembers
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.accounts import checksum
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.deployment import IssuanceDeployment, OracleMembers
 from equitoken.market.clock import CLOCK_FILE
 from equitoken.oracle.keys import key_path, reporter_keys
 from equitoken.oracle.observation import FeedId

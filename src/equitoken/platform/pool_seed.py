@@ -19,9 +19,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import ContractFunction, RevertError
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import ContractFunction
 from equitoken.issuer.investors import Investor, InvestorCategory
 from equitoken.issuer.outbox import TxOutcome
 from equitoken.local import ACCOUNTS, USDC, LocalIssuer

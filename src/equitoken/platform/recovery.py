@@ -8,7 +8,8 @@ were first mined (a payment before the mint it paid for), then those that were n
 
 from sqlalchemy import or_, select
 
-from equitoken.chain.evm import ChainError, EvmChain
+from equitoken.chain.errors import ChainError
+from equitoken.chain.evm.chain import EvmChain
 from equitoken.issuer.outbox import TxStatus
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow

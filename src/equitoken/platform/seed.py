@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from equitoken.api.keys import ApiKeys, Role
-from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.issuer.investors import Investor, InvestorCategory
 from equitoken.local import ACCOUNTS, USDC, LocalIssuer
 from equitoken.model.time import Clock

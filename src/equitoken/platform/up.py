@@ -28,7 +28,7 @@ from sqlalchemy.exc import ProgrammingError
 from equitoken.api import ApiContext, create_app
 from equitoken.brokers.alpaca import AlpacaBroker
 from equitoken.brokers.broker import Broker
-from equitoken.chain.deployment import Progress
+from equitoken.chain.evm.deployment import Progress
 from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.corporate_actions import CorporateActions

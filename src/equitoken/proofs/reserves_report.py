@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_keys.exceptions import BadSignature
 
-from equitoken.chain.accounts import SignerRegistry
+from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.issuer.reconcile import Holding
 from equitoken.model.quantities import InvalidAmountError, Shares
 from equitoken.proofs.errors import InvalidReportError

@@ -17,10 +17,12 @@ registry knows it as a wallet of a verified investor (the venue operator): pass 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment
-from equitoken.chain.evm import ChainError, Contract, EvmChain
+from equitoken.chain.errors import ChainError
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuanceDeployment
 
 __all__ = [
     "AmmDeployment",

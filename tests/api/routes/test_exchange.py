@@ -16,8 +16,8 @@ from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
 from tests.venues.exchange.builders import CENT, LOT, rules
 
 from equitoken.api import ApiContext, Role, create_app
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.oracle.observation import MarketStatus

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
 
 from equitoken.api import ApiContext, Role, create_app
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource

@@ -15,7 +15,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 
-from equitoken.chain.artifacts import contract_path
+from equitoken.chain.evm.artifacts import contract_path
 from equitoken.model.quantities import Price
 from equitoken.oracle.observation import (
     DOMAIN_NAME,

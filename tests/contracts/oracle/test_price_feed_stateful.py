@@ -23,7 +23,7 @@ from tests.contracts.oracle.conftest import (
     reporter_key,
 )
 
-from equitoken.chain.artifacts import contract_path
+from equitoken.chain.evm.artifacts import contract_path
 
 BPS = 10_000
 OPEN, CLOSED, HALTED = 1, 2, 3

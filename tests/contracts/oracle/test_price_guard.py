@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.contracts.conftest import events
 from tests.contracts.oracle.conftest import QUORUM, transmit
 
-from equitoken.chain.artifacts import contract_path
+from equitoken.chain.evm.artifacts import contract_path
 from equitoken.oracle.observation import MarketStatus
 
 PRICE = 150 * 10**8

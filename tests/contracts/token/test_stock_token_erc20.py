@@ -8,8 +8,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from tests.contracts.conftest import AAPL_ISIN, DECIMALS, ONE_SHARE, OPEN, TokenFactory, events, mint
 
-from equitoken.chain.permit import permit_message
-from equitoken.chain.permit import sign_permit as sign
+from equitoken.chain.evm.permit import permit_message
+from equitoken.chain.evm.permit import sign_permit as sign
 
 MAX_UINT = 2**256 - 1
 

@@ -23,7 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from tests.contracts.conftest import COUNTRY_DE, DECIMALS, HEARTBEAT, ONE, OPEN, PERMISSIONED
 from tests.contracts.token.test_stock_token_erc20 import sign_permit
 
-from equitoken.chain.artifacts import contract_path
+from equitoken.chain.evm.artifacts import contract_path
 
 KEYS: list[LocalAccount] = [Account.from_key(bytes([i + 1]) * 32) for i in range(5)]
 WALLETS = [str(k.address) for k in KEYS]

@@ -15,7 +15,7 @@ from tests.contracts.conftest import OPEN as PROFILE_OPEN
 from tests.contracts.conftest import TokenFactory, mint
 from tests.contracts.oracle.conftest import QUORUM, deploy_price_feed, reporter_key, transmit
 
-from equitoken.chain.artifacts import contract_path
+from equitoken.chain.evm.artifacts import contract_path
 from equitoken.oracle.observation import MarketStatus
 
 PRICE = 200 * 10**8

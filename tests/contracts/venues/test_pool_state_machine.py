@@ -31,7 +31,7 @@ from tests.contracts.venues.conftest import (
     model_amount_out,
 )
 
-from equitoken.chain.artifacts import contract_path
+from equitoken.chain.evm.artifacts import contract_path
 
 DEPLOYERS = {
     name: boa.load_partial(str(contract_path(path)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.issuer.conftest import USDC, Platform, build_platform
 
-from equitoken.chain.evm import EvmChain
+from equitoken.chain.evm.chain import EvmChain
 from equitoken.issuer.corporate_actions import CorporateActions, CorporateActionsConfig
 from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar

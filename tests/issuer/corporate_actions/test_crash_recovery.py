@@ -15,7 +15,7 @@ from tests.issuer.conftest import ACCOUNTS, SLIPPAGE_BPS, TICKERS
 from tests.issuer.corporate_actions.conftest import ActionsPlatform, Build
 from tests.issuer.corporate_actions.test_dividends import ACTION, EX_OPEN, FRIDAY, _holders_of_record
 
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.corporate_actions import (
     ActionState,
     CorporateActionsConfig,

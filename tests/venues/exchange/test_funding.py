@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.evm import EvmChain
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.outbox import TxStatus
 from equitoken.market.calendar import MarketCalendar

@@ -16,7 +16,7 @@ from equitoken.api.deps import ContextDep, PrincipalDep
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.routes.market import TickerPath, instrument_for
 from equitoken.api.schemas import ADDRESS, InclusionProofOut, IndexedBlockOut, ProofRootOut, SignedReportOut
-from equitoken.chain.accounts import checksum
+from equitoken.chain.evm.accounts import checksum
 from equitoken.indexer.views import Cursor
 from equitoken.proofs.errors import UnknownHolderError
 from equitoken.proofs.liabilities import Liabilities, LiabilitiesUnavailableError, UnservedChainError

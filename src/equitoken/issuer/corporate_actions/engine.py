@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker, OrderRejectedError
 from equitoken.brokers.orders import OrderRequest, OrderSide, OrderType, TimeInForce
-from equitoken.chain.evm import ContractFunction, RevertError
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.contract import ContractFunction
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.corporate_actions.holders import HolderSource, last_block_before
 from equitoken.issuer.corporate_actions.model import (

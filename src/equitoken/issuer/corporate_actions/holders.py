@@ -3,8 +3,8 @@
 from collections.abc import Sequence
 from typing import Protocol
 
-from equitoken.chain.evm import EvmChain
-from equitoken.chain.holders import read_holder_balances
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.holders import read_holder_balances
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.model.holders import HolderBalance
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker
 from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, OrderType, TimeInForce
-from equitoken.chain.evm import ContractFunction
+from equitoken.chain.evm.contract import ContractFunction
 from equitoken.issuer.config import FeeSchedule, IssuerConfig
 from equitoken.issuer.custody import (
     BROKER_CASH,

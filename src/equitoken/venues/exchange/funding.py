@@ -35,8 +35,8 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from equitoken.chain.accounts import checksum
-from equitoken.chain.evm import Contract
+from equitoken.chain.evm.accounts import checksum
+from equitoken.chain.evm.contract import Contract
 from equitoken.indexer import IndexedTransfer, Indexer
 from equitoken.issuer.investors import Investor, InvestorBook, parse_address
 from equitoken.issuer.onchain import IssuerChain

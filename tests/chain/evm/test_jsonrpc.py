@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.evm import Contract, TransactionTimeoutError
-from equitoken.chain.jsonrpc import JsonRpcChain, RpcUnavailableError
+from equitoken.chain.errors import TransactionTimeoutError
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.jsonrpc import JsonRpcChain, RpcUnavailableError
 
 pytestmark = pytest.mark.anvil
 

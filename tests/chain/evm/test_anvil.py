@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from equitoken.chain.anvil import AnvilError, AnvilNode, find_anvil
-from equitoken.chain.artifacts import Artifact
+from equitoken.chain.evm.anvil import AnvilError, AnvilNode, find_anvil
+from equitoken.chain.evm.artifacts import Artifact
 
 pytestmark = pytest.mark.anvil
 
@@ -122,7 +122,7 @@ def _alive(pid: int) -> bool:
 def test_node_stops_when_its_parent_is_killed(tmp_path: Path) -> None:
     script = (
         "import time\n"
-        "from equitoken.chain.anvil import AnvilNode\n"
+        "from equitoken.chain.evm.anvil import AnvilNode\n"
         f"node = AnvilNode(log_file={str(tmp_path / 'anvil.log')!r}).start()\n"
         "print(node.pid, flush=True)\n"
         "time.sleep(60)\n"

@@ -3,10 +3,10 @@ is signed for by the oracle's reporters; ``OracleMembers`` refuses a set no quor
 
 import pytest
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuerRoles, OracleMembers, deploy_issuance, extend_issuance
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.deployment import IssuerRoles, OracleMembers, deploy_issuance, extend_issuance
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.model.instrument import Instrument
 

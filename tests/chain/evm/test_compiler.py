@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from equitoken.chain import compiler
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.compiler import CompileError, compile_contract
+from equitoken.chain.evm import compiler
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.compiler import CompileError, compile_contract
 
 _LIB = """
 # pragma version ~=0.4.3

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_REPO_CONTRACTS = Path(__file__).resolve().parents[3] / "contracts"
-_PACKAGED_CONTRACTS = Path(__file__).resolve().parents[1] / "_contracts"
+_REPO_CONTRACTS = Path(__file__).resolve().parents[4] / "contracts"
+_PACKAGED_CONTRACTS = Path(__file__).resolve().parents[2] / "_contracts"
 
 CONTRACTS_DIR = _REPO_CONTRACTS if _REPO_CONTRACTS.is_dir() else _PACKAGED_CONTRACTS
 

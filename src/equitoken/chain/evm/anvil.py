@@ -33,11 +33,11 @@ from typing import IO, Any, Self
 
 import httpx
 
-from equitoken.chain.accounts import ANVIL_MNEMONIC, SignerRegistry, mnemonic_keys
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.evm.accounts import ANVIL_MNEMONIC, SignerRegistry, mnemonic_keys
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.model.time import Clock
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 ANVIL_ENV = "EQUITOKEN_ANVIL"
 
 _PLATFORM_PACKAGES = {

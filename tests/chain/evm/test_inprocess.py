@@ -4,9 +4,9 @@ the transactions it refuses. What it shares with anvil is in test_evm_chain.py."
 import pytest
 from eth_account import Account
 
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.evm import ChainError, NonceTooLowError, TransactionTimeoutError
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.errors import ChainError, NonceTooLowError, TransactionTimeoutError
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.inprocess import InProcessChain
 
 GENESIS = 1_800_000_000
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from equitoken.chain.accounts import SignerRegistry, UnknownSignerError
+from equitoken.chain.evm.accounts import SignerRegistry, UnknownSignerError
 
 # Anvil's first two dev accounts (public test keys of the "test ... junk" mnemonic).
 _FIRST = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"

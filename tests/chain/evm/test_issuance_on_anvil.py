@@ -6,11 +6,12 @@ import pytest
 from bench.gas import sign_token_permit
 from eth_account.signers.local import LocalAccount
 
-from equitoken.chain.anvil import AnvilNode
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
-from equitoken.chain.evm import Contract, RevertError
-from equitoken.chain.jsonrpc import JsonRpcChain
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
+from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 
 pytestmark = pytest.mark.anvil

@@ -4,8 +4,9 @@ import itertools
 
 import pytest
 
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.evm import ChainError, EvmChain
+from equitoken.chain.errors import ChainError
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.chain import EvmChain
 
 
 def test_headers_link_each_block_to_its_parent(fresh_chain: EvmChain) -> None:

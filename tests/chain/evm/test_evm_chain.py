@@ -9,17 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from equitoken.chain.artifacts import Artifact
-from equitoken.chain.evm import (
-    AbiError,
-    ChainError,
-    Contract,
-    EvmChain,
-    Receipt,
-    RevertError,
-    UnknownFunctionError,
-    UnknownSignerError,
-)
+from equitoken.chain.errors import ChainError, RevertError
+from equitoken.chain.evm.abi import AbiError, UnknownFunctionError
+from equitoken.chain.evm.accounts import UnknownSignerError
+from equitoken.chain.evm.artifacts import Artifact
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.types import Receipt
 
 _NOT_OWNER = "ownable: caller is not the owner"
 

@@ -18,20 +18,13 @@ from typing import Any
 import httpx
 from eth_utils.crypto import keccak
 
-from equitoken.chain.accounts import SignerRegistry, checksum
-from equitoken.chain.evm import (
-    DEFAULT_PRIORITY_FEE,
-    BlockHeader,
-    BlockId,
-    ChainError,
-    EvmChain,
-    Log,
-    Receipt,
-    RevertError,
-    SignedTransaction,
-    TransactionTimeoutError,
-    decode_revert_reason,
-)
+from equitoken.chain.confirmation import wait_for
+from equitoken.chain.errors import ChainError, RevertError, TransactionTimeoutError
+from equitoken.chain.evm.abi import decode_revert_reason
+from equitoken.chain.evm.accounts import SignerRegistry, checksum
+from equitoken.chain.evm.chain import DEFAULT_PRIORITY_FEE, EvmChain
+from equitoken.chain.evm.types import Log, Receipt, SignedTransaction
+from equitoken.chain.records import BlockHeader, BlockId
 from equitoken.model.time import Clock
 
 _IN_POOL_MARKERS = ("already known", "known transaction", "already imported")
@@ -369,17 +362,10 @@ class JsonRpcChain(EvmChain):
     def wait_for_receipt(self, tx_hash: str, timeout: float | None = None) -> Receipt:
         """Poll for a transaction's receipt; raise ``TransactionTimeoutError`` after ``timeout`` seconds."""
         limit = self.receipt_timeout if timeout is None else timeout
-        deadline = time.monotonic() + limit
-        # A local node mines within milliseconds, a real one within seconds: start short, back off.
-        interval = self.poll_interval
-        while True:
-            receipt = self.receipt(tx_hash)
-            if receipt is not None:
-                return receipt
-            if time.monotonic() >= deadline:
-                raise TransactionTimeoutError(tx_hash, limit)
-            time.sleep(interval)
-            interval = min(interval * 1.5, 1.0)
+        receipt = wait_for(lambda: self.receipt(tx_hash), limit, self.poll_interval)
+        if receipt is None:
+            raise TransactionTimeoutError(tx_hash, limit)
+        return receipt
 
     # -- anvil (and hardhat) test RPCs
 

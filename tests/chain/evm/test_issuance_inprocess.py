@@ -5,11 +5,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from equitoken.chain.accounts import SignerRegistry
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
-from equitoken.chain.evm import Contract, RevertError
-from equitoken.chain.inprocess import InProcessChain
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.issuer.catalogue import load_catalogue
 
 SHARE = 10**8

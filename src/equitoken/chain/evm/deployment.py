@@ -5,8 +5,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from equitoken.chain.compiler import compile_contract
-from equitoken.chain.evm import Contract, EvmChain
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.contract import Contract
+from equitoken.chain.records import JsonRecords
 from equitoken.model.instrument import ComplianceProfile, Instrument
 
 PRICE_DECIMALS = 8
@@ -120,28 +122,9 @@ class IssuanceDeployment:
         )
 
 
-class DeploymentRecords:
-    """Deployment records kept as one JSON file per chain id in a directory."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-
-    def path(self, chain_id: int) -> Path:
-        """Return the file that holds chain `chain_id`'s record."""
-        return self.directory / f"chain-{chain_id}.json"
-
-    def load(self, chain_id: int) -> IssuanceDeployment | None:
-        """Return the record for `chain_id`, or None if there is none."""
-        path = self.path(chain_id)
-        return IssuanceDeployment.from_json(path.read_text()) if path.is_file() else None
-
-    def save(self, deployment: IssuanceDeployment) -> None:
-        """Write the record atomically, so a crash never leaves half a file."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(deployment.chain_id)
-        partial = path.with_suffix(".json.partial")
-        partial.write_text(deployment.to_json())
-        partial.replace(path)
+def deployment_records(directory: Path) -> JsonRecords[IssuanceDeployment]:
+    """Return where the issuance deployments are recorded in `directory`: `chain-<id>.json`."""
+    return JsonRecords(directory, "", asdict, lambda data: IssuanceDeployment.from_json(json.dumps(data)))
 
 
 def is_live(chain: EvmChain, deployment: IssuanceDeployment) -> bool:

@@ -6,9 +6,8 @@ import pytest
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from equitoken.chain.evm import (
+from equitoken.chain.evm.abi import (
     AbiError,
-    Log,
     UnknownFunctionError,
     abi_type,
     decode_event,
@@ -19,6 +18,7 @@ from equitoken.chain.evm import (
     find_function,
     selector,
 )
+from equitoken.chain.evm.types import Log
 
 _HOLDER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 

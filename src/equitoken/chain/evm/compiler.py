@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from equitoken.chain.artifacts import CONTRACTS_DIR, Artifact
+from equitoken.chain.evm.artifacts import CONTRACTS_DIR, Artifact
 
 VYPER_VERSION = importlib.metadata.version("vyper")
 
