@@ -12,7 +12,7 @@ receipt. Run::
 - ``swap_gas``: ``StockPool.swap`` buying AAPLx with 1,000 USDC; the pool pulls the USDC with
   ``transferFrom`` and sends the AAPLx.
 - ``uniswap_v2_swap_gas``: Router02 ``swapExactTokensForTokens`` of the same 1,000 USDC along
-  ``[USDC, AAPLx]``, from the published npm build of Uniswap v2 (``equitoken.venues.uniswap_v2``).
+  ``[USDC, AAPLx]``, from the published npm build of Uniswap v2 (``tests/support/uniswap_v2.py``).
 
 Warm state, as a trader who uses a venue meets it: each measured swap is the second of two identical
 swaps, the trader already holds both tokens and has approved the venue for an unlimited amount (so
@@ -27,6 +27,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.compiler import compile_contract
@@ -39,7 +40,11 @@ from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.model.quantities import Price
 from equitoken.oracle.observation import FeedId, MarketStatus, Observation
 from equitoken.venues.amm import deploy_amm
-from equitoken.venues.uniswap_v2 import deploy_uniswap_v2
+
+if __package__ in (None, ""):  # run as a script: make `tests.support` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.uniswap_v2 import deploy_uniswap_v2
 
 TICKER = "AAPL"
 SHARE = 10**8  # AAPLx has 8 decimals

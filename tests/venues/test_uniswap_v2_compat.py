@@ -14,6 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.uniswap_v2 import (
+    MINIMUM_LIQUIDITY,
+    PAIR_INIT_CODE_HASH,
+    UniswapV2,
+    UniswapV2Error,
+    deploy_uniswap_v2,
+    install_packages,
+    load_artifacts,
+    pair_address,
+)
 
 from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.abi import decode_revert_reason
@@ -25,16 +35,6 @@ from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, depl
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
-from equitoken.venues.uniswap_v2 import (
-    MINIMUM_LIQUIDITY,
-    PAIR_INIT_CODE_HASH,
-    UniswapV2,
-    UniswapV2Error,
-    deploy_uniswap_v2,
-    install_packages,
-    load_artifacts,
-    pair_address,
-)
 
 SHARE = 10**8  # AAPLx has 8 decimals
 USDC = 10**6

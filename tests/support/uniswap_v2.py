@@ -52,7 +52,7 @@ __all__ = [
 
 CORE_PACKAGE = ("@uniswap/v2-core", "1.0.1")
 PERIPHERY_PACKAGE = ("@uniswap/v2-periphery", "1.1.0-beta.0")
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[3] / ".cache" / "uniswap-v2"
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "uniswap-v2"
 PAIR_INIT_CODE_HASH = bytes.fromhex("96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f")
 """keccak256 of UniswapV2Pair's init code: the constant in ``UniswapV2Library.pairFor``."""
 MINIMUM_LIQUIDITY = 1_000
