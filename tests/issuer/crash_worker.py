@@ -1,7 +1,7 @@
 """A workflow process for the crash tests: wire an issuer from a JSON description and run it to the end.
 
 Run as `python -m tests.issuer.crash_worker CONFIG.json`; with `EQUITOKEN_CRASH_AT=<point>` set, the
-process kills itself with SIGKILL at that point (see `equitoken.issuer.workflow.crashpoints`).
+process kills itself with SIGKILL at that point (see `equitoken.durable.crashpoints`).
 """
 
 import json

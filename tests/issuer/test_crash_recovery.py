@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.issuer.conftest import ACCOUNTS, SLIPPAGE_BPS, TICKERS, USDC, Platform, build_platform
 
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
-from equitoken.issuer.workflow.crashpoints import CRASH_ENV, CRASH_POINTS
+from equitoken.durable.crashpoints import CRASH_ENV, MINT_AND_REDEEM
 from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.crash, pytest.mark.anvil]
 
 ROOT = Path(__file__).resolve().parents[2]
 REDEEM_POINTS = ("tokens_burned", "payout_sent")
-MINT_POINTS = tuple(p for p in CRASH_POINTS if p not in REDEEM_POINTS)
+MINT_POINTS = tuple(p for p in MINT_AND_REDEEM if p not in REDEEM_POINTS)
 FILL_PARTS = 2
 TOKEN_UNIT = 10**8
 

@@ -17,7 +17,7 @@ from tests.issuer.conftest import ACCOUNTS, IN_SESSION, USDC, Platform, build_pl
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.inprocess import InProcessChain
-from equitoken.issuer.outbox import TxStatus
+from equitoken.durable.outbox import TxStatus
 from equitoken.keepers.arbitrage import KeeperConfigError
 from equitoken.keepers.authorised_participant import (
     ApActionKind,
@@ -307,7 +307,7 @@ def test_a_sell_stored_before_a_crash_is_broadcast_once(sqlite_market: Market) -
             wallet,
             market.chain.timestamp("pending") + 600,
             sender=wallet,
-            request_id=None,
+            owner="authorised-participant-keeper",
             now=issuer.clock.now(),
         )
 

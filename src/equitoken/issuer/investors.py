@@ -230,7 +230,7 @@ class InvestorBook:
                 function,
                 args,
                 sender=sender,
-                request_id=None,
+                owner="identity-registry",
                 now=self.clock.now,
                 record=lambda session, outcome: None,
             )

@@ -9,7 +9,7 @@ from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles
-from equitoken.issuer.outbox import Outbox
+from equitoken.durable.outbox import Outbox
 
 MAX_UINT256 = 2**256 - 1
 

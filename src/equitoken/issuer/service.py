@@ -13,7 +13,7 @@ from equitoken.issuer.errors import UnknownRequestError
 from equitoken.issuer.investors import InvestorBook
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.reconcile import Reconciliation, reconcile
-from equitoken.issuer.workflow.engine import Workflow, note
+from equitoken.issuer.workflow.engine import Workflow
 from equitoken.issuer.workflow.intake import Intake
 from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.prices import PriceSource
@@ -114,7 +114,7 @@ class Issuer:
                 raise UnknownRequestError(f"no request {request_id!r}")
             if not RequestState(request.state).is_final and not request.cancel_requested:
                 request.cancel_requested = True
-                note(session, request, "cancellation requested", self.clock.now())
+                self._workflow.note(session, request, "cancellation requested")
         return self.request(request_id)
 
     def process(self) -> int:

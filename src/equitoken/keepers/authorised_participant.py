@@ -38,9 +38,9 @@ from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
+from equitoken.durable.outbox import TxOutcome, TxStatus
 from equitoken.issuer.errors import IssuerError
 from equitoken.issuer.investors import InvestorCategory
-from equitoken.issuer.outbox import TxOutcome, TxStatus
 from equitoken.issuer.service import Issuer, RequestView
 from equitoken.keepers.arbitrage import (
     DEFAULT_DEADLINE,
@@ -586,7 +586,7 @@ class AuthorisedParticipantKeeper:
                 pool.swap,
                 (amount_in, min_out, stock_in, self.wallet, deadline),
                 sender=self.wallet,
-                request_id=None,
+                owner="authorised-participant-keeper",
                 now=self.issuer.clock.now,
                 record=lambda _session, _outcome: None,
             )

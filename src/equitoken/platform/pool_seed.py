@@ -23,8 +23,8 @@ from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import ContractFunction
+from equitoken.durable.outbox import TxOutcome
 from equitoken.issuer.investors import Investor, InvestorCategory
-from equitoken.issuer.outbox import TxOutcome
 from equitoken.local import ACCOUNTS, USDC, LocalIssuer
 from equitoken.model.quantities import PRICE_DECIMALS
 from equitoken.venues.amm import AmmDeployment
@@ -86,7 +86,7 @@ def send_as_market_maker(
         function,
         args,
         sender=market_maker_wallet(),
-        request_id=None,
+        owner="pool-seed",
         now=local.clock.now,
         record=lambda session, outcome: None,
     )

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 
 from equitoken.chain.errors import ChainError
 from equitoken.chain.evm.chain import EvmChain
-from equitoken.issuer.outbox import TxStatus
+from equitoken.durable.outbox import TxStatus
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow
 

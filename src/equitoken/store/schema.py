@@ -194,7 +194,8 @@ class ChainTransactionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     # What the transaction does, unique: e.g. "mint:<fill id>", so it is prepared at most once.
     purpose: Mapped[str] = mapped_column(String(160), unique=True)
-    request_id: Mapped[str | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    # What it serves: "request:<id>", "corporate-action:<id>", "withdrawal:<id>", "pool-seed"...
+    owner: Mapped[str | None] = mapped_column(String(120), index=True)
     chain_id: Mapped[int] = mapped_column(BigInteger)
     sender: Mapped[str] = mapped_column(String(42))
     nonce: Mapped[int] = mapped_column(BigInteger)

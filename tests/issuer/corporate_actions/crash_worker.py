@@ -3,7 +3,7 @@ JSON description and run them until every action has ended.
 
 Run as `python -m tests.issuer.corporate_actions.crash_worker CONFIG.json`; with
 `EQUITOKEN_CRASH_AT=<point>` set, the process kills itself with SIGKILL at that point (see
-`equitoken.issuer.corporate_actions.CRASH_POINTS`).
+`equitoken.durable.crashpoints.CORPORATE_ACTIONS`).
 """
 
 import json

@@ -16,6 +16,7 @@ from tests.issuer.corporate_actions.conftest import ActionsPlatform, Build
 from tests.issuer.corporate_actions.test_dividends import ACTION, EX_OPEN, FRIDAY, _holders_of_record
 
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
+from equitoken.durable.crashpoints import CRASH_ENV
 from equitoken.issuer.corporate_actions import (
     ActionState,
     CorporateActionsConfig,
@@ -23,7 +24,6 @@ from equitoken.issuer.corporate_actions import (
     InstrumentPolicy,
     PaymentState,
 )
-from equitoken.issuer.workflow.crashpoints import CRASH_ENV
 from equitoken.model.quantities import Shares
 from equitoken.store.schema import ChainTransactionRow, LedgerEntryRow
 

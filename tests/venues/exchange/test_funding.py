@@ -14,8 +14,9 @@ from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.inprocess import InProcessChain
+from equitoken.durable.crashpoints import SimulatedCrash, simulated_crash
+from equitoken.durable.outbox import TxStatus
 from equitoken.indexer import IndexedChain, Indexer
-from equitoken.issuer.outbox import TxStatus
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Price
@@ -51,10 +52,6 @@ TOKEN = 10**8  # one share of an 8-decimal stock token
 DOLLAR = 10**6
 HOT_WALLET_INDEX = 12
 RULES = [BookRules(InstrumentSpec(t, 8, Price(1_000_000), 10_000), 2, 5) for t in ("AAPL", "MSTR")]
-
-
-class SimulatedCrashError(Exception):
-    """Stands in for SIGKILL at a named point: the in-process chain cannot outlive a real kill."""
 
 
 @dataclass
@@ -162,15 +159,6 @@ def venue(database: Database, tmp_path: Path) -> Iterator[Venue]:
     built.exchange.close()
 
 
-def _crash_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
-    def checkpoint(reached: str) -> None:
-        if reached == point:
-            raise SimulatedCrashError(point)
-
-    monkeypatch.setattr(funding_module, "checkpoint", checkpoint)
-    monkeypatch.setattr("equitoken.issuer.outbox.checkpoint", checkpoint)
-
-
 # Deposits
 
 
@@ -213,14 +201,10 @@ def test_a_transfer_from_an_unknown_wallet_is_recorded_unattributed_and_credited
     assert venue.exchange.accounts.deposited(USDC) == 0
 
 
-def test_a_crash_between_crediting_and_recording_never_credits_twice(
-    venue: Venue, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_crash_between_crediting_and_recording_never_credits_twice(venue: Venue) -> None:
     venue.deposit(USDC, 300 * DOLLAR)
-    _crash_at(monkeypatch, "deposit_credited")
-    with pytest.raises(SimulatedCrashError):
+    with pytest.raises(SimulatedCrash), simulated_crash("deposit_credited"):
         venue.poll_deposits()
-    monkeypatch.undo()
 
     venue.restart()
     [deposit] = venue.poll_deposits()
@@ -376,16 +360,12 @@ def _withdraw(venue: Venue) -> None:
 @pytest.mark.parametrize(
     "point", ["withdrawal_recorded", "withdrawal_debited", "withdrawal_sent", "withdrawal_mined"]
 )
-def test_a_withdrawal_survives_a_crash_at_each_step(
-    venue: Venue, monkeypatch: pytest.MonkeyPatch, point: str
-) -> None:
+def test_a_withdrawal_survives_a_crash_at_each_step(venue: Venue, point: str) -> None:
     venue.deposit(USDC, 100 * DOLLAR)
     venue.poll_deposits()
     wallet_before = venue.on_chain(USDC, venue.platform.wallet)
-    _crash_at(monkeypatch, point)
-    with pytest.raises(SimulatedCrashError):
+    with pytest.raises(SimulatedCrash), simulated_crash(point):
         _withdraw(venue)
-    monkeypatch.undo()
 
     venue.restart()
     _withdraw(venue)
@@ -430,9 +410,7 @@ def test_deposits_are_read_in_pages_and_the_cursor_stands_on_the_last_one_taken(
 
 
 @pytest.mark.anvil
-def test_a_deposit_and_a_withdrawal_on_anvil_survive_a_crash(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_deposit_and_a_withdrawal_on_anvil_survive_a_crash(tmp_path: Path) -> None:
     with (
         AnvilNode(accounts=ACCOUNTS, log_file=tmp_path / "anvil.log", timestamp=GENESIS) as node,
         node.chain() as chain,
@@ -447,10 +425,8 @@ def test_a_deposit_and_a_withdrawal_on_anvil_survive_a_crash(
         wallet_before = venue.on_chain("MSTR", venue.platform.wallet)
 
         venue.funding.request_withdrawal(venue.investor, "MSTR", TOKEN, venue.platform.wallet, "w-anvil")
-        _crash_at(monkeypatch, "withdrawal_sent")
-        with pytest.raises(SimulatedCrashError):
+        with pytest.raises(SimulatedCrash), simulated_crash("withdrawal_sent"):
             venue.funding.process_withdrawals()
-        monkeypatch.undo()
         venue.restart()
         [done] = venue.funding.process_withdrawals()
 

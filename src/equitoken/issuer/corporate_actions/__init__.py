@@ -5,7 +5,7 @@ exactly once against custody, the token's UI multiplier and the reserve feed; se
 `docs/corporate-actions.md`.
 """
 
-from equitoken.issuer.corporate_actions.engine import CRASH_POINTS, dividend_account
+from equitoken.issuer.corporate_actions.engine import dividend_account
 from equitoken.issuer.corporate_actions.history import SkippedAction
 from equitoken.issuer.corporate_actions.holders import ChainHolders, HolderSource
 from equitoken.issuer.corporate_actions.model import (
@@ -34,7 +34,6 @@ from equitoken.issuer.corporate_actions.withholding import (
 )
 
 __all__ = [
-    "CRASH_POINTS",
     "DEFAULT_WITHHOLDING_BPS",
     "TREATY_JURISDICTIONS",
     "TREATY_WITHHOLDING_BPS",

@@ -28,6 +28,7 @@ from equitoken.brokers.broker import Broker, OrderRejectedError
 from equitoken.brokers.orders import OrderRequest, OrderSide, OrderType, TimeInForce
 from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.contract import ContractFunction
+from equitoken.durable.crashpoints import checkpoint
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.corporate_actions.holders import HolderSource, last_block_before
 from equitoken.issuer.corporate_actions.model import (
@@ -52,7 +53,6 @@ from equitoken.issuer.custody import (
     issued_account,
 )
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.issuer.workflow.engine import surplus_account
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import NoPriceError, PriceSource
@@ -72,16 +72,6 @@ from equitoken.store.schema import (
 
 # The token's upper bound on the multiplier (`ui_multiplier.vy`).
 MAX_MULTIPLIER = 10**24
-
-# Points between steps where a crash test kills the process (see `workflow.crashpoints`).
-CRASH_POINTS = (
-    "ca_custody_adjusted",  # a split's or fee's custody entry is posted
-    "ca_multiplier_sent",  # the multiplier transaction is broadcast, its receipt not read
-    "ca_recorded",  # a dividend's holders of record and payments are stored
-    "ca_fill",  # a reinvestment fill is in custody
-    "ca_payment_sent",  # a dividend payment is broadcast, its receipt not read
-    "ca_payment_mined",  # a dividend payment is mined; the database does not know it yet
-)
 
 
 def dividend_account(action_id: str) -> str:
@@ -248,7 +238,7 @@ class ActionEngine:
             function,
             args,
             sender=sender,
-            request_id=None,
+            owner=f"corporate-action:{action_id}",
             now=self._now,
             load=lambda session: self._load(session, action_id),
             on_confirmed=on_confirmed,
@@ -419,7 +409,7 @@ class ActionEngine:
             new,
             effective,
             sender=self.onchain.roles.multiplier_updater,
-            request_id=None,
+            owner=f"corporate-action:{action.id}",
             now=self._now(),
         )
         return True

@@ -10,7 +10,7 @@ the same database transaction as the new state. Effects outside the database are
 So after a restart, `process()` re-runs the step a request was in and finds the work already done.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker
 from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, OrderType, TimeInForce
-from equitoken.chain.evm.contract import ContractFunction
+from equitoken.durable.crashpoints import checkpoint
+from equitoken.durable.outbox import TxStatus
+from equitoken.durable.steps import Step, StepMachine
 from equitoken.issuer.config import FeeSchedule, IssuerConfig
 from equitoken.issuer.custody import (
     BROKER_CASH,
@@ -33,23 +35,12 @@ from equitoken.issuer.custody import (
     payable_account,
 )
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.issuer.outbox import TxStatus
-from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import MULTIPLIER_ONE, Price, Shares, Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import AttestationRow, FillRow, RequestEventRow, RequestRow
-
-
-def note(session: Session, request: RequestRow, reason: str, at: datetime) -> None:
-    """Record an event that does not change the request's state (a fill, a mint, a cancellation asked)."""
-    session.add(
-        RequestEventRow(
-            request_id=request.id, at=at, from_state=request.state, to_state=request.state, reason=reason
-        )
-    )
 
 
 def redemption_account(request_id: str) -> str:
@@ -60,8 +51,11 @@ def surplus_account(ticker: str) -> str:
     return f"surplus:{ticker}"
 
 
-class Workflow:
+class Workflow(StepMachine[RequestRow]):
     """The step engine behind `Issuer.process`."""
+
+    row_type = RequestRow
+    owner_kind = "request"
 
     def __init__(
         self,
@@ -72,14 +66,13 @@ class Workflow:
         config: IssuerConfig,
         instruments: Mapping[str, Instrument],
     ) -> None:
-        self.db = database
+        super().__init__(database, onchain.outbox, clock)
         self.onchain = onchain
         self.broker = broker
-        self.clock = clock
         self.config = config
         self.instruments = instruments
         self.ledger = CustodyLedger()
-        self._handlers: dict[tuple[RequestKind, RequestState], Callable[[str], bool]] = {
+        self._handlers: dict[tuple[RequestKind, RequestState], Step] = {
             (RequestKind.MINT, RequestState.ACCEPTED): self._collect_payment,
             (RequestKind.MINT, RequestState.PAID): self._place_order,
             (RequestKind.MINT, RequestState.ORDERED): self._follow_order,
@@ -90,103 +83,46 @@ class Workflow:
             (RequestKind.REDEEM, RequestState.SETTLING): self._pay_out,
         }
 
-    # -- the loop
+    # -- the machine
 
-    def process(self) -> int:
-        """Advance every open request as far as it can go now; return how many steps were taken."""
-        self.onchain.outbox.rebroadcast(self.db)
-        with self.db.transaction() as session:
-            open_ids = list(
-                session.scalars(
-                    select(RequestRow.id)
-                    .where(RequestRow.state.not_in([s.value for s in RequestState if s.is_final]))
-                    .order_by(RequestRow.created_at, RequestRow.id)
-                )
-            )
-        steps = 0
-        for request_id in open_ids:
-            while self._step(request_id):
-                steps += 1
-        return steps
-
-    def _step(self, request_id: str) -> bool:
-        with self.db.transaction() as session:
-            request = session.get(RequestRow, request_id)
-            assert request is not None
-            state = RequestState(request.state)
-            kind = RequestKind(request.kind)
-        if state.is_final:
-            return False
-        return self._handlers[(kind, state)](request_id)
-
-    # -- helpers
-
-    def _now(self) -> datetime:
-        return self.clock.now()
-
-    def _load(self, session: Session, request_id: str) -> RequestRow:
-        request = session.get(RequestRow, request_id, with_for_update=True)
-        assert request is not None
-        return request
-
-    def _move(self, session: Session, request: RequestRow, to: RequestState, reason: str) -> None:
-        now = self._now()
-        session.add(
-            RequestEventRow(
-                request_id=request.id, at=now, from_state=request.state, to_state=to, reason=reason
+    def open_ids(self, session: Session) -> list[str]:
+        """Return the open requests, oldest first."""
+        return list(
+            session.scalars(
+                select(RequestRow.id)
+                .where(RequestRow.state.not_in([s.value for s in RequestState if s.is_final]))
+                .order_by(RequestRow.created_at, RequestRow.id)
             )
         )
-        request.state = to
-        request.updated_at = now
-        if to.is_final:
-            request.reason = reason
+
+    def step_for(self, row: RequestRow) -> Step | None:
+        """Return the step of the request's kind and state; None once it has ended."""
+        state = RequestState(row.state)
+        return None if state.is_final else self._handlers[(RequestKind(row.kind), state)]
+
+    def event(self, row: RequestRow, at: datetime, to_state: str, reason: str) -> RequestEventRow:
+        """Return the request's event of moving to `to_state`."""
+        return RequestEventRow(
+            request_id=row.id, at=at, from_state=row.state, to_state=to_state, reason=reason
+        )
 
     def _ending(self, request: RequestRow) -> RequestState | None:
         """Return how the request must end early (cancelled or expired), if it must."""
         if request.cancel_requested:
             return RequestState.CANCELLED
-        if self._now() >= request.expires_at:
+        if self.now() >= request.expires_at:
             return RequestState.EXPIRED
         return None
-
-    def _transact(
-        self,
-        request_id: str,
-        purpose: str,
-        function: ContractFunction,
-        args: tuple[object, ...],
-        sender: str,
-        on_confirmed: Callable[[Session, RequestRow], None],
-        on_failed: Callable[[Session, RequestRow, str], None],
-        crash_sent: str | None = None,
-        crash_mined: str | None = None,
-    ) -> bool:
-        """Run one on-chain transaction through the outbox and record its effect on the request once."""
-
-        return self.onchain.outbox.run_step(
-            self.db,
-            purpose,
-            function,
-            args,
-            sender=sender,
-            request_id=request_id,
-            now=self._now,
-            load=lambda session: self._load(session, request_id),
-            on_confirmed=on_confirmed,
-            on_failed=on_failed,
-            crash_sent=crash_sent,
-            crash_mined=crash_mined,
-        )
 
     # -- mint steps
 
     def _collect_payment(self, request_id: str) -> bool:
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             if self.onchain.outbox.find(session, f"collect:{request_id}") is None:
                 ending = self._ending(request)
                 if ending is not None:
-                    self._move(session, request, ending, f"{ending} before the payment was collected")
+                    self.move(session, request, ending, f"{ending} before the payment was collected")
                     return True
             wallet, escrow = request.wallet, request.escrow_usd
         operator = self.onchain.roles.operator
@@ -197,15 +133,15 @@ class Workflow:
                 f"payment:{request.id}",
                 f"payment for mint request {request.id}",
                 [Line(TREASURY, USD, escrow), Line(escrow_account(request.id), USD, -escrow)],
-                at=self._now(),
+                at=self.now(),
                 request_id=request.id,
             )
-            self._move(session, request, RequestState.PAID, f"payment of {Usd(escrow)} USDC collected")
+            self.move(session, request, RequestState.PAID, f"payment of {Usd(escrow)} USDC collected")
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self._move(session, request, RequestState.FAILED, f"payment could not be collected: {reason}")
+            self.move(session, request, RequestState.FAILED, f"payment could not be collected: {reason}")
 
-        progressed = self._transact(
+        progressed = self.transact(
             request_id,
             f"collect:{request_id}",
             self.onchain.usdc.transferFrom,
@@ -219,20 +155,20 @@ class Workflow:
 
     def _place_order(self, request_id: str) -> bool:
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             ending = self._ending(request)
             if ending is not None:
                 request.outcome = ending
                 what = "payment refunded" if request.kind == RequestKind.MINT else "tokens returned"
-                self._move(session, request, RequestState.SETTLING, f"{ending} before the order; {what}")
+                self.move(session, request, RequestState.SETTLING, f"{ending} before the order; {what}")
                 return True
             order = self._order_request(request)
         self.broker.submit(order)
         checkpoint("broker_order")
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             side = "buy" if order.side is OrderSide.BUY else "sell"
-            self._move(
+            self.move(
                 session,
                 request,
                 RequestState.ORDERED,
@@ -253,7 +189,7 @@ class Workflow:
 
     def _follow_order(self, request_id: str) -> bool:
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             ending = self._ending(request)
             order_request = self._order_request(request)
         order = self.broker.order(request_id) or self.broker.submit(order_request)
@@ -268,12 +204,12 @@ class Workflow:
         if not order.status.is_final:
             return False
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             if request.filled_quantity == request.quantity:
                 request.outcome = RequestState.COMPLETED
             else:
                 request.outcome = ending or RequestState.EXPIRED
-            self._move(
+            self.move(
                 session,
                 request,
                 RequestState.SETTLING,
@@ -284,7 +220,7 @@ class Workflow:
 
     def _record_fills(self, request_id: str, order: BrokerOrder) -> bool:
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             known = set(session.scalars(select(FillRow.id).where(FillRow.request_id == request_id)))
             new = [fill for fill in order.fills if fill.fill_id not in known]
             if not new:
@@ -308,17 +244,12 @@ class Workflow:
                         notional_usd=notional.units,
                         token_amount=tokens,
                         filled_at=fill.at,
-                        recorded_at=self._now(),
+                        recorded_at=self.now(),
                     )
                 )
                 request.filled_quantity = after.units
                 request.filled_usd += notional.units
-                note(
-                    session,
-                    request,
-                    f"fill {fill.fill_id}: {fill.quantity} shares at {fill.price}",
-                    self._now(),
-                )
+                self.note(session, request, f"fill {fill.fill_id}: {fill.quantity} shares at {fill.price}")
             return True
 
     def _unsettled_fills(self, request_id: str) -> list[str]:
@@ -334,7 +265,7 @@ class Workflow:
     def _settle_fill(self, request_id: str, fill_id: str) -> bool:
         """Take one fill one step further: custody entry, then reserve push, then mint (for a mint)."""
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             fill = session.get(FillRow, fill_id, with_for_update=True)
             assert fill is not None
             if fill.custody_entry_id is None:
@@ -361,14 +292,14 @@ class Workflow:
             assert fill is not None
             fill.settled = True
             request.tokens_settled += tokens
-            note(session, request, f"minted {tokens} token units for fill {fill_id}", self._now())
+            self.note(session, request, f"minted {tokens} token units for fill {fill_id}")
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
             # The shares are in custody and the tokens could not be delivered (e.g. the wallet was
             # frozen meanwhile): backing is intact, an operator decides what happens next.
-            self._move(session, request, RequestState.HELD, f"mint refused, shares kept in custody: {reason}")
+            self.move(session, request, RequestState.HELD, f"mint refused, shares kept in custody: {reason}")
 
-        return self._transact(
+        return self.transact(
             request_id,
             f"mint:{fill_id}",
             self.onchain.token(ticker).mint,
@@ -399,7 +330,7 @@ class Workflow:
             ]
             memo = f"sold {Shares(q)} {ticker} at {Price(fill.price)} for redeem request {request.id}"
         entry = self.ledger.post(
-            session, f"custody:{fill.id}", memo, lines, at=self._now(), request_id=request.id, fill_id=fill.id
+            session, f"custody:{fill.id}", memo, lines, at=self.now(), request_id=request.id, fill_id=fill.id
         )
         fill.custody_entry_id = entry.id
 
@@ -412,7 +343,7 @@ class Workflow:
         if existing is not None and existing.status == TxStatus.CONFIRMED:
             return None
         reserve = self._reserve_amount(ticker, custody)
-        observed_at = self.onchain.observation_time(self._now())
+        observed_at = self.onchain.observation_time(self.now())
 
         def confirmed(session: Session, request: RequestRow) -> None:
             transaction = self.onchain.outbox.find(session, purpose)
@@ -425,14 +356,14 @@ class Workflow:
                     reserve_amount=reserve,
                     observed_at=observed_at,
                     transaction_id=transaction.id,
-                    created_at=self._now(),
+                    created_at=self.now(),
                 )
             )
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self._move(session, request, RequestState.HELD, f"reserve attestation refused: {reason}")
+            self.move(session, request, RequestState.HELD, f"reserve attestation refused: {reason}")
 
-        return self._transact(
+        return self.transact(
             request_id,
             purpose,
             feed.update,
@@ -452,7 +383,7 @@ class Workflow:
 
     def _refund(self, request_id: str) -> bool:
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             escrow, filled = Usd(request.escrow_usd), Usd(request.filled_usd)
             fee = _schedule(request).fee(filled)
             fee = Usd(min(fee.units, (escrow - filled).units))
@@ -469,22 +400,22 @@ class Workflow:
                     Line(FEES, USD, -fee.units),
                     Line(TREASURY, USD, -refund.units),
                 ],
-                at=self._now(),
+                at=self.now(),
                 request_id=request.id,
             )
             request.fee_usd = fee.units
             request.settled_usd = refund.units
-            self._move(session, request, outcome, f"{outcome}: fee {fee} USDC, refunded {refund} USDC")
+            self.move(session, request, outcome, f"{outcome}: fee {fee} USDC, refunded {refund} USDC")
 
         if refund.units == 0:
             with self.db.transaction() as session:
-                confirmed(session, self._load(session, request_id))
+                confirmed(session, self.load(session, request_id))
             return True
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self._move(session, request, RequestState.HELD, f"refund failed: {reason}")
+            self.move(session, request, RequestState.HELD, f"refund failed: {reason}")
 
-        return self._transact(
+        return self.transact(
             request_id,
             f"refund:{request_id}",
             self.onchain.usdc.transfer,
@@ -499,11 +430,11 @@ class Workflow:
 
     def _burn(self, request_id: str) -> bool:
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             if self.onchain.outbox.find(session, f"burn:{request_id}") is None:
                 ending = self._ending(request)
                 if ending is not None:
-                    self._move(session, request, ending, f"{ending} before the tokens were burned")
+                    self.move(session, request, ending, f"{ending} before the tokens were burned")
                     return True
             wallet, tokens, ticker, quantity = (
                 request.wallet,
@@ -521,15 +452,15 @@ class Workflow:
                     Line(issued_account(ticker), ticker, quantity),
                     Line(redemption_account(request.id), ticker, -quantity),
                 ],
-                at=self._now(),
+                at=self.now(),
                 request_id=request.id,
             )
-            self._move(session, request, RequestState.BURNED, f"{tokens} token units burned")
+            self.move(session, request, RequestState.BURNED, f"{tokens} token units burned")
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self._move(session, request, RequestState.FAILED, f"tokens could not be burned: {reason}")
+            self.move(session, request, RequestState.FAILED, f"tokens could not be burned: {reason}")
 
-        progressed = self._transact(
+        progressed = self.transact(
             request_id,
             f"burn:{request_id}",
             self.onchain.token(ticker).burn_from,
@@ -543,7 +474,7 @@ class Workflow:
 
     def _pay_out(self, request_id: str) -> bool:
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             decimals = self.instruments[request.ticker].token_decimals
             unsold = Shares(request.quantity - request.filled_quantity)
             ticker, wallet = request.ticker, request.wallet
@@ -560,7 +491,7 @@ class Workflow:
                 shares = Shares.from_raw_units(return_tokens, decimals, multiplier)
                 return self._return_tokens(request_id, ticker, wallet, return_tokens, shares)
         with self.db.transaction() as session:
-            request = self._load(session, request_id)
+            request = self.load(session, request_id)
             proceeds = Usd(-self.ledger.balance(session, payable_account(request_id), USD))
             fee = _schedule(request).fee(proceeds)
             fee = Usd(min(fee.units, proceeds.units))
@@ -585,22 +516,22 @@ class Workflow:
                 f"close:{request.id}",
                 f"fee and payout for redeem request {request.id}",
                 lines,
-                at=self._now(),
+                at=self.now(),
                 request_id=request.id,
             )
             request.fee_usd = fee.units
             request.settled_usd = payout.units
-            self._move(session, request, outcome, f"{outcome}: fee {fee} USDC, paid out {payout} USDC")
+            self.move(session, request, outcome, f"{outcome}: fee {fee} USDC, paid out {payout} USDC")
 
         if payout.units == 0:
             with self.db.transaction() as session:
-                confirmed(session, self._load(session, request_id))
+                confirmed(session, self.load(session, request_id))
             return True
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self._move(session, request, RequestState.HELD, f"payout failed: {reason}")
+            self.move(session, request, RequestState.HELD, f"payout failed: {reason}")
 
-        return self._transact(
+        return self.transact(
             request_id,
             f"payout:{request_id}",
             self.onchain.usdc.transfer,
@@ -621,16 +552,16 @@ class Workflow:
                     Line(redemption_account(request.id), ticker, shares.units),
                     Line(issued_account(ticker), ticker, -shares.units),
                 ],
-                at=self._now(),
+                at=self.now(),
                 request_id=request.id,
             )
             request.tokens_settled += tokens
-            note(session, request, f"returned {tokens} unsold token units", self._now())
+            self.note(session, request, f"returned {tokens} unsold token units")
 
         def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self._move(session, request, RequestState.HELD, f"unsold tokens could not be returned: {reason}")
+            self.move(session, request, RequestState.HELD, f"unsold tokens could not be returned: {reason}")
 
-        return self._transact(
+        return self.transact(
             request_id,
             f"return:{request_id}",
             self.onchain.token(ticker).mint,

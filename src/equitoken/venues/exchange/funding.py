@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session
 
 from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.contract import Contract
+from equitoken.durable.crashpoints import checkpoint
 from equitoken.indexer import IndexedTransfer, Indexer
 from equitoken.issuer.investors import Investor, InvestorBook, parse_address
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.issuer.workflow.crashpoints import checkpoint
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import (
@@ -527,7 +527,7 @@ class ExchangeFunding:
             self._contracts[withdrawal.asset].transfer,
             (withdrawal.destination, withdrawal.amount),
             sender=self._hot_wallet,
-            request_id=None,
+            owner=f"withdrawal:{withdrawal_id}",
             now=self._clock.now,
             load=load,
             on_confirmed=on_confirmed,

@@ -6,7 +6,9 @@ crash came before, at most one transaction exists for it:
 - no row yet: sign it with the sender's next nonce and store it, then broadcast it;
 - a stored row: broadcast the same bytes again unless the node has mined them, and read the receipt.
 The receipt's status and the step's effect are written in one database transaction, so the effect is
-recorded exactly once. A transaction mined but reverted is kept as `failed` with the reason.
+recorded exactly once. A transaction mined but reverted is kept as `failed` with the reason. Each
+transaction names its `owner`, the durable thing it serves ("request:<id>", "corporate-action:<id>",
+"withdrawal:<id>", ...), so an operator can list what a request or an action sent.
 """
 
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 from equitoken.chain.errors import ChainError, RevertError
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import ContractFunction
-from equitoken.issuer.workflow.crashpoints import checkpoint
+from equitoken.durable.crashpoints import checkpoint
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow
 
@@ -77,7 +79,7 @@ class Outbox:
         function: ContractFunction,
         *args: object,
         sender: str,
-        request_id: str | None,
+        owner: str | None,
         now: datetime,
     ) -> ChainTransactionRow:
         """Sign a call of `function` and store it under `purpose`, in the caller's transaction.
@@ -90,7 +92,7 @@ class Outbox:
         signed = self.chain.prepare(to, data, sender=sender, nonce=nonce, context=f"{purpose}")
         row = ChainTransactionRow(
             purpose=purpose,
-            request_id=request_id,
+            owner=owner,
             chain_id=self.chain.chain_id,
             sender=signed.sender,
             nonce=nonce,
@@ -113,7 +115,7 @@ class Outbox:
         args: tuple[object, ...],
         *,
         sender: str,
-        request_id: str | None,
+        owner: str | None,
         now: Callable[[], datetime],
         record: Callable[[Session, TxOutcome], None],
         crash_sent: str | None = None,
@@ -127,9 +129,7 @@ class Outbox:
         with database.transaction() as session:
             row = self.find(session, purpose)
             if row is None:
-                row = self.sign(
-                    session, purpose, function, *args, sender=sender, request_id=request_id, now=now()
-                )
+                row = self.sign(session, purpose, function, *args, sender=sender, owner=owner, now=now())
             session.expunge(row)
         if row.status in _FINAL:
             return TxOutcome(purpose, row.tx_hash, TxStatus(row.status), row.error, new=False)
@@ -163,7 +163,7 @@ class Outbox:
         args: tuple[object, ...],
         *,
         sender: str,
-        request_id: str | None,
+        owner: str | None,
         now: Callable[[], datetime],
         load: Callable[[Session], RowT],
         on_confirmed: Callable[[Session, RowT], None],
@@ -191,7 +191,7 @@ class Outbox:
                 function,
                 args,
                 sender=sender,
-                request_id=request_id,
+                owner=owner,
                 now=now,
                 record=record,
                 crash_sent=crash_sent,

@@ -1,0 +1,89 @@
+"""Every named point between durable steps where a test can kill the process for real, in one registry.
+
+With `EQUITOKEN_CRASH_AT=<point>` in its environment, a process sends itself SIGKILL when it reaches
+that point: no exception handler, `finally` block or atexit hook runs, as in a power cut. The crash
+tests restart the work afterwards and check that everything ends exactly once. Where the chain lives
+in the test's own process (and so cannot outlive a kill), `simulated_crash(point)` raises
+`SimulatedCrash` at the point instead.
+"""
+
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+CRASH_ENV = "EQUITOKEN_CRASH_AT"
+
+# In the order a mint (then a redemption) passes them.
+MINT_AND_REDEEM = (
+    "payment_seen",  # the payment is confirmed and recorded
+    "broker_order",  # the broker accepted the order; the request does not know it yet
+    "fill",  # a fill is recorded
+    "custody_entry",  # the fill's custody entry is posted
+    "reserve_push",  # the reserve attestation is broadcast, its receipt not read
+    "mint_sent",  # the mint is broadcast, its receipt not read
+    "before_confirmation",  # the mint is mined; the request does not know it yet
+    "refund_sent",  # the refund is broadcast
+    "tokens_burned",  # (redeem) the burn is confirmed and recorded
+    "payout_sent",  # (redeem) the payout is broadcast
+)
+CORPORATE_ACTIONS = (
+    "ca_custody_adjusted",  # a split's or fee's custody entry is posted
+    "ca_multiplier_sent",  # the multiplier transaction is broadcast, its receipt not read
+    "ca_recorded",  # a dividend's holders of record and payments are stored
+    "ca_fill",  # a reinvestment fill is in custody
+    "ca_payment_sent",  # a dividend payment is broadcast, its receipt not read
+    "ca_payment_mined",  # a dividend payment is mined; the database does not know it yet
+)
+EXCHANGE_FUNDING = (
+    "deposit_credited",  # a deposit is credited in the ledger; its row and cursor are not stored
+    "withdrawal_recorded",  # a withdrawal's row is stored; it is not debited yet
+    "withdrawal_debited",  # a withdrawal is debited; its transfer is not signed yet
+    "withdrawal_sent",  # the withdrawal's transfer is broadcast, its receipt not read
+    "withdrawal_mined",  # the withdrawal's transfer is mined; the database does not know it yet
+)
+CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING
+
+
+class UnknownCrashPointError(ValueError):
+    """A crash point not in the registry: a test asking for it would never crash."""
+
+    code = "unknown_crash_point"
+
+
+class SimulatedCrash(Exception):  # noqa: N818 - it is not an error: it stands in for a kill
+    """Raised at a crash point inside `simulated_crash`, in place of SIGKILL."""
+
+    def __init__(self, point: str) -> None:
+        super().__init__(f"simulated crash at {point}")
+        self.point = point
+
+
+_simulated: ContextVar[str | None] = ContextVar("simulated_crash", default=None)
+
+
+def _known(point: str) -> str:
+    if point not in CRASH_POINTS:
+        raise UnknownCrashPointError(f"no crash point {point!r}; the registry has {', '.join(CRASH_POINTS)}")
+    return point
+
+
+def checkpoint(point: str) -> None:
+    """Kill this process with SIGKILL if the environment asks to crash at `point` (raise `SimulatedCrash`
+    inside `simulated_crash(point)`)."""
+    _known(point)
+    if _simulated.get() == point:
+        raise SimulatedCrash(point)
+    if os.environ.get(CRASH_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextmanager
+def simulated_crash(point: str) -> Iterator[None]:
+    """Raise `SimulatedCrash` when the work inside reaches `point`."""
+    token = _simulated.set(_known(point))
+    try:
+        yield
+    finally:
+        _simulated.reset(token)
