@@ -59,9 +59,10 @@ class StepMachine(ABC, Generic[RowT]):
     def step_for(self, row: RowT) -> Step | None:
         """Return the step that takes `row` further from its state; None once it has ended."""
 
-    @abstractmethod
-    def event(self, row: RowT, at: datetime, to_state: str, reason: str) -> object:
-        """Return the audit row that records `row` moving to `to_state` (or staying, for a note)."""
+    def event(self, row: RowT, at: datetime, to_state: str, reason: str) -> object | None:
+        """Return the audit row that records `row` moving to `to_state` (or staying, for a note); None
+        for a table that keeps its outcome on the row alone."""
+        return None
 
     # -- the loop
 
@@ -100,7 +101,7 @@ class StepMachine(ABC, Generic[RowT]):
     def move(self, session: Session, row: RowT, to: StepState, reason: str) -> None:
         """Move `row` to state `to` and record why; an ending's reason stays on the row."""
         now = self.now()
-        session.add(self.event(row, now, to.value, reason))
+        self._record(session, self.event(row, now, to.value, reason))
         stepped: Any = row  # every stepped table has these columns; the ORM types them per table
         stepped.state = to.value
         stepped.updated_at = now
@@ -110,7 +111,12 @@ class StepMachine(ABC, Generic[RowT]):
     def note(self, session: Session, row: RowT, reason: str) -> None:
         """Record an event that keeps the row's state (a fill, a mint, a cancellation asked)."""
         stepped: Any = row
-        session.add(self.event(row, self.now(), stepped.state, reason))
+        self._record(session, self.event(row, self.now(), stepped.state, reason))
+
+    @staticmethod
+    def _record(session: Session, event: object | None) -> None:
+        if event is not None:
+            session.add(event)
 
     def owner(self, row_id: str) -> str:
         return f"{self.owner_kind}:{row_id}"

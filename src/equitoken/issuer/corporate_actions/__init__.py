@@ -5,7 +5,7 @@ exactly once against custody, the token's UI multiplier and the reserve feed; se
 `docs/corporate-actions.md`.
 """
 
-from equitoken.issuer.corporate_actions.engine import dividend_account
+from equitoken.issuer.corporate_actions.dividends import dividend_account
 from equitoken.issuer.corporate_actions.history import SkippedAction
 from equitoken.issuer.corporate_actions.holders import ChainHolders, HolderSource
 from equitoken.issuer.corporate_actions.model import (

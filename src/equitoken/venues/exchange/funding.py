@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.contract import Contract
 from equitoken.durable.crashpoints import checkpoint
+from equitoken.durable.steps import Step, StepMachine
 from equitoken.indexer import IndexedTransfer, Indexer
 from equitoken.issuer.investors import Investor, InvestorBook, parse_address
 from equitoken.issuer.onchain import IssuerChain
@@ -218,6 +219,7 @@ class ExchangeFunding:
             ticker: onchain.token(ticker) for ticker in onchain.tickers if ticker in assets
         }
         self._contracts: dict[str, Contract] = {**self._tokens, USDC: onchain.usdc}
+        self._steps = WithdrawalSteps(database, venue, onchain, self._hot_wallet, self._contracts, clock)
         self._asset_of = {checksum(c.address): asset for asset, c in self._contracts.items()}
         unfollowed = [
             f"{asset} ({token})"
@@ -353,17 +355,10 @@ class ExchangeFunding:
     def process_withdrawals(self) -> list[Withdrawal]:
         """Send every requested withdrawal through the outbox and record how it ended."""
         with self._db.transaction() as session:
-            pending = list(
-                session.scalars(
-                    select(ExchangeWithdrawalRow.id)
-                    .where(ExchangeWithdrawalRow.status == WithdrawalStatus.REQUESTED)
-                    .where(ExchangeWithdrawalRow.chain_id == self._chain.chain_id)
-                    .order_by(ExchangeWithdrawalRow.created_at, ExchangeWithdrawalRow.id)
-                )
-            )
+            pending = self._steps.open_ids(session)
         done = []
         for withdrawal_id in pending:
-            self._process(withdrawal_id)
+            self._steps.advance(withdrawal_id)
             withdrawal = self._withdrawal(withdrawal_id)
             assert withdrawal is not None
             done.append(withdrawal)
@@ -486,66 +481,97 @@ class ExchangeFunding:
                     f"{reason} (code {code})"
                 )
 
-    def _process(self, withdrawal_id: str) -> None:
-        withdrawal = self._withdrawal(withdrawal_id)
-        assert withdrawal is not None
+    def _withdrawal(self, withdrawal_id: str) -> Withdrawal | None:
+        with self._db.transaction() as session:
+            row = session.get(ExchangeWithdrawalRow, withdrawal_id)
+            return None if row is None else Withdrawal.from_row(row)
+
+
+class WithdrawalSteps(StepMachine[ExchangeWithdrawalRow]):
+    """Requested withdrawals, each taken in one step: debited (again: a no-op once done), then sent
+    through the outbox and settled as its transaction ends."""
+
+    row_type = ExchangeWithdrawalRow
+    owner_kind = "withdrawal"
+
+    def __init__(
+        self,
+        database: Database,
+        venue: ExchangeVenue,
+        onchain: IssuerChain,
+        hot_wallet: str,
+        contracts: dict[str, Contract],
+        clock: Clock,
+    ) -> None:
+        super().__init__(database, onchain.outbox, clock)
+        self._venue = venue
+        self._chain_id = onchain.chain_id
+        self._hot_wallet = hot_wallet
+        self._contracts = contracts
+
+    def open_ids(self, session: Session) -> list[str]:
+        """Return the chain's requested withdrawals, oldest first."""
+        return list(
+            session.scalars(
+                select(ExchangeWithdrawalRow.id)
+                .where(ExchangeWithdrawalRow.status == WithdrawalStatus.REQUESTED)
+                .where(ExchangeWithdrawalRow.chain_id == self._chain_id)
+                .order_by(ExchangeWithdrawalRow.created_at, ExchangeWithdrawalRow.id)
+            )
+        )
+
+    def step_for(self, row: ExchangeWithdrawalRow) -> Step | None:
+        """Return the sending step of a requested withdrawal; None once it has ended."""
+        return self._send if row.status == WithdrawalStatus.REQUESTED else None
+
+    def _send(self, withdrawal_id: str) -> bool:
+        with self.db.transaction() as session:
+            withdrawal = Withdrawal.from_row(self.load(session, withdrawal_id, lock=False))
         try:
             # A no-op when the request already debited it; the debit a crash skipped otherwise.
             self._venue.request_withdrawal(
                 withdrawal.account, withdrawal.asset, withdrawal.amount, withdrawal_id
             )
         except InsufficientFundsError as exc:
-            self._finish(withdrawal_id, WithdrawalStatus.FAILED, None, f"never debited: {exc}")
-            return
+            with self.db.transaction() as session:
+                _settle(
+                    self.load(session, withdrawal_id),
+                    WithdrawalStatus.FAILED,
+                    None,
+                    f"never debited: {exc}",
+                    self.clock,
+                )
+            return True
         checkpoint("withdrawal_debited")
         purpose = f"exchange-withdrawal:{withdrawal_id}"
-        outbox = self._onchain.outbox
 
-        def load(session: Session) -> ExchangeWithdrawalRow:
-            row = session.get(ExchangeWithdrawalRow, withdrawal_id, with_for_update=True)
-            assert row is not None
-            return row
-
-        def on_confirmed(session: Session, row: ExchangeWithdrawalRow) -> None:
-            stored = outbox.find(session, purpose)
+        def confirmed(session: Session, row: ExchangeWithdrawalRow) -> None:
+            stored = self.outbox.find(session, purpose)
             _settle(
-                row, WithdrawalStatus.CONFIRMED, None if stored is None else stored.tx_hash, None, self._clock
+                row, WithdrawalStatus.CONFIRMED, None if stored is None else stored.tx_hash, None, self.clock
             )
 
-        def on_failed(session: Session, row: ExchangeWithdrawalRow, reason: str) -> None:
+        def failed(session: Session, row: ExchangeWithdrawalRow, reason: str) -> None:
             if row.status != WithdrawalStatus.REQUESTED:
                 return
             self._venue.credit_deposit(row.account, row.asset, row.amount, f"refund:{row.id}")
-            stored = outbox.find(session, purpose)
+            stored = self.outbox.find(session, purpose)
             _settle(
-                row, WithdrawalStatus.FAILED, None if stored is None else stored.tx_hash, reason, self._clock
+                row, WithdrawalStatus.FAILED, None if stored is None else stored.tx_hash, reason, self.clock
             )
 
-        outbox.run_step(
-            self._db,
+        self.transact(
+            withdrawal_id,
             purpose,
             self._contracts[withdrawal.asset].transfer,
             (withdrawal.destination, withdrawal.amount),
-            sender=self._hot_wallet,
-            owner=f"withdrawal:{withdrawal_id}",
-            now=self._clock.now,
-            load=load,
-            on_confirmed=on_confirmed,
-            on_failed=on_failed,
+            self._hot_wallet,
+            confirmed,
+            failed,
             crash_sent="withdrawal_sent",
             crash_mined="withdrawal_mined",
         )
-
-    def _finish(self, withdrawal_id: str, status: WithdrawalStatus, tx_hash: str | None, reason: str) -> None:
-        with self._db.transaction() as session:
-            row = session.get(ExchangeWithdrawalRow, withdrawal_id, with_for_update=True)
-            assert row is not None
-            _settle(row, status, tx_hash, reason, self._clock)
-
-    def _withdrawal(self, withdrawal_id: str) -> Withdrawal | None:
-        with self._db.transaction() as session:
-            row = session.get(ExchangeWithdrawalRow, withdrawal_id)
-            return None if row is None else Withdrawal.from_row(row)
+        return True
 
 
 def _settle(
