@@ -15,8 +15,8 @@ from tests.ports import free_port
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
+from equitoken.durable.outbox import TxStatus
 from equitoken.issuer.investors import InvestorCategory
-from equitoken.issuer.outbox import TxStatus
 from equitoken.local import ACCOUNTS, LocalIssuer, LocalPlatform
 from equitoken.market.clock import CLOCK_FILE, DEFAULT_REPLAY_START, ManualClock, SimulatedClock, SystemClock
 from equitoken.oracle.observation import MarketStatus
