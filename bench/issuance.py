@@ -25,18 +25,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from equitoken.brokers.paper import PaperBroker
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.chain import EvmChain
-from equitoken.chain.evm.deployment import IssuerRoles, deploy_issuance
+from equitoken.chain.evm.deployment import IssuerRoles
 from equitoken.issuer.catalogue import load_catalogue
-from equitoken.issuer.onchain import IssuerChain, deploy_test_usdc
 from equitoken.issuer.service import Issuer
 from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer, deploy_issuer_contracts
 from equitoken.store.database import Database, sqlite_url
 from equitoken.store.postgres import EmbeddedPostgres
 
@@ -134,25 +133,27 @@ def set_up(resources: Resources, configuration: str) -> Setup:
     clock = ManualClock(IN_SESSION)
     chain = resources.chain(chain_kind, configuration, clock)
     database = resources.database(database_kind, configuration)
-    roles = IssuerRoles.from_accounts(chain.accounts)
     wallet = chain.accounts[10]
-    instruments = [i for i in load_catalogue() if i.ticker in TICKERS]
-    deployment = deploy_issuance(chain, roles, instruments)
-    usdc = deploy_test_usdc(chain, roles.admin)
+    contracts = deploy_issuer_contracts(chain, [i for i in load_catalogue() if i.ticker in TICKERS])
+    roles, usdc = IssuerRoles.from_accounts(chain.accounts), contracts.usdc
     for holder in (wallet, roles.operator):
         usdc.mint(holder, FUNDING, sender=roles.admin)
     usdc.approve(roles.operator, FUNDING, sender=wallet)
-    onchain = IssuerChain(chain, deployment, roles, usdc.address)
-    broker = PaperBroker(
-        resources.prices,
-        resources.calendar,
-        clock,
-        sqlite_url(resources.directory / f"{configuration}-broker.sqlite"),
-        slippage_bps=SLIPPAGE_BPS,
-        fill_parts=1,
+    paper = PaperBrokerSettings(
+        sqlite_url(resources.directory / f"{configuration}-broker.sqlite"), SLIPPAGE_BPS, fill_parts=1
     )
-    resources.close_with_run(broker.close)
-    issuer = Issuer(database, onchain, broker, resources.prices, clock, instruments)
+    assembled = assemble_issuer(
+        chain,
+        contracts.deployment,
+        usdc.address,
+        database,
+        clock,
+        broker=paper,
+        prices=resources.prices,
+        calendar=resources.calendar,
+    )
+    resources.close_with_run(assembled.close)
+    issuer = assembled.issuer
     participant = issuer.investors.onboard(
         "Jane Street Financial Ltd",
         "GB",

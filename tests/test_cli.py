@@ -22,7 +22,7 @@ from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.cli import app
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.local import ACCOUNTS, USDC, LocalIssuer, LocalPlatform, settlement_records
+from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer, LocalPlatform, settlement_records
 from equitoken.market.clock import DEFAULT_REPLAY_START
 from equitoken.model.holders import HolderBalance
 from equitoken.model.quantities import Price

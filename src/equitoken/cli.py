@@ -25,7 +25,7 @@ from equitoken.issuer.errors import IssuerError
 from equitoken.issuer.investors import parse_address
 from equitoken.issuer.reconcile import Reconciliation
 from equitoken.issuer.service import RequestView
-from equitoken.local import (
+from equitoken.platform.local import (
     DATABASE_URL_ENV,
     DEFAULT_DATA_DIR,
     DEFAULT_INSTRUMENTS,

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.issuer.conftest import ACCOUNTS, GENESIS, USDC, Platform, build_platform
+from tests.support.platform import ACCOUNTS, GENESIS, USDC, Platform, build_platform
 
 from equitoken.api import ApiContext, Role, create_app
 from equitoken.api.ratelimit import RateLimit
@@ -95,16 +95,6 @@ def build_api(
         retail_id=retail.id,
         indexer=indexer,
     )
-
-
-@pytest.fixture(scope="session")
-def calendar() -> MarketCalendar:
-    return MarketCalendar("XNYS")
-
-
-@pytest.fixture(scope="session")
-def prices(calendar: MarketCalendar) -> ReplayPriceSource:
-    return ReplayPriceSource.default(calendar)
 
 
 @pytest.fixture(params=["sqlite"])

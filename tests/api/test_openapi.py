@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from tests.api.conftest import Api, build_api
-from tests.issuer.conftest import ACCOUNTS, GENESIS, build_platform
+from tests.support.platform import ACCOUNTS, GENESIS, build_platform
 
 from equitoken.api.ratelimit import RateLimit
 from equitoken.chain.evm.accounts import SignerRegistry

@@ -15,16 +15,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
-def calendar() -> MarketCalendar:
-    return MarketCalendar("XNYS")
-
-
-@pytest.fixture(scope="session")
-def prices(calendar: MarketCalendar) -> ReplayPriceSource:
-    return ReplayPriceSource.default(calendar)
-
-
 @pytest.fixture(scope="module")
 def dashboard(
     tmp_path_factory: pytest.TempPathFactory, prices: ReplayPriceSource, calendar: MarketCalendar

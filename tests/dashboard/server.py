@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
-from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
+from tests.support.platform import ACCOUNTS, GENESIS, Platform, build_platform
 
 from equitoken.api.app import create_app
 from equitoken.api.context import ApiContext

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from tests.dashboard.conftest import screenshot
 from tests.dashboard.server import serve
-from tests.issuer.conftest import ACCOUNTS, GENESIS, build_platform
+from tests.support.platform import ACCOUNTS, GENESIS, build_platform
 from tests.venues.exchange.builders import rules
 
 from equitoken.api import ApiContext, Role, create_app

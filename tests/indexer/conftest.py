@@ -4,15 +4,7 @@ move tokens through the real issuer and compare what was indexed with what the c
 from pathlib import Path
 
 import pytest
-from tests.issuer.conftest import (  # noqa: F401  (fixtures used by the tests of this folder)
-    USDC,
-    Platform,
-    build_platform,
-    calendar,
-    evm_chain,
-    prices,
-    shared_anvil,
-)
+from tests.support.platform import USDC, Platform, build_platform
 
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.indexer import Indexer
@@ -38,9 +30,9 @@ def platform_on(
 
 @pytest.fixture
 def platform(
-    evm_chain: EvmChain,  # noqa: F811  (the fixtures imported above, asked for by name)
-    prices: ReplayPriceSource,  # noqa: F811
-    calendar: MarketCalendar,  # noqa: F811
+    evm_chain: EvmChain,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
     tmp_path: Path,
 ) -> Platform:
     """Return an issuance platform on the test's chain, with an issuer of its own."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
-from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform
+from tests.support.platform import ACCOUNTS, GENESIS, Platform
 
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.chain import EvmChain

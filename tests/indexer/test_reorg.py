@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
-from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform
+from tests.support.platform import ACCOUNTS, GENESIS, Platform
 
 from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.compiler import compile_contract

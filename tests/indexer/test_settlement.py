@@ -5,7 +5,7 @@ tokens' Transfers into one address, in chain order and never past the indexer's 
 import pytest
 from sqlalchemy import select
 from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint
-from tests.issuer.conftest import USDC, Platform
+from tests.support.platform import USDC, Platform
 
 from equitoken.indexer import IndexedChain, Indexer, IndexerConfigError, UnknownChainError
 from equitoken.indexer.sources import Source

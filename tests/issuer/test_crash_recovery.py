@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.issuer.conftest import ACCOUNTS, SLIPPAGE_BPS, TICKERS, USDC, Platform, build_platform
+from tests.support.platform import ACCOUNTS, SLIPPAGE_BPS, USDC, Platform, build_platform
 
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.durable.crashpoints import CRASH_ENV, MINT_AND_REDEEM
@@ -54,7 +54,6 @@ def _worker(platform: Platform, tmp_path: Path, crash_at: str | None) -> int:
         "start": platform.clock.now().isoformat(),
         "slippage_bps": SLIPPAGE_BPS,
         "fill_parts": FILL_PARTS,
-        "tickers": list(TICKERS),
     }
     path = tmp_path / "worker.json"
     path.write_text(json.dumps(config))

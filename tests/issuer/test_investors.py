@@ -4,7 +4,7 @@ changes neither."""
 from datetime import UTC, datetime
 
 import pytest
-from tests.issuer.conftest import Platform
+from tests.support.platform import Platform
 
 from equitoken.issuer.errors import InvalidRequestError, UnknownInvestorError
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.issuer.conftest import SLIPPAGE_BPS, USDC, build_platform
+from tests.support.platform import SLIPPAGE_BPS, USDC, build_platform
 
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.issuer.workflow.states import RequestState

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.issuer.conftest import IN_SESSION, USDC, Platform, build_platform
+from tests.support.platform import IN_SESSION, USDC, Platform, build_platform
 
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.issuer.config import IssuerConfig

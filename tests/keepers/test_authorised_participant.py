@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.issuer.conftest import ACCOUNTS, IN_SESSION, USDC, Platform, build_platform
+from tests.support.platform import ACCOUNTS, IN_SESSION, USDC, Platform, build_platform
 
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
@@ -148,16 +148,6 @@ def build_market(
         pool_stock, pool_usdc, 0, 0, provider, chain.timestamp("pending") + 600, sender=provider
     )
     return market
-
-
-@pytest.fixture(scope="module")
-def calendar() -> MarketCalendar:
-    return MarketCalendar("XNYS")
-
-
-@pytest.fixture(scope="module")
-def prices(calendar: MarketCalendar) -> ReplayPriceSource:
-    return ReplayPriceSource.default(calendar)
 
 
 @pytest.fixture

@@ -23,11 +23,6 @@ def ny(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 
 @pytest.fixture(scope="module")
-def calendar() -> MarketCalendar:
-    return MarketCalendar("XNYS")
-
-
-@pytest.fixture(scope="module")
 def replay(calendar: MarketCalendar) -> ReplayPriceSource:
     return ReplayPriceSource.default(calendar)
 

@@ -19,16 +19,6 @@ from equitoken.model.time import NaiveDatetimeError
 NY = ZoneInfo("America/New_York")
 
 
-@pytest.fixture(scope="module")
-def calendar() -> MarketCalendar:
-    return MarketCalendar("XNYS")
-
-
-@pytest.fixture(scope="module")
-def prices(calendar: MarketCalendar) -> ReplayPriceSource:
-    return ReplayPriceSource.default(calendar)
-
-
 def ny(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=NY)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from equitoken.local import PlatformUnavailableError
+from equitoken.platform.local import PlatformUnavailableError
 from equitoken.platform.up import PROOF_SECRET_FILE, proof_secret
 
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from tests.support import faketime
 
-from equitoken.local import DEFAULT_INSTRUMENTS, catalogue_rows
+from equitoken.platform.local import DEFAULT_INSTRUMENTS, catalogue_rows
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import DEFAULT_REPLAY_START
 from equitoken.market.replay import ReplayPriceSource

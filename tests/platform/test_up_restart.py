@@ -26,7 +26,7 @@ from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.indexer import IndexReader
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.local import ACCOUNTS, settlement_records
+from equitoken.platform.local import ACCOUNTS, settlement_records
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.store.database import Database, sqlite_url
 

@@ -18,7 +18,7 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.keepers.constant_product import BPS
-from equitoken.local import ACCOUNTS, USDC, amm_records, local_database_url
+from equitoken.platform.local import ACCOUNTS, USDC, amm_records, local_database_url
 from equitoken.oracle.observation import MarketStatus
 from equitoken.platform.exchange import EXCHANGE_DIR, exchange_rules, hot_wallet
 from equitoken.platform.pool_seed import POOLS_FILE, PoolSeedRecord, market_maker_wallet

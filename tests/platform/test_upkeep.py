@@ -17,7 +17,7 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.durable.outbox import TxStatus
 from equitoken.issuer.investors import InvestorCategory
-from equitoken.local import ACCOUNTS, LocalIssuer, LocalPlatform
+from equitoken.platform.local import ACCOUNTS, LocalIssuer, LocalPlatform
 from equitoken.market.clock import CLOCK_FILE, DEFAULT_REPLAY_START, ManualClock, SimulatedClock, SystemClock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.policy import PushReason

@@ -2,7 +2,7 @@
 supply, every holder's proof verifies, and the signed report agrees with the issuer's reconciliation.
 Runs on the in-process chain and on anvil, each with SQLite and PostgreSQL behind the issuer."""
 
-from tests.issuer.conftest import USDC, Platform
+from tests.support.platform import USDC, Platform
 
 from equitoken.chain.evm.holders import read_holder_balances
 from equitoken.model.holders import HolderBalance

@@ -5,7 +5,7 @@ in-process chain and on anvil, each with SQLite and PostgreSQL."""
 import threading
 
 import pytest
-from tests.issuer.conftest import USDC, Platform
+from tests.support.platform import USDC, Platform
 
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.errors import UnknownInstrumentError

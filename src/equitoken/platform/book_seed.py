@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from equitoken.local import LocalIssuer
+from equitoken.platform.local import LocalIssuer
 from equitoken.platform.pool_seed import (
     BOOK_USDC_PER_POOL,
     PoolSeed,

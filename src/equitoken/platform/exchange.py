@@ -21,11 +21,11 @@ from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.deployment import IssuanceDeployment
 from equitoken.issuer.catalogue import load_catalogue
-from equitoken.local import ACCOUNTS, venue_tickers
 from equitoken.model.quantities import Price
 from equitoken.model.time import Clock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTradeBook
+from equitoken.platform.local import ACCOUNTS, venue_tickers
 from equitoken.venues.exchange.engine import Eligibility, Exchange
 from equitoken.venues.exchange.rules import BookRules, InstrumentSpec
 

@@ -25,8 +25,8 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import ContractFunction
 from equitoken.durable.outbox import TxOutcome
 from equitoken.issuer.investors import Investor, InvestorCategory
-from equitoken.local import ACCOUNTS, USDC, LocalIssuer
 from equitoken.model.quantities import PRICE_DECIMALS
+from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer
 from equitoken.venues.amm import AmmDeployment
 
 POOLS_FILE = "pools.json"

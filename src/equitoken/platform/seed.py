@@ -17,8 +17,8 @@ from typing import Any
 from equitoken.api.keys import ApiKeys, Role
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.issuer.investors import Investor, InvestorCategory
-from equitoken.local import ACCOUNTS, USDC, LocalIssuer
 from equitoken.model.time import Clock
+from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer
 
 SEED_FILE = "demo.json"
 KEYS_FILE = "api-keys.json"

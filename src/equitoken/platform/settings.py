@@ -7,8 +7,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from equitoken.brokers.alpaca import KEY_ENV, SECRET_ENV
-from equitoken.local import DATABASE_URL_ENV, DEFAULT_DATA_DIR, DEFAULT_INSTRUMENTS, DEFAULT_RPC_PORT
 from equitoken.market.clock import ClockSpeedError, check_speed
+from equitoken.platform.local import DATABASE_URL_ENV, DEFAULT_DATA_DIR, DEFAULT_INSTRUMENTS, DEFAULT_RPC_PORT
 
 DEFAULT_API_PORT = 8000
 ALPACA_LIVE_ENV = "EQUITOKEN_ALPACA_LIVE"

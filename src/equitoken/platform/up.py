@@ -35,13 +35,6 @@ from equitoken.issuer.corporate_actions import CorporateActions
 from equitoken.keepers.arbitrage import ArbitrageKeeper
 from equitoken.keepers.authorised_participant import AuthorisedParticipantKeeper
 from equitoken.keepers.market_maker import MarketMaker
-from equitoken.local import (
-    LocalDeployment,
-    LocalIssuer,
-    LocalPlatform,
-    PlatformUnavailableError,
-    record_database_url,
-)
 from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock, SystemClock
@@ -57,6 +50,13 @@ from equitoken.platform.exchange import (
     hot_wallet,
     open_exchange,
     permissioned_tickers,
+)
+from equitoken.platform.local import (
+    LocalDeployment,
+    LocalIssuer,
+    LocalPlatform,
+    PlatformUnavailableError,
+    record_database_url,
 )
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetwork, RoundLog

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
-from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
+from tests.support.platform import ACCOUNTS, GENESIS, Platform, build_platform
 from tests.venues.exchange.builders import CENT, LOT, rules
 
 from equitoken.api import ApiContext, Role, create_app

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
+from tests.support.platform import ACCOUNTS, GENESIS, Platform, build_platform
 
 from equitoken.api import ApiContext, Role, create_app
 from equitoken.chain.evm.accounts import SignerRegistry

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.issuer.conftest import USDC, Platform, build_platform
+from tests.support.platform import USDC, Platform, build_platform
 
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.issuer.corporate_actions import CorporateActions, CorporateActionsConfig

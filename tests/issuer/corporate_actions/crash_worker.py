@@ -11,17 +11,12 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from equitoken.brokers.paper import PaperBroker
 from equitoken.chain.evm.accounts import SignerRegistry
-from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles
+from equitoken.chain.evm.deployment import IssuanceDeployment
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
-from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.corporate_actions import CorporateActions, CorporateActionsConfig, InstrumentPolicy
-from equitoken.issuer.onchain import IssuerChain
-from equitoken.issuer.service import Issuer
-from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
-from equitoken.market.replay import ReplayPriceSource
+from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer
 from equitoken.store.database import Database
 
 
@@ -29,15 +24,20 @@ def main(config_path: str) -> int:
     config = json.loads(Path(config_path).read_text())
     clock = ManualClock(datetime.fromisoformat(config["start"]))
     chain = JsonRpcChain(config["rpc_url"], SignerRegistry.anvil(config["accounts"]), clock=clock)
-    deployment = IssuanceDeployment.from_json(config["deployment"])
-    onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), config["usdc"])
-    calendar = MarketCalendar("XNYS")
-    prices = ReplayPriceSource.default(calendar)
-    broker = PaperBroker(
-        prices, calendar, clock, config["broker_url"], slippage_bps=config["slippage_bps"], fill_parts=2
+    assembled = assemble_issuer(
+        chain,
+        IssuanceDeployment.from_json(config["deployment"]),
+        config["usdc"],
+        Database(config["database_url"]),
+        clock,
+        broker=PaperBrokerSettings(config["broker_url"], config["slippage_bps"], fill_parts=2),
     )
-    instruments = [i for i in load_catalogue() if i.ticker in config["tickers"]]
-    issuer = Issuer(Database(config["database_url"]), onchain, broker, prices, clock, instruments)
+    issuer, broker, prices, calendar = (
+        assembled.issuer,
+        assembled.broker,
+        assembled.prices,
+        assembled.calendar,
+    )
     policies = {ticker: InstrumentPolicy(dividends=policy) for ticker, policy in config["policies"].items()}
     actions = CorporateActions(issuer, broker, prices, calendar, CorporateActionsConfig(instruments=policies))
     for _ in range(200):

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
-from tests.issuer.conftest import IN_SESSION
+from tests.support.platform import IN_SESSION
 from tests.issuer.corporate_actions.conftest import ActionsPlatform, Build
 
 from equitoken.issuer.corporate_actions import (

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.issuer.conftest import ACCOUNTS, SLIPPAGE_BPS, TICKERS
 from tests.issuer.corporate_actions.conftest import ActionsPlatform, Build
 from tests.issuer.corporate_actions.test_dividends import ACTION, EX_OPEN, FRIDAY, _holders_of_record
+from tests.support.platform import ACCOUNTS, SLIPPAGE_BPS
 
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.durable.crashpoints import CRASH_ENV
@@ -52,7 +52,6 @@ def _worker(ap: ActionsPlatform, tmp_path: Path, policy: DividendPolicy, crash_a
         "broker_url": f"sqlite:///{tmp_path / 'paper-broker.sqlite'}",
         "start": ap.platform.clock.now().isoformat(),
         "slippage_bps": SLIPPAGE_BPS,
-        "tickers": list(TICKERS),
         "policies": {"AAPL": policy.value},
     }
     path = tmp_path / "worker.json"

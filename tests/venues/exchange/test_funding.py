@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.issuer.conftest import ACCOUNTS, GENESIS, Platform, build_platform
+from tests.support.platform import ACCOUNTS, GENESIS, Platform, build_platform
 
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.anvil import AnvilNode

@@ -18,7 +18,7 @@ Everything lives in the data directory (default `.data`):
 
 import json
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -26,7 +26,6 @@ from types import TracebackType
 from typing import Any, Self
 
 from equitoken.brokers.broker import Broker
-from equitoken.brokers.paper import PaperBroker
 from equitoken.chain.errors import ChainError
 from equitoken.chain.evm.accounts import ANVIL_MNEMONIC, SignerRegistry, checksum
 from equitoken.chain.evm.anvil import AnvilNode
@@ -46,14 +45,14 @@ from equitoken.chain.evm.deployment import (
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.chain.records import JsonRecords
 from equitoken.issuer.catalogue import load_catalogue
-from equitoken.issuer.onchain import MAX_UINT256, IssuerChain, deploy_test_usdc
-from equitoken.issuer.service import Issuer
+from equitoken.issuer.onchain import MAX_UINT256, deploy_test_usdc
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, SimulatedClock
 from equitoken.market.prices import PriceSource
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.instrument import Instrument
 from equitoken.model.time import Clock
+from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import oracle_members
 from equitoken.store.database import Database, sqlite_url
@@ -396,19 +395,26 @@ class LocalIssuer:
             self.chain.close()
             raise
         self.roles = IssuerRoles.from_accounts(self.chain.accounts)
-        self.onchain = IssuerChain(self.chain, self.deployment.issuance, self.roles, self.deployment.usdc)
         self.database = Database(database_url or local_database_url(data_dir))
-        self.broker: Broker = broker or PaperBroker(
-            self.prices, self.calendar, self.clock, sqlite_url(data_dir / "paper-broker.sqlite")
-        )
         try:
             self.database.migrate()
+            assembled = assemble_issuer(
+                self.chain,
+                self.deployment.issuance,
+                self.deployment.usdc,
+                self.database,
+                self.clock,
+                broker=broker or PaperBrokerSettings(sqlite_url(data_dir / "paper-broker.sqlite")),
+                prices=self.prices,
+                calendar=self.calendar,
+            )
         except BaseException:
-            self.close()
+            self.database.close()
+            self.chain.close()
             raise
-        tickers = {d.ticker for d in self.deployment.issuance.instruments}
-        instruments = [i for i in load_catalogue() if i.ticker in tickers]
-        self.issuer = Issuer(self.database, self.onchain, self.broker, self.prices, self.clock, instruments)
+        self.broker: Broker = assembled.broker
+        self.onchain = assembled.onchain
+        self.issuer = assembled.issuer
 
     def _load_deployment(self) -> LocalDeployment:
         url = self.chain.url
@@ -457,7 +463,7 @@ class LocalIssuer:
 
     def close(self) -> None:
         """Release the database connections and the node's HTTP connections."""
-        close_broker = getattr(self.broker, "close", None)
+        close_broker: Callable[[], None] | None = getattr(self.broker, "close", None)
         if close_broker is not None:
             close_broker()
         self.database.close()

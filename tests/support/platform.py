@@ -1,28 +1,25 @@
-"""Fixtures for the issuer: a real chain (in-process or anvil), a real database (SQLite or PostgreSQL),
-the paper broker on replayed real prices, and an issuer wired to all of them."""
+"""A real issuer wired for a test through the platform's one builder: contracts deployed on the test's
+chain, a test USDC, the paper broker on replayed prices, and an authorised participant onboarded.
+The chain follows the issuer's clock, as the chains `up` runs do."""
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from equitoken.brokers.paper import PaperBroker
-from equitoken.chain.evm.accounts import SignerRegistry
-from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract
-from equitoken.chain.evm.deployment import IssuerRoles, deploy_issuance
+from equitoken.chain.evm.deployment import IssuerRoles
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.investors import Investor
-from equitoken.issuer.onchain import IssuerChain, deploy_test_usdc
+from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.service import Issuer
 from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer, deploy_issuer_contracts
 from equitoken.store.database import Database, sqlite_url
 
 # Monday 2025-12-01, 10:00 New York: a regular session with replayed prices.
@@ -34,42 +31,7 @@ TICKERS = ("AAPL", "MSTR", "HOOD")  # open, permissioned and restricted profiles
 ACCOUNTS = 14
 USDC = 10**6
 SLIPPAGE_BPS = 5
-
-
-@pytest.fixture(scope="session")
-def shared_anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
-    log_file = tmp_path_factory.mktemp("anvil") / "anvil.log"
-    with AnvilNode(accounts=ACCOUNTS, log_file=log_file, timestamp=GENESIS) as node:
-        yield node
-
-
-@pytest.fixture(params=["inproc", pytest.param("anvil", marks=pytest.mark.anvil)])
-def evm_chain(request: pytest.FixtureRequest) -> Iterator[EvmChain]:
-    signers = SignerRegistry.anvil(ACCOUNTS)
-    if request.param == "inproc":
-        from equitoken.chain.evm.inprocess import InProcessChain
-
-        yield InProcessChain(signers, genesis_timestamp=GENESIS)
-        return
-    node: AnvilNode = request.getfixturevalue("shared_anvil")
-    # Each test starts from the same empty chain, and a new client so no nonce is cached.
-    setup = node.chain()
-    snapshot = setup.snapshot()
-    with node.chain() as chain:
-        chain.signers = signers
-        yield chain
-    setup.revert_to(snapshot)
-    setup.close()
-
-
-@pytest.fixture(scope="session")
-def calendar() -> MarketCalendar:
-    return MarketCalendar("XNYS")
-
-
-@pytest.fixture(scope="session")
-def prices(calendar: MarketCalendar) -> ReplayPriceSource:
-    return ReplayPriceSource.default(calendar)
+FINAL = frozenset(s for s in RequestState if s.is_final)
 
 
 @dataclass
@@ -132,23 +94,25 @@ def build_platform(
     clock = ManualClock(start)
     chain.clock = clock
     accounts = chain.accounts
-    roles = IssuerRoles.from_accounts(accounts)
     wallet, other_wallet = accounts[10], accounts[11]
-    instruments = [i for i in load_catalogue() if i.ticker in TICKERS]
-    deployment = deploy_issuance(chain, roles, instruments)
-    usdc = deploy_test_usdc(chain, roles.admin)
+    contracts = deploy_issuer_contracts(chain, [i for i in load_catalogue() if i.ticker in TICKERS])
+    usdc, roles = contracts.usdc, IssuerRoles.from_accounts(accounts)
     for holder in (wallet, other_wallet, roles.operator):
         usdc.mint(holder, 1_000_000 * USDC, sender=roles.admin)
-    onchain = IssuerChain(chain, deployment, roles, usdc.address)
-    broker = PaperBroker(
-        prices,
-        calendar,
+    paper = PaperBrokerSettings(sqlite_url(tmp_path / "paper-broker.sqlite"), SLIPPAGE_BPS, fill_parts)
+    assembled = assemble_issuer(
+        chain,
+        contracts.deployment,
+        usdc.address,
+        database,
         clock,
-        sqlite_url(tmp_path / "paper-broker.sqlite"),
-        slippage_bps=SLIPPAGE_BPS,
-        fill_parts=fill_parts,
+        broker=paper,
+        prices=prices,
+        calendar=calendar,
+        config=config,
     )
-    issuer = Issuer(database, onchain, broker, prices, clock, instruments, config)
+    issuer, onchain, broker = assembled.issuer, assembled.onchain, assembled.broker
+    assert isinstance(broker, PaperBroker)
     participant = issuer.investors.onboard(
         "Jane Street Financial Ltd",
         "GB",
@@ -158,17 +122,3 @@ def build_platform(
     issuer.investors.bind_wallet(participant.id, wallet)
     participant = issuer.investors.get(participant.id)
     return Platform(issuer, chain, onchain, clock, broker, usdc, participant, wallet, other_wallet)
-
-
-@pytest.fixture
-def platform(
-    evm_chain: EvmChain,
-    database: Database,
-    prices: ReplayPriceSource,
-    calendar: MarketCalendar,
-    tmp_path: Path,
-) -> Platform:
-    return build_platform(evm_chain, database, prices, calendar, tmp_path)
-
-
-FINAL = frozenset(s for s in RequestState if s.is_final)
