@@ -8,7 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from equitoken.model.holders import HolderBalance
-from equitoken.proofs.command import verify_proof
+from equitoken.cli.proofs import verify_proof
 from equitoken.proofs.inclusion import InclusionProof
 from equitoken.proofs.merkle_sum import MerkleSumTree
 
