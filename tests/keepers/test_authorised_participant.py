@@ -18,7 +18,7 @@ from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.durable.outbox import TxStatus
-from equitoken.keepers.arbitrage import KeeperConfigError
+from equitoken.keepers.rules import KeeperConfigError
 from equitoken.keepers.authorised_participant import (
     ApActionKind,
     ApRefusalReason,

@@ -26,7 +26,7 @@ from tests.keepers.week import (
 )
 from tests.venues.exchange.builders import limit, market, rules
 
-from equitoken.keepers.arbitrage import KeeperConfigError, RefusalReason
+from equitoken.keepers.rules import KeeperConfigError, RefusalReason
 from equitoken.keepers.constant_product import BPS
 from equitoken.keepers.market_maker import MarketMaker, Quote
 from equitoken.model.quantities import Shares

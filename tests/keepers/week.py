@@ -32,9 +32,10 @@ from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, Orac
 from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
-from equitoken.keepers.arbitrage import ArbitrageKeeper, ArbitrageTrade, RefusalReason
+from equitoken.keepers.arbitrage import ArbitrageKeeper, ArbitrageTrade
 from equitoken.keepers.constant_product import BPS
 from equitoken.keepers.market_maker import MakerReport, MarketMaker
+from equitoken.keepers.rules import RefusalReason
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares, Usd

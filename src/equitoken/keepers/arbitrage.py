@@ -20,7 +20,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.chain import EvmChain
@@ -28,6 +27,16 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.keepers.constant_product import BPS, amount_out, input_to_price
 from equitoken.keepers.oracle_round import OracleRound, UnsafeRoundError, read_safe_round
+from equitoken.keepers.rules import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_AGE,
+    DEFAULT_SLIPPAGE_BPS,
+    MAX_SECONDS,
+    KeeperConfigError,
+    Refusal,
+    RefusalReason,
+    check_ranges,
+)
 from equitoken.model.quantities import PRICE_DECIMALS, Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTrade, VenueTradeBook
@@ -37,58 +46,14 @@ __all__ = [
     "AMM_VENUE",
     "ArbitrageKeeper",
     "ArbitrageTrade",
-    "KeeperConfigError",
-    "Refusal",
-    "RefusalReason",
 ]
 
 AMM_VENUE = "amm"
 DEFAULT_BAND_BPS = 50
 DEFAULT_CLOSED_BAND_BPS = 200
-DEFAULT_MAX_AGE = 7_200
-DEFAULT_SLIPPAGE_BPS = 10
-DEFAULT_DEADLINE = 120
 _UNLIMITED = 2**256 - 1
 
 _log = logging.getLogger(__name__)
-
-
-class KeeperConfigError(ValueError):
-    """The keeper cannot run as configured; the message names the setting."""
-
-    code = "keeper_config"
-
-
-MAX_SECONDS = 2**40
-
-
-def check_ranges(*settings: tuple[str, int, int, int]) -> None:
-    """Raise KeeperConfigError naming the first (name, value, low, high) with a value outside the range."""
-    for name, value, low, high in settings:
-        if not low <= value <= high:
-            raise KeeperConfigError(f"{name} must be {low} to {high}, not {value}")
-
-
-class RefusalReason(StrEnum):
-    """Why a keeper left a pool or a book alone this tick."""
-
-    NO_ROUND = "no_round"
-    STALE = "stale"
-    HALTED = "halted"
-    NON_POSITIVE = "non_positive"
-    EMPTY_POOL = "empty_pool"
-    NO_INVENTORY = "no_inventory"
-    POOL_REFUSED = "pool_refused"
-    VENUE_REFUSED = "venue_refused"
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A pool the keeper did not trade although it looked at it, and why."""
-
-    ticker: str
-    reason: RefusalReason
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)

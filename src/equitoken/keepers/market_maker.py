@@ -34,9 +34,9 @@ from typing import NamedTuple, Protocol
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
-from equitoken.keepers.arbitrage import KeeperConfigError, Refusal, RefusalReason
 from equitoken.keepers.constant_product import BPS
 from equitoken.keepers.oracle_round import UnsafeRoundError, read_safe_round
+from equitoken.keepers.rules import KeeperConfigError, Refusal, RefusalReason
 from equitoken.model.quantities import Price, Shares
 from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.exchange.accounts import USDC, Balance

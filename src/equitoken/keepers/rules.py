@@ -1,0 +1,54 @@
+"""What every keeper shares: the settings they check, and the reasons they give for leaving a venue alone.
+
+Each keeper acts only within bounds it checks at construction (`check_ranges`, `KeeperConfigError`
+naming the setting), and reports each venue it looked at but did not touch as a `Refusal` with a
+`RefusalReason`, so the platform's log and the tests can tell a quiet market from a refused one.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+DEFAULT_MAX_AGE = 7_200
+"""The oldest oracle round, in seconds, a keeper acts on."""
+DEFAULT_SLIPPAGE_BPS = 10
+DEFAULT_DEADLINE = 120
+"""Seconds a keeper's swap stays valid after the next block."""
+MAX_SECONDS = 2**40
+
+
+class KeeperConfigError(ValueError):
+    """The keeper cannot run as configured; the message names the setting."""
+
+    code = "keeper_config"
+
+
+MAX_SECONDS = 2**40
+
+
+def check_ranges(*settings: tuple[str, int, int, int]) -> None:
+    """Raise KeeperConfigError naming the first (name, value, low, high) with a value outside the range."""
+    for name, value, low, high in settings:
+        if not low <= value <= high:
+            raise KeeperConfigError(f"{name} must be {low} to {high}, not {value}")
+
+
+class RefusalReason(StrEnum):
+    """Why a keeper left a pool or a book alone this tick."""
+
+    NO_ROUND = "no_round"
+    STALE = "stale"
+    HALTED = "halted"
+    NON_POSITIVE = "non_positive"
+    EMPTY_POOL = "empty_pool"
+    NO_INVENTORY = "no_inventory"
+    POOL_REFUSED = "pool_refused"
+    VENUE_REFUSED = "venue_refused"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A pool the keeper did not trade although it looked at it, and why."""
+
+    ticker: str
+    reason: RefusalReason
+    detail: str
