@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 from equitoken.api import create_app
 from equitoken.api.keys import ApiKeys

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tests.api.conftest import Api, build_api
+from tests.support.api import Api, build_api
 from tests.support.platform import ACCOUNTS, GENESIS, build_platform
 
 from equitoken.api.ratelimit import RateLimit

@@ -2,109 +2,90 @@
 
 Tests run on titanoboa's in-process EVM; its pytest plugin isolates each
 test with ``boa.env.anchor()``, so module-scoped deployments are cheap
-and never leak state between tests.
+and never leak state between tests. The units, profiles and helpers
+(`register`, `mint`, `events`, ...) live in ``tests.support.contracts``.
 """
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import boa
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from tests.support.contracts import AAPL_ISIN, DECIMALS, HEARTBEAT, OPEN, Roles, TokenFactory, actor, deployer
 
-from equitoken.chain.evm.artifacts import contract_path
 from equitoken.chain.evm.deployment import TOKEN_ROLE_HOLDERS
-
-DECIMALS = 8
-ONE_SHARE = 10**DECIMALS
-ONE = 10**18
-HEARTBEAT = 3_600
-COUNTRY_DE = 276
-COUNTRY_CH = 756
-COUNTRY_US = 840
-OPEN, PERMISSIONED, RESTRICTED = 0, 1, 2
-AAPL_ISIN = "US0378331005"
-
-
-def _deployer(relative: str) -> Any:
-    return boa.load_partial(str(contract_path(relative)))
 
 
 @pytest.fixture(scope="session")
 def stock_token_deployer() -> Any:
-    return _deployer("token/StockToken.vy")
+    return deployer("token/StockToken.vy")
 
 
 @pytest.fixture(scope="session")
 def registry_deployer() -> Any:
-    return _deployer("compliance/IdentityRegistry.vy")
+    return deployer("compliance/IdentityRegistry.vy")
 
 
 @pytest.fixture(scope="session")
 def sanctions_deployer() -> Any:
-    return _deployer("compliance/SanctionsList.vy")
+    return deployer("compliance/SanctionsList.vy")
 
 
 @pytest.fixture(scope="session")
 def reserve_feed_deployer() -> Any:
-    return _deployer("oracle/ReserveFeed.vy")
-
-
-def _actor(name: str) -> str:
-    address: str = boa.env.generate_address(name)
-    return address
+    return deployer("oracle/ReserveFeed.vy")
 
 
 @pytest.fixture(scope="module")
 def admin() -> str:
-    return _actor("admin")
+    return actor("admin")
 
 
 @pytest.fixture(scope="module")
 def minter() -> str:
-    return _actor("minter")
+    return actor("minter")
 
 
 @pytest.fixture(scope="module")
 def burner() -> str:
-    return _actor("burner")
+    return actor("burner")
 
 
 @pytest.fixture(scope="module")
 def pauser() -> str:
-    return _actor("pauser")
+    return actor("pauser")
 
 
 @pytest.fixture(scope="module")
 def multiplier_updater() -> str:
-    return _actor("multiplier_updater")
+    return actor("multiplier_updater")
 
 
 @pytest.fixture(scope="module")
 def compliance_agent() -> str:
-    return _actor("compliance_agent")
+    return actor("compliance_agent")
 
 
 @pytest.fixture(scope="module")
 def operator() -> str:
-    return _actor("operator")
+    return actor("operator")
 
 
 @pytest.fixture(scope="module")
 def registrar() -> str:
-    return _actor("registrar")
+    return actor("registrar")
 
 
 @pytest.fixture(scope="module")
 def attester() -> str:
-    return _actor("attester")
+    return actor("attester")
 
 
 @pytest.fixture(scope="module")
 def non_owner() -> str:
-    return _actor("non_owner")
+    return actor("non_owner")
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +102,12 @@ def holder(holder_key: LocalAccount) -> str:
 
 @pytest.fixture(scope="module")
 def receiver() -> str:
-    return _actor("receiver")
+    return actor("receiver")
 
 
 @pytest.fixture(scope="module")
 def spender() -> str:
-    return _actor("spender")
+    return actor("spender")
 
 
 @pytest.fixture(scope="module")
@@ -151,17 +132,6 @@ def registry(registry_deployer: Any, admin: str, registrar: str) -> Any:
     return reg
 
 
-@dataclass(frozen=True)
-class Roles:
-    admin: str
-    minter: str
-    burner: str
-    pauser: str
-    multiplier_updater: str
-    compliance_agent: str
-    operator: str
-
-
 @pytest.fixture(scope="module")
 def roles(
     admin: str,
@@ -173,15 +143,6 @@ def roles(
     operator: str,
 ) -> Roles:
     return Roles(admin, minter, burner, pauser, multiplier_updater, compliance_agent, operator)
-
-
-def attest(feed: Any, attester: str, reserves: int) -> None:
-    """Publish `reserves` raw units as the latest reserve answer, observed now."""
-    with boa.env.prank(attester):
-        feed.update(reserves, boa.env.evm.patch.timestamp)
-
-
-TokenFactory = Callable[..., Any]
 
 
 @pytest.fixture(scope="module")
@@ -220,38 +181,6 @@ def deploy_token(
         return token
 
     return deploy
-
-
-def register(
-    registry: Any,
-    registrar: str,
-    investor_id: int,
-    *wallets: str,
-    country: int = COUNTRY_DE,
-    accredited: bool = True,
-    kyc_days: int = 365,
-) -> None:
-    """Register an investor with `wallets`, verified for `kyc_days`."""
-    expiry = boa.env.evm.patch.timestamp + kyc_days * 86_400
-    with boa.env.prank(registrar):
-        registry.set_investor(investor_id, country, expiry, accredited)
-        for wallet in wallets:
-            registry.add_wallet(investor_id, wallet)
-
-
-def mint(token: Any, feed: Any, attester: str, minter: str, to: str, amount: int) -> None:
-    """Attest enough reserves, then mint `amount` to `to`."""
-    attest(feed, attester, token.totalSupply() + amount)
-    with boa.env.prank(minter):
-        token.mint(to, amount)
-
-
-def events(contract: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Return the events the last call emitted as (name, arguments) pairs."""
-    return [
-        (type(log).__name__, {k: v for k, v in log._asdict().items() if k != "address"})
-        for log in contract.get_logs()
-    ]
 
 
 @pytest.fixture(scope="module")

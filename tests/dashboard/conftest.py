@@ -1,18 +1,15 @@
 """Fixtures for the dashboard: a served platform per module, and a real headless Chromium."""
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from tests.dashboard.server import Dashboard, running_dashboard
 from tests.support import faketime
+from tests.support.dashboard import CHROMIUM
 
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +52,3 @@ def new_page(browser: Browser) -> Iterator[Callable[[], Page]]:
     yield open_page
     for context in contexts:
         context.close()
-
-
-def screenshot(page: Page, name: str) -> Path:
-    """Keep a full-page screenshot as a test artifact: artifacts/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

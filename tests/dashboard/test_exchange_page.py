@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
-from tests.dashboard.conftest import screenshot
 from tests.dashboard.server import serve
+from tests.support.dashboard import screenshot
 from tests.support.platform import ACCOUNTS, GENESIS, build_platform
 from tests.venues.exchange.builders import rules
 

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
-from tests.dashboard.conftest import screenshot
 from tests.dashboard.server import Dashboard
+from tests.support.dashboard import screenshot
 
 from equitoken.issuer.custody import CustodyLedger, Line, custody_account
 from equitoken.model.quantities import Shares

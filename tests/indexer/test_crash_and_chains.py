@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
+from tests.support.indexer import TOKEN_UNIT, assert_matches_chain, mint, platform_on
 from tests.support.platform import ACCOUNTS, GENESIS, Platform
 
 from equitoken.chain.evm.accounts import SignerRegistry

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
-from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint
+from tests.support.indexer import TOKEN_UNIT, assert_matches_chain, mint
 from tests.support.platform import Platform
 
 from equitoken.indexer import (

@@ -4,7 +4,7 @@ and ends equal to the chain the node now serves, never counting anything twice."
 from pathlib import Path
 
 import pytest
-from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint, platform_on
+from tests.support.indexer import TOKEN_UNIT, assert_matches_chain, mint, platform_on
 from tests.support.platform import ACCOUNTS, GENESIS, Platform
 
 from equitoken.chain.evm.anvil import AnvilNode

@@ -4,7 +4,7 @@ tokens' Transfers into one address, in chain order and never past the indexer's 
 
 import pytest
 from sqlalchemy import select
-from tests.indexer.conftest import TOKEN_UNIT, assert_matches_chain, mint
+from tests.support.indexer import TOKEN_UNIT, assert_matches_chain, mint
 from tests.support.platform import USDC, Platform
 
 from equitoken.indexer import IndexedChain, Indexer, IndexerConfigError, UnknownChainError

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 URL = "/api/v1/corporate-actions"
 

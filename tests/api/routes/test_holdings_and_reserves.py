@@ -2,7 +2,7 @@
 with the indexed supply, and the reconciliation."""
 
 from fastapi.testclient import TestClient
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 from equitoken.api import ApiContext, create_app
 from equitoken.model.quantities import Shares

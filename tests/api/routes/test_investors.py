@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 URL = "/api/v1/investors"
 NEW = {

@@ -3,8 +3,8 @@
 from datetime import datetime, timedelta
 
 import pytest
-from tests.api.conftest import Api
 from tests.ports import free_port
+from tests.support.api import Api
 
 from equitoken.brokers.alpaca import AlpacaBroker
 

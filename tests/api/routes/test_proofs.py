@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.api.conftest import Api
+from tests.support.api import Api
 from typer.testing import CliRunner
 
 from equitoken.api import ApiContext, create_app

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 from equitoken.store.schema import RequestRow
 

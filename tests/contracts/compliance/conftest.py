@@ -1,34 +1,14 @@
-"""Actors and helpers for the identity registry and the sanctions list.
+"""Actors for the identity registry and the sanctions list: a permissioned token, sellers, buyers.
 
-The deployers, the registry, the roles and `register`/`mint` come from
-``tests/contracts/conftest.py``; this module only names the investors the
-compliance tests talk about and wraps minting so several mints may run in
-one test.
+The deployers, the registry and the roles come from ``tests/contracts/conftest.py``; the investors'
+ids and the helpers that mint and read events from ``tests.support.contracts.compliance``.
 """
 
 from typing import Any
 
 import boa
 import pytest
-from tests.contracts.conftest import PERMISSIONED, TokenFactory, mint
-
-SELLER_ID = 1
-BUYER_ID = 2
-DAY = 86_400
-
-
-def issue(token: Any, feed: Any, attester: str, minter: str, to: str, amount: int) -> None:
-    """Mint `amount` to `to` one second after the previous block.
-
-    The reserve feed only accepts an observation newer than the last one,
-    and boa keeps the clock still between transactions.
-    """
-    boa.env.time_travel(seconds=1)
-    mint(token, feed, attester, minter, to, amount)
-
-
-def event_names(contract: Any) -> list[str]:
-    return [type(log).__name__ for log in contract.get_logs()]
+from tests.support.contracts import PERMISSIONED, TokenFactory
 
 
 @pytest.fixture(scope="module")

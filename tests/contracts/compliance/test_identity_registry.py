@@ -10,8 +10,8 @@ from typing import Any
 import boa
 import pytest
 from eth_utils.crypto import keccak
-from tests.contracts.compliance.conftest import BUYER_ID, DAY, SELLER_ID, event_names, issue
-from tests.contracts.conftest import COUNTRY_CH, COUNTRY_DE, COUNTRY_US, register
+from tests.support.contracts import COUNTRY_CH, COUNTRY_DE, COUNTRY_US, register
+from tests.support.contracts.compliance import BUYER_ID, DAY, SELLER_ID, event_names, issue
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 MISSING_ROLE = "access_control: account is missing role"

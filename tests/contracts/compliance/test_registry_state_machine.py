@@ -35,8 +35,8 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from tests.contracts.compliance.conftest import DAY
-from tests.contracts.conftest import COUNTRY_CH, COUNTRY_DE, COUNTRY_US, mint
+from tests.support.contracts import COUNTRY_CH, COUNTRY_DE, COUNTRY_US, mint
+from tests.support.contracts.compliance import DAY
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 COUNTRY_NONE, COUNTRY_BLOCKED = 0, 2

@@ -9,8 +9,8 @@ from typing import Any
 
 import boa
 import pytest
-from tests.contracts.compliance.conftest import BUYER_ID, DAY, SELLER_ID, issue
-from tests.contracts.conftest import COUNTRY_CH, COUNTRY_DE, COUNTRY_US, register
+from tests.support.contracts import COUNTRY_CH, COUNTRY_DE, COUNTRY_US, register
+from tests.support.contracts.compliance import BUYER_ID, DAY, SELLER_ID, issue
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 THIRD_ID = 3

@@ -5,8 +5,8 @@ from typing import Any
 
 import boa
 import pytest
-from tests.contracts.compliance.conftest import event_names
-from tests.contracts.conftest import OPEN, TokenFactory
+from tests.support.contracts import OPEN, TokenFactory
+from tests.support.contracts.compliance import event_names
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 NOT_OWNER = "ownable: caller is not the owner"

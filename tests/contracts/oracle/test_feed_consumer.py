@@ -7,7 +7,7 @@ from typing import Any
 import boa
 import pytest
 from eth_account.signers.local import LocalAccount
-from tests.contracts.oracle.conftest import transmit
+from tests.support.contracts.oracle import transmit
 
 PRICE = 150 * 10**8
 MARKET_OPEN = 1

@@ -1,7 +1,8 @@
 """PriceFeed: Chainlink read path, Backed's update bounds, deviation waiver, market status.
 
-Rounds are pushed as quorums of real reporter signatures (`transmit` in conftest); the
-aggregation rules themselves are in `test_price_feed_aggregation.py`.
+Rounds are pushed as quorums of real reporter signatures (`transmit` in
+``tests.support.contracts.oracle``); the aggregation rules themselves are in
+`test_price_feed_aggregation.py`.
 """
 
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import boa
 import pytest
 from eth_account.signers.local import LocalAccount
-from tests.contracts.oracle.conftest import NO_TOKEN, feed_id, raw_observation, transmit
+from tests.support.contracts.oracle import NO_TOKEN, feed_id, raw_observation, transmit
 
 PRICE = 150 * 10**8  # $150.00 with 8 decimals
 MARKET_OPEN, MARKET_CLOSED, MARKET_HALTED = 1, 2, 3

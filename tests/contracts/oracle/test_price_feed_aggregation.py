@@ -7,7 +7,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.contracts.oracle.conftest import (
+from tests.support.contracts.oracle import (
     by_address,
     deploy_price_feed,
     feed_id,

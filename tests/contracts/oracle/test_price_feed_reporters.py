@@ -5,8 +5,8 @@ from typing import Any
 import boa
 import pytest
 from eth_account.signers.local import LocalAccount
-from tests.contracts.oracle.conftest import NO_TOKEN, QUORUM, deploy_price_feed, reporter_key, transmit
 from tests.contracts.oracle.test_price_feed import PRICE
+from tests.support.contracts.oracle import NO_TOKEN, QUORUM, deploy_price_feed, reporter_key, transmit
 
 MAX_REPORTERS = 16
 

@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from tests.contracts.oracle.conftest import (
+from tests.support.contracts.oracle import (
     by_address,
     deploy_price_feed,
     feed_id,

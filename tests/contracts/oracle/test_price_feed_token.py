@@ -9,8 +9,8 @@ from typing import Any
 import boa
 import pytest
 from eth_account.signers.local import LocalAccount
-from tests.contracts.conftest import Roles, TokenFactory
-from tests.contracts.oracle.conftest import QUORUM, deploy_price_feed, transmit
+from tests.support.contracts import Roles, TokenFactory
+from tests.support.contracts.oracle import QUORUM, deploy_price_feed, transmit
 
 ONE = 10**18
 SHARE_PRICE = 400 * 10**8

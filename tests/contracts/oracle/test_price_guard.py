@@ -10,8 +10,8 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.contracts.conftest import events
-from tests.contracts.oracle.conftest import QUORUM, transmit
+from tests.support.contracts import events
+from tests.support.contracts.oracle import QUORUM, transmit
 
 from equitoken.chain.evm.artifacts import contract_path
 from equitoken.oracle.observation import MarketStatus

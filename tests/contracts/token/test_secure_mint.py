@@ -4,7 +4,7 @@ from typing import Any
 
 import boa
 import pytest
-from tests.contracts.conftest import DECIMALS, HEARTBEAT, ONE_SHARE, OPEN, TokenFactory, attest, events
+from tests.support.contracts import DECIMALS, HEARTBEAT, ONE_SHARE, OPEN, TokenFactory, attest, events
 
 ZERO = "0x" + "00" * 20
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import boa
 import pytest
-from tests.contracts.conftest import (
+from tests.support.contracts import (
     COUNTRY_US,
     ONE_SHARE,
     OPEN,

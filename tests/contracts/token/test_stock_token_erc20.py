@@ -6,7 +6,7 @@ import boa
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from tests.contracts.conftest import AAPL_ISIN, DECIMALS, ONE_SHARE, OPEN, TokenFactory, events, mint
+from tests.support.contracts import AAPL_ISIN, DECIMALS, ONE_SHARE, OPEN, TokenFactory, events, mint
 
 from equitoken.chain.evm.permit import permit_message
 from equitoken.chain.evm.permit import sign_permit as sign

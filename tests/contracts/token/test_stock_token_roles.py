@@ -5,7 +5,7 @@ from typing import Any
 
 import boa
 import pytest
-from tests.contracts.conftest import ONE, ONE_SHARE, OPEN, Roles, TokenFactory, events, mint
+from tests.support.contracts import ONE, ONE_SHARE, OPEN, Roles, TokenFactory, events, mint
 
 MISSING_ROLE = "access_control: account is missing role"
 

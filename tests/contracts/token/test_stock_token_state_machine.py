@@ -20,8 +20,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from tests.contracts.conftest import COUNTRY_DE, DECIMALS, HEARTBEAT, ONE, OPEN, PERMISSIONED
 from tests.contracts.token.test_stock_token_erc20 import sign_permit
+from tests.support.contracts import COUNTRY_DE, DECIMALS, HEARTBEAT, ONE, OPEN, PERMISSIONED
 
 from equitoken.chain.evm.artifacts import contract_path
 

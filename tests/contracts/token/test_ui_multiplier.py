@@ -4,7 +4,7 @@ from typing import Any
 
 import boa
 import pytest
-from tests.contracts.conftest import ONE, ONE_SHARE, OPEN, TokenFactory, events, mint
+from tests.support.contracts import ONE, ONE_SHARE, OPEN, TokenFactory, events, mint
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,7 @@
 """Deployers and actors for the AMM: a real stock token, its real quorum `PriceFeed`, test USDC, the
-pool blueprint, the factory, the router, and a Python model of Uniswap v2's integer maths.
+pool blueprint, the factory, the router, and a funder of traders and providers.
 
-The market's status always comes from rounds signed by real reporter keys (`transmit`), so a test
-that opens, closes or halts the market drives the same feed the platform runs.
+The units, the model of Uniswap v2's maths and the helpers live in ``tests.support.contracts.venues``.
 """
 
 from collections.abc import Callable
@@ -11,38 +10,12 @@ from typing import Any
 import boa
 import pytest
 from eth_account.signers.local import LocalAccount
-from tests.contracts.conftest import OPEN as PROFILE_OPEN
-from tests.contracts.conftest import TokenFactory, mint
-from tests.contracts.oracle.conftest import QUORUM, deploy_price_feed, reporter_key, transmit
+from tests.support.contracts import OPEN as PROFILE_OPEN
+from tests.support.contracts import TokenFactory, mint
+from tests.support.contracts.oracle import QUORUM, deploy_price_feed, reporter_key, transmit
+from tests.support.contracts.venues import OPEN, PRICE, Funder
 
 from equitoken.chain.evm.artifacts import contract_path
-from equitoken.oracle.observation import MarketStatus
-
-PRICE = 200 * 10**8
-USDC = 10**6
-SHARE = 10**8  # the test stock token has 8 decimals
-OPEN, CLOSED, HALTED = int(MarketStatus.OPEN), int(MarketStatus.CLOSED), int(MarketStatus.HALTED)
-FEE_OPEN, FEE_CLOSED = 30, 100
-MINIMUM_LIQUIDITY = 1_000
-DEAD = "0x000000000000000000000000000000000000dEaD"
-MAX_AGE = 7_200
-NEXT_ROUND = 60
-FAR = 2**64
-
-
-# ---------------------------------------------------------------- the model of Uniswap v2's maths
-
-
-def model_amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
-    """Return Uniswap v2's `getAmountOut` with a fee of `fee_bps`."""
-    traded = amount_in * (10_000 - fee_bps)
-    return traded * reserve_out // (reserve_in * 10_000 + traded)
-
-
-def model_amount_in(amount_out: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
-    """Return Uniswap v2's `getAmountIn` with a fee of `fee_bps`."""
-    return reserve_in * amount_out * 10_000 // ((reserve_out - amount_out) * (10_000 - fee_bps)) + 1
-
 
 # ------------------------------------------------------------------------------------ deployers
 
@@ -145,9 +118,6 @@ def pool(factory: Any, pool_deployer: Any, token: Any, feed: Any, admin: str) ->
 # ------------------------------------------------------------------------------------- helpers
 
 
-Funder = Callable[..., None]
-
-
 @pytest.fixture(scope="module")
 def fund(usdc: Any, reserve_feed: Any, attester: str, minter: str, admin: str) -> Funder:
     """Give `holder` `stock` of `token` and `dollars` of USDC, and approve `spender` for all of it."""
@@ -164,26 +134,3 @@ def fund(usdc: Any, reserve_feed: Any, attester: str, minter: str, admin: str) -
                 usdc.approve(spender, 2**256 - 1)
 
     return give
-
-
-def set_status(feed: Any, reporters: list[LocalAccount], status: int, price: int = PRICE) -> None:
-    """Move time on by a minute and publish a round with `status` (a change waives the heartbeat)."""
-    boa.env.time_travel(seconds=NEXT_ROUND)
-    transmit(feed, reporters, price, status)
-
-
-def deadline() -> int:
-    """Return a deadline ten minutes ahead."""
-    return int(boa.env.evm.patch.timestamp) + 600
-
-
-def seed(pool: Any, provider: str, stock: int = 1_000 * SHARE, dollars: int = 200_000 * USDC) -> int:
-    """Deposit `stock` and `dollars` as `provider` (funded and approved); return the shares minted."""
-    with boa.env.prank(provider):
-        shares: int = pool.add_liquidity(stock, dollars, 0, 0, provider, deadline())[2]
-    return shares
-
-
-def balances(pool: Any, token: Any, usdc: Any) -> tuple[int, int]:
-    """Return the pool's balances of the stock token and USDC."""
-    return (token.balanceOf(pool.address), usdc.balanceOf(pool.address))

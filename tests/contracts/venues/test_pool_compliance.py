@@ -5,9 +5,9 @@ from typing import Any
 
 import boa
 import pytest
-from tests.contracts.conftest import PERMISSIONED, TokenFactory, register
-from tests.contracts.oracle.conftest import transmit
-from tests.contracts.venues.conftest import OPEN, PRICE, SHARE, USDC, Funder, deadline, seed
+from tests.support.contracts import PERMISSIONED, TokenFactory, register
+from tests.support.contracts.oracle import transmit
+from tests.support.contracts.venues import OPEN, PRICE, SHARE, USDC, Funder, deadline, seed
 
 VENUE_OPERATOR, PROVIDER, TRADER = 900, 1, 2
 

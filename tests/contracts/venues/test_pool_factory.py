@@ -3,8 +3,8 @@
 from typing import Any
 
 import boa
-from tests.contracts.conftest import PERMISSIONED, RESTRICTED, TokenFactory
-from tests.contracts.venues.conftest import FEE_CLOSED, FEE_OPEN
+from tests.support.contracts import PERMISSIONED, RESTRICTED, TokenFactory
+from tests.support.contracts.venues import FEE_CLOSED, FEE_OPEN
 
 
 def test_creates_one_pool_per_token_and_records_it(

@@ -4,9 +4,9 @@ from typing import Any
 
 import boa
 import pytest
-from tests.contracts.conftest import TokenFactory
-from tests.contracts.oracle.conftest import transmit
-from tests.contracts.venues.conftest import (
+from tests.support.contracts import TokenFactory
+from tests.support.contracts.oracle import transmit
+from tests.support.contracts.venues import (
     FEE_OPEN,
     OPEN,
     PRICE,

@@ -17,10 +17,10 @@ import boa
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from tests.contracts.conftest import DECIMALS, HEARTBEAT
-from tests.contracts.conftest import OPEN as PROFILE_OPEN
-from tests.contracts.oracle.conftest import QUORUM, reporter_key, transmit
-from tests.contracts.venues.conftest import (
+from tests.support.contracts import DECIMALS, HEARTBEAT
+from tests.support.contracts import OPEN as PROFILE_OPEN
+from tests.support.contracts.oracle import QUORUM, reporter_key, transmit
+from tests.support.contracts.venues import (
     CLOSED,
     FEE_CLOSED,
     FEE_OPEN,

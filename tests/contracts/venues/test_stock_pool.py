@@ -9,8 +9,8 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.contracts.conftest import events
-from tests.contracts.venues.conftest import (
+from tests.support.contracts import events
+from tests.support.contracts.venues import (
     CLOSED,
     DEAD,
     FAR,

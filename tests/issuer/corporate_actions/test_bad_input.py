@@ -4,8 +4,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
+from tests.support.corporate_actions import ActionsPlatform, Build
 from tests.support.platform import IN_SESSION
-from tests.issuer.corporate_actions.conftest import ActionsPlatform, Build
 
 from equitoken.issuer.corporate_actions import (
     ActionState,

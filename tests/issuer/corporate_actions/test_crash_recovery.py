@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.issuer.corporate_actions.conftest import ActionsPlatform, Build
 from tests.issuer.corporate_actions.test_dividends import ACTION, EX_OPEN, FRIDAY, _holders_of_record
+from tests.support.corporate_actions import ActionsPlatform, Build
 from tests.support.platform import ACCOUNTS, SLIPPAGE_BPS
 
 from equitoken.chain.evm.jsonrpc import JsonRpcChain

@@ -4,7 +4,7 @@ investor (30% default)."""
 
 from datetime import UTC, date, datetime, timedelta
 
-from tests.issuer.corporate_actions.conftest import ONE, TOKEN_UNIT, ActionsPlatform, Build
+from tests.support.corporate_actions import ONE, TOKEN_UNIT, ActionsPlatform, Build
 
 from equitoken.issuer.corporate_actions import (
     ActionState,

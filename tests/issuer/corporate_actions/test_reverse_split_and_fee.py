@@ -3,7 +3,7 @@ multiplier decay whose shares move from the holders' backing to the issuer's fee
 
 from datetime import UTC, date, datetime
 
-from tests.issuer.corporate_actions.conftest import ONE, TOKEN_UNIT, Build
+from tests.support.corporate_actions import ONE, TOKEN_UNIT, Build
 
 from equitoken.issuer.corporate_actions import (
     ActionKind,

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from tests.issuer.corporate_actions.conftest import ONE, TOKEN_UNIT, Build
+from tests.support.corporate_actions import ONE, TOKEN_UNIT, Build
 
 from equitoken.issuer.corporate_actions import ActionKind, ActionState
 from equitoken.issuer.errors import InvalidRequestError
