@@ -8,6 +8,7 @@ book's fills and priorities with. Correctness over speed: every lookup is a scan
 
 from dataclasses import dataclass
 
+from equitoken.model.bps import fee_on as fee
 from equitoken.venues.exchange.events import Accepted, Amended, Cancelled, Event, Filled, Rejected
 from equitoken.venues.exchange.orders import (
     Amend,
@@ -20,7 +21,7 @@ from equitoken.venues.exchange.orders import (
     Submit,
     TimeInForce,
 )
-from equitoken.venues.exchange.rules import MAX_PRICE_TICKS, BookRules, SelfTradePrevention, fee
+from equitoken.venues.exchange.rules import MAX_PRICE_TICKS, BookRules, SelfTradePrevention
 
 
 @dataclass

@@ -54,10 +54,11 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, SimulatedClock, SystemClock
 from equitoken.market.prices import NoPriceError
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import Price
 from equitoken.oracle import keys as oracle_keys
 from equitoken.oracle.observation import FeedId, MarketStatus, Observation
-from equitoken.oracle.policy import BPS, PushPolicy
+from equitoken.oracle.policy import PushPolicy
 from equitoken.oracle.reporter_client import ReporterProcess
 from equitoken.oracle.transmitter import TransmitOutcome, TransmitResult, Transmitter
 

@@ -22,13 +22,13 @@ from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.cli import app
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer, LocalPlatform, settlement_records
 from equitoken.market.clock import DEFAULT_REPLAY_START
 from equitoken.model.holders import HolderBalance
 from equitoken.model.quantities import Price
 from equitoken.oracle.halts import Halt, HaltBook
 from equitoken.oracle.policy import PushReason
 from equitoken.oracle.transmitter import TransmitOutcome, TransmitResult
+from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer, LocalPlatform, settlement_records
 from equitoken.platform.oracle_network import OracleNetwork
 from equitoken.proofs.inclusion import InclusionProof
 from equitoken.proofs.merkle_sum import MerkleSumTree

@@ -7,8 +7,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from equitoken.model.holders import HolderBalance
 from equitoken.cli.proofs import verify_proof
+from equitoken.model.holders import HolderBalance
 from equitoken.proofs.inclusion import InclusionProof
 from equitoken.proofs.merkle_sum import MerkleSumTree
 

@@ -11,13 +11,13 @@ from tests.support.indexer import TOKEN_UNIT, assert_matches_chain, mint
 from tests.support.platform import Platform
 
 from equitoken.indexer import (
-    ONE,
     IndexedChain,
     Indexer,
     IndexerConfigError,
     UnknownChainError,
     UnknownTickerError,
 )
+from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.store.database import Database
 from equitoken.store.schema import IndexCursorRow, IndexEventRow
 
@@ -35,7 +35,7 @@ def test_mints_transfers_redeems_and_a_split_are_indexed_as_the_chain_has_them(
     # A 3-for-1 split of AAPL, in force ten seconds from now.
     effective = chain.timestamp() + 10
     platform.token("AAPL").setUIMultiplier(
-        3 * ONE, effective, sender=platform.onchain.roles.multiplier_updater
+        3 * MULTIPLIER_ONE, effective, sender=platform.onchain.roles.multiplier_updater
     )
     platform.clock.advance(timedelta(seconds=20))  # the chain follows the clock
     chain.mine()
@@ -51,8 +51,8 @@ def test_mints_transfers_redeems_and_a_split_are_indexed_as_the_chain_has_them(
     assert aapl[platform.wallet].ui == 6 * TOKEN_UNIT
     assert aapl[platform.other_wallet].raw == 2 * TOKEN_UNIT
     assert [(m.multiplier, m.effective_at) for m in indexer.multiplier_history("AAPL")] == [
-        (ONE, 0),
-        (3 * ONE, effective),
+        (MULTIPLIER_ONE, 0),
+        (3 * MULTIPLIER_ONE, effective),
     ]
     history = indexer.supply_history("AAPL")
     # The mint filled in two parts, then a redeem; anvil may mine several of them in the same second,

@@ -11,9 +11,10 @@ from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
-from equitoken.indexer import ONE, ChainReplacedError, IndexedChain, Indexer
+from equitoken.indexer import ChainReplacedError, IndexedChain, Indexer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.store.database import Database
 
 
@@ -28,7 +29,9 @@ def test_a_reorganised_chain_is_undone_to_the_common_ancestor_and_followed(
     supply_before = indexer.supply_history("AAPL")
     snapshot = chain.snapshot()
     token.transfer(platform.other_wallet, TOKEN_UNIT, sender=platform.wallet)
-    token.setUIMultiplier(2 * ONE, chain.timestamp() + 5, sender=platform.onchain.roles.multiplier_updater)
+    token.setUIMultiplier(
+        2 * MULTIPLIER_ONE, chain.timestamp() + 5, sender=platform.onchain.roles.multiplier_updater
+    )
     token.transfer(platform.other_wallet, TOKEN_UNIT, sender=platform.wallet)
     indexer.poll()
     dropped = indexer.cursor(chain.chain_id)
@@ -47,7 +50,7 @@ def test_a_reorganised_chain_is_undone_to_the_common_ancestor_and_followed(
     assert reorg.events_undone == 3
     assert_matches_chain(indexer, platform, chain.accounts)
     assert {b.holder: b.raw for b in indexer.holders("AAPL")}[platform.other_wallet] == 3 * TOKEN_UNIT
-    assert [m.multiplier for m in indexer.multiplier_history("AAPL")] == [ONE]
+    assert [m.multiplier for m in indexer.multiplier_history("AAPL")] == [MULTIPLIER_ONE]
     assert indexer.supply_history("AAPL") == supply_before
     cursor = indexer.cursor(chain.chain_id)
     assert cursor is not None

@@ -34,9 +34,9 @@ from tests.keepers.week import deviation_bps as _deviation_bps
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.keepers.arbitrage import AMM_VENUE, ArbitrageKeeper
-from equitoken.keepers.constant_product import BPS
 from equitoken.keepers.rules import KeeperConfigError, RefusalReason
 from equitoken.market.calendar import MarketCalendar
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import Usd
 from equitoken.oracle.observation import MarketStatus
 

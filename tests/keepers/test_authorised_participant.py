@@ -18,16 +18,17 @@ from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.durable.outbox import TxStatus
-from equitoken.keepers.rules import KeeperConfigError
 from equitoken.keepers.authorised_participant import (
     ApActionKind,
     ApRefusalReason,
     ApReport,
     AuthorisedParticipantKeeper,
 )
-from equitoken.keepers.constant_product import BPS, amount_out
+from equitoken.keepers.constant_product import amount_out
+from equitoken.keepers.rules import KeeperConfigError
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import Usd
 from equitoken.oracle.halts import HaltBook
 from equitoken.oracle.observation import FeedId, MarketStatus

@@ -26,9 +26,9 @@ from tests.keepers.week import (
 )
 from tests.venues.exchange.builders import limit, market, rules
 
-from equitoken.keepers.rules import KeeperConfigError, RefusalReason
-from equitoken.keepers.constant_product import BPS
 from equitoken.keepers.market_maker import MarketMaker, Quote
+from equitoken.keepers.rules import KeeperConfigError, RefusalReason
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import Shares
 from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.exchange.accounts import USDC

@@ -33,11 +33,11 @@ from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.keepers.arbitrage import ArbitrageKeeper, ArbitrageTrade
-from equitoken.keepers.constant_product import BPS
 from equitoken.keepers.market_maker import MakerReport, MarketMaker
 from equitoken.keepers.rules import RefusalReason
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import Shares, Usd
 from equitoken.oracle.closed_market import ClosedPricing
 from equitoken.oracle.halts import HaltBook

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from equitoken.model.quantities import MULTIPLIER_ONE, InvalidAmountError, Shares
+from equitoken.model.multiplier import MULTIPLIER_ONE
+from equitoken.model.quantities import InvalidAmountError, Shares
 
 DECIMALS = 8
 STEP = 10  # a token step of an 8-decimal token, in 10^-9 shares

@@ -29,11 +29,12 @@ from equitoken.chain.evm.deployment import IssuerRoles, OracleMembers, deploy_is
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import Price, Shares
 from equitoken.oracle.closed_market import ClosedPolicy, ClosedPricing
 from equitoken.oracle.halts import HaltBook
 from equitoken.oracle.observation import FeedId, MarketStatus
-from equitoken.oracle.policy import BPS, PushPolicy, PushReason
+from equitoken.oracle.policy import PushPolicy, PushReason
 from equitoken.oracle.reporter import ObservationClient, Reporter
 from equitoken.oracle.sources import MarketObservationSource
 from equitoken.oracle.trades import VenueTrade, VenueTradeBook

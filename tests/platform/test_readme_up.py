@@ -20,10 +20,10 @@ import httpx
 import pytest
 from tests.support import faketime
 
-from equitoken.platform.local import DEFAULT_INSTRUMENTS, catalogue_rows
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import DEFAULT_REPLAY_START
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.platform.local import DEFAULT_INSTRUMENTS, catalogue_rows
 from equitoken.platform.pool_seed import POOLS_FILE, PoolSeedRecord
 from equitoken.platform.up import HISTORY_UNTIL
 

@@ -17,10 +17,10 @@ from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
-from equitoken.keepers.constant_product import BPS
-from equitoken.platform.local import ACCOUNTS, USDC, amm_records, local_database_url
+from equitoken.model.bps import BPS
 from equitoken.oracle.observation import MarketStatus
 from equitoken.platform.exchange import EXCHANGE_DIR, exchange_rules, hot_wallet
+from equitoken.platform.local import ACCOUNTS, USDC, amm_records, local_database_url
 from equitoken.platform.pool_seed import POOLS_FILE, PoolSeedRecord, market_maker_wallet
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow, ExchangeDepositRow, InvestorRow, WalletRow

@@ -17,11 +17,11 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.durable.outbox import TxStatus
 from equitoken.issuer.investors import InvestorCategory
-from equitoken.platform.local import ACCOUNTS, LocalIssuer, LocalPlatform
 from equitoken.market.clock import CLOCK_FILE, DEFAULT_REPLAY_START, ManualClock, SimulatedClock, SystemClock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.policy import PushReason
 from equitoken.oracle.transmitter import TransmitOutcome, TransmitResult
+from equitoken.platform.local import ACCOUNTS, LocalIssuer, LocalPlatform
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetwork
 from equitoken.platform.recovery import replay_lost_transactions

@@ -14,7 +14,6 @@ from equitoken.indexer.errors import (
     UnknownTickerError,
 )
 from equitoken.indexer.indexer import ChainProgress, Indexer, IndexReport, Reorg
-from equitoken.indexer.multiplier import ONE
 from equitoken.indexer.sources import IndexedChain
 from equitoken.indexer.views import (
     ChainMultiplier,
@@ -29,7 +28,6 @@ from equitoken.indexer.views import (
 )
 
 __all__ = [
-    "ONE",
     "ChainMultiplier",
     "ChainProgress",
     "ChainReplacedError",

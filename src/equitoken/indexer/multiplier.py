@@ -1,7 +1,7 @@
 """The UI multiplier history of a token, rebuilt from its events as the contract keeps it.
 
-Glossary (as in ``contracts/token/ui_multiplier.vy``): a multiplier has 18 decimals, ``ONE`` = 1.0;
-``ui = raw * m // ONE``. The history starts at 1.0; a change scheduled while another is pending
+Glossary (as in ``contracts/token/ui_multiplier.vy``): a multiplier has 18 decimals, ``MULTIPLIER_ONE`` = 1.0;
+``ui = raw * m // MULTIPLIER_ONE``. The history starts at 1.0; a change scheduled while another is pending
 replaces it, a change effective in the same second as the last one replaces it, and a cancel drops
 the pending one. The multiplier in force at time t is the last entry effective at or before t.
 """
@@ -9,7 +9,8 @@ the pending one. The multiplier in force at time t is the last entry effective a
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-ONE = 10**18
+from equitoken.model.multiplier import MULTIPLIER_ONE
+
 """1.0 with the multiplier's 18 decimals."""
 
 
@@ -35,7 +36,7 @@ class MultiplierEntry:
 
 def fold_history(changes: Iterable[MultiplierChange]) -> list[MultiplierEntry]:
     """Return the history the contract holds after ``changes`` (in chain order), starting at 1.0."""
-    history = [MultiplierEntry(ONE, 0, None)]
+    history = [MultiplierEntry(MULTIPLIER_ONE, 0, None)]
     for change in changes:
         if change.kind == "cancel":
             if len(history) > 1:  # the contract only cancels a pending change, always the last
@@ -51,7 +52,7 @@ def fold_history(changes: Iterable[MultiplierChange]) -> list[MultiplierEntry]:
 
 def multiplier_at(history: Iterable[MultiplierEntry], at: int) -> int:
     """Return the multiplier in force at ``at`` (Unix seconds): the last entry effective by then."""
-    current = ONE
+    current = MULTIPLIER_ONE
     for entry in history:
         if entry.effective_at > at:
             break
@@ -61,4 +62,4 @@ def multiplier_at(history: Iterable[MultiplierEntry], at: int) -> int:
 
 def ui_amount(raw: int, multiplier: int) -> int:
     """Return what a wallet shows for ``raw`` under ``multiplier``, rounded down as the token does."""
-    return raw * multiplier // ONE
+    return raw * multiplier // MULTIPLIER_ONE

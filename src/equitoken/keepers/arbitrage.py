@@ -25,7 +25,7 @@ from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
-from equitoken.keepers.constant_product import BPS, amount_out, input_to_price
+from equitoken.keepers.constant_product import amount_out, input_to_price
 from equitoken.keepers.oracle_round import OracleRound, UnsafeRoundError, read_safe_round
 from equitoken.keepers.rules import (
     DEFAULT_DEADLINE,
@@ -37,6 +37,7 @@ from equitoken.keepers.rules import (
     RefusalReason,
     check_ranges,
 )
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import PRICE_DECIMALS, Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTrade, VenueTradeBook

@@ -42,7 +42,7 @@ from equitoken.durable.outbox import TxOutcome, TxStatus
 from equitoken.issuer.errors import IssuerError
 from equitoken.issuer.investors import InvestorCategory
 from equitoken.issuer.service import Issuer, RequestView
-from equitoken.keepers.constant_product import BPS, amount_out, input_to_price
+from equitoken.keepers.constant_product import amount_out, input_to_price
 from equitoken.keepers.oracle_round import OracleRound, UnsafeRoundError, read_safe_round
 from equitoken.keepers.rules import (
     DEFAULT_DEADLINE,
@@ -52,6 +52,7 @@ from equitoken.keepers.rules import (
     KeeperConfigError,
     check_ranges,
 )
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import PRICE_DECIMALS, Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
 from equitoken.store.schema import ChainTransactionRow

@@ -11,9 +11,9 @@ whose positive root is `d = (√(x²(B − G)² + 4·G·B·x·y/p) − x(B + G))
 
 from math import isqrt
 
-BPS = 10_000
+from equitoken.model.bps import BPS
 
-__all__ = ["BPS", "amount_out", "input_to_price"]
+__all__ = ["amount_out", "input_to_price"]
 
 
 def amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:

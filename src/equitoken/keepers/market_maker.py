@@ -34,9 +34,9 @@ from typing import NamedTuple, Protocol
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
-from equitoken.keepers.constant_product import BPS
 from equitoken.keepers.oracle_round import UnsafeRoundError, read_safe_round
 from equitoken.keepers.rules import KeeperConfigError, Refusal, RefusalReason
+from equitoken.model.bps import BPS, fee_on
 from equitoken.model.quantities import Price, Shares
 from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.exchange.accounts import USDC, Balance
@@ -331,7 +331,7 @@ class MarketMaker:
         # The engine's hold for one lot of a bid: its value plus the highest fee it may pay, rounded up.
         lot_value = price * rules.instrument.usdc_per_tick_lot
         fee_bps = max(rules.maker_fee_bps, rules.taker_fee_bps, 0)
-        return lot_value - (-lot_value * fee_bps // BPS)
+        return lot_value + fee_on(lot_value, fee_bps)
 
     def _move(
         self,

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import ClassVar, Self
 
+from equitoken.model.bps import BPS, fee_on
+from equitoken.model.multiplier import MULTIPLIER_ONE
+
 SHARE_DECIMALS = 9
-MULTIPLIER_ONE = 10**18
 USD_DECIMALS = 6
 PRICE_DECIMALS = 8
 _NOTIONAL_SCALE = 10 ** (SHARE_DECIMALS + PRICE_DECIMALS - USD_DECIMALS)
@@ -145,7 +147,7 @@ class Usd(_Amount):
 
     def bps(self, basis_points: int) -> "Usd":
         """Return `basis_points`/10,000 of the amount, rounded up (fees never round in the payer's favour)."""
-        return Usd(-(-self.units * basis_points // 10_000))
+        return Usd(fee_on(self.units, basis_points))
 
 
 class Price(_Amount):
@@ -167,5 +169,5 @@ class Price(_Amount):
 
     def scaled_bps(self, basis_points: int) -> "Price":
         """Return the price moved by `basis_points` (positive up, negative down), rounded outwards."""
-        moved = self.units * (10_000 + basis_points)
-        return Price(-(-moved // 10_000) if basis_points >= 0 else moved // 10_000)
+        moved = self.units * (BPS + basis_points)
+        return Price(-(-moved // BPS) if basis_points >= 0 else moved // BPS)

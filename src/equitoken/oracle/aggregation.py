@@ -12,10 +12,9 @@ Glossary (`PriceFeed.transmit`):
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Price
 from equitoken.oracle.observation import MarketStatus, SignedObservation
-
-ONE_MULTIPLIER = 10**18
 
 
 def upper_median(values: Sequence[int]) -> int:
@@ -29,7 +28,7 @@ def token_answer(share_price: Price, multiplier: int) -> int:
     """Return the token's price in feed units: the share price times the UI multiplier, rounded down."""
     if multiplier <= 0:
         raise ValueError(f"UI multiplier {multiplier} is not positive")
-    return share_price.units * multiplier // ONE_MULTIPLIER
+    return share_price.units * multiplier // MULTIPLIER_ONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
+from equitoken.model.bps import BPS
 from equitoken.model.quantities import Price
 from equitoken.model.time import require_aware
-from equitoken.oracle.policy import BPS
 from equitoken.oracle.trades import TradeTape, VenueTrade
 
 ONE = 10**18

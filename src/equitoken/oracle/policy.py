@@ -9,9 +9,8 @@ open and close, each halt and resumption) so that the on-chain status is exact.
 from dataclasses import dataclass
 from enum import StrEnum
 
+from equitoken.model.bps import BPS
 from equitoken.oracle.observation import MarketStatus
-
-BPS = 10_000
 
 
 class PushReason(StrEnum):

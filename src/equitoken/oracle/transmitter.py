@@ -45,11 +45,13 @@ from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.records import BlockHeader
+from equitoken.model.bps import BPS
+from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Price
-from equitoken.oracle.aggregation import ONE_MULTIPLIER, RoundValues, token_answer
+from equitoken.oracle.aggregation import RoundValues, token_answer
 from equitoken.oracle.closed_market import ClosedPolicy, ClosedTerms
 from equitoken.oracle.observation import FeedId, MarketStatus, SignedObservation
-from equitoken.oracle.policy import BPS, Candidate, FeedRound, PushPolicy, PushReason
+from equitoken.oracle.policy import Candidate, FeedRound, PushPolicy, PushReason
 from equitoken.oracle.reporter import ObservationClient, ObservationRequest
 
 DEFAULT_TIMEOUT = 2.0
@@ -131,14 +133,14 @@ class MultiplierHistory:
     def at(self, timestamp: int) -> int:
         """Return the multiplier in force at `timestamp`, as the token's `uiMultiplierAt` does."""
         index = bisect.bisect_right([effective_at for effective_at, _ in self.changes], timestamp)
-        return self.changes[index - 1][1] if index else ONE_MULTIPLIER
+        return self.changes[index - 1][1] if index else MULTIPLIER_ONE
 
 
 @dataclass
 class _Gathered:
     kept: list[SignedObservation] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    multiplier: int = ONE_MULTIPLIER
+    multiplier: int = MULTIPLIER_ONE
 
 
 class Transmitter:
@@ -370,7 +372,7 @@ class Transmitter:
         # The feed refuses observations made under different multipliers (a split in between): keep
         # the largest group, the later multiplier on a tie.
         if state.token is None or not observations:
-            return observations, ONE_MULTIPLIER, []
+            return observations, MULTIPLIER_ONE, []
         history = self._multiplier_history(state.token)
         by_time = {t: history.at(t) for t in {s.observation.observed_at for s in observations}}
         groups: dict[int, list[SignedObservation]] = {}

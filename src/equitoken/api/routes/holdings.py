@@ -25,8 +25,6 @@ from equitoken.issuer.investors import Investor
 from equitoken.market.prices import NoPriceError
 from equitoken.model.quantities import Shares
 
-MULTIPLIER_ONE = 10**18
-
 
 def multiplier_text(multiplier: int) -> str:
     """Return a token's UI multiplier (18 decimals on-chain) as a decimal string: "1", "1.5"."""

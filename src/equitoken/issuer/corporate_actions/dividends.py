@@ -11,13 +11,7 @@ from equitoken.brokers.broker import OrderRejectedError
 from equitoken.brokers.orders import OrderRequest, OrderSide, OrderType, TimeInForce
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.issuer.corporate_actions.machine import ActionMachine
-from equitoken.issuer.corporate_actions.model import (
-    BPS,
-    MULTIPLIER_ONE,
-    ActionState,
-    DividendPolicy,
-    PaymentState,
-)
+from equitoken.issuer.corporate_actions.model import ActionState, DividendPolicy, PaymentState
 from equitoken.issuer.corporate_actions.withholding import DEFAULT_WITHHOLDING_BPS, withholding_bps
 from equitoken.issuer.custody import (
     BROKER_CASH,
@@ -28,6 +22,8 @@ from equitoken.issuer.custody import (
     issued_account,
 )
 from equitoken.market.prices import NoPriceError
+from equitoken.model.bps import BPS
+from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.store.schema import (
     CorporateActionRow,

@@ -61,7 +61,7 @@ class ActionEngine(MultiplierActionSteps, DividendSteps):
             rows = session.execute(
                 select(CorporateActionRow.id, CorporateActionRow.ticker).where(CorporateActionRow.id.in_(ids))
             )
-            tickers = {action_id: ticker for action_id, ticker in rows}
+            tickers = dict(rows.tuples().all())
         steps = 0
         blocked: set[str] = set()
         for action_id in ids:

@@ -14,7 +14,6 @@ from equitoken.durable.steps import StepMachine
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.corporate_actions.holders import HolderSource, last_block_before
 from equitoken.issuer.corporate_actions.model import (
-    MULTIPLIER_ONE,
     ActionKind,
     ActionState,
     CorporateActionsConfig,
@@ -29,6 +28,7 @@ from equitoken.issuer.onchain import IssuerChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import PriceSource
 from equitoken.model.instrument import Instrument
+from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Shares
 from equitoken.model.time import Clock
 from equitoken.store.database import Database

@@ -6,10 +6,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from equitoken.issuer.errors import InvalidRequestError
+from equitoken.model.bps import BPS
+from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Price, Shares, Usd
-
-MULTIPLIER_ONE = 10**18
-BPS = 10_000
 
 
 class ActionKind(StrEnum):

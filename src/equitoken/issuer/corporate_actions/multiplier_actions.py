@@ -8,11 +8,7 @@ custody at any instant.
 
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.issuer.corporate_actions.machine import ActionMachine
-from equitoken.issuer.corporate_actions.model import (
-    MULTIPLIER_ONE,
-    ActionKind,
-    ActionState,
-)
+from equitoken.issuer.corporate_actions.model import ActionKind, ActionState
 from equitoken.issuer.custody import (
     Line,
     custody_account,
@@ -20,6 +16,7 @@ from equitoken.issuer.custody import (
     issued_account,
 )
 from equitoken.issuer.workflow.engine import surplus_account
+from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Shares
 
 # The token's upper bound on the multiplier (`ui_multiplier.vy`).

@@ -37,7 +37,8 @@ from equitoken.issuer.custody import (
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.model.instrument import Instrument
-from equitoken.model.quantities import MULTIPLIER_ONE, Price, Shares, Usd
+from equitoken.model.multiplier import MULTIPLIER_ONE
+from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import AttestationRow, FillRow, RequestEventRow, RequestRow

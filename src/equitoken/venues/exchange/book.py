@@ -22,6 +22,7 @@ from bisect import bisect_left, insort
 from collections import deque
 from typing import NamedTuple
 
+from equitoken.model.bps import fee_on
 from equitoken.venues.exchange.events import Accepted, Amended, Cancelled, Event, Filled, Rejected
 from equitoken.venues.exchange.orders import (
     Amend,
@@ -339,8 +340,8 @@ class Book:
                         price,
                         fill,
                         notional,
-                        -(-notional * maker_bps // 10_000),
-                        -(-notional * taker_bps // 10_000),
+                        fee_on(notional, maker_bps),
+                        fee_on(notional, taker_bps),
                     )
                 )
                 remaining -= fill

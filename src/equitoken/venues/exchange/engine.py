@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Self
 
+from equitoken.model.bps import fee_on
 from equitoken.model.quantities import Price, Shares
 from equitoken.model.time import Clock
 from equitoken.oracle.observation import MarketStatus
@@ -158,7 +159,7 @@ class _Instrument:
         if side == Side.SELL:
             return self.lot
         lot_value = price * self.usdc_per_tick_lot
-        return lot_value - (-lot_value * self.fee_bps // 10_000)
+        return lot_value + fee_on(lot_value, self.fee_bps)
 
     def apply(self, command: Command) -> list[Event]:
         if self.journaled is None:

@@ -93,11 +93,6 @@ class BookRules:
             raise InvalidRulesError(f"minimum notional {self.min_notional} must not be negative")
 
 
-def fee(notional: int, basis_points: int) -> int:
-    """Return the fee in USDC units on `notional`: a charge rounds up, a rebate (negative) rounds down."""
-    return -(-notional * basis_points // 10_000)
-
-
 def rules_state(rules: BookRules) -> dict[str, int | str]:
     """Return the rules as a flat dict of integers and strings (for snapshots and journal headers)."""
     instrument = rules.instrument
