@@ -5,11 +5,18 @@ share figure is checked exactly against Uniswap v2's integer maths recomputed he
 compliance holds inside the pool: a swap paying a sanctioned or frozen wallet reverts because our
 token refuses the transfer, and a paused token stops the pair. If npm cannot fetch the packages the
 fixtures raise, so these tests fail with npm's reason instead of being skipped.
+
+The node's blocks are stamped with a manual clock, never the wall clock: time moves only where a test
+moves it. A transaction's gas limit is estimated in the pending block, and Uniswap's pair costs about
+44,000 gas more in a later second than its last update (it writes its two price accumulators then),
+more than the 20% margin on a ~110,000-gas swap. On a wall-clock node a second that ended between
+the estimate and the block made the pair run out of gas, and the router revert with no reason.
 """
 
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,7 @@ from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, depl
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
+from equitoken.market.clock import ManualClock
 
 SHARE = 10**8  # AAPLx has 8 decimals
 USDC = 10**6
@@ -42,6 +50,8 @@ DEADLINE = 2**40
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 POOL_SHARES = 1_000 * SHARE
 POOL_USDC = 200_000 * USDC
+START = datetime(2026, 1, 6, 15, 0, tzinfo=UTC)
+"""The chain's time until a test moves its clock."""
 
 
 # --------------------------------------------------------------------- Uniswap v2 maths (the model)
@@ -88,6 +98,7 @@ class Market:
     """Our AAPLx and test USDC with a real Uniswap v2 beside them."""
 
     chain: JsonRpcChain
+    clock: ManualClock
     roles: IssuerRoles
     deployment: IssuanceDeployment
     token: Contract
@@ -111,13 +122,20 @@ class Market:
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
-    with AnvilNode(accounts=13, log_file=tmp_path_factory.mktemp("anvil") / "anvil.log") as started:
+def clock() -> ManualClock:
+    """The module's time: the node's chains pin every block, and so every gas estimate, to it."""
+    return ManualClock(START)
+
+
+@pytest.fixture(scope="module")
+def node(clock: ManualClock, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnvilNode]:
+    log_file = tmp_path_factory.mktemp("anvil") / "anvil.log"
+    with AnvilNode(accounts=13, clock=clock, log_file=log_file) as started:
         yield started
 
 
 @pytest.fixture(scope="module")
-def module_market(node: AnvilNode) -> Iterator[Market]:
+def module_market(node: AnvilNode, clock: ManualClock) -> Iterator[Market]:
     with node.chain() as chain:
         roles = IssuerRoles.from_accounts(node.accounts)
         provider, trader, other = node.accounts[10:13]
@@ -140,7 +158,7 @@ def module_market(node: AnvilNode) -> Iterator[Market]:
             for asset in (token, usdc):
                 asset.approve(uniswap.router.address, 2**256 - 1, sender=holder)
         uniswap.factory.createPair(token.address, usdc.address, sender=roles.admin)
-        yield Market(chain, roles, deployment, token, usdc, uniswap, provider, trader, other)
+        yield Market(chain, clock, roles, deployment, token, usdc, uniswap, provider, trader, other)
 
 
 @pytest.fixture
@@ -323,6 +341,29 @@ def test_compliance_holds_inside_the_pair(
     # The same swap for an unrestricted wallet goes through.
     unrestricted = (amount, 0, path, market.trader, DEADLINE)
     assert router.swapExactTokensForTokens(*unrestricted, sender=market.trader).succeeded
+
+
+@pytest.mark.anvil
+def test_the_pairs_first_swap_in_a_later_second_pays_for_its_price_accumulators(market: Market) -> None:
+    # The edge behind a swap that once reverted with no reason: in a later second than its last
+    # update the pair writes both price accumulators, fresh storage slots, so the swap costs more
+    # than in the same second. Its gas is estimated at the time of the block it lands in, because
+    # the node's blocks follow the test's clock rather than the wall clock.
+    seeded(market)
+    pair, router = market.pair(), market.uniswap.router
+    buy = (1_000 * USDC, 0, [market.usdc.address, market.token.address], market.trader, DEADLINE)
+    *_, deposited_at = pair.getReserves()
+
+    same_second = router.swapExactTokensForTokens(*buy, sender=market.trader)
+    assert market.chain.timestamp(same_second.block_number) == deposited_at
+    assert (pair.price0CumulativeLast(), pair.price1CumulativeLast()) == (0, 0)
+
+    market.clock.advance(timedelta(seconds=1))
+    next_second = router.swapExactTokensForTokens(*buy, sender=market.trader)
+    assert market.chain.timestamp(next_second.block_number) == deposited_at + 1
+    assert pair.price0CumulativeLast() > 0
+    assert pair.price1CumulativeLast() > 0
+    assert next_second.gas_used > same_second.gas_used + 40_000
 
 
 @pytest.mark.anvil
