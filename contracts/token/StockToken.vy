@@ -177,7 +177,8 @@ def __init__(
     @param identity_registry_ The identity registry; required unless `open`.
     @param reserve_feed_ The proof-of-reserve feed, or the zero address
            (mints then revert until one is set).
-    @param reserve_heartbeat_ The oldest reserve answer a mint accepts, in seconds.
+    @param reserve_heartbeat_ The largest age, in seconds, of the custody
+           observation (the reserve round's `startedAt`) a mint rests on.
     """
     assert len(isin_) == 12, "token: an ISIN has 12 characters"
     assert profile_ <= PROFILE_RESTRICTED, "token: unknown compliance profile"

@@ -16,12 +16,22 @@
         - R        the reserve feed's latest answer, in the token's raw
                    units (shares in custody attested for this chain,
                    divided by the UI multiplier);
+        - t_obs    the latest round's `startedAt`: when custody was
+                   observed;
         - S        `totalSupply` after the mint;
         - margin   basis points of R held back as a buffer.
         Invariant, while the gate is enabled:
             S * 10_000 <= R * (10_000 - margin)
-        with R positive, reported in the token's decimals, and updated
-        no longer than `reserve_heartbeat` seconds ago.
+            t_obs <= block.timestamp <= t_obs + reserve_heartbeat
+        with R positive and reported in the token's decimals.
+@custom:security Freshness runs from the observation (`startedAt`),
+                 not from the round's acceptance (`updatedAt`): the
+                 reserve feed accepts reports up to its `max_report_age`
+                 old, so measuring from `updatedAt` let a mint rest on a
+                 custody snapshot up to `max_report_age` +
+                 `reserve_heartbeat` old. On a feed whose `startedAt`
+                 never follows its `updatedAt` (ours, Chainlink's) the
+                 rule is never laxer than one on `updatedAt`.
 """
 
 
@@ -70,7 +80,8 @@ def __init__(feed: address, heartbeat: uint256):
     @dev Enables the gate with `feed`; with no feed, mints revert until
          the admin sets one or disables the gate explicitly.
     @param feed The reserve feed, or the zero address.
-    @param heartbeat The oldest reserve answer a mint accepts, in seconds.
+    @param heartbeat The largest age, in seconds, of the custody
+           observation a mint rests on.
     """
     assert heartbeat > 0, "secure mint: heartbeat is zero"
     assert heartbeat <= _MAX_HEARTBEAT, "secure mint: heartbeat too large"
@@ -91,7 +102,8 @@ def reserve_feed() -> address:
 @view
 def reserve_heartbeat() -> uint256:
     """
-    @dev Returns the oldest reserve answer, in seconds, a mint accepts.
+    @dev Returns the largest age, in seconds, of the custody observation
+         (the latest round's `startedAt`) a mint rests on.
     @return uint256 The heartbeat.
     """
     return (self._config >> _HEARTBEAT_SHIFT) & _MAX_HEARTBEAT
@@ -122,7 +134,8 @@ def set_reserve_feed(feed: address, heartbeat: uint256):
     """
     @dev Points the gate at `feed`. Only the admin.
     @param feed The reserve feed; not the zero address.
-    @param heartbeat The oldest answer a mint accepts, in seconds; not zero.
+    @param heartbeat The largest age of the custody observation a mint
+           rests on, in seconds; not zero.
     """
     access_control._check_role(access_control.DEFAULT_ADMIN_ROLE, msg.sender)
     assert feed != empty(address), "secure mint: feed is the zero address"
@@ -165,7 +178,8 @@ def set_secure_mint_enabled(enabled: bool):
 @view
 def _check_reserves(amount: uint256):
     """
-    @dev Reverts unless the reserves cover `totalSupply + amount`.
+    @dev Reverts unless custody observed at most the heartbeat ago
+         covers `totalSupply + amount`.
     @param amount The raw amount about to be minted.
     """
     config: uint256 = self._config
@@ -175,15 +189,19 @@ def _check_reserves(amount: uint256):
     assert feed != empty(address), "secure mint: no reserve feed"
     assert staticcall IAggregatorV3(feed).decimals() == erc20.decimals, "secure mint: feed decimals differ from token"
     answer: int256 = 0
-    updated_at: uint256 = 0
+    observed_at: uint256 = 0
     _: uint80 = 0
     __: uint256 = 0
     ___: uint80 = 0
-    _, answer, __, updated_at, ___ = staticcall IAggregatorV3(feed).latestRoundData()
+    # `startedAt` is when custody was observed; `updatedAt` (dropped) only
+    # says when the report reached the chain, up to the feed's
+    # `max_report_age` later, and would make a snapshot look that much
+    # fresher than it is.
+    _, answer, observed_at, __, ___ = staticcall IAggregatorV3(feed).latestRoundData()
     assert answer > 0, "secure mint: reserves not positive"
-    assert updated_at <= block.timestamp, "secure mint: reserve answer from the future"
+    assert observed_at <= block.timestamp, "secure mint: reserve answer from the future"
     heartbeat: uint256 = (config >> _HEARTBEAT_SHIFT) & _MAX_HEARTBEAT
-    assert block.timestamp - updated_at <= heartbeat, "secure mint: reserve answer is stale"
+    assert block.timestamp - observed_at <= heartbeat, "secure mint: reserve answer is stale"
     reserves: uint256 = convert(answer, uint256)
     supply_after: uint256 = erc20.totalSupply + amount
     assert supply_after * _BPS <= reserves * (_BPS - ((config >> _MARGIN_SHIFT) & _MARGIN_MASK)), "secure mint: supply would exceed reserves"

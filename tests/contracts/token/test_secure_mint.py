@@ -41,6 +41,65 @@ def test_stale_reserves_block_mints(
         token.mint(holder, ONE_SHARE)
 
 
+def test_custody_observed_exactly_a_heartbeat_ago_covers_a_mint(
+    token: Any, reserve_feed: Any, attester: str, minter: str, holder: str
+) -> None:
+    attest(reserve_feed, attester, 10 * ONE_SHARE, age=HEARTBEAT)
+    with boa.env.prank(minter):
+        token.mint(holder, ONE_SHARE)
+    assert token.totalSupply() == ONE_SHARE
+
+
+def test_custody_observed_a_second_more_than_a_heartbeat_ago_is_stale(
+    token: Any, reserve_feed: Any, attester: str, minter: str, holder: str
+) -> None:
+    """Freshness runs from the observation: the round was accepted one second ago, custody seen
+    a heartbeat and a second ago."""
+    attest(reserve_feed, attester, 10 * ONE_SHARE, age=HEARTBEAT)
+    boa.env.time_travel(seconds=1)
+    with boa.env.prank(minter), boa.reverts("secure mint: reserve answer is stale"):
+        token.mint(holder, ONE_SHARE)
+
+
+def test_an_old_observation_accepted_recently_is_stale(
+    token: Any, reserve_feed: Any, attester: str, minter: str, holder: str
+) -> None:
+    """The loophole of measuring from `updatedAt`: a snapshot as old as the feed accepts, pushed
+    now, covered mints for a whole heartbeat more, until it was nearly twice the heartbeat old."""
+    max_report_age = reserve_feed.max_report_age()
+    attest(reserve_feed, attester, 10 * ONE_SHARE, age=max_report_age)
+    boa.env.time_travel(seconds=HEARTBEAT - 1)
+    _, _, observed_at, updated_at, _ = reserve_feed.latestRoundData()
+    now = boa.env.evm.patch.timestamp
+    assert (now - updated_at, now - observed_at) == (HEARTBEAT - 1, max_report_age + HEARTBEAT - 1)
+    with boa.env.prank(minter), boa.reverts("secure mint: reserve answer is stale"):
+        token.mint(holder, ONE_SHARE)
+
+
+@pytest.mark.parametrize(("age", "fresh"), [(60, True), (61, False)], ids=["at_heartbeat", "past_heartbeat"])
+def test_freshness_is_judged_in_the_block_that_accepted_the_report(
+    token: Any,
+    reserve_feed: Any,
+    attester: str,
+    admin: str,
+    minter: str,
+    holder: str,
+    age: int,
+    fresh: bool,
+) -> None:
+    """With a heartbeat shorter than the feed's report age, a report can be stale on arrival."""
+    with boa.env.prank(admin):
+        token.set_reserve_feed(reserve_feed.address, 60)
+    attest(reserve_feed, attester, 10 * ONE_SHARE, age=age)
+    with boa.env.prank(minter):
+        if fresh:
+            token.mint(holder, ONE_SHARE)
+        else:
+            with boa.reverts("secure mint: reserve answer is stale"):
+                token.mint(holder, ONE_SHARE)
+    assert token.totalSupply() == (ONE_SHARE if fresh else 0)
+
+
 def test_a_feed_without_data_blocks_mints(token: Any, minter: str, holder: str) -> None:
     with boa.env.prank(minter), boa.reverts("feed: no data"):
         token.mint(holder, 1)

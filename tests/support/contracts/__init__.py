@@ -48,10 +48,10 @@ class Roles:
     operator: str
 
 
-def attest(feed: Any, attester: str, reserves: int) -> None:
-    """Publish `reserves` raw units as the latest reserve answer, observed now."""
+def attest(feed: Any, attester: str, reserves: int, *, age: int = 0) -> None:
+    """Publish `reserves` raw units as the latest reserve answer, observed `age` seconds ago."""
     with boa.env.prank(attester):
-        feed.update(reserves, boa.env.evm.patch.timestamp)
+        feed.update(reserves, boa.env.evm.patch.timestamp - age)
 
 
 TokenFactory = Callable[..., Any]
