@@ -159,6 +159,18 @@ class Up:
                 return verify(proof, root).balance
             assert time.monotonic() < deadline, "the indexer never stood still between two calls"
 
+    def held_once_indexed(self, balance: int) -> list[tuple[str, str, int]]:
+        """Return the participant's holdings once the indexer has seen the chain's `balance`.
+
+        `/holdings` answers from the indexer, which follows the chain a poll behind: read straight
+        after a mint it may still show the balance before it.
+        """
+        deadline = time.monotonic() + 30
+        while (holdings := held(self)) != [("AAPL", PARTICIPANT_WALLET, balance)]:
+            assert time.monotonic() < deadline, f"the indexer never showed {balance}: {holdings}"
+            time.sleep(0.5)
+        return holdings
+
     def indexed_block(self) -> int | None:
         database = Database(sqlite_url(self.data_dir / "equitoken.sqlite"))
         try:
@@ -211,7 +223,7 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     minted = up.wait_final(up.mint("2", "restart-test-1"))
     assert minted["state"] == "completed"
     balance = up.token_balance(PARTICIPANT_WALLET)
-    holdings = held(up)
+    holdings = up.held_once_indexed(balance)
     requests = up.get("/requests")["items"]
     investors = up.get("/investors")["items"]
     demo = (up.data_dir / "demo.json").read_text()
