@@ -87,7 +87,8 @@ def test_every_operation_conforms_to_the_schema(served: Api, actor: str) -> None
     exercised = _exercise(served, getattr(served, actor))
 
     assert "POST /api/v1/requests" in exercised
-    assert len(exercised) == 25
+    assert "POST /api/v1/requests/{request_id}/resolution" in exercised
+    assert len(exercised) == 26
     assert "GET /api/v1/proofs/{ticker}/{chain_id}/{wallet}" in exercised
 
 

@@ -345,6 +345,33 @@ def test_a_request_cancelled_before_processing_takes_nothing(running: Running) -
     assert running.token_balance("MSFT", wallet) == 0
 
 
+@pytest.mark.anvil
+def test_a_redemption_with_an_unreached_limit_returns_the_tokens_and_only_held_requests_resolve(
+    running: Running,
+) -> None:
+    wallet = dev_wallet(14)
+    investor = onboard(running, wallet, "Participant with a floor")
+    running.ok("dev", "fund", "--wallet", wallet, "--usdc", "5000")
+    mint_id = request_id(running.ok(*order("mint", investor, wallet, "NVDA", "2", "floor-mint")))
+    running.wait_until_done(mint_id)
+
+    redeem = order("redeem", investor, wallet, "NVDA", "1", "floor-1")
+    redeem_id = request_id(running.ok(*redeem, "--limit-price", "99999"))
+    running.ok("process")
+    assert running.token_balance("NVDA", wallet) == 10**8  # burned while the order rests above the market
+    running.ok("request", "cancel", redeem_id)
+    shown = running.wait_until_done(redeem_id)
+    assert re.search(r"state\s*│\s*cancelled", shown), shown
+    assert running.token_balance("NVDA", wallet) == 2 * 10**8
+    history = running.ok("request", "list")
+
+    result = running.cli("request", "resolve", redeem_id, "retry", "--note", "why not")
+
+    assert result.exit_code == 2
+    assert f"error[request_not_held]: request {redeem_id} is cancelled, not held" in result.stderr
+    assert running.ok("request", "list") == history
+
+
 # -- proofs ----------------------------------------------------------------------------------------
 
 

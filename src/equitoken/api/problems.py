@@ -1,7 +1,7 @@
 """Errors as RFC 9457 problem details (`application/problem+json`), for every failure the API returns.
 
 Each problem has `type`, `title`, `status`, `detail` and a stable `code` a client can branch on
-(the issuer's error code where the issuer refused).
+(the platform error's own code where one was raised).
 """
 
 from collections.abc import Mapping
@@ -14,36 +14,31 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from equitoken.chain.errors import ChainError
 from equitoken.issuer.errors import (
-    ComplianceError,
     IdempotencyConflictError,
-    InsufficientFundsError,
-    InvalidRequestError,
-    IssuerError,
-    LimitExceededError,
     MarketDataError,
-    UnknownInstrumentError,
-    UnknownInvestorError,
+    RequestNotHeldError,
     UnknownRequestError,
 )
 from equitoken.market.prices import NoPriceError
+from equitoken.model.errors import EquitokenError
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://equitoken.dev/problems/"
 
 # Body-level refusals are 422 (the request was understood but cannot be carried out as asked);
-# an unknown id in the path is turned into 404 by the route that knows it is a path id.
-_ISSUER_STATUS: Mapping[type[IssuerError], int] = {
-    InvalidRequestError: 422,
-    UnknownInstrumentError: 422,
-    UnknownInvestorError: 422,
-    UnknownRequestError: 404,
-    ComplianceError: 422,
-    LimitExceededError: 422,
-    InsufficientFundsError: 422,
-    IdempotencyConflictError: 409,
-    MarketDataError: 503,
-}
+# an unknown id in the path is turned into 404 by the route that knows it is a path id. The first
+# class in this order that an error is an instance of decides; any other platform error is a 422.
+_STATUS: tuple[tuple[type[EquitokenError], int], ...] = (
+    (UnknownRequestError, 404),
+    (IdempotencyConflictError, 409),
+    (RequestNotHeldError, 409),
+    (MarketDataError, 503),
+    (NoPriceError, 503),
+    (ChainError, 503),
+)
+_RETRY_LATER = {NoPriceError: "60"}
 
 
 class Problem(BaseModel):
@@ -79,10 +74,11 @@ def problem_response(
     return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def issuer_problem(error: IssuerError) -> ProblemError:
-    """Return the problem for an issuer refusal."""
-    status = next((s for kind, s in _ISSUER_STATUS.items() if isinstance(error, kind)), 422)
-    return ProblemError(status, error.code, error.message)
+def error_problem(error: EquitokenError) -> ProblemError:
+    """Return the problem for an error the platform raised on purpose."""
+    status = next((status for kind, status in _STATUS if isinstance(error, kind)), 422)
+    retry = next((after for kind, after in _RETRY_LATER.items() if isinstance(error, kind)), None)
+    return ProblemError(status, error.code, error.message, headers={"Retry-After": retry} if retry else None)
 
 
 def _describe_validation(error: Mapping[str, Any]) -> str:
@@ -97,14 +93,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _api_problem(_request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(exc.status, exc.code, exc.detail, exc.headers)
 
-    @app.exception_handler(IssuerError)
-    async def _issuer_error(_request: Request, exc: IssuerError) -> JSONResponse:
-        problem = issuer_problem(exc)
-        return problem_response(problem.status, problem.code, problem.detail)
-
-    @app.exception_handler(NoPriceError)
-    async def _no_price(_request: Request, exc: NoPriceError) -> JSONResponse:
-        return problem_response(503, exc.code, str(exc), {"Retry-After": "60"})
+    @app.exception_handler(EquitokenError)
+    async def _platform_error(_request: Request, exc: EquitokenError) -> JSONResponse:
+        problem = error_problem(exc)
+        return problem_response(problem.status, problem.code, problem.detail, problem.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from equitoken.issuer.corporate_actions.model import ActionKind, CorporateAction
 from equitoken.issuer.investors import Investor, InvestorCategory
 from equitoken.issuer.service import RequestView
-from equitoken.issuer.workflow.states import RequestState
+from equitoken.issuer.workflow.states import HeldResolution, RequestState
 
 DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,18})?$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
@@ -138,6 +138,18 @@ class RequestCreate(_Input):
     investor_id: str | None = Field(
         default=None, pattern=ID, description="Operator only: whom the request is for."
     )
+    limit_price: str | None = Field(
+        default=None,
+        pattern=DECIMAL,
+        description="Redemptions only: the lowest price per share, in USD, the shares may sell at.",
+    )
+
+
+class HeldResolutionIn(_Input):
+    action: HeldResolution = Field(
+        description="`retry` the step the request was held at, or `refund` a held mint."
+    )
+    note: str = Field(min_length=1, max_length=400, pattern=TEXT, description="Why, for the audit trail.")
 
 
 class RequestEventOut(BaseModel):
@@ -165,6 +177,7 @@ class RequestOut(BaseModel):
     created_at: datetime
     expires_at: datetime
     events: list[RequestEventOut]
+    limit_price: str | None
 
     @classmethod
     def of(cls, view: RequestView) -> "RequestOut":
@@ -189,6 +202,7 @@ class RequestOut(BaseModel):
                 RequestEventOut(at=e.at, from_state=e.from_state, to_state=e.to_state, reason=e.reason)
                 for e in view.events
             ],
+            limit_price=None if view.limit_price is None else str(view.limit_price),
         )
 
 

@@ -20,6 +20,7 @@ from equitoken.cli.issuer import (
     request_app,
     request_cancel,
     request_list,
+    request_resolve,
     request_show,
 )
 from equitoken.cli.oracle import oracle_app, oracle_halt, oracle_resume, oracle_status
@@ -41,6 +42,7 @@ investor_app.command("list")(investor_list)
 request_app.command("show")(request_show)
 request_app.command("list")(request_list)
 request_app.command("cancel")(request_cancel)
+request_app.command("resolve")(request_resolve)
 dev_app.command("fund")(dev_fund)
 oracle_app.command("halt")(oracle_halt)
 oracle_app.command("resume")(oracle_resume)

@@ -22,6 +22,7 @@ from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.investors import parse_address
 from equitoken.issuer.reconcile import Reconciliation
 from equitoken.issuer.service import RequestView
+from equitoken.issuer.workflow.states import HeldResolution
 from equitoken.platform.local import (
     DEFAULT_DATA_DIR,
     DEFAULT_RPC_URL,
@@ -125,12 +126,19 @@ def redeem(
     ticker: Ticker,
     quantity: Quantity,
     key: Key,
+    limit_price: Annotated[
+        str | None,
+        typer.Option("--limit-price", help="Sell no lower than this, in USD per share (whole cents)."),
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     rpc_url: RpcUrl = DEFAULT_RPC_URL,
 ) -> None:
-    """Return tokens for `quantity` shares (approve the burner first); the proceeds are paid in USDC."""
+    """Return tokens for `quantity` shares (approve the burner first); the proceeds are paid in USDC.
+
+    With --limit-price the shares sell no lower; what has not sold at expiry comes back as tokens.
+    """
     with local_issuer(data_dir, rpc_url) as local:
-        view = local.issuer.request_redeem(investor, wallet, ticker, quantity, key)
+        view = local.issuer.request_redeem(investor, wallet, ticker, quantity, key, limit_price)
     _print_accepted(view)
 
 
@@ -182,6 +190,22 @@ def request_cancel(
         console.print(
             f"{view.id}: {view.state}, cancellation requested (the next workflow pass carries it out)"
         )
+
+
+def request_resolve(
+    request_id: Annotated[str, typer.Argument(help="The held request's id, req-...")],
+    action: Annotated[
+        HeldResolution,
+        typer.Argument(help="retry: run the step it was held at again; refund: a held mint's money back."),
+    ],
+    note: Annotated[str, typer.Option("--note", help="Who decided and why, for the request's history.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    rpc_url: RpcUrl = DEFAULT_RPC_URL,
+) -> None:
+    """Resolve a held request once: retry it once its cause is gone, or refund a held mint."""
+    with local_issuer(data_dir, rpc_url) as local:
+        view = local.issuer.resolve_held(request_id, action, note)
+    console.print(f"{view.id}: {view.state} (the next workflow pass carries it on)")
 
 
 def process(data_dir: DataDir = DEFAULT_DATA_DIR, rpc_url: RpcUrl = DEFAULT_RPC_URL) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from equitoken.model.errors import EquitokenError
+
 CRASH_ENV = "EQUITOKEN_CRASH_AT"
 
 # In the order a mint (then a redemption) passes them.
@@ -46,7 +48,7 @@ EXCHANGE_FUNDING = (
 CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING
 
 
-class UnknownCrashPointError(ValueError):
+class UnknownCrashPointError(EquitokenError, ValueError):
     """A crash point not in the registry: a test asking for it would never crash."""
 
     code = "unknown_crash_point"

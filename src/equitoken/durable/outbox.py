@@ -72,6 +72,25 @@ class Outbox:
             select(ChainTransactionRow).where(ChainTransactionRow.purpose == purpose)
         ).one_or_none()
 
+    def release_failed(self, session: Session, owner: str) -> list[str]:
+        """Free the purposes of `owner`'s reverted transactions, so a retried step can send again.
+
+        Each keeps its row, renamed `<purpose>:failed:<row id>`: the revert stays on record, and a
+        purpose still names at most one transaction that may take effect. Return the purposes freed.
+        """
+        rows = session.scalars(
+            select(ChainTransactionRow)
+            .where(ChainTransactionRow.owner == owner, ChainTransactionRow.status == TxStatus.FAILED)
+            .where(ChainTransactionRow.purpose.not_like("%:failed:%"))
+            .order_by(ChainTransactionRow.id)
+            .with_for_update()
+        )
+        freed = []
+        for row in rows:
+            freed.append(row.purpose)
+            row.purpose = f"{row.purpose}:failed:{row.id}"
+        return freed
+
     def sign(
         self,
         session: Session,

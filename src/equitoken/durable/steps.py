@@ -108,6 +108,14 @@ class StepMachine(ABC, Generic[RowT]):
         if to.is_final:
             stepped.reason = reason
 
+    def moves_to(self, to: StepState, why: str) -> Callable[[Session, RowT, str], None]:
+        """Return an `on_failed` for `transact` that moves the row to `to`, saying `why`: <revert>."""
+
+        def failed(session: Session, row: RowT, reason: str) -> None:
+            self.move(session, row, to, f"{why}: {reason}")
+
+        return failed
+
     def note(self, session: Session, row: RowT, reason: str) -> None:
         """Record an event that keeps the row's state (a fill, a mint, a cancellation asked)."""
         stepped: Any = row

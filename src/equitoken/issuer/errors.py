@@ -1,22 +1,16 @@
 """Errors a caller of the issuer can act on: each has a stable code and a message naming the problem."""
 
+from equitoken.model.errors import EquitokenError
 
-class IssuerError(Exception):
+
+class IssuerError(EquitokenError):
     """A request the issuer refuses; nothing was changed."""
 
     code = "issuer_error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 class InvalidRequestError(IssuerError, ValueError):
     code = "invalid_request"
-
-
-class UnknownInstrumentError(IssuerError, LookupError):
-    code = "unknown_instrument"
 
 
 class UnknownInvestorError(IssuerError, LookupError):
@@ -35,13 +29,15 @@ class LimitExceededError(IssuerError):
     code = "limit_exceeded"
 
 
-class InsufficientFundsError(IssuerError):
-    code = "insufficient_funds"
-
-
 class IdempotencyConflictError(IssuerError):
     code = "idempotency_conflict"
 
 
 class MarketDataError(IssuerError):
     code = "market_data"
+
+
+class RequestNotHeldError(IssuerError):
+    """A resolution for a request that is not held (never held, or resolved already)."""
+
+    code = "request_not_held"

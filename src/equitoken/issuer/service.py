@@ -1,27 +1,28 @@
 """The issuer as a library: onboard investors, take mint and redeem requests, settle them, reconcile."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker
 from equitoken.issuer.config import IssuerConfig
-from equitoken.issuer.errors import UnknownRequestError
+from equitoken.issuer.errors import InvalidRequestError, UnknownRequestError
 from equitoken.issuer.investors import InvestorBook
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.reconcile import Reconciliation, reconcile
 from equitoken.issuer.workflow.engine import Workflow
 from equitoken.issuer.workflow.intake import Intake
-from equitoken.issuer.workflow.states import RequestKind, RequestState
+from equitoken.issuer.workflow.states import HeldResolution, RequestKind, RequestState
 from equitoken.market.prices import PriceSource
 from equitoken.model.instrument import Instrument
-from equitoken.model.quantities import Shares, Usd
+from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
-from equitoken.store.schema import RequestEventRow, RequestRow
+from equitoken.store.schema import AttestationRow, RequestEventRow, RequestRow
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,59 @@ class RequestView:
     created_at: datetime
     expires_at: datetime
     events: tuple[RequestEvent, ...]
+    limit_price: Price | None = None
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """Custody pushed to a chain's reserve feed: the shares, when observed (chain time) and when sent."""
+
+    id: int
+    chain_id: int
+    custody: Shares
+    observed_at: int
+    created_at: datetime
+
+
+_OPEN = frozenset(s for s in RequestState if not s.is_final)
+MAX_NOTE_LENGTH = 1_000
+
+
+def _views(session: Session, rows: Sequence[RequestRow]) -> list[RequestView]:
+    events: dict[str, list[RequestEvent]] = {row.id: [] for row in rows}
+    if rows:
+        for event in session.scalars(
+            select(RequestEventRow)
+            .where(RequestEventRow.request_id.in_(list(events)))
+            .order_by(RequestEventRow.id)
+        ):
+            events[event.request_id].append(
+                RequestEvent(event.at, event.from_state, event.to_state, event.reason)
+            )
+    return [
+        RequestView(
+            id=row.id,
+            idempotency_key=row.idempotency_key,
+            kind=RequestKind(row.kind),
+            investor_id=row.investor_id,
+            wallet=row.wallet,
+            ticker=row.ticker,
+            quantity=Shares(row.quantity),
+            state=RequestState(row.state),
+            escrow=Usd(row.escrow_usd),
+            filled_quantity=Shares(row.filled_quantity),
+            filled_notional=Usd(row.filled_usd),
+            fee=Usd(row.fee_usd),
+            settled=Usd(row.settled_usd),
+            tokens_settled=row.tokens_settled,
+            reason=row.reason,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            events=tuple(events[row.id]),
+            limit_price=None if row.limit_price is None else Price(row.limit_price),
+        )
+        for row in rows
+    ]
 
 
 class Issuer:
@@ -99,10 +153,14 @@ class Issuer:
         ticker: str,
         quantity: str | Decimal | Shares,
         idempotency_key: str,
+        limit_price: str | Decimal | Price | None = None,
     ) -> RequestView:
-        """Accept a request to return tokens for `quantity` shares; the proceeds are paid in USDC."""
+        """Accept a request to return tokens for `quantity` shares; the proceeds are paid in USDC.
+
+        With `limit_price` the shares are sold no lower; what is unsold at expiry comes back as tokens.
+        """
         request_id = self._intake.submit(
-            RequestKind.REDEEM, investor_id, wallet, ticker, quantity, idempotency_key
+            RequestKind.REDEEM, investor_id, wallet, ticker, quantity, idempotency_key, limit_price
         )
         return self.request(request_id)
 
@@ -117,6 +175,25 @@ class Issuer:
                 self._workflow.note(session, request, "cancellation requested")
         return self.request(request_id)
 
+    def resolve_held(self, request_id: str, resolution: HeldResolution | str, note: str) -> RequestView:
+        """Resolve a held request once: `retry` it once its cause is gone, or `refund` a held mint.
+
+        `note` (who decided and why) goes on the request's history. The workflow takes the request
+        on from there as from any other state (see `Workflow.resolve`).
+        """
+        try:
+            action = HeldResolution(resolution)
+        except ValueError:
+            choices = ", ".join(r.value for r in HeldResolution)
+            raise InvalidRequestError(
+                f"unknown resolution {resolution!r}; choose one of: {choices}"
+            ) from None
+        text = note.strip() if isinstance(note, str) else ""
+        if not 0 < len(text) <= MAX_NOTE_LENGTH:
+            raise InvalidRequestError(f"a resolution needs a note of 1 to {MAX_NOTE_LENGTH} characters")
+        self._workflow.resolve(request_id, action, text)
+        return self.request(request_id)
+
     def process(self) -> int:
         """Advance every open request as far as it can go now; return the number of steps taken."""
         return self._workflow.process()
@@ -127,40 +204,51 @@ class Issuer:
             row = session.get(RequestRow, request_id)
             if row is None:
                 raise UnknownRequestError(f"no request {request_id!r}")
-            events = session.scalars(
-                select(RequestEventRow)
-                .where(RequestEventRow.request_id == request_id)
-                .order_by(RequestEventRow.id)
-            )
-            return RequestView(
-                id=row.id,
-                idempotency_key=row.idempotency_key,
-                kind=RequestKind(row.kind),
-                investor_id=row.investor_id,
-                wallet=row.wallet,
-                ticker=row.ticker,
-                quantity=Shares(row.quantity),
-                state=RequestState(row.state),
-                escrow=Usd(row.escrow_usd),
-                filled_quantity=Shares(row.filled_quantity),
-                filled_notional=Usd(row.filled_usd),
-                fee=Usd(row.fee_usd),
-                settled=Usd(row.settled_usd),
-                tokens_settled=row.tokens_settled,
-                reason=row.reason,
-                created_at=row.created_at,
-                expires_at=row.expires_at,
-                events=tuple(RequestEvent(e.at, e.from_state, e.to_state, e.reason) for e in events),
-            )
+            return _views(session, [row])[0]
 
     def requests(self, *, open_only: bool = False) -> list[RequestView]:
         """Return every request (or every open one), oldest first."""
+        return self.request_page(states=_OPEN if open_only else None)
+
+    def request_page(
+        self,
+        *,
+        investor_id: str | None = None,
+        states: Collection[RequestState] | None = None,
+        ticker: str | None = None,
+        after: tuple[datetime, str] | None = None,
+        limit: int | None = None,
+    ) -> list[RequestView]:
+        """Return requests oldest first (by creation time, then id), with their histories: those of
+        `investor_id`, in `states`, of `ticker`, after the (created at, id) position `after`, at most
+        `limit`; the rows and their events are read in two queries, whatever the page's size."""
+        query = select(RequestRow).order_by(RequestRow.created_at, RequestRow.id)
+        if investor_id is not None:
+            query = query.where(RequestRow.investor_id == investor_id)
+        if states is not None:
+            query = query.where(RequestRow.state.in_([s.value for s in states]))
+        if ticker is not None:
+            query = query.where(RequestRow.ticker == ticker)
+        if after is not None:
+            at, after_id = after
+            query = query.where(
+                or_(RequestRow.created_at > at, and_(RequestRow.created_at == at, RequestRow.id > after_id))
+            )
+        if limit is not None:
+            query = query.limit(limit)
         with self.db.transaction() as session:
-            query = select(RequestRow.id).order_by(RequestRow.created_at, RequestRow.id)
-            if open_only:
-                query = query.where(RequestRow.state.not_in([s.value for s in RequestState if s.is_final]))
-            ids = list(session.scalars(query))
-        return [self.request(i) for i in ids]
+            return _views(session, list(session.scalars(query)))
+
+    def attestations(self, ticker: str) -> list[Attestation]:
+        """Return the custody attested to the reserve feeds for `ticker`, oldest first."""
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(AttestationRow).where(AttestationRow.ticker == ticker).order_by(AttestationRow.id)
+            )
+            return [
+                Attestation(row.id, row.chain_id, Shares(row.custody_shares), row.observed_at, row.created_at)
+                for row in rows
+            ]
 
     def reconcile(self) -> Reconciliation:
         """Compare custody with tokens outstanding times the multiplier, per instrument."""

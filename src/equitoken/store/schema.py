@@ -101,6 +101,8 @@ class RequestRow(Base):
     state: Mapped[str] = mapped_column(String(24), index=True)
     # Quote: the reference price, the escrow taken for a mint, the fee schedule applied.
     quote_price: Mapped[int] = mapped_column(BigInteger)
+    # A redemption's limit: the broker sells no lower (Price units); None sells at the market.
+    limit_price: Mapped[int | None] = mapped_column(BigInteger)
     escrow_usd: Mapped[int] = mapped_column(BigInteger)
     fee_flat_usd: Mapped[int] = mapped_column(BigInteger)
     fee_bps: Mapped[int] = mapped_column(Integer)

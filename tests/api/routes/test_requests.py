@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from tests.support.api import Api
 
+from equitoken.model.quantities import Price
 from equitoken.store.schema import RequestRow
 
 URL = "/api/v1/requests"
@@ -226,6 +227,10 @@ GOOD = {"kind": "mint", "ticker": "AAPL", "quantity": "1", "wallet": "0x" + "ab"
         ({"wallet": None}, "invalid_request", "body.wallet"),
         ({"investor_id": "inv-nobody"}, "forbidden", "own investor"),
         ({"extra": "field"}, "invalid_request", "body.extra"),
+        ({"limit_price": "150"}, "invalid_request", "limit_price: a limit price is for redemptions"),
+        ({"kind": "redeem", "limit_price": "1.5.0"}, "invalid_request", "body.limit_price"),
+        ({"kind": "redeem", "limit_price": "0"}, "invalid_request", "limit price must be positive"),
+        ({"kind": "redeem", "limit_price": "100.005"}, "invalid_request", "not a whole cent"),
     ],
 )
 def test_bad_input_is_refused_with_a_named_problem_and_changes_nothing(
@@ -296,3 +301,74 @@ def test_a_cursor_this_api_did_not_issue_is_refused(api: Api, cursor: str) -> No
 
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_cursor"
+
+
+def test_a_redemption_carries_its_limit_price(api: Api) -> None:
+    api.mint("order-1", "2")
+    api.platform.run()
+    api.platform.approve_redeem("AAPL", 2 * 10**8)
+    body = {**GOOD, "kind": "redeem", "wallet": api.platform.wallet, "limit_price": "100000.50"}
+
+    created = api.client.post(URL, json=body, headers={**api.participant, "Idempotency-Key": "redeem-1"})
+
+    assert created.status_code == 201
+    assert created.json()["limit_price"] == "100000.5"
+    assert api.platform.issuer.request(created.json()["id"]).limit_price == Price.parse("100000.50")
+
+
+def _held_mint(api: Api) -> str:
+    """A mint whose tokens the registry refuses (the investor frozen after acceptance): held."""
+    request_id: str = api.client.post(
+        URL,
+        json={**GOOD, "ticker": "MSTR", "wallet": api.platform.wallet},
+        headers={**api.participant, "Idempotency-Key": "to-hold"},
+    ).json()["id"]
+    api.platform.issuer.investors.set_frozen(api.platform.participant.id, True)
+    api.platform.run()
+    assert api.platform.issuer.request(request_id).state.value == "held"
+    return request_id
+
+
+def test_an_operator_resolves_a_held_request_once_with_an_audit_trail(api: Api) -> None:
+    request_id = _held_mint(api)
+    api.platform.issuer.investors.set_frozen(api.platform.participant.id, False)
+    resolve = f"{URL}/{request_id}/resolution"
+    body = {"action": "retry", "note": "unfrozen after review"}
+
+    first = api.client.post(resolve, json=body, headers={**api.operator, "Idempotency-Key": "fix-1"})
+    replay = api.client.post(resolve, json=body, headers={**api.operator, "Idempotency-Key": "fix-1"})
+    again = api.client.post(resolve, json=body, headers={**api.operator, "Idempotency-Key": "fix-2"})
+    api.platform.run()
+
+    assert first.status_code == 200
+    assert first.json()["state"] == "ordered"
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert again.status_code == 409
+    assert again.json()["code"] == "request_not_held"
+    shown = api.client.get(f"{URL}/{request_id}", headers=api.participant).json()
+    assert shown["state"] == "completed"
+    [retried] = [e for e in shown["events"] if e["from_state"] == "held"]
+    assert retried["reason"].startswith("retry by the operator: unfrozen after review (operator key ")
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status", "code"),
+    [
+        ("participant", {"action": "retry", "note": "mine"}, 403, "forbidden"),
+        ("operator", {"action": "forgive", "note": "x"}, 422, "invalid_request"),
+        ("operator", {"action": "retry", "note": ""}, 422, "invalid_request"),
+        ("operator", {"action": "retry"}, 422, "invalid_request"),
+    ],
+    ids=["not_an_operator", "unknown_action", "empty_note", "no_note"],
+)
+def test_a_bad_resolution_is_refused_and_changes_nothing(
+    api: Api, who: str, body: dict[str, str], status: int, code: str
+) -> None:
+    request_id = _held_mint(api)
+    headers = {**getattr(api, who), "Idempotency-Key": "fix"}
+
+    response = api.client.post(f"{URL}/{request_id}/resolution", json=body, headers=headers)
+
+    assert response.status_code == status
+    assert response.json()["code"] == code
+    assert api.platform.issuer.request(request_id).state.value == "held"

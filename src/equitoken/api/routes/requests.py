@@ -5,19 +5,23 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
-from sqlalchemy import and_, or_, select
 
-from equitoken.api.context import ApiContext
-from equitoken.api.deps import ContextDep, IdempotencyKey, IdempotentCallsDep, PrincipalDep, investor_scope
+from equitoken.api.deps import (
+    IdempotencyKey,
+    IdempotentCallsDep,
+    IssuerDep,
+    OperatorDep,
+    PrincipalDep,
+    investor_scope,
+)
 from equitoken.api.idempotency import StoredResponse, fingerprint, issuer_key
 from equitoken.api.keys import Principal, Role
 from equitoken.api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from equitoken.api.problems import ProblemError, problem_responses
-from equitoken.api.schemas import ID, TICKER, RequestCreate, RequestOut
+from equitoken.api.schemas import ID, TICKER, HeldResolutionIn, RequestCreate, RequestOut
 from equitoken.issuer.errors import IdempotencyConflictError, UnknownRequestError
-from equitoken.issuer.service import RequestView
+from equitoken.issuer.service import Issuer, RequestView
 from equitoken.issuer.workflow.states import RequestState
-from equitoken.store.schema import RequestRow
 
 router = APIRouter(tags=["requests"])
 
@@ -61,7 +65,7 @@ def create_request(
     body: RequestCreate,
     idempotency_key: IdempotencyKey,
     principal: PrincipalDep,
-    context: ContextDep,
+    issuer: IssuerDep,
     calls: IdempotentCallsDep,
 ) -> Response:
     """Ask to mint or redeem tokens; the quote, escrow and fee are fixed now, the trade happens later."""
@@ -70,28 +74,48 @@ def create_request(
         "kind": body.kind,
         "investor_id": investor_id,
         "ticker": body.ticker.upper(),
-        "quantity": format(Decimal(body.quantity).normalize(), "f"),
+        "quantity": _decimal(body.quantity),
         "wallet": body.wallet.lower(),
+        "limit_price": None
+        if body.limit_price is None
+        else format(Decimal(body.limit_price).normalize(), "f"),
     }
-    submit = context.issuer.request_mint if body.kind == "mint" else context.issuer.request_redeem
+    if body.kind == "mint" and body.limit_price is not None:
+        raise ProblemError(
+            422,
+            "invalid_request",
+            "limit_price: a limit price is for redemptions; a mint buys at most at its quote plus the "
+            "price buffer",
+        )
     key = issuer_key(principal, idempotency_key)
+
+    def submit() -> RequestView:
+        if body.kind == "mint":
+            return issuer.request_mint(investor_id, body.wallet, body.ticker, body.quantity, key)
+        return issuer.request_redeem(
+            investor_id, body.wallet, body.ticker, body.quantity, key, body.limit_price
+        )
 
     def call() -> tuple[int, str]:
         try:
-            view = submit(investor_id, body.wallet, body.ticker, body.quantity, key)
+            view = submit()
         except IdempotencyConflictError:
             # Another process may have inserted this very request a moment ago: asking again
             # returns it, or refuses again if the key really was used for something else.
-            view = submit(investor_id, body.wallet, body.ticker, body.quantity, key)
+            view = submit()
         return status.HTTP_201_CREATED, RequestOut.of(view).model_dump_json()
 
     return _respond(calls.run(principal, idempotency_key, fingerprint("POST", "/requests", canonical), call))
 
 
-def _owned(context: ApiContext, principal: Principal, request_id: str) -> RequestView:
+def _decimal(text: str) -> str:
+    return format(Decimal(text).normalize(), "f")
+
+
+def _owned(issuer: Issuer, principal: Principal, request_id: str) -> RequestView:
     # Someone else's request is reported as missing, so request ids reveal nothing.
     try:
-        view = context.issuer.request(request_id)
+        view = issuer.request(request_id)
     except UnknownRequestError as exc:
         raise ProblemError(404, exc.code, exc.message) from None
     if not principal.is_operator and view.investor_id != principal.investor_id:
@@ -102,7 +126,7 @@ def _owned(context: ApiContext, principal: Principal, request_id: str) -> Reques
 @router.get("/requests", responses=problem_responses(403))
 def list_requests(
     principal: PrincipalDep,
-    context: ContextDep,
+    issuer: IssuerDep,
     state: RequestState | None = None,
     ticker: Annotated[str | None, Query(pattern=TICKER)] = None,
     investor_id: Annotated[str | None, Query(pattern=ID, description="Operator only.")] = None,
@@ -110,25 +134,18 @@ def list_requests(
     cursor: Cursor = None,
 ) -> Page[RequestOut]:
     """List requests, oldest first: the caller's own, or any investor's for an operator."""
-    scope = investor_scope(principal, investor_id)
-    query = select(RequestRow.id, RequestRow.created_at).order_by(RequestRow.created_at, RequestRow.id)
-    if scope is not None:
-        query = query.where(RequestRow.investor_id == scope)
-    if state is not None:
-        query = query.where(RequestRow.state == state.value)
-    if ticker is not None:
-        query = query.where(RequestRow.ticker == ticker.upper())
-    if cursor is not None:
-        at, after_id = _request_position(cursor)
-        query = query.where(
-            or_(RequestRow.created_at > at, and_(RequestRow.created_at == at, RequestRow.id > after_id))
-        )
-    with context.database.transaction() as session:
-        rows = list(session.execute(query.limit(limit + 1)))
-    page = rows[:limit]
-    next_cursor = encode_cursor([page[-1].created_at.isoformat(), page[-1].id]) if len(rows) > limit else None
-    items = [RequestOut.of(context.issuer.request(row.id)) for row in page]
-    return Page[RequestOut](items=items, next_cursor=next_cursor)
+    views = issuer.request_page(
+        investor_id=investor_scope(principal, investor_id),
+        states=None if state is None else [state],
+        ticker=None if ticker is None else ticker.upper(),
+        after=None if cursor is None else _request_position(cursor),
+        limit=limit + 1,
+    )
+    page = views[:limit]
+    next_cursor = (
+        encode_cursor([page[-1].created_at.isoformat(), page[-1].id]) if len(views) > limit else None
+    )
+    return Page[RequestOut](items=[RequestOut.of(view) for view in page], next_cursor=next_cursor)
 
 
 def _request_position(cursor: str) -> tuple[datetime, str]:
@@ -143,9 +160,9 @@ def _request_position(cursor: str) -> tuple[datetime, str]:
 
 
 @router.get("/requests/{request_id}", responses=problem_responses(404))
-def read_request(request_id: RequestPath, principal: PrincipalDep, context: ContextDep) -> RequestOut:
+def read_request(request_id: RequestPath, principal: PrincipalDep, issuer: IssuerDep) -> RequestOut:
     """Return a request with its history."""
-    return RequestOut.of(_owned(context, principal, request_id))
+    return RequestOut.of(_owned(issuer, principal, request_id))
 
 
 @router.post(
@@ -157,14 +174,42 @@ def cancel_request(
     request_id: RequestPath,
     idempotency_key: IdempotencyKey,
     principal: PrincipalDep,
-    context: ContextDep,
+    issuer: IssuerDep,
     calls: IdempotentCallsDep,
 ) -> Response:
     """Ask for a request to be cancelled; what has filled already stays filled."""
-    _owned(context, principal, request_id)
+    _owned(issuer, principal, request_id)
 
     def call() -> tuple[int, str]:
-        return status.HTTP_200_OK, RequestOut.of(context.issuer.cancel(request_id)).model_dump_json()
+        return status.HTTP_200_OK, RequestOut.of(issuer.cancel(request_id)).model_dump_json()
 
     path = f"/requests/{request_id}/cancel"
     return _respond(calls.run(principal, idempotency_key, fingerprint("POST", path, None), call))
+
+
+@router.post(
+    "/requests/{request_id}/resolution",
+    response_model=RequestOut,
+    responses=problem_responses(403, 404, 409),
+)
+def resolve_held_request(
+    request_id: RequestPath,
+    body: HeldResolutionIn,
+    idempotency_key: IdempotencyKey,
+    operator: OperatorDep,
+    issuer: IssuerDep,
+    calls: IdempotentCallsDep,
+) -> Response:
+    """Operator only: take a held request out of `held`, once: `retry` it once its cause is gone, or
+    `refund` a held mint (its escrow back less what was delivered; the shares bought stay in custody).
+    The note and the operator's key go on the request's history."""
+    _owned(issuer, operator, request_id)
+    note = f"{body.note} (operator key {operator.key_id}, {operator.label})"
+
+    def call() -> tuple[int, str]:
+        view = issuer.resolve_held(request_id, body.action, note)
+        return status.HTTP_200_OK, RequestOut.of(view).model_dump_json()
+
+    path = f"/requests/{request_id}/resolution"
+    canonical = {"action": body.action.value, "note": body.note}
+    return _respond(calls.run(operator, idempotency_key, fingerprint("POST", path, canonical), call))

@@ -34,8 +34,9 @@ from equitoken.issuer.custody import (
     issued_account,
     payable_account,
 )
+from equitoken.issuer.errors import InvalidRequestError, RequestNotHeldError, UnknownRequestError
 from equitoken.issuer.onchain import IssuerChain
-from equitoken.issuer.workflow.states import RequestKind, RequestState
+from equitoken.issuer.workflow.states import HeldResolution, RequestKind, RequestState
 from equitoken.model.instrument import Instrument
 from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Price, Shares, Usd
@@ -78,6 +79,7 @@ class Workflow(StepMachine[RequestRow]):
             (RequestKind.MINT, RequestState.PAID): self._place_order,
             (RequestKind.MINT, RequestState.ORDERED): self._follow_order,
             (RequestKind.MINT, RequestState.SETTLING): self._refund,
+            (RequestKind.MINT, RequestState.REFUNDING): self._refund_held,
             (RequestKind.REDEEM, RequestState.ACCEPTED): self._burn,
             (RequestKind.REDEEM, RequestState.BURNED): self._place_order,
             (RequestKind.REDEEM, RequestState.ORDERED): self._follow_order,
@@ -115,6 +117,145 @@ class Workflow(StepMachine[RequestRow]):
             return RequestState.EXPIRED
         return None
 
+    # -- an operator's resolution of a held request
+
+    def resolve(self, request_id: str, resolution: HeldResolution, note: str) -> None:
+        """Take a held request out of `held` as `resolution` says; `note` goes on its audit trail.
+
+        `retry` frees the purposes of its reverted transactions and returns it to the state it was
+        held in, whose step runs again (on the same fills, custody entries and outbox as before);
+        `refund` (a mint only) moves it to `refunding`. Either is recorded once: the row is locked and
+        must still be held, so a second resolution is refused.
+        """
+        resolution = HeldResolution(resolution)
+        with self.db.transaction() as session:
+            request = session.get(RequestRow, request_id, with_for_update=True)
+            if request is None:
+                raise UnknownRequestError(f"no request {request_id!r}")
+            if request.state != RequestState.HELD:
+                raise RequestNotHeldError(f"request {request_id} is {request.state}, not held")
+            if resolution is HeldResolution.REFUND:
+                if request.kind != RequestKind.MINT:
+                    raise InvalidRequestError(
+                        f"request {request_id} is a redemption: its tokens are burned and its shares "
+                        "sold, so it can only be retried"
+                    )
+                request.outcome = RequestState.CANCELLED
+                self.move(session, request, RequestState.REFUNDING, f"refund by the operator: {note}")
+                return
+            held_in = session.scalars(
+                select(RequestEventRow.from_state)
+                .where(RequestEventRow.request_id == request_id)
+                .where(RequestEventRow.to_state == RequestState.HELD)
+                .order_by(RequestEventRow.id.desc())
+                .limit(1)
+            ).one()
+            assert held_in is not None  # only accepting a request has no state before
+            freed = self.outbox.release_failed(session, self.owner(request_id))
+            again = f"; sending {', '.join(freed)} again" if freed else ""
+            request.reason = None
+            self.move(session, request, RequestState(held_in), f"retry by the operator: {note}{again}")
+
+    def _refund_held(self, request_id: str) -> bool:
+        """Cancel the broker order, settle custody for every fill, then refund what was not delivered."""
+        order = self.broker.order(request_id)
+        if order is not None and not order.status.is_final:
+            order = self.broker.cancel(request_id)
+        if order is not None and self._record_fills(request_id, order):
+            return True
+        if order is not None and not order.status.is_final:
+            return False  # the broker has not confirmed the cancel yet
+        with self.db.transaction() as session:
+            request = self.load(session, request_id)
+            undelivered = list(
+                session.scalars(
+                    select(FillRow)
+                    .where(FillRow.request_id == request_id, FillRow.settled.is_(False))
+                    .order_by(FillRow.filled_at, FillRow.id)
+                )
+            )
+            for fill in undelivered:
+                if fill.custody_entry_id is None:
+                    self._post_custody(session, request, fill)
+            kept = Shares(sum(fill.quantity for fill in undelivered))
+            kept_cost = Usd(sum(fill.notional_usd for fill in undelivered))
+            escrow, filled = Usd(request.escrow_usd), Usd(request.filled_usd)
+            delivered = filled - kept_cost
+            # Only what was delivered pays a fee; a mint that delivered nothing costs nothing.
+            fee = _schedule(request).fee(delivered) if delivered.units else Usd.zero()
+            fee = Usd(min(fee.units, (escrow - filled).units))
+            refund = escrow - delivered - fee
+            wallet, ticker = request.wallet, request.ticker
+
+        lines = [
+            Line(escrow_account(request_id), USD, (escrow - filled).units),
+            Line(FEES, USD, -fee.units),
+            Line(TREASURY, USD, -refund.units),
+        ]
+        if kept:
+            # The issuer pays for the shares it keeps: their claim moves from the token holders'
+            # side to its own surplus, and custody, which holds them, only grows against supply.
+            lines += [
+                Line(surplus_account(ticker), USD, kept_cost.units),
+                Line(issued_account(ticker), ticker, kept.units),
+                Line(surplus_account(ticker), ticker, -kept.units),
+            ]
+        return self._close(
+            request_id,
+            f"refund for held mint request {request_id}",
+            lines,
+            fee,
+            (wallet, refund),
+            RequestState.CANCELLED,
+            f"refunded {refund} USDC (fee {fee} USDC on {delivered} USDC delivered); "
+            f"{kept} shares bought for undelivered tokens kept in custody as the issuer's surplus",
+            purpose=f"refund-held:{request_id}",
+        )
+
+    def _close(
+        self,
+        request_id: str,
+        memo: str,
+        lines: list[Line],
+        fee: Usd,
+        payment: tuple[str, Usd],
+        outcome: RequestState,
+        reason: str,
+        *,
+        purpose: str,
+        crash_sent: str | None = None,
+    ) -> bool:
+        """End the request once: pay `payment` (wallet, USDC) from the treasury through the outbox under
+        `purpose`, post the closing entry and move to `outcome`; hold it if the chain refuses the payment.
+        """
+        wallet, paid = payment
+
+        def confirmed(session: Session, request: RequestRow) -> None:
+            self.ledger.post(
+                session, f"close:{request.id}", memo, lines, at=self.now(), request_id=request.id
+            )
+            request.fee_usd = fee.units
+            request.settled_usd = paid.units
+            self.move(session, request, outcome, reason)
+
+        if paid.units == 0:
+            with self.db.transaction() as session:
+                confirmed(session, self.load(session, request_id))
+            return True
+
+        failed = self.moves_to(RequestState.HELD, f"{purpose.split(':')[0]} failed")
+
+        return self.transact(
+            request_id,
+            purpose,
+            self.onchain.usdc.transfer,
+            (wallet, paid.units),
+            self.onchain.roles.operator,
+            confirmed,
+            failed,
+            crash_sent=crash_sent,
+        )
+
     # -- mint steps
 
     def _collect_payment(self, request_id: str) -> bool:
@@ -139,8 +280,7 @@ class Workflow(StepMachine[RequestRow]):
             )
             self.move(session, request, RequestState.PAID, f"payment of {Usd(escrow)} USDC collected")
 
-        def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self.move(session, request, RequestState.FAILED, f"payment could not be collected: {reason}")
+        failed = self.moves_to(RequestState.FAILED, "payment could not be collected")
 
         progressed = self.transact(
             request_id,
@@ -183,6 +323,16 @@ class Workflow(StepMachine[RequestRow]):
             limit = Price(request.quote_price).scaled_bps(self.config.price_buffer_bps)
             return OrderRequest(
                 request.id, request.ticker, OrderSide.BUY, quantity, OrderType.LIMIT, limit, TimeInForce.GTC
+            )
+        if request.limit_price is not None:
+            return OrderRequest(
+                request.id,
+                request.ticker,
+                OrderSide.SELL,
+                quantity,
+                OrderType.LIMIT,
+                Price(request.limit_price),
+                TimeInForce.GTC,
             )
         return OrderRequest(
             request.id, request.ticker, OrderSide.SELL, quantity, OrderType.MARKET, None, TimeInForce.GTC
@@ -295,10 +445,9 @@ class Workflow(StepMachine[RequestRow]):
             request.tokens_settled += tokens
             self.note(session, request, f"minted {tokens} token units for fill {fill_id}")
 
-        def failed(session: Session, request: RequestRow, reason: str) -> None:
-            # The shares are in custody and the tokens could not be delivered (e.g. the wallet was
-            # frozen meanwhile): backing is intact, an operator decides what happens next.
-            self.move(session, request, RequestState.HELD, f"mint refused, shares kept in custody: {reason}")
+        # The shares are in custody and the tokens could not be delivered (e.g. the wallet was
+        # frozen meanwhile): backing is intact, an operator decides what happens next.
+        failed = self.moves_to(RequestState.HELD, "mint refused, shares kept in custody")
 
         return self.transact(
             request_id,
@@ -361,8 +510,7 @@ class Workflow(StepMachine[RequestRow]):
                 )
             )
 
-        def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self.move(session, request, RequestState.HELD, f"reserve attestation refused: {reason}")
+        failed = self.moves_to(RequestState.HELD, "reserve attestation refused")
 
         return self.transact(
             request_id,
@@ -391,39 +539,19 @@ class Workflow(StepMachine[RequestRow]):
             refund = escrow - filled - fee
             wallet, outcome = request.wallet, RequestState(request.outcome or RequestState.COMPLETED)
 
-        def confirmed(session: Session, request: RequestRow) -> None:
-            self.ledger.post(
-                session,
-                f"close:{request.id}",
-                f"fee and refund for mint request {request.id}",
-                [
-                    Line(escrow_account(request.id), USD, fee.units + refund.units),
-                    Line(FEES, USD, -fee.units),
-                    Line(TREASURY, USD, -refund.units),
-                ],
-                at=self.now(),
-                request_id=request.id,
-            )
-            request.fee_usd = fee.units
-            request.settled_usd = refund.units
-            self.move(session, request, outcome, f"{outcome}: fee {fee} USDC, refunded {refund} USDC")
-
-        if refund.units == 0:
-            with self.db.transaction() as session:
-                confirmed(session, self.load(session, request_id))
-            return True
-
-        def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self.move(session, request, RequestState.HELD, f"refund failed: {reason}")
-
-        return self.transact(
+        return self._close(
             request_id,
-            f"refund:{request_id}",
-            self.onchain.usdc.transfer,
-            (wallet, refund.units),
-            self.onchain.roles.operator,
-            confirmed,
-            failed,
+            f"fee and refund for mint request {request_id}",
+            [
+                Line(escrow_account(request_id), USD, fee.units + refund.units),
+                Line(FEES, USD, -fee.units),
+                Line(TREASURY, USD, -refund.units),
+            ],
+            fee,
+            (wallet, refund),
+            outcome,
+            f"{outcome}: fee {fee} USDC, refunded {refund} USDC",
+            purpose=f"refund:{request_id}",
             crash_sent="refund_sent",
         )
 
@@ -458,8 +586,7 @@ class Workflow(StepMachine[RequestRow]):
             )
             self.move(session, request, RequestState.BURNED, f"{tokens} token units burned")
 
-        def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self.move(session, request, RequestState.FAILED, f"tokens could not be burned: {reason}")
+        failed = self.moves_to(RequestState.FAILED, "tokens could not be burned")
 
         progressed = self.transact(
             request_id,
@@ -500,46 +627,26 @@ class Workflow(StepMachine[RequestRow]):
             outcome = RequestState(request.outcome or RequestState.COMPLETED)
             dust = Shares(-self.ledger.balance(session, redemption_account(request_id), ticker))
 
-        def confirmed(session: Session, request: RequestRow) -> None:
-            lines = [
-                Line(payable_account(request.id), USD, proceeds.units),
-                Line(FEES, USD, -fee.units),
-                Line(TREASURY, USD, -payout.units),
+        lines = [
+            Line(payable_account(request_id), USD, proceeds.units),
+            Line(FEES, USD, -fee.units),
+            Line(TREASURY, USD, -payout.units),
+        ]
+        if dust:
+            # Unsold shares finer than one token unit stay in custody as the issuer's surplus.
+            lines += [
+                Line(redemption_account(request_id), ticker, dust.units),
+                Line(surplus_account(ticker), ticker, -dust.units),
             ]
-            if dust:
-                # Unsold shares finer than one token unit stay in custody as the issuer's surplus.
-                lines += [
-                    Line(redemption_account(request.id), ticker, dust.units),
-                    Line(surplus_account(ticker), ticker, -dust.units),
-                ]
-            self.ledger.post(
-                session,
-                f"close:{request.id}",
-                f"fee and payout for redeem request {request.id}",
-                lines,
-                at=self.now(),
-                request_id=request.id,
-            )
-            request.fee_usd = fee.units
-            request.settled_usd = payout.units
-            self.move(session, request, outcome, f"{outcome}: fee {fee} USDC, paid out {payout} USDC")
-
-        if payout.units == 0:
-            with self.db.transaction() as session:
-                confirmed(session, self.load(session, request_id))
-            return True
-
-        def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self.move(session, request, RequestState.HELD, f"payout failed: {reason}")
-
-        return self.transact(
+        return self._close(
             request_id,
-            f"payout:{request_id}",
-            self.onchain.usdc.transfer,
-            (wallet, payout.units),
-            self.onchain.roles.operator,
-            confirmed,
-            failed,
+            f"fee and payout for redeem request {request_id}",
+            lines,
+            fee,
+            (wallet, payout),
+            outcome,
+            f"{outcome}: fee {fee} USDC, paid out {payout} USDC",
+            purpose=f"payout:{request_id}",
             crash_sent="payout_sent",
         )
 
@@ -559,8 +666,7 @@ class Workflow(StepMachine[RequestRow]):
             request.tokens_settled += tokens
             self.note(session, request, f"returned {tokens} unsold token units")
 
-        def failed(session: Session, request: RequestRow, reason: str) -> None:
-            self.move(session, request, RequestState.HELD, f"unsold tokens could not be returned: {reason}")
+        failed = self.moves_to(RequestState.HELD, "unsold tokens could not be returned")
 
         return self.transact(
             request_id,

@@ -18,22 +18,23 @@ from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.errors import (
     ComplianceError,
     IdempotencyConflictError,
-    InsufficientFundsError,
     InvalidRequestError,
     LimitExceededError,
     MarketDataError,
-    UnknownInstrumentError,
     UnknownInvestorError,
 )
 from equitoken.issuer.investors import InvestorCategory, KycStatus, parse_address
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.prices import NoPriceError, PriceSource
-from equitoken.model.instrument import Instrument
+from equitoken.model.errors import InsufficientFundsError
+from equitoken.model.instrument import Instrument, UnknownInstrumentError
 from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import InvestorRow, RequestEventRow, RequestRow, WalletRow
+
+_CENT = 10 ** (Price.DECIMALS - 2)
 
 
 @dataclass(frozen=True)
@@ -74,20 +75,26 @@ class Intake:
         ticker: str,
         quantity: str | Decimal | Shares,
         idempotency_key: str,
+        limit_price: str | Decimal | Price | None = None,
     ) -> str:
-        """Record a request and return its id; the same key with the same request returns the same id."""
+        """Record a request and return its id; the same key with the same request returns the same id.
+
+        A redemption may carry `limit_price`: the broker then sells no lower, and what has not sold
+        by the request's expiry is returned as tokens.
+        """
         key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
         if not 0 < len(key) <= 128:
             raise InvalidRequestError("idempotency key must have 1 to 128 characters")
         instrument = self._instrument(ticker)
         shares, tokens = self._quantity(kind, quantity, instrument)
+        limit = self._limit_price(kind, limit_price)
         address = parse_address(wallet)
         with self.db.transaction() as session:
             previous = session.scalars(
                 select(RequestRow).where(RequestRow.idempotency_key == key)
             ).one_or_none()
             if previous is not None:
-                return self._replayed(previous, kind, investor_id, address, instrument.ticker, shares)
+                return self._replayed(previous, kind, investor_id, address, instrument.ticker, shares, limit)
             investor = self._eligible_investor(session, investor_id, address)
             quote = self.quote(kind, instrument, shares)
             self._check_limits(session, investor.id, quote)
@@ -105,6 +112,7 @@ class Intake:
                 token_amount=tokens,
                 state=RequestState.ACCEPTED,
                 quote_price=quote.price.units,
+                limit_price=None if limit is None else limit.units,
                 escrow_usd=quote.escrow.units,
                 fee_flat_usd=self.config.fees_for(instrument.ticker).flat.units,
                 fee_bps=self.config.fees_for(instrument.ticker).bps,
@@ -128,8 +136,9 @@ class Intake:
                     at=now,
                     from_state=None,
                     to_state=RequestState.ACCEPTED,
-                    reason=f"{kind} {shares} {instrument.ticker} at about {quote.price} USD; "
-                    f"escrow {quote.escrow} USDC",
+                    reason=f"{kind} {shares} {instrument.ticker} at about {quote.price} USD"
+                    + ("" if limit is None else f", sold no lower than {limit} USD")
+                    + f"; escrow {quote.escrow} USDC",
                 )
             )
             return request.id
@@ -184,6 +193,23 @@ class Intake:
             )
         return shares, tokens
 
+    def _limit_price(self, kind: RequestKind, limit_price: str | Decimal | Price | None) -> Price | None:
+        if limit_price is None:
+            return None
+        if kind is RequestKind.MINT:
+            raise InvalidRequestError(
+                "a limit price is for redemptions: a mint buys at most at its quote plus the price buffer"
+            )
+        try:
+            price = limit_price if isinstance(limit_price, Price) else Price.parse(limit_price)
+        except InvalidAmountError as exc:
+            raise InvalidRequestError(f"limit price: {exc}") from None
+        if price.units <= 0:
+            raise InvalidRequestError(f"limit price must be positive, got {price}")
+        if price.units % _CENT:
+            raise InvalidRequestError(f"limit price {price} is not a whole cent, which brokers require")
+        return price
+
     def _replayed(
         self,
         previous: RequestRow,
@@ -192,14 +218,16 @@ class Intake:
         wallet: str,
         ticker: str,
         shares: Shares,
+        limit: Price | None,
     ) -> str:
-        same = (previous.kind, previous.investor_id, previous.wallet, previous.ticker, previous.quantity) == (
-            kind,
-            investor_id,
-            wallet,
-            ticker,
-            shares.units,
-        )
+        same = (
+            previous.kind,
+            previous.investor_id,
+            previous.wallet,
+            previous.ticker,
+            previous.quantity,
+            previous.limit_price,
+        ) == (kind, investor_id, wallet, ticker, shares.units, None if limit is None else limit.units)
         if not same:
             raise IdempotencyConflictError(
                 f"idempotency key {previous.idempotency_key!r} was used for a different request "

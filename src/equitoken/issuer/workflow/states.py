@@ -8,6 +8,10 @@ Redeem: accepted -> burned -> ordered -> settling -> completed | cancelled | exp
         reserve push; then unsold tokens are minted back and the proceeds less the fee paid out)
 Any state can end in `failed` (a step the chain refused, with the reason) or `held` (needs an
 operator: funds are safe but the workflow cannot finish on its own).
+Held:   held -> the state it was held in (the operator's `retry`, once the cause is gone)
+        held -> refunding -> cancelled (a mint's `refund`: the broker order is cancelled, the escrow
+        comes back less what was delivered and its fee, and the shares bought for tokens never
+        delivered stay in custody as the issuer's surplus)
 """
 
 from enum import StrEnum
@@ -29,10 +33,18 @@ class RequestState(StrEnum):
     EXPIRED = "expired"
     FAILED = "failed"
     HELD = "held"
+    REFUNDING = "refunding"
 
     @property
     def is_final(self) -> bool:
         return self in _FINAL
+
+
+class HeldResolution(StrEnum):
+    """What an operator does with a held request."""
+
+    RETRY = "retry"
+    REFUND = "refund"
 
 
 _FINAL = frozenset(
