@@ -11,7 +11,9 @@ USDC either way and by its own balances, with a slippage limit and a deadline on
 
 Each swap is a real signed transaction from `account`. A trade is recorded on the venue tape
 (`VenueTradeBook`, venue ``"amm"``, trade id = the transaction's hash, idempotent) when one is given,
-so the oracle's `internal` closed-market price sees the AMM. The keeper keeps no state between ticks
+so the oracle's `internal` closed-market price sees the AMM; the tape holds it in shares, under the
+token's UI multiplier in force at the swap's block (`uiMultiplierAt`), since the pool trades raw
+token units at the token's price. The keeper keeps no state between ticks
 beyond approvals: a killed keeper resumes from the chain, and a swap it sent is visible in the
 reserves it reads next, so it never repeats one.
 """
@@ -38,6 +40,7 @@ from equitoken.keepers.rules import (
     check_ranges,
 )
 from equitoken.model.bps import BPS
+from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import PRICE_DECIMALS, Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTrade, VenueTradeBook
@@ -61,7 +64,8 @@ _log = logging.getLogger(__name__)
 class ArbitrageTrade:
     """One swap the keeper made: what went in and out, the prices around it, and its transaction.
 
-    `price` is the swap's own (USDC per whole token) and `quantity` its stock leg in shares.
+    `price` is the swap's own (USDC per whole raw token) and `quantity` its stock leg, raw token units
+    as shares one for one; the tape holds both in shares (`VenueTrade.of_tokens`).
     """
 
     ticker: str
@@ -243,7 +247,8 @@ class ArbitrageKeeper:
         received = int(swapped.args["amount_out"])
         usdc_amount = received if stock_in else amount_in
         stock_amount = amount_in if stock_in else received
-        traded_at = datetime.fromtimestamp(self.chain.timestamp(receipt.block_number), UTC)
+        block_time = self.chain.timestamp(receipt.block_number)
+        traded_at = datetime.fromtimestamp(block_time, UTC)
         trade = ArbitrageTrade(
             ticker=ticker,
             stock_in=stock_in,
@@ -262,7 +267,10 @@ class ArbitrageKeeper:
         )
         _log.info("arbitrage keeper swapped %s: %s", ticker, trade)
         if self.tape is not None:
+            multiplier = Multiplier(int(self._stocks[ticker].uiMultiplierAt(block_time)))
             self.tape.record(
-                VenueTrade(AMM_VENUE, receipt.tx_hash, ticker, trade.price, trade.quantity, traded_at)
+                VenueTrade.of_tokens(
+                    AMM_VENUE, receipt.tx_hash, ticker, trade.price, trade.quantity, multiplier, traded_at
+                )
             )
         return trade

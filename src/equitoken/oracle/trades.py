@@ -1,6 +1,16 @@
-"""Trades on our own venues: the tape a reporter prices a closed market from (`closed_market`)."""
+"""Trades on our own venues: the tape a reporter prices a closed market from (`closed_market`).
 
-from collections.abc import Sequence
+Units: our venues trade raw token units, priced per whole raw token (the feed's answer is that
+token price). Under the UI multiplier m in force (`model.multiplier`), one whole raw token stands
+for m / 1e18 shares, so a trade at token price P of raw quantity Q is, in shares, a trade at
+P * 1e18 / m of Q * m / 1e18 shares (both rounded down, the notional kept within rounding). The
+tape holds trades in shares only: a closed market is priced from the share's last close, and a
+split or a reinvested dividend changes m, not the token's price. Venues convert once, as they
+record, with the multiplier in force at the trade's time (`VenueTrade.of_tokens`); what reads the
+tape never needs to know which venue traded or under which multiplier.
+"""
+
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -8,6 +18,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from equitoken.model.errors import EquitokenError
+from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import Price, Shares
 from equitoken.model.time import require_aware
 from equitoken.store.database import Database
@@ -18,13 +30,13 @@ MAX_TRADE_ID_LENGTH = 80
 MAX_TICKER_LENGTH = 10
 
 
-class InvalidTradeError(ValueError):
+class InvalidTradeError(EquitokenError, ValueError):
     """A trade that cannot be recorded; the message names the field."""
 
     code = "invalid_trade"
 
 
-class ConflictingTradeError(ValueError):
+class ConflictingTradeError(EquitokenError, ValueError):
     """A venue recorded another trade under an id it already used."""
 
     code = "conflicting_trade"
@@ -32,7 +44,11 @@ class ConflictingTradeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class VenueTrade:
-    """One trade on one of our venues: `trade_id` is the venue's own, unique per venue."""
+    """One trade on one of our venues, in shares: `trade_id` is the venue's own, unique per venue.
+
+    `price` is per share and `quantity` in shares, share-equivalent under the multiplier in force
+    when the trade was made; build it from a trade in token units with `of_tokens`.
+    """
 
     venue: str
     trade_id: str
@@ -54,6 +70,36 @@ class VenueTrade:
         if self.quantity.units <= 0:
             raise InvalidTradeError(f"trade quantity {self.quantity} is not positive")
         object.__setattr__(self, "traded_at", require_aware(self.traded_at, "trade time"))
+
+    @classmethod
+    def of_tokens(
+        cls,
+        venue: str,
+        trade_id: str,
+        ticker: str,
+        token_price: Price,
+        token_quantity: Shares,
+        multiplier: Multiplier,
+        traded_at: datetime,
+    ) -> "VenueTrade":
+        """Return a trade made in raw token units as the tape keeps it, in shares (see the module).
+
+        `token_price` is per whole raw token, `token_quantity` the raw units as shares one for one
+        (`Shares.from_token_units`), and `multiplier` the one in force at `traded_at`.
+        """
+        # A whole raw token stands for m/1e18 shares: the share's price is the token's divided by it.
+        return cls(
+            venue,
+            trade_id,
+            ticker,
+            Price(multiplier.raw(token_price.units)),
+            Shares(multiplier.ui(token_quantity.units)),
+            traded_at,
+        )
+
+
+MultiplierAt = Callable[[str, datetime], Multiplier]
+"""(ticker, time) -> the UI multiplier of `ticker`'s token in force at that time (`uiMultiplierAt`)."""
 
 
 class TradeTape(Protocol):

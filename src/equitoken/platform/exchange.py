@@ -6,13 +6,18 @@ tick times lot is a whole USDC unit), no maker fee and a 10 bps taker fee, $1 mi
 engine asks for each instrument's market status on every command; `FeedStatuses` answers from the
 feeds' latest rounds as last read by the loop, so no command waits on the node.
 
+Trades go on the venue tape in shares: `TokenMultipliers` gives the exchange each token's UI
+multiplier in force at a trade's time, read from the token (`uiMultiplierAt`) on the chain the
+feeds are read from (the node's time follows the market clock, so trade times and block times agree).
+
 The exchange's hot wallet is dev wallet 17 (the demo's wallets 10-15 belong to investors and 18 to
 the authorised-participant keeper), owned by the venue operator that `register_hot_wallet` onboards
 on the first run. Before each new order the engine asks `RegistryEligibility`: members only, and a
 buy of a `permissioned` token only from a member with a registered wallet.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from equitoken.chain.errors import RevertError
@@ -21,8 +26,9 @@ from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.deployment import IssuanceDeployment
 from equitoken.issuer.catalogue import load_catalogue
+from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import Price
-from equitoken.model.time import Clock
+from equitoken.model.time import Clock, require_aware
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.platform.local import ACCOUNTS, venue_tickers
@@ -67,6 +73,7 @@ class FeedStatuses:
     """
 
     def __init__(self, chain: EvmChain, issuance: IssuanceDeployment, tickers: Sequence[str]) -> None:
+        self.chain = chain
         artifact = compile_contract("oracle/PriceFeed.vy")
         self._feeds = {
             ticker: chain.at(issuance.instrument(ticker).price_feed, artifact, f"{ticker} feed")
@@ -91,6 +98,19 @@ class FeedStatuses:
         return changes
 
 
+class TokenMultipliers:
+    """Each token's UI multiplier in force at a time (a `MultiplierAt`), from its `uiMultiplierAt`."""
+
+    def __init__(self, chain: EvmChain, tokens: Mapping[str, str]) -> None:
+        artifact = compile_contract("token/StockToken.vy")
+        self._tokens = {ticker: chain.at(address, artifact, ticker) for ticker, address in tokens.items()}
+
+    def __call__(self, ticker: str, at: datetime) -> Multiplier:
+        # On-chain times are whole seconds: a multiplier effective at t is in force from t on.
+        timestamp = int(require_aware(at, "trade time").timestamp())
+        return Multiplier(int(self._tokens[ticker].uiMultiplierAt(timestamp)))
+
+
 def open_exchange(
     data_dir: Path,
     issuance: IssuanceDeployment,
@@ -101,11 +121,14 @@ def open_exchange(
     eligibility: Eligibility | None = None,
 ) -> Exchange:
     """Open the exchange kept in `<data_dir>/exchange`, replaying its journals."""
+    rules = exchange_rules(issuance)
+    tokens = {r.instrument.symbol: issuance.instrument(r.instrument.symbol).token for r in rules}
     return Exchange.open(
         data_dir / EXCHANGE_DIR,
-        exchange_rules(issuance),
+        rules,
         statuses,
         tape=tape,
         clock=clock,
         eligibility=eligibility,
+        multipliers=TokenMultipliers(statuses.chain, tokens),
     )

@@ -3,7 +3,7 @@
 import shutil
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from equitoken.market.clock import ManualClock
+from equitoken.model.errors import InsufficientFundsError
+from equitoken.model.instrument import UnknownInstrumentError
+from equitoken.model.multiplier import MULTIPLIER_ONE, Multiplier
+from equitoken.model.quantities import Price
+from equitoken.oracle.closed_market import DEFAULT_BAND_BPS, ClosedPolicy, ClosedPricing, ClosedTerms
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.store.database import Database
@@ -21,17 +26,10 @@ from equitoken.venues.exchange.accounts import (
     USDC,
     Balance,
     ConflictingTransferError,
-    InsufficientFundsError,
     InvalidTransferError,
     UnknownAssetError,
 )
-from equitoken.venues.exchange.engine import (
-    DuplicateOrderError,
-    Exchange,
-    ExchangeError,
-    MarketHaltedError,
-    UnknownInstrumentError,
-)
+from equitoken.venues.exchange.engine import DuplicateOrderError, Exchange, ExchangeError, MarketHaltedError
 from equitoken.venues.exchange.events import Accepted, Cancelled, Filled, Rejected
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.orders import Amend, Cancel, RejectReason, Side, TimeInForce
@@ -308,6 +306,60 @@ def test_trades_are_recorded_on_the_venue_tape(tmp_path: Path, status: Status, d
         100 * 10**8,
         SHARE,
     )
+
+
+def test_after_a_split_the_tape_holds_share_prices_and_the_internal_policy_follows_the_share(
+    tmp_path: Path, status: Status, database: Database
+) -> None:
+    """A 2:1 split doubles the multiplier and leaves the token's price: the tape halves it, as the
+    share's close did, so pricing the closed market from our trades does not read the token as twice
+    the share."""
+    database.migrate()
+    tape = VenueTradeBook(database)
+    split_at = datetime(2025, 3, 4, 21, tzinfo=UTC)
+    clock = ManualClock(datetime(2025, 3, 4, 15, tzinfo=UTC))
+
+    def multipliers(ticker: str, at: datetime) -> Multiplier:
+        return Multiplier(2 * MULTIPLIER_ONE if at >= split_at else MULTIPLIER_ONE)
+
+    exchange = open_exchange(tmp_path, status, tape=tape, clock=clock, multipliers=multipliers)
+    exchange.accounts.credit_deposit(MAKER, TICKER, 2 * SHARE, "m")
+    exchange.accounts.credit_deposit(TAKER, USDC, 1_000 * DOLLARS, "t")
+    exchange.submit(TICKER, limit(MAKER, Side.SELL, PRICE, 2 * SHARE))
+    exchange.submit(TICKER, market(TAKER, Side.BUY, SHARE))
+    clock.set(split_at + timedelta(hours=1))
+    exchange.submit(TICKER, market(TAKER, Side.BUY, SHARE))
+
+    before, after = tape.trades(TICKER, datetime(2025, 3, 4, tzinfo=UTC), clock.now())
+    assert (before.price.units, before.quantity.units) == (100 * 10**8, SHARE)
+    assert (after.price.units, after.quantity.units) == (50 * 10**8, 2 * SHARE)
+    # The share closed at $50 after the split; the token traded at $100 on our book since.
+    close = Price.parse("50")
+    terms = ClosedTerms(ClosedPolicy.INTERNAL, DEFAULT_BAND_BPS)
+    assert ClosedPricing(tape).price(TICKER, terms, close, split_at, clock.now()) == close
+
+
+def test_recent_trades_are_found_again_after_a_reopen(tmp_path: Path, status: Status) -> None:
+    clock = ManualClock(datetime(2025, 3, 4, 15, tzinfo=UTC))
+    exchange = open_exchange(tmp_path, status, clock=clock)
+    exchange.accounts.credit_deposit(MAKER, TICKER, 10 * SHARE, "m")
+    exchange.accounts.credit_deposit(TAKER, USDC, 10_000 * DOLLARS, "t")
+    exchange.submit(TICKER, limit(MAKER, Side.SELL, PRICE, 3 * SHARE))
+    exchange.submit(TICKER, market(TAKER, Side.BUY, SHARE))
+    clock.advance(timedelta(minutes=5))
+    status.value = MarketStatus.CLOSED
+    exchange.submit(TICKER, market(TAKER, Side.BUY, SHARE))
+    exchange.submit(TICKER, limit(TAKER, Side.BUY, PRICE - 1, SHARE))  # rests: no trade
+    trades = exchange.recent_trades(TICKER)
+    exchange.close()
+
+    reopened = open_exchange(tmp_path, status, clock=clock)
+
+    assert [(t.trade_id, t.at, t.status) for t in trades] == [
+        ("AAPL-1-2", datetime(2025, 3, 4, 15, tzinfo=UTC), MarketStatus.OPEN),
+        ("AAPL-1-3", datetime(2025, 3, 4, 15, 5, tzinfo=UTC), MarketStatus.CLOSED),
+    ]
+    assert reopened.recent_trades(TICKER) == trades
 
 
 accounts_ids = st.integers(1, 3)

@@ -19,6 +19,7 @@ from equitoken.durable.outbox import TxStatus
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.errors import InsufficientFundsError
 from equitoken.model.quantities import Price
 from equitoken.oracle.observation import MarketStatus
 from equitoken.store.database import Database, sqlite_url
@@ -29,7 +30,7 @@ from equitoken.store.schema import (
     ExchangeWithdrawalRow,
 )
 from equitoken.venues.exchange import funding as funding_module
-from equitoken.venues.exchange.accounts import USDC, InsufficientFundsError
+from equitoken.venues.exchange.accounts import USDC, UnknownAssetError
 from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.funding import (
     ConflictingWithdrawalError,
@@ -37,7 +38,6 @@ from equitoken.venues.exchange.funding import (
     ExchangeFunding,
     FundingError,
     InvalidWithdrawalError,
-    UnknownAssetError,
     WithdrawalNotAllowedError,
     WithdrawalStatus,
     register_hot_wallet,

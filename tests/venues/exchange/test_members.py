@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.store.database import Database
 from equitoken.store.schema import ExchangeAccountRow, InvestorRow
-from equitoken.venues.exchange.members import ExchangeMembers, UnknownAccountError, UnknownInvestorError
+from equitoken.venues.exchange.members import ExchangeMembers, UnknownAccountError
 
 ONBOARDED = datetime(2024, 3, 4, 15, 0, tzinfo=UTC)
 

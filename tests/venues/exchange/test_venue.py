@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from equitoken.model.errors import InsufficientFundsError
+from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.oracle.observation import MarketStatus
-from equitoken.venues.exchange.accounts import FEES_ACCOUNT, USDC, InsufficientFundsError
-from equitoken.venues.exchange.engine import Exchange, UnknownInstrumentError
+from equitoken.venues.exchange.accounts import FEES_ACCOUNT, USDC
+from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.orders import Amend, Cancel, Side
 from equitoken.venues.exchange.venue import ExchangeVenue, StreamItem, SubscriptionClosedError

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Self
 
+from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.venues.exchange.journal import frame, read_frames
 
 USDC = "USDC"
@@ -31,7 +32,7 @@ _MAX_RECORD = 1 << 16
 MAX_TRANSFER_ID_LENGTH = 80
 
 
-class AccountsError(ValueError):
+class AccountsError(EquitokenError, ValueError):
     """A refused deposit, withdrawal or lock; nothing changed."""
 
     code = "accounts_error"
@@ -49,19 +50,13 @@ class InvalidTransferError(AccountsError):
     code = "invalid_transfer"
 
 
-class InsufficientFundsError(AccountsError):
-    """An account's available balance does not cover a withdrawal or an order."""
-
-    code = "insufficient_funds"
-
-
 class ConflictingTransferError(AccountsError):
     """A deposit or withdrawal id already used for another transfer."""
 
     code = "conflicting_transfer"
 
 
-class LedgerJournalError(RuntimeError):
+class LedgerJournalError(EquitokenError, RuntimeError):
     """A ledger journal that cannot be read."""
 
 

@@ -18,7 +18,13 @@ Glossary and invariants:
   so reopening the directory replays both journals to the same balances and books.
 
 The oracle's market status is read for each command: a HALTED instrument refuses new orders and
-amendments (cancels still go through), and every trade carries the status it was made under.
+amendments (cancels still go through), and every trade carries the status it was made under and
+its time. Both are journaled with the command that traded, so each instrument's latest
+`RECENT_TRADES` trades are rebuilt on replay (`recent_trades`) as they were before a restart.
+
+Trades go on the venue tape in shares (`VenueTrade.of_tokens`): the book trades raw token units at
+prices per whole raw token, and `multipliers(ticker, time)` gives the token's UI multiplier in force
+when the trade was made (1.0 for every token when the exchange is opened without it).
 
 Client order ids: each instrument remembers the order id of the last `CLIENT_ORDER_ID_WINDOW`
 orders it accepted with a non-empty client order id, keyed by (account, client order id), rebuilt
@@ -31,16 +37,21 @@ their quotes by side and price and reuse those names on purpose.
 """
 
 import re
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, Self
 
 from equitoken.model.bps import fee_on
+from equitoken.model.errors import EquitokenError
+from equitoken.model.instrument import UnknownInstrumentError
+from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import Price, Shares
-from equitoken.model.time import Clock
+from equitoken.model.time import Clock, require_aware
 from equitoken.oracle.observation import MarketStatus
-from equitoken.oracle.trades import VenueTrade, VenueTradeBook
+from equitoken.oracle.trades import MultiplierAt, VenueTrade, VenueTradeBook
 from equitoken.venues.exchange.accounts import FEES_ACCOUNT, USDC, Accounts
 from equitoken.venues.exchange.book import Book
 from equitoken.venues.exchange.events import Accepted, Amended, Cancelled, Event, Filled, Rejected
@@ -49,6 +60,7 @@ from equitoken.venues.exchange.journal import (
     Journal,
     JournaledBook,
     JournalError,
+    TradeContext,
     decode_record,
     read_journal,
     replay_record,
@@ -61,18 +73,13 @@ VENUE = "exchange"
 _SYMBOL = re.compile(r"[A-Za-z0-9]+(\.[A-Za-z0-9]+)?")
 LEDGER_FILE = "ledger.journal"
 CLIENT_ORDER_ID_WINDOW = 65_536
+RECENT_TRADES = 1_000
 
 
-class ExchangeError(ValueError):
+class ExchangeError(EquitokenError, ValueError):
     """A command the engine refused before the book saw it; nothing changed."""
 
     code = "exchange_error"
-
-
-class UnknownInstrumentError(ExchangeError):
-    """A ticker the exchange does not trade."""
-
-    code = "unknown_instrument"
 
 
 class MarketHaltedError(ExchangeError):
@@ -108,12 +115,13 @@ Eligibility = Callable[[int, str, Side], str | None]
 
 
 class Trade(NamedTuple):
-    """One fill on the exchange with the market status it was made under."""
+    """One fill on the exchange with the market status it was made under, and when (None: no clock)."""
 
     ticker: str
     trade_id: str
     fill: Filled
     status: MarketStatus
+    at: datetime | None = None
 
 
 class Outcome(NamedTuple):
@@ -132,7 +140,7 @@ class _Hold:
 
 
 class _Instrument:
-    __slots__ = ("book", "fee_bps", "holds", "journaled", "lot", "placed", "usdc_per_tick_lot")
+    __slots__ = ("book", "fee_bps", "holds", "journaled", "lot", "placed", "recent", "usdc_per_tick_lot")
 
     def __init__(self, book: Book) -> None:
         rules = book.rules
@@ -141,6 +149,7 @@ class _Instrument:
         self.holds: dict[int, _Hold] = {}
         # (account, client order id) -> order id of the latest such order, oldest first.
         self.placed: dict[tuple[int, str], int] = {}
+        self.recent = deque[Trade](maxlen=RECENT_TRADES)
         self.lot = rules.instrument.lot
         self.usdc_per_tick_lot = rules.instrument.usdc_per_tick_lot
         self.fee_bps = max(rules.maker_fee_bps, rules.taker_fee_bps, 0)
@@ -161,10 +170,10 @@ class _Instrument:
         lot_value = price * self.usdc_per_tick_lot
         return lot_value + fee_on(lot_value, self.fee_bps)
 
-    def apply(self, command: Command) -> list[Event]:
+    def apply(self, command: Command, context: TradeContext | None) -> list[Event]:
         if self.journaled is None:
             raise RuntimeError(f"{self.book.rules.instrument.symbol}'s journal is not open")
-        return self.journaled.apply(command)
+        return self.journaled.apply(command, context)
 
     def hold_for(self, command: Submit) -> int:
         """Return the per-lot hold a new order needs, or 0 when the book will refuse its fields."""
@@ -203,6 +212,7 @@ class Exchange:
         tape: VenueTradeBook | None,
         clock: Clock | None,
         eligibility: Eligibility | None = None,
+        multipliers: MultiplierAt | None = None,
     ) -> None:
         self.accounts = accounts
         self._eligibility = eligibility
@@ -210,6 +220,7 @@ class Exchange:
         self._market_status = market_status
         self._tape = tape
         self._clock = clock
+        self._multipliers = multipliers
 
     @classmethod
     def open(
@@ -222,12 +233,14 @@ class Exchange:
         clock: Clock | None = None,
         fsync: FsyncPolicy = FsyncPolicy.PER_RECORD,
         eligibility: Eligibility | None = None,
+        multipliers: MultiplierAt | None = None,
     ) -> Self:
         """Open (or create) the exchange kept in `directory`, replaying its ledger and book journals.
 
         `market_status(ticker)` gives the oracle's status; trades are recorded on `tape` (which
-        needs `clock` for their times) when one is given. `eligibility` is asked before each new
-        order or amendment; replaying the journals never asks it, so history replays as it happened.
+        needs `clock` for their times) when one is given, in shares under `multipliers(ticker, time)`
+        (1.0 when None). `eligibility` is asked before each new order or amendment; replaying the
+        journals never asks it, so history replays as it happened.
         """
         tickers = [r.instrument.symbol for r in rules]
         if len(set(tickers)) != len(tickers) or not all(_SYMBOL.fullmatch(t) for t in tickers):
@@ -241,7 +254,7 @@ class Exchange:
         accounts = Accounts.open(
             directory / LEDGER_FILE, [USDC, *tickers], fsync=fsync is FsyncPolicy.PER_RECORD
         )
-        exchange = cls({}, accounts, market_status, tape, clock, eligibility)
+        exchange = cls({}, accounts, market_status, tape, clock, eligibility, multipliers)
         for book_rules in rules:
             ticker = book_rules.instrument.symbol
             exchange._instruments[ticker] = exchange._replay(
@@ -254,11 +267,14 @@ class Exchange:
 
     # Commands
 
-    def submit(self, ticker: str, command: Submit, *, unique: bool = False) -> Outcome:
+    def submit(
+        self, ticker: str, command: Submit, *, unique: bool = False, at: datetime | None = None
+    ) -> Outcome:
         """Send a new order after locking what it may cost; raise ExchangeError if it cannot pay.
 
         With `unique`, refuse it with DuplicateOrderError when the account placed an order with the
-        same non-empty client order id within the window (see the module's docstring).
+        same non-empty client order id within the window (see the module's docstring). `at` is the
+        time of its trades (the exchange's clock when None).
         """
         instrument = self._instrument(ticker)
         if unique:
@@ -271,17 +287,22 @@ class Exchange:
             self.accounts.require_available(
                 command.account, asset, command.quantity // instrument.lot * per_lot
             )
-        return self._apply(ticker, instrument, command, per_lot, status)
+        if at is not None:
+            at = require_aware(at, "trade time")
+        elif self._clock is not None:
+            at = self._clock.now()
+        return self._apply(ticker, instrument, command, per_lot, TradeContext(status, at))
 
     def cancel(self, ticker: str, command: Cancel) -> Outcome:
         """Cancel an open order and release its hold (allowed while the market is halted)."""
         instrument = self._instrument(ticker)
-        return self._apply(ticker, instrument, command, 0, self._market_status(ticker))
+        self._market_status(ticker)  # read for every command (see the module), though a cancel never trades
+        return self._apply(ticker, instrument, command, 0, None)
 
     def amend(self, ticker: str, command: Amend) -> Outcome:
         """Change an open order's price or quantity, locking more first if the new order needs it."""
         instrument = self._instrument(ticker)
-        status = self._open_status(ticker)
+        self._open_status(ticker)
         hold = instrument.holds.get(command.order_id)
         if hold is not None and hold.account == command.account:
             self._check_eligible(command.account, ticker, hold.side)
@@ -298,7 +319,7 @@ class Exchange:
             if extra > 0:
                 asset = ticker if hold.side == Side.SELL else USDC
                 self.accounts.require_available(command.account, asset, extra)
-        return self._apply(ticker, instrument, command, 0, status)
+        return self._apply(ticker, instrument, command, 0, None)
 
     def sync(self) -> None:
         """End a batch: make every journaled command durable (FsyncPolicy.PER_BATCH)."""
@@ -328,6 +349,10 @@ class Exchange:
         """Return the traded instruments' symbols."""
         return list(self._instruments)
 
+    def recent_trades(self, ticker: str) -> list[Trade]:
+        """Return `ticker`'s latest `RECENT_TRADES` trades, oldest first, replayed ones included."""
+        return list(self._instrument(ticker).recent)
+
     def held(self, account: int, asset: str) -> int:
         """Return what `account`'s open orders hold of `asset`, computed from the books."""
         total = 0
@@ -348,17 +373,18 @@ class Exchange:
     # Engine
 
     def _apply(
-        self, ticker: str, instrument: _Instrument, command: Command, per_lot: int, status: MarketStatus
+        self,
+        ticker: str,
+        instrument: _Instrument,
+        command: Command,
+        per_lot: int,
+        context: TradeContext | None,
     ) -> Outcome:
-        events = instrument.apply(command)
+        events = instrument.apply(command, context)
         self._settle(ticker, instrument, events, per_lot)
-        trades: list[Trade] = []
-        if events and isinstance(events[0], Accepted):
-            trades = [
-                Trade(ticker, f"{ticker}-{e.maker_order_id}-{e.taker_order_id}", e, status)
-                for e in events
-                if isinstance(e, Filled)
-            ]
+        trades = _trades(ticker, events, context)
+        if trades:
+            instrument.recent.extend(trades)
             self._record(instrument, trades)
         return Outcome(events, trades)
 
@@ -405,20 +431,22 @@ class Exchange:
                 assert isinstance(event, Rejected)
 
     def _record(self, instrument: _Instrument, trades: list[Trade]) -> None:
-        if self._tape is None or self._clock is None or not trades:
+        at = trades[0].at  # every trade of one command has its time
+        if self._tape is None or at is None:
             return
-        now = self._clock.now()
         rules = instrument.book.rules.instrument
         step = Shares.token_step(rules.token_decimals)
+        multiplier = Multiplier.one() if self._multipliers is None else self._multipliers(rules.symbol, at)
         for trade in trades:
             self._tape.record(
-                VenueTrade(
+                VenueTrade.of_tokens(
                     VENUE,
                     trade.trade_id,
                     trade.ticker,
                     Price(trade.fill.price * rules.tick.units),
                     Shares(trade.fill.quantity * step),
-                    now,
+                    multiplier,
+                    at,
                 )
             )
 
@@ -434,10 +462,14 @@ class Exchange:
         instrument = _Instrument(book)
         ticker = rules.instrument.symbol
         for number, payload in enumerate(contents.payloads, start=1):
-            command = decode_record(payload, number).command
+            record = decode_record(payload, number)
+            command = record.command
             per_lot = instrument.hold_for(command) if isinstance(command, Submit) else 0
-            events = replay_record(book, command, payload, number, path)
+            events = replay_record(book, record, payload, number, path)
             self._settle(ticker, instrument, events, per_lot)
+            # A record from before trade contexts were journaled gives no recent trades: its
+            # trades' status is unknown.
+            instrument.recent.extend(_trades(ticker, events, record.context))
         instrument.journaled = JournaledBook(book, Journal.reopen(path, contents, fsync))
         return instrument
 
@@ -470,6 +502,17 @@ class Exchange:
         if status == MarketStatus.HALTED:
             raise MarketHaltedError(f"{ticker} is halted: new orders and amendments wait until it reopens")
         return status
+
+
+def _trades(ticker: str, events: list[Event], context: TradeContext | None) -> list[Trade]:
+    """Return the trades among a command's events: only a new order (`Accepted` first) trades."""
+    if context is None or not events or not isinstance(events[0], Accepted):
+        return []
+    return [
+        Trade(ticker, f"{ticker}-{e.maker_order_id}-{e.taker_order_id}", e, context.status, context.at)
+        for e in events
+        if isinstance(e, Filled)
+    ]
 
 
 def _shrink(holds: dict[int, _Hold], order_id: int, lots: int) -> None:

@@ -42,6 +42,7 @@ from equitoken.durable.steps import Step, StepMachine
 from equitoken.indexer import IndexedTransfer, Indexer
 from equitoken.issuer.investors import Investor, InvestorBook, parse_address
 from equitoken.issuer.onchain import IssuerChain
+from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import (
@@ -51,7 +52,7 @@ from equitoken.store.schema import (
     InvestorRow,
     WalletRow,
 )
-from equitoken.venues.exchange.accounts import USDC, InsufficientFundsError
+from equitoken.venues.exchange.accounts import USDC, UnknownAssetError
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 
@@ -60,16 +61,10 @@ MAX_WITHDRAWAL_ID_LENGTH = 64
 DEPOSITS_PER_READ = 500
 
 
-class FundingError(ValueError):
+class FundingError(EquitokenError, ValueError):
     """A withdrawal refused before anything changed; the message names the reason."""
 
     code = "funding_error"
-
-
-class UnknownAssetError(FundingError):
-    """An asset the exchange does not hold."""
-
-    code = "unknown_asset"
 
 
 class InvalidWithdrawalError(FundingError):

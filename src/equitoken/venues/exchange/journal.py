@@ -4,7 +4,10 @@ File format (all integers big-endian):
 - the 12-byte magic `EQJOURNAL v1`, then records;
 - a record is `length: u32`, `crc32(payload): u32`, then `length` bytes of payload;
 - a payload is canonical JSON (no spaces, keys sorted, ASCII): record 0 is `{"rules": {...}}`, every
-  later record is `[command, [event, ...]]`, each a list whose first element names its type.
+  later record is `[command, [event, ...]]`, each a list whose first element names its type, and a
+  command that traded adds what its trades were made under: `[command, [event, ...], {"at": t,
+  "status": s}]`, t the time in Unix microseconds (null when the exchange keeps no clock) and s the
+  oracle's `MarketStatus`. Records written before this third element existed stay valid.
 
 A record is written after the book has applied its command; the command's caller is answered only
 once the record is durable under the fsync policy. After a crash the file may end in a torn record
@@ -20,10 +23,14 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO, Self
+from typing import BinaryIO, NamedTuple, Self
 
+from equitoken.model.errors import EquitokenError
+from equitoken.model.time import require_aware
+from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.exchange.book import Book
 from equitoken.venues.exchange.events import Accepted, Amended, Cancelled, Event, Filled, Rejected
 from equitoken.venues.exchange.orders import (
@@ -42,6 +49,9 @@ from equitoken.venues.exchange.rules import BookRules, InvalidRulesError, rules_
 MAGIC = b"EQJOURNAL v1"
 _HEADER = struct.Struct(">II")
 _MAX_RECORD = 1 << 24
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +79,7 @@ def read_frames(data: bytes, offset: int, max_record: int = _MAX_RECORD) -> tupl
     return payloads, offset
 
 
-class JournalError(RuntimeError):
+class JournalError(EquitokenError, RuntimeError):
     """A journal that cannot be read or does not replay to the events it recorded."""
 
 
@@ -80,12 +90,24 @@ class FsyncPolicy(Enum):
     PER_BATCH = "per-batch"
 
 
+class TradeContext(NamedTuple):
+    """What a command's trades were made under: the oracle's market status, and the time (if known)."""
+
+    status: MarketStatus
+    at: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class JournalRecord:
-    """One command and the events the book answered it with."""
+    """One command, the events the book answered it with, and what its trades were made under.
+
+    `context` is None for a command that did not trade (and for any record written before trade
+    contexts were journaled).
+    """
 
     command: Command
     events: tuple[Event, ...]
+    context: TradeContext | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +125,31 @@ class JournalContents:
             yield decode_record(payload, number)
 
 
-def encode_record(command: Command, events: list[Event]) -> bytes:
-    """Return the canonical payload of one command and its events."""
-    return _canonical([[type(command).__name__, *command], [[type(e).__name__, *e] for e in events]])
+def encode_record(command: Command, events: list[Event], context: TradeContext | None = None) -> bytes:
+    """Return the canonical payload of one command, its events and, if given, its trades' context."""
+    record: list[object] = [[type(command).__name__, *command], [[type(e).__name__, *e] for e in events]]
+    if context is not None:
+        at = context.at
+        micros = None if at is None else (require_aware(at, "trade time") - _EPOCH) // _MICROSECOND
+        record.append({"at": micros, "status": int(context.status)})
+    return _canonical(record)
 
 
 def decode_record(payload: bytes, number: int = 0) -> JournalRecord:
     """Decode a payload written by `encode_record`; raise JournalError naming the record if it is wrong."""
     try:
-        command_fields, event_fields = json.loads(payload)
-        return JournalRecord(_decode_command(command_fields), tuple(_decode_event(e) for e in event_fields))
+        match json.loads(payload):
+            case [command_fields, event_fields]:
+                context = None
+            case [command_fields, event_fields, {"at": at, "status": status}]:
+                context = TradeContext(
+                    MarketStatus(_int(status)), None if at is None else _EPOCH + _int(at) * _MICROSECOND
+                )
+            case other:
+                raise ValueError(f"{other!r} is not [command, events] or [command, events, context]")
+        return JournalRecord(
+            _decode_command(command_fields), tuple(_decode_event(e) for e in event_fields), context
+        )
     except (ValueError, TypeError, KeyError) as error:
         raise JournalError(f"journal record {number} is not a valid command and events: {error}") from None
 
@@ -183,9 +220,9 @@ class Journal:
         file.seek(contents.end)
         return cls(path, file, fsync)
 
-    def append(self, command: Command, events: list[Event]) -> None:
+    def append(self, command: Command, events: list[Event], context: TradeContext | None = None) -> None:
         """Append one command and its events; durable now under PER_RECORD, at `sync` under PER_BATCH."""
-        self._write(encode_record(command, events))
+        self._write(encode_record(command, events, context))
         if self.fsync is FsyncPolicy.PER_RECORD:
             self.sync()
 
@@ -222,10 +259,12 @@ class JournaledBook:
         book = _replay(contents, path)
         return cls(book, Journal.reopen(path, contents, fsync))
 
-    def apply(self, command: Command) -> list[Event]:
-        """Apply a command to the book and journal it with its events."""
+    def apply(self, command: Command, context: TradeContext | None = None) -> list[Event]:
+        """Apply a command to the book and journal it with its events, and with `context` if it traded."""
         events = self.book.apply(command)
-        self.journal.append(command, events)
+        # Only a command that traded needs its context back on replay: the others' records stay short.
+        traded = context is not None and any(type(event) is Filled for event in events)
+        self.journal.append(command, events, context if traded else None)
         return events
 
     def sync(self) -> None:
@@ -237,10 +276,10 @@ class JournaledBook:
         self.journal.close()
 
 
-def replay_record(book: Book, command: Command, payload: bytes, number: int, path: Path) -> list[Event]:
+def replay_record(book: Book, record: JournalRecord, payload: bytes, number: int, path: Path) -> list[Event]:
     """Apply record `number`'s command to `book`; raise unless it gives the events the record holds."""
-    events = book.apply(command)
-    if encode_record(command, events) != payload:
+    events = book.apply(record.command)
+    if encode_record(record.command, events, record.context) != payload:
         raise JournalError(f"{path}: record {number} replays to other events than it recorded")
     return events
 
@@ -248,7 +287,7 @@ def replay_record(book: Book, command: Command, payload: bytes, number: int, pat
 def _replay(contents: JournalContents, path: Path) -> Book:
     book = Book(contents.rules)
     for number, payload in enumerate(contents.payloads, start=1):
-        replay_record(book, decode_record(payload, number).command, payload, number, path)
+        replay_record(book, decode_record(payload, number), payload, number, path)
     return book
 
 

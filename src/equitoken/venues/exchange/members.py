@@ -3,22 +3,18 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.market.clock import SystemClock
+from equitoken.model.errors import EquitokenError
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import ExchangeAccountRow, InvestorRow
 
 
-class MembersError(ValueError):
+class MembersError(EquitokenError, ValueError):
     """An investor or account the exchange cannot map; nothing changed."""
 
     code = "members_error"
-
-
-class UnknownInvestorError(MembersError):
-    """No investor has this id."""
-
-    code = "unknown_investor"
 
 
 class UnknownAccountError(MembersError):

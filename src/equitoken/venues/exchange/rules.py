@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TypeVar
 
+from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import PRICE_DECIMALS, SHARE_DECIMALS, USD_DECIMALS, Price, Shares, Usd
 
 # A tick times a lot in 10^-17 dollars (price units x share units) per USDC unit.
@@ -24,7 +25,7 @@ ONE_DOLLAR = Usd(1_000_000)
 _T = TypeVar("_T")
 
 
-class InvalidRulesError(ValueError):
+class InvalidRulesError(EquitokenError, ValueError):
     """Book rules that cannot work, with the field named."""
 
 

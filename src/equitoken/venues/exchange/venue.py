@@ -9,6 +9,10 @@ in this order: one `order` item per account its events concern (that account's e
 A subscriber sees every `levels` and `trade` item, and the `order` items of the accounts it asked
 for (all of them when it asked for none in particular). Each subscriber has a bounded queue: one
 that falls `queue_size` items behind is dropped with a reason, so it never slows trading down.
+
+Recent trades survive a restart: the venue starts from the trades the exchange replayed from its
+journals (`Exchange.recent_trades`, each with the time and status journaled with it), numbered 0
+since they came before this venue's stream.
 """
 
 import queue
@@ -43,7 +47,10 @@ class StreamItem(NamedTuple):
 
 
 class RecentTrade(NamedTuple):
-    """A trade as the venue remembers it: the engine's trade, when it happened, and its stream number."""
+    """A trade as the venue remembers it: the engine's trade, when it happened, and its stream number.
+
+    `seq` is 0 for a trade made before this venue's stream began (replayed from the journals).
+    """
 
     trade: Trade
     at: datetime | None
@@ -136,13 +143,19 @@ class ExchangeVenue:
         self._lock = threading.Lock()
         self._seq = 0
         self._subscribers: list[Subscription] = []
-        self._trades = {ticker: deque[RecentTrade](maxlen=trade_history) for ticker in exchange.tickers()}
+        self._trades = {
+            ticker: deque(
+                (RecentTrade(trade, trade.at, 0) for trade in exchange.recent_trades(ticker)),
+                maxlen=trade_history,
+            )
+            for ticker in exchange.tickers()
+        }
 
     # Commands
 
     def submit(self, ticker: str, command: Submit, *, unique: bool = False) -> Outcome:
         """Send a new order (see `Exchange.submit`, and its `unique`); publish its effect."""
-        return self._run(ticker, lambda: self.exchange.submit(ticker, command, unique=unique))
+        return self._run(ticker, lambda: self.exchange.submit(ticker, command, unique=unique, at=self._now()))
 
     def cancel(self, ticker: str, command: Cancel) -> Outcome:
         """Cancel an open order (see `Exchange.cancel`); publish its effect."""
@@ -260,12 +273,16 @@ class ExchangeVenue:
                 by_account.setdefault(account, []).append(event_payload(event))
         for account, events in by_account.items():
             self._publish("order", ticker, account, {"events": events})
-        at = self._clock.now() if self._clock is not None and outcome.trades else None
         for trade in outcome.trades:
-            item = self._publish("trade", ticker, None, trade_payload(trade, at))
-            self._trades[ticker].append(RecentTrade(trade, at, item.seq))
+            item = self._publish("trade", ticker, None, trade_payload(trade, trade.at))
+            self._trades[ticker].append(RecentTrade(trade, trade.at, item.seq))
         bids, asks = self.exchange.book(ticker).depth(self.depth)
         self._publish("levels", ticker, None, levels_payload(bids, asks))
+
+    def _now(self) -> datetime | None:
+        # The venue's clock, when it has one, times the trades (the exchange's own otherwise), so the
+        # time the stream shows is the one journaled and found again after a restart.
+        return self._clock.now() if self._clock is not None else None
 
     def _publish(self, kind: str, ticker: str, account: int | None, payload: dict[str, Any]) -> StreamItem:
         self._seq += 1
