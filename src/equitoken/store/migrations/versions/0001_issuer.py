@@ -1,22 +1,13 @@
-"""issuer: investors, requests, fills, custody ledger, outbox, attestations
-
-Revision ID: 0001
-Revises:
-
-"""
+"""issuer: investors, requests, fills, custody ledger, outbox, attestations"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0001"
 down_revision: str | None = None
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
-
     op.create_table(
         "investors",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -215,8 +206,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
-
     with op.batch_alter_table("ledger_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_lines_entry_id"))
         batch_op.drop_index(batch_op.f("ix_ledger_lines_account"))

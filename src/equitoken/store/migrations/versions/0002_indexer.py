@@ -1,21 +1,13 @@
-"""indexer: cursors, recent block hashes, the event journal, balances, supply, multipliers, registry, feeds
-
-Revision ID: 0002_indexer
-Revises: 0001
-
-"""
+"""indexer: cursors, recent block hashes, the event journal, balances, supply, multipliers, registry, feeds"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_indexer"
 down_revision: str | None = "0001"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table(
         "index_balances",
         sa.Column("chain_id", sa.BigInteger(), nullable=False),
@@ -143,7 +135,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     op.drop_table("index_wallets")
     with op.batch_alter_table("index_supply_points", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_index_supply_points_ticker"))

@@ -1,21 +1,13 @@
-"""corporate actions: actions, their events, dividend payments per holder
-
-Revision ID: 0003_corporate_actions
-Revises: 0002_indexer
-
-"""
+"""corporate actions: actions, their events, dividend payments per holder"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_corporate_actions"
 down_revision: str | None = "0002_indexer"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table(
         "corporate_actions",
         sa.Column("id", sa.String(length=80), nullable=False),
@@ -92,7 +84,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     op.drop_index(op.f("ix_dividend_payments_state"), table_name="dividend_payments")
     op.drop_index(op.f("ix_dividend_payments_action_id"), table_name="dividend_payments")
     op.drop_table("dividend_payments")

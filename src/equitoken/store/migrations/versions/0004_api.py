@@ -1,21 +1,13 @@
-"""api: API keys (hashed) and the responses stored under idempotency keys
-
-Revision ID: 0004_api
-Revises: 0003_corporate_actions
-
-"""
+"""api: API keys (hashed) and the responses stored under idempotency keys"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_api"
 down_revision: str | None = "0003_corporate_actions"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table(
         "api_keys",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -48,6 +40,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     op.drop_table("api_idempotency")
     op.drop_table("api_keys")

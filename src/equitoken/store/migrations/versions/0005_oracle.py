@@ -1,21 +1,13 @@
-"""oracle: trading halts and the trades of our own venues (closed-market pricing)
-
-Revision ID: 0005_oracle
-Revises: 0004_api
-
-"""
+"""oracle: trading halts and the trades of our own venues (closed-market pricing)"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_oracle"
 down_revision: str | None = "0004_api"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table(
         "trading_halts",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -45,7 +37,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     op.drop_index("ix_venue_trades_ticker_traded_at", table_name="venue_trades")
     op.drop_table("venue_trades")
     op.drop_table("trading_halts")

@@ -1,21 +1,13 @@
-"""exchange: members' account numbers, deposits into the hot wallet, and withdrawals from it
-
-Revision ID: 0006_exchange
-Revises: 0005_oracle
-
-"""
+"""exchange: members' account numbers, deposits into the hot wallet, and withdrawals from it"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_exchange"
 down_revision: str | None = "0005_oracle"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     op.create_table(
         "exchange_accounts",
         sa.Column("account", sa.Integer(), autoincrement=True, nullable=False),
@@ -81,7 +73,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     op.drop_index("ix_exchange_withdrawals_status", table_name="exchange_withdrawals")
     op.drop_index("ix_exchange_withdrawals_investor_id", table_name="exchange_withdrawals")
     op.drop_table("exchange_withdrawals")

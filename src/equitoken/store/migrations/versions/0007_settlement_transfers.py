@@ -3,10 +3,6 @@
 Each journaled event names its kind of contract (`source`) and, for a Transfer, its receiver. The
 exchange's deposit cursor becomes a position (block, log index) in the indexed transfers into its hot
 wallet: a block scanned to the end, the old meaning, is the position before the next block.
-
-Revision ID: 0007_settlement_transfers
-Revises: 0006_exchange
-
 """
 
 import json
@@ -16,15 +12,12 @@ from alembic import op
 
 revision = "0007_settlement_transfers"
 down_revision: str | None = "0006_exchange"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 _REGISTRY_EVENTS = ("InvestorSet", "InvestorFrozen", "WalletAdded", "WalletRemoved")
 _FEED_EVENTS = ("NewRound", "AnswerUpdated", "MarketStatusChanged")
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     with op.batch_alter_table("index_events") as batch:
         batch.add_column(sa.Column("source", sa.String(length=16), nullable=False, server_default="token"))
         batch.add_column(sa.Column("receiver", sa.String(length=42), nullable=True))
@@ -81,7 +74,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     cursors = sa.table("exchange_deposit_cursors", sa.column("block_number", sa.BigInteger()))
     bind = op.get_bind()
     # The old cursor is the last block scanned to the end: rescanning the block of the position is

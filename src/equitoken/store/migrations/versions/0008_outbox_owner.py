@@ -1,21 +1,13 @@
-"""the outbox names the owner of each transaction, any durable subsystem, not only an issuer request
-
-Revision ID: 0008_outbox_owner
-Revises: 0007_settlement_transfers
-
-"""
+"""the outbox names the owner of each transaction, any durable subsystem, not only an issuer request"""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_outbox_owner"
 down_revision: str | None = "0007_settlement_transfers"
-branch_labels: str | None = None
-depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Upgrade schema."""
     with op.batch_alter_table("chain_transactions") as batch:
         batch.add_column(sa.Column("owner", sa.String(length=120), nullable=True))
     op.execute("UPDATE chain_transactions SET owner = 'request:' || request_id WHERE request_id IS NOT NULL")
@@ -26,7 +18,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
     with op.batch_alter_table("chain_transactions") as batch:
         batch.add_column(sa.Column("request_id", sa.String(length=40), nullable=True))
     op.execute("UPDATE chain_transactions SET request_id = substr(owner, 9) WHERE owner LIKE 'request:%'")
