@@ -14,8 +14,8 @@ from equitoken.indexer import (
     IndexedChain,
     Indexer,
     IndexerConfigError,
+    UnindexedTickerError,
     UnknownChainError,
-    UnknownTickerError,
 )
 from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.store.database import Database
@@ -154,7 +154,7 @@ def test_bad_configuration_and_questions_are_refused_by_name(
     with pytest.raises(IndexerConfigError, match=r"serves chain \d+, but the deployment is on chain 999"):
         elsewhere.poll()
     indexer = Indexer(database, [IndexedChain(chain, deployment)])
-    with pytest.raises(UnknownTickerError, match="no indexed chain has a token for 'ZZZZ'"):
+    with pytest.raises(UnindexedTickerError, match="no indexed chain has a token for 'ZZZZ'"):
         indexer.holders("ZZZZ")
     with pytest.raises(UnknownChainError, match="chain 999 is not indexed"):
         indexer.cursor(999)

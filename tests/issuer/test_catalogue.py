@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from equitoken.issuer.catalogue import Catalogue, UnknownInstrumentError, load_catalogue
-from equitoken.model.instrument import ComplianceProfile, InvalidInstrumentError
+from equitoken.issuer.catalogue import Catalogue, load_catalogue
+from equitoken.model.instrument import ComplianceProfile, InvalidInstrumentError, UnknownInstrumentError
 
 HEADER = "ticker,name,isin,exchange,kind,token_symbol,token_decimals,profile\n"
 AAPL = "AAPL,Apple Inc.,US0378331005,XNAS,stock,AAPLx,8,open\n"

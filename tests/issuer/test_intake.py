@@ -13,15 +13,14 @@ from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.errors import (
     ComplianceError,
     IdempotencyConflictError,
-    InsufficientFundsError,
     InvalidRequestError,
-    IssuerError,
     LimitExceededError,
-    UnknownInstrumentError,
     UnknownInvestorError,
 )
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.errors import EquitokenError, InsufficientFundsError
+from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import Usd
 from equitoken.store.database import Database
 from equitoken.store.schema import Base
@@ -38,8 +37,8 @@ def _snapshot(platform: Platform) -> tuple[dict[str, int], int, int]:
 
 
 def _refused(
-    platform: Platform, error: type[IssuerError], match: str, attempt: Callable[[], object]
-) -> IssuerError:
+    platform: Platform, error: type[EquitokenError], match: str, attempt: Callable[[], object]
+) -> EquitokenError:
     before = _snapshot(platform)
     with pytest.raises(error, match=match) as raised:
         attempt()

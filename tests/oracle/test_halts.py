@@ -10,7 +10,7 @@ from equitoken.oracle.halts import (
     HaltConflictError,
     HaltError,
     NoHaltError,
-    UnknownTickerError,
+    UnservedTickerError,
 )
 from equitoken.store.database import Database
 
@@ -77,7 +77,7 @@ def test_a_halt_overlapping_another_is_refused_and_changes_nothing(database: Dat
     [
         (
             ("TSLA", START, None, "x"),
-            UnknownTickerError,
+            UnservedTickerError,
             "unknown ticker 'TSLA'; halts are kept for: AAPL, MSFT",
         ),
         (("AAPL", START, START, "x"), HaltError, "ends at .* not after its start"),

@@ -8,7 +8,7 @@ import pytest
 from tests.support.platform import USDC, Platform
 
 from equitoken.indexer import IndexedChain, Indexer
-from equitoken.issuer.errors import UnknownInstrumentError
+from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import Shares
 from equitoken.proofs.errors import InvalidHolderBalanceError, UnknownHolderError
 from equitoken.proofs.inclusion import InclusionProof, verify

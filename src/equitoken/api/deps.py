@@ -1,16 +1,32 @@
-"""Dependencies routes declare: the context, the authenticated caller, and role requirements."""
+"""Dependencies routes declare: the parts of the platform they serve from, the authenticated caller, and
+role requirements. Each part is its own typed dependency, so a route names exactly what it uses; a
+part the platform runs without (an indexer, the exchange) is a 503 problem for a route that needs it,
+which only happens if a router is mounted without its part."""
 
-from typing import Annotated
+import threading
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader
 
 from equitoken.api.context import ApiContext
 from equitoken.api.idempotency import IdempotentCalls
-from equitoken.api.keys import Principal, Role
+from equitoken.api.keys import ApiKeys, Principal, Role
 from equitoken.api.problems import ProblemError
 from equitoken.api.ratelimit import RateLimiter, retry_after_seconds
 from equitoken.api.schemas import IDEMPOTENCY_KEY
+from equitoken.brokers.broker import Broker
+from equitoken.indexer.views import IndexReader
+from equitoken.issuer.corporate_actions.service import CorporateActions
+from equitoken.issuer.service import Issuer
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.prices import PriceSource
+from equitoken.model.time import Clock
+from equitoken.proofs.liabilities import Liabilities
+from equitoken.venues.exchange.funding import ExchangeFunding
+from equitoken.venues.exchange.members import ExchangeMembers
+from equitoken.venues.exchange.venue import ExchangeVenue
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An API key issued by an operator."
@@ -23,6 +39,94 @@ def get_context(request: Request) -> ApiContext:
 
 
 ContextDep = Annotated[ApiContext, Depends(get_context)]
+_Part = TypeVar("_Part")
+
+
+def _present(part: _Part | None, what: str) -> _Part:
+    """Return `part`, or answer 503 when this platform runs without it."""
+    if part is None:
+        raise ProblemError(503, "not_configured", f"this platform runs without {what}")
+    return part
+
+
+def get_issuer(context: ContextDep) -> Issuer:
+    return context.issuer
+
+
+def get_calendar(context: ContextDep) -> MarketCalendar:
+    return context.calendar
+
+
+def get_prices(context: ContextDep) -> PriceSource:
+    return context.prices
+
+
+def get_clock(context: ContextDep) -> Clock:
+    return context.clock
+
+
+def get_keys(context: ContextDep) -> ApiKeys:
+    return context.keys
+
+
+def get_optional_indexer(context: ContextDep) -> IndexReader | None:
+    return context.indexer
+
+
+def get_indexer(context: ContextDep) -> IndexReader:
+    return _present(context.indexer, "an indexer")
+
+
+def get_liabilities(context: ContextDep) -> Liabilities:
+    return _present(context.liabilities, "proofs of liabilities")
+
+
+def get_corporate_actions(context: ContextDep) -> CorporateActions:
+    return _present(context.corporate_actions, "corporate actions")
+
+
+def get_exchange(context: ContextDep) -> ExchangeVenue:
+    return _present(context.exchange, "the exchange")
+
+
+def get_members(context: ContextDep) -> ExchangeMembers:
+    return _present(context.exchange_members, "the exchange")
+
+
+def get_funding(context: ContextDep) -> ExchangeFunding:
+    return _present(context.exchange_funding, "the exchange's funding")
+
+
+@dataclass(frozen=True)
+class NamedBroker:
+    """The broker the issuer trades through, and what `GET /broker` calls it ("paper", "alpaca")."""
+
+    name: str
+    broker: Broker
+
+
+def get_broker(context: ContextDep) -> NamedBroker:
+    return NamedBroker(context.broker_name, context.broker)
+
+
+def get_registry_lock(context: ContextDep) -> threading.Lock:
+    return context.registry_lock
+
+
+IssuerDep = Annotated[Issuer, Depends(get_issuer)]
+CalendarDep = Annotated[MarketCalendar, Depends(get_calendar)]
+PricesDep = Annotated[PriceSource, Depends(get_prices)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+KeysDep = Annotated[ApiKeys, Depends(get_keys)]
+IndexerDep = Annotated[IndexReader, Depends(get_indexer)]
+OptionalIndexerDep = Annotated[IndexReader | None, Depends(get_optional_indexer)]
+LiabilitiesDep = Annotated[Liabilities, Depends(get_liabilities)]
+CorporateActionsDep = Annotated[CorporateActions, Depends(get_corporate_actions)]
+ExchangeDep = Annotated[ExchangeVenue, Depends(get_exchange)]
+MembersDep = Annotated[ExchangeMembers, Depends(get_members)]
+FundingDep = Annotated[ExchangeFunding, Depends(get_funding)]
+RegistryLockDep = Annotated[threading.Lock, Depends(get_registry_lock)]
+BrokerDep = Annotated[NamedBroker, Depends(get_broker)]
 
 
 def current_principal(

@@ -1,16 +1,12 @@
 """Errors a broker raises: each a type with a stable code and a message a caller can act on."""
 
-from typing import ClassVar
+from equitoken.model.errors import EquitokenError
 
 
-class BrokerError(Exception):
+class BrokerError(EquitokenError):
     """A broker could not do what was asked."""
 
-    code: ClassVar[str] = "broker_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "broker_error"
 
 
 class InvalidOrderError(BrokerError, ValueError):

@@ -2,11 +2,13 @@
 
 from typing import TYPE_CHECKING
 
+from equitoken.model.errors import EquitokenError
+
 if TYPE_CHECKING:
     from equitoken.chain.evm.types import Receipt
 
 
-class ChainError(Exception):
+class ChainError(EquitokenError):
     """Base of the errors raised by the chain layer; ``code`` is stable, the message says what to do."""
 
     code = "chain_error"

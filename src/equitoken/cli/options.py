@@ -1,4 +1,5 @@
-"""What the commands share: their options, the console, and how they open the local issuer and fail."""
+"""What the commands share: their options, the console, and how they open the local issuer and fail:
+every platform error ends the command with `error[<code>]: <message>` and exit status 2."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,13 +9,11 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from equitoken.chain.errors import ChainError
 from equitoken.chain.evm.jsonrpc import RpcUnavailableError
-from equitoken.issuer.errors import IssuerError
+from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import Usd
 from equitoken.platform.local import (
     LocalIssuer,
-    PlatformUnavailableError,
 )
 
 # Addresses are never cut: wide enough for the tables even when not on a terminal.
@@ -33,13 +32,12 @@ Key = Annotated[
 ]
 
 
-class RefusedError(Exception):
+class RefusedError(EquitokenError):
     """A command refused before it changed anything; `code` names the problem."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
 
 
 def fail(code: str, message: str) -> NoReturn:
@@ -54,12 +52,10 @@ def local_issuer(data_dir: Path, rpc_url: str) -> Iterator[LocalIssuer]:
     try:
         with LocalIssuer(data_dir, rpc_url) as local:
             yield local
-    except (IssuerError, PlatformUnavailableError, RefusedError) as error:
-        fail(error.code, error.message)
     except RpcUnavailableError as error:
         fail(error.code, f"{error}; start the platform with `equitoken up`")
-    except ChainError as error:
-        fail(error.code, str(error))
+    except EquitokenError as error:
+        fail(error.code, error.message)
 
 
 def parse_usd(text: str) -> Usd:

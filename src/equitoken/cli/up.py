@@ -9,27 +9,19 @@ import typer
 from rich.table import Table
 
 from equitoken.api import API_PREFIX
-from equitoken.brokers.errors import BrokerError
-from equitoken.chain.errors import ChainError
-from equitoken.chain.evm.anvil import AnvilError
 from equitoken.cli.options import (
     DataDir,
     console,
     fail,
 )
-from equitoken.issuer.errors import IssuerError
-from equitoken.market.alpaca import MissingCredentialsError
-from equitoken.oracle.keys import ReporterKeyError
-from equitoken.oracle.reporter_client import ReporterUnavailableError
+from equitoken.model.errors import EquitokenError
 from equitoken.platform.local import (
     DATABASE_URL_ENV,
     DEFAULT_DATA_DIR,
     DEFAULT_INSTRUMENTS,
     DEFAULT_RPC_PORT,
     LocalDeployment,
-    PlatformUnavailableError,
 )
-from equitoken.platform.runner import ApiServerError
 from equitoken.platform.settings import DEFAULT_API_PORT, SettingsError, UpSettings
 from equitoken.platform.up import RunningPlatform
 
@@ -129,17 +121,7 @@ def up(
                     console.log(message)
 
                 platform.start(progress, serve=not detach)
-        except (
-            AnvilError,
-            ChainError,
-            IssuerError,
-            PlatformUnavailableError,
-            ApiServerError,
-            BrokerError,
-            MissingCredentialsError,
-            ReporterUnavailableError,
-            ReporterKeyError,
-        ) as error:
+        except EquitokenError as error:
             console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from error
         assert platform.deployment is not None

@@ -10,8 +10,8 @@ from equitoken.indexer.errors import (
     ChainReplacedError,
     IndexerConfigError,
     IndexerError,
+    UnindexedTickerError,
     UnknownChainError,
-    UnknownTickerError,
 )
 from equitoken.indexer.indexer import ChainProgress, Indexer, IndexReport, Reorg
 from equitoken.indexer.sources import IndexedChain
@@ -45,6 +45,6 @@ __all__ = [
     "Reorg",
     "SupplyPoint",
     "TokenBalance",
+    "UnindexedTickerError",
     "UnknownChainError",
-    "UnknownTickerError",
 ]

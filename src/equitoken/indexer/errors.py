@@ -1,7 +1,9 @@
 """What the indexer refuses or cannot do, each with a stable code and a message saying what to do."""
 
+from equitoken.model.errors import EquitokenError
 
-class IndexerError(Exception):
+
+class IndexerError(EquitokenError):
     """Base of the indexer's errors; ``code`` is stable, the message names the problem."""
 
     code = "indexer_error"
@@ -13,7 +15,7 @@ class IndexerConfigError(IndexerError, ValueError):
     code = "indexer_config"
 
 
-class UnknownTickerError(IndexerError, KeyError):
+class UnindexedTickerError(IndexerError, KeyError):
     """No indexed chain has a token for the ticker asked about."""
 
     code = "unknown_ticker"

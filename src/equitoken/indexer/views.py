@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from equitoken.chain.evm.accounts import checksum
-from equitoken.indexer.errors import UnknownChainError, UnknownTickerError
+from equitoken.indexer.errors import UnindexedTickerError, UnknownChainError
 from equitoken.indexer.multiplier import (
     MultiplierChange,
     MultiplierEntry,
@@ -375,7 +375,9 @@ class IndexReader:
     def _check_ticker(self, ticker: str) -> None:
         if self._tickers is not None and ticker not in self._tickers:
             known = ", ".join(sorted(self._tickers)) or "none"
-            raise UnknownTickerError(f"no indexed chain has a token for {ticker!r}; indexed tickers: {known}")
+            raise UnindexedTickerError(
+                f"no indexed chain has a token for {ticker!r}; indexed tickers: {known}"
+            )
 
     def _check_chain(self, chain_id: int) -> None:
         if self._chain_ids is not None and chain_id not in self._chain_ids:

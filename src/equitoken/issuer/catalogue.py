@@ -6,23 +6,15 @@ from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
-from equitoken.model.instrument import ComplianceProfile, Instrument, InvalidInstrumentError, Isin
+from equitoken.model.instrument import (
+    ComplianceProfile,
+    Instrument,
+    InvalidInstrumentError,
+    Isin,
+    UnknownInstrumentError,
+)
 
 _COLUMNS = ("ticker", "name", "isin", "exchange", "kind", "token_symbol", "token_decimals", "profile")
-
-
-class UnknownInstrumentError(LookupError):
-    """A ticker the catalogue does not hold; the message offers close matches."""
-
-    def __init__(self, ticker: str, suggestions: list[str]) -> None:
-        self.ticker = ticker
-        self.suggestions = suggestions
-        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"no instrument with ticker {ticker!r} in the catalogue{hint}")
-
-    def __str__(self) -> str:
-        # LookupError would otherwise print like a KeyError, with the message quoted.
-        return str(self.args[0])
 
 
 class Catalogue:
@@ -45,7 +37,13 @@ class Catalogue:
         try:
             return self._by_ticker[ticker]
         except KeyError:
-            raise UnknownInstrumentError(ticker, self._close_matches(ticker)) from None
+            suggestions = self._close_matches(ticker)
+            hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+            raise UnknownInstrumentError(
+                f"no instrument with ticker {ticker!r} in the catalogue{hint}",
+                ticker=ticker,
+                suggestions=suggestions,
+            ) from None
 
     def _close_matches(self, ticker: str) -> list[str]:
         wanted = ticker.strip().upper()

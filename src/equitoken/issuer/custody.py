@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from equitoken.model.errors import EquitokenError
 from equitoken.store.schema import LedgerEntryRow, LedgerLineRow
 
 USD = "USD"
@@ -50,7 +51,7 @@ def payable_account(request_id: str) -> str:
     return f"payable:{request_id}"
 
 
-class UnbalancedEntryError(ValueError):
+class UnbalancedEntryError(EquitokenError, ValueError):
     """A journal entry whose lines do not sum to zero for some asset."""
 
 

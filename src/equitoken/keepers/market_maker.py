@@ -37,11 +37,12 @@ from equitoken.chain.evm.contract import Contract
 from equitoken.keepers.oracle_round import UnsafeRoundError, read_safe_round
 from equitoken.keepers.rules import KeeperConfigError, Refusal, RefusalReason
 from equitoken.model.bps import BPS, fee_on
+from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import Price, Shares
 from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.exchange.accounts import USDC, Balance
 from equitoken.venues.exchange.book import DepthLevel, OpenOrder
-from equitoken.venues.exchange.engine import MarketHaltedError, Outcome, UnknownInstrumentError
+from equitoken.venues.exchange.engine import MarketHaltedError, Outcome
 from equitoken.venues.exchange.events import Rejected
 from equitoken.venues.exchange.orders import Amend, Cancel, OrderType, Side, Submit, TimeInForce
 from equitoken.venues.exchange.rules import MAX_PRICE_TICKS, BookRules

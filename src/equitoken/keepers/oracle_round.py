@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.contract import Contract
+from equitoken.model.errors import EquitokenError
 from equitoken.oracle.observation import MarketStatus
 
 
@@ -22,7 +23,7 @@ class UnsafeRound(StrEnum):
     NON_POSITIVE = "non_positive"
 
 
-class UnsafeRoundError(Exception):
+class UnsafeRoundError(EquitokenError):
     """The feed's latest round is one no keeper may act on."""
 
     def __init__(self, reason: UnsafeRound, detail: str) -> None:

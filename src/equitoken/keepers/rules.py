@@ -8,6 +8,8 @@ naming the setting), and reports each venue it looked at but did not touch as a 
 from dataclasses import dataclass
 from enum import StrEnum
 
+from equitoken.model.errors import EquitokenError
+
 DEFAULT_MAX_AGE = 7_200
 """The oldest oracle round, in seconds, a keeper acts on."""
 DEFAULT_SLIPPAGE_BPS = 10
@@ -16,7 +18,7 @@ DEFAULT_DEADLINE = 120
 MAX_SECONDS = 2**40
 
 
-class KeeperConfigError(ValueError):
+class KeeperConfigError(EquitokenError, ValueError):
     """The keeper cannot run as configured; the message names the setting."""
 
     code = "keeper_config"

@@ -32,6 +32,7 @@ with warnings.catch_warnings():
 from equitoken.market.calendar import NEW_YORK, MarketCalendar, Session
 from equitoken.market.clock import SystemClock
 from equitoken.market.prices import NoPriceError, Quote
+from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import PRICE_DECIMALS, Price
 from equitoken.model.time import Clock, require_aware
 
@@ -41,7 +42,7 @@ _ONE_MINUTE = timedelta(minutes=1)
 _PRICE_STEP = Decimal(1).scaleb(-PRICE_DECIMALS)
 
 
-class MissingCredentialsError(RuntimeError):
+class MissingCredentialsError(EquitokenError, RuntimeError):
     """Alpaca credentials are not configured."""
 
     code = "alpaca_credentials_missing"

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import exchange_calendars
 
+from equitoken.model.errors import EquitokenError
 from equitoken.model.time import require_aware
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -67,11 +68,11 @@ class Session:
     early_close: bool
 
 
-class UnknownExchangeError(ValueError):
+class UnknownExchangeError(EquitokenError, ValueError):
     """An exchange MIC the calendar does not support."""
 
 
-class OutsideCalendarError(ValueError):
+class OutsideCalendarError(EquitokenError, ValueError):
     """A date or time outside the range of sessions the calendar knows."""
 
 

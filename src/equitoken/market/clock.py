@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from equitoken.model.errors import EquitokenError
 from equitoken.model.time import Clock, require_aware
 
 # Monday 2025-12-01 09:30 New York: a regular session opens, with replayed prices for months after.
@@ -53,7 +54,7 @@ class ManualClock:
         return self._now
 
 
-class ClockSpeedError(ValueError):
+class ClockSpeedError(EquitokenError, ValueError):
     """A speed the simulated clock cannot run at."""
 
     code = "invalid_speed"

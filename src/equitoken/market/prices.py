@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import Price
 
 
@@ -21,7 +22,7 @@ class Quote:
     source: str
 
 
-class NoPriceError(LookupError):
+class NoPriceError(EquitokenError, LookupError):
     """No price for a ticker at a time: unknown ticker, before the data starts or long after it ends."""
 
     code = "no_price"

@@ -1,15 +1,33 @@
 """Instruments: the securities a stock token can stand for."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+
+from equitoken.model.errors import EquitokenError
 
 _ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
 _TICKER = re.compile(r"^[A-Z][A-Z0-9.]{0,9}$")
 
 
-class InvalidInstrumentError(ValueError):
+class InvalidInstrumentError(EquitokenError, ValueError):
     """An instrument field that cannot be right, with the field named."""
+
+
+class UnknownInstrumentError(EquitokenError, LookupError):
+    """A ticker the catalogue, the issuer or a venue does not hold; the message offers close matches."""
+
+    code = "unknown_instrument"
+
+    def __init__(self, message: str, *, ticker: str = "", suggestions: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.ticker = ticker
+        self.suggestions = list(suggestions)
+
+    def __str__(self) -> str:
+        # LookupError would otherwise print like a KeyError, with the message quoted.
+        return self.message
 
 
 class ComplianceProfile(IntEnum):

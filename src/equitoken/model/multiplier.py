@@ -10,11 +10,13 @@ creates and up for what it takes back.
 
 from dataclasses import dataclass
 
+from equitoken.model.errors import EquitokenError
+
 MULTIPLIER_ONE = 10**18
 """The multiplier 1.0: one raw unit stands for one token step of a share."""
 
 
-class InvalidMultiplierError(ValueError):
+class InvalidMultiplierError(EquitokenError, ValueError):
     """A multiplier that is not a positive whole number of 1e-18 steps."""
 
     code = "invalid_multiplier"

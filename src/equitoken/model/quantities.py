@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import ClassVar, Self
 
 from equitoken.model.bps import BPS, fee_on
+from equitoken.model.errors import EquitokenError
 from equitoken.model.multiplier import MULTIPLIER_ONE
 
 SHARE_DECIMALS = 9
@@ -26,7 +27,7 @@ PRICE_DECIMALS = 8
 _NOTIONAL_SCALE = 10 ** (SHARE_DECIMALS + PRICE_DECIMALS - USD_DECIMALS)
 
 
-class InvalidAmountError(ValueError):
+class InvalidAmountError(EquitokenError, ValueError):
     """An amount that is not a number, has too many decimals or is out of range."""
 
 

@@ -3,8 +3,10 @@
 from datetime import UTC, datetime
 from typing import Protocol
 
+from equitoken.model.errors import EquitokenError
 
-class NaiveDatetimeError(ValueError):
+
+class NaiveDatetimeError(EquitokenError, ValueError):
     """A datetime without a timezone, whose instant is ambiguous."""
 
     code = "naive_datetime"

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from equitoken.model.errors import EquitokenError
 from equitoken.model.time import require_aware
 from equitoken.store.database import Database
 from equitoken.store.schema import TradingHaltRow
@@ -20,13 +21,13 @@ from equitoken.store.schema import TradingHaltRow
 MAX_REASON_LENGTH = 200
 
 
-class HaltError(ValueError):
+class HaltError(EquitokenError, ValueError):
     """A halt that cannot be declared or lifted; the message says why."""
 
     code = "invalid_halt"
 
 
-class UnknownTickerError(HaltError):
+class UnservedTickerError(HaltError):
     """A ticker the halt book does not serve."""
 
     code = "unknown_ticker"
@@ -127,7 +128,7 @@ class HaltBook:
 
     def _check_ticker(self, ticker: str) -> None:
         if ticker not in self.tickers:
-            raise UnknownTickerError(
+            raise UnservedTickerError(
                 f"unknown ticker {ticker!r}; halts are kept for: {', '.join(sorted(self.tickers))}"
             )
 

@@ -6,10 +6,12 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from equitoken.model.errors import EquitokenError
+
 KEY_DIRECTORY = "oracle"
 
 
-class ReporterKeyError(ValueError):
+class ReporterKeyError(EquitokenError, ValueError):
     """A key file that cannot be read as a private key; the message names the file."""
 
     code = "invalid_reporter_key"

@@ -12,6 +12,7 @@ from typing import Protocol
 from eth_account.signers.local import LocalAccount
 
 from equitoken.chain.evm.accounts import checksum
+from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import Price
 from equitoken.model.time import Clock
 from equitoken.oracle.closed_market import ClosedPolicy, ClosedTerms
@@ -22,7 +23,7 @@ DEFAULT_FUTURE_TOLERANCE = timedelta(seconds=30)
 MAX_TICKER_LENGTH = 10
 
 
-class ObservationRefusedError(ValueError):
+class ObservationRefusedError(EquitokenError, ValueError):
     """A reporter will not sign this request; the message says why."""
 
     code = "observation_refused"

@@ -12,6 +12,7 @@ from typing import IO, Any, Self
 import httpx
 
 from equitoken.chain.evm.accounts import checksum
+from equitoken.model.errors import EquitokenError
 from equitoken.oracle.observation import SignedObservation
 from equitoken.oracle.reporter import ObservationRequest
 from equitoken.oracle.reporter_server import HEALTH_PATH, OBSERVATIONS_PATH, READY_PREFIX, die_with_parent
@@ -23,13 +24,13 @@ DEFAULT_TIMEOUT = 2.0
 START_TIMEOUT = 60.0
 
 
-class ReporterUnavailableError(ConnectionError):
+class ReporterUnavailableError(EquitokenError, ConnectionError):
     """A reporter did not answer in time, or not with the protocol's JSON."""
 
     code = "reporter_unavailable"
 
 
-class ReporterRefusedError(ValueError):
+class ReporterRefusedError(EquitokenError, ValueError):
     """A reporter answered but refused the request; `code` is the reporter's."""
 
     def __init__(self, url: str, code: str, message: str) -> None:

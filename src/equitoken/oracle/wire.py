@@ -14,13 +14,14 @@ feed's numbers. Anything else is refused with a `WireError` naming the field.
 from collections.abc import Mapping
 from typing import Any
 
+from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import Price
 from equitoken.oracle.closed_market import ClosedPolicy
 from equitoken.oracle.observation import FeedId, MarketStatus, Observation, SignedObservation
 from equitoken.oracle.reporter import ObservationRefusedError, ObservationRequest
 
 
-class WireError(ValueError):
+class WireError(EquitokenError, ValueError):
     """A message that is not valid JSON of the reporter protocol; the message names the field."""
 
     code = "invalid_request"

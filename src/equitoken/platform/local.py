@@ -50,6 +50,7 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, SimulatedClock
 from equitoken.market.prices import PriceSource
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.errors import EquitokenError
 from equitoken.model.instrument import Instrument
 from equitoken.model.time import Clock
 from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer
@@ -71,14 +72,10 @@ TREASURY_USDC = 10_000_000 * USDC
 DEV_WALLET_GAS_WEI = 10 * 10**18
 
 
-class PlatformUnavailableError(Exception):
+class PlatformUnavailableError(EquitokenError):
     """The local platform is not running or not deployed; the message says how to start it."""
 
     code = "platform_unavailable"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def catalogue_rows(

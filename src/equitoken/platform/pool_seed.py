@@ -25,6 +25,7 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import ContractFunction
 from equitoken.durable.outbox import TxOutcome
 from equitoken.issuer.investors import Investor, InvestorCategory
+from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import PRICE_DECIMALS
 from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer
 from equitoken.venues.amm import AmmDeployment
@@ -50,7 +51,7 @@ FAR_DEADLINE = 2**40
 UNLIMITED = 2**256 - 1
 
 
-class PoolSeedError(RuntimeError):
+class PoolSeedError(EquitokenError, RuntimeError):
     """A pool could not be seeded (its mint failed, or the pool refused the deposit)."""
 
     code = "pool_seed_failed"

@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from equitoken.issuer.service import Issuer
+from equitoken.model.errors import EquitokenError
 
 Log = Callable[[str], None]
 
@@ -73,7 +74,7 @@ def process_pass(issuer: Issuer) -> tuple[int, list[str]]:
     return steps, changes
 
 
-class ApiServerError(RuntimeError):
+class ApiServerError(EquitokenError, RuntimeError):
     """The API server could not start (the port is taken, say)."""
 
     code = "api_unavailable"

@@ -8,20 +8,17 @@ from pathlib import Path
 
 from equitoken.brokers.alpaca import KEY_ENV, SECRET_ENV
 from equitoken.market.clock import ClockSpeedError, check_speed
+from equitoken.model.errors import EquitokenError
 from equitoken.platform.local import DATABASE_URL_ENV, DEFAULT_DATA_DIR, DEFAULT_INSTRUMENTS, DEFAULT_RPC_PORT
 
 DEFAULT_API_PORT = 8000
 ALPACA_LIVE_ENV = "EQUITOKEN_ALPACA_LIVE"
 
 
-class SettingsError(ValueError):
+class SettingsError(EquitokenError, ValueError):
     """A combination of `up` options that cannot run; the message says which and why."""
 
     code = "invalid_settings"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class BrokerChoice(StrEnum):

@@ -1,14 +1,12 @@
 """Errors of the proofs layer: each has a stable code and a message naming what is wrong."""
 
+from equitoken.model.errors import EquitokenError
 
-class ProofsError(Exception):
+
+class ProofsError(EquitokenError):
     """Input the proofs layer refuses; nothing was built or changed."""
 
     code = "proofs_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidHolderBalanceError(ProofsError, ValueError):

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from equitoken.indexer.views import Cursor, IndexReader
-from equitoken.issuer.errors import UnknownInstrumentError
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.service import Issuer
 from equitoken.model.holders import HolderBalance
+from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.proofs.errors import ProofsError
 from equitoken.proofs.inclusion import InclusionProof
 from equitoken.proofs.merkle_sum import MerkleSumTree

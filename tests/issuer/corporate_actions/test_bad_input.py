@@ -13,7 +13,9 @@ from equitoken.issuer.corporate_actions import (
     InstrumentPolicy,
     UnknownActionError,
 )
-from equitoken.issuer.errors import InvalidRequestError, IssuerError, UnknownInstrumentError
+from equitoken.issuer.errors import InvalidRequestError
+from equitoken.model.errors import EquitokenError
+from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import Shares
 
 
@@ -22,7 +24,9 @@ def ap(build: Build) -> ActionsPlatform:
     return build(IN_SESSION)
 
 
-def _refused(ap: ActionsPlatform, call: Callable[[], object], error: type[IssuerError], match: str) -> None:
+def _refused(
+    ap: ActionsPlatform, call: Callable[[], object], error: type[EquitokenError], match: str
+) -> None:
     before = ap.actions.actions()
     with pytest.raises(error, match=match) as caught:
         call()
@@ -34,7 +38,7 @@ def test_each_bad_input_is_named_and_changes_nothing(ap: ActionsPlatform) -> Non
     actions = ap.actions
     monday = date(2025, 12, 8)
     actions.announce("AAPL", "split", monday, ratio=(2, 1))
-    cases: list[tuple[Callable[[], object], type[IssuerError], str]] = [
+    cases: list[tuple[Callable[[], object], type[EquitokenError], str]] = [
         (
             lambda: actions.load_history("NOPE", date(2025, 1, 1), date(2025, 12, 31)),
             UnknownInstrumentError,

@@ -8,13 +8,19 @@ they are read from the chain's latest block, a call per wallet and token. Both s
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from equitoken.api.context import ApiContext
-from equitoken.api.deps import ContextDep, PrincipalDep, investor_scope
+from equitoken.api.deps import (
+    ClockDep,
+    IssuerDep,
+    OptionalIndexerDep,
+    PricesDep,
+    PrincipalDep,
+    investor_scope,
+)
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import ID, HoldingOut
@@ -22,13 +28,11 @@ from equitoken.indexer.multiplier import MultiplierEntry, multiplier_at, ui_amou
 from equitoken.indexer.views import ChainMultiplier, IndexReader
 from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.issuer.investors import Investor
-from equitoken.market.prices import NoPriceError
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.service import Issuer
+from equitoken.market.prices import NoPriceError, PriceSource
+from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import Shares
-
-
-def multiplier_text(multiplier: int) -> str:
-    """Return a token's UI multiplier (18 decimals on-chain) as a decimal string: "1", "1.5"."""
-    return f"{(Decimal(multiplier).scaleb(-18)).normalize():f}"
 
 
 def multiplier_in_force(history: Sequence[ChainMultiplier], at: int) -> int:
@@ -49,8 +53,7 @@ class _Balance:
     block: int | None
 
 
-def _chain_balances(context: ApiContext, wallets: Sequence[str]) -> list[_Balance]:
-    onchain = context.issuer.onchain
+def _chain_balances(onchain: IssuerChain, wallets: Sequence[str]) -> list[_Balance]:
     out = []
     for ticker in onchain.tickers:
         token = onchain.token(ticker)
@@ -81,16 +84,16 @@ def _indexed_balances(reader: IndexReader, wallets: Sequence[str]) -> list[_Bala
     return out
 
 
-def _holdings(context: ApiContext, investor: Investor) -> list[HoldingOut]:
-    issuer = context.issuer
+def _holdings(
+    issuer: Issuer, indexer: IndexReader | None, prices: PriceSource, now: datetime, investor: Investor
+) -> list[HoldingOut]:
     wallets = sorted(investor.wallets)
     if not wallets:
         return []
-    if context.indexer is None:
-        balances = _chain_balances(context, wallets)
+    if indexer is None:
+        balances = _chain_balances(issuer.onchain, wallets)
     else:
-        balances = _indexed_balances(context.indexer, wallets)
-    now = context.clock.now()
+        balances = _indexed_balances(indexer, wallets)
     out = []
     for balance in balances:
         if not balance.raw or balance.ticker not in issuer.instruments:
@@ -98,7 +101,7 @@ def _holdings(context: ApiContext, investor: Investor) -> list[HoldingOut]:
         decimals = issuer.instruments[balance.ticker].token_decimals
         shares = Shares.from_token_units(ui_amount(balance.raw, balance.multiplier), decimals)
         try:
-            value = str(context.prices.quote(balance.ticker, now).price.notional(shares, round_up=False))
+            value = str(prices.quote(balance.ticker, now).price.notional(shares, round_up=False))
         except NoPriceError:
             value = None
         out.append(
@@ -108,7 +111,7 @@ def _holdings(context: ApiContext, investor: Investor) -> list[HoldingOut]:
                 chain_id=balance.chain_id,
                 wallet=balance.wallet,
                 raw=balance.raw,
-                multiplier=multiplier_text(balance.multiplier),
+                multiplier=str(Multiplier(balance.multiplier)),
                 ui_shares=str(shares),
                 value_usd=value,
                 block=balance.block,
@@ -120,7 +123,10 @@ def _holdings(context: ApiContext, investor: Investor) -> list[HoldingOut]:
 @router.get("/holdings", responses=problem_responses(403))
 def list_holdings(
     principal: PrincipalDep,
-    context: ContextDep,
+    issuer: IssuerDep,
+    indexer: OptionalIndexerDep,
+    prices: PricesDep,
+    clock: ClockDep,
     investor_id: Annotated[str | None, Query(pattern=ID, description="Operator only; omit for all.")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -128,13 +134,14 @@ def list_holdings(
     """List the tokens held in the caller's bound wallets (an operator: one investor's, or everyone's)."""
     scope = investor_scope(principal, investor_id)
     if scope is None:
-        investors = context.issuer.investors.all()
+        investors = issuer.investors.all()
     else:
         try:
-            investors = [context.issuer.investors.get(scope)]
+            investors = [issuer.investors.get(scope)]
         except UnknownInvestorError as exc:
             raise ProblemError(422, exc.code, exc.message) from None
-    holdings = [h for investor in investors for h in _holdings(context, investor)]
+    now = clock.now()
+    holdings = [h for investor in investors for h in _holdings(issuer, indexer, prices, now, investor)]
     holdings.sort(key=lambda h: (h.investor_id, h.wallet, h.ticker, h.chain_id))
     page, next_cursor = paginate(
         holdings, limit, cursor, lambda h: [h.investor_id, h.wallet, h.ticker, h.chain_id]

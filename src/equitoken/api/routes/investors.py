@@ -4,31 +4,33 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from equitoken.api.context import ApiContext
-from equitoken.api.deps import ContextDep, OperatorDep, PrincipalDep
+from equitoken.api.deps import IssuerDep, OperatorDep, PrincipalDep, RegistryLockDep
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import ID, FrozenUpdate, InvestorCreate, InvestorOut, KycUpdate, WalletBind
 from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.issuer.investors import Investor
+from equitoken.issuer.service import Issuer
 
 router = APIRouter(tags=["investors"])
 
 InvestorPath = Annotated[str, Path(pattern=ID)]
 
 
-def _existing(context: ApiContext, investor_id: str) -> Investor:
+def _existing(issuer: Issuer, investor_id: str) -> Investor:
     try:
-        return context.issuer.investors.get(investor_id)
+        return issuer.investors.get(investor_id)
     except UnknownInvestorError as exc:
         raise ProblemError(404, exc.code, exc.message) from None
 
 
 @router.post("/investors", status_code=status.HTTP_201_CREATED, responses=problem_responses(403))
-def onboard_investor(body: InvestorCreate, _operator: OperatorDep, context: ContextDep) -> InvestorOut:
+def onboard_investor(
+    body: InvestorCreate, _operator: OperatorDep, issuer: IssuerDep, lock: RegistryLockDep
+) -> InvestorOut:
     """Onboard an investor and register it in the on-chain identity registry."""
-    with context.registry_lock:
-        investor = context.issuer.investors.onboard(
+    with lock:
+        investor = issuer.investors.onboard(
             body.name,
             body.jurisdiction,
             body.category,
@@ -40,47 +42,59 @@ def onboard_investor(body: InvestorCreate, _operator: OperatorDep, context: Cont
 
 @router.get("/investors", responses=problem_responses(403))
 def list_investors(
-    _operator: OperatorDep, context: ContextDep, limit: Limit = 50, cursor: Cursor = None
+    _operator: OperatorDep, issuer: IssuerDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[InvestorOut]:
     """List every investor, in onboarding order."""
-    investors = context.issuer.investors.all()
+    investors = issuer.investors.all()
     page, next_cursor = paginate(investors, limit, cursor, lambda i: [i.onchain_id])
     return Page[InvestorOut](items=[InvestorOut.of(i) for i in page], next_cursor=next_cursor)
 
 
 @router.get("/investors/{investor_id}", responses=problem_responses(404))
-def read_investor(investor_id: InvestorPath, principal: PrincipalDep, context: ContextDep) -> InvestorOut:
+def read_investor(investor_id: InvestorPath, principal: PrincipalDep, issuer: IssuerDep) -> InvestorOut:
     """Return an investor: any to an operator, only its own to an investor's key."""
     if not principal.is_operator and investor_id != principal.investor_id:
         raise ProblemError(404, UnknownInvestorError.code, f"no investor {investor_id!r}")
-    return InvestorOut.of(_existing(context, investor_id))
+    return InvestorOut.of(_existing(issuer, investor_id))
 
 
 @router.post("/investors/{investor_id}/wallets", responses=problem_responses(403, 404))
 def bind_wallet(
-    investor_id: InvestorPath, body: WalletBind, _operator: OperatorDep, context: ContextDep
+    investor_id: InvestorPath,
+    body: WalletBind,
+    _operator: OperatorDep,
+    issuer: IssuerDep,
+    lock: RegistryLockDep,
 ) -> InvestorOut:
     """Bind a wallet to the investor and add it to the identity registry."""
-    _existing(context, investor_id)
-    with context.registry_lock:
-        return InvestorOut.of(context.issuer.investors.bind_wallet(investor_id, body.wallet))
+    _existing(issuer, investor_id)
+    with lock:
+        return InvestorOut.of(issuer.investors.bind_wallet(investor_id, body.wallet))
 
 
 @router.put("/investors/{investor_id}/kyc", responses=problem_responses(403, 404))
 def update_kyc(
-    investor_id: InvestorPath, body: KycUpdate, _operator: OperatorDep, context: ContextDep
+    investor_id: InvestorPath,
+    body: KycUpdate,
+    _operator: OperatorDep,
+    issuer: IssuerDep,
+    lock: RegistryLockDep,
 ) -> InvestorOut:
     """Set when the investor's KYC expires, here and in the identity registry."""
-    _existing(context, investor_id)
-    with context.registry_lock:
-        return InvestorOut.of(context.issuer.investors.set_kyc_expiry(investor_id, body.kyc_expires_at))
+    _existing(issuer, investor_id)
+    with lock:
+        return InvestorOut.of(issuer.investors.set_kyc_expiry(investor_id, body.kyc_expires_at))
 
 
 @router.put("/investors/{investor_id}/frozen", responses=problem_responses(403, 404))
 def update_frozen(
-    investor_id: InvestorPath, body: FrozenUpdate, _operator: OperatorDep, context: ContextDep
+    investor_id: InvestorPath,
+    body: FrozenUpdate,
+    _operator: OperatorDep,
+    issuer: IssuerDep,
+    lock: RegistryLockDep,
 ) -> InvestorOut:
     """Freeze or unfreeze the investor, here and in the identity registry."""
-    _existing(context, investor_id)
-    with context.registry_lock:
-        return InvestorOut.of(context.issuer.investors.set_frozen(investor_id, body.frozen))
+    _existing(issuer, investor_id)
+    with lock:
+        return InvestorOut.of(issuer.investors.set_frozen(investor_id, body.frozen))

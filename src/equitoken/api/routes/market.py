@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from equitoken.api.context import ApiContext
-from equitoken.api.deps import ContextDep, PrincipalDep
+from equitoken.api.deps import BrokerDep, CalendarDep, ClockDep, IssuerDep, PricesDep, PrincipalDep
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import TICKER, BrokerOut, ChainTokenOut, InstrumentOut, MarketOut, QuoteOut
 from equitoken.brokers.errors import BrokerError
+from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import NEW_YORK
 from equitoken.model.instrument import Instrument
 
@@ -18,16 +18,16 @@ router = APIRouter(tags=["market"])
 TickerPath = Annotated[str, Path(pattern=TICKER, description="The instrument's ticker, e.g. AAPL.")]
 
 
-def instrument_for(context: ApiContext, ticker: str) -> Instrument:
+def instrument_for(issuer: Issuer, ticker: str) -> Instrument:
     """Return the issued instrument `ticker`, or a 404 problem."""
     symbol = ticker.upper()
-    if symbol not in context.issuer.instruments or symbol not in context.issuer.onchain.tickers:
+    if symbol not in issuer.instruments or symbol not in issuer.onchain.tickers:
         raise ProblemError(404, "unknown_instrument", f"no instrument {ticker!r} is issued here")
-    return context.issuer.instruments[symbol]
+    return issuer.instruments[symbol]
 
 
-def _instrument_out(context: ApiContext, instrument: Instrument) -> InstrumentOut:
-    onchain = context.issuer.onchain
+def _instrument_out(issuer: Issuer, instrument: Instrument) -> InstrumentOut:
+    onchain = issuer.onchain
     deployed = onchain.deployment.instrument(instrument.ticker)
     return InstrumentOut(
         ticker=instrument.ticker,
@@ -43,40 +43,46 @@ def _instrument_out(context: ApiContext, instrument: Instrument) -> InstrumentOu
 
 @router.get("/instruments")
 def list_instruments(
-    _principal: PrincipalDep, context: ContextDep, limit: Limit = 50, cursor: Cursor = None
+    _principal: PrincipalDep, issuer: IssuerDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[InstrumentOut]:
     """List the instruments issued here, by ticker."""
-    tickers = sorted(t for t in context.issuer.onchain.tickers if t in context.issuer.instruments)
+    tickers = sorted(t for t in issuer.onchain.tickers if t in issuer.instruments)
     page, next_cursor = paginate(tickers, limit, cursor, lambda t: [t])
-    items = [_instrument_out(context, context.issuer.instruments[t]) for t in page]
+    items = [_instrument_out(issuer, issuer.instruments[t]) for t in page]
     return Page[InstrumentOut](items=items, next_cursor=next_cursor)
 
 
 @router.get("/instruments/{ticker}", responses=problem_responses(404))
-def read_instrument(ticker: TickerPath, _principal: PrincipalDep, context: ContextDep) -> InstrumentOut:
+def read_instrument(ticker: TickerPath, _principal: PrincipalDep, issuer: IssuerDep) -> InstrumentOut:
     """Return one instrument and its token on each chain."""
-    return _instrument_out(context, instrument_for(context, ticker))
+    return _instrument_out(issuer, instrument_for(issuer, ticker))
 
 
 @router.get("/instruments/{ticker}/quote", responses=problem_responses(404, 503))
-def read_quote(ticker: TickerPath, _principal: PrincipalDep, context: ContextDep) -> QuoteOut:
+def read_quote(
+    ticker: TickerPath,
+    _principal: PrincipalDep,
+    issuer: IssuerDep,
+    prices: PricesDep,
+    calendar: CalendarDep,
+    clock: ClockDep,
+) -> QuoteOut:
     """Return the last trade price known now, and the phase of the trading day."""
-    instrument = instrument_for(context, ticker)
-    now = context.clock.now()
-    quote = context.prices.quote(instrument.ticker, now)
+    instrument = instrument_for(issuer, ticker)
+    now = clock.now()
+    quote = prices.quote(instrument.ticker, now)
     return QuoteOut(
         ticker=instrument.ticker,
         price=str(quote.price),
         as_of=quote.at,
-        market_phase=context.calendar.phase_at(now).value,
+        market_phase=calendar.phase_at(now).value,
     )
 
 
 @router.get("/market")
-def read_market(_principal: PrincipalDep, context: ContextDep) -> MarketOut:
+def read_market(_principal: PrincipalDep, calendar: CalendarDep, clock: ClockDep) -> MarketOut:
     """Return the trading calendar's view of now: the phase, and the next open and close."""
-    now = context.clock.now()
-    calendar = context.calendar
+    now = clock.now()
     day = now.astimezone(NEW_YORK).date()
     session = calendar.next_session(now)
     return MarketOut(
@@ -90,15 +96,17 @@ def read_market(_principal: PrincipalDep, context: ContextDep) -> MarketOut:
 
 
 @router.get("/broker")
-def read_broker(_principal: PrincipalDep, context: ContextDep) -> BrokerOut:
+def read_broker(
+    _principal: PrincipalDep, broker: BrokerDep, calendar: CalendarDep, clock: ClockDep
+) -> BrokerOut:
     """Return the broker the issuer trades through, and whether it answers now."""
     try:
-        context.broker.open_orders()
+        broker.broker.open_orders()
         connected = True
     except BrokerError:
         connected = False
     return BrokerOut(
-        name=context.broker_name,
+        name=broker.name,
         connected=connected,
-        market_phase=context.calendar.phase_at(context.clock.now()).value,
+        market_phase=calendar.phase_at(clock.now()).value,
     )

@@ -11,15 +11,15 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Response
 
-from equitoken.api.context import ApiContext
-from equitoken.api.deps import ContextDep, PrincipalDep
+from equitoken.api.deps import IssuerDep, LiabilitiesDep, PrincipalDep
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.routes.market import TickerPath, instrument_for
 from equitoken.api.schemas import ADDRESS, InclusionProofOut, IndexedBlockOut, ProofRootOut, SignedReportOut
 from equitoken.chain.evm.accounts import checksum
 from equitoken.indexer.views import Cursor
+from equitoken.issuer.service import Issuer
 from equitoken.proofs.errors import UnknownHolderError
-from equitoken.proofs.liabilities import Liabilities, LiabilitiesUnavailableError, UnservedChainError
+from equitoken.proofs.liabilities import LiabilitiesUnavailableError, UnservedChainError
 
 router = APIRouter(tags=["proofs"])
 
@@ -30,12 +30,10 @@ WalletPath = Annotated[str, Path(pattern=ADDRESS, description="The holder's addr
 _RETRY_AFTER = {"Retry-After": "2"}
 
 
-def _served(context: ApiContext, ticker: str, call: Callable[[Liabilities, str], T]) -> T:
-    liabilities = context.liabilities
-    assert liabilities is not None, "the routes are only served with liabilities"
-    symbol = instrument_for(context, ticker).ticker
+def _served(issuer: Issuer, ticker: str, call: Callable[[str], T]) -> T:
+    symbol = instrument_for(issuer, ticker).ticker
     try:
-        return call(liabilities, symbol)
+        return call(symbol)
     except LiabilitiesUnavailableError as exc:
         raise ProblemError(503, exc.code, exc.message, headers=_RETRY_AFTER) from None
     except (UnknownHolderError, UnservedChainError) as exc:
@@ -55,9 +53,11 @@ def _blocks(cursors: tuple[Cursor, ...]) -> list[IndexedBlockOut]:
 
 
 @router.get("/proofs/{ticker}/root", responses=problem_responses(404, 503))
-def read_root(ticker: TickerPath, _principal: PrincipalDep, context: ContextDep) -> ProofRootOut:
+def read_root(
+    ticker: TickerPath, _principal: PrincipalDep, issuer: IssuerDep, liabilities: LiabilitiesDep
+) -> ProofRootOut:
     """Return the liabilities root of an instrument: every holder's balance on every chain, summed."""
-    snapshot = _served(context, ticker, lambda liabilities, symbol: liabilities.snapshot(symbol))
+    snapshot = _served(issuer, ticker, liabilities.snapshot)
     tree = snapshot.tree
     return ProofRootOut(
         ticker=tree.ticker,
@@ -75,17 +75,22 @@ def read_root(ticker: TickerPath, _principal: PrincipalDep, context: ContextDep)
     responses=problem_responses(404, 503),
 )
 def read_proof(
-    ticker: TickerPath, chain_id: ChainPath, wallet: WalletPath, principal: PrincipalDep, context: ContextDep
+    ticker: TickerPath,
+    chain_id: ChainPath,
+    wallet: WalletPath,
+    principal: PrincipalDep,
+    issuer: IssuerDep,
+    liabilities: LiabilitiesDep,
 ) -> Response:
     """Return a holder's inclusion proof, to check with `equitoken verify-proof PROOF --root ROOT`."""
-    instrument_for(context, ticker)
+    instrument_for(issuer, ticker)
     if not principal.is_operator:
         assert principal.investor_id is not None
-        if checksum(wallet) not in context.issuer.investors.get(principal.investor_id).wallets:
+        if checksum(wallet) not in issuer.investors.get(principal.investor_id).wallets:
             raise ProblemError(
                 404, UnknownHolderError.code, f"no {ticker.upper()} proof for {wallet} among your wallets"
             )
-    proof = _served(context, ticker, lambda liabilities, symbol: liabilities.proof(symbol, chain_id, wallet))
+    proof = _served(issuer, ticker, lambda symbol: liabilities.proof(symbol, chain_id, wallet))
     # Served byte for byte as `to_json` writes it: the file a holder saves is the one the CLI reads.
     return Response(proof.to_json(), media_type="application/json")
 
@@ -95,10 +100,12 @@ def read_proof(
     response_model=SignedReportOut,
     responses=problem_responses(404, 503),
 )
-def read_report(ticker: TickerPath, _principal: PrincipalDep, context: ContextDep) -> Response:
+def read_report(
+    ticker: TickerPath, _principal: PrincipalDep, issuer: IssuerDep, liabilities: LiabilitiesDep
+) -> Response:
     """Return the instrument's reserves report, signed now by the issuer's attester."""
-    snapshot = _served(context, ticker, lambda liabilities, symbol: liabilities.snapshot(symbol))
-    signed = _served(context, ticker, lambda liabilities, symbol: liabilities.report(symbol, snapshot))
+    snapshot = _served(issuer, ticker, liabilities.snapshot)
+    signed = _served(issuer, ticker, lambda symbol: liabilities.report(symbol, snapshot))
     document = json.loads(signed.to_json())
     document["blocks"] = [block.model_dump(mode="json") for block in _blocks(snapshot.blocks)]
     # Not re-serialised through the model: the signed fields must stay exactly as signed.

@@ -4,31 +4,31 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
-from equitoken.api.context import ApiContext
-from equitoken.api.deps import ContextDep, OperatorDep, PrincipalDep
+from equitoken.api.deps import IssuerDep, OperatorDep, OptionalIndexerDep, PrincipalDep
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
-from equitoken.api.routes.holdings import multiplier_in_force, multiplier_text
+from equitoken.api.routes.holdings import multiplier_in_force
 from equitoken.api.schemas import TICKER, ReconciliationOut, ReserveChainOut, ReserveOut, ReservePointOut
 from equitoken.indexer.multiplier import ui_amount
+from equitoken.indexer.views import IndexReader
+from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.reconcile import Reconciliation
+from equitoken.issuer.service import Issuer
+from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import Shares
-from equitoken.store.schema import AttestationRow
 
 router = APIRouter(tags=["reserves"])
 
 
-def _reserves(context: ApiContext, reconciliation: Reconciliation) -> list[ReserveOut]:
-    onchain = context.issuer.onchain
+def _reserves(onchain: IssuerChain, reconciliation: Reconciliation) -> list[ReserveOut]:
     out = []
     for holding in reconciliation.holdings:
         token = onchain.token(holding.ticker)
         chain = ReserveChainOut(
             chain_id=onchain.chain_id,
             supply_raw=int(token.totalSupply()),
-            multiplier=multiplier_text(int(token.uiMultiplier())),
+            multiplier=str(Multiplier(int(token.uiMultiplier()))),
             outstanding_shares=str(holding.outstanding.get(onchain.chain_id, Shares.zero())),
         )
         out.append(
@@ -46,25 +46,26 @@ def _reserves(context: ApiContext, reconciliation: Reconciliation) -> list[Reser
 
 @router.get("/reserves")
 def list_reserves(
-    _principal: PrincipalDep, context: ContextDep, limit: Limit = 50, cursor: Cursor = None
+    _principal: PrincipalDep, issuer: IssuerDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ReserveOut]:
     """List, per instrument, the shares in custody against the shares its tokens stand for."""
-    reserves = _reserves(context, context.issuer.reconcile())
+    reserves = _reserves(issuer.onchain, issuer.reconcile())
     page, next_cursor = paginate(reserves, limit, cursor, lambda r: [r.ticker])
     return Page[ReserveOut](items=page, next_cursor=next_cursor)
 
 
-def _outstanding_at(context: ApiContext, ticker: str) -> Callable[[int], Shares | None]:
+def _outstanding_at(
+    issuer: Issuer, reader: IndexReader | None, ticker: str
+) -> Callable[[int], Shares | None]:
     """Return the shares an instrument's tokens stood for at a chain time, by the indexer (None: unknown)."""
-    reader = context.indexer
     if reader is None:
         return lambda _at: None
-    chain_ids = [context.issuer.onchain.chain_id]
+    chain_ids = [issuer.onchain.chain_id]
     cursors = [reader.cursor(chain_id) for chain_id in chain_ids]
     indexed_until = min((c.timestamp if c is not None else -1) for c in cursors)
     points = reader.supply_history(ticker)
     histories = {chain_id: reader.multiplier_history(ticker, chain_id) for chain_id in chain_ids}
-    decimals = context.issuer.instruments[ticker].token_decimals
+    decimals = issuer.instruments[ticker].token_decimals
 
     def outstanding(at: int) -> Shares | None:
         if at > indexed_until:
@@ -85,7 +86,8 @@ def _outstanding_at(context: ApiContext, ticker: str) -> Callable[[int], Shares 
 @router.get("/reserves/history")
 def reserves_history(
     _principal: PrincipalDep,
-    context: ContextDep,
+    issuer: IssuerDep,
+    indexer: OptionalIndexerDep,
     ticker: Annotated[str, Query(pattern=TICKER)],
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -96,30 +98,17 @@ def reserves_history(
     multiplier then; null without an indexer, or for a time the indexer has not reached yet.
     """
     symbol = ticker.upper()
-    if symbol not in context.issuer.onchain.tickers or symbol not in context.issuer.instruments:
+    if symbol not in issuer.onchain.tickers or symbol not in issuer.instruments:
         raise ProblemError(422, "unknown_instrument", f"no instrument {ticker!r} is issued here")
-    with context.database.transaction() as session:
-        rows = list(
-            session.execute(
-                select(
-                    AttestationRow.id,
-                    AttestationRow.created_at,
-                    AttestationRow.custody_shares,
-                    AttestationRow.observed_at,
-                )
-                .where(AttestationRow.ticker == symbol)
-                .order_by(AttestationRow.id)
-            )
-        )
-    page, next_cursor = paginate(rows, limit, cursor, lambda r: [r.id])
-    outstanding = _outstanding_at(context, symbol)
+    page, next_cursor = paginate(issuer.attestations(symbol), limit, cursor, lambda a: [a.id])
+    outstanding = _outstanding_at(issuer, indexer, symbol)
     items = []
-    for r in page:
-        shares = outstanding(r.observed_at)
+    for attestation in page:
+        shares = outstanding(attestation.observed_at)
         items.append(
             ReservePointOut(
-                at=r.created_at,
-                custody_shares=str(Shares(r.custody_shares)),
+                at=attestation.created_at,
+                custody_shares=str(attestation.custody),
                 outstanding_shares=None if shares is None else str(shares),
             )
         )
@@ -127,11 +116,11 @@ def reserves_history(
 
 
 @router.get("/reconciliation", responses=problem_responses(403))
-def read_reconciliation(_operator: OperatorDep, context: ContextDep) -> ReconciliationOut:
+def read_reconciliation(_operator: OperatorDep, issuer: IssuerDep) -> ReconciliationOut:
     """Return the reserves and the custody ledger's trial balance; `ok` when all is backed and balanced."""
-    reconciliation = context.issuer.reconcile()
+    reconciliation = issuer.reconcile()
     return ReconciliationOut(
         ok=reconciliation.ok,
-        reserves=_reserves(context, reconciliation),
+        reserves=_reserves(issuer.onchain, reconciliation),
         trial_balance=dict(reconciliation.trial_balance),
     )

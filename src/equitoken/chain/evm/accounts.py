@@ -16,6 +16,8 @@ from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 
+from equitoken.model.errors import EquitokenError
+
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 """The mnemonic anvil (and hardhat) derive their default dev accounts from. Public: never fund it."""
 
@@ -23,7 +25,7 @@ DEFAULT_DERIVATION_PATH = "m/44'/60'/0'/0/{index}"
 PRIVATE_KEYS_ENV = "EQUITOKEN_PRIVATE_KEYS"
 
 
-class UnknownSignerError(LookupError):
+class UnknownSignerError(EquitokenError, LookupError):
     """No private key is registered for the address a transaction should be sent from."""
 
     code = "unknown_signer"

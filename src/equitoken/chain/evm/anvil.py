@@ -35,6 +35,7 @@ import httpx
 
 from equitoken.chain.evm.accounts import ANVIL_MNEMONIC, SignerRegistry, mnemonic_keys
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
+from equitoken.model.errors import EquitokenError
 from equitoken.model.time import Clock
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -65,7 +66,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-class AnvilError(RuntimeError):
+class AnvilError(EquitokenError, RuntimeError):
     """Anvil is missing, would not start, or stopped unexpectedly."""
 
     code = "anvil_error"

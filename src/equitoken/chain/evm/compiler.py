@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from equitoken.chain.evm.artifacts import CONTRACTS_DIR, Artifact
+from equitoken.model.errors import EquitokenError
 
 VYPER_VERSION = importlib.metadata.version("vyper")
 
 
-class CompileError(Exception):
+class CompileError(EquitokenError):
     """A contract failed to compile; the message names the source file and the compiler's reason."""
 
     code = "compile_error"

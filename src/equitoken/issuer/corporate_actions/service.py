@@ -22,10 +22,11 @@ from equitoken.issuer.corporate_actions.model import (
     DividendPolicy,
     PaymentState,
 )
-from equitoken.issuer.errors import ComplianceError, InvalidRequestError, IssuerError, UnknownInstrumentError
+from equitoken.issuer.errors import ComplianceError, InvalidRequestError, IssuerError
 from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import NEW_YORK, MarketCalendar, OutsideCalendarError
 from equitoken.market.prices import PriceSource
+from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
 from equitoken.store.schema import (
     CorporateActionEventRow,
