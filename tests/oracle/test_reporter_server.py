@@ -1,7 +1,6 @@
 """A reporter in its own process over HTTP: it observes on market time and the platform's database,
 answers refusals as JSON, and dies with the process that started it."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.ports import free_port
+from tests.support.processes import alive
 
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import SimulatedClock
@@ -135,22 +135,12 @@ def test_the_reporter_dies_with_the_process_that_started_it(platform_dir: Path, 
     )
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    assert _alive(child)
+    assert alive(child)
 
     parent.send_signal(signal.SIGKILL)
     parent.wait()
 
     deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
+    while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (dead, not yet reaped by init) counts as dead.
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split(")")[-1].split()[0] != "Z"
+    assert not alive(child)

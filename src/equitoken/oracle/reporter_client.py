@@ -15,8 +15,9 @@ from equitoken.chain.evm.accounts import checksum
 from equitoken.model.errors import EquitokenError
 from equitoken.oracle.observation import SignedObservation
 from equitoken.oracle.reporter import ObservationRequest
-from equitoken.oracle.reporter_server import HEALTH_PATH, OBSERVATIONS_PATH, READY_PREFIX, die_with_parent
+from equitoken.oracle.reporter_server import HEALTH_PATH, OBSERVATIONS_PATH, READY_PREFIX
 from equitoken.oracle.wire import WireError, observation_from_json, request_to_json
+from equitoken.processes.tethered import tethered
 
 DEFAULT_TIMEOUT = 2.0
 # A reporter is a fresh Python process importing the platform: on a loaded 2-core CI machine that
@@ -97,7 +98,7 @@ class ReporterClient:
 
 
 class ReporterProcess:
-    """One reporter server in a subprocess of ours; it dies with this process (Linux)."""
+    """One reporter server in a subprocess of ours; it dies with the thread that starts it (Linux)."""
 
     def __init__(
         self,
@@ -141,11 +142,10 @@ class ReporterProcess:
             raise RuntimeError(f"reporter {self.key_file} is already running (pid {self._process.pid})")
         self._log = self.log_file.open("a") if self.log_file is not None else None
         self._process = subprocess.Popen(
-            self.command(),
+            tethered(self.command()),
             stdout=subprocess.PIPE,
             stderr=self._log if self._log is not None else subprocess.DEVNULL,
             text=True,
-            preexec_fn=die_with_parent,
         )
         try:
             self.url = self._wait_ready(self._process, time.monotonic() + timeout)

@@ -8,18 +8,15 @@
   `{"code": …, "message": …}` with 400 (malformed), 422 (refused, or no price at that time), 413
   (too large) or 404 (another path).
 
-The process prints `reporter <address> listening on <url>` once it serves, and dies with the process
-that started it (Linux `PR_SET_PDEATHSIG`). With `--clock-file` (the `clock.json` that `equitoken up`
-records) it reads market time as every CLI command does, re-reading the file so that a change of
-speed is followed; without it, the wall clock. With `--database-url` it sees the trading halts and
-our venues' trades; without it, neither.
+The process prints `reporter <address> listening on <url>` once it serves; started by
+`ReporterProcess`, it dies with the thread that started it (`equitoken.processes.tethered`).
+With `--clock-file` (the `clock.json` that `equitoken up` records) it reads market time as every
+CLI command does, re-reading the file so that a change of speed is followed; without it, the wall
+clock. With `--database-url` it sees the trading halts and our venues' trades; without it, neither.
 """
 
 import argparse
-import ctypes
 import json
-import platform
-import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -132,13 +129,6 @@ def _problem(code: str, message: str) -> dict[str, Any]:
     return {"code": code, "message": message}
 
 
-def die_with_parent() -> None:
-    """Have the kernel SIGTERM this process when its parent dies, even by SIGKILL (Linux only)."""
-    if platform.system() == "Linux":
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m equitoken.oracle.reporter_server", description=__doc__)
     parser.add_argument("--key-file", type=Path, required=True, help="file holding the 0x-hex private key")
@@ -194,7 +184,6 @@ def build_reporter(arguments: argparse.Namespace) -> Reporter:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve one reporter until the process is stopped."""
-    die_with_parent()
     arguments = _arguments(argv)
     try:
         reporter = build_reporter(arguments)

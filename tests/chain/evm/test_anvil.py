@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.processes import alive
 
 from equitoken.chain.evm.anvil import AnvilError, AnvilNode, find_anvil
 from equitoken.chain.evm.artifacts import Artifact
@@ -111,14 +112,6 @@ def test_killed_node_no_longer_answers(tmp_path: Path) -> None:
         httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
 
 
-def _alive(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_node_stops_when_its_parent_is_killed(tmp_path: Path) -> None:
     script = (
         "import time\n"
@@ -130,10 +123,10 @@ def test_node_stops_when_its_parent_is_killed(tmp_path: Path) -> None:
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     anvil_pid = int(parent.stdout.readline())
-    assert _alive(anvil_pid)
+    assert alive(anvil_pid)
     parent.kill()
     parent.wait()
     deadline = time.monotonic() + 10
-    while _alive(anvil_pid) and time.monotonic() < deadline:
+    while alive(anvil_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(anvil_pid)
+    assert not alive(anvil_pid)

@@ -37,6 +37,7 @@ from equitoken.chain.evm.accounts import ANVIL_MNEMONIC, SignerRegistry, mnemoni
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.model.errors import EquitokenError
 from equitoken.model.time import Clock
+from equitoken.processes.tethered import tethered
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 ANVIL_ENV = "EQUITOKEN_ANVIL"
@@ -53,17 +54,6 @@ _PLATFORM_PACKAGES = {
 }
 _LISTENING = re.compile(r"Listening on 127\.0\.0\.1:(\d+)")
 _RUNNING: "weakref.WeakSet[AnvilNode]" = weakref.WeakSet()
-
-
-def _die_with_parent() -> None:
-    # On Linux, have the kernel SIGTERM the node when the process that
-    # started it dies, even by SIGKILL: no orphan keeps the port and the
-    # node still dumps its state on the way out.
-    if platform.system() == "Linux":
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class AnvilError(EquitokenError, RuntimeError):
@@ -242,13 +232,13 @@ class AnvilNode:
             handle.flush()
             env = {k: v for k, v in os.environ.items() if k != "ANVIL_IP_ADDR"}
             try:
+                # Tethered: no orphan keeps the port, and the node still dumps its state on the way out.
                 process = subprocess.Popen(
-                    command,
+                    tethered(command),
                     stdin=subprocess.DEVNULL,
                     stdout=handle,
                     stderr=subprocess.STDOUT,
                     env=env,
-                    preexec_fn=_die_with_parent,
                 )
             except OSError as exc:
                 handle.close()

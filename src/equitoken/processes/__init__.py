@@ -1,0 +1,1 @@
+"""Child processes of the platform: nodes and reporters that must not outlive it."""
