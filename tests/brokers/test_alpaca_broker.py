@@ -19,20 +19,16 @@ from alpaca.trading.enums import OrderStatus as AlpacaStatus
 from tests.brokers.alpaca_standin import AlpacaStandIn
 from tests.brokers.support import new_york
 
-from equitoken.brokers import (
-    Broker,
+from equitoken.brokers.alpaca import AlpacaBroker, decimal_text, map_status
+from equitoken.brokers.broker import Broker
+from equitoken.brokers.errors import (
     BrokerError,
     BrokerUnavailableError,
     DuplicateClientOrderIdError,
     OrderRejectedError,
-    OrderRequest,
-    OrderSide,
-    OrderStatus,
-    OrderType,
-    TimeInForce,
     UnknownOrderError,
 )
-from equitoken.brokers.alpaca import AlpacaBroker, decimal_text, map_status
+from equitoken.brokers.orders import OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from equitoken.brokers import (
+from equitoken.brokers.errors import InvalidOrderError
+from equitoken.brokers.orders import (
     BrokerOrder,
     Fill,
-    InvalidOrderError,
     OrderRequest,
     OrderSide,
     OrderStatus,

@@ -12,18 +12,14 @@ from typing import Any
 import pytest
 from tests.brokers.support import new_york
 
-from equitoken.brokers import (
-    Broker,
+from equitoken.brokers.broker import Broker
+from equitoken.brokers.errors import (
     DuplicateClientOrderIdError,
     InvalidOrderError,
     OrderRejectedError,
-    OrderRequest,
-    OrderSide,
-    OrderStatus,
-    OrderType,
-    TimeInForce,
     UnknownOrderError,
 )
+from equitoken.brokers.orders import OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce
 from equitoken.brokers.paper import DEFAULT_INITIAL_CASH, PaperBroker, part_quantities, slipped_price
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
@@ -553,7 +549,7 @@ def test_two_brokers_on_one_database_never_fill_an_instant_twice(
 _KILLED_PROCESS = """
 import os, signal, sys
 from datetime import datetime
-from equitoken.brokers import OrderRequest, OrderSide
+from equitoken.brokers.orders import OrderRequest, OrderSide
 from equitoken.brokers.paper import PaperBroker
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock

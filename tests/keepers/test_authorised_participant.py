@@ -20,12 +20,11 @@ from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.durable.outbox import TxStatus
 from equitoken.keepers.authorised_participant import (
     ApActionKind,
-    ApRefusalReason,
     ApReport,
     AuthorisedParticipantKeeper,
 )
 from equitoken.keepers.constant_product import amount_out
-from equitoken.keepers.rules import KeeperConfigError
+from equitoken.keepers.rules import KeeperConfigError, RefusalReason
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.bps import BPS
@@ -167,7 +166,7 @@ def _kinds(report: ApReport) -> list[ApActionKind]:
     return [action.kind for action in report.actions]
 
 
-def _reasons(report: ApReport) -> list[ApRefusalReason]:
+def _reasons(report: ApReport) -> list[RefusalReason]:
     return [refusal.reason for refusal in report.refusals]
 
 
@@ -186,7 +185,7 @@ def test_mints_into_a_premium_and_sells_once_across_restarts(market: Market) -> 
     # Restarted while the issuer works on it: no second request.
     waiting = market.keeper().tick()
     assert waiting.actions == ()
-    assert _reasons(waiting) == [ApRefusalReason.IN_FLIGHT]
+    assert _reasons(waiting) == [RefusalReason.IN_FLIGHT]
     market.platform.run()
     assert market.stock_balance(market.platform.wallet) == mint.tokens
     assert market.backed()
@@ -222,7 +221,7 @@ def test_buys_a_discount_and_redeems_it_at_a_profit(sqlite_market: Market) -> No
     assert _kinds(bought) == [ApActionKind.BOUGHT]
     assert _kinds(redeeming) == [ApActionKind.REDEEM_REQUESTED]
     assert redeeming.actions[0].tokens == bought.actions[0].tokens
-    assert _reasons(market.keeper().tick()) == [ApRefusalReason.IN_FLIGHT]
+    assert _reasons(market.keeper().tick()) == [RefusalReason.IN_FLIGHT]
     market.platform.run()
     assert market.stock_balance(wallet) == 0
     assert int(market.platform.usdc.balanceOf(wallet)) > usdc_before  # the round trip paid
@@ -265,10 +264,10 @@ def test_never_acts_on_a_stale_halted_or_closed_round(sqlite_market: Market) -> 
     market.transmitter.tick()
     closed = keeper.tick()
 
-    assert _reasons(stale) == [ApRefusalReason.STALE]
+    assert _reasons(stale) == [RefusalReason.STALE]
     assert "s old (max 7200)" in stale.refusals[0].detail
-    assert _reasons(halted) == [ApRefusalReason.HALTED]
-    assert _reasons(closed) == [ApRefusalReason.MARKET_CLOSED]
+    assert _reasons(halted) == [RefusalReason.HALTED]
+    assert _reasons(closed) == [RefusalReason.MARKET_CLOSED]
     assert stale.actions == halted.actions == closed.actions == ()
     assert market.keeper_requests() == []
     assert market.chain.nonce(market.platform.wallet, "latest") == nonce

@@ -10,25 +10,7 @@ Contract every implementation keeps, so the workflow can be exactly-once across 
 
 from typing import Protocol, runtime_checkable
 
-from equitoken.brokers.errors import (
-    BrokerError,
-    BrokerUnavailableError,
-    DuplicateClientOrderIdError,
-    InvalidOrderError,
-    OrderRejectedError,
-    UnknownOrderError,
-)
 from equitoken.brokers.orders import BrokerOrder, OrderRequest
-
-__all__ = [
-    "Broker",
-    "BrokerError",
-    "BrokerUnavailableError",
-    "DuplicateClientOrderIdError",
-    "InvalidOrderError",
-    "OrderRejectedError",
-    "UnknownOrderError",
-]
 
 
 @runtime_checkable

@@ -50,6 +50,8 @@ from equitoken.keepers.rules import (
     DEFAULT_SLIPPAGE_BPS,
     MAX_SECONDS,
     KeeperConfigError,
+    Refusal,
+    RefusalReason,
     check_ranges,
 )
 from equitoken.model.bps import BPS
@@ -61,8 +63,6 @@ from equitoken.venues.amm import AmmDeployment
 __all__ = [
     "ApAction",
     "ApActionKind",
-    "ApRefusal",
-    "ApRefusalReason",
     "ApReport",
     "AuthorisedParticipantKeeper",
 ]
@@ -80,22 +80,6 @@ class ApActionKind(StrEnum):
     SOLD = "sold"
     BOUGHT = "bought"
     REDEEM_REQUESTED = "redeem_requested"
-
-
-class ApRefusalReason(StrEnum):
-    """Why the keeper took no step for a ticker this tick."""
-
-    NO_ROUND = "no_round"
-    STALE = "stale"
-    HALTED = "halted"
-    NON_POSITIVE = "non_positive"
-    MARKET_CLOSED = "market_closed"
-    EMPTY_POOL = "empty_pool"
-    POOL_REFUSED = "pool_refused"
-    IN_FLIGHT = "in_flight"
-    TOO_SMALL = "too_small"
-    NO_FUNDS = "no_funds"
-    ISSUER_REFUSED = "issuer_refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,20 +102,11 @@ class ApAction:
 
 
 @dataclass(frozen=True, slots=True)
-class ApRefusal:
-    """A ticker the keeper looked at and left alone, and why."""
-
-    ticker: str
-    reason: ApRefusalReason
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
 class ApReport:
     """What one tick did."""
 
     actions: tuple[ApAction, ...]
-    refusals: tuple[ApRefusal, ...]
+    refusals: tuple[Refusal, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +123,7 @@ class _Cycle:
 
 
 class _RefusedError(Exception):
-    def __init__(self, reason: ApRefusalReason, detail: str) -> None:
+    def __init__(self, reason: RefusalReason, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
@@ -241,13 +216,13 @@ class AuthorisedParticipantKeeper:
         # A swap signed before a restart holds a nonce: it must reach the node before anything new.
         self.issuer.onchain.outbox.rebroadcast(self.issuer.db)
         actions: list[ApAction] = []
-        refusals: list[ApRefusal] = []
+        refusals: list[Refusal] = []
         for ticker in self._pools:
             try:
                 action = self._step(ticker)
             except _RefusedError as refused:
                 _log.info("AP keeper leaves %s alone: %s (%s)", ticker, refused.detail, refused.reason)
-                refusals.append(ApRefusal(ticker, refused.reason, refused.detail))
+                refusals.append(Refusal(ticker, refused.reason, refused.detail))
                 continue
             if action is not None:
                 _log.info("AP keeper on %s: %s", ticker, action)
@@ -309,7 +284,7 @@ class AuthorisedParticipantKeeper:
             if cycle.mint is not None and not self._sold(cycle):
                 if not cycle.mint.state.is_final:
                     raise _RefusedError(
-                        ApRefusalReason.IN_FLIGHT, f"mint {cycle.mint.id} is {cycle.mint.state}"
+                        RefusalReason.IN_FLIGHT, f"mint {cycle.mint.id} is {cycle.mint.state}"
                     )
                 if self._left_to_sell(ticker, cycle):
                     return self._sell_minted(ticker, cycle, cycle.mint)
@@ -342,10 +317,10 @@ class AuthorisedParticipantKeeper:
         try:
             found = read_safe_round(self._feeds[ticker], self.chain.timestamp("pending"), self.max_age)
         except UnsafeRoundError as unsafe:
-            raise _RefusedError(ApRefusalReason(unsafe.reason), unsafe.detail) from None
+            raise _RefusedError(RefusalReason(unsafe.reason), unsafe.detail) from None
         if found.status != MarketStatus.OPEN:
             raise _RefusedError(
-                ApRefusalReason.MARKET_CLOSED,
+                RefusalReason.MARKET_CLOSED,
                 f"round {found.round_id} says the market is {found.status.name.lower()}: "
                 "the issuer's broker could not fill at a price known now",
             )
@@ -355,11 +330,11 @@ class AuthorisedParticipantKeeper:
         latest = self._open_round(ticker)
         stock_reserve, usdc_reserve = self._reserves(ticker)
         if stock_reserve == 0 or usdc_reserve == 0:
-            raise _RefusedError(ApRefusalReason.EMPTY_POOL, "the pool has no liquidity")
+            raise _RefusedError(RefusalReason.EMPTY_POOL, "the pool has no liquidity")
         try:
             pool_fee = int(self._pools[ticker].fee_bps())
         except RevertError as exc:
-            raise _RefusedError(ApRefusalReason.POOL_REFUSED, f"the pool trades no swap now: {exc}") from None
+            raise _RefusedError(RefusalReason.POOL_REFUSED, f"the pool trades no swap now: {exc}") from None
         fees = self.issuer.config.fees_for(ticker)
         scale = self._scales[ticker]
         oracle = latest.answer
@@ -407,7 +382,7 @@ class AuthorisedParticipantKeeper:
             return None
         if Usd(notional) < self.issuer.config.min_order:
             raise _RefusedError(
-                ApRefusalReason.TOO_SMALL,
+                RefusalReason.TOO_SMALL,
                 f"a mint of {notional} USDC units is below the issuer's minimum order of "
                 f"{self.issuer.config.min_order}",
             )
@@ -420,9 +395,7 @@ class AuthorisedParticipantKeeper:
                 self.investor_id, self.wallet, ticker, quantity, f"{self._prefix(ticker)}:{number}:mint"
             )
         except IssuerError as exc:
-            raise _RefusedError(
-                ApRefusalReason.ISSUER_REFUSED, f"the issuer refused the mint: {exc}"
-            ) from None
+            raise _RefusedError(RefusalReason.ISSUER_REFUSED, f"the issuer refused the mint: {exc}") from None
         return ApAction(
             ticker,
             number,
@@ -460,7 +433,7 @@ class AuthorisedParticipantKeeper:
             return None
         balance = int(self._usdc.balanceOf(self.wallet))
         if balance == 0:
-            raise _RefusedError(ApRefusalReason.NO_FUNDS, f"wallet {self.wallet} holds no USDC to buy with")
+            raise _RefusedError(RefusalReason.NO_FUNDS, f"wallet {self.wallet} holds no USDC to buy with")
         spend = min(spend, balance)
         tokens = amount_out(spend, usdc_reserve, stock_reserve, pool_fee)
         if not self._redeem_pays(ticker, spend, tokens, oracle):
@@ -469,7 +442,7 @@ class AuthorisedParticipantKeeper:
         # The redemption must clear the issuer's minimum even if the price dips before it is quoted.
         if Usd(notional) < self.issuer.config.min_order + self.issuer.config.min_order:
             raise _RefusedError(
-                ApRefusalReason.TOO_SMALL,
+                RefusalReason.TOO_SMALL,
                 f"a redemption of {notional} USDC units is too close to the issuer's minimum order "
                 f"of {self.issuer.config.min_order}",
             )
@@ -529,7 +502,7 @@ class AuthorisedParticipantKeeper:
     def _redeem_bought(self, ticker: str, cycle: _Cycle) -> ApAction | None:
         if cycle.redeem is not None:
             raise _RefusedError(
-                ApRefusalReason.IN_FLIGHT, f"redemption {cycle.redeem.id} is {cycle.redeem.state}"
+                RefusalReason.IN_FLIGHT, f"redemption {cycle.redeem.id} is {cycle.redeem.state}"
             )
         buys = cycle.swaps_named("buy")
         pending = [row for row in buys if row.status == TxStatus.SIGNED]
@@ -541,7 +514,7 @@ class AuthorisedParticipantKeeper:
         latest = self._open_round(ticker)
         receipt = self.chain.receipt(confirmed.tx_hash)
         if receipt is None:
-            raise _RefusedError(ApRefusalReason.IN_FLIGHT, f"buy {confirmed.tx_hash} is not mined yet")
+            raise _RefusedError(RefusalReason.IN_FLIGHT, f"buy {confirmed.tx_hash} is not mined yet")
         swapped = next(e for e in self._pools[ticker].decode_logs(receipt) if e.name == "Swap")
         tokens = min(int(swapped.args["amount_out"]), int(self._stocks[ticker].balanceOf(self.wallet)))
         self._approve(self._stocks[ticker], self.issuer.onchain.roles.burner, tokens)
@@ -556,7 +529,7 @@ class AuthorisedParticipantKeeper:
             )
         except IssuerError as exc:
             raise _RefusedError(
-                ApRefusalReason.ISSUER_REFUSED, f"the issuer refused the redemption: {exc}"
+                RefusalReason.ISSUER_REFUSED, f"the issuer refused the redemption: {exc}"
             ) from None
         return ApAction(
             ticker,
@@ -592,15 +565,15 @@ class AuthorisedParticipantKeeper:
                 record=lambda _session, _outcome: None,
             )
         except RevertError as exc:
-            raise _RefusedError(ApRefusalReason.POOL_REFUSED, f"the swap would revert: {exc}") from None
+            raise _RefusedError(RefusalReason.POOL_REFUSED, f"the swap would revert: {exc}") from None
         if outcome.failed:
-            raise _RefusedError(ApRefusalReason.POOL_REFUSED, f"{purpose} reverted: {outcome.error}")
+            raise _RefusedError(RefusalReason.POOL_REFUSED, f"{purpose} reverted: {outcome.error}")
         return outcome
 
     def _swap_event(self, ticker: str, outcome: TxOutcome) -> Mapping[str, object]:
         receipt = self.chain.receipt(outcome.tx_hash)
         if receipt is None:
-            raise _RefusedError(ApRefusalReason.IN_FLIGHT, f"swap {outcome.tx_hash} is not mined yet")
+            raise _RefusedError(RefusalReason.IN_FLIGHT, f"swap {outcome.tx_hash} is not mined yet")
         return next(e for e in self._pools[ticker].decode_logs(receipt) if e.name == "Swap").args
 
     def _received(self, ticker: str, outcome: TxOutcome) -> int:

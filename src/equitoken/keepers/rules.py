@@ -35,21 +35,26 @@ def check_ranges(*settings: tuple[str, int, int, int]) -> None:
 
 
 class RefusalReason(StrEnum):
-    """Why a keeper left a pool or a book alone this tick."""
+    """Why a keeper left a pool, a book or a ticker alone this tick."""
 
     NO_ROUND = "no_round"
     STALE = "stale"
     HALTED = "halted"
     NON_POSITIVE = "non_positive"
+    MARKET_CLOSED = "market_closed"
     EMPTY_POOL = "empty_pool"
     NO_INVENTORY = "no_inventory"
     POOL_REFUSED = "pool_refused"
     VENUE_REFUSED = "venue_refused"
+    IN_FLIGHT = "in_flight"
+    TOO_SMALL = "too_small"
+    NO_FUNDS = "no_funds"
+    ISSUER_REFUSED = "issuer_refused"
 
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """A pool the keeper did not trade although it looked at it, and why."""
+    """A ticker the keeper looked at and left alone, and why."""
 
     ticker: str
     reason: RefusalReason

@@ -1,15 +1,18 @@
 """Investors and their KYC: operators onboard and maintain them; an investor reads its own record."""
 
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Depends, Path, status
 
 from equitoken.api.deps import IssuerDep, OperatorDep, PrincipalDep, RegistryLockDep
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import ID, FrozenUpdate, InvestorCreate, InvestorOut, KycUpdate, WalletBind
 from equitoken.issuer.errors import UnknownInvestorError
-from equitoken.issuer.investors import Investor
+from equitoken.issuer.investors import Investor, InvestorBook
 from equitoken.issuer.service import Issuer
 
 router = APIRouter(tags=["investors"])
@@ -22,6 +25,26 @@ def _existing(issuer: Issuer, investor_id: str) -> Investor:
         return issuer.investors.get(investor_id)
     except UnknownInvestorError as exc:
         raise ProblemError(404, exc.code, exc.message) from None
+
+
+@dataclass(frozen=True)
+class _RegistryChange:
+    """An operator's change to an existing investor, mirrored to the identity registry under its lock."""
+
+    issuer: Issuer
+    lock: threading.Lock
+
+    def apply(self, investor_id: str, change: Callable[[InvestorBook], Investor]) -> InvestorOut:
+        _existing(self.issuer, investor_id)
+        with self.lock:
+            return InvestorOut.of(change(self.issuer.investors))
+
+
+def _registry_change(_operator: OperatorDep, issuer: IssuerDep, lock: RegistryLockDep) -> _RegistryChange:
+    return _RegistryChange(issuer, lock)
+
+
+RegistryChangeDep = Annotated[_RegistryChange, Depends(_registry_change)]
 
 
 @router.post("/investors", status_code=status.HTTP_201_CREATED, responses=problem_responses(403))
@@ -59,42 +82,18 @@ def read_investor(investor_id: InvestorPath, principal: PrincipalDep, issuer: Is
 
 
 @router.post("/investors/{investor_id}/wallets", responses=problem_responses(403, 404))
-def bind_wallet(
-    investor_id: InvestorPath,
-    body: WalletBind,
-    _operator: OperatorDep,
-    issuer: IssuerDep,
-    lock: RegistryLockDep,
-) -> InvestorOut:
+def bind_wallet(investor_id: InvestorPath, body: WalletBind, change: RegistryChangeDep) -> InvestorOut:
     """Bind a wallet to the investor and add it to the identity registry."""
-    _existing(issuer, investor_id)
-    with lock:
-        return InvestorOut.of(issuer.investors.bind_wallet(investor_id, body.wallet))
+    return change.apply(investor_id, lambda book: book.bind_wallet(investor_id, body.wallet))
 
 
 @router.put("/investors/{investor_id}/kyc", responses=problem_responses(403, 404))
-def update_kyc(
-    investor_id: InvestorPath,
-    body: KycUpdate,
-    _operator: OperatorDep,
-    issuer: IssuerDep,
-    lock: RegistryLockDep,
-) -> InvestorOut:
+def update_kyc(investor_id: InvestorPath, body: KycUpdate, change: RegistryChangeDep) -> InvestorOut:
     """Set when the investor's KYC expires, here and in the identity registry."""
-    _existing(issuer, investor_id)
-    with lock:
-        return InvestorOut.of(issuer.investors.set_kyc_expiry(investor_id, body.kyc_expires_at))
+    return change.apply(investor_id, lambda book: book.set_kyc_expiry(investor_id, body.kyc_expires_at))
 
 
 @router.put("/investors/{investor_id}/frozen", responses=problem_responses(403, 404))
-def update_frozen(
-    investor_id: InvestorPath,
-    body: FrozenUpdate,
-    _operator: OperatorDep,
-    issuer: IssuerDep,
-    lock: RegistryLockDep,
-) -> InvestorOut:
+def update_frozen(investor_id: InvestorPath, body: FrozenUpdate, change: RegistryChangeDep) -> InvestorOut:
     """Freeze or unfreeze the investor, here and in the identity registry."""
-    _existing(issuer, investor_id)
-    with lock:
-        return InvestorOut.of(issuer.investors.set_frozen(investor_id, body.frozen))
+    return change.apply(investor_id, lambda book: book.set_frozen(investor_id, body.frozen))

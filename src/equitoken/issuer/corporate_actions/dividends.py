@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from equitoken.brokers.broker import OrderRejectedError
+from equitoken.brokers.errors import OrderRejectedError
 from equitoken.brokers.orders import OrderRequest, OrderSide, OrderType, TimeInForce
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.issuer.corporate_actions.machine import ActionMachine
