@@ -30,10 +30,10 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.artifacts import Artifact
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract
+from equitoken.model.address import checksum
 
 __all__ = [
     "CORE_PACKAGE",

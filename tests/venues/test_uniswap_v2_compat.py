@@ -34,7 +34,6 @@ from tests.support.uniswap_v2 import (
 
 from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.abi import decode_revert_reason
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
@@ -43,6 +42,7 @@ from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.market.clock import ManualClock
+from equitoken.model.address import checksum
 
 SHARE = 10**8  # AAPLx has 8 decimals
 USDC = 10**6

@@ -6,7 +6,6 @@ does not leak working keys.
 
 import hashlib
 import secrets
-import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from equitoken.issuer.errors import InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.investors import InvestorCategory
 from equitoken.market.clock import SystemClock
+from equitoken.model.ids import ApiKeyId, InvestorId, new_api_key_id
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import ApiKeyRow, InvestorRow
@@ -34,9 +34,9 @@ class Role(StrEnum):
 class Principal:
     """The caller behind a key: its role and, unless an operator, the investor it acts for."""
 
-    key_id: str
+    key_id: ApiKeyId
     role: Role
-    investor_id: str | None
+    investor_id: InvestorId | None
     label: str
 
     @property
@@ -80,7 +80,7 @@ class ApiKeys:
                     )
             session.add(
                 ApiKeyRow(
-                    id=f"key-{uuid.uuid4().hex[:12]}",
+                    id=new_api_key_id(),
                     token_sha256=_digest(token),
                     role=role,
                     investor_id=investor_id,
@@ -100,7 +100,8 @@ class ApiKeys:
             ).one_or_none()
             if row is None:
                 return None
-            return Principal(row.id, Role(row.role), row.investor_id, row.label)
+            investor_id = None if row.investor_id is None else InvestorId(row.investor_id)
+            return Principal(ApiKeyId(row.id), Role(row.role), investor_id, row.label)
 
     @staticmethod
     def _role(role: Role | str) -> Role:

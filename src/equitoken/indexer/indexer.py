@@ -20,13 +20,13 @@ from sqlalchemy.exc import IntegrityError
 
 from equitoken.chain.confirmation import confirmed_head
 from equitoken.chain.errors import ChainError
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.records import BlockHeader
 from equitoken.indexer.errors import ChainReplacedError, IndexerConfigError
 from equitoken.indexer.projection import apply_events, forget_chain, undo_after
 from equitoken.indexer.sources import ChainEvent, IndexedChain, WatchedContracts
 from equitoken.indexer.views import IndexReader
+from equitoken.model.address import checksum
 from equitoken.store.database import Database
 from equitoken.store.schema import IndexBlockRow, IndexCursorRow
 

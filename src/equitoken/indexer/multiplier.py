@@ -58,8 +58,3 @@ def multiplier_at(history: Iterable[MultiplierEntry], at: int) -> int:
             break
         current = entry.multiplier
     return current
-
-
-def ui_amount(raw: int, multiplier: int) -> int:
-    """Return what a wallet shows for ``raw`` under ``multiplier``, rounded down as the token does."""
-    return raw * multiplier // MULTIPLIER_ONE

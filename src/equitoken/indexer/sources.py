@@ -14,12 +14,12 @@ from enum import StrEnum
 from typing import Any
 
 from equitoken.chain.evm.abi import AbiItem, decode_event, event_topic
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.deployment import IssuanceDeployment
 from equitoken.chain.evm.types import Log
 from equitoken.indexer.errors import IndexerConfigError
+from equitoken.model.address import checksum
 
 DEFAULT_CONFIRMATIONS = 2
 DEFAULT_BATCH_BLOCKS = 500

@@ -15,16 +15,16 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from equitoken.chain.evm.accounts import checksum
 from equitoken.indexer.errors import UnindexedTickerError, UnknownChainError
 from equitoken.indexer.multiplier import (
     MultiplierChange,
     MultiplierEntry,
     fold_history,
     multiplier_at,
-    ui_amount,
 )
 from equitoken.indexer.sources import Source
+from equitoken.model.address import checksum
+from equitoken.model.multiplier import Multiplier
 from equitoken.store.database import Database
 from equitoken.store.schema import (
     IndexBalanceRow,
@@ -349,7 +349,9 @@ class IndexReader:
             when = at if at is not None else times[row.chain_id]
             multiplier = multiplier_at(histories[row.ticker].get(row.chain_id, []), when)
             balances.append(
-                TokenBalance(row.chain_id, row.ticker, row.holder, row.raw, ui_amount(row.raw, multiplier))
+                TokenBalance(
+                    row.chain_id, row.ticker, row.holder, row.raw, Multiplier(multiplier).ui(row.raw)
+                )
             )
         return sorted(balances, key=lambda b: (b.ticker, b.chain_id, b.holder))
 

@@ -1,7 +1,6 @@
 """Investor onboarding, and the on-chain identity registry kept in step with it."""
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -11,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from equitoken.chain.errors import RevertError
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.contract import ContractFunction
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.jurisdictions import numeric_code
 from equitoken.issuer.onchain import IssuerChain
+from equitoken.model.address import checksum
+from equitoken.model.ids import InvestorId, new_investor_id
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import InvestorRow, WalletRow
@@ -40,7 +40,7 @@ class KycStatus(StrEnum):
 class Investor:
     """An onboarded investor as the issuer sees it."""
 
-    id: str
+    id: InvestorId
     onchain_id: int
     name: str
     jurisdiction: str
@@ -54,7 +54,7 @@ class Investor:
     @classmethod
     def from_row(cls, row: InvestorRow) -> "Investor":
         return cls(
-            id=row.id,
+            id=InvestorId(row.id),
             onchain_id=row.onchain_id,
             name=row.name,
             jurisdiction=row.jurisdiction,
@@ -111,7 +111,7 @@ class InvestorBook:
         with self.db.transaction() as session:
             onchain_id = (session.scalar(select(func.max(InvestorRow.onchain_id))) or 0) + 1
             row = InvestorRow(
-                id=f"inv-{uuid.uuid4().hex[:12]}",
+                id=new_investor_id(),
                 onchain_id=onchain_id,
                 name=name,
                 jurisdiction=jurisdiction,

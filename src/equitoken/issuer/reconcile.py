@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from equitoken.issuer.custody import CustodyLedger
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.model.instrument import Instrument
-from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Shares
+from equitoken.model.token_amount import TokenAmount
 from equitoken.store.database import Database
 
 
@@ -62,7 +62,7 @@ def reconcile(
         for chain in chains:
             if ticker in chain.tickers:
                 token = chain.token(ticker)
-                raw = int(token.totalSupply()) * int(token.uiMultiplier()) // MULTIPLIER_ONE
-                outstanding[chain.chain_id] = Shares.from_token_units(raw, decimals)
+                supply = TokenAmount(int(token.totalSupply()), decimals)
+                outstanding[chain.chain_id] = supply.shares(int(token.uiMultiplier()))
         holdings.append(Holding(ticker, custody[ticker], outstanding))
     return Reconciliation(tuple(holdings), trial)

@@ -18,6 +18,7 @@ from equitoken.issuer.workflow.engine import Workflow
 from equitoken.issuer.workflow.intake import Intake
 from equitoken.issuer.workflow.states import HeldResolution, RequestKind, RequestState
 from equitoken.market.prices import PriceSource
+from equitoken.model.ids import InvestorId, RequestId
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.model.time import Clock
@@ -37,10 +38,10 @@ class RequestEvent:
 class RequestView:
     """A request as a participant or operator reads it."""
 
-    id: str
+    id: RequestId
     idempotency_key: str
     kind: RequestKind
-    investor_id: str
+    investor_id: InvestorId
     wallet: str
     ticker: str
     quantity: Shares
@@ -86,10 +87,10 @@ def _views(session: Session, rows: Sequence[RequestRow]) -> list[RequestView]:
             )
     return [
         RequestView(
-            id=row.id,
+            id=RequestId(row.id),
             idempotency_key=row.idempotency_key,
             kind=RequestKind(row.kind),
-            investor_id=row.investor_id,
+            investor_id=InvestorId(row.investor_id),
             wallet=row.wallet,
             ticker=row.ticker,
             quantity=Shares(row.quantity),

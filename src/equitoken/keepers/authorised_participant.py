@@ -56,6 +56,7 @@ from equitoken.keepers.rules import (
 )
 from equitoken.model.bps import BPS
 from equitoken.model.quantities import PRICE_DECIMALS, Price, Shares, Usd
+from equitoken.model.token_amount import TokenAmount
 from equitoken.oracle.observation import MarketStatus
 from equitoken.store.schema import ChainTransactionRow
 from equitoken.venues.amm import AmmDeployment
@@ -246,7 +247,7 @@ class AuthorisedParticipantKeeper:
         takes in shares, needs the multiplier.
         """
         multiplier = int(self._stocks[ticker].uiMultiplier())
-        return Shares.from_raw_units(tokens, self._decimals[ticker], multiplier)
+        return TokenAmount(tokens, self._decimals[ticker]).shares(multiplier)
 
     def _prefix(self, ticker: str) -> str:
         return f"ap-keeper:{self.wallet}:{ticker}"

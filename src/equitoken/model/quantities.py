@@ -5,10 +5,7 @@ Glossary:
   A token with `d` decimals represents `Shares` in steps of 10^(9-d).
 - `Usd`: 10^-6 dollar, the precision of USDC, the settlement stablecoin.
 - `Price`: 10^-8 dollar per share, the precision of the on-chain price feeds.
-- UI multiplier: the ERC-8056 factor (18 decimals, `MULTIPLIER_ONE` is 1) by which a corporate action
-  changes what a raw token unit stands for: `raw` units stand for `raw * multiplier / MULTIPLIER_ONE`
-  token steps of shares. Shares turn into raw units rounded down for what the issuer creates and up
-  for what it takes back, so tokens outstanding times the multiplier never exceed the shares held.
+- Raw token units under the UI multiplier: see `token_amount`.
 Notional: `shares * price` is exact in 10^-17 dollars; converting it to `Usd` rounds explicitly
 (a participant's payment rounds up, the issuer's payout rounds down, so the issuer never owes dust).
 """
@@ -19,7 +16,6 @@ from typing import ClassVar, Self
 
 from equitoken.model.bps import BPS, fee_on
 from equitoken.model.errors import EquitokenError
-from equitoken.model.multiplier import MULTIPLIER_ONE
 
 SHARE_DECIMALS = 9
 USD_DECIMALS = 6
@@ -90,12 +86,6 @@ class _Amount:
             raise TypeError(f"cannot combine {type(self).__name__} with {type(other).__name__}")
 
 
-def _positive(multiplier: int) -> int:
-    if type(multiplier) is not int or multiplier <= 0:
-        raise InvalidAmountError(f"UI multiplier {multiplier!r} must be a positive integer")
-    return multiplier
-
-
 class Shares(_Amount):
     """A number of shares in units of 10^-9 share."""
 
@@ -117,20 +107,6 @@ class Shares(_Amount):
     def from_token_units(cls, amount: int, token_decimals: int) -> "Shares":
         """Return the shares that `amount` raw token units stand for."""
         return cls(amount * cls.token_step(token_decimals))
-
-    def to_raw_units(self, token_decimals: int, multiplier: int, *, round_up: bool = False) -> int:
-        """Return the raw token units standing for these shares under a UI multiplier.
-
-        Rounded down (what may be created for shares bought) unless `round_up` (what must be taken
-        back for shares sold); the shares must be whole token steps (see `to_token_units`).
-        """
-        steps = self.to_token_units(token_decimals) * MULTIPLIER_ONE
-        return -(-steps // _positive(multiplier)) if round_up else steps // _positive(multiplier)
-
-    @classmethod
-    def from_raw_units(cls, raw: int, token_decimals: int, multiplier: int) -> "Shares":
-        """Return the whole token steps of shares `raw` units stand for under a multiplier (rounded down)."""
-        return cls.from_token_units(raw * _positive(multiplier) // MULTIPLIER_ONE, token_decimals)
 
     @staticmethod
     def token_step(token_decimals: int) -> int:

@@ -18,7 +18,7 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
 
-from equitoken.chain.evm.accounts import checksum
+from equitoken.model.address import checksum
 from equitoken.model.quantities import Price
 
 DOMAIN_NAME = "Equitoken PriceFeed"

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from eth_account.signers.local import LocalAccount
 
-from equitoken.chain.evm.accounts import checksum
+from equitoken.model.address import checksum
 from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import Price
 from equitoken.model.time import Clock

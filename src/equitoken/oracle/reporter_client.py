@@ -11,7 +11,7 @@ from typing import IO, Any, Self
 
 import httpx
 
-from equitoken.chain.evm.accounts import checksum
+from equitoken.model.address import checksum
 from equitoken.model.errors import EquitokenError
 from equitoken.oracle.observation import SignedObservation
 from equitoken.oracle.reporter import ObservationRequest

@@ -39,12 +39,12 @@ from functools import cache
 
 from equitoken.chain.errors import ChainError, RevertError
 from equitoken.chain.evm.abi import event_topic
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.artifacts import Artifact
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.records import BlockHeader
+from equitoken.model.address import checksum
 from equitoken.model.bps import BPS
 from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Price

@@ -27,7 +27,7 @@ from typing import Any, Self
 
 from equitoken.brokers.broker import Broker
 from equitoken.chain.errors import ChainError
-from equitoken.chain.evm.accounts import ANVIL_MNEMONIC, SignerRegistry, checksum
+from equitoken.chain.evm.accounts import ANVIL_MNEMONIC, SignerRegistry
 from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.artifacts import Artifact
 from equitoken.chain.evm.compiler import compile_contract
@@ -50,6 +50,7 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, SimulatedClock
 from equitoken.market.prices import PriceSource
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.address import checksum
 from equitoken.model.errors import EquitokenError
 from equitoken.model.instrument import Instrument
 from equitoken.model.time import Clock

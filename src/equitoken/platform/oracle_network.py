@@ -14,10 +14,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.deployment import IssuanceDeployment, OracleMembers
 from equitoken.market.clock import CLOCK_FILE
+from equitoken.model.address import checksum
 from equitoken.oracle.keys import key_path, reporter_keys
 from equitoken.oracle.observation import FeedId
 from equitoken.oracle.policy import PushPolicy

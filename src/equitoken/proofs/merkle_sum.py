@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from equitoken.chain.evm.accounts import checksum
+from equitoken.model.address import checksum
 from equitoken.model.holders import HolderBalance
 from equitoken.proofs.commitments import (
     ADDRESS_BYTES,

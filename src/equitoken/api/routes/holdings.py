@@ -24,7 +24,7 @@ from equitoken.api.deps import (
 from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import ID, HoldingOut
-from equitoken.indexer.multiplier import MultiplierEntry, multiplier_at, ui_amount
+from equitoken.indexer.multiplier import MultiplierEntry, multiplier_at
 from equitoken.indexer.views import ChainMultiplier, IndexReader
 from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.issuer.investors import Investor
@@ -32,7 +32,7 @@ from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.service import Issuer
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.model.multiplier import Multiplier
-from equitoken.model.quantities import Shares
+from equitoken.model.token_amount import TokenAmount
 
 
 def multiplier_in_force(history: Sequence[ChainMultiplier], at: int) -> int:
@@ -99,7 +99,7 @@ def _holdings(
         if not balance.raw or balance.ticker not in issuer.instruments:
             continue
         decimals = issuer.instruments[balance.ticker].token_decimals
-        shares = Shares.from_token_units(ui_amount(balance.raw, balance.multiplier), decimals)
+        shares = TokenAmount(balance.raw, decimals).shares(balance.multiplier)
         try:
             value = str(prices.quote(balance.ticker, now).price.notional(shares, round_up=False))
         except NoPriceError:

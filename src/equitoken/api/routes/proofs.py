@@ -15,9 +15,9 @@ from equitoken.api.deps import IssuerDep, LiabilitiesDep, PrincipalDep
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.routes.market import TickerPath, instrument_for
 from equitoken.api.schemas import ADDRESS, InclusionProofOut, IndexedBlockOut, ProofRootOut, SignedReportOut
-from equitoken.chain.evm.accounts import checksum
 from equitoken.indexer.views import Cursor
 from equitoken.issuer.service import Issuer
+from equitoken.model.address import checksum
 from equitoken.proofs.errors import UnknownHolderError
 from equitoken.proofs.liabilities import LiabilitiesUnavailableError, UnservedChainError
 

@@ -10,13 +10,13 @@ from equitoken.api.pagination import Cursor, Limit, Page, paginate
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.routes.holdings import multiplier_in_force
 from equitoken.api.schemas import TICKER, ReconciliationOut, ReserveChainOut, ReserveOut, ReservePointOut
-from equitoken.indexer.multiplier import ui_amount
 from equitoken.indexer.views import IndexReader
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.reconcile import Reconciliation
 from equitoken.issuer.service import Issuer
 from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import Shares
+from equitoken.model.token_amount import TokenAmount
 
 router = APIRouter(tags=["reserves"])
 
@@ -73,7 +73,7 @@ def _outstanding_at(
         by_chain = next((p.by_chain for p in reversed(points) if p.at.timestamp() <= at), {})
         return sum(
             (
-                Shares.from_token_units(ui_amount(raw, multiplier_in_force(histories[chain], at)), decimals)
+                TokenAmount(raw, decimals).shares(multiplier_in_force(histories[chain], at))
                 for chain, raw in by_chain.items()
                 if chain in histories
             ),

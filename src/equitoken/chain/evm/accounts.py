@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from eth_account import Account
 from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import is_address, to_checksum_address
 
+from equitoken.model.address import checksum
 from equitoken.model.errors import EquitokenError
 
 ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
@@ -43,13 +43,6 @@ def mnemonic_keys(mnemonic: str, count: int, path: str = DEFAULT_DERIVATION_PATH
     """Derive ``count`` private keys from a BIP-39 mnemonic along ``path`` (``{index}`` is filled in)."""
     seed = seed_from_mnemonic(mnemonic, "")
     return tuple(bytes(key_from_seed(seed, path.format(index=i))) for i in range(count))
-
-
-def checksum(address: str) -> str:
-    """Return ``address`` in EIP-55 checksum form; raise ``ValueError`` naming it if it is not one."""
-    if not isinstance(address, str) or not is_address(address):
-        raise ValueError(f"not an EVM address: {address!r}")
-    return str(to_checksum_address(address))
 
 
 class SignerRegistry:
@@ -106,10 +99,12 @@ class SignerRegistry:
             return list(self._accounts)
 
     def __contains__(self, address: object) -> bool:
-        if not isinstance(address, str) or not is_address(address):
+        try:
+            key = checksum(address)  # type: ignore[arg-type]  # anything that is no address is absent
+        except ValueError:
             return False
         with self._lock:
-            return to_checksum_address(address) in self._accounts
+            return key in self._accounts
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.addresses)

@@ -34,11 +34,12 @@ from equitoken.chain.evm.abi import (
     event_topic,
     find_function,
 )
-from equitoken.chain.evm.accounts import SignerRegistry, checksum
+from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.artifacts import Artifact
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.types import Event, Log, Receipt, SignedTransaction
 from equitoken.chain.records import BlockHeader, BlockId
+from equitoken.model.address import checksum
 from equitoken.model.time import Clock
 
 _NONCE_CONFLICT_MARKERS = ("nonce too low", "replacement transaction underpriced", "already used")

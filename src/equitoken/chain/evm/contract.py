@@ -12,9 +12,9 @@ from equitoken.chain.evm.abi import (
     find_event,
     find_function,
 )
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.types import Event, Receipt
 from equitoken.chain.records import BlockId
+from equitoken.model.address import checksum
 
 if TYPE_CHECKING:
     from equitoken.chain.evm.chain import EvmChain

@@ -7,9 +7,9 @@ including one that keeps no historical state.
 
 from collections import defaultdict
 
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.records import BlockId
+from equitoken.model.address import checksum
 from equitoken.model.holders import HolderBalance
 
 _ZERO = checksum("0x" + "00" * 20)

@@ -44,10 +44,11 @@ from rlp.exceptions import RLPException  # type: ignore[import-untyped]
 
 from equitoken.chain.errors import ChainError, NonceTooLowError, RevertError, TransactionTimeoutError
 from equitoken.chain.evm.abi import decode_revert_reason
-from equitoken.chain.evm.accounts import SignerRegistry, checksum
+from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.chain import DEFAULT_PRIORITY_FEE, EvmChain
 from equitoken.chain.evm.types import Log, Receipt, SignedTransaction
 from equitoken.chain.records import BlockHeader, BlockId
+from equitoken.model.address import checksum
 from equitoken.model.time import Clock
 
 __all__ = ["DEFAULT_BALANCE", "InProcessChain"]

@@ -21,10 +21,11 @@ from eth_utils.crypto import keccak
 from equitoken.chain.confirmation import wait_for
 from equitoken.chain.errors import ChainError, RevertError, TransactionTimeoutError
 from equitoken.chain.evm.abi import decode_revert_reason
-from equitoken.chain.evm.accounts import SignerRegistry, checksum
+from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.chain import DEFAULT_PRIORITY_FEE, EvmChain
 from equitoken.chain.evm.types import Log, Receipt, SignedTransaction
 from equitoken.chain.records import BlockHeader, BlockId
+from equitoken.model.address import checksum
 from equitoken.model.time import Clock
 
 _IN_POOL_MARKERS = ("already known", "known transaction", "already imported")

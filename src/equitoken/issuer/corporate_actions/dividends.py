@@ -23,8 +23,8 @@ from equitoken.issuer.custody import (
 )
 from equitoken.market.prices import NoPriceError
 from equitoken.model.bps import BPS
-from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Price, Shares, Usd
+from equitoken.model.token_amount import TokenAmount
 from equitoken.store.schema import (
     CorporateActionRow,
     DividendPaymentRow,
@@ -64,7 +64,7 @@ class DividendSteps(ActionMachine):
             investors = self._investors_by_wallet(session, [h.holder for h in holdings])
             total = Shares.zero()
             for holding in holdings:
-                shares = Shares.from_token_units(holding.raw * multiplier // MULTIPLIER_ONE, decimals)
+                shares = TokenAmount(holding.raw, decimals).shares(multiplier)
                 total += shares
                 investor = investors.get(holding.holder)
                 jurisdiction = investor.jurisdiction if investor is not None else None

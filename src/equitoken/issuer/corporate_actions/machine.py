@@ -28,9 +28,10 @@ from equitoken.issuer.onchain import IssuerChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import PriceSource
 from equitoken.model.instrument import Instrument
-from equitoken.model.multiplier import MULTIPLIER_ONE
+from equitoken.model.multiplier import MULTIPLIER_ONE, Multiplier
 from equitoken.model.quantities import Shares
 from equitoken.model.time import Clock
+from equitoken.model.token_amount import TokenAmount
 from equitoken.store.database import Database
 from equitoken.store.schema import (
     AttestationRow,
@@ -161,16 +162,16 @@ class ActionMachine(StepMachine[CorporateActionRow]):
         # The earliest effective time the transaction can still meet once it is mined.
         earliest = self.onchain.chain.timestamp("pending") + self.config.multiplier_lead_seconds
         if kind is ActionKind.CASH_DIVIDEND:
-            supply = int(token.totalSupply())
-            outstanding = supply * old // MULTIPLIER_ONE
-            bought = Shares(action.shares_bought).floor_to_token_units(self._token_decimals(action.ticker))
+            decimals = self._token_decimals(action.ticker)
+            outstanding = TokenAmount(int(token.totalSupply()), decimals).token_steps(old)
+            bought = Shares(action.shares_bought).floor_to_token_units(decimals)
             if outstanding == 0 or bought == 0:
                 self.move(session, action, ActionState.SCHEDULED, "no multiplier change: nothing to spread")
                 action.old_multiplier = action.new_multiplier = str(old)
                 action.chain_effective_at = earliest
                 return False
             # Holders' UI shares grow by what was bought, never more (rounded down).
-            new = old * (outstanding + bought) // outstanding
+            new = Multiplier(old).scaled(outstanding + bought, outstanding).value
             effective = earliest
         elif kind is ActionKind.MANAGEMENT_FEE:
             # The fee recorded with the action, whatever the configuration says today.
@@ -179,11 +180,11 @@ class ActionMachine(StepMachine[CorporateActionRow]):
                 fee_periods_per_year=action.fee_periods_per_year,
                 fee_start=action.ex_date,
             ).fee_per_period()
-            new = old * (MULTIPLIER_ONE - fee) // MULTIPLIER_ONE
+            new = Multiplier(old).scaled(MULTIPLIER_ONE - fee, MULTIPLIER_ONE).value
             effective = max(earliest, self._chain_time(action.effective_at))
         else:
             # A split scales the multiplier pending for the ex-date, if one is pending already.
-            new = old * action.ratio_new // action.ratio_old
+            new = Multiplier(old).scaled(action.ratio_new, action.ratio_old).value
             effective = max(earliest, self._chain_time(action.effective_at))
         action.old_multiplier = str(old)
         action.new_multiplier = str(new)
@@ -233,7 +234,7 @@ class ActionMachine(StepMachine[CorporateActionRow]):
                 action = self.load(session, action_id)
                 self.move(session, action, after, "multiplier unchanged; reserves stand")
             return True
-        reserve = backing.floor_to_token_units(self._token_decimals(ticker)) * MULTIPLIER_ONE // multiplier
+        reserve = TokenAmount.backed_by(backing, self._token_decimals(ticker), multiplier).raw
         observed_at = self.onchain.observation_time(self.now())
 
         def confirmed(session: Session, action: CorporateActionRow) -> None:

@@ -16,8 +16,8 @@ from equitoken.issuer.custody import (
     issued_account,
 )
 from equitoken.issuer.workflow.engine import surplus_account
-from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Shares
+from equitoken.model.token_amount import TokenAmount
 
 # The token's upper bound on the multiplier (`ui_multiplier.vy`).
 MAX_MULTIPLIER = 10**24
@@ -80,7 +80,8 @@ class MultiplierActionSteps(ActionMachine):
         block = self._block_before(effective)
         raw = sum(h.raw for h in self.holders(ticker, self.onchain.chain_id, block))
         decimals = self._token_decimals(ticker)
-        fee = Shares.from_token_units(raw * old // MULTIPLIER_ONE - raw * new // MULTIPLIER_ONE, decimals)
+        supply = TokenAmount(raw, decimals)
+        fee = supply.shares(old) - supply.shares(new)
         with self.db.transaction() as session:
             action = self.load(session, action_id)
             self.ledger.post(
@@ -94,7 +95,7 @@ class MultiplierActionSteps(ActionMachine):
                 at=self.now(),
             )
             action.record_block = block
-            action.record_shares = Shares.from_token_units(raw * old // MULTIPLIER_ONE, decimals).units
+            action.record_shares = supply.shares(old).units
             self.move(session, action, ActionState.CUSTODY_ADJUSTED, f"fee of {fee} {ticker} shares taken")
         checkpoint("ca_custody_adjusted")
         return True

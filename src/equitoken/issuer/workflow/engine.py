@@ -38,9 +38,9 @@ from equitoken.issuer.errors import InvalidRequestError, RequestNotHeldError, Un
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.workflow.states import HeldResolution, RequestKind, RequestState
 from equitoken.model.instrument import Instrument
-from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.model.time import Clock
+from equitoken.model.token_amount import TokenAmount
 from equitoken.store.database import Database
 from equitoken.store.schema import AttestationRow, FillRow, RequestEventRow, RequestRow
 
@@ -384,7 +384,10 @@ class Workflow(StepMachine[RequestRow]):
                 before = Shares(request.filled_quantity)
                 after = before + fill.quantity
                 # Tokens follow the cumulative fill, so parts that split a token unit still add up.
-                tokens = _raw_units(after, decimals, multiplier) - _raw_units(before, decimals, multiplier)
+                tokens = (
+                    TokenAmount.backed_by(after, decimals, multiplier).raw
+                    - TokenAmount.backed_by(before, decimals, multiplier).raw
+                )
                 notional = fill.notional(round_up=request.kind == RequestKind.MINT)
                 session.add(
                     FillRow(
@@ -528,7 +531,7 @@ class Workflow(StepMachine[RequestRow]):
         # supply * multiplier <= custody is what the token's secure-mint gate enforces.
         decimals = self.instruments[ticker].token_decimals
         multiplier = int(self.onchain.token(ticker).uiMultiplier())
-        return custody.floor_to_token_units(decimals) * MULTIPLIER_ONE // multiplier
+        return TokenAmount.backed_by(custody, decimals, multiplier).raw
 
     def _refund(self, request_id: str) -> bool:
         with self.db.transaction() as session:
@@ -610,13 +613,13 @@ class Workflow(StepMachine[RequestRow]):
             returned = request.tokens_settled > 0
         if not returned:
             multiplier = int(self.onchain.token(ticker).uiMultiplier())
-            return_tokens = _raw_units(unsold, decimals, multiplier)
+            return_tokens = TokenAmount.backed_by(unsold, decimals, multiplier).raw
             if return_tokens:
                 # A fresh attestation first: the last one may be older than the token's heartbeat.
                 pushed = self._push_reserve(request_id, ticker, f"reserve:return:{request_id}")
                 if pushed is not None:
                     return pushed
-                shares = Shares.from_raw_units(return_tokens, decimals, multiplier)
+                shares = TokenAmount(return_tokens, decimals).shares(multiplier)
                 return self._return_tokens(request_id, ticker, wallet, return_tokens, shares)
         with self.db.transaction() as session:
             request = self.load(session, request_id)
@@ -677,13 +680,6 @@ class Workflow(StepMachine[RequestRow]):
             confirmed,
             failed,
         )
-
-
-def _raw_units(shares: Shares, decimals: int, multiplier: int) -> int:
-    """Return the raw units the whole token steps of `shares` fully back (rounded down)."""
-    return Shares.from_token_units(shares.floor_to_token_units(decimals), decimals).to_raw_units(
-        decimals, multiplier
-    )
 
 
 def _schedule(request: RequestRow) -> FeeSchedule:

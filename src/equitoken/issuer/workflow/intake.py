@@ -4,7 +4,6 @@ Every check runs before anything is written, so a refused request changes nothin
 """
 
 import difflib
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,9 +27,11 @@ from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.model.errors import InsufficientFundsError
+from equitoken.model.ids import new_request_id
 from equitoken.model.instrument import Instrument, UnknownInstrumentError
 from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
 from equitoken.model.time import Clock
+from equitoken.model.token_amount import TokenAmount
 from equitoken.store.database import Database
 from equitoken.store.schema import InvestorRow, RequestEventRow, RequestRow, WalletRow
 
@@ -101,7 +102,7 @@ class Intake:
             self._check_funds(kind, instrument, address, tokens, quote)
             now = self.clock.now()
             request = RequestRow(
-                id=f"req-{uuid.uuid4().hex[:16]}",
+                id=new_request_id(),
                 idempotency_key=key,
                 kind=kind,
                 investor_id=investor.id,
@@ -185,11 +186,11 @@ class Intake:
                 f"quantity {shares} has more decimals than the {instrument.token_symbol} token's {decimals}"
             )
         multiplier = int(self.onchain.token(instrument.ticker).uiMultiplier())
-        tokens = shares.to_raw_units(decimals, multiplier, round_up=kind == RequestKind.REDEEM)
+        tokens = TokenAmount.for_shares(shares, decimals, multiplier, round_up=kind == RequestKind.REDEEM).raw
         if tokens == 0:
             raise InvalidRequestError(
                 f"quantity {shares} is less than one {instrument.token_symbol} unit stands for "
-                f"({Shares.from_raw_units(1, decimals, multiplier)} shares under the current multiplier)"
+                f"({TokenAmount(1, decimals).shares(multiplier)} shares under the current multiplier)"
             )
         return shares, tokens
 

@@ -35,13 +35,13 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from equitoken.chain.evm.accounts import checksum
 from equitoken.chain.evm.contract import Contract
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.durable.steps import Step, StepMachine
 from equitoken.indexer import IndexedTransfer, Indexer
 from equitoken.issuer.investors import Investor, InvestorBook, parse_address
 from equitoken.issuer.onchain import IssuerChain
+from equitoken.model.address import checksum
 from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
