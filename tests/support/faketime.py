@@ -21,7 +21,7 @@ import libfaketime
 
 SECONDS_PER_YEAR = 365 * 86_400
 # What libfaketime's own variables add to a process's environment.
-VARIABLES = ("LD_PRELOAD", "LD_LIBRARY_PATH", "FAKETIME", "DONT_FAKE_MONOTONIC", "FAKETIME_NO_CACHE")
+VARIABLES = ("LD_PRELOAD", "LD_LIBRARY_PATH", "FAKETIME", "DONT_FAKE_MONOTONIC")
 
 
 def real_time_environment() -> dict[str, str]:
@@ -51,7 +51,6 @@ def moved_environment(years: int) -> dict[str, str]:
         "LD_PRELOAD": "libfaketime.so.1",
         "FAKETIME": f"+{years * 365}d",
         "DONT_FAKE_MONOTONIC": "1",
-        "FAKETIME_NO_CACHE": "1",
     }
 
 

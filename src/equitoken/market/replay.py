@@ -23,6 +23,7 @@ import functools
 import gzip
 import io
 import itertools
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -140,17 +141,26 @@ class _Dataset:
         self.tickers = frozenset(self._daily_rows)
         self._series: dict[str, _Series] = {}
         self._minutes: dict[str, dict[date, _Minutes]] = {}
+        # Reporters observe in threads: a ticker is parsed once, not once per thread asking first
+        # (four parses at once held the first round of a feed past the transmitter's deadline).
+        self._parsing = threading.Lock()
 
     def series(self, ticker: str) -> _Series:
         series = self._series.get(ticker)
         if series is None:
-            series = self._series[ticker] = self._parse_daily(ticker)
+            with self._parsing:
+                series = self._series.get(ticker)
+                if series is None:
+                    series = self._series[ticker] = self._parse_daily(ticker)
         return series
 
     def minutes(self, ticker: str, day: date) -> _Minutes | None:
         by_day = self._minutes.get(ticker)
         if by_day is None:
-            by_day = self._minutes[ticker] = self._parse_minutes(ticker)
+            with self._parsing:
+                by_day = self._minutes.get(ticker)
+                if by_day is None:
+                    by_day = self._minutes[ticker] = self._parse_minutes(ticker)
         return by_day.get(day)
 
     def _parse_daily(self, ticker: str) -> _Series:
