@@ -40,7 +40,9 @@ class _RegistryChange:
             return InvestorOut.of(change(self.issuer.investors))
 
 
-def _registry_change(_operator: OperatorDep, issuer: IssuerDep, lock: RegistryLockDep) -> _RegistryChange:
+async def _registry_change(
+    _operator: OperatorDep, issuer: IssuerDep, lock: RegistryLockDep
+) -> _RegistryChange:
     return _RegistryChange(issuer, lock)
 
 
