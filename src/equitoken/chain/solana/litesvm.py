@@ -1,0 +1,88 @@
+"""An in-process Solana on LiteSVM, running the SPL Token-2022, Token and Associated Token Account
+programs LiteSVM ships, on the platform's clock.
+
+Every transaction is stamped with the clock's time (the Clock sysvar's `unix_timestamp`) and gets a
+fresh blockhash, so two identical transactions are two transactions, as on a real cluster.
+"""
+
+from collections.abc import Sequence
+
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import Message
+from solders.pubkey import Pubkey
+from solders.transaction import Transaction
+from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
+
+from equitoken.chain.errors import RevertError
+from equitoken.chain.solana.token2022 import MintState, TokenAccountState, decode_mint, decode_token_account
+from equitoken.model.time import Clock
+
+LAMPORTS_PER_SOL = 1_000_000_000
+
+
+class LiteSvmChain:
+    """One LiteSVM instance; `send` runs a transaction and returns its metadata or raises RevertError."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.svm = LiteSVM()
+
+    def airdrop(self, to: Pubkey, lamports: int = 10 * LAMPORTS_PER_SOL) -> None:
+        """Give `to` lamports (a local chain's faucet)."""
+        self._stamp()
+        outcome = self.svm.airdrop(to, lamports)
+        if isinstance(outcome, FailedTransactionMetadata):
+            raise RevertError(str(outcome.err()), context=f"airdrop to {to}")
+
+    def send(
+        self, instructions: Sequence[Instruction], payer: Keypair, *signers: Keypair, context: str = ""
+    ) -> TransactionMetadata:
+        """Run `instructions` in one transaction paid by `payer`; raise RevertError naming the failure."""
+        self._stamp()
+        unique = {bytes(k.pubkey()): k for k in (payer, *signers)}
+        message = Message(list(instructions), payer.pubkey())
+        transaction = Transaction(list(unique.values()), message, self.svm.latest_blockhash())
+        outcome = self.svm.send_transaction(transaction)
+        self.svm.expire_blockhash()
+        if isinstance(outcome, FailedTransactionMetadata):
+            logs = outcome.meta().logs()
+            reason = next((line for line in reversed(logs) if "failed" in line or "Error" in line), None)
+            raise RevertError(
+                reason or str(outcome.err()), context=context, tx_hash=str(transaction.signatures[0])
+            )
+        return outcome
+
+    def lamports(self, address: Pubkey) -> int:
+        return self.svm.get_balance(address) or 0
+
+    def account_data(self, address: Pubkey) -> bytes | None:
+        """Return the data of the account at `address`, or None if it does not exist."""
+        account = self.svm.get_account(address)
+        return None if account is None else bytes(account.data)
+
+    def mint(self, address: Pubkey) -> MintState:
+        """Return the Token-2022 mint at `address`; raise ValueError if there is none."""
+        data = self.account_data(address)
+        if data is None:
+            raise ValueError(f"no account at {address}")
+        return decode_mint(data)
+
+    def token_account(self, address: Pubkey) -> TokenAccountState | None:
+        """Return the token account at `address`, or None if it does not exist."""
+        data = self.account_data(address)
+        return None if data is None else decode_token_account(data)
+
+    def rent_exempt(self, space: int) -> int:
+        """Return the lamports an account of `space` bytes needs to be rent-exempt."""
+        return self.svm.minimum_balance_for_rent_exemption(space)
+
+    def timestamp(self) -> int:
+        """Return the Clock sysvar's unix time (the platform's clock at the last transaction)."""
+        return self.svm.get_clock().unix_timestamp
+
+    def _stamp(self) -> None:
+        clock = self.svm.get_clock()
+        clock.unix_timestamp = int(self.clock.now().timestamp())
+        self.svm.set_clock(clock)
