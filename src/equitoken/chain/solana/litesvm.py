@@ -2,7 +2,9 @@
 programs LiteSVM ships, on the platform's clock.
 
 Every transaction is stamped with the clock's time (the Clock sysvar's `unix_timestamp`) and gets a
-fresh blockhash, so two identical transactions are two transactions, as on a real cluster.
+fresh blockhash, so two identical transactions are two transactions, as on a real cluster. With a
+`snapshot`, the accounts each confirmed transaction touched are written to disk before `send`
+returns, and loaded again when the chain is created: a killed process loses nothing it was told.
 """
 
 from collections.abc import Sequence
@@ -16,6 +18,7 @@ from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
 
 from equitoken.chain.errors import RevertError
+from equitoken.chain.solana.snapshot import SvmSnapshot
 from equitoken.chain.solana.token2022 import MintState, TokenAccountState, decode_mint, decode_token_account
 from equitoken.model.time import Clock
 
@@ -25,9 +28,16 @@ LAMPORTS_PER_SOL = 1_000_000_000
 class LiteSvmChain:
     """One LiteSVM instance; `send` runs a transaction and returns its metadata or raises RevertError."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, snapshot: SvmSnapshot | None = None) -> None:
         self.clock = clock
+        self.snapshot = snapshot
         self.svm = LiteSVM()
+        if snapshot is not None:
+            accounts, saved_clock = snapshot.load()
+            for address, account in accounts:
+                self.svm.set_account(address, account)
+            if saved_clock is not None:
+                self.svm.warp_to_slot(saved_clock[0])
 
     def airdrop(self, to: Pubkey, lamports: int = 10 * LAMPORTS_PER_SOL) -> None:
         """Give `to` lamports (a local chain's faucet)."""
@@ -35,6 +45,7 @@ class LiteSvmChain:
         outcome = self.svm.airdrop(to, lamports)
         if isinstance(outcome, FailedTransactionMetadata):
             raise RevertError(str(outcome.err()), context=f"airdrop to {to}")
+        self._save([to])
 
     def send(
         self, instructions: Sequence[Instruction], payer: Keypair, *signers: Keypair, context: str = ""
@@ -52,6 +63,7 @@ class LiteSvmChain:
             raise RevertError(
                 reason or str(outcome.err()), context=context, tx_hash=str(transaction.signatures[0])
             )
+        self._save(message.account_keys)
         return outcome
 
     def lamports(self, address: Pubkey) -> int:
@@ -81,6 +93,12 @@ class LiteSvmChain:
     def timestamp(self) -> int:
         """Return the Clock sysvar's unix time (the platform's clock at the last transaction)."""
         return self.svm.get_clock().unix_timestamp
+
+    def _save(self, addresses: Sequence[Pubkey]) -> None:
+        if self.snapshot is not None:
+            clock = self.svm.get_clock()
+            accounts = [(address, self.svm.get_account(address)) for address in addresses]
+            self.snapshot.save(accounts, clock.slot, clock.unix_timestamp)
 
     def _stamp(self) -> None:
         clock = self.svm.get_clock()

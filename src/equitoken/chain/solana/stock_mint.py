@@ -109,6 +109,11 @@ def create_stock_mint(
         *(update_token_metadata_field(address, metadata_authority, key, value) for key, value in fields[3:]),
     ]
     chain.send(
-        instructions, payer, mint, authorities.minter, authorities.metadata, context=f"creating {terms.symbol}"
+        instructions,
+        payer,
+        mint,
+        authorities.minter,
+        authorities.metadata,
+        context=f"creating {terms.symbol}",
     )
     return address
