@@ -133,8 +133,10 @@ def _readonly(key: Pubkey, signer: bool = False) -> AccountMeta:
     return AccountMeta(key, is_signer=signer, is_writable=False)
 
 
-def _token(data: bytes, accounts: Sequence[AccountMeta]) -> Instruction:
-    return Instruction(TOKEN_2022_PROGRAM_ID, data, list(accounts))
+def _token(
+    data: bytes, accounts: Sequence[AccountMeta], program: Pubkey = TOKEN_2022_PROGRAM_ID
+) -> Instruction:
+    return Instruction(program, data, list(accounts))
 
 
 def mint_space(extensions: Sequence[ExtensionType]) -> int:
@@ -188,14 +190,15 @@ def initialize_pausable(mint: Pubkey, authority: Pubkey) -> Instruction:
 
 
 def initialize_mint2(
-    mint: Pubkey, decimals: int, mint_authority: Pubkey, freeze_authority: Pubkey | None
+    mint: Pubkey,
+    decimals: int,
+    mint_authority: Pubkey,
+    freeze_authority: Pubkey | None,
+    program: Pubkey = TOKEN_2022_PROGRAM_ID,
 ) -> Instruction:
-    data = (
-        bytes([TokenInstruction.INITIALIZE_MINT2, decimals])
-        + bytes(mint_authority)
-        + _option(freeze_authority)
-    )
-    return _token(data, [_writable(mint)])
+    """Initialise the mint, after its extensions (the classic Token program takes the same layout)."""
+    data = bytes([TokenInstruction.INITIALIZE_MINT2, decimals]) + bytes(mint_authority)
+    return _token(data + _option(freeze_authority), [_writable(mint)], program)
 
 
 def initialize_token_metadata(
@@ -246,24 +249,43 @@ def set_authority(
 
 
 def mint_to_checked(
-    mint: Pubkey, account: Pubkey, authority: Pubkey, amount: int, decimals: int
+    mint: Pubkey,
+    account: Pubkey,
+    authority: Pubkey,
+    amount: int,
+    decimals: int,
+    program: Pubkey = TOKEN_2022_PROGRAM_ID,
 ) -> Instruction:
     data = bytes([TokenInstruction.MINT_TO_CHECKED]) + struct.pack("<QB", amount, decimals)
-    return _token(data, [_writable(mint), _writable(account), _readonly(authority, True)])
+    return _token(data, [_writable(mint), _writable(account), _readonly(authority, True)], program)
 
 
-def burn_checked(account: Pubkey, mint: Pubkey, owner: Pubkey, amount: int, decimals: int) -> Instruction:
+def burn_checked(
+    account: Pubkey,
+    mint: Pubkey,
+    owner: Pubkey,
+    amount: int,
+    decimals: int,
+    program: Pubkey = TOKEN_2022_PROGRAM_ID,
+) -> Instruction:
     """Burn from `account`; `owner` is its owner, a delegate or the mint's permanent delegate."""
     data = bytes([TokenInstruction.BURN_CHECKED]) + struct.pack("<QB", amount, decimals)
-    return _token(data, [_writable(account), _writable(mint), _readonly(owner, True)])
+    return _token(data, [_writable(account), _writable(mint), _readonly(owner, True)], program)
 
 
 def transfer_checked(
-    source: Pubkey, mint: Pubkey, destination: Pubkey, owner: Pubkey, amount: int, decimals: int
+    source: Pubkey,
+    mint: Pubkey,
+    destination: Pubkey,
+    owner: Pubkey,
+    amount: int,
+    decimals: int,
+    program: Pubkey = TOKEN_2022_PROGRAM_ID,
 ) -> Instruction:
     """Move tokens; `owner` is the source's owner, a delegate or the mint's permanent delegate."""
     data = bytes([TokenInstruction.TRANSFER_CHECKED]) + struct.pack("<QB", amount, decimals)
-    return _token(data, [_writable(source), _readonly(mint), _writable(destination), _readonly(owner, True)])
+    accounts = [_writable(source), _readonly(mint), _writable(destination), _readonly(owner, True)]
+    return _token(data, accounts, program)
 
 
 def freeze_account(account: Pubkey, mint: Pubkey, authority: Pubkey) -> Instruction:
