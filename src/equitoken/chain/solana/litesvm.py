@@ -19,7 +19,13 @@ from solders.transaction_metadata import FailedTransactionMetadata, TransactionM
 
 from equitoken.chain.errors import RevertError
 from equitoken.chain.solana.snapshot import SvmSnapshot
-from equitoken.chain.solana.token2022 import MintState, TokenAccountState, decode_mint, decode_token_account
+from equitoken.chain.solana.token2022 import (
+    MintState,
+    TokenAccountState,
+    decode_mint,
+    decode_token_account,
+    explain,
+)
 from equitoken.model.time import Clock
 
 LAMPORTS_PER_SOL = 1_000_000_000
@@ -59,7 +65,8 @@ class LiteSvmChain:
         self.svm.expire_blockhash()
         if isinstance(outcome, FailedTransactionMetadata):
             logs = outcome.meta().logs()
-            reason = next((line for line in reversed(logs) if "failed" in line or "Error" in line), None)
+            failure = next((line for line in reversed(logs) if "failed" in line or "Error" in line), None)
+            reason = None if failure is None else explain(failure)
             raise RevertError(
                 reason or str(outcome.err()), context=context, tx_hash=str(transaction.signatures[0])
             )

@@ -95,6 +95,29 @@ class AuthorityType(IntEnum):
     PAUSE = 16
 
 
+# The Token-2022 errors the platform meets, by their custom program error code.
+TOKEN_ERRORS = {
+    0x1: "insufficient funds",
+    0x3: "account not associated with this mint",
+    0x4: "owner does not match",
+    0x11: "account is frozen",
+    0x12: "decimals do not match the mint's",
+    0x1D: "no authority exists to perform the operation",
+    0x25: "transfer is disabled for this mint",
+    0x42: "invalid scale for the scaled UI amount",
+    0x43: "the mint is paused",
+}
+
+
+def explain(log_line: str) -> str:
+    """Return a program log's failure line with a Token-2022 custom error code named."""
+    marker = "custom program error: 0x"
+    if marker not in log_line:
+        return log_line
+    code = int(log_line.rsplit(marker, 1)[1].split()[0], 16)
+    return f"{log_line} ({TOKEN_ERRORS[code]})" if code in TOKEN_ERRORS else log_line
+
+
 class MetadataField(IntEnum):
     """The token-metadata interface's `Field`; any other name is a `KEY` of additional metadata."""
 
