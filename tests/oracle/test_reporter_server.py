@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.ports import free_port
-from tests.support.processes import alive
+from tests.support.processes import alive, gone_within
 
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import SimulatedClock
@@ -140,7 +140,4 @@ def test_the_reporter_dies_with_the_process_that_started_it(platform_dir: Path, 
     parent.send_signal(signal.SIGKILL)
     parent.wait()
 
-    deadline = time.monotonic() + 10
-    while alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(child)
+    assert gone_within(child, 10)

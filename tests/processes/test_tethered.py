@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.support.faketime import moved_environment
-from tests.support.processes import alive
+from tests.support.processes import gone_within
 
 from equitoken.processes.tethered import tethered
 
@@ -36,10 +36,7 @@ def test_the_command_gets_sigterm_when_its_parent_is_killed() -> None:
     parent.send_signal(signal.SIGKILL)
     parent.wait()
 
-    deadline = time.monotonic() + 10
-    while alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not alive(child)
+    assert gone_within(child, 10)
 
 
 def test_the_command_keeps_its_pid_output_and_exit_code() -> None:

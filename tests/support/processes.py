@@ -1,5 +1,6 @@
 """Watching processes the code under test started but does not hand back."""
 
+import time
 from pathlib import Path
 
 
@@ -10,3 +11,11 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    """Return whether `pid` is dead within `seconds` (polled)."""
+    deadline = time.monotonic() + seconds
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive(pid)

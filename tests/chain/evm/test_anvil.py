@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.support.processes import alive
+from tests.support.processes import alive, gone_within
 
 from equitoken.chain.evm.anvil import AnvilError, AnvilNode, find_anvil
 from equitoken.chain.evm.artifacts import Artifact
@@ -126,7 +126,4 @@ def test_node_stops_when_its_parent_is_killed(tmp_path: Path) -> None:
     assert alive(anvil_pid)
     parent.kill()
     parent.wait()
-    deadline = time.monotonic() + 10
-    while alive(anvil_pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(anvil_pid)
+    assert gone_within(anvil_pid, 10)
