@@ -8,7 +8,9 @@ token steps of shares in custody, so conversions into raw units round down for w
 creates and up for what it takes back.
 """
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from equitoken.model.errors import EquitokenError
 
@@ -48,6 +50,25 @@ class Multiplier:
     def scaled(self, numerator: int, denominator: int) -> "Multiplier":
         """Return this multiplier times `numerator / denominator`, rounded down (a split of 4 for 1: 4, 1)."""
         return Multiplier(self.value * numerator // denominator)
+
+    def to_double(self) -> float:
+        """Return the largest IEEE-754 double not above this multiplier (Solana's ScaledUiAmount).
+
+        Rounded down, so a Solana holder's UI amount never stands for more than the same raw units on
+        an EVM chain: the backing that holds for one holds for the other.
+        """
+        exact = Fraction(self.value, MULTIPLIER_ONE)
+        double = float(exact)
+        return double if Fraction(double) <= exact else math.nextafter(double, 0.0)
+
+    @classmethod
+    def from_double(cls, double: float) -> "Multiplier":
+        """Return the multiplier in 1e-18 steps a ScaledUiAmount double stands for, rounded down."""
+        if not math.isfinite(double) or double <= 0:
+            raise InvalidMultiplierError(
+                f"a ScaledUiAmount multiplier must be a positive number, not {double!r}"
+            )
+        return cls(math.floor(Fraction(double) * MULTIPLIER_ONE))
 
     def __str__(self) -> str:
         whole, fraction = divmod(self.value, MULTIPLIER_ONE)
