@@ -40,8 +40,9 @@ account = associated_token_address(holder.pubkey(), mint)
 chain.send([create_associated_token_account(payer.pubkey(), holder.pubkey(), mint)], payer)
 chain.send([thaw_account(account, mint, authorities.freezer.pubkey())], payer, authorities.freezer)
 minter = authorities.minter
-chain.send([mint_to_checked(mint, account, minter.pubkey(), 5 * 10**8, 8)], payer, minter)
-print(json.dumps({"mint": str(mint), "holder": bytes(holder).hex(), "payer": bytes(payer).hex()}), flush=True)
+minted = chain.send([mint_to_checked(mint, account, minter.pubkey(), 5 * 10**8, 8)], payer, minter)
+made = {"mint": str(mint), "holder": bytes(holder).hex(), "payer": bytes(payer).hex()}
+print(json.dumps(made | {"signature": str(minted.signature())}), flush=True)
 time.sleep(600)
 """
 
@@ -67,9 +68,16 @@ def test_a_killed_chain_restarts_with_every_confirmed_balance(tmp_path: Path) ->
     assert holding is not None
     assert holding.amount == 5 * 10**8
 
-    # The restored accounts are live: the holder can still move its tokens to itself.
-    chain.send([transfer_checked(account, mint, account, holder.pubkey(), 10**8, 8)], payer, holder)
-    assert chain.lamports(payer.pubkey()) > 0
+    minted = chain.landed(made["signature"])
+    assert minted is not None
+    assert minted.unix_timestamp == int(START.timestamp())
+
+    # The restored accounts are live: the holder can still move its tokens to itself, in a later slot.
+    moved = chain.send([transfer_checked(account, mint, account, holder.pubkey(), 10**8, 8)], payer, holder)
+    after = chain.landed(str(moved.signature()))
+    assert after is not None
+    assert after.slot > minted.slot
+    assert chain.landed(str(Keypair().sign_message(b"never sent"))) is None
 
 
 def test_a_chain_without_a_snapshot_starts_empty_and_a_new_file_starts_empty(tmp_path: Path) -> None:

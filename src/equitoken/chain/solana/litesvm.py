@@ -18,7 +18,7 @@ from solders.transaction import Transaction
 from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
 
 from equitoken.chain.errors import RevertError
-from equitoken.chain.solana.snapshot import SvmSnapshot
+from equitoken.chain.solana.snapshot import Landed, SvmSnapshot
 from equitoken.chain.solana.token2022 import (
     MintState,
     TokenAccountState,
@@ -38,12 +38,14 @@ class LiteSvmChain:
         self.clock = clock
         self.snapshot = snapshot
         self.svm = LiteSVM()
+        self._landed: dict[str, Landed] = {}
         if snapshot is not None:
             accounts, saved_clock = snapshot.load()
             for address, account in accounts:
                 self.svm.set_account(address, account)
             if saved_clock is not None:
-                self.svm.warp_to_slot(saved_clock[0])
+                self.svm.warp_to_slot(saved_clock[0] + 1)
+            self._landed = {landed.signature: landed for landed in snapshot.landed()}
 
     def airdrop(self, to: Pubkey, lamports: int = 10 * LAMPORTS_PER_SOL) -> None:
         """Give `to` lamports (a local chain's faucet)."""
@@ -70,8 +72,17 @@ class LiteSvmChain:
             raise RevertError(
                 reason or str(outcome.err()), context=context, tx_hash=str(transaction.signatures[0])
             )
-        self._save(message.account_keys)
+        clock = self.svm.get_clock()
+        signature = str(transaction.signatures[0])
+        landed = Landed(signature, clock.slot, clock.unix_timestamp, outcome.compute_units_consumed())
+        self._landed[signature] = landed
+        self._save(message.account_keys, landed)
+        self.svm.warp_to_slot(clock.slot + 1)  # each transaction in a slot of its own, as on a cluster
         return outcome
+
+    def landed(self, signature: str) -> Landed | None:
+        """Return where and when the transaction with `signature` was confirmed, or None if it never was."""
+        return self._landed.get(signature)
 
     def lamports(self, address: Pubkey) -> int:
         return self.svm.get_balance(address) or 0
@@ -101,11 +112,11 @@ class LiteSvmChain:
         """Return the Clock sysvar's unix time (the platform's clock at the last transaction)."""
         return self.svm.get_clock().unix_timestamp
 
-    def _save(self, addresses: Sequence[Pubkey]) -> None:
+    def _save(self, addresses: Sequence[Pubkey], landed: Landed | None = None) -> None:
         if self.snapshot is not None:
             clock = self.svm.get_clock()
             accounts = [(address, self.svm.get_account(address)) for address in addresses]
-            self.snapshot.save(accounts, clock.slot, clock.unix_timestamp)
+            self.snapshot.save(accounts, clock.slot, clock.unix_timestamp, landed)
 
     def _stamp(self) -> None:
         clock = self.svm.get_clock()

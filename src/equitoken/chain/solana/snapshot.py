@@ -8,6 +8,7 @@ Account programs are kept: the programs themselves and the sysvars come with Lit
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from solders.account import Account
@@ -33,12 +34,28 @@ create table if not exists accounts (
     executable integer not null,
     rent_epoch integer not null
 );
+create table if not exists transactions (
+    signature text primary key,
+    slot integer not null,
+    unix_timestamp integer not null,
+    compute_units integer not null
+);
 create table if not exists clock (
     id integer primary key check (id = 1),
     slot integer not null,
     unix_timestamp integer not null
 );
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """A transaction the chain confirmed: in which slot, at what time, for how many compute units."""
+
+    signature: str
+    slot: int
+    unix_timestamp: int
+    compute_units: int
 
 
 class SvmSnapshot:
@@ -52,8 +69,14 @@ class SvmSnapshot:
         self._db.execute("pragma synchronous = full")
         self._db.executescript(_SCHEMA)
 
-    def save(self, accounts: Iterable[tuple[Pubkey, Account | None]], slot: int, unix_timestamp: int) -> None:
-        """Write the accounts (None: closed) and the clock in one transaction."""
+    def save(
+        self,
+        accounts: Iterable[tuple[Pubkey, Account | None]],
+        slot: int,
+        unix_timestamp: int,
+        landed: Landed | None = None,
+    ) -> None:
+        """Write the accounts (None: closed), the clock and the transaction that changed them, at once."""
         rows = []
         closed = []
         for address, account in accounts:
@@ -75,6 +98,11 @@ class SvmSnapshot:
             self._db.executemany("delete from accounts where address = ?", closed)
             self._db.executemany("insert or replace into accounts values (?, ?, ?, ?, ?, ?)", rows)
             self._db.execute("insert or replace into clock values (1, ?, ?)", (slot, unix_timestamp))
+            if landed is not None:
+                self._db.execute(
+                    "insert into transactions values (?, ?, ?, ?)",
+                    (landed.signature, landed.slot, landed.unix_timestamp, landed.compute_units),
+                )
 
     def load(self) -> tuple[list[tuple[Pubkey, Account]], tuple[int, int] | None]:
         """Return every kept account and the (slot, unix time) of the last save, if any."""
@@ -89,6 +117,13 @@ class SvmSnapshot:
         ]
         row = self._db.execute("select slot, unix_timestamp from clock").fetchone()
         return accounts, (row[0], row[1]) if row is not None else None
+
+    def landed(self) -> list[Landed]:
+        """Return every confirmed transaction, oldest first."""
+        rows = self._db.execute(
+            "select signature, slot, unix_timestamp, compute_units from transactions order by slot"
+        )
+        return [Landed(*row) for row in rows]
 
     def close(self) -> None:
         self._db.close()
