@@ -58,11 +58,19 @@ class LiteSvmChain:
     def send(
         self, instructions: Sequence[Instruction], payer: Keypair, *signers: Keypair, context: str = ""
     ) -> TransactionMetadata:
-        """Run `instructions` in one transaction paid by `payer`; raise RevertError naming the failure."""
+        """Run `instructions` in one transaction paid by `payer`, signed by those of `signers` it needs.
+
+        Raise ValueError if a signature it needs is missing, RevertError naming the program's failure.
+        """
         self._stamp()
-        unique = {bytes(k.pubkey()): k for k in (payer, *signers)}
         message = Message(list(instructions), payer.pubkey())
-        transaction = Transaction(list(unique.values()), message, self.svm.latest_blockhash())
+        keys = {k.pubkey(): k for k in (payer, *signers)}
+        required = message.account_keys[: message.header.num_required_signatures]
+        missing = [str(key) for key in required if key not in keys]
+        if missing:
+            raise ValueError(f"{context or 'the transaction'} needs the signature of {', '.join(missing)}")
+        # Only the keys the instructions ask for sign: a spare keypair is not an error.
+        transaction = Transaction([keys[key] for key in required], message, self.svm.latest_blockhash())
         outcome = self.svm.send_transaction(transaction)
         self.svm.expire_blockhash()
         if isinstance(outcome, FailedTransactionMetadata):
