@@ -37,13 +37,11 @@ class TokenInstruction(IntEnum):
 
     FREEZE_ACCOUNT = 10
     THAW_ACCOUNT = 11
-    SET_AUTHORITY = 6
     TRANSFER_CHECKED = 12
     MINT_TO_CHECKED = 14
     BURN_CHECKED = 15
     INITIALIZE_MINT2 = 20
     DEFAULT_ACCOUNT_STATE = 28
-    INITIALIZE_NON_TRANSFERABLE_MINT = 32
     INITIALIZE_PERMANENT_DELEGATE = 35
     METADATA_POINTER = 39
     SCALED_UI_AMOUNT = 43
@@ -54,21 +52,16 @@ class ExtensionType(IntEnum):
     """The extension types of the type-length-value entries used here."""
 
     DEFAULT_ACCOUNT_STATE = 6
-    IMMUTABLE_OWNER = 7
-    NON_TRANSFERABLE = 9
     PERMANENT_DELEGATE = 12
-    NON_TRANSFERABLE_ACCOUNT = 13
     METADATA_POINTER = 18
     TOKEN_METADATA = 19
     SCALED_UI_AMOUNT = 25
     PAUSABLE = 26
-    PAUSABLE_ACCOUNT = 27
 
 
 # The fixed data size of each mint extension this module initialises.
 EXTENSION_SIZES = {
     ExtensionType.DEFAULT_ACCOUNT_STATE: 1,
-    ExtensionType.NON_TRANSFERABLE: 0,
     ExtensionType.PERMANENT_DELEGATE: 32,
     ExtensionType.METADATA_POINTER: 64,
     ExtensionType.SCALED_UI_AMOUNT: 56,
@@ -80,19 +73,6 @@ class AccountState(IntEnum):
     UNINITIALIZED = 0
     INITIALIZED = 1
     FROZEN = 2
-
-
-class AuthorityType(IntEnum):
-    """What `SetAuthority` changes."""
-
-    MINT_TOKENS = 0
-    FREEZE_ACCOUNT = 1
-    ACCOUNT_OWNER = 2
-    CLOSE_ACCOUNT = 3
-    PERMANENT_DELEGATE = 8
-    METADATA_POINTER = 12
-    SCALED_UI_AMOUNT = 15
-    PAUSE = 16
 
 
 # The Token-2022 errors the platform meets, by their custom program error code.
@@ -199,10 +179,6 @@ def initialize_default_account_state(mint: Pubkey, state: AccountState) -> Instr
     return _token(bytes([TokenInstruction.DEFAULT_ACCOUNT_STATE, 0, state]), [_writable(mint)])
 
 
-def initialize_non_transferable_mint(mint: Pubkey) -> Instruction:
-    return _token(bytes([TokenInstruction.INITIALIZE_NON_TRANSFERABLE_MINT]), [_writable(mint)])
-
-
 def initialize_scaled_ui_amount(mint: Pubkey, authority: Pubkey | None, multiplier: float) -> Instruction:
     data = bytes([TokenInstruction.SCALED_UI_AMOUNT, 0]) + _maybe(authority) + struct.pack("<d", multiplier)
     return _token(data, [_writable(mint)])
@@ -262,13 +238,6 @@ def pause(mint: Pubkey, authority: Pubkey) -> Instruction:
 
 def resume(mint: Pubkey, authority: Pubkey) -> Instruction:
     return _token(bytes([TokenInstruction.PAUSABLE, 2]), [_writable(mint), _readonly(authority, True)])
-
-
-def set_authority(
-    target: Pubkey, current: Pubkey, kind: AuthorityType, new_authority: Pubkey | None
-) -> Instruction:
-    data = bytes([TokenInstruction.SET_AUTHORITY, kind]) + _option(new_authority)
-    return _token(data, [_writable(target), _readonly(current, True)])
 
 
 def mint_to_checked(
