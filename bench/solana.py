@@ -1,7 +1,7 @@
 """Compute units of our stock mint on Solana, against a plain Token-2022 mint and a classic SPL Token mint.
 
 All three run in one LiteSVM with the SPL programs it ships (Token-2022, Token, Associated Token
-Account); every figure is `compute_units_consumed` of a real transaction holding the one instruction:
+Account); every figure is the compute units of a real transaction holding the one instruction:
 
 - ``transfer_cu``: `TransferChecked` of 1 token between two holders who both hold some already;
 - ``mint_cu``: `MintToChecked` of 1 token to a holder's existing account;
@@ -105,7 +105,7 @@ def _holder(chain: LiteSvmChain, payer: Keypair, mint: _Mint) -> tuple[Keypair, 
 
 def _units(chain: LiteSvmChain, payer: Keypair, instruction: Instruction, *signers: Keypair) -> int:
     chain.send([instruction], payer, *signers)  # the first warms the accounts
-    return chain.send([instruction], payer, *signers).compute_units_consumed()
+    return chain.send([instruction], payer, *signers).compute_units
 
 
 def measure_mint(chain: LiteSvmChain, payer: Keypair, mint: _Mint) -> dict[str, int]:

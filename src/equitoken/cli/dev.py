@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from equitoken.cli.options import DataDir, RpcUrl, console, local_issuer, parse_usd
-from equitoken.issuer.investors import parse_address
+from equitoken.issuer.onchain import parse_address
 from equitoken.model.quantities import Usd
 from equitoken.platform.local import (
     DEFAULT_DATA_DIR,

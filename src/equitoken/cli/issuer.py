@@ -19,7 +19,7 @@ from equitoken.cli.options import (
     local_issuer,
 )
 from equitoken.issuer.catalogue import load_catalogue
-from equitoken.issuer.investors import parse_address
+from equitoken.issuer.onchain import parse_address
 from equitoken.issuer.reconcile import Reconciliation
 from equitoken.issuer.service import RequestView
 from equitoken.issuer.workflow.states import HeldResolution

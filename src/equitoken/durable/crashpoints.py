@@ -45,7 +45,10 @@ EXCHANGE_FUNDING = (
     "withdrawal_sent",  # the withdrawal's transfer is broadcast, its receipt not read
     "withdrawal_mined",  # the withdrawal's transfer is mined; the database does not know it yet
 )
-CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING
+SOLANA = (
+    "solana_resigned",  # a transaction whose blockhash expired unlanded is signed again; not sent yet
+)
+CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA
 
 
 class UnknownCrashPointError(EquitokenError, ValueError):

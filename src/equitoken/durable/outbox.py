@@ -59,6 +59,35 @@ class TxOutcome:
         return self.status is TxStatus.FAILED
 
 
+@dataclass(frozen=True)
+class EvmCall:
+    """A contract call to send as a transaction from `sender`."""
+
+    function: ContractFunction
+    args: tuple[object, ...]
+    sender: str
+
+
+def release_failed(session: Session, owner: str) -> list[str]:
+    """Free the purposes of `owner`'s reverted transactions (any chain), so a retried step can send again.
+
+    Each keeps its row, renamed `<purpose>:failed:<row id>`: the revert stays on record, and a
+    purpose still names at most one transaction that may take effect. Return the purposes freed.
+    """
+    rows = session.scalars(
+        select(ChainTransactionRow)
+        .where(ChainTransactionRow.owner == owner, ChainTransactionRow.status == TxStatus.FAILED)
+        .where(ChainTransactionRow.purpose.not_like("%:failed:%"))
+        .order_by(ChainTransactionRow.id)
+        .with_for_update()
+    )
+    freed = []
+    for row in rows:
+        freed.append(row.purpose)
+        row.purpose = f"{row.purpose}:failed:{row.id}"
+    return freed
+
+
 class Outbox:
     """Sign, store, broadcast and confirm transactions on one chain, exactly once per purpose."""
 
@@ -73,23 +102,8 @@ class Outbox:
         ).one_or_none()
 
     def release_failed(self, session: Session, owner: str) -> list[str]:
-        """Free the purposes of `owner`'s reverted transactions, so a retried step can send again.
-
-        Each keeps its row, renamed `<purpose>:failed:<row id>`: the revert stays on record, and a
-        purpose still names at most one transaction that may take effect. Return the purposes freed.
-        """
-        rows = session.scalars(
-            select(ChainTransactionRow)
-            .where(ChainTransactionRow.owner == owner, ChainTransactionRow.status == TxStatus.FAILED)
-            .where(ChainTransactionRow.purpose.not_like("%:failed:%"))
-            .order_by(ChainTransactionRow.id)
-            .with_for_update()
-        )
-        freed = []
-        for row in rows:
-            freed.append(row.purpose)
-            row.purpose = f"{row.purpose}:failed:{row.id}"
-        return freed
+        """Free the purposes of `owner`'s reverted transactions, so a retried step can send again."""
+        return release_failed(session, owner)
 
     def sign(
         self,
@@ -221,6 +235,36 @@ class Outbox:
                 on_failed(session, load(session), f"{purpose}: {exc}")
             return True
         return outcome.new
+
+    def run_call(
+        self,
+        database: Database,
+        purpose: str,
+        call: EvmCall,
+        *,
+        owner: str | None,
+        now: Callable[[], datetime],
+        load: Callable[[Session], RowT],
+        on_confirmed: Callable[[Session, RowT], None],
+        on_failed: Callable[[Session, RowT, str], None],
+        crash_sent: str | None = None,
+        crash_mined: str | None = None,
+    ) -> bool:
+        """`run_step` for a call built beforehand (as every family's outbox takes one)."""
+        return self.run_step(
+            database,
+            purpose,
+            call.function,
+            call.args,
+            sender=call.sender,
+            owner=owner,
+            now=now,
+            load=load,
+            on_confirmed=on_confirmed,
+            on_failed=on_failed,
+            crash_sent=crash_sent,
+            crash_mined=crash_mined,
+        )
 
     def rebroadcast(self, database: Database) -> None:
         """Broadcast every stored transaction the node has not mined, oldest nonce first.

@@ -9,7 +9,7 @@ the work already done. Every move between states leaves an event row: the audit 
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -29,6 +29,27 @@ class StepState(Protocol):
 
     @property
     def is_final(self) -> bool: ...
+
+
+class CallOutbox(Protocol):
+    """An outbox of any chain family: it runs a call built beforehand, and sends again what is pending."""
+
+    def rebroadcast(self, database: Database) -> None: ...
+
+    def run_call(
+        self,
+        database: Database,
+        purpose: str,
+        call: Any,
+        *,
+        owner: str | None,
+        now: Callable[[], datetime],
+        load: Callable[[Session], Any],
+        on_confirmed: Callable[[Session, Any], None],
+        on_failed: Callable[[Session, Any, str], None],
+        crash_sent: str | None = None,
+        crash_mined: str | None = None,
+    ) -> bool: ...
 
 
 RowT = TypeVar("RowT")
@@ -59,6 +80,10 @@ class StepMachine(ABC, Generic[RowT]):
     def step_for(self, row: RowT) -> Step | None:
         """Return the step that takes `row` further from its state; None once it has ended."""
 
+    def outboxes(self) -> Sequence[CallOutbox]:
+        """Return the outboxes whose pending transactions `process` sends again first."""
+        return [self.outbox]
+
     def event(self, row: RowT, at: datetime, to_state: str, reason: str) -> object | None:
         """Return the audit row that records `row` moving to `to_state` (or staying, for a note); None
         for a table that keeps its outcome on the row alone."""
@@ -68,7 +93,8 @@ class StepMachine(ABC, Generic[RowT]):
 
     def process(self) -> int:
         """Advance every open row as far as it can go now; return how many steps were taken."""
-        self.outbox.rebroadcast(self.db)
+        for outbox in self.outboxes():
+            outbox.rebroadcast(self.db)
         with self.db.transaction() as session:
             ids = self.open_ids(session)
         return sum(self.advance(row_id) for row_id in ids)
@@ -149,6 +175,32 @@ class StepMachine(ABC, Generic[RowT]):
             function,
             args,
             sender=sender,
+            owner=self.owner(row_id),
+            now=self.now,
+            load=lambda session: self.load(session, row_id),
+            on_confirmed=on_confirmed,
+            on_failed=on_failed,
+            crash_sent=crash_sent,
+            crash_mined=crash_mined,
+        )
+
+    def transact_call(
+        self,
+        outbox: CallOutbox,
+        row_id: str,
+        purpose: str,
+        call: object,
+        on_confirmed: Callable[[Session, RowT], None],
+        on_failed: Callable[[Session, RowT, str], None],
+        *,
+        crash_sent: str | None = None,
+        crash_mined: str | None = None,
+    ) -> bool:
+        """Run `call` (built for `outbox`'s chain family) and record its effect on the row, once."""
+        return outbox.run_call(
+            self.db,
+            purpose,
+            call,
             owner=self.owner(row_id),
             now=self.now,
             load=lambda session: self.load(session, row_id),

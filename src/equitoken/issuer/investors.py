@@ -1,6 +1,5 @@
 """Investor onboarding, and the on-chain identity registry kept in step with it."""
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,14 +12,12 @@ from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.contract import ContractFunction
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.jurisdictions import numeric_code
-from equitoken.issuer.onchain import IssuerChain
-from equitoken.model.address import checksum
+from equitoken.issuer.onchain import IssuerChain, parse_address
 from equitoken.model.ids import InvestorId, new_investor_id
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import InvestorRow, WalletRow
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -65,13 +62,6 @@ class Investor:
             frozen=row.frozen,
             wallets=tuple(w.address for w in row.wallets),
         )
-
-
-def parse_address(text: str) -> str:
-    """Return `text` as a checksummed address, or raise naming the problem."""
-    if not _ADDRESS.match(text or ""):
-        raise InvalidRequestError(f"wallet {text!r} is not a 0x-prefixed 20-byte hex address")
-    return checksum(text)
 
 
 class InvestorBook:

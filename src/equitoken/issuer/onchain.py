@@ -1,5 +1,10 @@
-"""The issuer's view of one EVM chain: its deployment, the accounts that act for it, the stablecoin."""
+"""The issuer's view of one EVM chain: its deployment, the accounts that act for it, the stablecoin.
 
+`IssuerChain` is also the EVM's `TokenChain` (see `issuer.chains`): what the workflow does with a
+stock token, whatever the family.
+"""
+
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -9,9 +14,19 @@ from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles
-from equitoken.durable.outbox import Outbox
+from equitoken.durable.outbox import EvmCall, Outbox
+from equitoken.issuer.errors import InvalidRequestError
+from equitoken.model.address import checksum
 
 MAX_UINT256 = 2**256 - 1
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+def parse_address(text: str) -> str:
+    """Return `text` as a checksummed address, or raise InvalidRequestError naming the problem."""
+    if not isinstance(text, str) or not _ADDRESS.match(text):
+        raise InvalidRequestError(f"wallet {text!r} is not a 0x-prefixed 20-byte hex address")
+    return checksum(text)
 
 
 @cache
@@ -38,6 +53,8 @@ class IssuerChain:
         self.outbox = Outbox(self.chain)
         self._tokens: dict[str, Contract] = {}
         self._feeds: dict[str, Contract] = {}
+
+    family = "EVM"
 
     @property
     def chain_id(self) -> int:
@@ -86,6 +103,48 @@ class IssuerChain:
                 deployed.reserve_feed, _artifact("oracle/ReserveFeed.vy"), f"{ticker} reserves"
             )
         return self._feeds[ticker]
+
+    # -- TokenChain
+
+    def parse_wallet(self, text: str) -> str:
+        """Return `text` as a checksummed address; raise InvalidRequestError naming the problem."""
+        try:
+            return parse_address(text)
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(f"{exc}, as chain {self.chain_id} (EVM) needs") from None
+
+    def multiplier(self, ticker: str) -> int:
+        return int(self.token(ticker).uiMultiplier())
+
+    def supply(self, ticker: str) -> int:
+        return int(self.token(ticker).totalSupply())
+
+    def balance(self, ticker: str, wallet: str) -> int:
+        return int(self.token(ticker).balanceOf(wallet))
+
+    def redemption_shortfall(self, ticker: str, wallet: str, tokens: int) -> str | None:
+        """Say why the burner cannot burn `tokens` units from `wallet` now; None if it can."""
+        token = self.token(ticker)
+        balance, allowance = self.balance(ticker, wallet), int(token.allowance(wallet, self.roles.burner))
+        symbol = self.deployment.instrument(ticker).token_symbol
+        if balance < tokens:
+            return f"wallet {wallet} holds {balance} {symbol} units, the redemption needs {tokens}"
+        if allowance < tokens:
+            return (
+                f"wallet {wallet} approved {allowance} {symbol} units to the issuer {self.roles.burner}, "
+                f"the redemption needs {tokens}"
+            )
+        return None
+
+    def mint_call(self, ticker: str, wallet: str, tokens: int) -> EvmCall:
+        return EvmCall(self.token(ticker).mint, (wallet, tokens), self.roles.minter)
+
+    def burn_call(self, ticker: str, wallet: str, tokens: int) -> EvmCall:
+        return EvmCall(self.token(ticker).burn_from, (wallet, tokens), self.roles.burner)
+
+    def attestation_call(self, ticker: str, reserve: int, observed_at: int) -> EvmCall:
+        """Return the reserve feed's update to `reserve` raw units observed at `observed_at`."""
+        return EvmCall(self.reserve_feed(ticker).update, (reserve, observed_at), self.roles.attester)
 
 
 def deploy_test_usdc(chain: EvmChain, owner: str) -> Contract:

@@ -3,8 +3,8 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from equitoken.issuer.chains import TokenChain
 from equitoken.issuer.custody import CustodyLedger
-from equitoken.issuer.onchain import IssuerChain
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Shares
 from equitoken.model.token_amount import TokenAmount
@@ -47,7 +47,7 @@ class Reconciliation:
 
 
 def reconcile(
-    database: Database, chains: Sequence[IssuerChain], instruments: Mapping[str, Instrument]
+    database: Database, chains: Sequence[TokenChain], instruments: Mapping[str, Instrument]
 ) -> Reconciliation:
     """Read custody from the ledger and supply and multiplier from each chain, for every instrument."""
     ledger = CustodyLedger()
@@ -61,8 +61,7 @@ def reconcile(
         outstanding = {}
         for chain in chains:
             if ticker in chain.tickers:
-                token = chain.token(ticker)
-                supply = TokenAmount(int(token.totalSupply()), decimals)
-                outstanding[chain.chain_id] = supply.shares(int(token.uiMultiplier()))
+                supply = TokenAmount(chain.supply(ticker), decimals)
+                outstanding[chain.chain_id] = supply.shares(chain.multiplier(ticker))
         holdings.append(Holding(ticker, custody[ticker], outstanding))
     return Reconciliation(tuple(holdings), trial)

@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker
+from equitoken.issuer.chains import TokenChain
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.errors import InvalidRequestError, UnknownRequestError
 from equitoken.issuer.investors import InvestorBook
@@ -46,6 +47,7 @@ class RequestView:
     ticker: str
     quantity: Shares
     state: RequestState
+    chain_id: int
     escrow: Usd
     filled_quantity: Shares
     filled_notional: Usd
@@ -57,6 +59,7 @@ class RequestView:
     expires_at: datetime
     events: tuple[RequestEvent, ...]
     limit_price: Price | None = None
+    payment_wallet: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ def _views(session: Session, rows: Sequence[RequestRow]) -> list[RequestView]:
             ticker=row.ticker,
             quantity=Shares(row.quantity),
             state=RequestState(row.state),
+            chain_id=row.chain_id,
             escrow=Usd(row.escrow_usd),
             filled_quantity=Shares(row.filled_quantity),
             filled_notional=Usd(row.filled_usd),
@@ -106,13 +110,15 @@ def _views(session: Session, rows: Sequence[RequestRow]) -> list[RequestView]:
             expires_at=row.expires_at,
             events=tuple(events[row.id]),
             limit_price=None if row.limit_price is None else Price(row.limit_price),
+            payment_wallet=row.payment_wallet or row.wallet,
         )
         for row in rows
     ]
 
 
 class Issuer:
-    """One issuer (an SPV per instrument) on one EVM chain, with its broker, prices and database."""
+    """One issuer (an SPV per instrument) with its broker, prices and database, settling in USDC on
+    `onchain` and issuing on `chains` (`onchain` alone if none are given)."""
 
     def __init__(
         self,
@@ -123,15 +129,19 @@ class Issuer:
         clock: Clock,
         instruments: Sequence[Instrument],
         config: IssuerConfig | None = None,
+        chains: Sequence[TokenChain] = (),
     ) -> None:
         self.db = database
         self.onchain = onchain
+        self.chains: tuple[TokenChain, ...] = tuple(chains) or (onchain,)
         self.clock = clock
         self.config = config or IssuerConfig()
         self.instruments: Mapping[str, Instrument] = {i.ticker: i for i in instruments}
         self.investors = InvestorBook(database, onchain, clock, self.config.blocked_jurisdictions)
-        self._intake = Intake(database, onchain, prices, clock, self.config, self.instruments)
-        self._workflow = Workflow(database, onchain, broker, clock, self.config, self.instruments)
+        self._intake = Intake(database, onchain, prices, clock, self.config, self.instruments, self.chains)
+        self._workflow = Workflow(
+            database, onchain, broker, clock, self.config, self.instruments, self.chains
+        )
 
     def request_mint(
         self,
@@ -140,10 +150,21 @@ class Issuer:
         ticker: str,
         quantity: str | Decimal | Shares,
         idempotency_key: str,
+        *,
+        chain_id: int | None = None,
+        payment_wallet: str | None = None,
     ) -> RequestView:
-        """Accept a request to create tokens for `quantity` shares, paid in USDC from `wallet`."""
+        """Accept a request to create tokens for `quantity` shares in `wallet` on `chain_id` (the
+        settlement chain if None), paid in USDC from `wallet` there or from `payment_wallet`."""
         request_id = self._intake.submit(
-            RequestKind.MINT, investor_id, wallet, ticker, quantity, idempotency_key
+            RequestKind.MINT,
+            investor_id,
+            wallet,
+            ticker,
+            quantity,
+            idempotency_key,
+            chain_id=chain_id,
+            payment_wallet=payment_wallet,
         )
         return self.request(request_id)
 
@@ -155,13 +176,25 @@ class Issuer:
         quantity: str | Decimal | Shares,
         idempotency_key: str,
         limit_price: str | Decimal | Price | None = None,
+        *,
+        chain_id: int | None = None,
+        payment_wallet: str | None = None,
     ) -> RequestView:
-        """Accept a request to return tokens for `quantity` shares; the proceeds are paid in USDC.
+        """Accept a request to return tokens for `quantity` shares from `wallet` on `chain_id`; the
+        proceeds are paid in USDC to `wallet` on the settlement chain, or to `payment_wallet`.
 
         With `limit_price` the shares are sold no lower; what is unsold at expiry comes back as tokens.
         """
         request_id = self._intake.submit(
-            RequestKind.REDEEM, investor_id, wallet, ticker, quantity, idempotency_key, limit_price
+            RequestKind.REDEEM,
+            investor_id,
+            wallet,
+            ticker,
+            quantity,
+            idempotency_key,
+            limit_price,
+            chain_id=chain_id,
+            payment_wallet=payment_wallet,
         )
         return self.request(request_id)
 
@@ -253,4 +286,4 @@ class Issuer:
 
     def reconcile(self) -> Reconciliation:
         """Compare custody with tokens outstanding times the multiplier, per instrument."""
-        return reconcile(self.db, [self.onchain], self.instruments)
+        return reconcile(self.db, self.chains, self.instruments)

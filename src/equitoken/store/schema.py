@@ -76,7 +76,8 @@ class WalletRow(Base):
 
     __tablename__ = "wallets"
 
-    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    # An EVM address (42 characters) or a Solana one (up to 44).
+    address: Mapped[str] = mapped_column(String(44), primary_key=True)
     investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id"))
     registered_on_chain: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -93,7 +94,10 @@ class RequestRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(8))
     investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id"))
-    wallet: Mapped[str] = mapped_column(String(42))
+    # The wallet holding the tokens, on the request's chain.
+    wallet: Mapped[str] = mapped_column(String(44))
+    # The EVM wallet that pays USDC and is paid, when it is not `wallet` (a request on Solana).
+    payment_wallet: Mapped[str | None] = mapped_column(String(42))
     ticker: Mapped[str] = mapped_column(String(10))
     chain_id: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(BigInteger)
@@ -199,12 +203,15 @@ class ChainTransactionRow(Base):
     # What it serves: "request:<id>", "corporate-action:<id>", "withdrawal:<id>", "pool-seed"...
     owner: Mapped[str | None] = mapped_column(String(120), index=True)
     chain_id: Mapped[int] = mapped_column(BigInteger)
-    sender: Mapped[str] = mapped_column(String(42))
+    # EVM: the sender, its nonce, the contract called, the calldata. Solana: the fee payer, the payer's
+    # transactions numbered in order, the first program called, the message.
+    sender: Mapped[str] = mapped_column(String(44))
     nonce: Mapped[int] = mapped_column(BigInteger)
-    to: Mapped[str] = mapped_column(String(42))
+    to: Mapped[str] = mapped_column(String(44))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    tx_hash: Mapped[str] = mapped_column(String(66), unique=True)
+    # The transaction hash (EVM) or first signature (Solana).
+    tx_hash: Mapped[str] = mapped_column(String(88), unique=True)
     status: Mapped[str] = mapped_column(String(12), index=True)
     block_number: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
@@ -226,7 +233,9 @@ class AttestationRow(Base):
     reserve_amount: Mapped[int] = mapped_column(BigInteger)
     # Chain time (Unix seconds) the attestation says custody was observed at.
     observed_at: Mapped[int] = mapped_column(BigInteger)
-    transaction_id: Mapped[int] = mapped_column(ForeignKey("chain_transactions.id"))
+    # The reserve feed's update; None on a chain without a feed (Solana), where the record is the
+    # attestation the proofs publish.
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("chain_transactions.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

@@ -42,7 +42,7 @@ chain.send([thaw_account(account, mint, authorities.freezer.pubkey())], payer, a
 minter = authorities.minter
 minted = chain.send([mint_to_checked(mint, account, minter.pubkey(), 5 * 10**8, 8)], payer, minter)
 made = {"mint": str(mint), "holder": bytes(holder).hex(), "payer": bytes(payer).hex()}
-print(json.dumps(made | {"signature": str(minted.signature())}), flush=True)
+print(json.dumps(made | {"signature": minted.signature}), flush=True)
 time.sleep(600)
 """
 
@@ -74,7 +74,7 @@ def test_a_killed_chain_restarts_with_every_confirmed_balance(tmp_path: Path) ->
 
     # The restored accounts are live: the holder can still move its tokens to itself, in a later slot.
     moved = chain.send([transfer_checked(account, mint, account, holder.pubkey(), 10**8, 8)], payer, holder)
-    after = chain.landed(str(moved.signature()))
+    after = chain.landed(moved.signature)
     assert after is not None
     assert after.slot > minted.slot
     assert chain.landed(str(Keypair().sign_message(b"never sent"))) is None

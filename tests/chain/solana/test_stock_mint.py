@@ -87,8 +87,8 @@ class Mint:
         """Ask the program what a wallet shows for `amount` now (AmountToUiAmount's return data)."""
         data = bytes([23]) + struct.pack("<Q", amount)
         mint = AccountMeta(self.address, is_signer=False, is_writable=False)
-        outcome = self.chain.send([Instruction(TOKEN_2022_PROGRAM_ID, data, [mint])], self.payer)
-        return bytes(outcome.return_data().data).decode()
+        outcome = self.chain.preview([Instruction(TOKEN_2022_PROGRAM_ID, data, [mint])], self.payer)
+        return outcome.return_data.decode()
 
 
 @pytest.fixture

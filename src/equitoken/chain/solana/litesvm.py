@@ -1,51 +1,62 @@
 """An in-process Solana on LiteSVM, running the SPL Token-2022, Token and Associated Token Account
 programs LiteSVM ships, on the platform's clock.
 
-Every transaction is stamped with the clock's time (the Clock sysvar's `unix_timestamp`) and gets a
-fresh blockhash, so two identical transactions are two transactions, as on a real cluster. With a
-`snapshot`, the accounts each confirmed transaction touched are written to disk before `send`
-returns, and loaded again when the chain is created: a killed process loses nothing it was told.
+Every transaction is stamped with the clock's time (the Clock sysvar's `unix_timestamp`) and runs in
+a slot of its own with a new blockhash. As on a cluster, a transaction may name any of the last
+`RECENT_BLOCKHASHES` blockhashes (so a wallet that fetched one a few transactions ago is not refused),
+and one sent twice is refused the second time (AlreadyProcessed). With a `snapshot`, the accounts each
+confirmed transaction touched are written to disk before `send_raw` returns, and loaded again when
+the chain is created: a killed process loses nothing it was told.
 """
 
+from collections import deque
 from collections.abc import Sequence
 
-from solders.instruction import Instruction
-from solders.keypair import Keypair
+from solders.hash import Hash
 from solders.litesvm import LiteSVM
-from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.transaction import Transaction
-from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
+from solders.transaction import Transaction, VersionedTransaction
+from solders.transaction_metadata import FailedTransactionMetadata
 
 from equitoken.chain.errors import RevertError
-from equitoken.chain.solana.snapshot import Landed, SvmSnapshot
-from equitoken.chain.solana.token2022 import (
-    MintState,
-    TokenAccountState,
-    decode_mint,
-    decode_token_account,
-    explain,
-)
+from equitoken.chain.solana.chain import SOLANA_LOCAL, Landed, Simulated, SolanaChain
+from equitoken.chain.solana.snapshot import SvmSnapshot
+from equitoken.chain.solana.token2022 import explain
 from equitoken.model.time import Clock
 
 LAMPORTS_PER_SOL = 1_000_000_000
+RECENT_BLOCKHASHES = 150
+
+AnyTransaction = Transaction | VersionedTransaction
 
 
-class LiteSvmChain:
-    """One LiteSVM instance; `send` runs a transaction and returns its metadata or raises RevertError."""
+class LiteSvmChain(SolanaChain):
+    """One LiteSVM instance behind the `SolanaChain` interface."""
+
+    chain_id = SOLANA_LOCAL
 
     def __init__(self, clock: Clock, snapshot: SvmSnapshot | None = None) -> None:
         self.clock = clock
         self.snapshot = snapshot
-        self.svm = LiteSVM()
+        # The age of a blockhash is checked here, against the recent ones, not by LiteSVM (which
+        # accepts only the latest).
+        self.svm = LiteSVM().with_blockhash_check(False)
         self._landed: dict[str, Landed] = {}
+        self._blockhashes = 0  # how many times the blockhash changed since genesis
         if snapshot is not None:
-            accounts, saved_clock = snapshot.load()
+            accounts, saved = snapshot.load()
             for address, account in accounts:
                 self.svm.set_account(address, account)
-            if saved_clock is not None:
-                self.svm.warp_to_slot(saved_clock[0] + 1)
+            if saved is not None:
+                self.svm.warp_to_slot(saved.slot + 1)
+                # LiteSVM's blockhashes follow from genesis: walking them again never brings back
+                # one that a transaction signed before the restart could still name.
+                for _ in range(saved.blockhashes + 1):
+                    self.svm.expire_blockhash()
+                self._blockhashes = saved.blockhashes + 1
             self._landed = {landed.signature: landed for landed in snapshot.landed()}
+        # Only the latest after a restart: what was signed before it must be signed again.
+        self._recent: deque[Hash] = deque([self.svm.latest_blockhash()], maxlen=RECENT_BLOCKHASHES)
 
     def airdrop(self, to: Pubkey, lamports: int = 10 * LAMPORTS_PER_SOL) -> None:
         """Give `to` lamports (a local chain's faucet)."""
@@ -55,78 +66,82 @@ class LiteSvmChain:
             raise RevertError(str(outcome.err()), context=f"airdrop to {to}")
         self._save([to])
 
-    def send(
-        self, instructions: Sequence[Instruction], payer: Keypair, *signers: Keypair, context: str = ""
-    ) -> TransactionMetadata:
-        """Run `instructions` in one transaction paid by `payer`, signed by those of `signers` it needs.
+    # -- SolanaChain
 
-        Raise ValueError if a signature it needs is missing, RevertError naming the program's failure.
-        """
+    def latest_blockhash(self) -> Hash:
+        return self.svm.latest_blockhash()
+
+    def blockhash_valid(self, blockhash: Hash) -> bool:
+        return blockhash in self._recent
+
+    def send_raw(self, transaction: AnyTransaction) -> None:
+        """Run the transaction now; raise RevertError (nothing changes) if it fails."""
         self._stamp()
-        message = Message(list(instructions), payer.pubkey())
-        keys = {k.pubkey(): k for k in (payer, *signers)}
-        required = message.account_keys[: message.header.num_required_signatures]
-        missing = [str(key) for key in required if key not in keys]
-        if missing:
-            raise ValueError(f"{context or 'the transaction'} needs the signature of {', '.join(missing)}")
-        # Only the keys the instructions ask for sign: a spare keypair is not an error.
-        transaction = Transaction([keys[key] for key in required], message, self.svm.latest_blockhash())
-        outcome = self.svm.send_transaction(transaction)
-        self.svm.expire_blockhash()
-        if isinstance(outcome, FailedTransactionMetadata):
-            logs = outcome.meta().logs()
-            failure = next((line for line in reversed(logs) if "failed" in line or "Error" in line), None)
-            reason = None if failure is None else explain(failure)
-            raise RevertError(
-                reason or str(outcome.err()), context=context, tx_hash=str(transaction.signatures[0])
-            )
-        clock = self.svm.get_clock()
         signature = str(transaction.signatures[0])
+        if signature in self._landed:
+            raise RevertError("AlreadyProcessed: this transaction has landed already", tx_hash=signature)
+        if not self.blockhash_valid(transaction.message.recent_blockhash):
+            raise RevertError("BlockhashNotFound: the blockhash has expired; sign again", tx_hash=signature)
+        outcome = self.svm.send_transaction(transaction)
+        if isinstance(outcome, FailedTransactionMetadata):
+            raise RevertError(failure_reason(outcome), tx_hash=signature)
+        clock = self.svm.get_clock()
         landed = Landed(signature, clock.slot, clock.unix_timestamp, outcome.compute_units_consumed())
         self._landed[signature] = landed
-        self._save(message.account_keys, landed)
+        self.svm.expire_blockhash()
+        self._blockhashes += 1
+        self._recent.append(self.svm.latest_blockhash())
+        self._save(transaction.message.account_keys, landed, bytes(transaction))
         self.svm.warp_to_slot(clock.slot + 1)  # each transaction in a slot of its own, as on a cluster
-        return outcome
+
+    def simulate(self, transaction: AnyTransaction) -> Simulated:
+        self._stamp()
+        outcome = self.svm.simulate_transaction(transaction)
+        if isinstance(outcome, FailedTransactionMetadata):
+            meta, error = outcome.meta(), failure_reason(outcome)
+        else:
+            meta, error = outcome.meta(), None
+        return Simulated(
+            error, tuple(meta.logs()), meta.compute_units_consumed(), bytes(meta.return_data().data)
+        )
 
     def landed(self, signature: str) -> Landed | None:
-        """Return where and when the transaction with `signature` was confirmed, or None if it never was."""
         return self._landed.get(signature)
+
+    def account_data(self, address: Pubkey) -> bytes | None:
+        account = self.svm.get_account(address)
+        return None if account is None else bytes(account.data)
 
     def lamports(self, address: Pubkey) -> int:
         return self.svm.get_balance(address) or 0
 
-    def account_data(self, address: Pubkey) -> bytes | None:
-        """Return the data of the account at `address`, or None if it does not exist."""
-        account = self.svm.get_account(address)
-        return None if account is None else bytes(account.data)
-
-    def mint(self, address: Pubkey) -> MintState:
-        """Return the Token-2022 mint at `address`; raise ValueError if there is none."""
-        data = self.account_data(address)
-        if data is None:
-            raise ValueError(f"no account at {address}")
-        return decode_mint(data)
-
-    def token_account(self, address: Pubkey) -> TokenAccountState | None:
-        """Return the token account at `address`, or None if it does not exist."""
-        data = self.account_data(address)
-        return None if data is None else decode_token_account(data)
-
     def rent_exempt(self, space: int) -> int:
-        """Return the lamports an account of `space` bytes needs to be rent-exempt."""
         return self.svm.minimum_balance_for_rent_exemption(space)
 
     def timestamp(self) -> int:
         """Return the Clock sysvar's unix time (the platform's clock at the last transaction)."""
         return self.svm.get_clock().unix_timestamp
 
-    def _save(self, addresses: Sequence[Pubkey], landed: Landed | None = None) -> None:
+    def slot(self) -> int:
+        return self.svm.get_clock().slot
+
+    # -- internals
+
+    def _save(self, addresses: Sequence[Pubkey], landed: Landed | None = None, raw: bytes = b"") -> None:
         if self.snapshot is not None:
             clock = self.svm.get_clock()
             accounts = [(address, self.svm.get_account(address)) for address in addresses]
-            self.snapshot.save(accounts, clock.slot, clock.unix_timestamp, landed)
+            self.snapshot.save(accounts, clock.slot, clock.unix_timestamp, self._blockhashes, landed, raw)
 
     def _stamp(self) -> None:
         clock = self.svm.get_clock()
         clock.unix_timestamp = int(self.clock.now().timestamp())
         self.svm.set_clock(clock)
+
+
+def failure_reason(outcome: FailedTransactionMetadata) -> str:
+    """Return why a transaction failed: the Token program's error by name where it gave one."""
+    logs = outcome.meta().logs()
+    failure = next((line for line in reversed(logs) if "failed" in line or "Error" in line), None)
+    reason = None if failure is None else explain(failure)
+    return reason or str(outcome.err())

@@ -14,6 +14,7 @@ from pathlib import Path
 from solders.account import Account
 from solders.pubkey import Pubkey
 
+from equitoken.chain.solana.chain import Landed
 from equitoken.chain.solana.token2022 import (
     ASSOCIATED_TOKEN_PROGRAM_ID,
     SYSTEM_PROGRAM_ID,
@@ -38,24 +39,25 @@ create table if not exists transactions (
     signature text primary key,
     slot integer not null,
     unix_timestamp integer not null,
-    compute_units integer not null
+    compute_units integer not null,
+    raw blob not null
 );
 create table if not exists clock (
     id integer primary key check (id = 1),
     slot integer not null,
-    unix_timestamp integer not null
+    unix_timestamp integer not null,
+    blockhashes integer not null
 );
 """
 
 
 @dataclass(frozen=True, slots=True)
-class Landed:
-    """A transaction the chain confirmed: in which slot, at what time, for how many compute units."""
+class SavedClock:
+    """Where the chain stood at the last save: its slot, unix time, and how often its blockhash changed."""
 
-    signature: str
     slot: int
     unix_timestamp: int
-    compute_units: int
+    blockhashes: int
 
 
 class SvmSnapshot:
@@ -74,9 +76,12 @@ class SvmSnapshot:
         accounts: Iterable[tuple[Pubkey, Account | None]],
         slot: int,
         unix_timestamp: int,
+        blockhashes: int,
         landed: Landed | None = None,
+        raw: bytes = b"",
     ) -> None:
-        """Write the accounts (None: closed), the clock and the transaction that changed them, at once."""
+        """Write the accounts (None: closed), the clock and the transaction (`raw`, as signed) that
+        changed them, at once."""
         rows = []
         closed = []
         for address, account in accounts:
@@ -97,15 +102,17 @@ class SvmSnapshot:
             self._db.execute("begin immediate")
             self._db.executemany("delete from accounts where address = ?", closed)
             self._db.executemany("insert or replace into accounts values (?, ?, ?, ?, ?, ?)", rows)
-            self._db.execute("insert or replace into clock values (1, ?, ?)", (slot, unix_timestamp))
+            self._db.execute(
+                "insert or replace into clock values (1, ?, ?, ?)", (slot, unix_timestamp, blockhashes)
+            )
             if landed is not None:
                 self._db.execute(
-                    "insert into transactions values (?, ?, ?, ?)",
-                    (landed.signature, landed.slot, landed.unix_timestamp, landed.compute_units),
+                    "insert into transactions values (?, ?, ?, ?, ?)",
+                    (landed.signature, landed.slot, landed.unix_timestamp, landed.compute_units, raw),
                 )
 
-    def load(self) -> tuple[list[tuple[Pubkey, Account]], tuple[int, int] | None]:
-        """Return every kept account and the (slot, unix time) of the last save, if any."""
+    def load(self) -> tuple[list[tuple[Pubkey, Account]], SavedClock | None]:
+        """Return every kept account and the clock of the last save, if any."""
         accounts = [
             (
                 Pubkey.from_bytes(address),
@@ -115,8 +122,8 @@ class SvmSnapshot:
                 "select address, lamports, data, owner, executable, rent_epoch from accounts"
             )
         ]
-        row = self._db.execute("select slot, unix_timestamp from clock").fetchone()
-        return accounts, (row[0], row[1]) if row is not None else None
+        row = self._db.execute("select slot, unix_timestamp, blockhashes from clock").fetchone()
+        return accounts, SavedClock(*row) if row is not None else None
 
     def landed(self) -> list[Landed]:
         """Return every confirmed transaction, oldest first."""
@@ -124,6 +131,11 @@ class SvmSnapshot:
             "select signature, slot, unix_timestamp, compute_units from transactions order by slot"
         )
         return [Landed(*row) for row in rows]
+
+    def raw_transaction(self, signature: str) -> bytes | None:
+        """Return the confirmed transaction with `signature` as it was signed, or None."""
+        row = self._db.execute("select raw from transactions where signature = ?", (signature,)).fetchone()
+        return None if row is None else bytes(row[0])
 
     def close(self) -> None:
         self._db.close()

@@ -8,13 +8,14 @@ Pausable, and a freeze authority (sanctions and freezes). Each authority is its 
 role is on EVM.
 """
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, fields
 
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 
-from equitoken.chain.solana.litesvm import LiteSvmChain
+from equitoken.chain.solana.chain import SolanaChain
 from equitoken.chain.solana.token2022 import (
     TOKEN_2022_PROGRAM_ID,
     AccountState,
@@ -56,6 +57,16 @@ class MintAuthorities:
     def generate(cls) -> "MintAuthorities":
         return cls(Keypair(), Keypair(), Keypair(), Keypair(), Keypair(), Keypair())
 
+    @classmethod
+    def from_seed(cls, seed: bytes) -> "MintAuthorities":
+        """Derive every role's key from `seed` (a local chain's, as anvil's accounts come from a mnemonic)."""
+        return cls(*(derive_keypair(seed, role.name) for role in fields(cls)))
+
+
+def derive_keypair(seed: bytes, name: str) -> Keypair:
+    """Return the key named `name` derived from `seed`."""
+    return Keypair.from_seed(hashlib.sha256(seed + b"/" + name.encode()).digest())
+
 
 @dataclass(frozen=True)
 class StockMintTerms:
@@ -70,7 +81,7 @@ class StockMintTerms:
 
 
 def create_stock_mint(
-    chain: LiteSvmChain, payer: Keypair, mint: Keypair, authorities: MintAuthorities, terms: StockMintTerms
+    chain: SolanaChain, payer: Keypair, mint: Keypair, authorities: MintAuthorities, terms: StockMintTerms
 ) -> Pubkey:
     """Create and configure the mint at `mint`'s address in one transaction; return the address."""
     address = mint.pubkey()

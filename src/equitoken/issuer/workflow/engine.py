@@ -10,7 +10,7 @@ the same database transaction as the new state. Effects outside the database are
 So after a restart, `process()` re-runs the step a request was in and finds the work already done.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,7 +20,8 @@ from equitoken.brokers.broker import Broker
 from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, OrderType, TimeInForce
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.durable.outbox import TxStatus
-from equitoken.durable.steps import Step, StepMachine
+from equitoken.durable.steps import CallOutbox, Step, StepMachine
+from equitoken.issuer.chains import TokenChain, allotment, by_id, in_flight, outstanding
 from equitoken.issuer.config import FeeSchedule, IssuerConfig
 from equitoken.issuer.custody import (
     BROKER_CASH,
@@ -67,9 +68,12 @@ class Workflow(StepMachine[RequestRow]):
         clock: Clock,
         config: IssuerConfig,
         instruments: Mapping[str, Instrument],
+        chains: Sequence[TokenChain] = (),
     ) -> None:
         super().__init__(database, onchain.outbox, clock)
         self.onchain = onchain
+        # The chains tokens live on; payments and payouts are on `onchain`, the settlement chain.
+        self.chains = by_id(chains or [onchain])
         self.broker = broker
         self.config = config
         self.instruments = instruments
@@ -87,6 +91,12 @@ class Workflow(StepMachine[RequestRow]):
         }
 
     # -- the machine
+
+    def outboxes(self) -> Sequence[CallOutbox]:
+        return [self.outbox, *(c.outbox for c in self.chains.values() if c.outbox is not self.outbox)]
+
+    def chain_of(self, request: RequestRow) -> TokenChain:
+        return self.chains[request.chain_id]
 
     def open_ids(self, session: Session) -> list[str]:
         """Return the open requests, oldest first."""
@@ -185,7 +195,7 @@ class Workflow(StepMachine[RequestRow]):
             fee = _schedule(request).fee(delivered) if delivered.units else Usd.zero()
             fee = Usd(min(fee.units, (escrow - filled).units))
             refund = escrow - delivered - fee
-            wallet, ticker = request.wallet, request.ticker
+            wallet, ticker = _payment_wallet(request), request.ticker
 
         lines = [
             Line(escrow_account(request_id), USD, (escrow - filled).units),
@@ -266,7 +276,7 @@ class Workflow(StepMachine[RequestRow]):
                 if ending is not None:
                     self.move(session, request, ending, f"{ending} before the payment was collected")
                     return True
-            wallet, escrow = request.wallet, request.escrow_usd
+            wallet, escrow = _payment_wallet(request), request.escrow_usd
         operator = self.onchain.roles.operator
 
         def confirmed(session: Session, request: RequestRow) -> None:
@@ -379,7 +389,7 @@ class Workflow(StepMachine[RequestRow]):
             decimals = self.instruments[request.ticker].token_decimals
             # Raw units for the shares under the multiplier in force: a split later scales custody
             # and the multiplier together, so the units recorded here stay backed.
-            multiplier = int(self.onchain.token(request.ticker).uiMultiplier())
+            multiplier = self.chain_of(request).multiplier(request.ticker)
             for fill in new:
                 before = Shares(request.filled_quantity)
                 after = before + fill.quantity
@@ -428,10 +438,11 @@ class Workflow(StepMachine[RequestRow]):
             else:
                 custody_posted = False
             ticker, wallet, tokens, kind = request.ticker, request.wallet, fill.token_amount, request.kind
+            chain = self.chain_of(request)
         if custody_posted:
             checkpoint("custody_entry")
             return True
-        pushed = self._push_reserve(request_id, ticker, f"reserve:{fill_id}")
+        pushed = self._push_reserve(request_id, chain, ticker, f"reserve:{fill_id}")
         if pushed is not None:
             return pushed
         if kind == RequestKind.REDEEM or tokens == 0:
@@ -440,6 +451,13 @@ class Workflow(StepMachine[RequestRow]):
                 assert fill is not None
                 fill.settled = True
             return True
+        purpose = f"mint:{fill_id}"
+        with self.db.transaction() as session:
+            if chain.outbox.find(session, purpose) is None:
+                beyond = self._beyond_allotment(session, chain, ticker, fill_id)
+                if beyond is not None:
+                    self.move(session, self.load(session, request_id), RequestState.HELD, beyond)
+                    return True
 
         def confirmed(session: Session, request: RequestRow) -> None:
             fill = session.get(FillRow, fill_id, with_for_update=True)
@@ -452,16 +470,36 @@ class Workflow(StepMachine[RequestRow]):
         # frozen meanwhile): backing is intact, an operator decides what happens next.
         failed = self.moves_to(RequestState.HELD, "mint refused, shares kept in custody")
 
-        return self.transact(
+        return self.transact_call(
+            chain.outbox,
             request_id,
-            f"mint:{fill_id}",
-            self.onchain.token(ticker).mint,
-            (wallet, tokens),
-            self.onchain.roles.minter,
+            purpose,
+            chain.mint_call(ticker, wallet, tokens),
             confirmed,
             failed,
             crash_sent="mint_sent",
             crash_mined="before_confirmation",
+        )
+
+    def _beyond_allotment(self, session: Session, chain: TokenChain, ticker: str, fill_id: str) -> str | None:
+        """Say why minting fill `fill_id` would take `chain` beyond its allotment of custody; None if
+        it would not. Every chain is checked before a mint is signed: where a reserve feed gates mints
+        on-chain this is a second guard, on Solana it is the only one."""
+        decimals = self.instruments[ticker].token_decimals
+        backing = Shares(self.ledger.backing(session, ticker))
+        allotted = allotment(session, backing, list(self.chains.values()), chain.chain_id, ticker, decimals)
+        fill = session.get(FillRow, fill_id)
+        assert fill is not None
+        needed = (
+            outstanding(chain, ticker, decimals)
+            + in_flight(session, ticker, chain.chain_id, excluding=fill_id)
+            + Shares(fill.quantity)
+        )
+        if needed <= allotted:
+            return None
+        return (
+            f"mint held: {ticker} on chain {chain.chain_id} would stand for {needed} shares, "
+            f"beyond its allotment of {allotted} shares of custody"
         )
 
     def _post_custody(self, session: Session, request: RequestRow, fill: FillRow) -> None:
@@ -487,24 +525,27 @@ class Workflow(StepMachine[RequestRow]):
         )
         fill.custody_entry_id = entry.id
 
-    def _push_reserve(self, request_id: str, ticker: str, purpose: str) -> bool | None:
-        """Attest custody to the reserve feed unless it already says so; None once it does."""
-        feed = self.onchain.reserve_feed(ticker)
+    def _push_reserve(self, request_id: str, chain: TokenChain, ticker: str, purpose: str) -> bool | None:
+        """Attest the chain's allotment of custody to its reserve feed unless it already says so; None
+        once it does, or on a chain without a feed."""
         with self.db.transaction() as session:
-            custody = Shares(self.ledger.backing(session, ticker))
-            existing = self.onchain.outbox.find(session, purpose)
-        if existing is not None and existing.status == TxStatus.CONFIRMED:
+            existing = chain.outbox.find(session, purpose)
+            if existing is not None and existing.status == TxStatus.CONFIRMED:
+                return None
+            custody = self._allotment(session, chain, ticker)
+        reserve = self._reserve_amount(chain, ticker, custody)
+        observed_at = chain.observation_time(self.now())
+        call = chain.attestation_call(ticker, reserve, observed_at)
+        if call is None:
             return None
-        reserve = self._reserve_amount(ticker, custody)
-        observed_at = self.onchain.observation_time(self.now())
 
         def confirmed(session: Session, request: RequestRow) -> None:
-            transaction = self.onchain.outbox.find(session, purpose)
+            transaction = chain.outbox.find(session, purpose)
             assert transaction is not None
             session.add(
                 AttestationRow(
                     ticker=ticker,
-                    chain_id=self.onchain.chain_id,
+                    chain_id=chain.chain_id,
                     custody_shares=custody.units,
                     reserve_amount=reserve,
                     observed_at=observed_at,
@@ -515,23 +556,20 @@ class Workflow(StepMachine[RequestRow]):
 
         failed = self.moves_to(RequestState.HELD, "reserve attestation refused")
 
-        return self.transact(
-            request_id,
-            purpose,
-            feed.update,
-            (reserve, observed_at),
-            self.onchain.roles.attester,
-            confirmed,
-            failed,
-            crash_sent="reserve_push",
+        return self.transact_call(
+            chain.outbox, request_id, purpose, call, confirmed, failed, crash_sent="reserve_push"
         )
 
-    def _reserve_amount(self, ticker: str, custody: Shares) -> int:
+    def _allotment(self, session: Session, chain: TokenChain, ticker: str) -> Shares:
+        decimals = self.instruments[ticker].token_decimals
+        backing = Shares(self.ledger.backing(session, ticker))
+        return allotment(session, backing, list(self.chains.values()), chain.chain_id, ticker, decimals)
+
+    def _reserve_amount(self, chain: TokenChain, ticker: str, custody: Shares) -> int:
         # The feed reports custody in raw token units divided by the UI multiplier, so that
         # supply * multiplier <= custody is what the token's secure-mint gate enforces.
         decimals = self.instruments[ticker].token_decimals
-        multiplier = int(self.onchain.token(ticker).uiMultiplier())
-        return TokenAmount.backed_by(custody, decimals, multiplier).raw
+        return TokenAmount.backed_by(custody, decimals, chain.multiplier(ticker)).raw
 
     def _refund(self, request_id: str) -> bool:
         with self.db.transaction() as session:
@@ -540,7 +578,10 @@ class Workflow(StepMachine[RequestRow]):
             fee = _schedule(request).fee(filled)
             fee = Usd(min(fee.units, (escrow - filled).units))
             refund = escrow - filled - fee
-            wallet, outcome = request.wallet, RequestState(request.outcome or RequestState.COMPLETED)
+            wallet, outcome = (
+                _payment_wallet(request),
+                RequestState(request.outcome or RequestState.COMPLETED),
+            )
 
         return self._close(
             request_id,
@@ -574,6 +615,7 @@ class Workflow(StepMachine[RequestRow]):
                 request.ticker,
                 request.quantity,
             )
+            chain = self.chain_of(request)
 
         def confirmed(session: Session, request: RequestRow) -> None:
             self.ledger.post(
@@ -591,12 +633,11 @@ class Workflow(StepMachine[RequestRow]):
 
         failed = self.moves_to(RequestState.FAILED, "tokens could not be burned")
 
-        progressed = self.transact(
+        progressed = self.transact_call(
+            chain.outbox,
             request_id,
             f"burn:{request_id}",
-            self.onchain.token(ticker).burn_from,
-            (wallet, tokens),
-            self.onchain.roles.burner,
+            chain.burn_call(ticker, wallet, tokens),
             confirmed,
             failed,
         )
@@ -608,19 +649,20 @@ class Workflow(StepMachine[RequestRow]):
             request = self.load(session, request_id)
             decimals = self.instruments[request.ticker].token_decimals
             unsold = Shares(request.quantity - request.filled_quantity)
-            ticker, wallet = request.ticker, request.wallet
+            ticker, wallet, payee = request.ticker, request.wallet, _payment_wallet(request)
+            chain = self.chain_of(request)
             # A redemption returns its unsold part once: tokens_settled counts only that return.
             returned = request.tokens_settled > 0
         if not returned:
-            multiplier = int(self.onchain.token(ticker).uiMultiplier())
+            multiplier = chain.multiplier(ticker)
             return_tokens = TokenAmount.backed_by(unsold, decimals, multiplier).raw
             if return_tokens:
                 # A fresh attestation first: the last one may be older than the token's heartbeat.
-                pushed = self._push_reserve(request_id, ticker, f"reserve:return:{request_id}")
+                pushed = self._push_reserve(request_id, chain, ticker, f"reserve:return:{request_id}")
                 if pushed is not None:
                     return pushed
                 shares = TokenAmount(return_tokens, decimals).shares(multiplier)
-                return self._return_tokens(request_id, ticker, wallet, return_tokens, shares)
+                return self._return_tokens(request_id, chain, ticker, wallet, return_tokens, shares)
         with self.db.transaction() as session:
             request = self.load(session, request_id)
             proceeds = Usd(-self.ledger.balance(session, payable_account(request_id), USD))
@@ -646,14 +688,16 @@ class Workflow(StepMachine[RequestRow]):
             f"fee and payout for redeem request {request_id}",
             lines,
             fee,
-            (wallet, payout),
+            (payee, payout),
             outcome,
             f"{outcome}: fee {fee} USDC, paid out {payout} USDC",
             purpose=f"payout:{request_id}",
             crash_sent="payout_sent",
         )
 
-    def _return_tokens(self, request_id: str, ticker: str, wallet: str, tokens: int, shares: Shares) -> bool:
+    def _return_tokens(
+        self, request_id: str, chain: TokenChain, ticker: str, wallet: str, tokens: int, shares: Shares
+    ) -> bool:
         def confirmed(session: Session, request: RequestRow) -> None:
             self.ledger.post(
                 session,
@@ -671,15 +715,19 @@ class Workflow(StepMachine[RequestRow]):
 
         failed = self.moves_to(RequestState.HELD, "unsold tokens could not be returned")
 
-        return self.transact(
+        return self.transact_call(
+            chain.outbox,
             request_id,
             f"return:{request_id}",
-            self.onchain.token(ticker).mint,
-            (wallet, tokens),
-            self.onchain.roles.minter,
+            chain.mint_call(ticker, wallet, tokens),
             confirmed,
             failed,
         )
+
+
+def _payment_wallet(request: RequestRow) -> str:
+    """Return the wallet on the settlement chain that pays for the request and is paid."""
+    return request.payment_wallet or request.wallet
 
 
 def _schedule(request: RequestRow) -> FeeSchedule:

@@ -4,7 +4,7 @@ Every check runs before anything is written, so a refused request changes nothin
 """
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from equitoken.issuer.chains import TokenChain, by_id
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.errors import (
     ComplianceError,
@@ -22,8 +23,8 @@ from equitoken.issuer.errors import (
     MarketDataError,
     UnknownInvestorError,
 )
-from equitoken.issuer.investors import InvestorCategory, KycStatus, parse_address
-from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.investors import InvestorCategory, KycStatus
+from equitoken.issuer.onchain import IssuerChain, parse_address
 from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.model.errors import InsufficientFundsError
@@ -60,9 +61,11 @@ class Intake:
         clock: Clock,
         config: IssuerConfig,
         instruments: Mapping[str, Instrument],
+        chains: Sequence[TokenChain] = (),
     ) -> None:
         self.db = database
         self.onchain = onchain
+        self.chains = by_id(chains or [onchain])
         self.prices = prices
         self.clock = clock
         self.config = config
@@ -77,29 +80,40 @@ class Intake:
         quantity: str | Decimal | Shares,
         idempotency_key: str,
         limit_price: str | Decimal | Price | None = None,
+        *,
+        chain_id: int | None = None,
+        payment_wallet: str | None = None,
     ) -> str:
         """Record a request and return its id; the same key with the same request returns the same id.
 
-        A redemption may carry `limit_price`: the broker then sells no lower, and what has not sold
-        by the request's expiry is returned as tokens.
+        The tokens are minted to or burned from `wallet` on chain `chain_id` (the settlement chain
+        if None). USDC is paid from and to `payment_wallet` on the settlement chain: `wallet` itself
+        there, and required for a request on another chain. A redemption may carry `limit_price`:
+        the broker then sells no lower, and what has not sold by the request's expiry is returned as
+        tokens.
         """
         key = idempotency_key.strip() if isinstance(idempotency_key, str) else ""
         if not 0 < len(key) <= 128:
             raise InvalidRequestError("idempotency key must have 1 to 128 characters")
-        instrument = self._instrument(ticker)
-        shares, tokens = self._quantity(kind, quantity, instrument)
+        chain = self._chain(chain_id)
+        instrument = self._instrument(ticker, chain)
+        shares, tokens = self._quantity(kind, quantity, instrument, chain)
         limit = self._limit_price(kind, limit_price)
-        address = parse_address(wallet)
+        address = chain.parse_wallet(wallet)
+        payer = self._payment_wallet(chain, address, payment_wallet)
         with self.db.transaction() as session:
             previous = session.scalars(
                 select(RequestRow).where(RequestRow.idempotency_key == key)
             ).one_or_none()
             if previous is not None:
-                return self._replayed(previous, kind, investor_id, address, instrument.ticker, shares, limit)
+                asked = (kind, investor_id, address, payer, chain.chain_id, instrument.ticker, shares, limit)
+                return self._replayed(previous, *asked)
             investor = self._eligible_investor(session, investor_id, address)
+            if payer != address:
+                self._eligible_investor(session, investor_id, payer)
             quote = self.quote(kind, instrument, shares)
             self._check_limits(session, investor.id, quote)
-            self._check_funds(kind, instrument, address, tokens, quote)
+            self._check_funds(kind, instrument, chain, address, payer, tokens, quote)
             now = self.clock.now()
             request = RequestRow(
                 id=new_request_id(),
@@ -107,8 +121,9 @@ class Intake:
                 kind=kind,
                 investor_id=investor.id,
                 wallet=address,
+                payment_wallet=None if payer == address else payer,
                 ticker=instrument.ticker,
-                chain_id=self.onchain.chain_id,
+                chain_id=chain.chain_id,
                 quantity=shares.units,
                 token_amount=tokens,
                 state=RequestState.ACCEPTED,
@@ -158,16 +173,41 @@ class Intake:
             return Quote(price, shares, notional, fees.fee(worst), worst + fees.fee(worst))
         return Quote(price, shares, notional, fees.fee(notional), Usd.zero())
 
-    def _instrument(self, ticker: str) -> Instrument:
+    def _chain(self, chain_id: int | None) -> TokenChain:
+        if chain_id is None:
+            return self.chains[self.onchain.chain_id]
+        if isinstance(chain_id, int) and not isinstance(chain_id, bool) and chain_id in self.chains:
+            return self.chains[chain_id]
+        known = ", ".join(f"{c.chain_id} ({c.family})" for c in self.chains.values())
+        raise InvalidRequestError(f"unknown chain {chain_id!r}; this issuer issues on {known}")
+
+    def _payment_wallet(self, chain: TokenChain, wallet: str, payment_wallet: str | None) -> str:
+        """Return the settlement chain's wallet that pays and is paid for a request of `wallet`."""
+        if chain.chain_id == self.onchain.chain_id:
+            if payment_wallet is not None and parse_address(payment_wallet) != wallet:
+                raise InvalidRequestError(
+                    f"payment wallet {payment_wallet} differs from wallet {wallet}: on the settlement "
+                    "chain the wallet that holds the tokens pays and is paid"
+                )
+            return wallet
+        if payment_wallet is None:
+            raise InvalidRequestError(
+                f"a request on chain {chain.chain_id} ({chain.family}) needs a payment wallet on the "
+                f"settlement chain {self.onchain.chain_id}, which pays and is paid in USDC"
+            )
+        return parse_address(payment_wallet)
+
+    def _instrument(self, ticker: str, chain: TokenChain) -> Instrument:
         symbol = ticker.strip().upper() if isinstance(ticker, str) else ""
-        if symbol in self.instruments and symbol in self.onchain.tickers:
+        if symbol in self.instruments and symbol in chain.tickers:
             return self.instruments[symbol]
-        close = difflib.get_close_matches(symbol, self.onchain.tickers, n=3)
+        close = difflib.get_close_matches(symbol, chain.tickers, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UnknownInstrumentError(f"unknown instrument {ticker!r}{hint}")
+        where = "" if chain.chain_id == self.onchain.chain_id else f" on chain {chain.chain_id}"
+        raise UnknownInstrumentError(f"unknown instrument {ticker!r}{where}{hint}")
 
     def _quantity(
-        self, kind: RequestKind, quantity: str | Decimal | Shares, instrument: Instrument
+        self, kind: RequestKind, quantity: str | Decimal | Shares, instrument: Instrument, chain: TokenChain
     ) -> tuple[Shares, int]:
         """Return the shares asked for and the raw token units they stand for under today's multiplier.
 
@@ -185,7 +225,7 @@ class Intake:
             raise InvalidRequestError(
                 f"quantity {shares} has more decimals than the {instrument.token_symbol} token's {decimals}"
             )
-        multiplier = int(self.onchain.token(instrument.ticker).uiMultiplier())
+        multiplier = chain.multiplier(instrument.ticker)
         tokens = TokenAmount.for_shares(shares, decimals, multiplier, round_up=kind == RequestKind.REDEEM).raw
         if tokens == 0:
             raise InvalidRequestError(
@@ -217,6 +257,8 @@ class Intake:
         kind: RequestKind,
         investor_id: str,
         wallet: str,
+        payer: str,
+        chain_id: int,
         ticker: str,
         shares: Shares,
         limit: Price | None,
@@ -225,10 +267,21 @@ class Intake:
             previous.kind,
             previous.investor_id,
             previous.wallet,
+            previous.payment_wallet or previous.wallet,
+            previous.chain_id,
             previous.ticker,
             previous.quantity,
             previous.limit_price,
-        ) == (kind, investor_id, wallet, ticker, shares.units, None if limit is None else limit.units)
+        ) == (
+            kind,
+            investor_id,
+            wallet,
+            payer,
+            chain_id,
+            ticker,
+            shares.units,
+            None if limit is None else limit.units,
+        )
         if not same:
             raise IdempotencyConflictError(
                 f"idempotency key {previous.idempotency_key!r} was used for a different request "
@@ -257,9 +310,10 @@ class Intake:
             raise ComplianceError(f"wallet {wallet} is not bound to investor {investor_id}")
         if not bound.registered_on_chain:
             raise ComplianceError(f"wallet {wallet} is not yet in the on-chain identity registry")
-        if wallet.lower() in {
-            w.lower() for w in self.config.sanctioned_wallets
-        } or self.onchain.sanctions.isSanctioned(wallet):
+        listed = wallet.lower() in {w.lower() for w in self.config.sanctioned_wallets}
+        # The sanctions list contract holds EVM addresses; a Solana wallet is checked against the list
+        # the issuer keeps (the one its sanctions updates freeze accounts from).
+        if listed or (wallet.startswith("0x") and self.onchain.sanctions.isSanctioned(wallet)):
             raise ComplianceError(f"wallet {wallet} is sanctioned")
         return investor
 
@@ -293,35 +347,31 @@ class Intake:
             )
 
     def _check_funds(
-        self, kind: RequestKind, instrument: Instrument, wallet: str, tokens: int, quote: Quote
+        self,
+        kind: RequestKind,
+        instrument: Instrument,
+        chain: TokenChain,
+        wallet: str,
+        payer: str,
+        tokens: int,
+        quote: Quote,
     ) -> None:
         if kind is RequestKind.MINT:
             usdc = self.onchain.usdc
             operator = self.onchain.roles.operator
-            balance, allowance = Usd(usdc.balanceOf(wallet)), Usd(usdc.allowance(wallet, operator))
+            balance, allowance = Usd(usdc.balanceOf(payer)), Usd(usdc.allowance(payer, operator))
             if balance < quote.escrow:
                 raise InsufficientFundsError(
-                    f"insufficient payment: wallet {wallet} holds {balance} USDC, "
+                    f"insufficient payment: wallet {payer} holds {balance} USDC, "
                     f"the mint needs {quote.escrow} USDC"
                 )
             if allowance < quote.escrow:
                 raise InsufficientFundsError(
-                    f"insufficient payment: wallet {wallet} approved {allowance} USDC "
+                    f"insufficient payment: wallet {payer} approved {allowance} USDC "
                     f"to the issuer {operator}, "
                     f"the mint needs {quote.escrow} USDC"
                 )
             return
-        token = self.onchain.token(instrument.ticker)
-        burner = self.onchain.roles.burner
-        balance_units, allowance_units = int(token.balanceOf(wallet)), int(token.allowance(wallet, burner))
-        if balance_units < tokens:
-            raise InsufficientFundsError(
-                f"wallet {wallet} holds {balance_units} {instrument.token_symbol} units, "
-                f"the redemption needs {tokens}"
-            )
-        if allowance_units < tokens:
-            raise InsufficientFundsError(
-                f"wallet {wallet} approved {allowance_units} {instrument.token_symbol} units "
-                f"to the issuer {burner}, "
-                f"the redemption needs {tokens}"
-            )
+        shortfall = chain.redemption_shortfall(instrument.ticker, wallet, tokens)
+        if shortfall is not None:
+            raise InsufficientFundsError(shortfall)

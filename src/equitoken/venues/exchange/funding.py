@@ -39,8 +39,8 @@ from equitoken.chain.evm.contract import Contract
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.durable.steps import Step, StepMachine
 from equitoken.indexer import IndexedTransfer, Indexer
-from equitoken.issuer.investors import Investor, InvestorBook, parse_address
-from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.investors import Investor, InvestorBook
+from equitoken.issuer.onchain import IssuerChain, parse_address
 from equitoken.model.address import checksum
 from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.model.time import Clock
