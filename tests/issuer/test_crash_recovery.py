@@ -13,11 +13,15 @@ from sqlalchemy import func, select
 from tests.support.platform import ACCOUNTS, SLIPPAGE_BPS, USDC, Platform, build_platform
 
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
+from equitoken.chain.solana.chain import SOLANA_LOCAL
 from equitoken.durable.crashpoints import CRASH_ENV, MINT_AND_REDEEM
+from equitoken.issuer.reconcile import reconcile
+from equitoken.issuer.solana import SolanaIssuerChain
 from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares
+from equitoken.platform.solana import local_solana
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow, RequestEventRow
 
@@ -41,6 +45,17 @@ def anvil_platform(
     return build_platform(evm_chain, database, prices, calendar, tmp_path, fill_parts=FILL_PARTS)
 
 
+@pytest.fixture
+def two_chain_platform(
+    evm_chain: JsonRpcChain,
+    database: Database,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tmp_path: Path,
+) -> Platform:
+    return build_platform(evm_chain, database, prices, calendar, tmp_path, fill_parts=FILL_PARTS, solana=True)
+
+
 def _worker(platform: Platform, tmp_path: Path, crash_at: str | None) -> int:
     chain = platform.chain
     assert isinstance(chain, JsonRpcChain)
@@ -55,6 +70,8 @@ def _worker(platform: Platform, tmp_path: Path, crash_at: str | None) -> int:
         "slippage_bps": SLIPPAGE_BPS,
         "fill_parts": FILL_PARTS,
     }
+    if platform.solana is not None:
+        config |= {"solana_dir": str(platform.solana_dir), "solana_tickers": platform.solana.tickers}
     path = tmp_path / "worker.json"
     path.write_text(json.dumps(config))
     env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
@@ -73,9 +90,10 @@ def _worker(platform: Platform, tmp_path: Path, crash_at: str | None) -> int:
     return done.returncode
 
 
-def _crash_then_recover(platform: Platform, tmp_path: Path, point: str) -> None:
-    assert _worker(platform, tmp_path, point) == -signal.SIGKILL, f"the worker never reached {point}"
-    assert platform.issuer.requests(open_only=True), "the crash left nothing to recover"
+def _crash_then_recover(platform: Platform, tmp_path: Path, *points: str) -> None:
+    for point in points:
+        assert _worker(platform, tmp_path, point) == -signal.SIGKILL, f"the worker never reached {point}"
+        assert platform.issuer.requests(open_only=True), "the crash left nothing to recover"
     assert _worker(platform, tmp_path, None) == 0
 
 
@@ -100,6 +118,11 @@ def _assert_each_request_ended_once(platform: Platform) -> None:
 
 def _assert_backed_exactly(platform: Platform, ticker: str, shares: str) -> None:
     reconciliation = platform.issuer.reconcile()
+    if platform.solana is not None:  # the worker moved the Solana on disk: read it afresh
+        solana = _restored_solana(platform)
+        reconciliation = reconcile(
+            platform.issuer.db, [platform.onchain, solana], platform.issuer.instruments
+        )
     assert reconciliation.ok
     holding = next(h for h in reconciliation.holdings if h.ticker == ticker)
     assert holding.custody == holding.outstanding_total == Shares.parse(shares)
@@ -143,6 +166,107 @@ def test_redeem_survives_a_kill(anvil_platform: Platform, tmp_path: Path, point:
 
     _assert_each_request_ended_once(platform)
     _assert_backed_exactly(platform, "AAPL", "2.5")
+    view = platform.issuer.request(request.id)
+    assert int(platform.usdc.balanceOf(platform.wallet)) - wallet_usdc == view.settled.units > 0
+    assert platform.usdc_total() == usdc_before
+
+
+def _restored_solana(platform: Platform) -> SolanaIssuerChain:
+    """Return the Solana the worker left on disk (the test's own copy is stale)."""
+    assert platform.solana is not None
+    instruments = [platform.issuer.instruments[t] for t in platform.solana.tickers]
+    return local_solana(platform.clock, instruments, platform.solana_dir)
+
+
+# No reserve feed on Solana, so no reserve push to crash at.
+SOLANA_MINT_POINTS = (*(p for p in MINT_POINTS if p != "reserve_push"), "solana_signed")
+
+
+@pytest.mark.parametrize("evm_chain", ["anvil"], indirect=True)
+@pytest.mark.parametrize("point", SOLANA_MINT_POINTS)
+def test_a_mint_on_solana_survives_a_kill(two_chain_platform: Platform, tmp_path: Path, point: str) -> None:
+    platform = two_chain_platform
+    usdc_before = platform.usdc_total()
+    platform.approve_mint(10**6 * USDC)
+    request = platform.issuer.request_mint(
+        platform.participant.id,
+        platform.solana_wallet,
+        "MSTR",
+        "3",
+        "crash-solana-mint",
+        chain_id=SOLANA_LOCAL,
+        payment_wallet=platform.wallet,
+    )
+
+    _crash_then_recover(platform, tmp_path, point)
+
+    _assert_each_request_ended_once(platform)
+    _assert_backed_exactly(platform, "MSTR", "3")
+    assert _restored_solana(platform).balance("MSTR", platform.solana_wallet) == 3 * TOKEN_UNIT
+    assert platform.usdc_total() == usdc_before
+    view = platform.issuer.request(request.id)
+    assert view.settled == view.escrow - view.filled_notional - view.fee
+
+
+@pytest.mark.parametrize("evm_chain", ["anvil"], indirect=True)
+def test_a_solana_transaction_signed_before_a_kill_is_signed_again_once(
+    two_chain_platform: Platform, tmp_path: Path
+) -> None:
+    """Killed with the mint signed and unsent, then killed again with it signed anew: its first
+    blockhash has expired by the restart, so the work is signed again and lands once."""
+    platform = two_chain_platform
+    platform.approve_mint(10**6 * USDC)
+    platform.issuer.request_mint(
+        platform.participant.id,
+        platform.solana_wallet,
+        "AAPL",
+        "2",
+        "crash-resign",
+        chain_id=SOLANA_LOCAL,
+        payment_wallet=platform.wallet,
+    )
+
+    _crash_then_recover(platform, tmp_path, "solana_signed", "solana_resigned")
+
+    _assert_each_request_ended_once(platform)
+    _assert_backed_exactly(platform, "AAPL", "2")
+    assert _restored_solana(platform).balance("AAPL", platform.solana_wallet) == 2 * TOKEN_UNIT
+
+
+@pytest.mark.parametrize("evm_chain", ["anvil"], indirect=True)
+@pytest.mark.parametrize("point", REDEEM_POINTS)
+def test_a_redemption_on_solana_survives_a_kill(
+    two_chain_platform: Platform, tmp_path: Path, point: str
+) -> None:
+    platform = two_chain_platform
+    usdc_before = platform.usdc_total()
+    platform.approve_mint(10**6 * USDC)
+    platform.issuer.request_mint(
+        platform.participant.id,
+        platform.solana_wallet,
+        "AAPL",
+        "4",
+        "solana-mint-first",
+        chain_id=SOLANA_LOCAL,
+        payment_wallet=platform.wallet,
+    )
+    platform.run()
+    wallet_usdc = int(platform.usdc.balanceOf(platform.wallet))
+    request = platform.issuer.request_redeem(
+        platform.participant.id,
+        platform.solana_wallet,
+        "AAPL",
+        "1.5",
+        "crash-solana-redeem",
+        chain_id=SOLANA_LOCAL,
+        payment_wallet=platform.wallet,
+    )
+
+    _crash_then_recover(platform, tmp_path, point)
+
+    _assert_each_request_ended_once(platform)
+    _assert_backed_exactly(platform, "AAPL", "2.5")
+    assert _restored_solana(platform).balance("AAPL", platform.solana_wallet) == int(2.5 * TOKEN_UNIT)
     view = platform.issuer.request(request.id)
     assert int(platform.usdc.balanceOf(platform.wallet)) - wallet_usdc == view.settled.units > 0
     assert platform.usdc_total() == usdc_before

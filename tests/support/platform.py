@@ -10,16 +10,19 @@ from equitoken.brokers.paper import PaperBroker
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.deployment import IssuerRoles
+from equitoken.chain.solana.stock_mint import derive_keypair
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.investors import Investor
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.service import Issuer
+from equitoken.issuer.solana import SolanaIssuerChain
 from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer, deploy_issuer_contracts
+from equitoken.platform.solana import local_solana
 from equitoken.store.database import Database, sqlite_url
 
 # Monday 2025-12-01, 10:00 New York: a regular session with replayed prices.
@@ -47,6 +50,10 @@ class Platform:
     participant: Investor
     wallet: str
     other_wallet: str
+    # The issuer's local Solana and the participant's wallet there, for a platform built with it.
+    solana: SolanaIssuerChain | None = None
+    solana_wallet: str = ""
+    solana_dir: Path | None = None
 
     def run(self, *, step: timedelta = timedelta(minutes=1), max_rounds: int = 200) -> None:
         """Process and move the clock until no request is open."""
@@ -83,9 +90,11 @@ def build_platform(
     start: datetime = IN_SESSION,
     config: IssuerConfig | None = None,
     fill_parts: int = 2,
+    solana: bool = False,
 ) -> Platform:
     """Deploy the issuance contracts and a test USDC, fund a participant, and wire an issuer; the chain
-    follows the issuer's clock from here on."""
+    follows the issuer's clock from here on. With `solana`, the issuer issues on a local Solana too
+    (kept in `tmp_path / "solana"`), where the participant has a wallet of its own."""
     if chain.timestamp() > start.timestamp():
         raise ValueError(
             f"the chain's latest block is later than {start:%Y-%m-%d %H:%M} UTC, and a chain that follows "
@@ -95,7 +104,10 @@ def build_platform(
     chain.clock = clock
     accounts = chain.accounts
     wallet, other_wallet = accounts[10], accounts[11]
-    contracts = deploy_issuer_contracts(chain, [i for i in load_catalogue() if i.ticker in TICKERS])
+    instruments = [i for i in load_catalogue() if i.ticker in TICKERS]
+    contracts = deploy_issuer_contracts(chain, instruments)
+    solana_dir = tmp_path / "solana"
+    svm = local_solana(clock, instruments, solana_dir) if solana else None
     usdc, roles = contracts.usdc, IssuerRoles.from_accounts(accounts)
     for holder in (wallet, other_wallet, roles.operator):
         usdc.mint(holder, 1_000_000 * USDC, sender=roles.admin)
@@ -110,6 +122,7 @@ def build_platform(
         prices=prices,
         calendar=calendar,
         config=config,
+        solana=svm,
     )
     issuer, onchain, broker = assembled.issuer, assembled.onchain, assembled.broker
     assert isinstance(broker, PaperBroker)
@@ -120,5 +133,22 @@ def build_platform(
         kyc_expires_at=start + timedelta(days=365),
     )
     issuer.investors.bind_wallet(participant.id, wallet)
+    solana_wallet = ""
+    if svm is not None:
+        solana_wallet = str(derive_keypair(b"test participant", "wallet").pubkey())
+        issuer.investors.bind_wallet(participant.id, solana_wallet)
     participant = issuer.investors.get(participant.id)
-    return Platform(issuer, chain, onchain, clock, broker, usdc, participant, wallet, other_wallet)
+    return Platform(
+        issuer,
+        chain,
+        onchain,
+        clock,
+        broker,
+        usdc,
+        participant,
+        wallet,
+        other_wallet,
+        svm,
+        solana_wallet,
+        solana_dir if solana else None,
+    )

@@ -46,6 +46,7 @@ EXCHANGE_FUNDING = (
     "withdrawal_mined",  # the withdrawal's transfer is mined; the database does not know it yet
 )
 SOLANA = (
+    "solana_signed",  # a transaction is signed and stored; not sent yet
     "solana_resigned",  # a transaction whose blockhash expired unlanded is signed again; not sent yet
 )
 CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA

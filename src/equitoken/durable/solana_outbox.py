@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from equitoken.chain.confirmation import wait_for
 from equitoken.chain.errors import RevertError, TransactionTimeoutError
-from equitoken.chain.solana.chain import Landed, SolanaChain
+from equitoken.chain.solana.chain import SolanaChain
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.durable.outbox import TxOutcome, TxStatus, release_failed
 from equitoken.store.database import Database
@@ -57,7 +57,7 @@ class SolanaOutbox:
         """Free the purposes of `owner`'s failed transactions (see `outbox.release_failed`)."""
         return release_failed(session, owner)
 
-    def run_call(
+    def run(
         self,
         database: Database,
         purpose: str,
@@ -65,21 +65,22 @@ class SolanaOutbox:
         *,
         owner: str | None,
         now: Callable[[], datetime],
-        load: Callable[[Session], RowT],
-        on_confirmed: Callable[[Session, RowT], None],
-        on_failed: Callable[[Session, RowT, str], None],
+        record: Callable[[Session, TxOutcome], None],
         crash_sent: str | None = None,
         crash_mined: str | None = None,
-    ) -> bool:
-        """Sign (once), send and confirm `call` for `purpose`, recording its effect on the row `load`
-        returns once; return whether this call recorded it (False: an earlier run had)."""
+    ) -> TxOutcome:
+        """Sign (once), send and confirm `call` for `purpose`; `record` its outcome, the first time only,
+        in the database transaction that stores it."""
         with database.transaction() as session:
             row = self.find(session, purpose)
+            stored = row is None
             if row is None:
                 row = self._store(session, purpose, call, owner, now())
             session.expunge(row)
+        if stored:
+            checkpoint("solana_signed")
         if row.status in (TxStatus.CONFIRMED, TxStatus.FAILED):
-            return False
+            return outcome_of(row)
         landed = self.chain.landed(row.tx_hash)
         error: str | None = None
         if landed is None:
@@ -107,7 +108,54 @@ class SolanaOutbox:
             checkpoint(crash_mined)
         if landed is not None:
             error = landed.error
-        return self._record(database, row.id, landed, error, now, load, on_confirmed, on_failed, purpose)
+        with database.transaction() as session:
+            stored = session.get(ChainTransactionRow, row.id, with_for_update=True)
+            assert stored is not None
+            if stored.status in (TxStatus.CONFIRMED, TxStatus.FAILED):  # another run recorded it
+                return outcome_of(stored)
+            stored.status = TxStatus.FAILED if error is not None else TxStatus.CONFIRMED
+            stored.error = error
+            stored.block_number = None if landed is None else landed.slot
+            stored.confirmed_at = now()
+            outcome = TxOutcome(purpose, stored.tx_hash, TxStatus(stored.status), error, new=True)
+            record(session, outcome)
+        return outcome
+
+    def run_call(
+        self,
+        database: Database,
+        purpose: str,
+        call: SolanaCall,
+        *,
+        owner: str | None,
+        now: Callable[[], datetime],
+        load: Callable[[Session], RowT],
+        on_confirmed: Callable[[Session, RowT], None],
+        on_failed: Callable[[Session, RowT, str], None],
+        crash_sent: str | None = None,
+        crash_mined: str | None = None,
+    ) -> bool:
+        """Run `call` as `run` does, recording its effect on the row `load` returns, once; return
+        whether this call recorded it (False: an earlier run had)."""
+
+        def record(session: Session, outcome: TxOutcome) -> None:
+            row = load(session)
+            if outcome.confirmed:
+                on_confirmed(session, row)
+            else:
+                on_failed(session, row, f"{purpose} failed: {outcome.error}")
+
+        outcome = self.run(
+            database,
+            purpose,
+            call,
+            owner=owner,
+            now=now,
+            record=record,
+            crash_sent=crash_sent,
+            crash_mined=crash_mined,
+        )
+        return outcome.new
 
     def rebroadcast(self, database: Database) -> None:
         """Send again every stored transaction of this chain that has not landed and still can."""
@@ -171,34 +219,6 @@ class SolanaOutbox:
             row.tx_hash = str(transaction.signatures[0])
         checkpoint("solana_resigned")
         return transaction
-
-    def _record(
-        self,
-        database: Database,
-        row_id: int,
-        landed: Landed | None,
-        error: str | None,
-        now: Callable[[], datetime],
-        load: Callable[[Session], RowT],
-        on_confirmed: Callable[[Session, RowT], None],
-        on_failed: Callable[[Session, RowT, str], None],
-        purpose: str,
-    ) -> bool:
-        with database.transaction() as session:
-            stored = session.get(ChainTransactionRow, row_id, with_for_update=True)
-            assert stored is not None
-            if stored.status in (TxStatus.CONFIRMED, TxStatus.FAILED):
-                return False
-            stored.status = TxStatus.FAILED if error is not None else TxStatus.CONFIRMED
-            stored.error = error
-            stored.block_number = None if landed is None else landed.slot
-            stored.confirmed_at = now()
-            row = load(session)
-            if error is None:
-                on_confirmed(session, row)
-            else:
-                on_failed(session, row, f"{purpose} failed: {error}")
-        return True
 
 
 def outcome_of(row: ChainTransactionRow) -> TxOutcome:

@@ -1,4 +1,9 @@
-"""Investor onboarding, and the on-chain identity registry kept in step with it."""
+"""Investor onboarding, and the on-chain identity registry kept in step with it.
+
+On EVM the registry is a contract. On Solana it is the state of each wallet's token accounts: a
+bound wallet's accounts are created (and thawed where the profile allows holders to move tokens),
+and frozen while its investor is frozen or the wallet sanctioned.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +18,7 @@ from equitoken.chain.evm.contract import ContractFunction
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.jurisdictions import numeric_code
 from equitoken.issuer.onchain import IssuerChain, parse_address
+from equitoken.issuer.solana import SolanaIssuerChain
 from equitoken.model.ids import InvestorId, new_investor_id
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
@@ -68,12 +74,21 @@ class InvestorBook:
     """Onboard investors and bind wallets; every change is mirrored to the identity registry."""
 
     def __init__(
-        self, database: Database, onchain: IssuerChain, clock: Clock, blocked: frozenset[str]
+        self,
+        database: Database,
+        onchain: IssuerChain,
+        clock: Clock,
+        blocked: frozenset[str],
+        *,
+        solana: SolanaIssuerChain | None = None,
+        sanctioned: frozenset[str] = frozenset(),
     ) -> None:
         self.db = database
         self.onchain = onchain
         self.clock = clock
         self.blocked = blocked
+        self.solana = solana
+        self.sanctioned = frozenset(w.lower() for w in sanctioned)
 
     def onboard(
         self,
@@ -120,8 +135,9 @@ class InvestorBook:
         return self.get(investor_id)
 
     def bind_wallet(self, investor_id: str, wallet: str) -> Investor:
-        """Bind `wallet` to the investor and add it to the identity registry."""
-        address = parse_address(wallet)
+        """Bind `wallet` (an EVM address, or a Solana one where the issuer issues on Solana) to the
+        investor and add it to the identity registry."""
+        address = self._parse_wallet(wallet)
         with self.db.transaction() as session:
             investor = self._row(session, investor_id)
             existing = session.get(WalletRow, address)
@@ -201,16 +217,55 @@ class InvestorBook:
                     (onchain_id, frozen),
                     registrar,
                 )
+            if self.solana is not None and version > 1:
+                with self.db.transaction() as session:
+                    solana_wallets = [
+                        w.address
+                        for w in session.scalars(
+                            select(WalletRow).where(WalletRow.investor_id == investor_id)
+                        )
+                        if w.registered_on_chain and not w.address.startswith("0x")
+                    ]
+                for address in solana_wallets:
+                    self._sync_solana_wallet(address, f"solana-standing:{address}:v{version}")
             with self.db.transaction() as session:
                 row = session.get(InvestorRow, investor_id)
                 assert row is not None
                 row.synced_version = max(row.synced_version, version)
         for address, onchain_id in wallets:
-            self._send(f"wallet:{address}", registry.add_wallet, (onchain_id, address), registrar)
+            if address.startswith("0x"):
+                self._send(f"wallet:{address}", registry.add_wallet, (onchain_id, address), registrar)
+            else:
+                self._sync_solana_wallet(address, f"solana-wallet:{address}")
             with self.db.transaction() as session:
                 wallet = session.get(WalletRow, address)
                 assert wallet is not None
                 wallet.registered_on_chain = True
+
+    def _parse_wallet(self, text: str) -> str:
+        if self.solana is not None and isinstance(text, str) and not text.startswith("0x"):
+            return self.solana.parse_wallet(text)
+        return parse_address(text)
+
+    def _sync_solana_wallet(self, address: str, purpose: str) -> None:
+        """Bring `address`'s token accounts on Solana in line with its standing, one transaction per mint."""
+        assert self.solana is not None
+        with self.db.transaction() as session:
+            wallet = session.get(WalletRow, address)
+            assert wallet is not None
+            verified = not wallet.investor.frozen and address.lower() not in self.sanctioned
+        for ticker in self.solana.tickers:
+            call = self.solana.registration_call(ticker, address, verified=verified)
+            outcome = self.solana.outbox.run(
+                self.db,
+                f"{purpose}:{ticker}",
+                call,
+                owner="identity-registry",
+                now=self.clock.now,
+                record=lambda session, outcome: None,
+            )
+            if outcome.failed:
+                raise ComplianceError(f"Solana refused {purpose}:{ticker}: {outcome.error}")
 
     def _send(self, purpose: str, function: ContractFunction, args: tuple[object, ...], sender: str) -> None:
         try:

@@ -15,6 +15,7 @@ from equitoken.issuer.errors import InvalidRequestError, UnknownRequestError
 from equitoken.issuer.investors import InvestorBook
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.reconcile import Reconciliation, reconcile
+from equitoken.issuer.solana import SolanaIssuerChain
 from equitoken.issuer.workflow.engine import Workflow
 from equitoken.issuer.workflow.intake import Intake
 from equitoken.issuer.workflow.states import HeldResolution, RequestKind, RequestState
@@ -137,7 +138,15 @@ class Issuer:
         self.clock = clock
         self.config = config or IssuerConfig()
         self.instruments: Mapping[str, Instrument] = {i.ticker: i for i in instruments}
-        self.investors = InvestorBook(database, onchain, clock, self.config.blocked_jurisdictions)
+        solana = next((c for c in self.chains if isinstance(c, SolanaIssuerChain)), None)
+        self.investors = InvestorBook(
+            database,
+            onchain,
+            clock,
+            self.config.blocked_jurisdictions,
+            solana=solana,
+            sanctioned=frozenset(self.config.sanctioned_wallets),
+        )
         self._intake = Intake(database, onchain, prices, clock, self.config, self.instruments, self.chains)
         self._workflow = Workflow(
             database, onchain, broker, clock, self.config, self.instruments, self.chains

@@ -20,6 +20,7 @@ from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.onchain import IssuerChain, deploy_test_usdc
 from equitoken.issuer.service import Issuer
+from equitoken.issuer.solana import SolanaIssuerChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import PriceSource
 from equitoken.market.replay import ReplayPriceSource
@@ -96,9 +97,11 @@ def assemble_issuer(
     prices: PriceSource | None = None,
     calendar: MarketCalendar | None = None,
     config: IssuerConfig | None = None,
+    solana: SolanaIssuerChain | None = None,
 ) -> AssembledIssuer:
-    """Wire an issuer over `deployment` on `chain`; the prices are replayed and the calendar NYSE's
-    unless given, and `broker` is a broker or the settings of a paper broker on those prices."""
+    """Wire an issuer over `deployment` on `chain` (and on `solana`'s mints too, if given); the prices
+    are replayed and the calendar NYSE's unless given, and `broker` is a broker or the settings of a
+    paper broker on those prices."""
     calendar = calendar or MarketCalendar("XNYS")
     prices = prices or ReplayPriceSource.default(calendar)
     if isinstance(broker, PaperBrokerSettings):
@@ -111,5 +114,7 @@ def assemble_issuer(
             fill_parts=broker.fill_parts,
         )
     onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)
-    issuer = Issuer(database, onchain, broker, prices, clock, offered_instruments(deployment, prices), config)
+    chains = (onchain,) if solana is None else (onchain, solana)
+    instruments = offered_instruments(deployment, prices)
+    issuer = Issuer(database, onchain, broker, prices, clock, instruments, config, chains)
     return AssembledIssuer(chain, database, clock, calendar, prices, broker, onchain, issuer)

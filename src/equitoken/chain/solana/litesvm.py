@@ -49,11 +49,13 @@ class LiteSvmChain(SolanaChain):
                 self.svm.set_account(address, account)
             if saved is not None:
                 self.svm.warp_to_slot(saved.slot + 1)
-                # LiteSVM's blockhashes follow from genesis: walking them again never brings back
-                # one that a transaction signed before the restart could still name.
+                # LiteSVM's blockhashes follow from genesis. Each start walks one past the last
+                # saved, and saves that, so no blockhash a transaction signed before a restart
+                # named is ever valid again: what was signed and not sent must be signed anew.
                 for _ in range(saved.blockhashes + 1):
                     self.svm.expire_blockhash()
                 self._blockhashes = saved.blockhashes + 1
+                self._save([])
             self._landed = {landed.signature: landed for landed in snapshot.landed()}
         # Only the latest after a restart: what was signed before it must be signed again.
         self._recent: deque[Hash] = deque([self.svm.latest_blockhash()], maxlen=RECENT_BLOCKHASHES)
