@@ -34,14 +34,15 @@ class PeerPackageError(RuntimeError):
     """The peers' npm packages could not be installed, or do not hold what the bench expects."""
 
 
-def install(cache_dir: Path = CACHE_DIR) -> Path:
-    """Install the pinned packages into ``cache_dir`` unless already there; return its ``node_modules``."""
+def install(cache_dir: Path = CACHE_DIR, packages: tuple[tuple[str, str], ...] = PACKAGES) -> Path:
+    """Install the pinned (name, version) ``packages`` into ``cache_dir`` unless already there; return
+    its ``node_modules``."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     modules = cache_dir / "node_modules"
-    wanted = [f"{name}@{version}" for name, version in PACKAGES]
+    wanted = [f"{name}@{version}" for name, version in packages]
     marker = cache_dir / _MARKER
     with _locked(cache_dir / ".lock"):
-        if _read_json(marker) == wanted and _versions_match(modules):
+        if _read_json(marker) == wanted and _versions_match(modules, packages):
             return modules
         npm = shutil.which("npm")
         if npm is None:
@@ -73,7 +74,7 @@ def install(cache_dir: Path = CACHE_DIR) -> Path:
                 f"npm install of {' '.join(wanted)} failed (exit {done.returncode}); "
                 "is the npm registry reachable?\n" + "\n".join(errors[:6])
             )
-        if not _versions_match(modules):
+        if not _versions_match(modules, packages):
             raise PeerPackageError(f"npm install finished but {modules} does not hold {' '.join(wanted)}")
         marker.write_text(json.dumps(wanted))
     return modules
@@ -95,8 +96,8 @@ def artifact(modules: Path, package: tuple[str, str], path: str) -> Artifact:
     return Artifact(name=name, source=source, abi=abi, bytecode=bytecode, runtime_bytecode=runtime)
 
 
-def _versions_match(modules: Path) -> bool:
-    for name, version in PACKAGES:
+def _versions_match(modules: Path, packages: tuple[tuple[str, str], ...]) -> bool:
+    for name, version in packages:
         manifest = _read_json(modules / name / "package.json")
         if not isinstance(manifest, dict) or manifest.get("version") != version:
             return False

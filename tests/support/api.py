@@ -5,7 +5,7 @@ and a test client that mints and settles through it (`Api`)."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-import httpx
+import httpx2
 from fastapi.testclient import TestClient
 from tests.support.platform import USDC, Platform
 
@@ -36,8 +36,8 @@ class Api:
     retail_id: str
     indexer: Indexer
 
-    def mint(self, key: str, quantity: str = "1", headers: dict[str, str] | None = None) -> httpx.Response:
-        response: httpx.Response = self.client.post(
+    def mint(self, key: str, quantity: str = "1", headers: dict[str, str] | None = None) -> httpx2.Response:
+        response: httpx2.Response = self.client.post(
             "/api/v1/requests",
             json={"kind": "mint", "ticker": "AAPL", "quantity": quantity, "wallet": self.platform.wallet},
             headers={**(headers or self.participant), "Idempotency-Key": key},

@@ -73,11 +73,11 @@ class SolanaOutbox:
         in the database transaction that stores it."""
         with database.transaction() as session:
             row = self.find(session, purpose)
-            stored = row is None
+            signed_now = row is None
             if row is None:
                 row = self._store(session, purpose, call, owner, now())
             session.expunge(row)
-        if stored:
+        if signed_now:
             checkpoint("solana_signed")
         if row.status in (TxStatus.CONFIRMED, TxStatus.FAILED):
             return outcome_of(row)

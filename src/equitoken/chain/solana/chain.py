@@ -62,6 +62,7 @@ class Simulated:
     logs: tuple[str, ...]
     compute_units: int
     return_data: bytes
+    error_detail: object = None  # the error as a cluster's JSON-RPC writes it
 
 
 def parse_pubkey(text: str, what: str = "address") -> Pubkey:

@@ -9,14 +9,26 @@ confirmed transaction touched are written to disk before `send_raw` returns, and
 the chain is created: a killed process loses nothing it was told.
 """
 
+import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
+from solders.account import Account
 from solders.hash import Hash
 from solders.litesvm import LiteSVM
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from solders.transaction import Transaction, VersionedTransaction
-from solders.transaction_metadata import FailedTransactionMetadata
+from solders.transaction_metadata import FailedTransactionMetadata, TransactionMetadata
+from solders.transaction_status import (
+    InstructionErrorBorshIO,
+    InstructionErrorCustom,
+    TransactionErrorDuplicateInstruction,
+    TransactionErrorInstructionError,
+    TransactionErrorInsufficientFundsForRent,
+)
 
 from equitoken.chain.errors import RevertError
 from equitoken.chain.solana.chain import SOLANA_LOCAL, Landed, Simulated, SolanaChain
@@ -28,6 +40,29 @@ LAMPORTS_PER_SOL = 1_000_000_000
 RECENT_BLOCKHASHES = 150
 
 AnyTransaction = Transaction | VersionedTransaction
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(method: Callable[P, R]) -> Callable[P, R]:
+    # The issuer's loop, the API and the JSON-RPC endpoint's threads share one LiteSVM.
+    @wraps(method)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        chain = args[0]
+        assert isinstance(chain, LiteSvmChain)
+        with chain.lock:
+            return method(*args, **kwargs)
+
+    return locked
+
+
+class TransactionRefusedError(RevertError):
+    """A transaction LiteSVM refused: the reason, the cluster's JSON form of the error, the logs."""
+
+    def __init__(self, reason: str, error: object, logs: Sequence[str] = (), *, tx_hash: str) -> None:
+        super().__init__(reason, tx_hash=tx_hash)
+        self.error = error
+        self.logs = tuple(logs)
 
 
 class LiteSvmChain(SolanaChain):
@@ -38,6 +73,8 @@ class LiteSvmChain(SolanaChain):
     def __init__(self, clock: Clock, snapshot: SvmSnapshot | None = None) -> None:
         self.clock = clock
         self.snapshot = snapshot
+        self.lock = threading.RLock()
+        self._raw: dict[str, bytes] = {}
         # The age of a blockhash is checked here, against the recent ones, not by LiteSVM (which
         # accepts only the latest).
         self.svm = LiteSVM().with_blockhash_check(False)
@@ -60,6 +97,7 @@ class LiteSvmChain(SolanaChain):
         # Only the latest after a restart: what was signed before it must be signed again.
         self._recent: deque[Hash] = deque([self.svm.latest_blockhash()], maxlen=RECENT_BLOCKHASHES)
 
+    @_locked
     def airdrop(self, to: Pubkey, lamports: int = 10 * LAMPORTS_PER_SOL) -> None:
         """Give `to` lamports (a local chain's faucet)."""
         self._stamp()
@@ -70,62 +108,98 @@ class LiteSvmChain(SolanaChain):
 
     # -- SolanaChain
 
+    @_locked
     def latest_blockhash(self) -> Hash:
         return self.svm.latest_blockhash()
 
+    @_locked
     def blockhash_valid(self, blockhash: Hash) -> bool:
         return blockhash in self._recent
 
+    @_locked
     def send_raw(self, transaction: AnyTransaction) -> None:
         """Run the transaction now; raise RevertError (nothing changes) if it fails."""
         self._stamp()
         signature = str(transaction.signatures[0])
         if signature in self._landed:
-            raise RevertError("AlreadyProcessed: this transaction has landed already", tx_hash=signature)
+            raise TransactionRefusedError(
+                "AlreadyProcessed: this transaction has landed already", "AlreadyProcessed", tx_hash=signature
+            )
         if not self.blockhash_valid(transaction.message.recent_blockhash):
-            raise RevertError("BlockhashNotFound: the blockhash has expired; sign again", tx_hash=signature)
+            raise TransactionRefusedError(
+                "BlockhashNotFound: the blockhash has expired; sign again",
+                "BlockhashNotFound",
+                tx_hash=signature,
+            )
         outcome = self.svm.send_transaction(transaction)
         if isinstance(outcome, FailedTransactionMetadata):
-            raise RevertError(failure_reason(outcome), tx_hash=signature)
+            error, logs = error_json(outcome.err()), outcome.meta().logs()
+            raise TransactionRefusedError(failure_reason(outcome), error, logs, tx_hash=signature)
         clock = self.svm.get_clock()
         landed = Landed(signature, clock.slot, clock.unix_timestamp, outcome.compute_units_consumed())
         self._landed[signature] = landed
         self.svm.expire_blockhash()
         self._blockhashes += 1
         self._recent.append(self.svm.latest_blockhash())
-        self._save(transaction.message.account_keys, landed, bytes(transaction))
+        self._raw[signature] = bytes(transaction)
+        self._save(transaction.message.account_keys, landed, self._raw[signature])
         self.svm.warp_to_slot(clock.slot + 1)  # each transaction in a slot of its own, as on a cluster
 
+    @_locked
     def simulate(self, transaction: AnyTransaction) -> Simulated:
         self._stamp()
         outcome = self.svm.simulate_transaction(transaction)
-        if isinstance(outcome, FailedTransactionMetadata):
-            meta, error = outcome.meta(), failure_reason(outcome)
-        else:
-            meta, error = outcome.meta(), None
+        meta = outcome.meta()
         return Simulated(
-            error, tuple(meta.logs()), meta.compute_units_consumed(), bytes(meta.return_data().data)
+            failure_reason(outcome) if isinstance(outcome, FailedTransactionMetadata) else None,
+            tuple(meta.logs()),
+            meta.compute_units_consumed(),
+            bytes(meta.return_data().data),
+            error_json(outcome.err()) if isinstance(outcome, FailedTransactionMetadata) else None,
         )
 
+    @_locked
     def landed(self, signature: str) -> Landed | None:
         return self._landed.get(signature)
 
+    @_locked
     def account_data(self, address: Pubkey) -> bytes | None:
         account = self.svm.get_account(address)
         return None if account is None else bytes(account.data)
 
+    @_locked
     def lamports(self, address: Pubkey) -> int:
         return self.svm.get_balance(address) or 0
 
+    @_locked
     def rent_exempt(self, space: int) -> int:
         return self.svm.minimum_balance_for_rent_exemption(space)
 
+    @_locked
     def timestamp(self) -> int:
-        """Return the Clock sysvar's unix time (the platform's clock at the last transaction)."""
+        """Return the chain's unix time: the platform clock's, which the Clock sysvar takes up."""
+        self._stamp()
         return self.svm.get_clock().unix_timestamp
 
+    @_locked
     def slot(self) -> int:
         return self.svm.get_clock().slot
+
+    @_locked
+    def program_accounts(self, program: Pubkey) -> list[tuple[Pubkey, Account]]:
+        """Return every account `program` owns."""
+        return list(self.svm.get_program_accounts(program))
+
+    @_locked
+    def transaction(self, signature: str) -> tuple[VersionedTransaction, TransactionMetadata | None] | None:
+        """Return a confirmed transaction as signed, with its logs if this run saw it land; None if none."""
+        raw = self._raw.get(signature)
+        if raw is None and self.snapshot is not None:
+            raw = self.snapshot.raw_transaction(signature)
+        if raw is None:
+            return None
+        meta = self.svm.get_transaction(Signature.from_string(signature))
+        return VersionedTransaction.from_bytes(raw), meta if isinstance(meta, TransactionMetadata) else None
 
     # -- internals
 
@@ -147,3 +221,22 @@ def failure_reason(outcome: FailedTransactionMetadata) -> str:
     failure = next((line for line in reversed(logs) if "failed" in line or "Error" in line), None)
     reason = None if failure is None else explain(failure)
     return reason or str(outcome.err())
+
+
+def error_json(error: object) -> object:
+    """Return a transaction error as a cluster's JSON-RPC writes it (`{"InstructionError": [0, {"Custom":
+    17}]}`, `"BlockhashNotFound"`, ...), which clients such as solders parse strictly."""
+    if isinstance(error, TransactionErrorInstructionError):
+        inner = error.err
+        if isinstance(inner, InstructionErrorCustom):
+            detail: object = {"Custom": inner.code}
+        elif isinstance(inner, InstructionErrorBorshIO):
+            detail = {"BorshIoError": inner.value}
+        else:
+            detail = str(inner).rsplit(".", 1)[-1]
+        return {"InstructionError": [error.index, detail]}
+    if isinstance(error, TransactionErrorInsufficientFundsForRent):
+        return {"InsufficientFundsForRent": {"account_index": error.account_index}}
+    if isinstance(error, TransactionErrorDuplicateInstruction):
+        return {"DuplicateInstruction": error.index}
+    return str(error).rsplit(".", 1)[-1]
