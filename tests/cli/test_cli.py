@@ -48,6 +48,8 @@ def run_up(data_dir: Path, port: int, instruments: int) -> str:
             str(data_dir),
             "--rpc-port",
             str(port),
+            "--solana-rpc-port",
+            str(free_port()),
             "--instruments",
             str(instruments),
         ],
@@ -93,7 +95,8 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
     command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(tmp_path)]
     with log.open("w") as out:
         up = subprocess.Popen(
-            [*command, "--rpc-port", str(port), "--port", str(free_port()), "--instruments", "1"],
+            [*command, "--rpc-port", str(port), "--port", str(free_port()), "--instruments", "1"]
+            + ["--solana-rpc-port", str(free_port())],
             stdout=out,
             stderr=out,
         )
@@ -130,7 +133,7 @@ def test_up_refuses_a_data_directory_its_reporters_cannot_serve(tmp_path: Path) 
     # A feed of an earlier version has code but no reporters: the reserve feed looks just like one.
     records.save(31337, replace(deployed, instruments=(replace(aapl, price_feed=aapl.reserve_feed),)))
     command = [sys.executable, "-m", "equitoken.cli", "up", "--exit", "--data-dir", str(tmp_path)]
-    command += ["--rpc-port", str(port), "--instruments", "1"]
+    command += ["--rpc-port", str(port), "--instruments", "1", "--solana-rpc-port", str(free_port())]
 
     legacy = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
@@ -208,7 +211,7 @@ class Running:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data_dir = tmp_path_factory.mktemp("platform")
-    platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port())
+    platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port(), solana_rpc_port=free_port())
     # The clock starts at a session open, so the paper broker fills a second after an order.
     platform.start(lambda _: None, instruments=3)
     yield Running(data_dir, platform.node.url)
@@ -420,7 +423,7 @@ class OracleRunning:
 @pytest.fixture(scope="module")
 def oracle_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OracleRunning]:
     data_dir = tmp_path_factory.mktemp("oracle-platform")
-    platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port())
+    platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port(), solana_rpc_port=free_port())
     platform.start(lambda _: None, instruments=2)  # market time runs from a session open
     local = LocalIssuer(data_dir, platform.url)
     network = OracleNetwork(

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 from tests.ports import free_port
 
 from equitoken.chain.errors import RevertError
@@ -24,6 +26,9 @@ from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.deployment import IssuerRoles, deployment_records
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
+from equitoken.chain.solana.chain import SOLANA_LOCAL
+from equitoken.chain.solana.deployment import solana_deployment_records
+from equitoken.chain.solana.rpc import SolanaRpcChain
 from equitoken.indexer import IndexReader
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.platform.local import ACCOUNTS, settlement_records
@@ -44,6 +49,7 @@ class Up:
     data_dir: Path
     rpc_port: int
     api_port: int
+    solana_port: int
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
@@ -59,6 +65,7 @@ class Up:
         self.runs += 1
         command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(self.data_dir)]
         command += ["--rpc-port", str(self.rpc_port), "--port", str(self.api_port), "--instruments", "2"]
+        command += ["--solana-rpc-port", str(self.solana_port)]
         # An hour of market time a wall minute: the feeds' hourly heartbeat comes within the test,
         # and the session (open at the start) stays open throughout.
         command += ["--speed", str(SPEED)]
@@ -76,7 +83,8 @@ class Up:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
         deadline = time.monotonic() + 30
-        while _listening(self.rpc_port) or _listening(self.api_port) or self.reporters():
+        ports = (self.rpc_port, self.api_port, self.solana_port)
+        while any(_listening(port) for port in ports) or self.reporters():
             assert time.monotonic() < deadline, "the node, the API or a reporter outlived the killed process"
             time.sleep(0.1)
 
@@ -126,11 +134,13 @@ class Up:
         assert response.status_code == 200, response.text
         return response.json()
 
-    def mint(self, quantity: str, key: str) -> str:
+    def mint(self, quantity: str, key: str, **where: object) -> str:
+        """Mint AAPL through the API: on the EVM chain, or where `where` (chain_id, wallet...) says."""
+        body = {"kind": "mint", "ticker": "AAPL", "quantity": quantity, "wallet": PARTICIPANT_WALLET} | where
         response = httpx.post(
             f"{self.api}/requests",
             headers={"X-API-Key": self.keys()["participant"], "Idempotency-Key": key},
-            json={"kind": "mint", "ticker": "AAPL", "quantity": quantity, "wallet": PARTICIPANT_WALLET},
+            json=body,
             timeout=30,
         )
         assert response.status_code == 201, response.text
@@ -166,7 +176,7 @@ class Up:
         after a mint it may still show the balance before it.
         """
         deadline = time.monotonic() + 30
-        while (holdings := held(self)) != [("AAPL", PARTICIPANT_WALLET, balance)]:
+        while ("AAPL", PARTICIPANT_WALLET, balance) not in (holdings := held(self)):
             assert time.monotonic() < deadline, f"the indexer never showed {balance}: {holdings}"
             time.sleep(0.5)
         return holdings
@@ -188,6 +198,20 @@ class Up:
             onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)
             return int(onchain.token("AAPL").balanceOf(wallet))
 
+    def solana_wallet(self) -> str:
+        keypair = json.loads((self.data_dir / "solana" / "participant-wallet.json").read_text())
+        return str(Keypair.from_bytes(bytes(keypair)).pubkey())
+
+    def solana_balance(self, wallet: str) -> int:
+        """Read `wallet`'s AAPLx on Solana through the endpoint `up` serves, as a wallet would."""
+        record = solana_deployment_records(self.data_dir / "solana").load(SOLANA_LOCAL)
+        assert record is not None
+        chain = SolanaRpcChain(f"http://127.0.0.1:{self.solana_port}", SOLANA_LOCAL)
+        try:
+            return chain.holder_balance(record.mint("AAPL"), Pubkey.from_string(wallet))
+        finally:
+            chain.close()
+
 
 def held(up: Up) -> list[tuple[str, str, int]]:
     """Return the participant's holdings without their value, which moves with the price."""
@@ -202,7 +226,7 @@ def _listening(port: int) -> bool:
 
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[Up]:
-    platform = Up(tmp_path, free_port(), free_port())
+    platform = Up(tmp_path, free_port(), free_port(), free_port())
     yield platform
     if platform.process is not None and platform.process.poll() is None:
         platform.process.kill()
@@ -222,8 +246,19 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     assert up.wait_final(demo_first_mint)["state"] == "completed"
     minted = up.wait_final(up.mint("2", "restart-test-1"))
     assert minted["state"] == "completed"
+    # The participant mints AAPLx on Solana through the API, paying USDC on the EVM chain.
+    solana_wallet = up.solana_wallet()
+    on_solana = {"chain_id": SOLANA_LOCAL, "wallet": solana_wallet, "payment_wallet": PARTICIPANT_WALLET}
+    minted_on_solana = up.wait_final(up.mint("3", "restart-test-solana", **on_solana))
+    assert minted_on_solana["state"] == "completed", minted_on_solana
+    assert up.solana_balance(solana_wallet) == 3 * 10**8
+    aapl = next(r for r in up.get("/reserves")["items"] if r["ticker"] == "AAPL")
+    solana_reserve = next(c for c in aapl["chains"] if c["chain_id"] == SOLANA_LOCAL)
+    assert (solana_reserve["family"], solana_reserve["outstanding_shares"]) == ("Solana", "3")
+    assert aapl["backed"]
     balance = up.token_balance(PARTICIPANT_WALLET)
     holdings = up.held_once_indexed(balance)
+    assert ("AAPL", solana_wallet, 3 * 10**8) in holdings  # read from Solana itself
     requests = up.get("/requests")["items"]
     investors = up.get("/investors")["items"]
     demo = (up.data_dir / "demo.json").read_text()
@@ -240,6 +275,7 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
 
     assert up.keys() == keys  # the same keys still work
     assert up.token_balance(PARTICIPANT_WALLET) == balance
+    assert up.solana_balance(solana_wallet) == 3 * 10**8
     assert held(up) == holdings
     assert [(r["id"], r["state"]) for r in up.get("/requests")["items"]] == [
         (r["id"], r["state"]) for r in requests
@@ -271,10 +307,12 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
 def test_up_exit_deploys_and_stops(up: Up) -> None:
     command = [sys.executable, "-m", "equitoken.cli", "up", "--exit", "--data-dir", str(up.data_dir)]
     command += ["--rpc-port", str(up.rpc_port), "--port", str(up.api_port), "--instruments", "1"]
+    command += ["--solana-rpc-port", str(up.solana_port)]
 
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Deployed instruments on chain 31337" in result.stdout
     assert not _listening(up.rpc_port)
+    assert not _listening(up.solana_port)
     assert not (up.data_dir / "api-keys.json").exists()

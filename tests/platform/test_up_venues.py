@@ -39,7 +39,7 @@ OFFLINE_BUYER, OFFLINE_SELLER = 901, 902
 
 @pytest.fixture
 def up(tmp_path: Path) -> Iterator[Up]:
-    platform = Up(tmp_path, free_port(), free_port())
+    platform = Up(tmp_path, free_port(), free_port(), free_port())
     yield platform
     if platform.process is not None and platform.process.poll() is None:
         platform.process.kill()

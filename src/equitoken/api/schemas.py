@@ -16,6 +16,9 @@ from equitoken.issuer.workflow.states import HeldResolution, RequestState
 
 DECIMAL = r"^[0-9]{1,15}(\.[0-9]{1,18})?$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+# An EVM address, or a Solana one (32 to 44 base58 characters): which one the request's chain needs
+# is checked by the issuer, which names the chain in its answer.
+WALLET = r"^(0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{32,44})$"
 TICKER = r"^[A-Za-z][A-Za-z0-9.]{0,9}$"
 ID = r"^[A-Za-z0-9_-]{1,40}$"
 IDEMPOTENCY_KEY = r"^[!-~]{1,128}$"
@@ -134,7 +137,18 @@ class RequestCreate(_Input):
     kind: Literal["mint", "redeem"]
     ticker: str = Field(pattern=TICKER)
     quantity: str = Field(pattern=DECIMAL, description="Shares, as a decimal string.")
-    wallet: str = Field(pattern=ADDRESS)
+    wallet: str = Field(pattern=WALLET, description="The wallet holding the tokens, on `chain_id`.")
+    chain_id: int | None = Field(
+        default=None,
+        description="The chain the tokens are minted on or burned from (an EVM chain id, or Solana's: "
+        "7565166 on the local platform); the settlement chain if omitted.",
+    )
+    payment_wallet: str | None = Field(
+        default=None,
+        pattern=ADDRESS,
+        description="The settlement chain's wallet that pays USDC and is paid, for a request on another "
+        "chain.",
+    )
     investor_id: str | None = Field(
         default=None, pattern=ID, description="Operator only: whom the request is for."
     )
@@ -164,6 +178,8 @@ class RequestOut(BaseModel):
     kind: Literal["mint", "redeem"]
     investor_id: str
     wallet: str
+    chain_id: int
+    payment_wallet: str
     ticker: str
     quantity: str
     state: RequestState
@@ -186,6 +202,8 @@ class RequestOut(BaseModel):
             kind=view.kind.value,
             investor_id=view.investor_id,
             wallet=view.wallet,
+            chain_id=view.chain_id,
+            payment_wallet=view.payment_wallet,
             ticker=view.ticker,
             quantity=str(view.quantity),
             state=view.state,
@@ -222,6 +240,7 @@ class HoldingOut(BaseModel):
 
 class ReserveChainOut(BaseModel):
     chain_id: int
+    family: str = Field(description="EVM or Solana.")
     supply_raw: int
     multiplier: str
     outstanding_shares: str

@@ -20,6 +20,7 @@ from equitoken.platform.local import (
     DEFAULT_DATA_DIR,
     DEFAULT_INSTRUMENTS,
     DEFAULT_RPC_PORT,
+    DEFAULT_SOLANA_RPC_PORT,
     LocalDeployment,
 )
 from equitoken.platform.settings import DEFAULT_API_PORT, SettingsError, UpSettings
@@ -44,6 +45,9 @@ def up(
         int, typer.Option(help="The local node's JSON-RPC port on 127.0.0.1.")
     ] = DEFAULT_RPC_PORT,
     port: Annotated[int, typer.Option(help="The API and dashboard's port on 127.0.0.1.")] = DEFAULT_API_PORT,
+    solana_rpc_port: Annotated[
+        int, typer.Option(help="The local Solana's JSON-RPC port on 127.0.0.1 (LiteSVM, served by up).")
+    ] = DEFAULT_SOLANA_RPC_PORT,
     instruments: Annotated[
         str,
         typer.Option(
@@ -101,6 +105,7 @@ def up(
             broker=broker,
             speed=speed,
             instruments=_instrument_count(instruments),
+            solana_rpc_port=solana_rpc_port,
         )
     except SettingsError as error:
         fail(error.code, error.message)

@@ -44,8 +44,11 @@ from equitoken.chain.evm.deployment import (
 )
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.chain.records import JsonRecords
+from equitoken.chain.solana.litesvm import LiteSvmChain
+from equitoken.chain.solana.rpc_server import SolanaRpcServer
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import MAX_UINT256, deploy_test_usdc
+from equitoken.issuer.solana import SolanaIssuerChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, SimulatedClock
 from equitoken.market.prices import PriceSource
@@ -57,11 +60,13 @@ from equitoken.model.time import Clock
 from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import oracle_members
+from equitoken.platform.solana import local_solana
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.amm import AmmDeployment, deploy_amm
 
 DEFAULT_DATA_DIR = Path(".data")
 DEFAULT_RPC_PORT = 8545
+DEFAULT_SOLANA_RPC_PORT = 8899  # a Solana validator's JSON-RPC port
 DEFAULT_RPC_URL = f"http://127.0.0.1:{DEFAULT_RPC_PORT}"
 DEFAULT_INSTRUMENTS = 15
 DATABASE_URL_ENV = "EQUITOKEN_DATABASE_URL"
@@ -157,8 +162,12 @@ class LocalPlatform:
     rpc_url: str | None = None
     # The tickers the price source covers; None: every ticker (a broker's market data).
     priced: frozenset[str] | None = None
+    # The JSON-RPC port of the local Solana (LiteSVM, state in <data dir>/solana).
+    solana_rpc_port: int = DEFAULT_SOLANA_RPC_PORT
     node: AnvilNode = field(init=False)
     clock: SimulatedClock = field(init=False)
+    solana: SolanaIssuerChain | None = field(default=None, init=False)
+    solana_server: SolanaRpcServer | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.node = AnvilNode(
@@ -206,7 +215,29 @@ class LocalPlatform:
             usdc = self._deploy_usdc(chain, progress)
             amm = self._deploy_amm(chain, issuance, usdc, progress)
         deployment = LocalDeployment(issuance, usdc, amm)
-        return deployment if self.priced is None else offered(deployment, self.priced)
+        deployment = deployment if self.priced is None else offered(deployment, self.priced)
+        self._start_solana(deployment.issuance, progress)
+        return deployment
+
+    def _start_solana(self, issuance: IssuanceDeployment, progress: Progress) -> None:
+        """Restore (or create) the local Solana with a mint per instrument, and serve its JSON-RPC."""
+        tickers = {d.ticker for d in issuance.instruments}
+        instruments = [i for i in load_catalogue() if i.ticker in tickers]
+        directory = self.data_dir / "solana"
+        self.solana = local_solana(self.clock, instruments, directory)
+        chain = self.solana.chain
+        assert isinstance(chain, LiteSvmChain), "the local Solana is LiteSVM"
+        try:
+            self.solana_server = SolanaRpcServer(chain, "127.0.0.1", self.solana_rpc_port).start()
+        except OSError as error:
+            raise PlatformUnavailableError(
+                f"cannot serve Solana's JSON-RPC on 127.0.0.1:{self.solana_rpc_port} ({error.strerror}); "
+                "choose another port with --solana-rpc-port"
+            ) from None
+        progress(
+            f"Solana: {len(instruments)} Token-2022 mints on LiteSVM (state in {directory}), "
+            f"JSON-RPC on {self.solana_server.url}"
+        )
 
     def chain(self) -> JsonRpcChain:
         """Return a JSON-RPC client for the node, signing for its dev accounts; on the node this
@@ -214,7 +245,11 @@ class LocalPlatform:
         return JsonRpcChain(self.url, dev_signers(), clock=self.clock if self.rpc_url is None else None)
 
     def stop(self) -> None:
-        """Stop the node if this platform started it; it writes its state first."""
+        """Stop Solana's endpoint, and the node if this platform started it; it writes its state first."""
+        if self.solana_server is not None:
+            self.solana_server.stop()
+        if self.solana is not None:
+            self.solana.chain.close()
         self.node.stop()
 
     def _deploy_issuance(
@@ -380,6 +415,7 @@ class LocalIssuer:
         prices: PriceSource | None = None,
         broker: Broker | None = None,
         follow_clock: bool = True,
+        solana: SolanaIssuerChain | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.clock: Clock = clock or SimulatedClock.load_or_start(data_dir / CLOCK_FILE)
@@ -405,6 +441,7 @@ class LocalIssuer:
                 broker=broker or PaperBrokerSettings(sqlite_url(data_dir / "paper-broker.sqlite")),
                 prices=self.prices,
                 calendar=self.calendar,
+                solana=solana,
             )
         except BaseException:
             self.database.close()
@@ -413,6 +450,7 @@ class LocalIssuer:
         self.broker: Broker = assembled.broker
         self.onchain = assembled.onchain
         self.issuer = assembled.issuer
+        self.solana = solana
 
     def _load_deployment(self) -> LocalDeployment:
         url = self.chain.url

@@ -14,11 +14,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from solders.system_program import TransferParams, transfer
+
 from equitoken.api.keys import ApiKeys, Role
 from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.solana.litesvm import LAMPORTS_PER_SOL
+from equitoken.chain.solana.stock_mint import derive_keypair
 from equitoken.issuer.investors import Investor, InvestorCategory
 from equitoken.model.time import Clock
 from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer
+from equitoken.platform.solana import LOCAL_SEED
 
 SEED_FILE = "demo.json"
 KEYS_FILE = "api-keys.json"
@@ -28,6 +33,8 @@ RETAIL_SHARE_UNITS = 10**8  # one AAPLx (8 decimals) to each retail wallet
 PARTICIPANT_USDC = 1_000_000 * USDC
 RETAIL_USDC = 10_000 * USDC
 KYC_VALIDITY = timedelta(days=3 * 365)
+SOLANA_WALLET_FILE = "participant-wallet.json"
+PARTICIPANT_SOL = 10 * LAMPORTS_PER_SOL
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,31 @@ class DemoSeed:
         record.handed_out = True
         record.save(self.path)
         return True
+
+    def bind_solana_wallet(self) -> tuple[str, Path] | None:
+        """Bind the participant's Solana wallet (once) and keep its lamports topped up; return it and
+        its keypair file (the Solana CLI's format), or None without a local Solana."""
+        solana, record = self.local.solana, self.seed()
+        if solana is None:
+            return None
+        keypair = derive_keypair(LOCAL_SEED, "participant wallet")
+        wallet = keypair.pubkey()
+        path = self.path.parent / "solana" / SOLANA_WALLET_FILE
+        if not path.is_file():
+            _write_json(path, list(bytes(keypair)), private=True)
+        if solana.chain.lamports(wallet) < LAMPORTS_PER_SOL:
+            solana.chain.send(
+                [
+                    transfer(
+                        TransferParams(
+                            from_pubkey=solana.payer.pubkey(), to_pubkey=wallet, lamports=PARTICIPANT_SOL
+                        )
+                    )
+                ],
+                solana.payer,
+            )
+        self.local.issuer.investors.bind_wallet(record.investors[PARTICIPANT.name], str(wallet))
+        return str(wallet), path
 
     def keys(self) -> list[DemoKey]:
         """Return the demo's API keys, issuing them on the first call (kept in `api-keys.json`)."""

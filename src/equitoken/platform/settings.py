@@ -9,7 +9,13 @@ from pathlib import Path
 from equitoken.brokers.alpaca import KEY_ENV, SECRET_ENV
 from equitoken.market.clock import ClockSpeedError, check_speed
 from equitoken.model.errors import EquitokenError
-from equitoken.platform.local import DATABASE_URL_ENV, DEFAULT_DATA_DIR, DEFAULT_INSTRUMENTS, DEFAULT_RPC_PORT
+from equitoken.platform.local import (
+    DATABASE_URL_ENV,
+    DEFAULT_DATA_DIR,
+    DEFAULT_INSTRUMENTS,
+    DEFAULT_RPC_PORT,
+    DEFAULT_SOLANA_RPC_PORT,
+)
 
 DEFAULT_API_PORT = 8000
 ALPACA_LIVE_ENV = "EQUITOKEN_ALPACA_LIVE"
@@ -49,6 +55,7 @@ class UpSettings:
     alpaca_paper: bool = True
     speed: int | None = None
     instruments: int | None = DEFAULT_INSTRUMENTS
+    solana_rpc_port: int = DEFAULT_SOLANA_RPC_PORT
 
     @property
     def manages_node(self) -> bool:
@@ -74,10 +81,12 @@ class UpSettings:
         broker: str = BrokerChoice.PAPER,
         speed: int | None = None,
         instruments: int | None = DEFAULT_INSTRUMENTS,
+        solana_rpc_port: int = DEFAULT_SOLANA_RPC_PORT,
         environ: Mapping[str, str] = os.environ,
     ) -> "UpSettings":
         """Return the settings, or raise `SettingsError` naming the first problem."""
-        for name, port in (("--rpc-port", rpc_port), ("--port", api_port)):
+        ports = (("--rpc-port", rpc_port), ("--port", api_port), ("--solana-rpc-port", solana_rpc_port))
+        for name, port in ports:
             if not 0 <= port <= 65_535:
                 raise SettingsError(f"{name} must be a TCP port from 0 to 65535, not {port}")
         if rpc_url is not None and not rpc_url.startswith(("http://", "https://")):
@@ -130,6 +139,7 @@ class UpSettings:
             alpaca_paper=environ.get(ALPACA_LIVE_ENV, "") != "1",
             speed=speed,
             instruments=instruments,
+            solana_rpc_port=solana_rpc_port,
         )
 
 

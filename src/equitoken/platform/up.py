@@ -109,7 +109,12 @@ class RunningPlatform:
         # Replayed prices cover a few tickers; a broker's market data covers every one.
         priced = None if s.broker is BrokerChoice.ALPACA else ReplayPriceSource.default().tickers()
         self.chain_side = LocalPlatform(
-            s.data_dir, s.rpc_port, speed=s.speed, rpc_url=s.rpc_url, priced=priced
+            s.data_dir,
+            s.rpc_port,
+            speed=s.speed,
+            rpc_url=s.rpc_url,
+            priced=priced,
+            solana_rpc_port=s.solana_rpc_port,
         )
 
     @property
@@ -143,6 +148,7 @@ class RunningPlatform:
             prices=prices,
             broker=broker,
             follow_clock=s.manages_node,
+            solana=self.chain_side.solana,
         )
         self._start_oracle(progress)
         replayed = replay_lost_transactions(self.local.database, self.local.chain)
@@ -152,6 +158,10 @@ class RunningPlatform:
         if not seed.seeded:
             progress("seeding the demo: a participant, three retail investors, USDC, a first mint")
         seed.seed()
+        solana_wallet = seed.bind_solana_wallet()
+        if solana_wallet is not None:
+            wallet, keypair = solana_wallet
+            progress(f"the participant's Solana wallet is {wallet} (keypair in {keypair})")
         self.keys = seed.keys()
         amm = self.deployment.amm
         assert amm is not None, "the chain side deploys the AMM"

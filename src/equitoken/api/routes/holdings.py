@@ -26,9 +26,9 @@ from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.schemas import ID, HoldingOut
 from equitoken.indexer.multiplier import MultiplierEntry, multiplier_at
 from equitoken.indexer.views import ChainMultiplier, IndexReader
-from equitoken.issuer.errors import UnknownInvestorError
+from equitoken.issuer.chains import TokenChain
+from equitoken.issuer.errors import InvalidRequestError, UnknownInvestorError
 from equitoken.issuer.investors import Investor
-from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.service import Issuer
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.model.multiplier import Multiplier
@@ -53,17 +53,27 @@ class _Balance:
     block: int | None
 
 
-def _chain_balances(onchain: IssuerChain, wallets: Sequence[str]) -> list[_Balance]:
+def _chain_balances(chain: TokenChain, wallets: Sequence[str]) -> list[_Balance]:
     out = []
-    for ticker in onchain.tickers:
-        token = onchain.token(ticker)
+    for ticker in chain.tickers:
         multiplier: int | None = None
         for wallet in wallets:
-            raw = int(token.balanceOf(wallet))
+            raw = chain.balance(ticker, wallet)
             if raw:
-                multiplier = int(token.uiMultiplier()) if multiplier is None else multiplier
-                out.append(_Balance(onchain.chain_id, ticker, wallet, raw, multiplier, None))
+                multiplier = chain.multiplier(ticker) if multiplier is None else multiplier
+                out.append(_Balance(chain.chain_id, ticker, wallet, raw, multiplier, None))
     return out
+
+
+def _wallets_on(chain: TokenChain, wallets: Sequence[str]) -> list[str]:
+    """Return those of `wallets` that are addresses on `chain` (an investor binds EVM and Solana ones)."""
+    valid = []
+    for wallet in wallets:
+        try:
+            valid.append(chain.parse_wallet(wallet))
+        except InvalidRequestError:
+            continue
+    return valid
 
 
 def _indexed_balances(reader: IndexReader, wallets: Sequence[str]) -> list[_Balance]:
@@ -90,10 +100,15 @@ def _holdings(
     wallets = sorted(investor.wallets)
     if not wallets:
         return []
+    settlement = _wallets_on(issuer.onchain, wallets)
     if indexer is None:
-        balances = _chain_balances(issuer.onchain, wallets)
+        balances = _chain_balances(issuer.onchain, settlement)
     else:
-        balances = _indexed_balances(indexer, wallets)
+        balances = _indexed_balances(indexer, settlement)
+    # The indexer follows the settlement chain; the others are read at their latest state.
+    for chain in issuer.chains:
+        if chain.chain_id != issuer.onchain.chain_id:
+            balances += _chain_balances(chain, _wallets_on(chain, wallets))
     out = []
     for balance in balances:
         if not balance.raw or balance.ticker not in issuer.instruments:

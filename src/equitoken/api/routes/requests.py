@@ -75,7 +75,10 @@ def create_request(
         "investor_id": investor_id,
         "ticker": body.ticker.upper(),
         "quantity": _decimal(body.quantity),
-        "wallet": body.wallet.lower(),
+        # EVM addresses are case-insensitive, Solana's are not.
+        "wallet": body.wallet.lower() if body.wallet.startswith("0x") else body.wallet,
+        "chain_id": body.chain_id,
+        "payment_wallet": None if body.payment_wallet is None else body.payment_wallet.lower(),
         "limit_price": None
         if body.limit_price is None
         else format(Decimal(body.limit_price).normalize(), "f"),
@@ -90,10 +93,26 @@ def create_request(
     key = issuer_key(principal, idempotency_key)
 
     def submit() -> RequestView:
+        chain, payer = body.chain_id, body.payment_wallet
         if body.kind == "mint":
-            return issuer.request_mint(investor_id, body.wallet, body.ticker, body.quantity, key)
+            return issuer.request_mint(
+                investor_id,
+                body.wallet,
+                body.ticker,
+                body.quantity,
+                key,
+                chain_id=chain,
+                payment_wallet=payer,
+            )
         return issuer.request_redeem(
-            investor_id, body.wallet, body.ticker, body.quantity, key, body.limit_price
+            investor_id,
+            body.wallet,
+            body.ticker,
+            body.quantity,
+            key,
+            body.limit_price,
+            chain_id=chain,
+            payment_wallet=payer,
         )
 
     def call() -> tuple[int, str]:

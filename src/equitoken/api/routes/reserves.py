@@ -1,6 +1,6 @@
 """Reserves: shares in custody against tokens outstanding, now and over time, and the full reconciliation."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,7 +11,7 @@ from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.routes.holdings import multiplier_in_force
 from equitoken.api.schemas import TICKER, ReconciliationOut, ReserveChainOut, ReserveOut, ReservePointOut
 from equitoken.indexer.views import IndexReader
-from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.chains import TokenChain
 from equitoken.issuer.reconcile import Reconciliation
 from equitoken.issuer.service import Issuer
 from equitoken.model.multiplier import Multiplier
@@ -21,16 +21,20 @@ from equitoken.model.token_amount import TokenAmount
 router = APIRouter(tags=["reserves"])
 
 
-def _reserves(onchain: IssuerChain, reconciliation: Reconciliation) -> list[ReserveOut]:
+def _reserves(chains: Sequence[TokenChain], reconciliation: Reconciliation) -> list[ReserveOut]:
     out = []
     for holding in reconciliation.holdings:
-        token = onchain.token(holding.ticker)
-        chain = ReserveChainOut(
-            chain_id=onchain.chain_id,
-            supply_raw=int(token.totalSupply()),
-            multiplier=str(Multiplier(int(token.uiMultiplier()))),
-            outstanding_shares=str(holding.outstanding.get(onchain.chain_id, Shares.zero())),
-        )
+        per_chain = [
+            ReserveChainOut(
+                chain_id=chain.chain_id,
+                family=chain.family,
+                supply_raw=chain.supply(holding.ticker),
+                multiplier=str(Multiplier(chain.multiplier(holding.ticker))),
+                outstanding_shares=str(holding.outstanding.get(chain.chain_id, Shares.zero())),
+            )
+            for chain in chains
+            if holding.ticker in chain.tickers
+        ]
         out.append(
             ReserveOut(
                 ticker=holding.ticker,
@@ -38,7 +42,7 @@ def _reserves(onchain: IssuerChain, reconciliation: Reconciliation) -> list[Rese
                 outstanding_shares=str(holding.outstanding_total),
                 gap_shares=str(holding.surplus),
                 backed=holding.backed,
-                chains=[chain],
+                chains=per_chain,
             )
         )
     return out
@@ -49,7 +53,7 @@ def list_reserves(
     _principal: PrincipalDep, issuer: IssuerDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ReserveOut]:
     """List, per instrument, the shares in custody against the shares its tokens stand for."""
-    reserves = _reserves(issuer.onchain, issuer.reconcile())
+    reserves = _reserves(issuer.chains, issuer.reconcile())
     page, next_cursor = paginate(reserves, limit, cursor, lambda r: [r.ticker])
     return Page[ReserveOut](items=page, next_cursor=next_cursor)
 
@@ -121,6 +125,6 @@ def read_reconciliation(_operator: OperatorDep, issuer: IssuerDep) -> Reconcilia
     reconciliation = issuer.reconcile()
     return ReconciliationOut(
         ok=reconciliation.ok,
-        reserves=_reserves(issuer.onchain, reconciliation),
+        reserves=_reserves(issuer.chains, reconciliation),
         trial_balance=dict(reconciliation.trial_balance),
     )

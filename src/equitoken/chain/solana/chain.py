@@ -116,6 +116,10 @@ class SolanaChain(ABC):
     def timestamp(self) -> int:
         """Return the cluster's unix time (its Clock sysvar)."""
 
+    @abstractmethod
+    def close(self) -> None:
+        """Release what the chain holds open (a connection, a file)."""
+
     # -- built on the above
 
     def sign(

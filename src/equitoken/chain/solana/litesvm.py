@@ -186,6 +186,11 @@ class LiteSvmChain(SolanaChain):
         return self.svm.get_clock().slot
 
     @_locked
+    def close(self) -> None:
+        if self.snapshot is not None:
+            self.snapshot.close()
+
+    @_locked
     def program_accounts(self, program: Pubkey) -> list[tuple[Pubkey, Account]]:
         """Return every account `program` owns."""
         return list(self.svm.get_program_accounts(program))

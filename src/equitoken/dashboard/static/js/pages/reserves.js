@@ -76,7 +76,7 @@ function reservesTable(reserves, reports) {
         "tr",
         { class: "chain", "data-ticker": reserve.ticker, "data-chain": chain.chain_id },
         h("th", { scope: "row", class: "sub" }, reserve.ticker),
-        h("td", {}, `chain ${chain.chain_id}`),
+        h("td", {}, `${chain.family} (chain ${chain.chain_id})`),
         h("td", { class: "num" }, grouped(String(chain.supply_raw))),
         h("td", { class: "num" }, `× ${chain.multiplier}`),
         h("td", { class: "num" }, shares(chain.outstanding_shares)),
