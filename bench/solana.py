@@ -7,6 +7,11 @@ Account); every figure is the compute units of a real transaction holding the on
 - ``mint_cu``: `MintToChecked` of 1 token to a holder's existing account;
 - ``burn_cu``: `BurnChecked` of 1 token by its holder.
 
+And ``mints_per_s``: mint requests an issuer settles per second of its own work (the steps of
+`Issuer.process`: payment on the EVM chain, broker order and fills, custody, the Solana mint, the
+refund) for a participant minting AAPLx on Solana, on an in-process EVM chain, LiteSVM and SQLite;
+``evm_mints_per_s`` is the same run with the tokens on the EVM chain, the reference.
+
 Ours is the xStocks configuration (`chain/solana/stock_mint.py`: metadata pointer and metadata,
 permanent delegate, default-frozen accounts thawed for verified holders, scaled UI amount,
 pausable); the plain Token-2022 mint has no extension; the classic mint runs on the Token program
@@ -14,25 +19,34 @@ as LiteSVM ships it (a build that takes about a hundred units a transfer). Each 
 second of two identical operations (warm accounts); compute units are the same on every run. Run::
 
     python bench/solana.py          # a table
-    python bench/solana.py --json   # {"transfer_cu": {"ours", "plain_token2022", "spl_token"}, ...}
+    python bench/solana.py --json   # {"transfer_cu": {"ours", "plain_token2022", "spl_token"}, ...,
+                                    #  "mints_per_s": x, "evm_mints_per_s": y}
 """
 
 import argparse
 import json
+import tempfile
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.deployment import IssuerRoles
+from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.chain.solana.litesvm import LiteSvmChain
 from equitoken.chain.solana.stock_mint import (
     STOCK_DECIMALS,
     MintAuthorities,
     StockMintTerms,
     create_stock_mint,
+    derive_keypair,
 )
 from equitoken.chain.solana.token2022 import (
     MINT_BASE_SIZE,
@@ -46,11 +60,21 @@ from equitoken.chain.solana.token2022 import (
     thaw_account,
     transfer_checked,
 )
+from equitoken.issuer.catalogue import load_catalogue
+from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.clock import ManualClock
+from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer, deploy_issuer_contracts
+from equitoken.platform.local import ACCOUNTS
+from equitoken.platform.solana import local_solana
+from equitoken.store.database import Database, sqlite_url
 
 ONE = 10**STOCK_DECIMALS
 MINTS = ("ours", "plain_token2022", "spl_token")
 OPERATIONS = ("transfer_cu", "mint_cu", "burn_cu")
+MINT_REQUESTS = 20
+# Monday 2025-12-01, 10:00 New York (replayed prices), on an EVM chain started years before.
+IN_SESSION = datetime(2025, 12, 1, 15, 0, tzinfo=UTC)
+GENESIS = int(datetime(2019, 1, 1, tzinfo=UTC).timestamp())
 
 
 @dataclass
@@ -146,12 +170,77 @@ def measure() -> dict[str, dict[str, int]]:
     return {operation: {kind: by_mint[kind][operation] for kind in MINTS} for operation in OPERATIONS}
 
 
-def render(figures: dict[str, dict[str, int]]) -> str:
+def settlement_rates(requests: int = MINT_REQUESTS) -> dict[str, float]:
+    """Return mint requests settled per second of `Issuer.process`, on Solana and on EVM."""
+    return {
+        "mints_per_s": round(_settle(requests, on_solana=True), 1),
+        "evm_mints_per_s": round(_settle(requests, on_solana=False), 1),
+    }
+
+
+def _settle(requests: int, *, on_solana: bool) -> float:
+    clock = ManualClock(IN_SESSION)
+    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=GENESIS)
+    chain.clock = clock
+    instruments = [i for i in load_catalogue() if i.ticker == "AAPL"]
+    contracts = deploy_issuer_contracts(chain, instruments)
+    roles = IssuerRoles.from_accounts(chain.accounts)
+    payer_wallet = chain.accounts[10]
+    contracts.usdc.mint(payer_wallet, 10**15, sender=roles.admin)
+    contracts.usdc.approve(roles.operator, 10**15, sender=payer_wallet)
+    with tempfile.TemporaryDirectory() as directory:
+        workdir = Path(directory)
+        database = Database(sqlite_url(workdir / "equitoken.sqlite"))
+        database.migrate()
+        solana = local_solana(clock, instruments) if on_solana else None
+        issuer = assemble_issuer(
+            chain,
+            contracts.deployment,
+            contracts.usdc.address,
+            database,
+            clock,
+            broker=PaperBrokerSettings(sqlite_url(workdir / "paper-broker.sqlite"), 5, 1),
+            solana=solana,
+        ).issuer
+        participant = issuer.investors.onboard(
+            "Bench Markets Ltd",
+            "GB",
+            "authorised_participant",
+            kyc_expires_at=IN_SESSION + timedelta(days=365),
+        )
+        issuer.investors.bind_wallet(participant.id, payer_wallet)
+        wallet = payer_wallet
+        where: dict[str, Any] = {}
+        if solana is not None:
+            wallet = str(derive_keypair(b"bench", "participant").pubkey())
+            issuer.investors.bind_wallet(participant.id, wallet)
+            where = {"chain_id": solana.chain_id, "payment_wallet": payer_wallet}
+        for n in range(requests):
+            issuer.request_mint(participant.id, wallet, "AAPL", "1", f"bench-{n}", **where)
+        spent = 0.0
+        while issuer.requests(open_only=True):
+            started = time.perf_counter()
+            issuer.process()
+            spent += time.perf_counter() - started
+            clock.advance(timedelta(minutes=1))
+        completed = [r for r in issuer.requests() if r.state is RequestState.COMPLETED]
+        database.close()
+    if len(completed) != requests:
+        raise RuntimeError(f"only {len(completed)} of {requests} mint requests completed")
+    return requests / spent
+
+
+def render(figures: dict[str, Any]) -> str:
     lines = [f"{'operation':<14}{'ours':>10}{'plain 2022':>12}{'SPL Token':>11}   ours / plain 2022"]
     for operation in OPERATIONS:
         row = figures[operation]
         ours, plain, classic = (row[kind] for kind in MINTS)
         lines.append(f"{operation:<14}{ours:>10,}{plain:>12,}{classic:>11,}   {ours / plain:.2f}x")
+    solana, evm = figures["mints_per_s"], figures["evm_mints_per_s"]
+    lines.append("")
+    lines.append(f"{'mint requests settled per second':<34}{'Solana':>10}{'EVM':>10}   Solana / EVM")
+    label = f"({MINT_REQUESTS} requests of 1 AAPL)"
+    lines.append(f"{label:<34}{solana:>10.1f}{evm:>10.1f}   {solana / evm:.2f}x")
     return "\n".join(lines)
 
 
@@ -161,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    figures = measure()
+    figures: dict[str, Any] = {**measure(), **settlement_rates()}
     print(json.dumps(figures) if args.json else render(figures))
     return 0
 
