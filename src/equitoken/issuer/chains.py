@@ -78,6 +78,10 @@ class TokenChain(Protocol):
         """Return the call that burns `tokens` raw units from `wallet` (a redemption)."""
         ...
 
+    def multiplier_call(self, ticker: str, multiplier: int, effective_at: int) -> Any:
+        """Return the call that sets the UI multiplier to `multiplier` from unix time `effective_at`."""
+        ...
+
     def attestation_call(self, ticker: str, reserve: int, observed_at: int) -> Any | None:
         """Return the call that tells the reserve feed `reserve` raw units; None without a feed."""
         ...

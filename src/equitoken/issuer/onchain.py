@@ -142,6 +142,10 @@ class IssuerChain:
     def burn_call(self, ticker: str, wallet: str, tokens: int) -> EvmCall:
         return EvmCall(self.token(ticker).burn_from, (wallet, tokens), self.roles.burner)
 
+    def multiplier_call(self, ticker: str, multiplier: int, effective_at: int) -> EvmCall:
+        token = self.token(ticker)
+        return EvmCall(token.setUIMultiplier, (multiplier, effective_at), self.roles.multiplier_updater)
+
     def attestation_call(self, ticker: str, reserve: int, observed_at: int) -> EvmCall:
         """Return the reserve feed's update to `reserve` raw units observed at `observed_at`."""
         return EvmCall(self.reserve_feed(ticker).update, (reserve, observed_at), self.roles.attester)

@@ -25,10 +25,12 @@ from equitoken.chain.solana.token2022 import (
     create_associated_token_account,
     freeze_account,
     thaw_account,
+    update_multiplier,
 )
 from equitoken.durable.solana_outbox import SolanaCall, SolanaOutbox
 from equitoken.issuer.errors import InvalidRequestError
 from equitoken.model.instrument import ComplianceProfile
+from equitoken.model.multiplier import Multiplier
 
 
 @dataclass
@@ -101,6 +103,16 @@ class SolanaIssuerChain:
         )
         a = self.authorities
         return SolanaCall(instructions, self.payer, (a.delegate, a.freezer))
+
+    def multiplier_call(self, ticker: str, multiplier: int, effective_at: int) -> SolanaCall:
+        """Return ScaledUiAmount's UpdateMultiplier: the largest double not above `multiplier`, so a
+        Solana holder never shows more than the same raw units on EVM."""
+        authority = self.authorities.multiplier
+        double = Multiplier(multiplier).to_double()
+        instruction = update_multiplier(
+            self.deployment.mint(ticker), authority.pubkey(), double, effective_at
+        )
+        return SolanaCall([instruction], self.payer, (authority,))
 
     def attestation_call(self, ticker: str, reserve: int, observed_at: int) -> None:
         return None  # no reserve feed on Solana: the attestation is the record the proofs publish

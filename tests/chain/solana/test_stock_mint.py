@@ -1,13 +1,12 @@
 """A stock mint on LiteSVM's real SPL Token-2022 program: every extension as configured, and every
 authority refused to every other signer."""
 
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from solders.instruction import AccountMeta, Instruction
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
@@ -20,8 +19,8 @@ from equitoken.chain.solana.stock_mint import (
     create_stock_mint,
 )
 from equitoken.chain.solana.token2022 import (
-    TOKEN_2022_PROGRAM_ID,
     AccountState,
+    amount_to_ui_amount,
     associated_token_address,
     burn_checked,
     create_associated_token_account,
@@ -85,10 +84,8 @@ class Mint:
 
     def ui_amount(self, amount: int) -> str:
         """Ask the program what a wallet shows for `amount` now (AmountToUiAmount's return data)."""
-        data = bytes([23]) + struct.pack("<Q", amount)
-        mint = AccountMeta(self.address, is_signer=False, is_writable=False)
-        outcome = self.chain.preview([Instruction(TOKEN_2022_PROGRAM_ID, data, [mint])], self.payer)
-        return outcome.return_data.decode()
+        shown = self.chain.preview([amount_to_ui_amount(self.address, amount)], self.payer)
+        return shown.return_data.decode()
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ class TokenInstruction(IntEnum):
     MINT_TO_CHECKED = 14
     BURN_CHECKED = 15
     INITIALIZE_MINT2 = 20
+    AMOUNT_TO_UI_AMOUNT = 23
     DEFAULT_ACCOUNT_STATE = 28
     INITIALIZE_PERMANENT_DELEGATE = 35
     METADATA_POINTER = 39
@@ -278,6 +279,12 @@ def transfer_checked(
     data = bytes([TokenInstruction.TRANSFER_CHECKED]) + struct.pack("<QB", amount, decimals)
     accounts = [_writable(source), _readonly(mint), _writable(destination), _readonly(owner, True)]
     return _token(data, accounts, program)
+
+
+def amount_to_ui_amount(mint: Pubkey, amount: int) -> Instruction:
+    """Ask the program what a wallet shows for `amount` raw units now (its return data, as text)."""
+    data = bytes([TokenInstruction.AMOUNT_TO_UI_AMOUNT]) + struct.pack("<Q", amount)
+    return Instruction(TOKEN_2022_PROGRAM_ID, data, [_readonly(mint)])
 
 
 def freeze_account(account: Pubkey, mint: Pubkey, authority: Pubkey) -> Instruction:

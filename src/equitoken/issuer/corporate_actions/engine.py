@@ -55,7 +55,8 @@ class ActionEngine(MultiplierActionSteps, DividendSteps):
 
     def process(self) -> int:
         """Advance every open action as far as it can go now; return how many steps were taken."""
-        self.outbox.rebroadcast(self.db)
+        for outbox in self.outboxes():
+            outbox.rebroadcast(self.db)
         with self.db.transaction() as session:
             ids = self.open_ids(session)
             rows = session.execute(

@@ -1,7 +1,7 @@
 """What every corporate action's steps share: the action as a durable row, its clock and chain times, and
 the two steps every kind ends with: the multiplier scheduled on the token, then the reserve attested."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from equitoken.brokers.broker import Broker
 from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.contract import ContractFunction
-from equitoken.durable.steps import StepMachine
+from equitoken.durable.outbox import TxStatus
+from equitoken.durable.steps import CallOutbox, StepMachine
+from equitoken.issuer.chains import TokenChain
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.corporate_actions.holders import HolderSource, last_block_before
 from equitoken.issuer.corporate_actions.model import (
@@ -58,9 +60,12 @@ class ActionMachine(StepMachine[CorporateActionRow]):
         issuer_config: IssuerConfig,
         config: CorporateActionsConfig,
         holders: HolderSource,
+        chains: Sequence[TokenChain] = (),
     ) -> None:
         super().__init__(database, onchain.outbox, clock)
         self.onchain = onchain
+        # The other chains the instruments live on: a multiplier changes on each at the same instant.
+        self.mirrors = [c for c in chains if c.chain_id != onchain.chain_id]
         self.broker = broker
         self.prices = prices
         self.calendar = calendar
@@ -69,6 +74,9 @@ class ActionMachine(StepMachine[CorporateActionRow]):
         self.config = config
         self.holders = holders
         self.ledger = CustodyLedger()
+
+    def outboxes(self) -> Sequence[CallOutbox]:
+        return [self.outbox, *(c.outbox for c in self.mirrors)]
 
     def open_ids(self, session: Session) -> list[str]:
         """Return the chain's open actions in the order they apply."""
@@ -131,7 +139,15 @@ class ActionMachine(StepMachine[CorporateActionRow]):
                     return True
                 if not needed:  # nothing to change (e.g. nothing bought): the step is done
                     return True
-            new, at = int(action.new_multiplier or 0), action.chain_effective_at
+            new, at, ticker = int(action.new_multiplier or 0), action.chain_effective_at, action.ticker
+        assert at is not None
+        # The other chains first: once this chain's transaction confirms the action moves on (for a
+        # reverse split or a fee, to shrinking custody), so every chain must have it by then.
+        for chain in self.mirrors:
+            if ticker in chain.tickers:
+                mirrored = self._mirror_multiplier(action_id, chain, ticker, new, at)
+                if mirrored is not None:
+                    return mirrored
 
         def confirmed(session: Session, action: CorporateActionRow) -> None:
             self.move(
@@ -152,6 +168,24 @@ class ActionMachine(StepMachine[CorporateActionRow]):
             crash_sent="ca_multiplier_sent",
         )
 
+    def _mirror_multiplier(
+        self, action_id: str, chain: TokenChain, ticker: str, multiplier: int, at: int
+    ) -> bool | None:
+        """Schedule the action's multiplier on `chain` for the same instant; None once it is."""
+        purpose = f"ca:{action_id}:multiplier@{chain.chain_id}"
+        with self.db.transaction() as session:
+            existing = chain.outbox.find(session, purpose)
+            if existing is not None and existing.status == TxStatus.CONFIRMED:
+                return None
+
+        def confirmed(session: Session, action: CorporateActionRow) -> None:
+            self.note(
+                session, action, f"multiplier {multiplier} scheduled on chain {chain.chain_id} for {at}"
+            )
+
+        call = chain.multiplier_call(ticker, multiplier, at)
+        return self.transact_call(chain.outbox, action_id, purpose, call, confirmed, self._fail)
+
     def _prepare_multiplier(
         self, session: Session, action: CorporateActionRow, function: ContractFunction, purpose: str
     ) -> bool:
@@ -163,7 +197,10 @@ class ActionMachine(StepMachine[CorporateActionRow]):
         earliest = self.onchain.chain.timestamp("pending") + self.config.multiplier_lead_seconds
         if kind is ActionKind.CASH_DIVIDEND:
             decimals = self._token_decimals(action.ticker)
-            outstanding = TokenAmount(int(token.totalSupply()), decimals).token_steps(old)
+            # What was bought is spread over the tokens of every chain, which share one multiplier.
+            supplies = [int(token.totalSupply())]
+            supplies += [c.supply(action.ticker) for c in self.mirrors if action.ticker in c.tickers]
+            outstanding = sum(TokenAmount(supply, decimals).token_steps(old) for supply in supplies)
             bought = Shares(action.shares_bought).floor_to_token_units(decimals)
             if outstanding == 0 or bought == 0:
                 self.move(session, action, ActionState.SCHEDULED, "no multiplier change: nothing to spread")

@@ -106,6 +106,7 @@ class CorporateActions:
             issuer.config,
             self.config,
             holders or ChainHolders(issuer.onchain),
+            issuer.chains,
         )
 
     # -- recording
