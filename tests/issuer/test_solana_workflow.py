@@ -1,6 +1,7 @@
 """One issuer over an EVM chain and Solana: requests name their chain, custody backs the supply of
 both, and each chain is held to its allotment of custody."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,15 @@ def test_a_frozen_investor_is_frozen_on_solana_and_thawed_when_unfrozen(platform
     platform.issuer.investors.set_frozen(platform.participant.id, False)
     assert _account_state(platform, "MSTR") is AccountState.INITIALIZED
     assert _account_state(platform, "HOOD") is AccountState.FROZEN  # restricted: frozen for good
+
+
+def test_a_kyc_set_to_expire_in_the_past_freezes_the_solana_accounts(platform: Platform) -> None:
+    investors = platform.issuer.investors
+    investors.set_kyc_expiry(platform.participant.id, platform.clock.now() - timedelta(days=1))
+    assert _account_state(platform, "AAPL") is AccountState.FROZEN
+
+    investors.set_kyc_expiry(platform.participant.id, platform.clock.now() + timedelta(days=365))
+    assert _account_state(platform, "AAPL") is AccountState.INITIALIZED
 
 
 @pytest.mark.parametrize(

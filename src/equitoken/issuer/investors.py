@@ -253,7 +253,12 @@ class InvestorBook:
         with self.db.transaction() as session:
             wallet = session.get(WalletRow, address)
             assert wallet is not None
-            verified = not wallet.investor.frozen and address.lower() not in self.sanctioned
+            investor = wallet.investor
+            verified = (
+                not investor.frozen
+                and investor.kyc_expires_at > self.clock.now()
+                and address.lower() not in self.sanctioned
+            )
         for ticker in self.solana.tickers:
             call = self.solana.registration_call(ticker, address, verified=verified)
             outcome = self.solana.outbox.run(
