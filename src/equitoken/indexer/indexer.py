@@ -24,6 +24,7 @@ from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.records import BlockHeader
 from equitoken.indexer.errors import ChainReplacedError, IndexerConfigError
 from equitoken.indexer.projection import apply_events, forget_chain, undo_after
+from equitoken.indexer.solana import IndexedSolana, SolanaFollower
 from equitoken.indexer.sources import ChainEvent, IndexedChain, WatchedContracts
 from equitoken.indexer.views import IndexReader
 from equitoken.model.address import checksum
@@ -89,14 +90,18 @@ class _ChainMovedError(Exception):
 class Indexer(IndexReader):
     """Index every chain in ``chains`` into ``database``; the reads come from :class:`IndexReader`."""
 
-    def __init__(self, database: Database, chains: Sequence[IndexedChain]) -> None:
-        ids = [c.chain_id for c in chains]
+    def __init__(
+        self, database: Database, chains: Sequence[IndexedChain], solana: Sequence[IndexedSolana] = ()
+    ) -> None:
+        ids = [c.chain_id for c in chains] + [s.chain_id for s in solana]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise IndexerConfigError(f"chain {duplicates[0]} is given twice: index each chain once")
         tickers = {i.ticker for c in chains for i in c.deployment.instruments}
+        tickers |= {t for s in solana for t in s.tickers}
         super().__init__(database, tickers=tickers, chain_ids=ids)
         self.chains = tuple(chains)
+        self.solana = tuple(SolanaFollower(database, s) for s in solana)
         self._watched = {c.chain_id: WatchedContracts(c.deployment, c.settlement_tokens) for c in chains}
 
     def follows_transfers_of(self, chain_id: int, token: str) -> bool:
@@ -109,7 +114,13 @@ class Indexer(IndexReader):
 
     def poll(self, max_batches: int | None = None) -> IndexReport:
         """Index the newly confirmed blocks of every chain (at most ``max_batches`` batches per chain)."""
-        return IndexReport(tuple(self._poll_chain(c, max_batches) for c in self.chains))
+        progress = [self._poll_chain(c, max_batches) for c in self.chains]
+        for follower in self.solana:
+            done = follower.poll()
+            progress.append(
+                ChainProgress(done.chain_id, done.head, done.indexed_to, int(done.events > 0), done.events)
+            )
+        return IndexReport(tuple(progress))
 
     def reset(self, chain_id: int) -> None:
         """Forget everything indexed of ``chain_id``, so the next poll indexes it from its start block."""

@@ -182,7 +182,8 @@ class IndexReader:
 
     def balances_of(self, wallets: Iterable[str], *, at: int | None = None) -> list[TokenBalance]:
         """Return every token balance of ``wallets`` on every chain."""
-        addresses = sorted({checksum(w) for w in wallets})
+        # EVM addresses in their checksum form; Solana's are case-sensitive as they are.
+        addresses = sorted({checksum(w) if w.startswith("0x") else w for w in wallets})
         if not addresses:
             return []
         with self.db.transaction() as session:

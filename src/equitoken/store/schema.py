@@ -415,16 +415,16 @@ class IndexEventRow(Base):
     chain_id: Mapped[int] = mapped_column(BigInteger)
     block_number: Mapped[int] = mapped_column(BigInteger)
     block_hash: Mapped[str] = mapped_column(String(66))
-    tx_hash: Mapped[str] = mapped_column(String(66))
+    tx_hash: Mapped[str] = mapped_column(String(88))
     log_index: Mapped[int] = mapped_column(Integer)
-    contract: Mapped[str] = mapped_column(String(42))
+    contract: Mapped[str] = mapped_column(String(44))
     # The kind of contract (the indexer's `Source`): only "token" events move stock holdings.
     source: Mapped[str] = mapped_column(String(16))
     # The instrument the token or feed belongs to, or the settlement token's symbol; None for the registry.
     ticker: Mapped[str | None] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(40))
     # A Transfer's receiver, kept apart from `args` so transfers into one address are found by index.
-    receiver: Mapped[str | None] = mapped_column(String(42))
+    receiver: Mapped[str | None] = mapped_column(String(44))
     # The decoded arguments as JSON (addresses checksummed, integers exact).
     args: Mapped[str] = mapped_column(Text)
 
@@ -440,8 +440,8 @@ class IndexBalanceRow(Base):
     __tablename__ = "index_balances"
 
     chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    token: Mapped[str] = mapped_column(String(42), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(42), primary_key=True, index=True)
+    token: Mapped[str] = mapped_column(String(44), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(44), primary_key=True, index=True)
     ticker: Mapped[str] = mapped_column(String(10), index=True)
     raw: Mapped[int] = mapped_column(WideInteger())
 
@@ -452,7 +452,7 @@ class IndexSupplyRow(Base):
     __tablename__ = "index_supply"
 
     chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    token: Mapped[str] = mapped_column(String(42), primary_key=True)
+    token: Mapped[str] = mapped_column(String(44), primary_key=True)
     ticker: Mapped[str] = mapped_column(String(10), index=True)
     raw: Mapped[int] = mapped_column(WideInteger())
 
@@ -463,7 +463,7 @@ class IndexSupplyPointRow(Base):
     __tablename__ = "index_supply_points"
 
     chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    token: Mapped[str] = mapped_column(String(42), primary_key=True)
+    token: Mapped[str] = mapped_column(String(44), primary_key=True)
     block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ticker: Mapped[str] = mapped_column(String(10), index=True)
     timestamp: Mapped[int] = mapped_column(BigInteger)
@@ -478,7 +478,7 @@ class IndexMultiplierEventRow(Base):
     chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
-    token: Mapped[str] = mapped_column(String(42))
+    token: Mapped[str] = mapped_column(String(44))
     ticker: Mapped[str] = mapped_column(String(10), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     # 18-decimal multipliers; for a cancel, `new_multiplier` is the one dropped and `old` is null.

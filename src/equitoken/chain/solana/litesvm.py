@@ -196,6 +196,15 @@ class LiteSvmChain(SolanaChain):
         return list(self.svm.get_program_accounts(program))
 
     @_locked
+    def history(self, after_slot: int, until_slot: int) -> list[tuple[Landed, VersionedTransaction]]:
+        """Return the confirmed transactions of slots after `after_slot` up to `until_slot`, in order."""
+        landed = sorted(
+            (t for t in self._landed.values() if after_slot < t.slot <= until_slot), key=lambda t: t.slot
+        )
+        found = [(t, self.transaction(t.signature)) for t in landed]
+        return [(t, tx[0]) for t, tx in found if tx is not None]
+
+    @_locked
     def transaction(self, signature: str) -> tuple[VersionedTransaction, TransactionMetadata | None] | None:
         """Return a confirmed transaction as signed, with its logs if this run saw it land; None if none."""
         raw = self._raw.get(signature)
