@@ -167,7 +167,7 @@ def test_an_oversized_sum_in_json_is_refused_before_any_hashing(proof: Inclusion
         (lambda d: d.update(root="0xzz"), "the proof's 'root' must be 0x-prefixed hex"),
         (
             lambda d: d.update(holder="0xabc"),
-            "the proof's holder '0xabc' is not a 0x-prefixed 20-byte address",
+            "the proof's holder '0xabc' is neither a 0x-prefixed 20-byte address",
         ),
         (lambda d: d.update(ticker=""), "the ticker '' is not 1 to 32 printable ASCII characters"),
         (lambda d: d.update(path={}), "the proof's 'path' must be a JSON array"),

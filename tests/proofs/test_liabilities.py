@@ -142,7 +142,7 @@ def test_bad_input_is_refused_by_name(platform: Platform) -> None:
         liabilities.proof("AAPL", 1, platform.wallet)
     with pytest.raises(UnknownHolderError, match="has no AAPL balance in this tree"):
         liabilities.proof("AAPL", chain_id, platform.other_wallet)
-    with pytest.raises(InvalidHolderBalanceError, match="is not a 0x-prefixed 20-byte address"):
+    with pytest.raises(InvalidHolderBalanceError, match="is neither a 0x-prefixed 20-byte address"):
         liabilities.proof("AAPL", chain_id, "0x1234")
     with pytest.raises(InvalidHolderBalanceError, match="the nonce secret must be 32 to 64 bytes, not 5"):
         Liabilities(indexer, platform.issuer, b"short")

@@ -121,11 +121,11 @@ def test_the_same_address_on_two_chains_has_two_leaves() -> None:
         (HolderBalance(True, _holder(1), 1), r"chain id True is not an integer"),
         (HolderBalance(2**64, _holder(1), 1), r"chain id 18446744073709551616 is not"),
         (HolderBalance([1], _holder(1), 1), r"chain id \[1\] is not an integer"),  # type: ignore[arg-type]
-        (HolderBalance(1, "0x1234", 1), r"holder '0x1234' is not a 0x-prefixed 20-byte address"),
-        (HolderBalance(1, "1x" + "00" * 20, 1), r"holder '1x0+' is not"),
-        (HolderBalance(1, "0x" + "zz" * 20, 1), r"is not a 0x-prefixed 20-byte address"),
-        (HolderBalance(1, "0x" + "00" * 19 + " 0", 1), r"is not a 0x-prefixed 20-byte address"),
-        (HolderBalance(1, 7, 1), r"holder 7 is not"),  # type: ignore[arg-type]
+        (HolderBalance(1, "0x1234", 1), r"holder '0x1234' is neither a 0x-prefixed 20-byte address"),
+        (HolderBalance(1, "1x" + "00" * 20, 1), r"holder '1x0+' is neither"),
+        (HolderBalance(1, "0x" + "zz" * 20, 1), r"is neither a 0x-prefixed 20-byte address"),
+        (HolderBalance(1, "0x" + "00" * 19 + " 0", 1), r"is neither a 0x-prefixed 20-byte address"),
+        (HolderBalance(1, 7, 1), r"holder 7 is neither"),  # type: ignore[arg-type]
         (HolderBalance(1, _holder(1), -1), r"balance -1 is not an integer in \[0, 2\*\*128\)"),
         (HolderBalance(1, _holder(1), BALANCE_LIMIT), r"balance 3402\d+ is not an integer"),
         (HolderBalance(1, _holder(1), 1.5), r"balance 1.5 is not an integer"),  # type: ignore[arg-type]
@@ -168,7 +168,7 @@ def test_something_other_than_a_holder_balance_is_refused() -> None:
 def test_asking_for_a_bad_holder_or_leaf_names_the_problem() -> None:
     tree = MerkleSumTree.build("AAPL", _balances(3), SECRET)
 
-    with pytest.raises(InvalidHolderBalanceError, match="holder 'nobody' is not"):
+    with pytest.raises(InvalidHolderBalanceError, match="holder 'nobody' is neither"):
         tree.leaf(1, "nobody")
     with pytest.raises(UnknownHolderError, match="no leaf 3 in a tree of 3 leaves"):
         tree.path(3)

@@ -156,6 +156,10 @@ class IndexReader:
         self._tickers = None if tickers is None else frozenset(tickers)
         self._chain_ids = None if chain_ids is None else frozenset(chain_ids)
 
+    def follows(self, chain_id: int) -> bool:
+        """Return whether ``chain_id`` is one this reader reads (every chain if it was given none)."""
+        return self._chain_ids is None or chain_id in self._chain_ids
+
     def cursor(self, chain_id: int) -> Cursor | None:
         """Return the last block indexed on ``chain_id``, or None before the first batch."""
         self._check_chain(chain_id)

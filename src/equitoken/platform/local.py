@@ -219,16 +219,23 @@ class LocalPlatform:
         self._start_solana(deployment.issuance, progress)
         return deployment
 
+    def solana_chain(self) -> LiteSvmChain:
+        """Return the local Solana's LiteSVM (once `start` has run)."""
+        assert self.solana is not None, "start() first"
+        chain = self.solana.chain
+        assert isinstance(chain, LiteSvmChain), "the local Solana is LiteSVM"
+        return chain
+
     def _start_solana(self, issuance: IssuanceDeployment, progress: Progress) -> None:
         """Restore (or create) the local Solana with a mint per instrument, and serve its JSON-RPC."""
         tickers = {d.ticker for d in issuance.instruments}
         instruments = [i for i in load_catalogue() if i.ticker in tickers]
         directory = self.data_dir / "solana"
         self.solana = local_solana(self.clock, instruments, directory)
-        chain = self.solana.chain
-        assert isinstance(chain, LiteSvmChain), "the local Solana is LiteSVM"
         try:
-            self.solana_server = SolanaRpcServer(chain, "127.0.0.1", self.solana_rpc_port).start()
+            self.solana_server = SolanaRpcServer(
+                self.solana_chain(), "127.0.0.1", self.solana_rpc_port
+            ).start()
         except OSError as error:
             raise PlatformUnavailableError(
                 f"cannot serve Solana's JSON-RPC on 127.0.0.1:{self.solana_rpc_port} ({error.strerror}); "

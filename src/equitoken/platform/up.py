@@ -31,6 +31,7 @@ from equitoken.brokers.broker import Broker
 from equitoken.chain.evm.deployment import Progress
 from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
+from equitoken.indexer.solana import IndexedSolana
 from equitoken.issuer.corporate_actions import CorporateActions
 from equitoken.keepers.arbitrage import ArbitrageKeeper
 from equitoken.keepers.authorised_participant import AuthorisedParticipantKeeper
@@ -193,7 +194,11 @@ class RunningPlatform:
             settlement_tokens={USDC: self.local.onchain.usdc.address},
             confirmations=confirmations,
         )
-        indexer = Indexer(self.local.database, [indexed])
+        solana = self.chain_side.solana
+        followed = (
+            [] if solana is None else [IndexedSolana(self.chain_side.solana_chain(), solana.deployment)]
+        )
+        indexer = Indexer(self.local.database, [indexed], solana=followed)
         funding = self._funding(progress, members, indexer)
         feeds = {ticker: issuance.instrument(ticker).price_feed for ticker in amm.pools}
         keeper = ArbitrageKeeper(

@@ -3,7 +3,8 @@
 `merkle_sum` documents the construction; this module holds the few functions a verifier needs, so
 that checking a proof depends on nothing but SHA-256 and these byte layouts (big-endian integers):
 
-- leaf      = SHA-256(0x00 || nonce[32] || chain_id[8] || holder[20] || balance[16])
+- leaf      = SHA-256(0x00 || nonce[32] || chain_id[8] || holder[20 or 32] || balance[16])
+  (holder: an EVM address's 20 bytes, or a Solana address's 32; the preimage's length tells which)
 - node      = SHA-256(0x01 || left_hash[32] || left_sum[32] || right_hash[32] || right_sum[32])
 - padding   = SHA-256(0x02), with sum 0
 - root      = SHA-256(0x03 || len(ticker)[1] || ticker || leaf_count[8] || top_hash[32] || top_sum[32])
@@ -11,9 +12,14 @@ that checking a proof depends on nothing but SHA-256 and these byte layouts (big
 
 import hashlib
 
+from eth_utils.address import is_address
+
+from equitoken.chain.solana.base58 import b58decode, b58encode
+
 HASH_BYTES = 32
 NONCE_BYTES = 32
 ADDRESS_BYTES = 20
+SOLANA_ADDRESS_BYTES = 32
 CHAIN_ID_BYTES = 8
 BALANCE_BYTES = 16
 SUM_BYTES = 32
@@ -34,8 +40,24 @@ PADDING_HASH = hashlib.sha256(PADDING_TAG).digest()
 """The hash of an empty subtree, which stands in for the missing right child of an odd level."""
 
 
+def holder_bytes(holder: str) -> bytes:
+    """Return a holder's address as the tree commits to it: the 20 bytes of a 0x-prefixed EVM address,
+    or the 32 of a Solana address (base58, in its one canonical spelling); raise ValueError."""
+    if isinstance(holder, str) and holder[:2] == "0x" and is_address(holder):
+        return bytes.fromhex(holder[2:])
+    try:
+        decoded = b58decode(holder) if isinstance(holder, str) else b""
+    except ValueError:
+        decoded = b""
+    if len(decoded) != SOLANA_ADDRESS_BYTES or b58encode(decoded) != holder:
+        raise ValueError(
+            f"holder {holder!r} is neither a 0x-prefixed 20-byte address nor a base58 32-byte Solana address"
+        )
+    return decoded
+
+
 def leaf_key(chain_id: int, holder: bytes) -> bytes:
-    """Return the 28 bytes that name a holder on a chain inside the tree."""
+    """Return the bytes that name a holder on a chain inside the tree (28, or 40 for Solana)."""
     return chain_id.to_bytes(CHAIN_ID_BYTES, "big") + holder
 
 

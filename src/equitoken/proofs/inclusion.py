@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from equitoken.proofs.commitments import (
     BALANCE_LIMIT,
@@ -19,6 +19,7 @@ from equitoken.proofs.commitments import (
     LEAF_COUNT_LIMIT,
     NONCE_BYTES,
     PADDING_HASH,
+    holder_bytes,
     leaf_hash,
     leaf_key,
     level_sizes,
@@ -50,8 +51,10 @@ class InclusionProof:
     def __post_init__(self) -> None:
         _check_ticker(self.ticker)
         _check_int(self.chain_id, "chain_id", 1, CHAIN_ID_LIMIT)
-        if not (isinstance(self.holder, str) and self.holder[:2] == "0x" and is_address(self.holder)):
-            raise InvalidProofError(f"the holder {self.holder!r} is not a 0x-prefixed 20-byte address")
+        try:
+            holder_bytes(self.holder)
+        except ValueError as exc:
+            raise InvalidProofError(f"the proof's {exc}") from None
         _check_int(self.balance, "balance", 0, BALANCE_LIMIT)
         _check_bytes(self.nonce, "nonce", NONCE_BYTES)
         _check_int(self.leaf_count, "leaf_count", 1, LEAF_COUNT_LIMIT)
@@ -149,8 +152,7 @@ def verify(proof: InclusionProof, root_hex: str) -> VerifiedProof:
         raise InvalidProofError(
             f"the path has {len(proof.path)} steps; a tree of {proof.leaf_count} leaves needs {len(sizes)}"
         )
-    address = bytes.fromhex(proof.holder[2:])
-    current = leaf_hash(proof.nonce, leaf_key(proof.chain_id, address), proof.balance)
+    current = leaf_hash(proof.nonce, leaf_key(proof.chain_id, holder_bytes(proof.holder)), proof.balance)
     total = proof.balance
     position = proof.index
     for level, (step, size) in enumerate(zip(proof.path, sizes, strict=True)):
@@ -244,9 +246,11 @@ def _hex(data: dict[str, Any], name: str, where: str = "the proof") -> bytes:
 
 
 def _holder(holder: str) -> str:
-    if not (len(holder) == 42 and holder[:2] == "0x" and is_address(holder)):
-        raise InvalidProofError(f"the proof's holder {holder!r} is not a 0x-prefixed 20-byte address")
-    return str(to_checksum_address(holder))
+    try:
+        holder_bytes(holder)
+    except ValueError as exc:
+        raise InvalidProofError(f"the proof's {exc}") from None
+    return str(to_checksum_address(holder)) if holder[:2] == "0x" else holder
 
 
 def _step(step: object, level: int) -> PathStep:

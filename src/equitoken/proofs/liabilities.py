@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from equitoken.indexer.views import Cursor, IndexReader
-from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.chains import TokenChain
 from equitoken.issuer.service import Issuer
 from equitoken.model.holders import HolderBalance
 from equitoken.model.instrument import UnknownInstrumentError
@@ -84,7 +84,8 @@ class Liabilities:
         self.issuer_name = issuer_name
         self.spv_name = spv_name
         self._secret = secret
-        self._chains: tuple[IssuerChain, ...] = (issuer.onchain,)
+        # Every chain the issuer issues on that the indexer follows (EVM and Solana on `up`).
+        self._chains: tuple[TokenChain, ...] = tuple(c for c in issuer.chains if reader.follows(c.chain_id))
         self._snapshots: dict[str, LiabilitiesSnapshot] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
@@ -187,11 +188,7 @@ class Liabilities:
         return tuple(cursors)
 
     def _live_supply(self, ticker: str) -> dict[int, int]:
-        return {
-            chain.chain_id: int(chain.token(ticker).totalSupply())
-            for chain in self._chains
-            if ticker in chain.tickers
-        }
+        return {chain.chain_id: chain.supply(ticker) for chain in self._chains if ticker in chain.tickers}
 
     def _ticker(self, ticker: str) -> str:
         symbol = ticker.upper() if isinstance(ticker, str) else ticker

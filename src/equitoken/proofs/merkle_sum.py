@@ -46,6 +46,7 @@ from equitoken.proofs.commitments import (
     NODE_TAG,
     PADDING_HASH,
     SUM_BYTES,
+    holder_bytes,
     leaf_key,
     root_hash,
 )
@@ -127,12 +128,12 @@ class MerkleSumTree:
             except (TypeError, ValueError):
                 key = b""
             if len(key) != LEAF_KEY_BYTES or len(holder) != 42 or holder[1] not in "xX" or holder[0] != "0":
-                _address(holder)
+                key = prefix + _address(holder)  # a Solana holder, or a bad one to name
             if not raw:
                 continue
             if key in positions:
                 raise InvalidHolderBalanceError(
-                    f"{ticker}: holder {checksum(holder)} on chain {chain_id} appears more than once"
+                    f"{ticker}: holder {_display(holder)} on chain {chain_id} appears more than once"
                 )
             positions[key] = len(hashes)
             # HMAC-SHA256 with the padded key absorbed once: the same bytes as hmac.digest, faster.
@@ -164,7 +165,7 @@ class MerkleSumTree:
                 f"({self.leaf_count} holders)"
             )
         balance = self._levels[0][1][index]
-        return Leaf(index, chain_id, checksum(holder), balance, self._nonces.nonce(key))
+        return Leaf(index, chain_id, _display(holder), balance, self._nonces.nonce(key))
 
     def path(self, index: int) -> tuple[PathStep, ...]:
         """Return the siblings from leaf `index` up to the top."""
@@ -238,7 +239,15 @@ def _address(holder: str) -> bytes:
         else:
             if len(address) == ADDRESS_BYTES:
                 return address
-    raise InvalidHolderBalanceError(f"holder {holder!r} is not a 0x-prefixed 20-byte address")
+    try:
+        return holder_bytes(holder)
+    except ValueError as exc:
+        raise InvalidHolderBalanceError(str(exc)) from None
+
+
+def _display(holder: str) -> str:
+    """Return the holder as proofs spell it: EIP-55 for EVM, base58 as it is for Solana."""
+    return checksum(holder) if holder[:2] in ("0x", "0X") else holder
 
 
 def _check_ticker(ticker: str) -> None:

@@ -100,15 +100,17 @@ def _holdings(
     wallets = sorted(investor.wallets)
     if not wallets:
         return []
-    settlement = _wallets_on(issuer.onchain, wallets)
-    if indexer is None:
-        balances = _chain_balances(issuer.onchain, settlement)
-    else:
-        balances = _indexed_balances(indexer, settlement)
-    # The indexer follows the settlement chain; the others are read at their latest state.
+    # The chains the indexer follows are read from it; any other at its latest state.
+    indexed: list[str] = []
+    balances: list[_Balance] = []
     for chain in issuer.chains:
-        if chain.chain_id != issuer.onchain.chain_id:
-            balances += _chain_balances(chain, _wallets_on(chain, wallets))
+        on_chain = _wallets_on(chain, wallets)
+        if indexer is not None and indexer.follows(chain.chain_id):
+            indexed += on_chain
+        else:
+            balances += _chain_balances(chain, on_chain)
+    if indexer is not None and indexed:
+        balances = _indexed_balances(indexer, indexed) + balances
     out = []
     for balance in balances:
         if not balance.raw or balance.ticker not in issuer.instruments:

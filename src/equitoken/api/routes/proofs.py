@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Response
 from equitoken.api.deps import IssuerDep, LiabilitiesDep, PrincipalDep
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.routes.market import TickerPath, instrument_for
-from equitoken.api.schemas import ADDRESS, InclusionProofOut, IndexedBlockOut, ProofRootOut, SignedReportOut
+from equitoken.api.schemas import WALLET, InclusionProofOut, IndexedBlockOut, ProofRootOut, SignedReportOut
 from equitoken.indexer.views import Cursor
 from equitoken.issuer.service import Issuer
 from equitoken.model.address import checksum
@@ -25,7 +25,9 @@ router = APIRouter(tags=["proofs"])
 
 T = TypeVar("T")
 ChainPath = Annotated[int, Path(ge=1, lt=2**63, description="The chain id, e.g. 31337.")]
-WalletPath = Annotated[str, Path(pattern=ADDRESS, description="The holder's address, 0x + 40 hex digits.")]
+WalletPath = Annotated[
+    str, Path(pattern=WALLET, description="The holder's address: 0x + 40 hex digits, or a Solana address.")
+]
 # The platform's indexer polls every second: a lagging index has usually caught up by then.
 _RETRY_AFTER = {"Retry-After": "2"}
 
@@ -86,7 +88,8 @@ def read_proof(
     instrument_for(issuer, ticker)
     if not principal.is_operator:
         assert principal.investor_id is not None
-        if checksum(wallet) not in issuer.investors.get(principal.investor_id).wallets:
+        spelled = checksum(wallet) if wallet.startswith("0x") else wallet
+        if spelled not in issuer.investors.get(principal.investor_id).wallets:
             raise ProblemError(
                 404, UnknownHolderError.code, f"no {ticker.upper()} proof for {wallet} among your wallets"
             )

@@ -64,7 +64,7 @@ def _outstanding_at(
     """Return the shares an instrument's tokens stood for at a chain time, by the indexer (None: unknown)."""
     if reader is None:
         return lambda _at: None
-    chain_ids = [issuer.onchain.chain_id]
+    chain_ids = [c.chain_id for c in issuer.chains if reader.follows(c.chain_id)]
     cursors = [reader.cursor(chain_id) for chain_id in chain_ids]
     indexed_until = min((c.timestamp if c is not None else -1) for c in cursors)
     points = reader.supply_history(ticker)
