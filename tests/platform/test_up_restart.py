@@ -156,14 +156,14 @@ class Up:
             assert time.monotonic() < deadline, view
             time.sleep(0.5)
 
-    def verified_proof(self, wallet: str) -> int:
-        """Fetch the root and `wallet`'s proof (the participant's key) until both are of one tree;
-        verify it and return the balance it proves."""
+    def verified_proof(self, wallet: str, chain_id: int = 31337) -> int:
+        """Fetch the root and `wallet`'s proof on `chain_id` (the participant's key) until both are of
+        one tree; verify it and return the balance it proves."""
         deadline = time.monotonic() + 30
         while True:
             root = self.get("/proofs/AAPL/root", "participant")["root"]
             proof = InclusionProof.from_json(
-                json.dumps(self.get(f"/proofs/AAPL/31337/{wallet}", "participant"))
+                json.dumps(self.get(f"/proofs/AAPL/{chain_id}/{wallet}", "participant"))
             )
             if "0x" + proof.root.hex() == root:
                 return verify(proof, root).balance
@@ -219,6 +219,15 @@ def held(up: Up) -> list[tuple[str, str, int]]:
     return [(item["ticker"], item["wallet"], item["raw"]) for item in items]
 
 
+def _proof_status(up: Up, wallet: str) -> int:
+    response = httpx.get(
+        f"{up.api}/proofs/AAPL/{SOLANA_LOCAL}/{wallet}",
+        headers={"X-API-Key": up.keys()["participant"]},
+        timeout=10,
+    )
+    return response.status_code
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -256,6 +265,12 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     solana_reserve = next(c for c in aapl["chains"] if c["chain_id"] == SOLANA_LOCAL)
     assert (solana_reserve["family"], solana_reserve["outstanding_shares"]) == ("Solana", "3")
     assert aapl["backed"]
+    # The liabilities tree counts the Solana holder: its proof verifies against the served root.
+    deadline = time.monotonic() + 30
+    while _proof_status(up, solana_wallet) != 200:
+        assert time.monotonic() < deadline, "the indexer never counted the Solana holder"
+        time.sleep(0.5)
+    assert up.verified_proof(solana_wallet, SOLANA_LOCAL) == 3 * 10**8
     balance = up.token_balance(PARTICIPANT_WALLET)
     holdings = up.held_once_indexed(balance)
     assert ("AAPL", solana_wallet, 3 * 10**8) in holdings  # read from Solana itself
