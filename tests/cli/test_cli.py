@@ -93,10 +93,10 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
     port = free_port()
     log = tmp_path / "up.log"
     command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(tmp_path)]
+    solana = ["--solana-rpc-port", str(free_port())]
     with log.open("w") as out:
         up = subprocess.Popen(
-            [*command, "--rpc-port", str(port), "--port", str(free_port()), "--instruments", "1"]
-            + ["--solana-rpc-port", str(free_port())],
+            [*command, "--rpc-port", str(port), "--port", str(free_port()), "--instruments", "1", *solana],
             stdout=out,
             stderr=out,
         )

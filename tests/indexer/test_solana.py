@@ -9,6 +9,7 @@ from solders.keypair import Keypair
 from sqlalchemy import select
 
 from equitoken.chain.solana.chain import SOLANA_LOCAL
+from equitoken.chain.solana.litesvm import LiteSvmChain
 from equitoken.chain.solana.token2022 import (
     associated_token_address,
     burn_checked,
@@ -52,6 +53,7 @@ def test_the_indexer_follows_a_solana_mint(database: Database, tmp_path: Path) -
     alice_account = associated_token_address(alice.pubkey(), mint)
     bob_account = associated_token_address(bob.pubkey(), mint)
     chain = solana.chain
+    assert isinstance(chain, LiteSvmChain)
     chain.send([mint_to_checked(mint, alice_account, a.minter.pubkey(), 10 * ONE, 8)], solana.payer, a.minter)
     chain.send(
         [transfer_checked(alice_account, mint, bob_account, alice.pubkey(), 4 * ONE, 8)], solana.payer, alice
@@ -87,6 +89,7 @@ def test_the_indexer_follows_a_solana_mint(database: Database, tmp_path: Path) -
         a.freezer,
         a.minter,
     )
+    assert isinstance(restarted.chain, LiteSvmChain)
     again = Indexer(database, [], solana=[IndexedSolana(restarted.chain, restarted.deployment)])
     assert again.poll().events == 3
     assert {(h.holder, h.raw) for h in again.holders("AAPL", SOLANA_LOCAL)} == {
