@@ -1,1 +1,4 @@
-"""Solana: the SPL Token-2022 interface, and an in-process chain on LiteSVM with the real SPL programs."""
+"""Solana: the `SolanaChain` interface (`chain`), LiteSVM in process with the real SPL programs
+(`litesvm`, persisted by `snapshot`, served over JSON-RPC by `rpc_server`), a cluster's JSON-RPC on
+solana-py (`rpc`), the Token-2022 interface (`token2022`), and the stock mints (`stock_mint`,
+`deployment`, `agent`)."""

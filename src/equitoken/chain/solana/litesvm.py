@@ -182,6 +182,11 @@ class LiteSvmChain(SolanaChain):
         return self.svm.get_clock().unix_timestamp
 
     @_locked
+    def transaction_count(self) -> int:
+        """Return how many transactions have landed since genesis."""
+        return len(self._landed)
+
+    @_locked
     def slot(self) -> int:
         return self.svm.get_clock().slot
 

@@ -54,6 +54,7 @@ class SolanaRpcChain(SolanaChain):
         return self._call(self._client.get_latest_blockhash()).value.blockhash
 
     def blockhash_valid(self, blockhash: Hash) -> bool:
+        # solana-py has no method for isBlockhashValid; its provider sends any request solders models.
         body = IsBlockhashValid(blockhash)
         answer = self._call(self._client._provider.make_request(body, IsBlockhashValidResp))
         return bool(answer.value)

@@ -112,7 +112,7 @@ class SolanaRpc:
             "epoch": 0,
             "slotIndex": slot,
             "slotsInEpoch": 432_000,
-            "transactionCount": len(self.chain._landed),
+            "transactionCount": self.chain.transaction_count(),
         }
 
     def get_latest_blockhash(self, config: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -127,8 +127,10 @@ class SolanaRpc:
         return self._context(self.chain.blockhash_valid(Hash.from_string(blockhash)))
 
     def get_fee_for_message(self, message: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
-        signatures = base64.b64decode(message)[0]  # a message starts with its signature count
-        return self._context(SIGNATURE_FEE_LAMPORTS * (signatures & 0x7F or signatures))
+        raw = base64.b64decode(message)
+        # A message's header starts with its signature count; a versioned one after a 0x80|version byte.
+        signatures = raw[1] if raw[0] & 0x80 else raw[0]
+        return self._context(SIGNATURE_FEE_LAMPORTS * signatures)
 
     def get_minimum_balance_for_rent_exemption(self, space: int, config: object = None) -> int:
         if not isinstance(space, int) or space < 0:
