@@ -2,6 +2,7 @@
 the RPC implementation of the chain interface) and @solana/web3.js from npm."""
 
 import asyncio
+import base64
 import json
 import subprocess
 from collections.abc import Iterator
@@ -210,6 +211,15 @@ def test_balances_show_through_the_multiplier_from_its_effective_time(served: Se
     assert shown() == "10"
     served.clock.set(START + timedelta(hours=1))
     assert shown() == "40"
+
+
+def test_the_fee_of_a_message_is_per_signature(served: Served) -> None:
+    move = transfer_checked(
+        served.account(served.alice), served.mint, served.account(served.bob), served.alice.pubkey(), ONE, 8
+    )
+    message = Message([move], served.payer.pubkey())  # two signers: the payer and alice
+    encoded = base64.b64encode(bytes(message)).decode()
+    assert _post(served.url, "getFeeForMessage", [encoded])["result"]["value"] == 2 * 5_000
 
 
 def test_bad_requests_get_json_rpc_errors_that_name_the_problem(served: Served) -> None:
