@@ -88,12 +88,8 @@ def release_failed(session: Session, owner: str) -> list[str]:
     return freed
 
 
-class Outbox:
-    """Sign, store, broadcast and confirm transactions on one chain, exactly once per purpose."""
-
-    def __init__(self, chain: EvmChain, *, receipt_timeout: float = 60.0) -> None:
-        self.chain = chain
-        self.receipt_timeout = receipt_timeout
+class StoredTransactions:
+    """What every family's outbox reads of the one table of stored transactions."""
 
     def find(self, session: Session, purpose: str) -> ChainTransactionRow | None:
         """Return the stored transaction for `purpose`, if any."""
@@ -104,6 +100,32 @@ class Outbox:
     def release_failed(self, session: Session, owner: str) -> list[str]:
         """Free the purposes of `owner`'s reverted transactions, so a retried step can send again."""
         return release_failed(session, owner)
+
+
+def record_on_row(
+    purpose: str,
+    load: Callable[[Session], RowT],
+    on_confirmed: Callable[[Session, RowT], None],
+    on_failed: Callable[[Session, RowT, str], None],
+) -> Callable[[Session, TxOutcome], None]:
+    """Return a `record` that hands a transaction's outcome to the row `load` returns."""
+
+    def record(session: Session, outcome: TxOutcome) -> None:
+        row = load(session)
+        if outcome.confirmed:
+            on_confirmed(session, row)
+        else:
+            on_failed(session, row, f"{purpose} reverted: {outcome.error}")
+
+    return record
+
+
+class Outbox(StoredTransactions):
+    """Sign, store, broadcast and confirm transactions on one chain, exactly once per purpose."""
+
+    def __init__(self, chain: EvmChain, *, receipt_timeout: float = 60.0) -> None:
+        self.chain = chain
+        self.receipt_timeout = receipt_timeout
 
     def sign(
         self,
@@ -210,13 +232,6 @@ class Outbox:
         whether this call took the step: False when an earlier run had recorded it already.
         """
 
-        def record(session: Session, outcome: TxOutcome) -> None:
-            row = load(session)
-            if outcome.confirmed:
-                on_confirmed(session, row)
-            else:
-                on_failed(session, row, f"{purpose} reverted: {outcome.error}")
-
         try:
             outcome = self.run(
                 database,
@@ -226,7 +241,7 @@ class Outbox:
                 sender=sender,
                 owner=owner,
                 now=now,
-                record=record,
+                record=record_on_row(purpose, load, on_confirmed, on_failed),
                 crash_sent=crash_sent,
                 crash_mined=crash_mined,
             )

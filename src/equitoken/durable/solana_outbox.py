@@ -24,7 +24,7 @@ from equitoken.chain.confirmation import wait_for
 from equitoken.chain.errors import RevertError, TransactionTimeoutError
 from equitoken.chain.solana.chain import SolanaChain
 from equitoken.durable.crashpoints import checkpoint
-from equitoken.durable.outbox import TxOutcome, TxStatus, release_failed
+from equitoken.durable.outbox import StoredTransactions, TxOutcome, TxStatus, record_on_row
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow
 
@@ -40,22 +40,12 @@ class SolanaCall:
     signers: Sequence[Keypair] = ()
 
 
-class SolanaOutbox:
+class SolanaOutbox(StoredTransactions):
     """Sign, store, send and confirm Solana transactions, exactly once per purpose."""
 
     def __init__(self, chain: SolanaChain, *, landing_timeout: float = 60.0) -> None:
         self.chain = chain
         self.landing_timeout = landing_timeout
-
-    def find(self, session: Session, purpose: str) -> ChainTransactionRow | None:
-        """Return the stored transaction for `purpose`, if any."""
-        return session.scalars(
-            select(ChainTransactionRow).where(ChainTransactionRow.purpose == purpose)
-        ).one_or_none()
-
-    def release_failed(self, session: Session, owner: str) -> list[str]:
-        """Free the purposes of `owner`'s failed transactions (see `outbox.release_failed`)."""
-        return release_failed(session, owner)
 
     def run(
         self,
@@ -138,20 +128,13 @@ class SolanaOutbox:
         """Run `call` as `run` does, recording its effect on the row `load` returns, once; return
         whether this call recorded it (False: an earlier run had)."""
 
-        def record(session: Session, outcome: TxOutcome) -> None:
-            row = load(session)
-            if outcome.confirmed:
-                on_confirmed(session, row)
-            else:
-                on_failed(session, row, f"{purpose} failed: {outcome.error}")
-
         outcome = self.run(
             database,
             purpose,
             call,
             owner=owner,
             now=now,
-            record=record,
+            record=record_on_row(purpose, load, on_confirmed, on_failed),
             crash_sent=crash_sent,
             crash_mined=crash_mined,
         )
