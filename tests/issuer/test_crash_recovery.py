@@ -13,11 +13,10 @@ from sqlalchemy import func, select
 from tests.support.platform import ACCOUNTS, SLIPPAGE_BPS, USDC, Platform, build_platform
 
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
-from equitoken.chain.solana.chain import SOLANA_LOCAL
 from equitoken.durable.crashpoints import CRASH_ENV, MINT_AND_REDEEM
 from equitoken.issuer.reconcile import reconcile
 from equitoken.issuer.solana import SolanaIssuerChain
-from equitoken.issuer.workflow.states import RequestState
+from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares
@@ -187,16 +186,7 @@ SOLANA_MINT_POINTS = (*(p for p in MINT_POINTS if p != "reserve_push"), "solana_
 def test_a_mint_on_solana_survives_a_kill(two_chain_platform: Platform, tmp_path: Path, point: str) -> None:
     platform = two_chain_platform
     usdc_before = platform.usdc_total()
-    platform.approve_mint(10**6 * USDC)
-    request = platform.issuer.request_mint(
-        platform.participant.id,
-        platform.solana_wallet,
-        "MSTR",
-        "3",
-        "crash-solana-mint",
-        chain_id=SOLANA_LOCAL,
-        payment_wallet=platform.wallet,
-    )
+    request = platform.on_solana(RequestKind.MINT, "MSTR", "3", "crash-solana-mint")
 
     _crash_then_recover(platform, tmp_path, point)
 
@@ -204,7 +194,7 @@ def test_a_mint_on_solana_survives_a_kill(two_chain_platform: Platform, tmp_path
     _assert_backed_exactly(platform, "MSTR", "3")
     assert _restored_solana(platform).balance("MSTR", platform.solana_wallet) == 3 * TOKEN_UNIT
     assert platform.usdc_total() == usdc_before
-    view = platform.issuer.request(request.id)
+    view = platform.issuer.request(request)
     assert view.settled == view.escrow - view.filled_notional - view.fee
 
 
@@ -215,16 +205,7 @@ def test_a_solana_transaction_signed_before_a_kill_is_signed_again_once(
     """Killed with the mint signed and unsent, then killed again with it signed anew: its first
     blockhash has expired by the restart, so the work is signed again and lands once."""
     platform = two_chain_platform
-    platform.approve_mint(10**6 * USDC)
-    platform.issuer.request_mint(
-        platform.participant.id,
-        platform.solana_wallet,
-        "AAPL",
-        "2",
-        "crash-resign",
-        chain_id=SOLANA_LOCAL,
-        payment_wallet=platform.wallet,
-    )
+    platform.on_solana(RequestKind.MINT, "AAPL", "2", "crash-resign")
 
     _crash_then_recover(platform, tmp_path, "solana_signed", "solana_resigned")
 
@@ -240,33 +221,16 @@ def test_a_redemption_on_solana_survives_a_kill(
 ) -> None:
     platform = two_chain_platform
     usdc_before = platform.usdc_total()
-    platform.approve_mint(10**6 * USDC)
-    platform.issuer.request_mint(
-        platform.participant.id,
-        platform.solana_wallet,
-        "AAPL",
-        "4",
-        "solana-mint-first",
-        chain_id=SOLANA_LOCAL,
-        payment_wallet=platform.wallet,
-    )
+    platform.on_solana(RequestKind.MINT, "AAPL", "4", "solana-mint-first")
     platform.run()
     wallet_usdc = int(platform.usdc.balanceOf(platform.wallet))
-    request = platform.issuer.request_redeem(
-        platform.participant.id,
-        platform.solana_wallet,
-        "AAPL",
-        "1.5",
-        "crash-solana-redeem",
-        chain_id=SOLANA_LOCAL,
-        payment_wallet=platform.wallet,
-    )
+    request = platform.on_solana(RequestKind.REDEEM, "AAPL", "1.5", "crash-solana-redeem")
 
     _crash_then_recover(platform, tmp_path, point)
 
     _assert_each_request_ended_once(platform)
     _assert_backed_exactly(platform, "AAPL", "2.5")
     assert _restored_solana(platform).balance("AAPL", platform.solana_wallet) == int(2.5 * TOKEN_UNIT)
-    view = platform.issuer.request(request.id)
+    view = platform.issuer.request(request)
     assert int(platform.usdc.balanceOf(platform.wallet)) - wallet_usdc == view.settled.units > 0
     assert platform.usdc_total() == usdc_before

@@ -15,7 +15,7 @@ from equitoken.chain.solana.stock_mint import STOCK_DECIMALS
 from equitoken.chain.solana.token2022 import AccountState, mint_to_checked
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError
 from equitoken.issuer.solana import SolanaIssuerChain
-from equitoken.issuer.workflow.states import RequestState
+from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.errors import InsufficientFundsError
@@ -43,19 +43,6 @@ def _solana(platform: Platform) -> SolanaIssuerChain:
     return platform.solana
 
 
-def _mint_on_solana(platform: Platform, ticker: str, quantity: str, key: str) -> str:
-    platform.approve_mint(10**6 * USDC)
-    return platform.issuer.request_mint(
-        platform.participant.id,
-        platform.solana_wallet,
-        ticker,
-        quantity,
-        key,
-        chain_id=SOLANA_LOCAL,
-        payment_wallet=platform.wallet,
-    ).id
-
-
 def _account_state(platform: Platform, ticker: str) -> AccountState:
     solana = _solana(platform)
     account = solana.chain.token_account(solana.token_account(ticker, platform.solana_wallet))
@@ -68,7 +55,7 @@ def test_a_mint_on_solana_is_paid_on_evm_and_backed_by_custody(platform: Platfor
     usdc_before = platform.usdc_total()
     wallet_before = int(platform.usdc.balanceOf(platform.wallet))
 
-    request_id = _mint_on_solana(platform, ticker, "3", f"sol-{ticker}")
+    request_id = platform.on_solana(RequestKind.MINT, ticker, "3", f"sol-{ticker}")
     platform.run()
 
     view = platform.issuer.request(request_id)
@@ -97,22 +84,14 @@ def test_a_mint_on_solana_is_paid_on_evm_and_backed_by_custody(platform: Platfor
 
 
 def test_a_redemption_on_solana_burns_there_and_pays_on_evm(platform: Platform) -> None:
-    _mint_on_solana(platform, "AAPL", "4", "sol-mint")
+    platform.on_solana(RequestKind.MINT, "AAPL", "4", "sol-mint")
     platform.run()
     wallet_usdc = int(platform.usdc.balanceOf(platform.wallet))
 
-    request = platform.issuer.request_redeem(
-        platform.participant.id,
-        platform.solana_wallet,
-        "AAPL",
-        "1.5",
-        "sol-redeem",
-        chain_id=SOLANA_LOCAL,
-        payment_wallet=platform.wallet,
-    )
+    request = platform.on_solana(RequestKind.REDEEM, "AAPL", "1.5", "sol-redeem")
     platform.run()
 
-    view = platform.issuer.request(request.id)
+    view = platform.issuer.request(request)
     assert view.state is RequestState.COMPLETED, view.reason
     assert _solana(platform).balance("AAPL", platform.solana_wallet) == int(2.5 * TOKEN_UNIT)
     assert int(platform.usdc.balanceOf(platform.wallet)) - wallet_usdc == view.settled.units > 0
@@ -123,7 +102,7 @@ def test_a_redemption_on_solana_burns_there_and_pays_on_evm(platform: Platform) 
 def test_custody_backs_both_chains_and_each_mint_stays_within_its_allotment(platform: Platform) -> None:
     platform.approve_mint(10**6 * USDC)
     platform.issuer.request_mint(platform.participant.id, platform.wallet, "AAPL", "2", "evm-mint")
-    _mint_on_solana(platform, "AAPL", "3", "sol-mint")
+    platform.on_solana(RequestKind.MINT, "AAPL", "3", "sol-mint")
     platform.run()
     holding = next(h for h in platform.issuer.reconcile().holdings if h.ticker == "AAPL")
     assert dict(holding.outstanding) == {
@@ -142,7 +121,7 @@ def test_custody_backs_both_chains_and_each_mint_stays_within_its_allotment(plat
     minter = solana.authorities.minter
     solana.chain.send([mint_to_checked(mint, account, minter.pubkey(), TOKEN_UNIT, 8)], solana.payer, minter)
 
-    held_sol = _mint_on_solana(platform, "AAPL", "1", "sol-beyond")
+    held_sol = platform.on_solana(RequestKind.MINT, "AAPL", "1", "sol-beyond")
     held_evm = platform.issuer.request_mint(
         platform.participant.id, platform.wallet, "AAPL", "1", "evm-beyond"
     ).id
@@ -168,7 +147,7 @@ def test_a_frozen_investor_is_frozen_on_solana_and_thawed_when_unfrozen(platform
     assert _account_state(platform, "MSTR") is AccountState.FROZEN
     assert _account_state(platform, "AAPL") is AccountState.FROZEN
     with pytest.raises(ComplianceError, match="frozen"):
-        _mint_on_solana(platform, "AAPL", "1", "while-frozen")
+        platform.on_solana(RequestKind.MINT, "AAPL", "1", "while-frozen")
 
     platform.issuer.investors.set_frozen(platform.participant.id, False)
     assert _account_state(platform, "MSTR") is AccountState.INITIALIZED

@@ -17,7 +17,7 @@ from equitoken.issuer.investors import Investor
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.service import Issuer
 from equitoken.issuer.solana import SolanaIssuerChain
-from equitoken.issuer.workflow.states import RequestState
+from equitoken.issuer.workflow.states import RequestKind, RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
@@ -65,6 +65,19 @@ class Platform:
         raise AssertionError(
             f"requests still open after {max_rounds} rounds: {self.issuer.requests(open_only=True)}"
         )
+
+    def on_solana(self, kind: RequestKind, ticker: str, quantity: str, key: str) -> str:
+        """Ask to mint (paid, with USDC approved) or redeem `ticker` in the participant's Solana
+        wallet, paying and paid on the EVM wallet; return the request id."""
+        assert self.solana is not None, "a platform built with solana=True"
+        chain, payer = self.solana.chain_id, self.wallet
+        investor, wallet = self.participant.id, self.solana_wallet
+        if kind is RequestKind.MINT:
+            self.approve_mint(10**6 * USDC)
+            request = self.issuer.request_mint
+            return request(investor, wallet, ticker, quantity, key, chain_id=chain, payment_wallet=payer).id
+        redeem = self.issuer.request_redeem
+        return redeem(investor, wallet, ticker, quantity, key, chain_id=chain, payment_wallet=payer).id
 
     def token(self, ticker: str) -> Contract:
         return self.onchain.token(ticker)
