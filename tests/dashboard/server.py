@@ -1,6 +1,7 @@
-"""A real platform behind the real API and dashboard: anvil, SQLite, the paper broker on replayed
-prices, the indexer and the liabilities built from it, uvicorn on a free loopback port, and a settler
-thread that moves market time, runs the workflow and indexes, so a request settles within seconds."""
+"""A real platform behind the real API and dashboard: anvil and a local Solana, SQLite, the paper
+broker on replayed prices, the indexer and the liabilities built from it, uvicorn on a free loopback
+port, and a settler thread that moves market time, runs the workflow and indexes, so a request
+settles within seconds."""
 
 import socket
 import threading
@@ -19,8 +20,10 @@ from equitoken.api.context import ApiContext
 from equitoken.api.keys import ApiKeys
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.anvil import AnvilNode
+from equitoken.chain.solana.litesvm import LiteSvmChain
 from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
+from equitoken.indexer.solana import IndexedSolana
 from equitoken.issuer.investors import Investor
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
@@ -122,7 +125,7 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
         chain.signers = SignerRegistry.anvil(ACCOUNTS)
         database = Database(sqlite_url(tmp / "issuer.sqlite"))
         database.migrate()
-        platform = build_platform(chain, database, prices, calendar, tmp)
+        platform = build_platform(chain, database, prices, calendar, tmp, solana=True)
         issuer = platform.issuer
         kyc = platform.clock.now() + timedelta(days=365)
         other = issuer.investors.onboard(
@@ -142,7 +145,12 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
             investor=keys.issue("investor", investor.id, "ada"),
         )
         lock = threading.Lock()
-        indexer = Indexer(database, [IndexedChain(chain, platform.onchain.deployment, confirmations=0)])
+        assert platform.solana is not None
+        assert isinstance(platform.solana.chain, LiteSvmChain)
+        on_solana = IndexedSolana(platform.solana.chain, platform.solana.deployment)
+        indexer = Indexer(
+            database, [IndexedChain(chain, platform.onchain.deployment, confirmations=0)], solana=[on_solana]
+        )
         indexer.poll()
         context = ApiContext(
             issuer=issuer,

@@ -41,7 +41,7 @@ export const portfolioPage = {
               holdings.map((x) =>
                 h(
                   "tr",
-                  { "data-ticker": x.ticker },
+                  { "data-ticker": x.ticker, "data-chain": x.chain_id },
                   h("th", { scope: "row" }, x.ticker),
                   h("td", {}, String(x.chain_id)),
                   h("td", {}, address(x.wallet)),
