@@ -11,8 +11,9 @@ from tests.support.platform import USDC, Platform, build_platform
 
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.solana.chain import SOLANA_LOCAL
-from equitoken.chain.solana.stock_mint import STOCK_DECIMALS
+from equitoken.chain.solana.stock_mint import STOCK_DECIMALS, derive_keypair
 from equitoken.chain.solana.token2022 import AccountState, mint_to_checked
+from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.errors import ComplianceError, InvalidRequestError
 from equitoken.issuer.solana import SolanaIssuerChain
 from equitoken.issuer.workflow.states import RequestKind, RequestState
@@ -152,6 +153,23 @@ def test_a_frozen_investor_is_frozen_on_solana_and_thawed_when_unfrozen(platform
     platform.issuer.investors.set_frozen(platform.participant.id, False)
     assert _account_state(platform, "MSTR") is AccountState.INITIALIZED
     assert _account_state(platform, "HOOD") is AccountState.FROZEN  # restricted: frozen for good
+
+
+def test_a_sanctioned_solana_wallet_is_frozen_and_refused(
+    evm_chain: EvmChain,
+    database: Database,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tmp_path: Path,
+) -> None:
+    wallet = str(derive_keypair(b"test participant", "wallet").pubkey())  # build_platform's
+    config = IssuerConfig(sanctioned_wallets=frozenset({wallet}))
+    platform = build_platform(evm_chain, database, prices, calendar, tmp_path, solana=True, config=config)
+    assert platform.solana_wallet == wallet
+
+    assert _account_state(platform, "AAPL") is AccountState.FROZEN  # open, but frozen for sanctions
+    with pytest.raises(ComplianceError, match="is sanctioned"):
+        platform.on_solana(RequestKind.MINT, "AAPL", "1", "sanctioned")
 
 
 def test_a_kyc_set_to_expire_in_the_past_freezes_the_solana_accounts(platform: Platform) -> None:
