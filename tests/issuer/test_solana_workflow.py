@@ -82,6 +82,9 @@ def test_a_mint_on_solana_is_paid_on_evm_and_backed_by_custody(platform: Platfor
     # and the minter thawed and froze again around the mint, in one transaction.
     expected = AccountState.FROZEN if ticker == "HOOD" else AccountState.INITIALIZED
     assert _account_state(platform, ticker) is expected
+    # Each mint on Solana is attested with the allotment it was checked against (no feed to push to).
+    attested = [(a.chain_id, a.custody) for a in platform.issuer.attestations(ticker)]
+    assert attested == [(SOLANA_LOCAL, Shares.parse("1.5")), (SOLANA_LOCAL, Shares.parse("3"))]
 
 
 def test_a_redemption_on_solana_burns_there_and_pays_on_evm(platform: Platform) -> None:

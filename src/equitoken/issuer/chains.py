@@ -50,6 +50,11 @@ class TokenChain(Protocol):
     @property
     def outbox(self) -> ChainOutbox: ...
 
+    @property
+    def has_reserve_feed(self) -> bool:
+        """Whether mints are gated on-chain by a reserve feed the issuer pushes custody to."""
+        ...
+
     def parse_wallet(self, text: str) -> str:
         """Return the wallet `text` names on this chain; raise InvalidRequestError naming the problem."""
         ...

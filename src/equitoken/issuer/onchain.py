@@ -55,6 +55,7 @@ class IssuerChain:
         self._feeds: dict[str, Contract] = {}
 
     family = "EVM"
+    has_reserve_feed = True
 
     @property
     def chain_id(self) -> int:

@@ -46,6 +46,7 @@ class SolanaIssuerChain:
     outbox: SolanaOutbox = field(init=False)
 
     family = "Solana"
+    has_reserve_feed = False
 
     def __post_init__(self) -> None:
         self.outbox = SolanaOutbox(self.chain)

@@ -465,6 +465,23 @@ class Workflow(StepMachine[RequestRow]):
             fill.settled = True
             request.tokens_settled += tokens
             self.note(session, request, f"minted {tokens} token units for fill {fill_id}")
+            if not chain.has_reserve_feed:
+                # No feed to push to: the attestation is the record the proofs publish, of the
+                # allotment this mint was checked against, with the mint that it covers.
+                transaction = chain.outbox.find(session, purpose)
+                assert transaction is not None
+                custody = self._allotment(session, chain, ticker)
+                session.add(
+                    AttestationRow(
+                        ticker=ticker,
+                        chain_id=chain.chain_id,
+                        custody_shares=custody.units,
+                        reserve_amount=self._reserve_amount(chain, ticker, custody),
+                        observed_at=chain.observation_time(self.now()),
+                        transaction_id=transaction.id,
+                        created_at=self.now(),
+                    )
+                )
 
         # The shares are in custody and the tokens could not be delivered (e.g. the wallet was
         # frozen meanwhile): backing is intact, an operator decides what happens next.
