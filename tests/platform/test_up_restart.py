@@ -265,15 +265,34 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     solana_reserve = next(c for c in aapl["chains"] if c["chain_id"] == SOLANA_LOCAL)
     assert (solana_reserve["family"], solana_reserve["outstanding_shares"]) == ("Solana", "3")
     assert aapl["backed"]
+    # The CLI reaches the same Solana through the JSON-RPC `up` serves; a wallet of the wrong family
+    # is refused with its reason and nothing is recorded.
+    investor = up.get("/me", "participant")["investor_id"]
+    cli = [sys.executable, "-m", "equitoken.cli", "mint", "--investor", investor, "--ticker", "AAPL"]
+    cli += ["--data-dir", str(up.data_dir), "--rpc-url", f"http://127.0.0.1:{up.rpc_port}"]
+    cli += ["--solana-rpc-url", f"http://127.0.0.1:{up.solana_port}", "--chain", str(SOLANA_LOCAL)]
+    cli += ["--payment-wallet", PARTICIPANT_WALLET, "--quantity", "1"]
+    refused = subprocess.run(
+        [*cli, "--wallet", PARTICIPANT_WALLET, "--key", "cli-bad"], capture_output=True, text=True
+    )
+    assert refused.returncode == 2
+    assert "is not a Solana address" in refused.stderr
+    accepted = subprocess.run(
+        [*cli, "--wallet", solana_wallet, "--key", "cli-solana"], capture_output=True, text=True, check=True
+    )
+    cli_request = accepted.stdout.split()[1]  # "request <id>"
+    assert up.wait_final(cli_request)["chain_id"] == SOLANA_LOCAL
+    assert up.wait_final(cli_request)["state"] == "completed"
+    assert up.solana_balance(solana_wallet) == 4 * 10**8
     # The liabilities tree counts the Solana holder: its proof verifies against the served root.
     deadline = time.monotonic() + 30
     while _proof_status(up, solana_wallet) != 200:
         assert time.monotonic() < deadline, "the indexer never counted the Solana holder"
         time.sleep(0.5)
-    assert up.verified_proof(solana_wallet, SOLANA_LOCAL) == 3 * 10**8
+    assert up.verified_proof(solana_wallet, SOLANA_LOCAL) == 4 * 10**8
     balance = up.token_balance(PARTICIPANT_WALLET)
     holdings = up.held_once_indexed(balance)
-    assert ("AAPL", solana_wallet, 3 * 10**8) in holdings  # read from Solana itself
+    assert ("AAPL", solana_wallet, 4 * 10**8) in holdings  # indexed from Solana
     requests = up.get("/requests")["items"]
     investors = up.get("/investors")["items"]
     demo = (up.data_dir / "demo.json").read_text()
@@ -290,7 +309,7 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
 
     assert up.keys() == keys  # the same keys still work
     assert up.token_balance(PARTICIPANT_WALLET) == balance
-    assert up.solana_balance(solana_wallet) == 3 * 10**8
+    assert up.solana_balance(solana_wallet) == 4 * 10**8
     assert held(up) == holdings
     assert [(r["id"], r["state"]) for r in up.get("/requests")["items"]] == [
         (r["id"], r["state"]) for r in requests

@@ -7,12 +7,15 @@ import typer
 from rich.table import Table
 
 from equitoken.cli.options import (
+    Chain,
     DataDir,
     InvestorId,
     Key,
+    PaymentWallet,
     Quantity,
     RefusedError,
     RpcUrl,
+    SolanaRpcUrl,
     Ticker,
     Wallet,
     console,
@@ -26,6 +29,7 @@ from equitoken.issuer.workflow.states import HeldResolution
 from equitoken.platform.local import (
     DEFAULT_DATA_DIR,
     DEFAULT_RPC_URL,
+    DEFAULT_SOLANA_RPC_URL,
 )
 from equitoken.platform.runner import process_pass
 
@@ -111,12 +115,18 @@ def mint(
     ticker: Ticker,
     quantity: Quantity,
     key: Key,
+    chain: Chain = None,
+    payment_wallet: PaymentWallet = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     rpc_url: RpcUrl = DEFAULT_RPC_URL,
+    solana_rpc_url: SolanaRpcUrl = DEFAULT_SOLANA_RPC_URL,
 ) -> None:
-    """Request tokens for `quantity` shares, paid in USDC from the wallet (approve the treasury first)."""
-    with local_issuer(data_dir, rpc_url) as local:
-        view = local.issuer.request_mint(investor, wallet, ticker, quantity, key)
+    """Request tokens for `quantity` shares, paid in USDC from the wallet (approve the treasury first);
+    on Solana (`--chain 7565166`) to a Solana wallet, paid from `--payment-wallet`."""
+    with local_issuer(data_dir, rpc_url, solana_rpc_url if chain is not None else None) as local:
+        view = local.issuer.request_mint(
+            investor, wallet, ticker, quantity, key, chain_id=chain, payment_wallet=payment_wallet
+        )
     _print_accepted(view)
 
 
@@ -130,15 +140,29 @@ def redeem(
         str | None,
         typer.Option("--limit-price", help="Sell no lower than this, in USD per share (whole cents)."),
     ] = None,
+    chain: Chain = None,
+    payment_wallet: PaymentWallet = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     rpc_url: RpcUrl = DEFAULT_RPC_URL,
+    solana_rpc_url: SolanaRpcUrl = DEFAULT_SOLANA_RPC_URL,
 ) -> None:
     """Return tokens for `quantity` shares (approve the burner first); the proceeds are paid in USDC.
 
     With --limit-price the shares sell no lower; what has not sold at expiry comes back as tokens.
+    On Solana (`--chain 7565166`) the tokens are burned from a Solana wallet and `--payment-wallet`
+    is paid.
     """
-    with local_issuer(data_dir, rpc_url) as local:
-        view = local.issuer.request_redeem(investor, wallet, ticker, quantity, key, limit_price)
+    with local_issuer(data_dir, rpc_url, solana_rpc_url if chain is not None else None) as local:
+        view = local.issuer.request_redeem(
+            investor,
+            wallet,
+            ticker,
+            quantity,
+            key,
+            limit_price,
+            chain_id=chain,
+            payment_wallet=payment_wallet,
+        )
     _print_accepted(view)
 
 

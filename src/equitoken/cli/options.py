@@ -24,9 +24,22 @@ DataDir = Annotated[
 ]
 RpcUrl = Annotated[str, typer.Option("--rpc-url", help="The JSON-RPC URL of the node `equitoken up` runs.")]
 InvestorId = Annotated[str, typer.Option("--investor", help="The investor id (`equitoken investor list`).")]
-Wallet = Annotated[str, typer.Option("--wallet", help="The investor's bound wallet, 0x...")]
+Wallet = Annotated[str, typer.Option("--wallet", help="The investor's bound wallet: 0x..., or a Solana one.")]
 Ticker = Annotated[str, typer.Option("--ticker", help="The instrument's ticker, e.g. AAPL.")]
 Quantity = Annotated[str, typer.Option("--quantity", help="Shares, e.g. 2 or 0.5.")]
+Chain = Annotated[
+    int | None,
+    typer.Option(
+        "--chain", help="The chain the tokens are on: Solana's is 7565166; the EVM chain if left out."
+    ),
+]
+PaymentWallet = Annotated[
+    str | None,
+    typer.Option("--payment-wallet", help="For a request on Solana: the EVM wallet that pays and is paid."),
+]
+SolanaRpcUrl = Annotated[
+    str, typer.Option("--solana-rpc-url", help="The JSON-RPC URL of the Solana `equitoken up` serves.")
+]
 Key = Annotated[
     str, typer.Option("--key", help="Idempotency key: the same key and request return the same request.")
 ]
@@ -47,10 +60,11 @@ def fail(code: str, message: str) -> NoReturn:
 
 
 @contextmanager
-def local_issuer(data_dir: Path, rpc_url: str) -> Iterator[LocalIssuer]:
-    """Open the issuer of the platform `up` runs; fail with the reason if it cannot be opened."""
+def local_issuer(data_dir: Path, rpc_url: str, solana_rpc_url: str | None = None) -> Iterator[LocalIssuer]:
+    """Open the issuer of the platform `up` runs (on its Solana too, through `solana_rpc_url` if
+    given); fail with the reason if it cannot be opened."""
     try:
-        with LocalIssuer(data_dir, rpc_url) as local:
+        with LocalIssuer(data_dir, rpc_url, solana_rpc_url=solana_rpc_url) as local:
             yield local
     except RpcUnavailableError as error:
         fail(error.code, f"{error}; start the platform with `equitoken up`")

@@ -60,13 +60,14 @@ from equitoken.model.time import Clock
 from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import oracle_members
-from equitoken.platform.solana import local_solana
+from equitoken.platform.solana import local_solana, served_solana
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.amm import AmmDeployment, deploy_amm
 
 DEFAULT_DATA_DIR = Path(".data")
 DEFAULT_RPC_PORT = 8545
 DEFAULT_SOLANA_RPC_PORT = 8899  # a Solana validator's JSON-RPC port
+DEFAULT_SOLANA_RPC_URL = f"http://127.0.0.1:{DEFAULT_SOLANA_RPC_PORT}"
 DEFAULT_RPC_URL = f"http://127.0.0.1:{DEFAULT_RPC_PORT}"
 DEFAULT_INSTRUMENTS = 15
 DATABASE_URL_ENV = "EQUITOKEN_DATABASE_URL"
@@ -423,6 +424,7 @@ class LocalIssuer:
         broker: Broker | None = None,
         follow_clock: bool = True,
         solana: SolanaIssuerChain | None = None,
+        solana_rpc_url: str | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.clock: Clock = clock or SimulatedClock.load_or_start(data_dir / CLOCK_FILE)
@@ -436,6 +438,15 @@ class LocalIssuer:
             self.chain.close()
             raise
         self.roles = IssuerRoles.from_accounts(self.chain.accounts)
+        # `up` hands over its own Solana; another process reaches it through the JSON-RPC `up` serves.
+        self._served_solana = solana is None and solana_rpc_url is not None
+        if self._served_solana:
+            assert solana_rpc_url is not None
+            try:
+                solana = served_solana(solana_rpc_url, load_catalogue(), data_dir / "solana")
+            except ValueError as error:
+                self.chain.close()
+                raise PlatformUnavailableError(str(error)) from None
         self.database = Database(database_url or local_database_url(data_dir))
         try:
             self.database.migrate()
@@ -453,6 +464,8 @@ class LocalIssuer:
         except BaseException:
             self.database.close()
             self.chain.close()
+            if self._served_solana and solana is not None:
+                solana.chain.close()
             raise
         self.broker: Broker = assembled.broker
         self.onchain = assembled.onchain
@@ -511,6 +524,8 @@ class LocalIssuer:
             close_broker()
         self.database.close()
         self.chain.close()
+        if self._served_solana and self.solana is not None:
+            self.solana.chain.close()
 
     def __enter__(self) -> Self:
         return self

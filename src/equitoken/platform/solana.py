@@ -4,8 +4,10 @@ and the issuer's keys for it."""
 from collections.abc import Sequence
 from pathlib import Path
 
+from equitoken.chain.solana.chain import SOLANA_LOCAL
 from equitoken.chain.solana.deployment import deploy_stock_mints, solana_deployment_records
 from equitoken.chain.solana.litesvm import LAMPORTS_PER_SOL, LiteSvmChain
+from equitoken.chain.solana.rpc import SolanaRpcChain
 from equitoken.chain.solana.snapshot import SvmSnapshot
 from equitoken.chain.solana.stock_mint import STOCK_DECIMALS, MintAuthorities, StockMintTerms, derive_keypair
 from equitoken.issuer.solana import SolanaIssuerChain
@@ -57,3 +59,20 @@ def local_solana(
             records.save(chain.chain_id, deployment)
     profiles = {i.ticker: i.profile for i in instruments}
     return SolanaIssuerChain(chain, deployment, authorities, payer, profiles)
+
+
+def served_solana(
+    url: str, instruments: Sequence[Instrument], data_dir: Path, seed: bytes = LOCAL_SEED
+) -> SolanaIssuerChain:
+    """Return the local Solana that `up` serves at `url`, through its JSON-RPC (for another process: the
+    CLI); raise ValueError if `data_dir` records no mints."""
+    deployment = solana_deployment_records(data_dir).load(SOLANA_LOCAL)
+    if deployment is None:
+        raise ValueError(
+            f"no Solana mints are recorded in {data_dir}; start the platform with `equitoken up`"
+        )
+    chain = SolanaRpcChain(url, SOLANA_LOCAL)
+    profiles = {i.ticker: i.profile for i in instruments if i.ticker in deployment.mints}
+    return SolanaIssuerChain(
+        chain, deployment, MintAuthorities.from_seed(seed), derive_keypair(seed, "payer"), profiles
+    )
