@@ -22,6 +22,7 @@ from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.errors import InsufficientFundsError
 from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import Shares
+from equitoken.platform.assemble import assemble_issuer
 from equitoken.store.database import Database
 from equitoken.store.schema import ChainTransactionRow, RequestRow
 
@@ -156,6 +157,23 @@ def test_a_frozen_investor_is_frozen_on_solana_and_thawed_when_unfrozen(platform
     platform.issuer.investors.set_frozen(platform.participant.id, False)
     assert _account_state(platform, "MSTR") is AccountState.INITIALIZED
     assert _account_state(platform, "HOOD") is AccountState.FROZEN  # restricted: frozen for good
+
+
+def test_a_process_that_does_not_reach_solana_leaves_its_requests_alone(platform: Platform) -> None:
+    request = platform.on_solana(RequestKind.MINT, "AAPL", "1", "left-alone")
+    evm_only = assemble_issuer(
+        platform.chain,
+        platform.onchain.deployment,
+        platform.usdc.address,
+        platform.issuer.db,
+        platform.clock,
+        broker=platform.broker,
+    ).issuer
+
+    assert evm_only.process() == 0
+    assert platform.issuer.request(request).state is RequestState.ACCEPTED
+    platform.run()
+    assert platform.issuer.request(request).state is RequestState.COMPLETED
 
 
 def test_a_sanctioned_solana_wallet_is_frozen_and_refused(

@@ -99,11 +99,13 @@ class Workflow(StepMachine[RequestRow]):
         return self.chains[request.chain_id]
 
     def open_ids(self, session: Session) -> list[str]:
-        """Return the open requests, oldest first."""
+        """Return the open requests on the chains this workflow serves, oldest first (a process that
+        does not reach a chain, e.g. the CLI without Solana, leaves its requests to one that does)."""
         return list(
             session.scalars(
                 select(RequestRow.id)
                 .where(RequestRow.state.not_in([s.value for s in RequestState if s.is_final]))
+                .where(RequestRow.chain_id.in_(list(self.chains)))
                 .order_by(RequestRow.created_at, RequestRow.id)
             )
         )
