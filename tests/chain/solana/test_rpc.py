@@ -213,6 +213,18 @@ def test_balances_show_through_the_multiplier_from_its_effective_time(served: Se
     assert shown() == "40"
 
 
+def test_an_airdrop_through_the_endpoint_lands_and_is_confirmed(served: Served) -> None:
+    wallet = Keypair().pubkey()
+
+    async def scenario() -> int:
+        async with AsyncClient(served.url) as client:
+            signature = (await client.request_airdrop(wallet, 2 * 10**9)).value
+            await client.confirm_transaction(signature)
+            return (await client.get_balance(wallet)).value
+
+    assert asyncio.run(scenario()) == 2 * 10**9
+
+
 def test_the_fee_of_a_message_is_per_signature(served: Served) -> None:
     move = transfer_checked(
         served.account(served.alice), served.mint, served.account(served.bob), served.alice.pubkey(), ONE, 8

@@ -98,13 +98,20 @@ class LiteSvmChain(SolanaChain):
         self._recent: deque[Hash] = deque([self.svm.latest_blockhash()], maxlen=RECENT_BLOCKHASHES)
 
     @_locked
-    def airdrop(self, to: Pubkey, lamports: int = 10 * LAMPORTS_PER_SOL) -> None:
-        """Give `to` lamports (a local chain's faucet)."""
+    def airdrop(self, to: Pubkey, lamports: int = 10 * LAMPORTS_PER_SOL) -> str:
+        """Give `to` lamports (a local chain's faucet); return the transfer's signature, which lands
+        like any transaction (its bytes, signed by LiteSVM's faucet, are not kept)."""
         self._stamp()
         outcome = self.svm.airdrop(to, lamports)
         if isinstance(outcome, FailedTransactionMetadata):
             raise RevertError(str(outcome.err()), context=f"airdrop to {to}")
-        self._save([to])
+        clock = self.svm.get_clock()
+        signature = str(outcome.signature())
+        landed = Landed(signature, clock.slot, clock.unix_timestamp, outcome.compute_units_consumed())
+        self._landed[signature] = landed
+        self._save([to], landed)
+        self.svm.warp_to_slot(clock.slot + 1)
+        return signature
 
     # -- SolanaChain
 
@@ -215,7 +222,7 @@ class LiteSvmChain(SolanaChain):
         raw = self._raw.get(signature)
         if raw is None and self.snapshot is not None:
             raw = self.snapshot.raw_transaction(signature)
-        if raw is None:
+        if not raw:  # unknown, or an airdrop (whose bytes LiteSVM does not give)
             return None
         meta = self.svm.get_transaction(Signature.from_string(signature))
         return VersionedTransaction.from_bytes(raw), meta if isinstance(meta, TransactionMetadata) else None

@@ -138,8 +138,7 @@ class SolanaRpc:
         return self.chain.rent_exempt(space)
 
     def request_airdrop(self, address: str, lamports: int, config: object = None) -> str:
-        self.chain.airdrop(_pubkey(address), lamports)
-        return b58encode(bytes(64))
+        return self.chain.airdrop(_pubkey(address), lamports)
 
     # -- accounts
 
