@@ -1,6 +1,7 @@
 """The README's main command, as a user runs it: `./dev up` with its default arguments in a fresh clone
 with nothing beside it, until the dashboard answers and the demo mint and every pool seed have
-completed; then Ctrl-C stops it cleanly. And every instrument `up` offers has prices for the whole
+completed; the demo participant then mints AAPLx on Solana through the API; then Ctrl-C stops it
+cleanly. And every instrument `up` offers has prices for the whole
 replayed period, the others being left out with a notice.
 
 The clone is of the repository's committed state (`git clone`), as CI's checkout is. Installing the
@@ -18,18 +19,26 @@ from pathlib import Path
 
 import httpx
 import pytest
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 from tests.support import faketime
 
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.solana.chain import SOLANA_LOCAL
+from equitoken.chain.solana.deployment import solana_deployment_records
+from equitoken.chain.solana.rpc import SolanaRpcChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import DEFAULT_REPLAY_START
 from equitoken.market.replay import ReplayPriceSource
-from equitoken.platform.local import DEFAULT_INSTRUMENTS, catalogue_rows
+from equitoken.platform.local import ACCOUNTS, DEFAULT_INSTRUMENTS, catalogue_rows
 from equitoken.platform.pool_seed import POOLS_FILE, PoolSeedRecord
 from equitoken.platform.up import HISTORY_UNTIL
 
 REPO = Path(__file__).resolve().parents[2]
-# The README's defaults: the dashboard on port 8000, the node on 8545, the data in `.data`.
+# The README's defaults: the dashboard on port 8000, the node on 8545, Solana on 8899, the data in `.data`.
 DASHBOARD = "http://127.0.0.1:8000"
+SOLANA_RPC = "http://127.0.0.1:8899"
+FINAL = {"completed", "failed", "held", "cancelled", "expired"}
 
 
 def _fresh_clone(tmp_path: Path) -> Path:
@@ -47,6 +56,48 @@ def _requests(keys: list[dict[str, str]]) -> list[dict[str, str]]:
     assert response.status_code == 200, response.text
     items: list[dict[str, str]] = response.json()["items"]
     return items
+
+
+def _mint_aaplx_on_solana(data: Path, keys: list[dict[str, str]]) -> None:
+    """Mint AAPLx on the Solana `up` runs through the API, as the demo participant, paying on EVM; see
+    it settle, in the participant's Solana wallet (read through the JSON-RPC) and in the reserves."""
+    participant = next(k["key"] for k in keys if k["role"] == "participant")
+    keypair = json.loads((data / "solana" / "participant-wallet.json").read_text())
+    wallet = str(Keypair.from_bytes(bytes(keypair)).pubkey())
+    body = {
+        "kind": "mint",
+        "ticker": "AAPL",
+        "quantity": "2",
+        "chain_id": SOLANA_LOCAL,
+        "wallet": wallet,
+        "payment_wallet": SignerRegistry.anvil(ACCOUNTS).addresses[10],  # the demo participant's
+    }
+    headers = {"X-API-Key": participant, "Idempotency-Key": "readme-solana"}
+    created = httpx.post(f"{DASHBOARD}/api/v1/requests", json=body, headers=headers, timeout=30)
+    assert created.status_code == 201, created.text
+    deadline = time.monotonic() + 120
+    while (state := _request(participant, created.json()["id"])["state"]) not in FINAL:
+        assert time.monotonic() < deadline, state
+        time.sleep(1)
+    assert state == "completed"
+    record = solana_deployment_records(data / "solana").load(SOLANA_LOCAL)
+    assert record is not None
+    chain = SolanaRpcChain(SOLANA_RPC, SOLANA_LOCAL)
+    try:
+        assert chain.holder_balance(record.mint("AAPL"), Pubkey.from_string(wallet)) == 2 * 10**8
+    finally:
+        chain.close()
+    reserves = httpx.get(f"{DASHBOARD}/api/v1/reserves", headers={"X-API-Key": participant}, timeout=10)
+    aapl = next(r for r in reserves.json()["items"] if r["ticker"] == "AAPL")
+    assert {c["chain_id"]: c["family"] for c in aapl["chains"]}[SOLANA_LOCAL] == "Solana"
+    assert aapl["backed"]
+
+
+def _request(key: str, request_id: str) -> dict[str, str]:
+    response = httpx.get(f"{DASHBOARD}/api/v1/requests/{request_id}", headers={"X-API-Key": key}, timeout=10)
+    assert response.status_code == 200, response.text
+    found: dict[str, str] = response.json()
+    return found
 
 
 @pytest.mark.anvil
@@ -74,6 +125,7 @@ def test_the_readme_main_command_reaches_a_seeded_platform_and_stops_cleanly(tmp
         # The demo's first mint and one mint per pool, every one settled.
         assert len(requests) == 1 + len(record.mints)
         assert {r["state"] for r in requests} == {"completed"}
+        _mint_aaplx_on_solana(data, keys)
         text = log.read_text(errors="replace")
         assert "left out, no price source covers them (never offered for minting): COIN" in text
         assert "Traceback" not in text
