@@ -56,13 +56,31 @@ class DividendSteps(ActionMachine):
         multiplier = int(token.uiMultiplierAt(max(record_time - 1, 0)))
         holdings = self.holders(ticker, self.onchain.chain_id, block)
         decimals = self._token_decimals(ticker)
+        # The shares the other chains' tokens stand for (read now, at or after the ex-date): their
+        # dividend is reinvested with the rest; a payout cannot reach those holders yet.
+        elsewhere = sum(
+            (
+                TokenAmount(chain.supply(ticker), decimals).shares(chain.multiplier(ticker))
+                for chain in self.mirrors
+                if ticker in chain.tickers
+            ),
+            Shares.zero(),
+        )
         now = self.now()
         with self.db.transaction() as session:
             action = self.load(session, action_id)
             if ActionState(action.state) is not ActionState.ANNOUNCED:
                 return False
+            if policy is DividendPolicy.PAYOUT and elsewhere.units:
+                self._fail(
+                    session,
+                    action,
+                    f"a payout reaches holders on chain {self.onchain.chain_id} only, and {elsewhere} "
+                    f"{ticker} shares are held on other chains: reinvest this dividend instead",
+                )
+                return True
             investors = self._investors_by_wallet(session, [h.holder for h in holdings])
-            total = Shares.zero()
+            total = elsewhere
             for holding in holdings:
                 shares = TokenAmount(holding.raw, decimals).shares(multiplier)
                 total += shares
