@@ -38,10 +38,6 @@ SOLANA_LOCAL = 7565166
 SOLANA_CHAIN_IDS = {"mainnet-beta": SOLANA_MAINNET, "devnet": SOLANA_DEVNET, "local": SOLANA_LOCAL}
 
 
-def is_solana(chain_id: int) -> bool:
-    return chain_id in SOLANA_CHAIN_IDS.values()
-
-
 @dataclass(frozen=True, slots=True)
 class Landed:
     """A transaction the cluster confirmed: its slot, time and compute units, and its error if it failed
