@@ -210,47 +210,6 @@ class Outbox(StoredTransactions):
             record(session, outcome)
         return outcome
 
-    def run_step(
-        self,
-        database: Database,
-        purpose: str,
-        function: ContractFunction,
-        args: tuple[object, ...],
-        *,
-        sender: str,
-        owner: str | None,
-        now: Callable[[], datetime],
-        load: Callable[[Session], RowT],
-        on_confirmed: Callable[[Session, RowT], None],
-        on_failed: Callable[[Session, RowT, str], None],
-        crash_sent: str | None = None,
-        crash_mined: str | None = None,
-    ) -> bool:
-        """Run `purpose` as `run` does, recording its effect on the row `load` returns, once.
-
-        A revert (mined, or foreseen by the node) goes to `on_failed` with its reason. Return
-        whether this call took the step: False when an earlier run had recorded it already.
-        """
-
-        try:
-            outcome = self.run(
-                database,
-                purpose,
-                function,
-                args,
-                sender=sender,
-                owner=owner,
-                now=now,
-                record=record_on_row(purpose, load, on_confirmed, on_failed),
-                crash_sent=crash_sent,
-                crash_mined=crash_mined,
-            )
-        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
-            with database.transaction() as session:
-                on_failed(session, load(session), f"{purpose}: {exc}")
-            return True
-        return outcome.new
-
     def run_call(
         self,
         database: Database,
@@ -265,21 +224,29 @@ class Outbox(StoredTransactions):
         crash_sent: str | None = None,
         crash_mined: str | None = None,
     ) -> bool:
-        """`run_step` for a call built beforehand (as every family's outbox takes one)."""
-        return self.run_step(
-            database,
-            purpose,
-            call.function,
-            call.args,
-            sender=call.sender,
-            owner=owner,
-            now=now,
-            load=load,
-            on_confirmed=on_confirmed,
-            on_failed=on_failed,
-            crash_sent=crash_sent,
-            crash_mined=crash_mined,
-        )
+        """Run `call` for `purpose` as `run` does, recording its effect on the row `load` returns, once.
+
+        A revert (mined, or foreseen by the node) goes to `on_failed` with its reason. Return
+        whether this call took the step: False when an earlier run had recorded it already.
+        """
+        try:
+            outcome = self.run(
+                database,
+                purpose,
+                call.function,
+                call.args,
+                sender=call.sender,
+                owner=owner,
+                now=now,
+                record=record_on_row(purpose, load, on_confirmed, on_failed),
+                crash_sent=crash_sent,
+                crash_mined=crash_mined,
+            )
+        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
+            with database.transaction() as session:
+                on_failed(session, load(session), f"{purpose}: {exc}")
+            return True
+        return outcome.new
 
     def rebroadcast(self, database: Database) -> None:
         """Broadcast every stored transaction the node has not mined, oldest nonce first.

@@ -16,7 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy.orm import Session
 
 from equitoken.chain.evm.contract import ContractFunction
-from equitoken.durable.outbox import Outbox
+from equitoken.durable.outbox import EvmCall, Outbox
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 
@@ -169,17 +169,14 @@ class StepMachine(ABC, Generic[RowT]):
         crash_mined: str | None = None,
     ) -> bool:
         """Run one transaction through the outbox and record its effect on the row, once."""
-        return self.outbox.run_step(
-            self.db,
+        call = EvmCall(function, args, sender)
+        return self.transact_call(
+            self.outbox,
+            row_id,
             purpose,
-            function,
-            args,
-            sender=sender,
-            owner=self.owner(row_id),
-            now=self.now,
-            load=lambda session: self.load(session, row_id),
-            on_confirmed=on_confirmed,
-            on_failed=on_failed,
+            call,
+            on_confirmed,
+            on_failed,
             crash_sent=crash_sent,
             crash_mined=crash_mined,
         )

@@ -88,7 +88,8 @@ class TokenChain(Protocol):
         ...
 
     def attestation_call(self, ticker: str, reserve: int, observed_at: int) -> Any | None:
-        """Return the call that tells the reserve feed `reserve` raw units; None without a feed."""
+        """Return the call that tells the reserve feed `reserve` raw units; None on a chain without a
+        feed (see `has_reserve_feed`)."""
         ...
 
     def observation_time(self, now: datetime) -> int:

@@ -170,8 +170,12 @@ class LiteSvmChain(SolanaChain):
         return self._landed.get(signature)
 
     @_locked
+    def account(self, address: Pubkey) -> Account | None:
+        """Return the whole account at `address` (lamports, owner, data), or None."""
+        return self.svm.get_account(address)
+
     def account_data(self, address: Pubkey) -> bytes | None:
-        account = self.svm.get_account(address)
+        account = self.account(address)
         return None if account is None else bytes(account.data)
 
     @_locked

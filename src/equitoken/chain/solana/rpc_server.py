@@ -146,14 +146,14 @@ class SolanaRpc:
         return self._context(self.chain.lamports(_pubkey(address)))
 
     def get_account_info(self, address: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
-        account = self.chain.svm.get_account(_pubkey(address))
+        account = self.chain.account(_pubkey(address))
         return self._context(None if account is None else _account(account, _encoding(config)))
 
     def get_multiple_accounts(
         self, addresses: list[str], config: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         encoding = _encoding(config)
-        accounts = [self.chain.svm.get_account(_pubkey(a)) for a in addresses]
+        accounts = [self.chain.account(_pubkey(a)) for a in addresses]
         return self._context([None if a is None else _account(a, encoding) for a in accounts])
 
     def get_program_accounts(self, program: str, config: dict[str, Any] | None = None) -> Any:
@@ -185,10 +185,10 @@ class SolanaRpc:
         holder = _pubkey(owner)
         if "mint" in selector:
             mint = _pubkey(selector["mint"])
-            data = self.chain.account_data(mint)
-            if data is None:
+            mint_account = self.chain.account(mint)
+            if mint_account is None:
                 raise RpcError(INVALID_PARAMS, f"Invalid param: could not find mint {mint}")
-            programs = [TOKEN_2022_PROGRAM_ID if len(data) > 82 else TOKEN_PROGRAM_ID]
+            programs = [mint_account.owner]
         elif "programId" in selector:
             programs = [_pubkey(selector["programId"])]
             if programs[0] not in (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID):

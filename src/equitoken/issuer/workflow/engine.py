@@ -505,8 +505,7 @@ class Workflow(StepMachine[RequestRow]):
         it would not. Every chain is checked before a mint is signed: where a reserve feed gates mints
         on-chain this is a second guard, on Solana it is the only one."""
         decimals = self.instruments[ticker].token_decimals
-        backing = Shares(self.ledger.backing(session, ticker))
-        allotted = allotment(session, backing, list(self.chains.values()), chain.chain_id, ticker, decimals)
+        allotted = self._allotment(session, chain, ticker)
         fill = session.get(FillRow, fill_id)
         assert fill is not None
         needed = (
@@ -546,7 +545,9 @@ class Workflow(StepMachine[RequestRow]):
 
     def _push_reserve(self, request_id: str, chain: TokenChain, ticker: str, purpose: str) -> bool | None:
         """Attest the chain's allotment of custody to its reserve feed unless it already says so; None
-        once it does, or on a chain without a feed."""
+        once it does, or on a chain without a feed (its mint records the attestation instead)."""
+        if not chain.has_reserve_feed:
+            return None
         with self.db.transaction() as session:
             existing = chain.outbox.find(session, purpose)
             if existing is not None and existing.status == TxStatus.CONFIRMED:
@@ -555,8 +556,6 @@ class Workflow(StepMachine[RequestRow]):
         reserve = self._reserve_amount(chain, ticker, custody)
         observed_at = chain.observation_time(self.now())
         call = chain.attestation_call(ticker, reserve, observed_at)
-        if call is None:
-            return None
 
         def confirmed(session: Session, request: RequestRow) -> None:
             transaction = chain.outbox.find(session, purpose)
