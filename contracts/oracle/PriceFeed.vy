@@ -17,8 +17,8 @@
         `aggregator`):
         - `decimals`, `description`, `version`, `latestRoundData`,
           `getRoundData` (`external` `view` functions),
-        - `marketStatus`, `getRoundStatus`, `latestRoundStatus`
-          (`external` `view` functions),
+        - `marketStatus`, `getRoundStatus`, `latestRoundStatus`,
+          `status_since` (`external` `view` functions),
         - `max_move_bps`, `max_report_age`, `min_interval`
           (`external` `view` functions),
         - `token`, `deviation_bps`, `closed_policy`, `closed_band_bps`,
@@ -63,6 +63,7 @@ exports: (
     feed.latestRoundData,
     feed.getRoundData,
     feed.marketStatus,
+    feed.status_since,
     feed.getRoundStatus,
     feed.latestRoundStatus,
     feed.max_move_bps,

@@ -122,6 +122,13 @@ _latest: uint256
 _rounds: HashMap[uint256, uint256]
 
 
+# @dev Returns when the current run of the market status began: the
+# observation time (`startedAt`) of the first round with the latest
+# round's status (0 before any round). A venue reads it to tell how
+# long the market has been open since it reopened.
+status_since: public(uint256)
+
+
 # @dev Chainlink's `AggregatorInterface` event.
 event AnswerUpdated:
     current: indexed(int256)
@@ -343,6 +350,7 @@ def _update(
     log NewRound(roundId=round_id, startedBy=msg.sender, startedAt=observed_at)
     log AnswerUpdated(current=answer, roundId=round_id, updatedAt=block.timestamp)
     if status != previous_status:
+        self.status_since = observed_at
         log MarketStatusChanged(previous=previous_status, current=status, roundId=round_id)
     return round_id
 

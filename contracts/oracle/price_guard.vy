@@ -23,7 +23,9 @@
         - `guard_limits` (`external` `view` function),
         - `MARKET_OPEN`, `MARKET_CLOSED`, `MARKET_HALTED` (`external`
           `view` constants),
-        and offers `_set_limits` behind its own access control.
+        and offers `_set_limits` behind its own access control, and
+        `_read()`, the same checks without reverting, for views that
+        report a venue's state.
 
         Glossary:
         - a          the feed's latest answer: the token's price in the
@@ -75,6 +77,15 @@ _MAX_SHIFT: constant(uint256) = 104
 _AGE_SHIFT: constant(uint256) = 208
 _MASK_104: constant(uint256) = (1 << 104) - 1
 _MASK_48: constant(uint256) = (1 << 48) - 1
+
+
+# @dev What `_read()` finds wrong with the latest round, in the order
+# `_price()` checks it.
+PROBLEM_NONE: constant(uint8) = 0
+PROBLEM_NO_PRICE: constant(uint8) = 1
+PROBLEM_HALTED: constant(uint8) = 2
+PROBLEM_STALE: constant(uint8) = 3
+PROBLEM_OUT_OF_BAND: constant(uint8) = 4
 
 
 # @dev The ABI-encoded size of `latestRoundStatus()`'s six words.
@@ -134,6 +145,28 @@ def _price() -> (uint256, uint8):
     @return uint256 The answer, in the feed's decimals.
     @return uint8 `MARKET_OPEN` or `MARKET_CLOSED`.
     """
+    price: uint256 = 0
+    status: uint8 = 0
+    problem: uint8 = 0
+    price, status, problem = self._read()
+    assert problem != PROBLEM_NO_PRICE, "guard: no price"
+    assert problem != PROBLEM_HALTED, "guard: market halted"
+    assert problem != PROBLEM_STALE, "guard: stale price"
+    assert problem != PROBLEM_OUT_OF_BAND, "guard: price out of band"
+    return (price, status)
+
+
+@internal
+@view
+def _read() -> (uint256, uint8, uint8):
+    """
+    @dev Returns the latest answer, the market status and the first
+         problem `_price()` would revert with (`PROBLEM_NONE` if none),
+         without reverting: for views that report a venue's state.
+    @return uint256 The answer, in the feed's decimals (0 if none).
+    @return uint8 The market status of the latest round.
+    @return uint8 A `PROBLEM_*` value.
+    """
     # One call for the round and its status. A raw call, so that a feed
     # that reverts (no round yet) or answers nonsense fails with the
     # guard's reason instead of the feed's.
@@ -146,7 +179,8 @@ def _price() -> (uint256, uint8):
         is_static_call=True,
         revert_on_failure=False,
     )
-    assert ok and len(response) == _ROUND_STATUS_BYTES, "guard: no price"
+    if not ok or len(response) != _ROUND_STATUS_BYTES:
+        return (0, 0, PROBLEM_NO_PRICE)
     round_id: uint80 = 0
     answer: int256 = 0
     started_at: uint256 = 0
@@ -156,19 +190,22 @@ def _price() -> (uint256, uint8):
     round_id, answer, started_at, updated_at, answered_in_round, status = abi_decode(
         response, (uint80, int256, uint256, uint256, uint80, uint8)
     )
-    assert round_id != 0 and answer > 0, "guard: no price"
-    assert status != MARKET_HALTED, "guard: market halted"
-    assert status == MARKET_OPEN or status == MARKET_CLOSED, "guard: no price"
+    if round_id == 0 or answer <= 0:
+        return (0, status, PROBLEM_NO_PRICE)
+    if status == MARKET_HALTED:
+        return (0, status, PROBLEM_HALTED)
+    if status != MARKET_OPEN and status != MARKET_CLOSED:
+        return (0, status, PROBLEM_NO_PRICE)
 
     word: uint256 = self._limits
+    price: uint256 = convert(answer, uint256)
     # The feed never accepts an observation from the future, so this
     # cannot underflow.
-    assert block.timestamp - started_at <= word >> _AGE_SHIFT, "guard: stale price"
-    price: uint256 = convert(answer, uint256)
-    assert price >= word & _MASK_104 and price <= (word >> _MAX_SHIFT) & _MASK_104, (
-        "guard: price out of band"
-    )
-    return (price, status)
+    if block.timestamp - started_at > word >> _AGE_SHIFT:
+        return (price, status, PROBLEM_STALE)
+    if price < word & _MASK_104 or price > (word >> _MAX_SHIFT) & _MASK_104:
+        return (price, status, PROBLEM_OUT_OF_BAND)
+    return (price, status, PROBLEM_NONE)
 
 
 @internal
