@@ -9,10 +9,11 @@ receipt. Run::
     python bench/lending.py --json   # {"supply": g, "borrow": g, "repay": g, "liquidate": g,
                                      #  "morpho": {"supply": g, ...} or null}
 
-- Ours: ``LendingMarket`` with ``AdaptiveCurveIrm`` and a ``StockOracle`` over AAPLx's quorum
-  ``PriceFeed`` (loan decimals 6, answers at most an hour old within [$1, $100,000], a 10% LTV cut
-  while the market is closed, a 5-minute liquidation grace after a reopening), so a borrow checks
-  the feed's round, status and age and the token's reserves, and a liquidation the session too.
+- Ours: deployed as the platform deploys it (``deploy_lending``): ``LendingMarket`` with
+  ``AdaptiveCurveIrm`` and a ``StockOracle`` over AAPLx's quorum ``PriceFeed`` with the venue's
+  default ``OracleSettings`` (loan decimals 6, answers at most two hours old, a 10-point LTV cut
+  while the stock's market is closed, a 5-minute liquidation grace after a reopening), so a borrow
+  checks the feed's round, status and age and the token's reserves, and a liquidation the session.
 - Morpho Blue: compiled from ``@morpho-org/morpho-blue@1.0.0`` with the npm ``solc`` 0.8.19 under
   Morpho's own settings (``bench/peers/morpho.py``), priced by the package's ``OracleMock``
   ($200 as ``200 * 10**6 * 10**36 // 10**8``) and rated by its ``IrmMock``: Morpho's
@@ -54,13 +55,15 @@ from typing import Any, Protocol
 from equitoken.chain.evm.anvil import AnvilNode
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
-from equitoken.chain.evm.deployment import IssuerRoles, deploy_issuance
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, deploy_issuance
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.chain.evm.types import Receipt
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.model.quantities import Price
 from equitoken.oracle.observation import FeedId, MarketStatus, Observation
+from equitoken.venues.lending.deployment import deploy_lending
+from equitoken.venues.lending.parameters import DEFAULT_MARKET_PARAMETERS
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -71,20 +74,12 @@ from bench.peers.npm import PeerPackageError
 TICKER = "AAPL"
 SHARE = 10**8  # AAPLx has 8 decimals, and so has its price feed
 USDC = 10**6
-WAD = 10**18
-LLTV = WAD // 2
-"""AAPL's default LLTV, enabled on both venues."""
+LLTV = DEFAULT_MARKET_PARAMETERS[TICKER].lltv
+"""AAPL's default LLTV (0.5, Kamino's liquidation threshold for AAPLx), enabled on both venues."""
 PRICE = 200
 CRASH_PRICE = 150
 MAX_MOVE = 0.10
 """The price feed's bound on a round's move (Backed's default, ``PriceFeed.max_move_bps``)."""
-
-# Our StockOracle's settings: the feed's answer must be at most an hour old and within [$1, $100,000].
-MAX_AGE = 3_600
-MIN_ANSWER = 1 * SHARE
-MAX_ANSWER = 100_000 * SHARE
-CLOSED_LTV_CUT = WAD // 10
-GRACE_PERIOD = 300
 
 LENDER_A_USDC = 1_000_000 * USDC
 COLLATERAL = 100 * SHARE
@@ -195,6 +190,7 @@ class Session:
 
     chain: JsonRpcChain
     roles: IssuerRoles
+    issuance: IssuanceDeployment
     feed: Contract
     token: Contract
     usdc: Contract
@@ -233,7 +229,7 @@ def set_up(chain: JsonRpcChain, accounts: list[str]) -> tuple[Session, list[Acto
     token = chain.at(instrument.token, compile_contract("token/StockToken.vy"))
     usdc = deploy_test_usdc(chain, roles.admin)
     feed = chain.at(instrument.price_feed, compile_contract("oracle/PriceFeed.vy"))
-    session = Session(chain, roles, feed, token, usdc)
+    session = Session(chain, roles, deployment, feed, token, usdc)
     session.transmit(PRICE, chain.timestamp() + BLOCK_SECONDS)
     reserve_feed = chain.at(instrument.reserve_feed, compile_contract("oracle/ReserveFeed.vy"))
     reserve_feed.update(RESERVES, chain.timestamp(), sender=roles.attester)
@@ -248,27 +244,16 @@ def set_up(chain: JsonRpcChain, accounts: list[str]) -> tuple[Session, list[Acto
 
 
 def deploy_ours(session: Session) -> OurMarket:
-    """Deploy ``LendingMarket``, ``AdaptiveCurveIrm`` and AAPLx's ``StockOracle``; create the market."""
-    chain, owner = session.chain, session.roles.admin
-    market = chain.deploy_contract(compile_contract("venues/lending/LendingMarket.vy"), owner, sender=owner)
-    irm = chain.deploy_contract(compile_contract("venues/lending/AdaptiveCurveIrm.vy"), sender=owner)
-    oracle = chain.deploy_contract(
-        compile_contract("venues/lending/StockOracle.vy"),
-        session.feed.address,
-        6,
-        MAX_AGE,
-        MIN_ANSWER,
-        MAX_ANSWER,
-        CLOSED_LTV_CUT,
-        GRACE_PERIOD,
-        owner,
-        sender=owner,
+    """Deploy the lending venue with AAPL's market as the platform does (``deploy_lending``)."""
+    chain = session.chain
+    lending = deploy_lending(chain, session.roles.admin, session.usdc.address, session.issuance, [TICKER])
+    market = lending.market(TICKER)
+    irm = lending.irm_contract(chain)
+    if market.lltv != LLTV or irm is None:
+        raise RuntimeError(f"deploy_lending made {market}: not AAPL's market with interest at LLTV {LLTV}")
+    return OurMarket(
+        chain, lending.contract(chain), lending.oracle(chain, TICKER), irm, market.params, market.id_bytes
     )
-    market.enable_irm(irm.address, sender=owner)
-    market.enable_lltv(LLTV, sender=owner)
-    params = (session.usdc.address, session.token.address, oracle.address, irm.address, LLTV)
-    market.create_market(params, sender=owner)
-    return OurMarket(chain, market, oracle, irm, params, bytes(market.market_id(params)))
 
 
 def approve(session: Session, venue_address: str, group: Actors) -> None:
