@@ -49,7 +49,11 @@ SOLANA = (
     "solana_signed",  # a transaction is signed and stored; not sent yet
     "solana_resigned",  # a transaction whose blockhash expired unlanded is signed again; not sent yet
 )
-CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA
+KEEPERS = (
+    "liquidation_sent",  # a liquidation is broadcast, its receipt not read
+    "collateral_swap_sent",  # the swap of seized collateral is broadcast, its receipt not read
+)
+CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA + KEEPERS
 
 
 class UnknownCrashPointError(EquitokenError, ValueError):

@@ -50,6 +50,10 @@ class RefusalReason(StrEnum):
     TOO_SMALL = "too_small"
     NO_FUNDS = "no_funds"
     ISSUER_REFUSED = "issuer_refused"
+    GRACE = "grace"
+    ORACLE_REFUSED = "oracle_refused"
+    SLIPPAGE = "slippage"
+    COMPLIANCE = "compliance"
 
 
 @dataclass(frozen=True, slots=True)
