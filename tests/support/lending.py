@@ -84,7 +84,7 @@ class LendingWorld:
         """Sign and transmit the next round of `ticker` at the next block's time."""
         feed = self.feed(ticker)
         self.rounds[ticker] = self.rounds.get(ticker, 0) + 1
-        now = self.chain.timestamp("pending")
+        now = max(self.chain.timestamp("pending"), self.chain.timestamp("latest") + 1)
         self.chain.set_next_block_timestamp(now)
         price = Price(round(dollars * PRICE))
         observation = Observation(
