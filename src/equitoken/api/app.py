@@ -15,6 +15,7 @@ from equitoken.api.routes import (
     holdings,
     investors,
     keys,
+    lending,
     market,
     me,
     proofs,
@@ -52,6 +53,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(exchange.router)
     if context.exchange_funding is not None:
         api.include_router(exchange.funding_router)
+    if context.lending is not None:
+        api.include_router(lending.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

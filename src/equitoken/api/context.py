@@ -17,6 +17,7 @@ from equitoken.store.database import Database
 from equitoken.venues.exchange.funding import ExchangeFunding
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
+from equitoken.venues.lending.actions import LendingClient
 
 
 @dataclass
@@ -48,10 +49,14 @@ class ApiContext:
     exchange: ExchangeVenue | None = None
     exchange_members: ExchangeMembers | None = None
     exchange_funding: ExchangeFunding | None = None
+    lending: LendingClient | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.
     registry_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    # Lending actions sign for investors' wallets through the outbox, whose nonces must be taken one
+    # sender at a time: the API sends them one at a time.
+    lending_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if (self.exchange is None) != (self.exchange_members is None):

@@ -27,6 +27,7 @@ from equitoken.proofs.liabilities import Liabilities
 from equitoken.venues.exchange.funding import ExchangeFunding
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
+from equitoken.venues.lending.actions import LendingClient
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An API key issued by an operator."
@@ -99,6 +100,10 @@ async def get_funding(context: ContextDep) -> ExchangeFunding:
     return _present(context.exchange_funding, "the exchange's funding")
 
 
+async def get_lending(context: ContextDep) -> LendingClient:
+    return _present(context.lending, "the lending venue")
+
+
 @dataclass(frozen=True)
 class NamedBroker:
     """The broker the issuer trades through, and what `GET /broker` calls it ("paper", "alpaca")."""
@@ -115,6 +120,10 @@ async def get_registry_lock(context: ContextDep) -> threading.Lock:
     return context.registry_lock
 
 
+async def get_lending_lock(context: ContextDep) -> threading.Lock:
+    return context.lending_lock
+
+
 IssuerDep = Annotated[Issuer, Depends(get_issuer)]
 CalendarDep = Annotated[MarketCalendar, Depends(get_calendar)]
 PricesDep = Annotated[PriceSource, Depends(get_prices)]
@@ -127,7 +136,9 @@ CorporateActionsDep = Annotated[CorporateActions, Depends(get_corporate_actions)
 ExchangeDep = Annotated[ExchangeVenue, Depends(get_exchange)]
 MembersDep = Annotated[ExchangeMembers, Depends(get_members)]
 FundingDep = Annotated[ExchangeFunding, Depends(get_funding)]
+LendingDep = Annotated[LendingClient, Depends(get_lending)]
 RegistryLockDep = Annotated[threading.Lock, Depends(get_registry_lock)]
+LendingLockDep = Annotated[threading.Lock, Depends(get_lending_lock)]
 BrokerDep = Annotated[NamedBroker, Depends(get_broker)]
 
 

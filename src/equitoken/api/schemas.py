@@ -504,3 +504,95 @@ class ExchangeBalanceOut(BaseModel):
     asset: str
     available: str = Field(description="Dollars for USDC, shares for a token.")
     locked: str = Field(description="What open orders hold.")
+
+
+# The lending venue: USDC amounts and prices in dollars, collateral in tokens (a token stands for
+# `multiplier` shares), ratios and rates as decimal fractions ("0.75" is 75%), all as strings.
+
+LendingState = Literal["open", "closed", "halted", "grace", "reserve_paused", "no_price"]
+
+
+class LendingMarketOut(BaseModel):
+    ticker: str
+    market_id: str = Field(description="The market's id in the market contract, 0x + 64 hex digits.")
+    collateral_token: str
+    loan_token: str = Field(description="The USDC the market lends.")
+    state: LendingState = Field(
+        description="The oracle adapter's state: open; closed (the stock's market is closed: borrows and "
+        "withdrawals only to the LLTV less the closed-market cut); halted (nothing moves); grace (reopened "
+        "lately: no liquidations yet); reserve_paused (the token's reserves are short or stale: no new "
+        "borrows); no_price (the price is stale, out of band or missing: nothing that needs one)."
+    )
+    state_label: str = Field(description="The state as users read it, e.g. `closed (LTV cut)`.")
+    price: str | None = Field(description="The adapter's price in dollars per token; null without one.")
+    supplied: str = Field(description="USDC lent to the market, with interest, in dollars.")
+    borrowed: str = Field(description="USDC borrowed from it, with interest, in dollars.")
+    liquidity: str = Field(description="Supplied less borrowed: what can be borrowed or withdrawn now.")
+    utilisation: str = Field(description="Borrowed over supplied.")
+    borrow_apr: str = Field(description="The rate borrowers pay now, a simple yearly rate.")
+    borrow_apy: str = Field(description="The same rate compounded over a year.")
+    supply_apy: str = Field(
+        description="What lenders earn now: the borrow APY on the utilised share, less the fee."
+    )
+    max_ltv: str = Field(
+        description="The borrow limit: the LTV a borrow or withdrawal may take a position to."
+    )
+    lltv: str = Field(description="The liquidation LTV: beyond it anyone may liquidate the position.")
+    closed_ltv_cut: str = Field(
+        description="LTV points taken off the LLTV for borrows while the market is closed."
+    )
+    borrow_ltv: str | None = Field(
+        description="The LTV a borrow may reach now (the max LTV, or the LLTV less the closed-market cut "
+        "while closed); null while the adapter allows no borrow."
+    )
+    grace_period: int = Field(description="Seconds without liquidations after the stock's market reopens.")
+
+
+class LendingPositionOut(BaseModel):
+    investor_id: str
+    wallet: str
+    ticker: str
+    supplied: str = Field(description="USDC supplied, with interest earned, in dollars.")
+    supply_shares: str
+    debt: str = Field(description="USDC owed, with interest, in dollars.")
+    borrow_shares: str
+    collateral: str = Field(description="Tokens deposited as collateral.")
+    collateral_raw: int
+    price: str | None = Field(description="The adapter's price in dollars per token; null without one.")
+    collateral_value: str | None
+    ltv: str | None = Field(description="Debt over the collateral's value; null without debt.")
+    health_factor: str | None = Field(
+        description="The collateral's value times the LLTV over the debt; below 1 the position may be "
+        "liquidated; null without debt or without a price."
+    )
+    liquidation_price: str | None = Field(
+        description="The price per token below which the position may be liquidated; null without debt."
+    )
+    borrow_limit: str | None = Field(description="The most the debt may be after a borrow now, in dollars.")
+    liquidatable: bool
+    max_ltv: str
+    lltv: str
+
+
+class LendingActionIn(_Input):
+    ticker: str = Field(pattern=TICKER, description="The market's collateral, e.g. AAPL.")
+    amount: str | None = Field(
+        default=None,
+        pattern=DECIMAL,
+        description="Dollars of USDC (supply, withdraw, borrow, repay) or tokens (supply-collateral, "
+        "withdraw-collateral); omit to withdraw, withdraw the collateral or repay all of it.",
+    )
+    wallet: str | None = Field(
+        default=None,
+        pattern=ADDRESS,
+        description="One of your registered wallets; your first EVM wallet if omitted.",
+    )
+
+
+class LendingReceiptOut(BaseModel):
+    action: Literal["supply", "withdraw", "supply_collateral", "withdraw_collateral", "borrow", "repay"]
+    ticker: str
+    wallet: str
+    amount: str = Field(description="What moved: dollars of USDC, or tokens of collateral.")
+    tx_hash: str
+    position: LendingPositionOut = Field(description="The position after the action.")
