@@ -372,7 +372,7 @@ class LendingClient:
                 f"the chain refuses the {action.value.replace('_', ' ')}: {exc.reason or exc}"
             ) from None
         if outcome.failed:
-            raise LendingTransactionError(f"{purpose} reverted: {outcome.error}")
+            raise LendingTransactionError(f"{purpose} reverted: {outcome.error}; retry with a new key")
         return outcome
 
     def _receipt(self, action: LendingAction, ticker: str, sender: str, outcome: TxOutcome) -> LendingReceipt:
