@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from equitoken.chain.errors import RevertError
+from equitoken.chain.errors import RevertError, TransactionTimeoutError
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract, ContractFunction
 from equitoken.durable.outbox import Outbox, TxOutcome, TxStatus
@@ -229,7 +229,10 @@ class LiquidationKeeper:
         self.outbox.rebroadcast(self.db)
         for row in self._rows():
             if row.status == TxStatus.SIGNED:
-                self._finish(row, liquidations, sales)
+                try:
+                    self._finish(row, liquidations, sales)
+                except _RefusedError as refused:
+                    refusals.append(self._refusal(_ticker_of(row.purpose), refused))
         self.index.refresh()
         for ticker in self.tickers:
             try:
@@ -519,6 +522,8 @@ class LiquidationKeeper:
             )
         except RevertError as exc:  # the node says it would revert: nothing was stored or sent
             raise _RefusedError(refused, f"{purpose} would revert: {exc.reason or exc}") from None
+        except TransactionTimeoutError:  # stored and sent: the next tick finishes it
+            raise _RefusedError(RefusalReason.IN_FLIGHT, f"{purpose} is sent but not mined yet") from None
 
     def _event(self, tx_hash: str, contract: Contract, name: str) -> dict[str, Any]:
         receipt = self.chain.receipt(tx_hash)
@@ -530,6 +535,12 @@ class LiquidationKeeper:
     def _refusal(ticker: str, refused: _RefusedError) -> Refusal:
         _log.info("liquidation keeper leaves %s alone: %s (%s)", ticker, refused.detail, refused.reason)
         return Refusal(ticker, refused.reason, refused.detail)
+
+
+def _ticker_of(purpose: str) -> str:
+    """Return the ticker a purpose of the keeper serves ("" for an approval)."""
+    part = purpose.split(":")[3]
+    return "" if part == "approve" else part
 
 
 def _is_liquidation(purpose: str) -> bool:
