@@ -1,6 +1,7 @@
 """The README's main command, as a user runs it: `./dev up` with its default arguments in a fresh clone
 with nothing beside it, until the dashboard answers and the demo mint and every pool seed have
-completed; the demo participant then mints AAPLx on Solana through the API; then Ctrl-C stops it
+completed; the API shows the seven default lending markets with Kamino's LLTVs, each supplied by the
+demo lender; the demo participant then mints AAPLx on Solana through the API; then Ctrl-C stops it
 cleanly. And every instrument `up` offers has prices for the whole
 replayed period, the others being left out with a notice.
 
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -30,6 +32,7 @@ from equitoken.chain.solana.rpc import SolanaRpcChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import DEFAULT_REPLAY_START
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.platform.lending import LENDER_USDC_PER_MARKET
 from equitoken.platform.local import ACCOUNTS, DEFAULT_INSTRUMENTS, catalogue_rows
 from equitoken.platform.pool_seed import POOLS_FILE, PoolSeedRecord
 from equitoken.platform.up import HISTORY_UNTIL
@@ -93,6 +96,24 @@ def _mint_aaplx_on_solana(data: Path, keys: list[dict[str, str]]) -> None:
     assert aapl["backed"]
 
 
+def _lending_markets(keys: list[dict[str, str]]) -> None:
+    """Check the default lending markets as an investor reads them: Kamino's LTVs, the lender's USDC."""
+    investor = next(k["key"] for k in keys if k["role"] == "investor")
+    response = httpx.get(f"{DASHBOARD}/api/v1/lending/markets", headers={"X-API-Key": investor}, timeout=10)
+    assert response.status_code == 200, response.text
+    markets = {m["ticker"]: m for m in response.json()}
+    assert {t: (m["max_ltv"], m["lltv"]) for t, m in markets.items()} == {
+        "SPY": ("0.73", "0.75"),
+        "QQQ": ("0.7", "0.72"),
+        "GOOGL": ("0.6", "0.7"),
+        "TSLA": ("0.55", "0.65"),
+        "NVDA": ("0.55", "0.65"),
+        "AAPL": ("0.4", "0.5"),
+        "MSTR": ("0.3", "0.4"),
+    }
+    assert all(Decimal(m["supplied"]) >= LENDER_USDC_PER_MARKET // 10**6 for m in markets.values())
+
+
 def _request(key: str, request_id: str) -> dict[str, str]:
     response = httpx.get(f"{DASHBOARD}/api/v1/requests/{request_id}", headers={"X-API-Key": key}, timeout=10)
     assert response.status_code == 200, response.text
@@ -125,6 +146,7 @@ def test_the_readme_main_command_reaches_a_seeded_platform_and_stops_cleanly(tmp
         # The demo's first mint and one mint per pool, every one settled.
         assert len(requests) == 1 + len(record.mints)
         assert {r["state"] for r in requests} == {"completed"}
+        _lending_markets(keys)
         _mint_aaplx_on_solana(data, keys)
         text = log.read_text(errors="replace")
         assert "left out, no price source covers them (never offered for minting): COIN" in text

@@ -1,13 +1,17 @@
 """`equitoken up` runs the venues: the AMM deployed and seeded with minted tokens, the arbitrage keeper
 bringing a displaced pool back to the oracle's price, the market maker quoting the book around the
-oracle from funds it deposited on-chain, the authorised-participant keeper, and the exchange's
-journals; a restart reuses the AMM, replays the exchange, and neither deposits nor onboards again."""
+oracle from funds it deposited on-chain, the authorised-participant keeper, the exchange's journals,
+and the lending market of AAPL (the one default lending ticker among the first two instruments)
+with the demo lender's USDC, where a demo investor borrows against its token through the API; a
+restart reuses the AMM and the lending venue, replays the exchange, and neither deposits, supplies
+nor onboards again."""
 
 import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from tests.platform.test_up_restart import Up
@@ -20,6 +24,7 @@ from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.model.bps import BPS
 from equitoken.oracle.observation import MarketStatus
 from equitoken.platform.exchange import EXCHANGE_DIR, exchange_rules, hot_wallet
+from equitoken.platform.lending import LENDER_USDC_PER_MARKET
 from equitoken.platform.local import ACCOUNTS, USDC, amm_records, local_database_url
 from equitoken.platform.pool_seed import POOLS_FILE, PoolSeedRecord, market_maker_wallet
 from equitoken.store.database import Database
@@ -147,6 +152,7 @@ def test_up_seeds_the_amm_keeps_it_at_the_oracle_price_and_reuses_the_venues(up:
         [("AAPL", market_maker_wallet()), ("MSFT", market_maker_wallet()), ("USDC", market_maker_wallet())]
     )
     _wait_log(up, "AP keeper: AAPL ")
+    _borrow_through_the_api(up)
 
     _displace(up)
     deadline = time.monotonic() + 60
@@ -159,18 +165,31 @@ def test_up_seeds_the_amm_keeps_it_at_the_oracle_price_and_reuses_the_venues(up:
     assert up.interrupt() == 0
 
     amm_record = (up.data_dir / "deployments" / "amm-chain-31337.json").read_text()
+    lending_record = (up.data_dir / "deployments" / "lending-chain-31337.json").read_text()
     _trade_offline(up)
     up.start()
     log = up.log.read_text(errors="replace")
-    for first_run_only in ("deploying the AMM", "seeding the AMM", "onboarded the exchange's hot wallet"):
+    first_run = (
+        "deploying the AMM",
+        "seeding the AMM",
+        "onboarded the exchange's hot wallet",
+        "deploying the lending venue",
+        "the demo lender supplied",
+    )
+    for first_run_only in first_run:
         assert first_run_only not in log
     # The offline orders were replayed from the journals, beside the market maker's quotes.
     book = up.get("/exchange/markets/AAPL/book", "participant")
     assert ("200", "0.02") in [(level["price"], level["quantity"]) for level in book["bids"]]
     assert ("300", "0.05") in [(level["price"], level["quantity"]) for level in book["asks"]]
+    # The lending market kept its supply and its borrow.
+    [market] = up.get("/lending/markets", "investor")
+    assert Decimal(market["supplied"]) >= LENDER_USDC_PER_MARKET // USDC  # with interest
+    assert Decimal(market["borrowed"]) >= 50
     _maker_quotes(up)
     assert up.interrupt() == 0
     assert (up.data_dir / "deployments" / "amm-chain-31337.json").read_text() == amm_record
+    assert (up.data_dir / "deployments" / "lending-chain-31337.json").read_text() == lending_record
     assert len(_deposits(up, maker_id)) == 3
     database = Database(local_database_url(up.data_dir))
     try:
@@ -187,6 +206,30 @@ def test_up_seeds_the_amm_keeps_it_at_the_oracle_price_and_reuses_the_venues(up:
     assert sorted(purposes) == ["mm-deposit:AAPL", "mm-deposit:MSFT", "mm-deposit:USDC"]
     assert owner is not None
     assert operators == [owner.investor_id]
+
+
+def _borrow_through_the_api(up: Up) -> None:
+    """See AAPL's lending market supplied by the demo lender, then borrow against a demo investor's token."""
+    deadline = time.monotonic() + 60
+    while (markets := up.get("/lending/markets", "investor"))[0]["supplied"] == "0":
+        assert time.monotonic() < deadline, "the demo lender never supplied the lending market"
+        time.sleep(0.5)
+    [market] = markets
+    assert (market["ticker"], market["max_ltv"], market["lltv"]) == ("AAPL", "0.4", "0.5")
+    assert market["supplied"] == str(LENDER_USDC_PER_MARKET // USDC)
+    assert market["state"] in ("open", "grace")  # grace: the session opened less than 5 minutes ago
+    key = up.keys()["investor"]
+    for action, amount in (("supply-collateral", "1"), ("borrow", "50")):
+        response = httpx.post(
+            f"{up.api}/lending/{action}",
+            json={"ticker": "AAPL", "amount": amount},
+            headers={"X-API-Key": key, "Idempotency-Key": f"up-{action}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+    [position] = up.get("/lending/positions", "investor")
+    assert (position["collateral"], position["debt"]) == ("1", "50")
+    assert Decimal(position["health_factor"]) > 1
 
 
 def _oracle_answer(up: Up, ticker: str) -> Decimal:

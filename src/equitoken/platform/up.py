@@ -4,10 +4,11 @@ Start order: the clock, the node (at market time) and the contracts; the databas
 PostgreSQL URL, or an embedded server); the issuer on the broker; the oracle network (its reporter
 processes on the migrated database, and the transmitter); lost transactions sent again (after a
 crash of the node); the demo data on a first run (and the AMM pools' liquidity, minted through the
-issuer); the order-book exchange (its journals replayed, its hot wallet onboarded on a first run);
-then the API and the loop, which also seeds the market maker's exchange deposits, credits deposits,
-sends withdrawals, and runs the keepers: arbitrage on the AMM, the market maker on the book, and the
-authorised participant on the issuer.
+issuer); the lending venue (a market per default ticker, deployed on a first run); the order-book
+exchange (its journals replayed, its hot wallet onboarded on a first run); then the API and the loop,
+which also seeds the market maker's exchange deposits and the demo lender's USDC in every lending
+market, credits deposits, sends withdrawals, and runs the keepers: arbitrage on the AMM, the market
+maker on the book, the authorised participant on the issuer, and liquidations on the lending venue.
 Stop order is the reverse: the API, the loop's last pass, the exchange's journals, the oracle network,
 the database, the node
 (which writes its state), and the clock back to real time, so that hours away do not become weeks
@@ -35,7 +36,9 @@ from equitoken.indexer.solana import IndexedSolana
 from equitoken.issuer.corporate_actions import CorporateActions
 from equitoken.keepers.arbitrage import ArbitrageKeeper
 from equitoken.keepers.authorised_participant import AuthorisedParticipantKeeper
+from equitoken.keepers.liquidation import LiquidationKeeper
 from equitoken.keepers.market_maker import MarketMaker
+from equitoken.keepers.rules import RefusalReason
 from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock, SystemClock
@@ -52,6 +55,7 @@ from equitoken.platform.exchange import (
     open_exchange,
     permissioned_tickers,
 )
+from equitoken.platform.lending import LendingSeed, lender_wallet, open_lending
 from equitoken.platform.local import (
     LocalDeployment,
     LocalIssuer,
@@ -73,6 +77,7 @@ from equitoken.venues.exchange.eligibility import RegistryEligibility
 from equitoken.venues.exchange.funding import ExchangeFunding, register_hot_wallet
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
+from equitoken.venues.lending.actions import LendingClient
 
 POSTGRES_DATABASE = "equitoken"
 # The corporate actions of the replayed history (the replayed prices end on 2026-05-29).
@@ -170,6 +175,14 @@ class RunningPlatform:
         if not pools.requested:
             progress(f"seeding the AMM: minting the tokens of {len(amm.pools)} pools through the issuer")
             pools.request()
+        lending = open_lending(self.local, progress)
+        lending_client = (
+            LendingClient(
+                self.local.chain, lending, self.local.database, clock, outbox=self.local.onchain.outbox
+            )
+            if lending.markets
+            else None
+        )
         progress(f"opening the order-book exchange (journals in {s.data_dir / 'exchange'})")
         issuance = self.deployment.issuance
         members = ExchangeMembers(self.local.database, clock)
@@ -234,6 +247,17 @@ class RunningPlatform:
         tasks = self._tasks(seed, actions, indexer)
         tasks += _venue_tasks(pools, statuses, keeper)
         tasks += _exchange_tasks(book_seed, funding, maker, participant)
+        if lending_client is not None:
+            liquidations = LiquidationKeeper(
+                self.local.chain,
+                lender_wallet(),
+                lending,
+                self.local.database,
+                clock,
+                amm=amm,
+                outbox=self.local.onchain.outbox,
+            )
+            tasks += _lending_tasks(LendingSeed(self.local, lending_client, s.data_dir), liquidations)
         self.loop = PlatformLoop(tasks, self.log)
         progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
         context = ApiContext(
@@ -250,6 +274,7 @@ class RunningPlatform:
             exchange=self.exchange,
             exchange_members=members,
             exchange_funding=funding,
+            lending=lending_client,
         )
         app = create_app(context)
         mount_dashboard(app)
@@ -480,6 +505,41 @@ def _exchange_tasks(
         LoopTask("market maker", make_market),
         LoopTask("authorised-participant keeper", authorised_participant),
     ]
+
+
+def _lending_tasks(seed: LendingSeed, keeper: LiquidationKeeper) -> list[LoopTask]:
+    def supply() -> str | None:
+        if seed.done:
+            return None
+        supplied = seed.supply()
+        return f"lending: the demo lender supplied USDC to {', '.join(supplied)}" if supplied else None
+
+    refused: dict[str, RefusalReason] = {}
+
+    def liquidate() -> str | None:
+        report = keeper.tick()
+        lines = [
+            f"liquidation keeper: {q.ticker} {q.borrower} at health factor {q.health_factor:.4f}: repaid "
+            f"{q.repaid} USDC, seized {q.seized} tokens"
+            + (f", bad debt {q.bad_debt} USDC" if q.bad_debt else "")
+            for q in report.liquidations
+        ]
+        lines += [
+            f"liquidation keeper: sold {s.sold} {s.ticker} for {s.received} USDC (oracle {s.oracle_value})"
+            for s in report.sales
+        ]
+        # A refusal repeats every pass while it lasts: log a market's when its reason changes.
+        now = {r.ticker: r for r in report.refusals}
+        lines += [
+            f"liquidation keeper: {ticker} left alone ({r.reason}: {r.detail})"
+            for ticker, r in sorted(now.items())
+            if refused.get(ticker) != r.reason
+        ]
+        refused.clear()
+        refused.update({ticker: r.reason for ticker, r in now.items()})
+        return "\n".join(lines) or None
+
+    return [LoopTask("lending seed", supply), LoopTask("liquidation keeper", liquidate)]
 
 
 def proof_secret(data_dir: Path) -> bytes:

@@ -1,0 +1,221 @@
+"""The lending venue of a local platform: a market per default ticker deployed once, and a demo lender's
+USDC supplied to each.
+
+`LocalLending.open` deploys the venue (`deploy_lending`: the market contract, its rate model, an
+oracle adapter and a market for every offered ticker with default parameters, Kamino's xStocks
+table) on the first run, and records it in `deployments/lending-chain-<id>.json`; a later run
+reuses the record, and adds the markets of instruments deployed since. The market contract holds
+every market's collateral, so where a `permissioned` token has a market the contract is registered
+as a wallet of the verified venue operator (the one whose wallets the AMM's pools of such tokens
+are), as the token's rules require.
+
+The demo lending desk is dev wallet 19, a fourth wallet of the demo market maker (`pool_seed.py`).
+`LendingSeed.supply` tops it up with test USDC and supplies `LENDER_USDC_PER_MARKET` to each market
+through `LendingClient` (its outbox purposes carry the key `demo-seed`, so a kill between two
+markets neither repeats nor loses a supply); it keeps `LIQUIDATOR_USDC` back, which the liquidation
+keeper repays debts with from the same wallet. `lending-seed.json` in the data directory records
+which markets are supplied.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.chain.evm.chain import EvmChain
+from equitoken.chain.evm.compiler import compile_contract
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, Progress
+from equitoken.chain.records import JsonRecords
+from equitoken.issuer.investors import Investor, InvestorCategory
+from equitoken.model.address import checksum
+from equitoken.model.quantities import Usd
+from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer, venue_tickers
+from equitoken.platform.pool_seed import KYC_VALIDITY, MARKET_MAKER, VENUE_OPERATOR
+from equitoken.venues.lending.actions import LendingClient
+from equitoken.venues.lending.contracts import oracle_artifact
+from equitoken.venues.lending.deployment import DeployedMarket, LendingDeployment, deploy_lending
+from equitoken.venues.lending.parameters import DEFAULT_MARKET_PARAMETERS, OracleSettings
+
+LENDING_SEED_FILE = "lending-seed.json"
+LENDER_ACCOUNT = 19  # the market maker's lending desk: supplies USDC, and liquidates
+LENDER_USDC_PER_MARKET = 250_000 * USDC
+LIQUIDATOR_USDC = 100_000 * USDC  # kept back to repay the debts of liquidated positions
+SEED_KEY = "demo-seed"
+
+
+def lending_records(directory: Path) -> JsonRecords[LendingDeployment]:
+    """Return where the lending venue is recorded in `directory`: `lending-chain-<id>.json`."""
+    return JsonRecords(
+        directory,
+        "lending-",
+        lambda deployment: dict(json.loads(deployment.to_json())),
+        lambda data: LendingDeployment.from_json(json.dumps(data)),
+    )
+
+
+def lending_tickers(issuance: IssuanceDeployment) -> list[str]:
+    """Return the tickers that get a lending market: those the venues trade that have default parameters."""
+    return [ticker for ticker in venue_tickers(issuance) if ticker in DEFAULT_MARKET_PARAMETERS]
+
+
+def lender_wallet() -> str:
+    """Return the demo lending desk's wallet."""
+    return SignerRegistry.anvil(ACCOUNTS).addresses[LENDER_ACCOUNT]
+
+
+def open_lending(local: LocalIssuer, progress: Progress) -> LendingDeployment:
+    """Return the platform's lending venue, deploying it (or the markets it lacks) first."""
+    chain, issuance = local.chain, local.deployment.issuance
+    wanted = lending_tickers(issuance)
+    records = lending_records(local.data_dir / "deployments")
+    existing = records.load(chain.chain_id)
+    roles = IssuerRoles.from_accounts(chain.accounts)
+    if (
+        existing is None
+        or existing.usdc != checksum(local.deployment.usdc)
+        or not chain.code(existing.lending_market)
+    ):
+        operator = _venue_operator(local, wanted)
+        progress(f"deploying the lending venue with a market for each of {', '.join(wanted) or 'no ticker'}")
+        deployment = deploy_lending(
+            chain,
+            roles.admin,
+            local.deployment.usdc,
+            issuance,
+            wanted,
+            registrar=None if operator is None else roles.registrar,
+            market_investor=None if operator is None else operator.onchain_id,
+        )
+        records.save(deployment.chain_id, deployment)
+        return deployment
+    missing = [ticker for ticker in wanted if ticker not in existing.markets]
+    if missing:
+        progress(f"adding the lending markets of {', '.join(missing)}")
+        existing = _add_markets(local, existing, missing, roles)
+        records.save(existing.chain_id, existing)
+    # Markets of instruments deployed on an earlier run but not offered now stay on chain, unserved.
+    return replace(existing, markets={t: m for t, m in existing.markets.items() if t in wanted})
+
+
+def _venue_operator(local: LocalIssuer, tickers: Sequence[str]) -> Investor | None:
+    """Return the venue operator when a permissioned token gets a market (onboarding it if need be)."""
+    issuance = local.deployment.issuance
+    if not any(issuance.instrument(t).profile == "permissioned" for t in tickers):
+        return None
+    return _onboard(local, VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
+
+
+def _onboard(local: LocalIssuer, name: str, category: InvestorCategory) -> Investor:
+    # Found by name, as the pool seed finds (or onboarded) the same investors.
+    book = local.issuer.investors
+    investor = next((i for i in book.all() if i.name == name), None)
+    if investor is None:
+        investor = book.onboard(name, "GB", category, kyc_expires_at=local.clock.now() + KYC_VALIDITY)
+    return investor
+
+
+def _add_markets(
+    local: LocalIssuer, existing: LendingDeployment, tickers: Sequence[str], roles: IssuerRoles
+) -> LendingDeployment:
+    """Create a market (with its oracle adapter) per ticker in the recorded market contract."""
+    chain, issuance, admin = local.chain, local.deployment.issuance, roles.admin
+    contract = existing.contract(chain)
+    settings = OracleSettings()
+    markets = dict(existing.markets)
+    for ticker in tickers:
+        parameters = DEFAULT_MARKET_PARAMETERS[ticker]
+        if not contract.is_lltv_enabled(parameters.lltv):
+            contract.enable_lltv(parameters.lltv, sender=admin)
+        instrument = issuance.instrument(ticker)
+        adapter = chain.deploy(
+            oracle_artifact(),
+            instrument.price_feed,
+            6,
+            settings.max_age,
+            settings.min_answer,
+            settings.max_answer,
+            settings.closed_ltv_cut,
+            settings.grace_period,
+            admin,
+            sender=admin,
+        )
+        params = (existing.usdc, instrument.token, adapter, existing.irm, parameters.lltv)
+        contract.create_market(params, sender=admin)
+        market_id = bytes(contract.market_id(params))
+        markets[ticker] = DeployedMarket(
+            ticker, "0x" + market_id.hex(), *params[:4], instrument.price_feed, instrument.profile, parameters
+        )
+    operator = _venue_operator(local, tickers)
+    if operator is not None:
+        _register_market_contract(chain, issuance, existing.lending_market, operator, roles)
+    return replace(existing, markets=markets)
+
+
+def _register_market_contract(
+    chain: EvmChain, issuance: IssuanceDeployment, market: str, operator: Investor, roles: IssuerRoles
+) -> None:
+    registry = chain.at(issuance.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
+    if int(registry.investor_of(market)) != operator.onchain_id:
+        registry.add_wallet(operator.onchain_id, market, sender=roles.registrar)
+
+
+@dataclass
+class LendingSeedRecord:
+    """What the lending seed has done so far (`lending-seed.json`)."""
+
+    lender: str  # investor id of the market maker, whose wallet the lending desk is
+    supplied: list[str] = field(default_factory=list)
+
+    def save(self, path: Path) -> None:
+        """Write the record atomically."""
+        partial = path.with_suffix(".json.partial")
+        partial.write_text(json.dumps({"lender": self.lender, "supplied": self.supplied}, indent=2))
+        partial.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "LendingSeedRecord | None":
+        """Return the record at `path`, or None if no market was ever seeded there."""
+        return cls(**json.loads(path.read_text())) if path.is_file() else None
+
+
+class LendingSeed:
+    """Supply the demo lending desk's USDC to every market, once."""
+
+    def __init__(self, local: LocalIssuer, client: LendingClient, data_dir: Path) -> None:
+        self.local = local
+        self.client = client
+        self.path = data_dir / LENDING_SEED_FILE
+        self.record = LendingSeedRecord.load(self.path)
+
+    @property
+    def done(self) -> bool:
+        markets = self.client.deployment.markets
+        return self.record is not None and set(self.record.supplied) >= set(markets)
+
+    def supply(self) -> list[str]:
+        """Supply every market not supplied yet; return the tickers supplied by this call."""
+        if self.done:
+            return []
+        record = self.record or LendingSeedRecord(self._bind_lender().id)
+        missing = [t for t in self.client.deployment.markets if t not in record.supplied]
+        wallet = lender_wallet()
+        onchain = self.local.onchain
+        target = len(missing) * LENDER_USDC_PER_MARKET + LIQUIDATOR_USDC
+        balance = int(onchain.usdc.balanceOf(wallet))
+        if balance < target:
+            onchain.usdc.mint(wallet, target - balance, sender=onchain.roles.admin)
+        supplied = []
+        for ticker in missing:
+            self.client.supply(wallet, ticker, Usd(LENDER_USDC_PER_MARKET), key=SEED_KEY)
+            record.supplied.append(ticker)
+            record.save(self.path)
+            supplied.append(ticker)
+        self.record = record
+        return supplied
+
+    def _bind_lender(self) -> Investor:
+        # The desk's wallet is registered like the market maker's others: the liquidation keeper
+        # receives seized collateral there, which a permissioned token pays only to verified wallets.
+        maker = _onboard(self.local, MARKET_MAKER, InvestorCategory.AUTHORISED_PARTICIPANT)
+        return self.local.issuer.investors.bind_wallet(maker.id, lender_wallet())
