@@ -70,3 +70,13 @@ export function phaseBadge(phase) {
   const [label, tone] = PHASES[phase] ?? [phase ?? "unknown", "neutral"];
   return h("span", { class: `badge tone-${tone}`, "data-phase": phase }, label);
 }
+
+const FRACTION_DECIMALS = 8;
+
+/** A decimal fraction as the API sends it ("0.3599") as a percentage, rounded down: "35.99%". */
+export function percent(text, decimals = 2) {
+  if (text === null || text === undefined) return "—";
+  const units = toUnits(text, FRACTION_DECIMALS); // 10^-8 of one: 10^-6 of a percent
+  const shown = units / 10n ** BigInt(FRACTION_DECIMALS - 2 - decimals);
+  return `${fromUnits(shown, decimals, decimals)}%`;
+}

@@ -15,6 +15,7 @@ import { marketPage } from "./pages/market.js";
 import { corporateActionsPage } from "./pages/corporate_actions.js";
 import { portfolioPage } from "./pages/portfolio.js";
 import { exchangePage } from "./pages/exchange.js";
+import { lendingPage, lendingPositionsPage } from "./pages/lending.js";
 
 // Most specific first; `:name` captures one path segment.
 const ROUTES = [
@@ -29,11 +30,13 @@ const ROUTES = [
   ["/corporate-actions", corporateActionsPage],
   ["/portfolio", portfolioPage],
   ["/exchange", exchangePage],
+  ["/lending/positions", lendingPositionsPage],
+  ["/lending", lendingPage],
 ];
 
 // The menu, in reading order; each page says which roles see it, and a page that needs a part of the
 // platform not every run has (`requires`: one of its API routes) is listed only when the API serves it.
-const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/exchange", "/market", "/corporate-actions"];
+const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/exchange", "/lending", "/lending/positions", "/market", "/corporate-actions"];
 
 const HOME = { operator: "/reserves", participant: "/portfolio", investor: "/portfolio" };
 
