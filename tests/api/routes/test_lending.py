@@ -13,7 +13,16 @@ from typing import Any
 
 import httpx2
 import pytest
+import schemathesis
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy import func, select
 from tests.support.lending_platform import LENDER_USDC, LendingPlatform, open_lending, publish
 from tests.support.platform import ACCOUNTS, GENESIS, Platform, build_platform
@@ -32,6 +41,7 @@ URL = "/api/v1/lending"
 TOKEN = 10**8
 DOLLAR = 10**6
 NOBODY = "0x000000000000000000000000000000000000dEaD"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @dataclass
@@ -337,3 +347,35 @@ def test_without_a_lending_venue_the_routes_are_not_served(api: LendingApi) -> N
     client = TestClient(create_app(bare), raise_server_exceptions=False)
 
     assert client.get(f"{URL}/markets", headers=api.borrower).status_code == 404
+
+
+@pytest.fixture(scope="module")
+def fuzzed(
+    tmp_path_factory: pytest.TempPathFactory, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> Iterator[LendingApi]:
+    directory = tmp_path_factory.mktemp("lending-schema")
+    database = Database(sqlite_url(directory / "api.sqlite"))
+    database.migrate()
+    yield _build(database, directory, prices, calendar)
+    database.close()
+
+
+def test_every_lending_operation_conforms_to_the_schema(fuzzed: LendingApi) -> None:
+    # The whole-API schemathesis test (tests/api/test_openapi.py) runs without the lending venue.
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", fuzzed.client.app)
+    exercised = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"the schema has an invalid operation: {result.err()}"
+        operation = result.ok()
+        if "/lending/" not in operation.label:
+            continue
+
+        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def call(case: schemathesis.Case[Any]) -> None:
+            case.call_and_validate(headers=fuzzed.borrower, checks=CHECKS)
+
+        call()
+        exercised.append(operation.label)
+
+    assert len(exercised) == 9
