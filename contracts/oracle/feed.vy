@@ -45,6 +45,8 @@
 # where D is the deviation the caller passes (0 = only the status
 # change waives I).
 #   M == 0  or  |a_r - a_(r-1)| * 10_000 <= a_(r-1) * M
+#                                    unless s_r is open and s_(r-1) is not
+#                                    (a reopening may gap)
 #
 # Storage: one 256-bit word per round, the same word for the latest
 # round in `_latest`, so that `latestRoundData` is a single SLOAD.
@@ -333,7 +335,12 @@ def _update(
         if status == previous_status and not deviated:
             since: uint256 = block.timestamp - self._updated_at(previous)
             assert since >= self.min_interval, "feed: too soon"
-        self._check_move(last_answer, move)
+        # The first open round after a close or a halt is the opening
+        # print: a gap there is the market's, not a bad report, and a
+        # bound would leave the feed stuck at the old price, stale for
+        # every venue. The quorum of reporters is the defence then.
+        if status != MARKET_OPEN or previous_status == MARKET_OPEN:
+            self._check_move(last_answer, move)
         round_id = self._round_of(previous) + 1
 
     # observed_at <= block.timestamp < 2**40: both fit their 40 bits.

@@ -346,6 +346,23 @@ def test_move_bound_applies_across_status_change(
         _push(price_feed, reporter_accounts, PRICE * 2, status=MARKET_HALTED)
 
 
+@pytest.mark.parametrize("before", [MARKET_CLOSED, MARKET_HALTED], ids=["closed", "halted"])
+def test_a_reopening_round_may_gap_beyond_the_bound(
+    price_feed: Any, reporter_accounts: list[LocalAccount], before: int
+) -> None:
+    _push(price_feed, reporter_accounts, PRICE, status=before, age=1)
+    boa.env.time_travel(seconds=60)
+
+    # The opening print 27% down (MSTR, Monday 2024-08-05) is the market's gap: accepted.
+    _push(price_feed, reporter_accounts, PRICE * 73 // 100, status=MARKET_OPEN, age=1)
+    assert price_feed.latestRoundData()[1] == PRICE * 73 // 100
+    boa.env.time_travel(seconds=MIN_INTERVAL)
+
+    # Once open, the bound holds again.
+    with boa.reverts("feed: move too large"):
+        _push(price_feed, reporter_accounts, PRICE * 73 // 100 * 12 // 10, status=MARKET_OPEN, age=1)
+
+
 # --- bounds administration -----------------------------------------------------------------------
 
 

@@ -128,7 +128,8 @@ class PriceFeedMachine(RuleBasedStateMachine):
             if status == last.status and not deviated and now - last.updated_at < self.bounds.min_interval:
                 return "feed: too soon"
             bound = self.bounds.max_move_bps
-            if bound and abs(answer - last.answer) * BPS > last.answer * bound:
+            reopens = status == OPEN and last.status != OPEN
+            if bound and not reopens and abs(answer - last.answer) * BPS > last.answer * bound:
                 return "feed: move too large"
         return None
 
@@ -295,7 +296,8 @@ class PriceFeedMachine(RuleBasedStateMachine):
         _, previous, _, _, _ = self._on_chain(n - 1)
         _, current, _, _, _ = self._on_chain(n)
         bound = self.rounds[-1].bounds.max_move_bps
-        assert bound == 0 or abs(current - previous) * BPS <= previous * bound
+        reopened = self.rounds[-1].status == OPEN and self.rounds[-2].status != OPEN
+        assert bound == 0 or reopened or abs(current - previous) * BPS <= previous * bound
 
     @precondition(lambda self: len(self.rounds) >= 2)
     @invariant()
