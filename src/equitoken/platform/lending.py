@@ -28,9 +28,10 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, Progress
 from equitoken.chain.records import JsonRecords
 from equitoken.issuer.investors import Investor, InvestorCategory
+from equitoken.issuer.service import Issuer
 from equitoken.model.address import checksum
 from equitoken.model.quantities import Usd
-from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer, venue_tickers
+from equitoken.platform.local import ACCOUNTS, USDC, venue_tickers
 from equitoken.platform.pool_seed import KYC_VALIDITY, MARKET_MAKER, VENUE_OPERATOR
 from equitoken.venues.lending.actions import LendingClient
 from equitoken.venues.lending.contracts import oracle_artifact
@@ -64,24 +65,23 @@ def lender_wallet() -> str:
     return SignerRegistry.anvil(ACCOUNTS).addresses[LENDER_ACCOUNT]
 
 
-def open_lending(local: LocalIssuer, progress: Progress) -> LendingDeployment:
-    """Return the platform's lending venue, deploying it (or the markets it lacks) first."""
-    chain, issuance = local.chain, local.deployment.issuance
-    wanted = lending_tickers(issuance)
-    records = lending_records(local.data_dir / "deployments")
+def open_lending(
+    issuer: Issuer, data_dir: Path, progress: Progress, tickers: Sequence[str] | None = None
+) -> LendingDeployment:
+    """Return the lending venue of the issuer's chain recorded in `data_dir`, with a market for each of
+    `tickers` (default: `lending_tickers`), deploying it, or the markets it lacks, first."""
+    chain, issuance, usdc = issuer.onchain.chain, issuer.onchain.deployment, issuer.onchain.usdc_address
+    wanted = lending_tickers(issuance) if tickers is None else list(tickers)
+    records = lending_records(data_dir / "deployments")
     existing = records.load(chain.chain_id)
     roles = IssuerRoles.from_accounts(chain.accounts)
-    if (
-        existing is None
-        or existing.usdc != checksum(local.deployment.usdc)
-        or not chain.code(existing.lending_market)
-    ):
-        operator = _venue_operator(local, wanted)
+    if existing is None or existing.usdc != checksum(usdc) or not chain.code(existing.lending_market):
+        operator = _venue_operator(issuer, wanted)
         progress(f"deploying the lending venue with a market for each of {', '.join(wanted) or 'no ticker'}")
         deployment = deploy_lending(
             chain,
             roles.admin,
-            local.deployment.usdc,
+            usdc,
             issuance,
             wanted,
             registrar=None if operator is None else roles.registrar,
@@ -89,37 +89,37 @@ def open_lending(local: LocalIssuer, progress: Progress) -> LendingDeployment:
         )
         records.save(deployment.chain_id, deployment)
         return deployment
-    missing = [ticker for ticker in wanted if ticker not in existing.markets]
+    missing = [t for t in wanted if t not in existing.markets and t in DEFAULT_MARKET_PARAMETERS]
     if missing:
         progress(f"adding the lending markets of {', '.join(missing)}")
-        existing = _add_markets(local, existing, missing, roles)
+        existing = _add_markets(issuer, existing, missing, roles)
         records.save(existing.chain_id, existing)
     # Markets of instruments deployed on an earlier run but not offered now stay on chain, unserved.
     return replace(existing, markets={t: m for t, m in existing.markets.items() if t in wanted})
 
 
-def _venue_operator(local: LocalIssuer, tickers: Sequence[str]) -> Investor | None:
+def _venue_operator(issuer: Issuer, tickers: Sequence[str]) -> Investor | None:
     """Return the venue operator when a permissioned token gets a market (onboarding it if need be)."""
-    issuance = local.deployment.issuance
+    issuance = issuer.onchain.deployment
     if not any(issuance.instrument(t).profile == "permissioned" for t in tickers):
         return None
-    return _onboard(local, VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
+    return _onboard(issuer, VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
 
 
-def _onboard(local: LocalIssuer, name: str, category: InvestorCategory) -> Investor:
+def _onboard(issuer: Issuer, name: str, category: InvestorCategory) -> Investor:
     # Found by name, as the pool seed finds (or onboarded) the same investors.
-    book = local.issuer.investors
+    book = issuer.investors
     investor = next((i for i in book.all() if i.name == name), None)
     if investor is None:
-        investor = book.onboard(name, "GB", category, kyc_expires_at=local.clock.now() + KYC_VALIDITY)
+        investor = book.onboard(name, "GB", category, kyc_expires_at=issuer.clock.now() + KYC_VALIDITY)
     return investor
 
 
 def _add_markets(
-    local: LocalIssuer, existing: LendingDeployment, tickers: Sequence[str], roles: IssuerRoles
+    issuer: Issuer, existing: LendingDeployment, tickers: Sequence[str], roles: IssuerRoles
 ) -> LendingDeployment:
     """Create a market (with its oracle adapter) per ticker in the recorded market contract."""
-    chain, issuance, admin = local.chain, local.deployment.issuance, roles.admin
+    chain, issuance, admin = issuer.onchain.chain, issuer.onchain.deployment, roles.admin
     contract = existing.contract(chain)
     settings = OracleSettings()
     markets = dict(existing.markets)
@@ -146,7 +146,7 @@ def _add_markets(
         markets[ticker] = DeployedMarket(
             ticker, "0x" + market_id.hex(), *params[:4], instrument.price_feed, instrument.profile, parameters
         )
-    operator = _venue_operator(local, tickers)
+    operator = _venue_operator(issuer, tickers)
     if operator is not None:
         _register_market_contract(chain, issuance, existing.lending_market, operator, roles)
     return replace(existing, markets=markets)
@@ -182,8 +182,8 @@ class LendingSeedRecord:
 class LendingSeed:
     """Supply the demo lending desk's USDC to every market, once."""
 
-    def __init__(self, local: LocalIssuer, client: LendingClient, data_dir: Path) -> None:
-        self.local = local
+    def __init__(self, issuer: Issuer, client: LendingClient, data_dir: Path) -> None:
+        self.issuer = issuer
         self.client = client
         self.path = data_dir / LENDING_SEED_FILE
         self.record = LendingSeedRecord.load(self.path)
@@ -200,7 +200,7 @@ class LendingSeed:
         record = self.record or LendingSeedRecord(self._bind_lender().id)
         missing = [t for t in self.client.deployment.markets if t not in record.supplied]
         wallet = lender_wallet()
-        onchain = self.local.onchain
+        onchain = self.issuer.onchain
         target = len(missing) * LENDER_USDC_PER_MARKET + LIQUIDATOR_USDC
         balance = int(onchain.usdc.balanceOf(wallet))
         if balance < target:
@@ -217,5 +217,5 @@ class LendingSeed:
     def _bind_lender(self) -> Investor:
         # The desk's wallet is registered like the market maker's others: the liquidation keeper
         # receives seized collateral there, which a permissioned token pays only to verified wallets.
-        maker = _onboard(self.local, MARKET_MAKER, InvestorCategory.AUTHORISED_PARTICIPANT)
-        return self.local.issuer.investors.bind_wallet(maker.id, lender_wallet())
+        maker = _onboard(self.issuer, MARKET_MAKER, InvestorCategory.AUTHORISED_PARTICIPANT)
+        return self.issuer.investors.bind_wallet(maker.id, lender_wallet())

@@ -175,7 +175,7 @@ class RunningPlatform:
         if not pools.requested:
             progress(f"seeding the AMM: minting the tokens of {len(amm.pools)} pools through the issuer")
             pools.request()
-        lending = open_lending(self.local, progress)
+        lending = open_lending(self.local.issuer, s.data_dir, progress)
         lending_client = (
             LendingClient(
                 self.local.chain, lending, self.local.database, clock, outbox=self.local.onchain.outbox
@@ -257,7 +257,7 @@ class RunningPlatform:
                 amm=amm,
                 outbox=self.local.onchain.outbox,
             )
-            tasks += _lending_tasks(LendingSeed(self.local, lending_client, s.data_dir), liquidations)
+            tasks += _lending_tasks(LendingSeed(self.local.issuer, lending_client, s.data_dir), liquidations)
         self.loop = PlatformLoop(tasks, self.log)
         progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
         context = ApiContext(
