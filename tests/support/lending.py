@@ -147,11 +147,6 @@ def build_world(
     `pool_dollars` a side at `start_price`, and the lending venue for `tickers`; publish `start_price`
     for every ticker and wait past the first reopening grace."""
     chain = chain or InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=START)
-    # py-evm deletes a touched empty account (EIP-161) at the end of each transaction, and reverts
-    # across at most one deletion of an account: the precompiles every signed round touches
-    # (ecrecover) would break the in-process chain's snapshots. A wei each keeps them alive.
-    for precompile in range(1, 11):
-        chain.set_balance(f"0x{precompile:040x}", 1)
     roles = IssuerRoles.from_accounts(chain.accounts)
     catalogue = {i.ticker: i for i in load_catalogue()}
     issued = list(dict.fromkeys([*tickers, *also_issue, *pools]))

@@ -83,6 +83,10 @@ class _Snapshot:
     clock: int
 
 
+# The precompiles at addresses 0x01 to 0x0a (Cancun).
+_PRECOMPILES = 10
+
+
 class InProcessChain(EvmChain):
     """An EVM chain executed in this process by py-evm (through titanoboa). Thread-safe."""
 
@@ -117,6 +121,12 @@ class InProcessChain(EvmChain):
         self._enter_block(0, start)
         for address in self.signers.addresses:
             self._state.set_balance(_canonical(address), balance)
+        # py-evm deletes a touched empty account (EIP-161) at the end of each transaction and reverts
+        # across at most one such deletion: the precompiles every signed oracle round touches
+        # (ecrecover) would break snapshots taken before two rounds. A wei each keeps them alive, as
+        # on mainnet, where every precompile holds a balance.
+        for precompile in range(1, _PRECOMPILES + 1):
+            self._state.set_balance(_canonical(f"0x{precompile:040x}"), 1)
 
     def __repr__(self) -> str:
         return f"InProcessChain(chain_id={self._chain_id}, block={self.block_number()})"
