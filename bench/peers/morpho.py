@@ -11,11 +11,14 @@ runs skip the compiler. Nothing is committed or enters the Python package.
 Morpho's AdaptiveCurveIrm lives in ``morpho-org/morpho-blue-irm``, which is on no package registry
 (neither ``@morpho-org/morpho-blue-irm`` nor ``morpho-blue-irm`` is on npm), so the market uses the
 package's ``IrmMock``: a pure function of utilisation that writes no state, where an adaptive IRM
-stores its rate at target on every accrual. ``deploy`` sets up one market as a user meets it::
+stores its rate at target on every accrual. ``deploy`` sets up one market as a user meets it, priced
+by the package's ``OracleMock``; ``create_market`` adds to the same Morpho singleton a market of the
+same tokens, IRM and LLTV priced by any ``IOracle`` (a contract with ``price()``), under its own id::
 
     morpho = deploy(chain, owner, loan_token, collateral_token, lltv=LLTV, price=price_1e36)
     morpho.supply(lender, 100_000 * 10**6)
     morpho.liquidate(liquidator, borrower, morpho.borrow_shares(borrower) // 2)
+    priced = create_market(morpho, real_oracle, owner)  # the price is whatever real_oracle reads
 """
 
 import contextlib
@@ -49,6 +52,7 @@ __all__ = [
     "SOLC",
     "MorphoBlue",
     "artifacts",
+    "create_market",
     "deploy",
 ]
 
@@ -96,6 +100,8 @@ class MorphoBlue:
     params: tuple[str, str, str, str, int]
     """``MarketParams``: loan token, collateral token, oracle, IRM, LLTV."""
     market_id: bytes
+    oracle_is_mock: bool = True
+    """Whether ``oracle`` is the package's ``OracleMock``, priced by ``set_price``; else it reads its own."""
 
     @property
     def address(self) -> str:
@@ -122,8 +128,11 @@ class MorphoBlue:
         """Repay ``repaid_shares`` of ``borrower``'s debt and seize collateral for it, from ``liquidator``."""
         return self.morpho.liquidate.transact(self.params, borrower, 0, repaid_shares, b"", sender=liquidator)
 
-    def set_price(self, price: int, sender: str) -> Receipt:
-        """Set the oracle's price (loan units per collateral unit, scaled by 1e36)."""
+    def set_price(self, price: int, sender: str) -> Receipt | None:
+        """Set the ``OracleMock``'s price (loan units per collateral unit, scaled by 1e36); send nothing
+        when the market's oracle is a real one, which reads its own source."""
+        if not self.oracle_is_mock:
+            return None
         return self.oracle.setPrice.transact(price, sender=sender)
 
     def position(self, user: str) -> tuple[int, int, int]:
@@ -184,6 +193,21 @@ def deploy(
     if int(morpho.market(market_id)[4]) == 0:  # lastUpdate: set by createMarket
         raise PeerPackageError(f"Morpho created no market with id 0x{market_id.hex()}")
     return MorphoBlue(chain, morpho, oracle, irm, params, market_id)
+
+
+def create_market(peer: MorphoBlue, oracle: Contract, owner: str) -> MorphoBlue:
+    """Create on ``peer``'s Morpho singleton (owned by ``owner``) a market of the same loan and collateral
+    tokens, IRM and LLTV as ``peer``'s, priced by ``oracle`` (any ``IOracle``): its own market id, so its
+    totals and positions start from zero as ``peer``'s did."""
+    loan_token, collateral_token, _, irm, lltv = peer.params
+    params = (loan_token, collateral_token, oracle.address, irm, lltv)
+    market_id = _market_id(params)
+    if market_id == peer.market_id:
+        raise ValueError(f"{oracle.address} is already the oracle of market 0x{market_id.hex()}")
+    peer.morpho.createMarket(params, sender=owner)
+    if int(peer.morpho.market(market_id)[4]) == 0:  # lastUpdate: set by createMarket
+        raise PeerPackageError(f"Morpho created no market with id 0x{market_id.hex()}")
+    return MorphoBlue(peer.chain, peer.morpho, oracle, peer.irm, params, market_id, oracle_is_mock=False)
 
 
 def _market_id(params: tuple[str, str, str, str, int]) -> bytes:
