@@ -96,6 +96,11 @@ class TokenChain(Protocol):
         """Return the chain time to stamp a custody observation made at `now` with."""
         ...
 
+    def reserve_observed_at(self, ticker: str) -> int | None:
+        """Return when the custody in the reserve feed's latest round was observed (Unix seconds);
+        None on a chain without a feed or before its first round."""
+        ...
+
 
 def outstanding(chain: TokenChain, ticker: str, decimals: int) -> Shares:
     """Return the shares `ticker`'s tokens on `chain` stand for: supply times multiplier, rounded up

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
+from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.artifacts import Artifact
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
@@ -146,6 +147,12 @@ class IssuerChain:
     def multiplier_call(self, ticker: str, multiplier: int, effective_at: int) -> EvmCall:
         token = self.token(ticker)
         return EvmCall(token.setUIMultiplier, (multiplier, effective_at), self.roles.multiplier_updater)
+
+    def reserve_observed_at(self, ticker: str) -> int | None:
+        try:
+            return int(self.reserve_feed(ticker).latestRoundData()[2])
+        except RevertError:  # no round yet
+            return None
 
     def attestation_call(self, ticker: str, reserve: int, observed_at: int) -> EvmCall:
         """Return the reserve feed's update to `reserve` raw units observed at `observed_at`."""

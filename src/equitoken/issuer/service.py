@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker
+from equitoken.chain.evm.deployment import DEFAULT_RESERVE_HEARTBEAT
 from equitoken.issuer.chains import TokenChain
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.errors import InvalidRequestError, UnknownRequestError
@@ -26,6 +27,9 @@ from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
 from equitoken.store.schema import AttestationRow, RequestEventRow, RequestRow
+
+# Re-attest reserves at half the feeds' heartbeat, so a feed never lapses between two attempts.
+RESERVE_REFRESH_SECONDS = DEFAULT_RESERVE_HEARTBEAT // 2
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,11 @@ class Issuer:
     def process(self) -> int:
         """Advance every open request as far as it can go now; return the number of steps taken."""
         return self._workflow.process()
+
+    def refresh_reserves(self, older_than: int = RESERVE_REFRESH_SECONDS) -> list[str]:
+        """Attest custody again to every reserve feed not attested for `older_than` seconds (half the
+        reserve heartbeat by default), so feeds stay fresh between fills; return what was attested."""
+        return self._workflow.refresh_reserves(older_than)
 
     def request(self, request_id: str) -> RequestView:
         """Return a request with its history, or raise `UnknownRequestError`."""

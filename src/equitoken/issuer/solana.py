@@ -121,6 +121,9 @@ class SolanaIssuerChain:
     def observation_time(self, now: datetime) -> int:
         return int(now.timestamp())
 
+    def reserve_observed_at(self, ticker: str) -> int | None:
+        return None
+
     # -- the registry's side
 
     def registration_call(self, ticker: str, wallet: str, *, verified: bool) -> SolanaCall:

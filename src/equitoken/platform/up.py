@@ -21,7 +21,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import ProgrammingError
@@ -92,6 +92,8 @@ MAKER_LEVEL_SIZE = Shares.parse("10")
 MAKER_MAX_INVENTORY = Shares.parse("200")
 # The most one authorised-participant cycle mints or redeems.
 AP_MAX_NOTIONAL = Usd(20_000 * 10**6)
+# How often the loop asks whether a reserve feed needs attesting again (one read per feed and chain).
+RESERVE_CHECK_INTERVAL = timedelta(minutes=10)
 
 
 @dataclass
@@ -375,6 +377,18 @@ class RunningPlatform:
             return "\n".join(changes) or None
 
         tasks.append(LoopTask("workflow", workflow))
+        checked: list[datetime] = []
+
+        def reserves() -> str | None:
+            # Fills attest reserves as they settle; between them, a feed must not outlive its heartbeat.
+            now = local.clock.now()
+            if checked and now - checked[-1] < RESERVE_CHECK_INTERVAL:
+                return None
+            checked[:] = [now]
+            attested = local.issuer.refresh_reserves()
+            return f"reserves attested again: {', '.join(attested)}" if attested else None
+
+        tasks.append(LoopTask("reserve attestations", reserves))
         oracle = self.oracle
         assert oracle is not None
         rounds = RoundLog(lambda: f"{local.clock.now():%a %Y-%m-%d %H:%M}")

@@ -10,6 +10,7 @@ the same database transaction as the new state. Effects outside the database are
 So after a restart, `process()` re-runs the step a request was in and finds the work already done.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -52,6 +53,9 @@ def redemption_account(request_id: str) -> str:
 
 def surplus_account(ticker: str) -> str:
     return f"surplus:{ticker}"
+
+
+_log = logging.getLogger(__name__)
 
 
 class Workflow(StepMachine[RequestRow]):
@@ -576,6 +580,66 @@ class Workflow(StepMachine[RequestRow]):
 
         return self.transact_call(
             chain.outbox, request_id, purpose, call, confirmed, failed, crash_sent="reserve_push"
+        )
+
+    def refresh_reserves(self, older_than: int) -> list[str]:
+        """Attest custody again to each reserve feed whose latest observation is `older_than` seconds old
+        or more; return what was attested, as "<ticker> on chain <id>".
+
+        Fills attest custody as they settle; this keeps a feed within its heartbeat when none has, so
+        mints stay possible and venues that read reserve health (lending) do not pause borrows. Each
+        refresh is one outbox purpose per chain, ticker and `older_than` window of chain time: a crash
+        between signing and the receipt finishes the same transaction on the next run.
+        """
+        if older_than <= 0:
+            raise ValueError(f"older_than must be a positive number of seconds, not {older_than}")
+        attested: list[str] = []
+        for chain in self.chains.values():
+            if not chain.has_reserve_feed:
+                continue
+            observed_at = chain.observation_time(self.now())
+            for ticker in (t for t in chain.tickers if t in self.instruments):
+                latest = chain.reserve_observed_at(ticker)
+                if latest is not None and observed_at - latest < older_than:
+                    continue
+                purpose = f"reserve-refresh:{chain.chain_id}:{ticker}:{observed_at // older_than}"
+                with self.db.transaction() as session:
+                    custody = self._allotment(session, chain, ticker)
+                reserve = self._reserve_amount(chain, ticker, custody)
+                if self._refresh_reserve(chain, ticker, purpose, custody, reserve, observed_at):
+                    attested.append(f"{ticker} on chain {chain.chain_id}")
+        return attested
+
+    def _refresh_reserve(
+        self, chain: TokenChain, ticker: str, purpose: str, custody: Shares, reserve: int, observed_at: int
+    ) -> bool:
+        def confirmed(session: Session, _: None) -> None:
+            transaction = chain.outbox.find(session, purpose)
+            assert transaction is not None
+            session.add(
+                AttestationRow(
+                    ticker=ticker,
+                    chain_id=chain.chain_id,
+                    custody_shares=custody.units,
+                    reserve_amount=reserve,
+                    observed_at=observed_at,
+                    transaction_id=transaction.id,
+                    created_at=self.now(),
+                )
+            )
+
+        def failed(session: Session, _: None, reason: str) -> None:
+            _log.warning("the reserve refresh of %s on chain %s failed: %s", ticker, chain.chain_id, reason)
+
+        return chain.outbox.run_call(
+            self.db,
+            purpose,
+            chain.attestation_call(ticker, reserve, observed_at),
+            owner=None,
+            now=self.now,
+            load=lambda session: None,
+            on_confirmed=confirmed,
+            on_failed=failed,
         )
 
     def _allotment(self, session: Session, chain: TokenChain, ticker: str) -> Shares:
