@@ -277,12 +277,14 @@ def set_fee(params: MarketParams, new_fee: uint256):
     """
     @dev Sets the share of interest paid to `fee_recipient` in a market,
          after accruing interest at the old fee. Owner only.
-    @param params The market.
+    @param params The market, created.
     @param new_fee WAD, at most `MAX_FEE`.
     """
     ownable._check_owner()
     id: bytes32 = self._id(params)
-    m: Totals = self._load(id)
+    # Accruing a market that was never created would write its last
+    # update and make it usable without `create_market`'s checks.
+    m: Totals = self._created(id)
     assert m.fee != new_fee, "lending: already set"
     assert new_fee <= MAX_FEE, "lending: max fee exceeded"
     m = self._accrue(params, id, m)
