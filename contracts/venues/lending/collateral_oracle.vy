@@ -15,7 +15,8 @@
           opening print cannot wipe borrowers out;
         - reserve health: no new borrow against the token while its
           proof-of-reserve feed shows fewer tokens in custody than the
-          supply, or is older than the token's reserve heartbeat.
+          supply, is older than the token's reserve heartbeat or has
+          no round yet.
         The price is the feed's answer, the token's price (share price
         times the UI multiplier): a split moves nothing.
         The deployable `StockOracle` exports `quote`, `price`, `state`,
@@ -46,7 +47,6 @@
 from ethereum.ercs import IERC20
 from ethereum.ercs import IERC20Detailed
 
-from ...interfaces import IAggregatorV3
 from ...interfaces import IPriceFeed
 from ...oracle import price_guard
 uses: price_guard
@@ -72,6 +72,8 @@ _WAD: constant(uint256) = 10**18
 # @dev The longest reopening grace the owner may set: a day.
 MAX_GRACE_PERIOD: public(constant(uint256)) = 86_400
 _PRICE_SCALE_EXPONENT: constant(uint256) = 36
+# @dev The ABI-encoded size of `latestRoundData()`'s five words.
+_ROUND_DATA_BYTES: constant(uint256) = 160
 
 
 # @dev The stock token whose price this is.
@@ -209,12 +211,27 @@ def _reserve_problem() -> String[32]:
     feed: address = staticcall ISecureMint(token).reserve_feed()
     if feed == empty(address):
         return "oracle: no reserve feed"
+    # A raw call, as the guard reads the price: a reserve feed without a
+    # round reverts, and that must pause borrows, not `state()`.
+    ok: bool = False
+    response: Bytes[_ROUND_DATA_BYTES] = b""
+    ok, response = raw_call(
+        feed,
+        method_id("latestRoundData()"),
+        max_outsize=_ROUND_DATA_BYTES,
+        is_static_call=True,
+        revert_on_failure=False,
+    )
+    if not ok or len(response) != _ROUND_DATA_BYTES:
+        return "oracle: reserve stale"
     round_id: uint80 = 0
     reserves: int256 = 0
     observed_at: uint256 = 0
     updated_at: uint256 = 0
     answered_in_round: uint80 = 0
-    round_id, reserves, observed_at, updated_at, answered_in_round = staticcall IAggregatorV3(feed).latestRoundData()
+    round_id, reserves, observed_at, updated_at, answered_in_round = abi_decode(
+        response, (uint80, int256, uint256, uint256, uint80)
+    )
     if round_id == 0 or block.timestamp > observed_at + staticcall ISecureMint(token).reserve_heartbeat():
         return "oracle: reserve stale"
     if reserves < 0 or convert(reserves, uint256) < staticcall IERC20(token).totalSupply():
