@@ -21,18 +21,15 @@ same tokens, IRM and LLTV priced by any ``IOracle`` (a contract with ``price()``
     priced = create_market(morpho, real_oracle, owner)  # the price is whatever real_oracle reads
 """
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.peers.npm import PeerPackageError, install
+from bench.peers.npm import PeerPackageError, install, locked, read_json
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
@@ -160,8 +157,8 @@ def artifacts(cache_dir: Path = CACHE_DIR) -> dict[str, Artifact]:
     compiler_input = _standard_json(package)
     key = hashlib.sha256(json.dumps([SOLC, compiler_input], sort_keys=True).encode()).hexdigest()
     cached = cache_dir / _COMPILED
-    with _locked(cache_dir / ".compile.lock"):
-        stored = _read_json(cached)
+    with locked(cache_dir / ".compile.lock"):
+        stored = read_json(cached)
         if not (isinstance(stored, dict) and stored.get("key") == key):
             stored = {"key": key, "contracts": _compile(modules, package, compiler_input)}
             cached.write_text(json.dumps(stored))
@@ -280,20 +277,3 @@ def _compile(modules: Path, package: Path, compiler_input: dict[str, Any]) -> di
             ).to_json()
         )
     return contracts
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -41,8 +41,8 @@ def install(cache_dir: Path = CACHE_DIR, packages: tuple[tuple[str, str], ...] =
     modules = cache_dir / "node_modules"
     wanted = [f"{name}@{version}" for name, version in packages]
     marker = cache_dir / _MARKER
-    with _locked(cache_dir / ".lock"):
-        if _read_json(marker) == wanted and _versions_match(modules, packages):
+    with locked(cache_dir / ".lock"):
+        if read_json(marker) == wanted and _versions_match(modules, packages):
             return modules
         npm = shutil.which("npm")
         if npm is None:
@@ -83,7 +83,7 @@ def install(cache_dir: Path = CACHE_DIR, packages: tuple[tuple[str, str], ...] =
 def artifact(modules: Path, package: tuple[str, str], path: str) -> Artifact:
     """Read the compiled contract at ``path`` inside ``package`` (installed under ``modules``)."""
     source = f"npm:{package[0]}@{package[1]}/{path}"
-    data = _read_json(modules / package[0] / path)
+    data = read_json(modules / package[0] / path)
     try:
         abi = list(data["abi"])
         bytecode = bytes.fromhex(str(data["bytecode"]).removeprefix("0x"))
@@ -98,13 +98,13 @@ def artifact(modules: Path, package: tuple[str, str], path: str) -> Artifact:
 
 def _versions_match(modules: Path, packages: tuple[tuple[str, str], ...]) -> bool:
     for name, version in packages:
-        manifest = _read_json(modules / name / "package.json")
+        manifest = read_json(modules / name / "package.json")
         if not isinstance(manifest, dict) or manifest.get("version") != version:
             return False
     return True
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
@@ -112,7 +112,7 @@ def _read_json(path: Path) -> Any:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -18,16 +18,14 @@ address where no pair lives, so ``load_artifacts`` checks that the factory's pai
 that constant and that the router carries it.
 """
 
-import contextlib
-import fcntl
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.peers.npm import locked, read_json
 from eth_utils.crypto import keccak
 
 from equitoken.chain.evm.artifacts import Artifact
@@ -122,8 +120,8 @@ def install_packages(cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
     modules = cache_dir / "node_modules"
     wanted = [f"{name}@{version}" for name, version in (CORE_PACKAGE, PERIPHERY_PACKAGE)]
     marker = cache_dir / _INSTALLED_MARKER
-    with _locked(cache_dir / ".lock"):
-        if _read_marker(marker) == wanted and _installed_versions_match(modules):
+    with locked(cache_dir / ".lock"):
+        if read_json(marker) == wanted and _installed_versions_match(modules):
             return modules
         npm = shutil.which("npm")
         if npm is None:
@@ -235,20 +233,3 @@ def _installed_versions_match(modules: Path) -> bool:
         except (OSError, ValueError):
             return False
     return True
-
-
-def _read_marker(marker: Path) -> Any:
-    try:
-        return json.loads(marker.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -562,19 +562,7 @@ class Workflow(StepMachine[RequestRow]):
         call = chain.attestation_call(ticker, reserve, observed_at)
 
         def confirmed(session: Session, request: RequestRow) -> None:
-            transaction = chain.outbox.find(session, purpose)
-            assert transaction is not None
-            session.add(
-                AttestationRow(
-                    ticker=ticker,
-                    chain_id=chain.chain_id,
-                    custody_shares=custody.units,
-                    reserve_amount=reserve,
-                    observed_at=observed_at,
-                    transaction_id=transaction.id,
-                    created_at=self.now(),
-                )
-            )
+            self._record_attestation(session, chain, ticker, purpose, custody, reserve, observed_at)
 
         failed = self.moves_to(RequestState.HELD, "reserve attestation refused")
 
@@ -614,19 +602,7 @@ class Workflow(StepMachine[RequestRow]):
         self, chain: TokenChain, ticker: str, purpose: str, custody: Shares, reserve: int, observed_at: int
     ) -> bool:
         def confirmed(session: Session, _: None) -> None:
-            transaction = chain.outbox.find(session, purpose)
-            assert transaction is not None
-            session.add(
-                AttestationRow(
-                    ticker=ticker,
-                    chain_id=chain.chain_id,
-                    custody_shares=custody.units,
-                    reserve_amount=reserve,
-                    observed_at=observed_at,
-                    transaction_id=transaction.id,
-                    created_at=self.now(),
-                )
-            )
+            self._record_attestation(session, chain, ticker, purpose, custody, reserve, observed_at)
 
         def failed(session: Session, _: None, reason: str) -> None:
             _log.warning("the reserve refresh of %s on chain %s failed: %s", ticker, chain.chain_id, reason)
@@ -640,6 +616,30 @@ class Workflow(StepMachine[RequestRow]):
             load=lambda session: None,
             on_confirmed=confirmed,
             on_failed=failed,
+        )
+
+    def _record_attestation(
+        self,
+        session: Session,
+        chain: TokenChain,
+        ticker: str,
+        purpose: str,
+        custody: Shares,
+        reserve: int,
+        observed_at: int,
+    ) -> None:
+        transaction = chain.outbox.find(session, purpose)
+        assert transaction is not None
+        session.add(
+            AttestationRow(
+                ticker=ticker,
+                chain_id=chain.chain_id,
+                custody_shares=custody.units,
+                reserve_amount=reserve,
+                observed_at=observed_at,
+                transaction_id=transaction.id,
+                created_at=self.now(),
+            )
         )
 
     def _allotment(self, session: Session, chain: TokenChain, ticker: str) -> Shares:
