@@ -12,7 +12,6 @@ transaction already sent instead of sending another.
 """
 
 import hashlib
-import threading
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
@@ -271,156 +270,106 @@ def _derived_key(principal: Principal, idempotency_key: str) -> str:
 Amount = Usd | TokenAmount | None
 
 
-def _act(
-    action: LendingAction,
-    body: LendingActionIn,
-    idempotency_key: str,
-    principal: Principal,
-    issuer: Issuer,
-    client: LendingClient,
-    calls: IdempotentCallsDep,
-    lock: threading.Lock,
-) -> Response:
-    investor = _investor(principal, issuer)
-    market = _market_of(client, body.ticker, in_path=False)
-    ticker = market.ticker
-    wallet = _wallet(investor, body.wallet, client)
-    whole = action in (LendingAction.WITHDRAW, LendingAction.WITHDRAW_COLLATERAL, LendingAction.REPAY)
-    collateral = action in (LendingAction.SUPPLY_COLLATERAL, LendingAction.WITHDRAW_COLLATERAL)
-    amount: Amount = None
-    if body.amount is None:
-        if not whole:
-            raise ProblemError(
-                422,
-                "invalid_request",
-                f"amount: {action.value.replace('_', ' ')} needs an amount "
-                f"({'tokens' if collateral else 'dollars of USDC'})",
-            )
-    else:
-        amount = _tokens(client, ticker, body.amount) if collateral else _usdc(body.amount)
-    send: Callable[..., LendingReceipt] = getattr(client, action.value)
-    key = _derived_key(principal, idempotency_key)
-    canonical = {
-        "ticker": ticker,
-        "amount": None if amount is None else str(amount),
-        "wallet": wallet.lower(),
-    }
-
-    def call() -> tuple[int, str]:
-        with lock:
-            try:
-                receipt = send(wallet, ticker, amount, key=key)
-            except LendingError as error:
-                code = 409 if isinstance(error, MarketUnavailableError) else 422
-                raise ProblemError(code, error.code, str(error)) from None
-        [position] = _positions(client, [(investor.id, receipt.wallet)], [ticker], "latest", keep_empty=True)
-        out = LendingReceiptOut(
-            action=action.value,
-            ticker=ticker,
-            wallet=receipt.wallet,
-            amount=str(receipt.amount),
-            tx_hash=receipt.tx_hash,
-            position=position,
-        )
-        return status.HTTP_200_OK, out.model_dump_json()
-
-    path = f"/lending/{action.value.replace('_', '-')}"
-    stored = calls.run(principal, idempotency_key, fingerprint("POST", path, canonical), call)
-    headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-    return Response(
-        stored.body, status_code=status.HTTP_200_OK, media_type="application/json", headers=headers
-    )
-
-
 _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": LendingReceiptOut, "description": "The action's receipt; a retry gets the first one."},
     **problem_responses(403, 409, 503),
 }
 
 
-@router.post("/supply", response_model=LendingReceiptOut, responses=_ACTION_RESPONSES)
-def supply(
-    body: LendingActionIn,
-    idempotency_key: IdempotencyKey,
-    principal: PrincipalDep,
-    issuer: IssuerDep,
-    client: LendingDep,
-    calls: IdempotentCallsDep,
-    lock: LendingLockDep,
-) -> Response:
-    """Lend `amount` dollars of USDC from your wallet to the market, for supply shares that earn interest."""
-    return _act(LendingAction.SUPPLY, body, idempotency_key, principal, issuer, client, calls, lock)
+def _add_action(action: LendingAction, description: str) -> None:
+    path = f"/{action.value.replace('_', '-')}"
 
+    def act(
+        body: LendingActionIn,
+        idempotency_key: IdempotencyKey,
+        principal: PrincipalDep,
+        issuer: IssuerDep,
+        client: LendingDep,
+        calls: IdempotentCallsDep,
+        lock: LendingLockDep,
+    ) -> Response:
+        investor = _investor(principal, issuer)
+        market = _market_of(client, body.ticker, in_path=False)
+        ticker = market.ticker
+        wallet = _wallet(investor, body.wallet, client)
+        whole = action in (LendingAction.WITHDRAW, LendingAction.WITHDRAW_COLLATERAL, LendingAction.REPAY)
+        collateral = action in (LendingAction.SUPPLY_COLLATERAL, LendingAction.WITHDRAW_COLLATERAL)
+        amount: Amount = None
+        if body.amount is None:
+            if not whole:
+                raise ProblemError(
+                    422,
+                    "invalid_request",
+                    f"amount: {action.value.replace('_', ' ')} needs an amount "
+                    f"({'tokens' if collateral else 'dollars of USDC'})",
+                )
+        else:
+            amount = _tokens(client, ticker, body.amount) if collateral else _usdc(body.amount)
+        send: Callable[..., LendingReceipt] = getattr(client, action.value)
+        key = _derived_key(principal, idempotency_key)
+        canonical = {
+            "ticker": ticker,
+            "amount": None if amount is None else str(amount),
+            "wallet": wallet.lower(),
+        }
 
-@router.post("/withdraw", response_model=LendingReceiptOut, responses=_ACTION_RESPONSES)
-def withdraw(
-    body: LendingActionIn,
-    idempotency_key: IdempotencyKey,
-    principal: PrincipalDep,
-    issuer: IssuerDep,
-    client: LendingDep,
-    calls: IdempotentCallsDep,
-    lock: LendingLockDep,
-) -> Response:
-    """Withdraw `amount` dollars of your supplied USDC (all of it without an amount), as liquidity allows."""
-    return _act(LendingAction.WITHDRAW, body, idempotency_key, principal, issuer, client, calls, lock)
+        def call() -> tuple[int, str]:
+            with lock:
+                try:
+                    receipt = send(wallet, ticker, amount, key=key)
+                except LendingError as error:
+                    code = 409 if isinstance(error, MarketUnavailableError) else 422
+                    raise ProblemError(code, error.code, str(error)) from None
+            [position] = _positions(
+                client, [(investor.id, receipt.wallet)], [ticker], "latest", keep_empty=True
+            )
+            out = LendingReceiptOut(
+                action=action.value,
+                ticker=ticker,
+                wallet=receipt.wallet,
+                amount=str(receipt.amount),
+                tx_hash=receipt.tx_hash,
+                position=position,
+            )
+            return status.HTTP_200_OK, out.model_dump_json()
 
+        stored = calls.run(
+            principal, idempotency_key, fingerprint("POST", router.prefix + path, canonical), call
+        )
+        headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
+        return Response(
+            stored.body, status_code=status.HTTP_200_OK, media_type="application/json", headers=headers
+        )
 
-@router.post("/supply-collateral", response_model=LendingReceiptOut, responses=_ACTION_RESPONSES)
-def supply_collateral(
-    body: LendingActionIn,
-    idempotency_key: IdempotencyKey,
-    principal: PrincipalDep,
-    issuer: IssuerDep,
-    client: LendingDep,
-    calls: IdempotentCallsDep,
-    lock: LendingLockDep,
-) -> Response:
-    """Deposit `amount` tokens from your wallet as collateral."""
-    return _act(
-        LendingAction.SUPPLY_COLLATERAL, body, idempotency_key, principal, issuer, client, calls, lock
+    router.add_api_route(
+        path,
+        act,
+        methods=["POST"],
+        name=action.value,
+        description=description,
+        response_model=LendingReceiptOut,
+        responses=_ACTION_RESPONSES,
     )
 
 
-@router.post("/withdraw-collateral", response_model=LendingReceiptOut, responses=_ACTION_RESPONSES)
-def withdraw_collateral(
-    body: LendingActionIn,
-    idempotency_key: IdempotencyKey,
-    principal: PrincipalDep,
-    issuer: IssuerDep,
-    client: LendingDep,
-    calls: IdempotentCallsDep,
-    lock: LendingLockDep,
-) -> Response:
-    """Withdraw `amount` tokens of collateral (all of it without an amount), within your borrow limit."""
-    return _act(
-        LendingAction.WITHDRAW_COLLATERAL, body, idempotency_key, principal, issuer, client, calls, lock
-    )
-
-
-@router.post("/borrow", response_model=LendingReceiptOut, responses=_ACTION_RESPONSES)
-def borrow(
-    body: LendingActionIn,
-    idempotency_key: IdempotencyKey,
-    principal: PrincipalDep,
-    issuer: IssuerDep,
-    client: LendingDep,
-    calls: IdempotentCallsDep,
-    lock: LendingLockDep,
-) -> Response:
-    """Borrow `amount` dollars of USDC against your collateral, within the borrow limit allowed now."""
-    return _act(LendingAction.BORROW, body, idempotency_key, principal, issuer, client, calls, lock)
-
-
-@router.post("/repay", response_model=LendingReceiptOut, responses=_ACTION_RESPONSES)
-def repay(
-    body: LendingActionIn,
-    idempotency_key: IdempotencyKey,
-    principal: PrincipalDep,
-    issuer: IssuerDep,
-    client: LendingDep,
-    calls: IdempotentCallsDep,
-    lock: LendingLockDep,
-) -> Response:
-    """Repay `amount` dollars of your debt from your wallet's USDC (the whole debt without an amount)."""
-    return _act(LendingAction.REPAY, body, idempotency_key, principal, issuer, client, calls, lock)
+_add_action(
+    LendingAction.SUPPLY,
+    "Lend `amount` dollars of USDC from your wallet to the market, for supply shares that earn interest.",
+)
+_add_action(
+    LendingAction.WITHDRAW,
+    "Withdraw `amount` dollars of your supplied USDC (all of it without an amount), as liquidity allows.",
+)
+_add_action(LendingAction.SUPPLY_COLLATERAL, "Deposit `amount` tokens from your wallet as collateral.")
+_add_action(
+    LendingAction.WITHDRAW_COLLATERAL,
+    "Withdraw `amount` tokens of collateral (all of it without an amount), within your borrow limit.",
+)
+_add_action(
+    LendingAction.BORROW,
+    "Borrow `amount` dollars of USDC against your collateral, within the borrow limit allowed now.",
+)
+_add_action(
+    LendingAction.REPAY,
+    "Repay `amount` dollars of your debt from your wallet's USDC (the whole debt without an amount).",
+)
