@@ -52,6 +52,7 @@ from equitoken.keepers.rules import (
     KeeperConfigError,
     Refusal,
     RefusalReason,
+    RefusedError,
     check_ranges,
 )
 from equitoken.model.bps import BPS
@@ -121,13 +122,6 @@ class _Cycle:
 
     def swaps_named(self, step: str) -> list[ChainTransactionRow]:
         return [row for row in self.swaps if row.purpose.split(":")[-2] == step]
-
-
-class _RefusedError(Exception):
-    def __init__(self, reason: RefusalReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 class AuthorisedParticipantKeeper:
@@ -221,7 +215,7 @@ class AuthorisedParticipantKeeper:
         for ticker in self._pools:
             try:
                 action = self._step(ticker)
-            except _RefusedError as refused:
+            except RefusedError as refused:
                 _log.info("AP keeper leaves %s alone: %s (%s)", ticker, refused.detail, refused.reason)
                 refusals.append(Refusal(ticker, refused.reason, refused.detail))
                 continue
@@ -284,9 +278,7 @@ class AuthorisedParticipantKeeper:
         if cycle is not None:
             if cycle.mint is not None and not self._sold(cycle):
                 if not cycle.mint.state.is_final:
-                    raise _RefusedError(
-                        RefusalReason.IN_FLIGHT, f"mint {cycle.mint.id} is {cycle.mint.state}"
-                    )
+                    raise RefusedError(RefusalReason.IN_FLIGHT, f"mint {cycle.mint.id} is {cycle.mint.state}")
                 if self._left_to_sell(ticker, cycle):
                     return self._sell_minted(ticker, cycle, cycle.mint)
             if cycle.mint is None and not self._redeemed(cycle):
@@ -318,9 +310,9 @@ class AuthorisedParticipantKeeper:
         try:
             found = read_safe_round(self._feeds[ticker], self.chain.timestamp("pending"), self.max_age)
         except UnsafeRoundError as unsafe:
-            raise _RefusedError(RefusalReason(unsafe.reason), unsafe.detail) from None
+            raise RefusedError(RefusalReason(unsafe.reason), unsafe.detail) from None
         if found.status != MarketStatus.OPEN:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.MARKET_CLOSED,
                 f"round {found.round_id} says the market is {found.status.name.lower()}: "
                 "the issuer's broker could not fill at a price known now",
@@ -331,11 +323,11 @@ class AuthorisedParticipantKeeper:
         latest = self._open_round(ticker)
         stock_reserve, usdc_reserve = self._reserves(ticker)
         if stock_reserve == 0 or usdc_reserve == 0:
-            raise _RefusedError(RefusalReason.EMPTY_POOL, "the pool has no liquidity")
+            raise RefusedError(RefusalReason.EMPTY_POOL, "the pool has no liquidity")
         try:
             pool_fee = int(self._pools[ticker].fee_bps())
         except RevertError as exc:
-            raise _RefusedError(RefusalReason.POOL_REFUSED, f"the pool trades no swap now: {exc}") from None
+            raise RefusedError(RefusalReason.POOL_REFUSED, f"the pool trades no swap now: {exc}") from None
         fees = self.issuer.config.fees_for(ticker)
         scale = self._scales[ticker]
         oracle = latest.answer
@@ -382,7 +374,7 @@ class AuthorisedParticipantKeeper:
         if tokens == 0 or proceeds <= cost:
             return None
         if Usd(notional) < self.issuer.config.min_order:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.TOO_SMALL,
                 f"a mint of {notional} USDC units is below the issuer's minimum order of "
                 f"{self.issuer.config.min_order}",
@@ -396,7 +388,7 @@ class AuthorisedParticipantKeeper:
                 self.investor_id, self.wallet, ticker, quantity, f"{self._prefix(ticker)}:{number}:mint"
             )
         except IssuerError as exc:
-            raise _RefusedError(RefusalReason.ISSUER_REFUSED, f"the issuer refused the mint: {exc}") from None
+            raise RefusedError(RefusalReason.ISSUER_REFUSED, f"the issuer refused the mint: {exc}") from None
         return ApAction(
             ticker,
             number,
@@ -434,7 +426,7 @@ class AuthorisedParticipantKeeper:
             return None
         balance = int(self._usdc.balanceOf(self.wallet))
         if balance == 0:
-            raise _RefusedError(RefusalReason.NO_FUNDS, f"wallet {self.wallet} holds no USDC to buy with")
+            raise RefusedError(RefusalReason.NO_FUNDS, f"wallet {self.wallet} holds no USDC to buy with")
         spend = min(spend, balance)
         tokens = amount_out(spend, usdc_reserve, stock_reserve, pool_fee)
         if not self._redeem_pays(ticker, spend, tokens, oracle):
@@ -442,7 +434,7 @@ class AuthorisedParticipantKeeper:
         notional = self._notional(ticker, tokens, oracle)
         # The redemption must clear the issuer's minimum even if the price dips before it is quoted.
         if Usd(notional) < self.issuer.config.min_order + self.issuer.config.min_order:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.TOO_SMALL,
                 f"a redemption of {notional} USDC units is too close to the issuer's minimum order "
                 f"of {self.issuer.config.min_order}",
@@ -502,7 +494,7 @@ class AuthorisedParticipantKeeper:
 
     def _redeem_bought(self, ticker: str, cycle: _Cycle) -> ApAction | None:
         if cycle.redeem is not None:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.IN_FLIGHT, f"redemption {cycle.redeem.id} is {cycle.redeem.state}"
             )
         buys = cycle.swaps_named("buy")
@@ -515,7 +507,7 @@ class AuthorisedParticipantKeeper:
         latest = self._open_round(ticker)
         receipt = self.chain.receipt(confirmed.tx_hash)
         if receipt is None:
-            raise _RefusedError(RefusalReason.IN_FLIGHT, f"buy {confirmed.tx_hash} is not mined yet")
+            raise RefusedError(RefusalReason.IN_FLIGHT, f"buy {confirmed.tx_hash} is not mined yet")
         swapped = next(e for e in self._pools[ticker].decode_logs(receipt) if e.name == "Swap")
         tokens = min(int(swapped.args["amount_out"]), int(self._stocks[ticker].balanceOf(self.wallet)))
         self._approve(self._stocks[ticker], self.issuer.onchain.roles.burner, tokens)
@@ -529,7 +521,7 @@ class AuthorisedParticipantKeeper:
                 f"{self._prefix(ticker)}:{cycle.number}:redeem",
             )
         except IssuerError as exc:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.ISSUER_REFUSED, f"the issuer refused the redemption: {exc}"
             ) from None
         return ApAction(
@@ -566,15 +558,15 @@ class AuthorisedParticipantKeeper:
                 record=lambda _session, _outcome: None,
             )
         except RevertError as exc:
-            raise _RefusedError(RefusalReason.POOL_REFUSED, f"the swap would revert: {exc}") from None
+            raise RefusedError(RefusalReason.POOL_REFUSED, f"the swap would revert: {exc}") from None
         if outcome.failed:
-            raise _RefusedError(RefusalReason.POOL_REFUSED, f"{purpose} reverted: {outcome.error}")
+            raise RefusedError(RefusalReason.POOL_REFUSED, f"{purpose} reverted: {outcome.error}")
         return outcome
 
     def _swap_event(self, ticker: str, outcome: TxOutcome) -> Mapping[str, object]:
         receipt = self.chain.receipt(outcome.tx_hash)
         if receipt is None:
-            raise _RefusedError(RefusalReason.IN_FLIGHT, f"swap {outcome.tx_hash} is not mined yet")
+            raise RefusedError(RefusalReason.IN_FLIGHT, f"swap {outcome.tx_hash} is not mined yet")
         return next(e for e in self._pools[ticker].decode_logs(receipt) if e.name == "Swap").args
 
     def _received(self, ticker: str, outcome: TxOutcome) -> int:

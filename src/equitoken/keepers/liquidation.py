@@ -47,6 +47,7 @@ from equitoken.keepers.rules import (
     KeeperConfigError,
     Refusal,
     RefusalReason,
+    RefusedError,
     check_ranges,
 )
 from equitoken.model.bps import BPS
@@ -161,13 +162,6 @@ def size_liquidation(
     return LiquidationSize(SizeKind.WHOLE_COLLATERAL, collateral, 0, needed)
 
 
-class _RefusedError(Exception):
-    def __init__(self, reason: RefusalReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
 class LiquidationKeeper:
     """Liquidate unhealthy positions of a lending deployment from `account`, and sell what it seizes."""
 
@@ -231,18 +225,18 @@ class LiquidationKeeper:
             if row.status == TxStatus.SIGNED:
                 try:
                     self._finish(row, liquidations, sales)
-                except _RefusedError as refused:
+                except RefusedError as refused:
                     refusals.append(self._refusal(_ticker_of(row.purpose), refused))
         self.index.refresh()
         for ticker in self.tickers:
             try:
                 liquidations += self._liquidate_market(ticker, refusals)
-            except _RefusedError as refused:
+            except RefusedError as refused:
                 refusals.append(self._refusal(ticker, refused))
         for ticker, purpose, tx_hash in self._unsold():
             try:
                 sale = self._sell(ticker, purpose, tx_hash)
-            except _RefusedError as refused:
+            except RefusedError as refused:
                 refusals.append(self._refusal(ticker, refused))
                 continue
             if sale is not None:
@@ -273,7 +267,7 @@ class LiquidationKeeper:
                 continue
             try:
                 liquidation = self._liquidate(market, totals, borrower, borrow_shares, collateral, int(price))
-            except _RefusedError as refused:
+            except RefusedError as refused:
                 refusals.append(self._refusal(ticker, refused))
                 continue
             if liquidation is not None:
@@ -301,7 +295,7 @@ class LiquidationKeeper:
             what = f"{len(unhealthy)} unhealthy position{'s' * (len(unhealthy) != 1)} wait"
         else:
             what = f"cannot price {len(indebted)} position{'s' * (len(indebted) != 1)} with debt"
-        raise _RefusedError(_reason_of(reason), f"{what}: the oracle adapter says {reason!r}")
+        raise RefusedError(_reason_of(reason), f"{what}: the oracle adapter says {reason!r}")
 
     def _liquidate(
         self,
@@ -319,14 +313,14 @@ class LiquidationKeeper:
         base = f"{self._prefix}:{ticker}:{borrower}:{n}:"
         attempts = [r for r in self._rows() if r.purpose.startswith(base) and ":swap:" not in r.purpose]
         if any(r.status != TxStatus.FAILED for r in attempts):
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.IN_FLIGHT, f"liquidation {n} of {borrower} is stored but not yet on-chain"
             )
         size = size_liquidation(
             totals, borrow_shares, collateral, price, market.lltv, int(self._usdc.balanceOf(self.account))
         )
         if size is None:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.NO_INVENTORY,
                 f"{borrower} owes {Usd(debt)} USDC (health factor {health:.4f}): the keeper's USDC "
                 "cannot pay for a liquidation the market accepts",
@@ -340,7 +334,7 @@ class LiquidationKeeper:
         token = self.reader.token(ticker)
         code, why = token.can_transfer(self._market.address, self.account, seized_estimate)
         if int(code) != 0:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.COMPLIANCE, f"the {ticker} token will not pay the keeper's wallet: {why}"
             )
         self._approve(self._usdc, self._market.address, size.usdc_needed)
@@ -350,7 +344,7 @@ class LiquidationKeeper:
             purpose, self._market.liquidate, args, RefusalReason.VENUE_REFUSED, "liquidation_sent"
         )
         if not outcome.confirmed:
-            raise _RefusedError(RefusalReason.VENUE_REFUSED, f"{purpose} reverted: {outcome.error}")
+            raise RefusedError(RefusalReason.VENUE_REFUSED, f"{purpose} reverted: {outcome.error}")
         liquidation = self._liquidation(ticker, outcome.tx_hash, size.kind, health)
         _log.info("liquidation keeper: %s", liquidation)
         return liquidation
@@ -398,7 +392,7 @@ class LiquidationKeeper:
     def _sell(self, ticker: str, liquidation_purpose: str, liquidation_tx: str) -> CollateralSale | None:
         assert self.amm is not None
         if ticker not in self.amm.pools:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.POOL_REFUSED, f"no AMM pool for {ticker}: keeping the collateral"
             )
         seized = int(self._event(liquidation_tx, self._market, "Liquidate")["seized_assets"])
@@ -408,7 +402,7 @@ class LiquidationKeeper:
         decimals = self.reader.decimals(ticker)
         amount = min(seized, int(token.balanceOf(self.account)))
         if amount == 0:
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.NO_INVENTORY, f"none of the {ticker} seized by {liquidation_tx} is left to sell"
             )
         pool = self.amm.pool(self.chain, ticker)
@@ -416,7 +410,7 @@ class LiquidationKeeper:
             price = int(self.reader.oracle(ticker).price.call(block=_PENDING))
         except RevertError as exc:
             reason = exc.reason or "the adapter reverted"
-            raise _RefusedError(
+            raise RefusedError(
                 _reason_of(reason), f"keeping the collateral: no oracle price ({reason})"
             ) from None
         value = maths.collateral_value(amount, price)
@@ -424,13 +418,11 @@ class LiquidationKeeper:
         try:
             paid = int(pool.get_amount_out.call(amount, True, block=_PENDING))
         except RevertError as exc:
-            raise _RefusedError(
-                RefusalReason.POOL_REFUSED, f"the pool quotes no swap: {exc.reason}"
-            ) from None
+            raise RefusedError(RefusalReason.POOL_REFUSED, f"the pool quotes no swap: {exc.reason}") from None
         sold = TokenAmount(amount, decimals)
         if paid < floor:
             short = (value - paid) * BPS // value if value else BPS
-            raise _RefusedError(
+            raise RefusedError(
                 RefusalReason.SLIPPAGE,
                 f"keeping {sold} {ticker}: the pool pays {Usd(paid)} USDC, {short} bps below the oracle's "
                 f"{Usd(value)} (limit {self.slippage_bps} bps)",
@@ -442,7 +434,7 @@ class LiquidationKeeper:
         args = (amount, floor, True, self.account, deadline)
         outcome = self._run(purpose, pool.swap, args, RefusalReason.POOL_REFUSED, "collateral_swap_sent")
         if not outcome.confirmed:
-            raise _RefusedError(RefusalReason.POOL_REFUSED, f"{purpose} reverted: {outcome.error}")
+            raise RefusedError(RefusalReason.POOL_REFUSED, f"{purpose} reverted: {outcome.error}")
         return self._sale(ticker, outcome.tx_hash, pool, value)
 
     def _sale(self, ticker: str, tx_hash: str, pool: Contract, value: int | None) -> CollateralSale:
@@ -498,7 +490,7 @@ class LiquidationKeeper:
         purpose = f"{base}{len(attempts) + 1}"
         outcome = self._run(purpose, token.approve, (spender, _UNLIMITED), RefusalReason.VENUE_REFUSED, None)
         if not outcome.confirmed:
-            raise _RefusedError(RefusalReason.VENUE_REFUSED, f"{purpose} reverted: {outcome.error}")
+            raise RefusedError(RefusalReason.VENUE_REFUSED, f"{purpose} reverted: {outcome.error}")
 
     def _run(
         self,
@@ -521,18 +513,18 @@ class LiquidationKeeper:
                 crash_sent=crash_sent,
             )
         except RevertError as exc:  # the node says it would revert: nothing was stored or sent
-            raise _RefusedError(refused, f"{purpose} would revert: {exc.reason or exc}") from None
+            raise RefusedError(refused, f"{purpose} would revert: {exc.reason or exc}") from None
         except TransactionTimeoutError:  # stored and sent: the next tick finishes it
-            raise _RefusedError(RefusalReason.IN_FLIGHT, f"{purpose} is sent but not mined yet") from None
+            raise RefusedError(RefusalReason.IN_FLIGHT, f"{purpose} is sent but not mined yet") from None
 
     def _event(self, tx_hash: str, contract: Contract, name: str) -> dict[str, Any]:
         receipt = self.chain.receipt(tx_hash)
         if receipt is None:
-            raise _RefusedError(RefusalReason.IN_FLIGHT, f"transaction {tx_hash} is not mined yet")
+            raise RefusedError(RefusalReason.IN_FLIGHT, f"transaction {tx_hash} is not mined yet")
         return next(e for e in contract.decode_logs(receipt) if e.name == name).args
 
     @staticmethod
-    def _refusal(ticker: str, refused: _RefusedError) -> Refusal:
+    def _refusal(ticker: str, refused: RefusedError) -> Refusal:
         _log.info("liquidation keeper leaves %s alone: %s (%s)", ticker, refused.detail, refused.reason)
         return Refusal(ticker, refused.reason, refused.detail)
 

@@ -2,7 +2,8 @@
 
 Each keeper acts only within bounds it checks at construction (`check_ranges`, `KeeperConfigError`
 naming the setting), and reports each venue it looked at but did not touch as a `Refusal` with a
-`RefusalReason`, so the platform's log and the tests can tell a quiet market from a refused one.
+`RefusalReason` (raised inside a tick as a `RefusedError`), so the platform's log and the tests can
+tell a quiet market from a refused one.
 """
 
 from dataclasses import dataclass
@@ -63,3 +64,12 @@ class Refusal:
     ticker: str
     reason: RefusalReason
     detail: str
+
+
+class RefusedError(Exception):
+    """A keeper leaves a ticker alone this tick, for `reason`; the tick reports it as a `Refusal`."""
+
+    def __init__(self, reason: RefusalReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
