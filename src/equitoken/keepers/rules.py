@@ -25,9 +25,6 @@ class KeeperConfigError(EquitokenError, ValueError):
     code = "keeper_config"
 
 
-MAX_SECONDS = 2**40
-
-
 def check_ranges(*settings: tuple[str, int, int, int]) -> None:
     """Raise KeeperConfigError naming the first (name, value, low, high) with a value outside the range."""
     for name, value, low, high in settings:
