@@ -23,9 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from equitoken.chain.evm.accounts import SignerRegistry
-from equitoken.chain.evm.chain import EvmChain
-from equitoken.chain.evm.compiler import compile_contract
-from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, Progress
+from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, Progress, register_wallet
 from equitoken.chain.records import JsonRecords
 from equitoken.issuer.investors import Investor, InvestorCategory
 from equitoken.issuer.service import Issuer
@@ -148,16 +146,8 @@ def _add_markets(
         )
     operator = _venue_operator(issuer, tickers)
     if operator is not None:
-        _register_market_contract(chain, issuance, existing.lending_market, operator, roles)
+        register_wallet(chain, issuance, operator.onchain_id, existing.lending_market, roles.registrar)
     return replace(existing, markets=markets)
-
-
-def _register_market_contract(
-    chain: EvmChain, issuance: IssuanceDeployment, market: str, operator: Investor, roles: IssuerRoles
-) -> None:
-    registry = chain.at(issuance.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
-    if int(registry.investor_of(market)) != operator.onchain_id:
-        registry.add_wallet(operator.onchain_id, market, sender=roles.registrar)
 
 
 @dataclass

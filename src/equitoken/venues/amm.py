@@ -22,7 +22,7 @@ from equitoken.chain.evm.artifacts import Artifact
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
-from equitoken.chain.evm.deployment import IssuanceDeployment
+from equitoken.chain.evm.deployment import IssuanceDeployment, register_wallet
 
 __all__ = [
     "AmmDeployment",
@@ -134,10 +134,7 @@ def deploy_amm(
         factory.create_pool(instrument.token, instrument.price_feed, sender=admin)
         address = str(factory.pool_of(instrument.token))
         if registrar is not None and pool_investor is not None and instrument.profile == "permissioned":
-            registry = chain.at(
-                deployment.identity_registry, compile_contract("compliance/IdentityRegistry.vy")
-            )
-            registry.add_wallet(pool_investor, address, sender=registrar)
+            register_wallet(chain, deployment, pool_investor, address, registrar)
         pools[ticker] = address
     return AmmDeployment(chain.chain_id, usdc, blueprint, factory.address, router.address, pools)
 

@@ -193,6 +193,17 @@ def extend_issuance(
     return replace(deployment, instruments=deployment.instruments + added)
 
 
+def register_wallet(
+    chain: EvmChain, deployment: IssuanceDeployment, investor_id: int, wallet: str, registrar: str
+) -> None:
+    """Add `wallet` to investor `investor_id` in the identity registry as `registrar`, unless it is
+    theirs already: how a venue contract (an AMM pool, the lending market) may hold ``permissioned``
+    tokens, as a wallet of the verified venue operator."""
+    registry = chain.at(deployment.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
+    if int(registry.investor_of(wallet)) != investor_id:
+        registry.add_wallet(investor_id, wallet, sender=registrar)
+
+
 def _deploy_instrument(
     chain: EvmChain,
     roles: IssuerRoles,

@@ -24,9 +24,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from equitoken.chain.evm.chain import EvmChain
-from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
-from equitoken.chain.evm.deployment import IssuanceDeployment
+from equitoken.chain.evm.deployment import IssuanceDeployment, register_wallet
 from equitoken.model.address import checksum
 from equitoken.venues.lending.contracts import irm_artifact, market_artifact, oracle_artifact, usdc_artifact
 from equitoken.venues.lending.errors import LendingError, UnknownMarketError
@@ -195,9 +194,7 @@ def deploy_lending(
             chosen_parameters,
         )
     if permissioned and registrar is not None and market_investor is not None:
-        registry = chain.at(issuance.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
-        if int(registry.investor_of(market.address)) != market_investor:
-            registry.add_wallet(market_investor, market.address, sender=registrar)
+        register_wallet(chain, issuance, market_investor, market.address, registrar)
     return LendingDeployment(
         chain.chain_id, checksum(usdc), market.address, irm, checksum(admin), from_block, markets
     )
