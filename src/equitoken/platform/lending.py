@@ -32,8 +32,7 @@ from equitoken.model.quantities import Usd
 from equitoken.platform.local import ACCOUNTS, USDC, venue_tickers
 from equitoken.platform.pool_seed import KYC_VALIDITY, MARKET_MAKER, VENUE_OPERATOR
 from equitoken.venues.lending.actions import LendingClient
-from equitoken.venues.lending.contracts import oracle_artifact
-from equitoken.venues.lending.deployment import DeployedMarket, LendingDeployment, deploy_lending
+from equitoken.venues.lending.deployment import LendingDeployment, create_market, deploy_lending
 from equitoken.venues.lending.parameters import DEFAULT_MARKET_PARAMETERS, OracleSettings
 
 LENDING_SEED_FILE = "lending-seed.json"
@@ -125,24 +124,15 @@ def _add_markets(
         parameters = DEFAULT_MARKET_PARAMETERS[ticker]
         if not contract.is_lltv_enabled(parameters.lltv):
             contract.enable_lltv(parameters.lltv, sender=admin)
-        instrument = issuance.instrument(ticker)
-        adapter = chain.deploy(
-            oracle_artifact(),
-            instrument.price_feed,
-            6,
-            settings.max_age,
-            settings.min_answer,
-            settings.max_answer,
-            settings.closed_ltv_cut,
-            settings.grace_period,
+        markets[ticker] = create_market(
+            chain,
+            contract,
             admin,
-            sender=admin,
-        )
-        params = (existing.usdc, instrument.token, adapter, existing.irm, parameters.lltv)
-        contract.create_market(params, sender=admin)
-        market_id = bytes(contract.market_id(params))
-        markets[ticker] = DeployedMarket(
-            ticker, "0x" + market_id.hex(), *params[:4], instrument.price_feed, instrument.profile, parameters
+            existing.usdc,
+            existing.irm,
+            issuance.instrument(ticker),
+            parameters,
+            settings,
         )
     operator = _venue_operator(issuer, tickers)
     if operator is not None:

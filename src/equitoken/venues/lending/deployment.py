@@ -25,15 +25,16 @@ from typing import Any
 
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract
-from equitoken.chain.evm.deployment import IssuanceDeployment, register_wallet
+from equitoken.chain.evm.deployment import DeployedInstrument, IssuanceDeployment, register_wallet
 from equitoken.model.address import checksum
 from equitoken.venues.lending.contracts import irm_artifact, market_artifact, oracle_artifact, usdc_artifact
 from equitoken.venues.lending.errors import LendingError, UnknownMarketError
 from equitoken.venues.lending.parameters import DEFAULT_MARKET_PARAMETERS, MarketParameters, OracleSettings
 
-__all__ = ["ZERO_ADDRESS", "DeployedMarket", "LendingDeployment", "deploy_lending"]
+__all__ = ["ZERO_ADDRESS", "DeployedMarket", "LendingDeployment", "create_market", "deploy_lending"]
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+_LOAN_DECIMALS = 6  # the venue lends USDC
 
 _log = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ def deploy_lending(
             "registrar and market_investor so the market contract may hold the collateral"
         )
     loan_decimals = int(chain.at(usdc, usdc_artifact(), "USDC").decimals())
-    if loan_decimals != 6:
+    if loan_decimals != _LOAN_DECIMALS:
         raise LendingError(
             f"the loan token {usdc} has {loan_decimals} decimals; the venue lends 6-decimal USDC"
         )
@@ -169,34 +170,57 @@ def deploy_lending(
         market.enable_lltv(lltv, sender=admin)
     markets: dict[str, DeployedMarket] = {}
     for ticker, chosen_parameters in chosen.items():
-        instrument = issuance.instrument(ticker)
-        adapter = chain.deploy(
-            oracle_artifact(),
-            instrument.price_feed,
-            loan_decimals,
-            settings.max_age,
-            settings.min_answer,
-            settings.max_answer,
-            settings.closed_ltv_cut,
-            settings.grace_period,
+        markets[ticker] = create_market(
+            chain,
+            market,
             admin,
-            sender=admin,
-        )
-        params = (checksum(usdc), instrument.token, adapter, irm, chosen_parameters.lltv)
-        market.create_market(params, sender=admin)
-        market_id = bytes(market.market_id(params))
-        markets[ticker] = DeployedMarket(
-            ticker,
-            "0x" + market_id.hex(),
-            *params[:4],
-            instrument.price_feed,
-            instrument.profile,
+            checksum(usdc),
+            irm,
+            issuance.instrument(ticker),
             chosen_parameters,
+            settings,
         )
     if permissioned and registrar is not None and market_investor is not None:
         register_wallet(chain, issuance, market_investor, market.address, registrar)
     return LendingDeployment(
         chain.chain_id, checksum(usdc), market.address, irm, checksum(admin), from_block, markets
+    )
+
+
+def create_market(
+    chain: EvmChain,
+    market: Contract,
+    admin: str,
+    usdc: str,
+    irm: str,
+    instrument: DeployedInstrument,
+    parameters: MarketParameters,
+    settings: OracleSettings,
+) -> DeployedMarket:
+    """Deploy `instrument`'s oracle adapter and create its market in the market contract `market`, as
+    `admin`; the market's LLTV must be enabled already."""
+    adapter = chain.deploy(
+        oracle_artifact(),
+        instrument.price_feed,
+        _LOAN_DECIMALS,
+        settings.max_age,
+        settings.min_answer,
+        settings.max_answer,
+        settings.closed_ltv_cut,
+        settings.grace_period,
+        admin,
+        sender=admin,
+    )
+    params = (usdc, instrument.token, adapter, irm, parameters.lltv)
+    market.create_market(params, sender=admin)
+    market_id = bytes(market.market_id(params))
+    return DeployedMarket(
+        instrument.ticker,
+        "0x" + market_id.hex(),
+        *params[:4],
+        instrument.price_feed,
+        instrument.profile,
+        parameters,
     )
 
 
