@@ -311,7 +311,7 @@ class LiquidationKeeper:
         health = maths.health_factor(debt, collateral, price, market.lltv) or Decimal(0)
         n = self.index.liquidations(ticker, borrower) + 1
         base = f"{self._prefix}:{ticker}:{borrower}:{n}:"
-        attempts = [r for r in self._rows() if r.purpose.startswith(base) and ":swap:" not in r.purpose]
+        attempts = [r for r in self._rows(base) if ":swap:" not in r.purpose]
         if any(r.status != TxStatus.FAILED for r in attempts):
             raise RefusedError(
                 RefusalReason.IN_FLIGHT, f"liquidation {n} of {borrower} is stored but not yet on-chain"
@@ -427,7 +427,7 @@ class LiquidationKeeper:
                 f"keeping {sold} {ticker}: the pool pays {Usd(paid)} USDC, {short} bps below the oracle's "
                 f"{Usd(value)} (limit {self.slippage_bps} bps)",
             )
-        swaps = [r for r in self._rows() if r.purpose.startswith(f"{liquidation_purpose}:swap:")]
+        swaps = self._rows(f"{liquidation_purpose}:swap:")
         self._approve(token, pool.address, amount)
         purpose = f"{liquidation_purpose}:swap:{len(swaps) + 1}"
         deadline = self.chain.timestamp(_PENDING) + self.deadline_seconds
@@ -455,12 +455,16 @@ class LiquidationKeeper:
 
     # -- the outbox
 
-    def _rows(self) -> list[ChainTransactionRow]:
+    def _rows(self, prefix: str | None = None) -> list[ChainTransactionRow]:
+        """Return this keeper's stored transactions whose purpose starts with `prefix` (all of them by
+        default), oldest first."""
         with self.db.transaction() as session:
             rows = list(
                 session.scalars(
                     select(ChainTransactionRow)
-                    .where(ChainTransactionRow.purpose.startswith(self._prefix + ":", autoescape=True))
+                    .where(
+                        ChainTransactionRow.purpose.startswith(prefix or self._prefix + ":", autoescape=True)
+                    )
                     .order_by(ChainTransactionRow.id)
                 )
             )
@@ -486,7 +490,7 @@ class LiquidationKeeper:
         if int(token.allowance(self.account, spender)) >= amount:
             return
         base = f"{self._prefix}:approve:{token.address[:10]}:{spender[:10]}:"
-        attempts = [r for r in self._rows() if r.purpose.startswith(base)]
+        attempts = self._rows(base)
         purpose = f"{base}{len(attempts) + 1}"
         outcome = self._run(purpose, token.approve, (spender, _UNLIMITED), RefusalReason.VENUE_REFUSED, None)
         if not outcome.confirmed:
