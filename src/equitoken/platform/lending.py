@@ -30,7 +30,7 @@ from equitoken.issuer.service import Issuer
 from equitoken.model.address import checksum
 from equitoken.model.quantities import Usd
 from equitoken.platform.local import ACCOUNTS, USDC, venue_tickers
-from equitoken.platform.pool_seed import KYC_VALIDITY, MARKET_MAKER, VENUE_OPERATOR
+from equitoken.platform.pool_seed import MARKET_MAKER, VENUE_OPERATOR, onboard_by_name
 from equitoken.venues.lending.actions import LendingClient
 from equitoken.venues.lending.deployment import LendingDeployment, create_market, deploy_lending
 from equitoken.venues.lending.parameters import DEFAULT_MARKET_PARAMETERS, OracleSettings
@@ -100,16 +100,7 @@ def _venue_operator(issuer: Issuer, tickers: Sequence[str]) -> Investor | None:
     issuance = issuer.onchain.deployment
     if not any(issuance.instrument(t).profile == "permissioned" for t in tickers):
         return None
-    return _onboard(issuer, VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
-
-
-def _onboard(issuer: Issuer, name: str, category: InvestorCategory) -> Investor:
-    # Found by name, as the pool seed finds (or onboarded) the same investors.
-    book = issuer.investors
-    investor = next((i for i in book.all() if i.name == name), None)
-    if investor is None:
-        investor = book.onboard(name, "GB", category, kyc_expires_at=issuer.clock.now() + KYC_VALIDITY)
-    return investor
+    return onboard_by_name(issuer, VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
 
 
 def _add_markets(
@@ -197,5 +188,5 @@ class LendingSeed:
     def _bind_lender(self) -> Investor:
         # The desk's wallet is registered like the market maker's others: the liquidation keeper
         # receives seized collateral there, which a permissioned token pays only to verified wallets.
-        maker = _onboard(self.issuer, MARKET_MAKER, InvestorCategory.AUTHORISED_PARTICIPANT)
+        maker = onboard_by_name(self.issuer, MARKET_MAKER, InvestorCategory.AUTHORISED_PARTICIPANT)
         return self.issuer.investors.bind_wallet(maker.id, lender_wallet())

@@ -25,6 +25,7 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import ContractFunction
 from equitoken.durable.outbox import TxOutcome
 from equitoken.issuer.investors import Investor, InvestorCategory
+from equitoken.issuer.service import Issuer
 from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import PRICE_DECIMALS
 from equitoken.platform.local import ACCOUNTS, USDC, LocalIssuer
@@ -96,6 +97,16 @@ def send_as_market_maker(
     return outcome
 
 
+def onboard_by_name(issuer: Issuer, name: str, category: InvestorCategory) -> Investor:
+    """Return the investor called `name` (the venues' own investors are found by name), onboarding it
+    first if the book has none."""
+    book = issuer.investors
+    investor = next((i for i in book.all() if i.name == name), None)
+    if investor is None:
+        investor = book.onboard(name, "GB", category, kyc_expires_at=issuer.clock.now() + KYC_VALIDITY)
+    return investor
+
+
 def market_maker_wallet() -> str:
     """Return the wallet that provides the pools' liquidity."""
     return SignerRegistry.anvil(ACCOUNTS).addresses[MARKET_MAKER_ACCOUNT]
@@ -131,7 +142,7 @@ class PoolSeed:
     def request(self) -> PoolSeedRecord:
         """Onboard the market maker and venue operator, fund the wallets and request the mints."""
         issuer, clock = self.local.issuer, self.local.clock
-        maker = self._onboard(MARKET_MAKER, InvestorCategory.AUTHORISED_PARTICIPANT)
+        maker = onboard_by_name(self.local.issuer, MARKET_MAKER, InvestorCategory.AUTHORISED_PARTICIPANT)
         for wallet in (market_maker_wallet(), keeper_wallet(), ap_keeper_wallet()):
             maker = issuer.investors.bind_wallet(maker.id, wallet)
         permissioned = [
@@ -140,7 +151,7 @@ class PoolSeed:
             if self.local.deployment.issuance.instrument(ticker).profile == "permissioned"
         ]
         if permissioned:
-            operator = self._onboard(VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
+            operator = onboard_by_name(self.local.issuer, VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
             for ticker in permissioned:
                 issuer.investors.bind_wallet(operator.id, self.amm.pool_address(ticker))
         record = self.record or PoolSeedRecord(maker.id, {})
@@ -210,14 +221,6 @@ class PoolSeed:
         for step, function, args in steps:
             send_as_market_maker(self.local, f"pool-seed:{ticker}:{step}", function, args)
         return True
-
-    def _onboard(self, name: str, category: InvestorCategory) -> Investor:
-        book = self.local.issuer.investors
-        investor = next((i for i in book.all() if i.name == name), None)
-        if investor is None:
-            expires = self.local.clock.now() + KYC_VALIDITY
-            investor = book.onboard(name, "GB", category, kyc_expires_at=expires)
-        return investor
 
     def _top_up(self, wallet: str, target: int) -> None:
         balance = int(self.local.onchain.usdc.balanceOf(wallet))
