@@ -29,6 +29,7 @@ from tempfile import TemporaryDirectory
 from zoneinfo import ZoneInfo
 
 from eth_account import Account
+from tests.support.reporters import IN_PROCESS_TIMEOUT
 
 from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.accounts import SignerRegistry
@@ -231,6 +232,7 @@ def build(rules: OracleSettings, data_dir: Path) -> Venue:
         {TICKER: FeedId(chain.chain_id, instrument.price_feed)},
         reporters,
         PushPolicy(),
+        timeout=IN_PROCESS_TIMEOUT,
     )
     chain.set_next_block_timestamp(unix(FRIDAY_OPEN))
     transmitter.tick()

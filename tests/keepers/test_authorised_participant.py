@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.platform import ACCOUNTS, IN_SESSION, USDC, Platform, build_platform
+from tests.support.reporters import IN_PROCESS_TIMEOUT
 
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
@@ -134,6 +135,7 @@ def build_market(
         {"AAPL": FeedId(chain.chain_id, instrument.price_feed)},
         [reporter],
         PushPolicy(),
+        timeout=IN_PROCESS_TIMEOUT,
     )
     market = Market(platform, amm, transmitter, halts, instrument.price_feed, provider)
     market.transmitter.tick()

@@ -21,6 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from eth_account import Account
+from tests.support.reporters import IN_PROCESS_TIMEOUT
 from tests.venues.exchange.builders import rules
 
 from equitoken.chain.errors import RevertError
@@ -173,6 +174,7 @@ def build_market(chain: EvmChain, calendar: MarketCalendar, data_dir: Path) -> M
         {"AAPL": FeedId(chain.chain_id, instrument.price_feed)},
         reporters,
         PushPolicy(),
+        timeout=IN_PROCESS_TIMEOUT,
     )
     feed = chain.at(instrument.price_feed, compile_contract("oracle/PriceFeed.vy"))
     token = chain.at(instrument.token, compile_contract("token/StockToken.vy"))

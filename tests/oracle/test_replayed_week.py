@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from eth_account import Account
+from tests.support.reporters import IN_PROCESS_TIMEOUT
 
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.anvil import AnvilNode
@@ -154,6 +155,7 @@ def _replay(chain: EvmChain, calendar: MarketCalendar, prices: ReplayPriceSource
         {d.ticker: FeedId(chain.chain_id, d.price_feed) for d in deployment.instruments},
         reporters,
         PushPolicy(DEVIATION_BPS, HEARTBEAT, HEARTBEAT),
+        timeout=IN_PROCESS_TIMEOUT,
     )
     rounds: dict[str, list[Round]] = {"NFLX": [], "AAPL": []}
     results: list[TransmitResult] = []
