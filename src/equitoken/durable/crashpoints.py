@@ -52,6 +52,9 @@ SOLANA = (
 KEEPERS = (
     "liquidation_sent",  # a liquidation is broadcast, its receipt not read
     "collateral_swap_sent",  # the swap of seized collateral is broadcast, its receipt not read
+    "perp_order_sent",  # a pending perpetual order's execution is broadcast, its receipt not read
+    "perp_trigger_sent",  # a take-profit or stop-loss execution is broadcast, its receipt not read
+    "perp_liquidation_sent",  # a perpetual position's liquidation is broadcast, its receipt not read
 )
 CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA + KEEPERS
 
