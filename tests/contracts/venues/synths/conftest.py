@@ -15,7 +15,16 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from tests.support.contracts import actor, deployer
 from tests.support.contracts.oracle import deploy_price_feed, reporter_key, transmit
-from tests.support.contracts.synths import MAX_AGE, MAX_ANSWER, PRICE, QUORUM, REPORTERS, USDC, Snapshot, snapshot_of
+from tests.support.contracts.synths import (
+    MAX_AGE,
+    MAX_ANSWER,
+    PRICE,
+    QUORUM,
+    REPORTERS,
+    USDC,
+    Snapshot,
+    snapshot_of,
+)
 from tests.support.contracts.venues import OPEN
 
 FUNDS = 1_000_000 * USDC
@@ -112,7 +121,9 @@ def vault(
 ) -> Any:
     """The vault of sAAPL, its only minter; every actor holds USDC and has approved the vault."""
     with boa.env.prank(admin):
-        vault = vault_deployer.deploy(usdc.address, synth.address, feed.address, token.address, MAX_AGE, 1, MAX_ANSWER)
+        vault = vault_deployer.deploy(
+            usdc.address, synth.address, feed.address, token.address, MAX_AGE, 1, MAX_ANSWER
+        )
         synth.set_minter(vault.address, True)
         for wallet in (writer, other_writer, liquidator, donor):
             usdc.mint(wallet, FUNDS)
@@ -122,5 +133,7 @@ def vault(
 
 
 @pytest.fixture
-def state(vault: Any, synth: Any, usdc: Any, writer: str, other_writer: str, liquidator: str, donor: str) -> Snapshot:
+def state(
+    vault: Any, synth: Any, usdc: Any, writer: str, other_writer: str, liquidator: str, donor: str
+) -> Snapshot:
     return snapshot_of(vault, synth, usdc, [writer, other_writer, liquidator, donor])

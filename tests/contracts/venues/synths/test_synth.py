@@ -16,7 +16,9 @@ def test_metadata_and_no_minter_at_deployment(synth: Any, admin: str) -> None:
         synth.mint(admin, SYNTH, sender=admin)
 
 
-def test_the_vault_is_the_only_minter(synth: Any, vault: Any, admin: str, writer: str, non_owner: str) -> None:
+def test_the_vault_is_the_only_minter(
+    synth: Any, vault: Any, admin: str, writer: str, non_owner: str
+) -> None:
     assert synth.is_minter(vault.address)
     assert not synth.is_minter(admin)
     with boa.reverts("ownable: caller is not the owner"):
@@ -49,4 +51,8 @@ def test_a_minter_burns_without_allowance_others_need_one(
     synth.approve(spender, SYNTH, sender=writer)
     synth.burn_from(writer, SYNTH, sender=spender)
 
-    assert (synth.balanceOf(writer), synth.totalSupply(), synth.allowance(writer, spender)) == (SYNTH, SYNTH, 0)
+    assert (synth.balanceOf(writer), synth.totalSupply(), synth.allowance(writer, spender)) == (
+        SYNTH,
+        SYNTH,
+        0,
+    )
