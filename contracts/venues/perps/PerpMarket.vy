@@ -1,4 +1,5 @@
 # pragma version ~=0.4.3
+# pragma optimize codesize
 """
 @title Perpetual futures market of one stock token
 @custom:contract-name PerpMarket
@@ -66,6 +67,8 @@
           (m | res << 64 | e << 136 | opened_at << 200 | is_long << 240),
           (take_profit | stop_loss << 64 | (F_e + 2**127) << 128);
         the parameters three, the open interest two, funding two.
+        Compiled for code size (`optimize codesize`): the runtime stays
+        below EIP-170's 24,576 bytes.
 @custom:security Every function that moves USDC is `nonreentrant`, and
                  writes its state before it moves tokens. The vault pays
                  a profit only after this market released the position's
@@ -143,23 +146,23 @@ struct Order:
     created_at: uint256
 
 
-STATE_OPEN: public(constant(uint8)) = 1
-STATE_CLOSED: public(constant(uint8)) = 2
-STATE_DISCOVERY: public(constant(uint8)) = 3
-STATE_HALTED: public(constant(uint8)) = 4
-STATE_NO_PRICE: public(constant(uint8)) = 5
+STATE_OPEN: constant(uint8) = 1
+STATE_CLOSED: constant(uint8) = 2
+STATE_DISCOVERY: constant(uint8) = 3
+STATE_HALTED: constant(uint8) = 4
+STATE_NO_PRICE: constant(uint8) = 5
 
-POLICY_CLOSED: public(constant(uint8)) = 1
-POLICY_DISCOVERY: public(constant(uint8)) = 2
+POLICY_CLOSED: constant(uint8) = 1
+POLICY_DISCOVERY: constant(uint8) = 2
 
-ORDER_OPEN: public(constant(uint8)) = 1
-ORDER_CLOSE: public(constant(uint8)) = 2
+ORDER_OPEN: constant(uint8) = 1
+ORDER_CLOSE: constant(uint8) = 2
 
 MAX_LEVERAGE_CAP: public(constant(uint256)) = 50 * 10**18
-MAX_FEE_BPS: public(constant(uint256)) = 100
-MAX_SPREAD_BPS: public(constant(uint256)) = 500
-MAX_LIQUIDATION_FEE_BPS: public(constant(uint256)) = 1_000
-MAX_PROFIT_MULTIPLE_CAP: public(constant(uint256)) = 100 * 10**18
+MAX_FEE_BPS: constant(uint256) = 100
+MAX_SPREAD_BPS: constant(uint256) = 500
+MAX_LIQUIDATION_FEE_BPS: constant(uint256) = 1_000
+MAX_PROFIT_MULTIPLE_CAP: constant(uint256) = 100 * 10**18
 
 _WAD: constant(uint256) = 10**18
 _BPS: constant(uint256) = 10_000
