@@ -25,5 +25,5 @@ def nights_after(calendar: MarketCalendar, session: Session) -> int:
 def financing(instrument: CfdInstrument, side: CfdSide, notional: int, nights: int) -> int:
     """Return what a position of `notional` USDC gains (negative: pays) over `nights` nights."""
     paid = instrument.long_rate_bps if side is CfdSide.LONG else -instrument.short_rate_bps
-    # The trader pays ceil(notional * paid * nights / year): a credit (paid < 0) rounds toward zero.
-    return -(-(notional * paid * nights) // (DAYS_PER_YEAR * 10_000))
+    # The trader gains floor(-notional * paid * nights / year): a charge rounds up, a credit down.
+    return -(notional * paid * nights) // (DAYS_PER_YEAR * 10_000)
