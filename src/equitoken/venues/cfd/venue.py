@@ -9,6 +9,7 @@ its `CfdError` and is neither applied nor journaled.
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Self
@@ -143,7 +144,7 @@ class CfdVenue:
     def positions(self, account: int | None = None) -> list[Position]:
         """Return copies of the open positions (of `account`, or all)."""
         with self._lock:
-            return [Position(*p.state()) for p in self.engine.positions(account)]  # type: ignore[arg-type]
+            return [replace(p) for p in self.engine.positions(account)]
 
     def quote(self, symbol: str) -> Quote | None:
         """Return `symbol`'s bid, mid and ask, or None before its first price."""
