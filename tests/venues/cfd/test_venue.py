@@ -319,7 +319,7 @@ def _refusals() -> list[tuple[str, Callable[[CfdVenue], object], type[CfdError] 
             lambda v: v.open_position(TRADER, SYMBOL, long, shares(1) // 1000),
             InvalidSizeError,
         ),
-        ("open bad side", lambda v: v.open_position(TRADER, SYMBOL, 7, shares(1)), InvalidCommandError),
+        ("open bad side", lambda v: v.open_position(TRADER, SYMBOL, 7, shares(1)), InvalidCommandError),  # type: ignore[arg-type]
         (
             "open leverage too high",
             lambda v: v.open_position(TRADER, SYMBOL, long, shares(1), 6),
@@ -345,7 +345,7 @@ def _refusals() -> list[tuple[str, Callable[[CfdVenue], object], type[CfdError] 
             UnknownCfdInstrumentError,
         ),
         ("price zero", lambda v: v.on_price(SYMBOL, 0, MarketStatus.OPEN, FRIDAY_OPEN), InvalidSizeError),
-        ("price bad status", lambda v: v.on_price(SYMBOL, 1, 9, FRIDAY_OPEN), InvalidCommandError),
+        ("price bad status", lambda v: v.on_price(SYMBOL, 1, 9, FRIDAY_OPEN), InvalidCommandError),  # type: ignore[arg-type]
         (
             "price out of order",
             lambda v: v.on_price(SYMBOL, 1, MarketStatus.OPEN, FRIDAY_PRE_MARKET),
@@ -354,7 +354,7 @@ def _refusals() -> list[tuple[str, Callable[[CfdVenue], object], type[CfdError] 
         (
             "session close before any",
             lambda v: v.on_session_close(FRIDAY_PRE_MARKET.replace(year=2014)),
-            Exception,
+            FinancingAlreadyChargedError,
         ),
         ("split unknown instrument", lambda v: v.on_split("ZZZZ", 2, 1), UnknownCfdInstrumentError),
         ("split one for one", lambda v: v.on_split(SYMBOL, 2, 2), InvalidCommandError),
@@ -392,3 +392,17 @@ def test_a_closed_market_refuses_open_and_close_and_changes_nothing() -> None:
         venue.close_position(TRADER, opened.position_id)
 
     assert venue.snapshot() == before
+
+
+def test_positions_are_copies_that_still_value_themselves() -> None:
+    venue = funded()
+    venue.open_position(TRADER, OTHER_SYMBOL, CfdSide.SHORT, shares(2))
+    [copy] = venue.positions(TRADER)
+    quote = venue.quote(OTHER_SYMBOL)
+    assert quote is not None
+
+    copy.size = 0
+
+    assert copy.side is CfdSide.SHORT
+    assert venue.positions(TRADER)[0].size == shares(2)
+    assert venue.positions(TRADER)[0].unrealized(quote) == 0

@@ -301,13 +301,14 @@ class CfdEngine:
         return events
 
     def _session_close(self, command: SessionClose) -> list[ev.Event]:
-        session = self.calendar.previous_session(from_micros(command.at_us))
-        if session is None or (
-            self._last_session is not None and session.date.isoformat() <= self._last_session
-        ):
+        at = from_micros(command.at_us)
+        session = self.calendar.previous_session(at)
+        if session is None:
+            raise FinancingAlreadyChargedError(f"no session has closed by {at.isoformat()}")
+        if self._last_session is not None and session.date.isoformat() <= self._last_session:
             raise FinancingAlreadyChargedError(
-                f"financing up to the session of {self._last_session} is already charged; no session has "
-                f"closed since, at {from_micros(command.at_us).isoformat()}"
+                f"the financing of the session of {self._last_session} is already charged; the next "
+                f"charge is due after the next session closes"
             )
         nights = nights_after(self.calendar, session)
         self._last_session = session.date.isoformat()
