@@ -155,3 +155,18 @@ def publish(feed: Any, reporters: list[LocalAccount], price: int, status: int = 
 
 def now() -> int:
     return int(boa.env.evm.patch.timestamp)
+
+
+def reverts_with(contract: Any, name: str, *args: Any, sender: str, reason: str) -> None:
+    """Call `name` from `sender` and check it reverts with `reason`, read from the raw return data.
+
+    (boa's own stack trace fails to decode some of the market's reverts; the reason itself is intact.)
+    """
+    from eth_abi import decode
+
+    data = getattr(contract, name).prepare_calldata(*args)
+    result = boa.env.execute_code(to_address=contract.address, sender=sender, data=data)
+    assert result.is_error, f"{name} did not revert"
+    output = bytes(result.output)
+    assert output[:4] == bytes.fromhex("08c379a0"), output
+    assert decode(["string"], output[4:])[0] == reason

@@ -36,6 +36,7 @@ from tests.support.contracts.perps import (
     open_model,
     pnl,
     publish,
+    reverts_with,
 )
 
 MARGIN = 1_000 * USDC
@@ -142,14 +143,12 @@ def test_open_interest_cap(funded: Any, vault: Any, usdc: Any, trader: str, admi
     open_(funded, trader, False)  # the other side is free
 
 
-def test_vault_insufficient_liquidity(market: Any, vault: Any, usdc: Any, trader: str, give: Callable[..., None], lp: str) -> None:
-    give(lp, 5_000 * USDC, vault.address)
-    with boa.env.prank(lp):
-        vault.deposit(5_000 * USDC, lp)
-    give(trader, MARGIN, market.address)
+def test_vault_insufficient_liquidity(funded: Any, vault: Any, usdc: Any, trader: str, give: Callable[..., None]) -> None:
+    market = funded
+    margin = 120_000 * USDC  # 9 x ~120,000 > the LP's 1,000,000
+    give(trader, margin, market.address)
     before = snapshot(market, vault, usdc, trader)
-    with boa.env.prank(trader), boa.reverts("vault: insufficient liquidity"):
-        market.open_position(True, MARGIN, LEV, 0, 0, 0)
+    reverts_with(market, "open_position", True, margin, WAD, 0, 0, 0, sender=trader, reason="vault: insufficient liquidity")
     assert snapshot(market, vault, usdc, trader) == before
 
 
@@ -353,7 +352,9 @@ def test_liquidation_reward_capped_at_equity(
     market = funded
     pid = open_(market, trader, True, MARGIN, 10 * WAD)
     pos = market.position(pid)
-    mark = PRICE * 91 // 100  # 9% down at 10x: equity a little above 0, below the 0.5% fee
+    mark = PRICE * 95 // 100
+    while not 0 < equity(pos, mark, 0) < (pos.size * mark // 10**20) * 50 // 10_000:
+        mark -= PRICE // 10_000  # down to equity above 0 but below the 0.5% fee
     publish(feed, reporters, mark)
     value = equity(pos, mark, market.accrued_funding())
     notional = pos.size * mark // 10**20
@@ -376,8 +377,7 @@ def test_take_profit_and_stop_loss(
     market = funded
     tp, sl = PRICE * 105 // 100, PRICE * 95 // 100
     pid = open_(market, trader, True, tp=tp, sl=sl)
-    with boa.env.prank(keeper), boa.reverts("perp: trigger not reached"):
-        market.execute_trigger(pid)
+    reverts_with(market, "execute_trigger", pid, sender=keeper, reason="perp: trigger not reached")
     publish(feed, reporters, tp)
     with boa.env.prank(keeper):
         market.execute_trigger(pid)
@@ -406,14 +406,9 @@ def test_closed_policy_orders(
     publish(feed, reporters, PRICE, CLOSED)
     assert market.mark_price() == (PRICE, STATE_CLOSED)
     before = snapshot(market, vault, usdc, trader)
-    for call in (
-        lambda: market.open_position(True, MARGIN, LEV, 0, 0, 0),
-        lambda: market.close_position(pid, 1, 0),
-    ):
-        with boa.env.prank(trader), boa.reverts("perp: market closed"):
-            call()
-    with boa.env.prank(liquidator), boa.reverts("perp: market closed"):
-        market.liquidate(pid)
+    reverts_with(market, "open_position", True, MARGIN, LEV, 0, 0, 0, sender=trader, reason="perp: market closed")
+    reverts_with(market, "close_position", pid, 1, 0, sender=trader, reason="perp: market closed")
+    reverts_with(market, "liquidate", pid, sender=liquidator, reason="perp: market closed")
     assert snapshot(market, vault, usdc, trader) == before
     with boa.env.prank(trader):
         good = market.request_open(True, MARGIN, LEV, 0, 0, 0)
@@ -421,8 +416,7 @@ def test_closed_policy_orders(
         close = market.request_close(pid, market.position(pid).size, 0)
     assert market.escrowed_margin() == 2 * MARGIN
     assert usdc.balanceOf(market.address) == market.position(pid).margin + 2 * MARGIN
-    with boa.env.prank(keeper), boa.reverts("perp: market not open"):
-        market.execute_order(good)
+    reverts_with(market, "execute_order", good, sender=keeper, reason="perp: market not open")
     reopen = PRICE * 102 // 100
     publish(feed, reporters, reopen, OPEN)
     skew = market.open_interest()[0]
