@@ -5,6 +5,7 @@ before anything is signed (no nonce used, no outbox row, nothing changed)."""
 from collections.abc import Callable, Iterator
 
 import pytest
+from tests.venues.perps.world import PRICE, USDC, PerpsWorld, build_world
 
 from equitoken.model.quantities import Price, Usd
 from equitoken.oracle.observation import MarketStatus
@@ -21,7 +22,6 @@ from equitoken.venues.perps.errors import (
 )
 from equitoken.venues.perps.parameters import WAD, PerpParameters
 from equitoken.venues.perps.states import MarketState
-from tests.venues.perps.world import PRICE, TOKEN, USDC, PerpsWorld, build_world
 
 CAPPED = PerpParameters(max_oi_long=20_000 * USDC, max_oi_short=20_000 * USDC)
 
@@ -199,9 +199,12 @@ def test_add_margin_and_triggers(world: PerpsWorld) -> None:
 
     after = world.reader.position("AAPL", position_id)
     assert after.margin.units == before.margin.units + 500 * USDC
-    assert after.leverage is not None and before.leverage is not None and after.leverage < before.leverage
+    assert after.leverage is not None
+    assert before.leverage is not None
+    assert after.leverage < before.leverage
     assert (after.take_profit, after.stop_loss) == (price(250), price(180))
-    assert after.liquidation_price is not None and before.liquidation_price is not None
+    assert after.liquidation_price is not None
+    assert before.liquidation_price is not None
     assert after.liquidation_price < before.liquidation_price
     assert world.reader.vault().reserved.units == (996 + 500) * USDC * 9
 
