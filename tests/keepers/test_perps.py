@@ -14,7 +14,7 @@ from tests.venues.perps.world import PRICE, USDC, PerpsWorld, build_world
 
 from equitoken.chain.evm.abi import event_topic, find_event
 from equitoken.durable.crashpoints import SimulatedCrash, simulated_crash
-from equitoken.keepers.perps import PerpsKeeper
+from equitoken.keepers.perps import PerpsKeeper, PerpsKeeperReport
 from equitoken.keepers.rules import KeeperConfigError, RefusalReason
 from equitoken.model.quantities import Price, Usd
 from equitoken.oracle.observation import MarketStatus
@@ -121,7 +121,7 @@ def test_the_views_liquidation_price_is_the_contracts_boundary(world: PerpsWorld
 
     world.publish("NVDA", (boundary + 1) / PRICE)
     assert not market.is_liquidatable(position_id)
-    assert bot.tick() == bot.tick().__class__((), (), (), ())
+    assert bot.tick() == PerpsKeeperReport((), (), (), ())
     world.publish("NVDA", boundary / PRICE)
     assert market.is_liquidatable(position_id)
     assert world.reader.position("NVDA", position_id).liquidatable
