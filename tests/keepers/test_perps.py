@@ -179,6 +179,21 @@ def test_nothing_is_liquidated_on_a_halted_price(world: PerpsWorld) -> None:
     ]
 
 
+def test_nothing_is_liquidated_on_a_stale_price(world: PerpsWorld) -> None:
+    open_position(world)
+    world.publish("AAPL", 150)
+    world.wait(7_201)
+    nonce = world.chain.nonce(world.keeper, "latest")
+
+    report = keeper(world).tick()
+
+    assert report.liquidations == ()
+    assert [(r.reason, r.detail) for r in report.refusals] == [
+        (RefusalReason.STALE, "cannot price 1 open position: AAPL's market is without a usable price")
+    ]
+    assert world.chain.nonce(world.keeper, "latest") == nonce
+
+
 def test_healthy_positions_are_left_alone(world: PerpsWorld) -> None:
     open_position(world)
     open_position(world, is_long=False, wallet=world.other_trader, key="short")

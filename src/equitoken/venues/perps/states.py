@@ -40,5 +40,5 @@ _LABELS = {
     MarketState.CLOSED: "closed (orders queue)",
     MarketState.DISCOVERY: "closed (price discovery)",
     MarketState.HALTED: "halted",
-    MarketState.NO_PRICE: "no price",
+    MarketState.NO_PRICE: "without a usable price",
 }
