@@ -38,6 +38,7 @@ from equitoken.keepers.arbitrage import ArbitrageKeeper
 from equitoken.keepers.authorised_participant import AuthorisedParticipantKeeper
 from equitoken.keepers.liquidation import LiquidationKeeper
 from equitoken.keepers.market_maker import MarketMaker
+from equitoken.keepers.perps import PerpsKeeper
 from equitoken.keepers.rules import RefusalReason
 from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
@@ -47,6 +48,7 @@ from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares, Usd
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.platform.book_seed import BookSeed
+from equitoken.platform.cfd import CfdFeeder, listing_multipliers, open_cfd
 from equitoken.platform.exchange import (
     HOT_WALLET_JURISDICTION,
     FeedStatuses,
@@ -65,6 +67,7 @@ from equitoken.platform.local import (
 )
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetwork, RoundLog
+from equitoken.platform.perps import PerpsSeed, open_perps
 from equitoken.platform.pool_seed import KYC_VALIDITY, PoolSeed, ap_keeper_wallet, keeper_wallet
 from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
@@ -72,12 +75,14 @@ from equitoken.platform.seed import DemoKey, DemoSeed
 from equitoken.platform.settings import BrokerChoice, UpSettings
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.postgres import EmbeddedPostgres
+from equitoken.venues.cfd.venue import CfdVenue
 from equitoken.venues.exchange.accounts import USDC
 from equitoken.venues.exchange.eligibility import RegistryEligibility
 from equitoken.venues.exchange.funding import ExchangeFunding, register_hot_wallet
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
+from equitoken.venues.perps.actions import PerpsClient
 
 POSTGRES_DATABASE = "equitoken"
 # The corporate actions of the replayed history (the replayed prices end on 2026-05-29).
@@ -111,6 +116,7 @@ class RunningPlatform:
     postgres: EmbeddedPostgres | None = None
     oracle: OracleNetwork | None = None
     exchange: ExchangeVenue | None = None
+    cfd: CfdVenue | None = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -185,6 +191,10 @@ class RunningPlatform:
             if lending.markets
             else None
         )
+        perps = open_perps(self.local.issuer, s.data_dir, progress)
+        perps_client = PerpsClient(
+            self.local.chain, perps, self.local.database, clock, outbox=self.local.onchain.outbox
+        )
         progress(f"opening the order-book exchange (journals in {s.data_dir / 'exchange'})")
         issuance = self.deployment.issuance
         members = ExchangeMembers(self.local.database, clock)
@@ -198,6 +208,14 @@ class RunningPlatform:
         exchange = open_exchange(s.data_dir, issuance, statuses, tape, clock, eligibility=eligibility)
         # Keepers in the loop and the API's threads trade through the venue's one lock.
         self.exchange = ExchangeVenue(exchange, clock=clock)
+        self.cfd = open_cfd(s.data_dir, issuance, clock, calendar)
+        cfd_feeder = CfdFeeder(
+            self.cfd,
+            self.local.chain,
+            issuance,
+            listing_multipliers(self.local.chain, issuance, self.cfd, s.data_dir),
+            clock,
+        )
         # Anvil mines a block per transaction and never reorganises: index up to the head. A node
         # that lost blocks in a crash comes back lower, which the indexer undoes like a reorg.
         confirmations = 0 if s.manages_node else 2
@@ -260,6 +278,16 @@ class RunningPlatform:
                 outbox=self.local.onchain.outbox,
             )
             tasks += _lending_tasks(LendingSeed(self.local.issuer, lending_client, s.data_dir), liquidations)
+        perps_keeper = PerpsKeeper(
+            self.local.chain,
+            lender_wallet(),
+            perps,
+            self.local.database,
+            clock,
+            outbox=self.local.onchain.outbox,
+        )
+        tasks += _perps_tasks(PerpsSeed(self.local.issuer, perps_client, s.data_dir), perps_keeper)
+        tasks += [LoopTask("cfd prices and financing", lambda: "\n".join(cfd_feeder.tick()) or None)]
         self.loop = PlatformLoop(tasks, self.log)
         progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
         context = ApiContext(
@@ -294,6 +322,8 @@ class RunningPlatform:
             self.api.stop()
         if self.exchange is not None:
             self.exchange.exchange.close()
+        if self.cfd is not None:
+            self.cfd.close()
         if self.oracle is not None:
             self.oracle.stop()
         if self.local is not None:
@@ -554,6 +584,44 @@ def _lending_tasks(seed: LendingSeed, keeper: LiquidationKeeper) -> list[LoopTas
         return "\n".join(lines) or None
 
     return [LoopTask("lending seed", supply), LoopTask("liquidation keeper", liquidate)]
+
+
+def _perps_tasks(seed: PerpsSeed, keeper: PerpsKeeper) -> list[LoopTask]:
+    def deposit() -> str | None:
+        if seed.done or not seed.deposit():
+            return None
+        return "perpetuals: the demo desk deposited USDC into the vault"
+
+    refused: dict[str, RefusalReason] = {}
+
+    def tend() -> str | None:
+        report = keeper.tick()
+        lines = [
+            f"perpetuals keeper: order {e.order_id} in {e.ticker} "
+            + ("executed" if e.filled else f"cancelled ({e.reason}), margin refunded")
+            for e in report.executions
+        ]
+        lines += [
+            f"perpetuals keeper: {t.kind or 'trigger'} of position {t.position_id} in {t.ticker} at {t.price}"
+            for t in report.triggers
+        ]
+        lines += [
+            f"perpetuals keeper: liquidated position {q.position_id} in {q.ticker} at {q.mark} "
+            f"(reward {q.reward} USDC)"
+            for q in report.liquidations
+        ]
+        # A refusal repeats every pass while it lasts: log a market's when its reason changes.
+        now = {r.ticker: r for r in report.refusals}
+        lines += [
+            f"perpetuals keeper: {ticker} left alone ({r.reason}: {r.detail})"
+            for ticker, r in sorted(now.items())
+            if refused.get(ticker) != r.reason
+        ]
+        refused.clear()
+        refused.update({ticker: r.reason for ticker, r in now.items()})
+        return "\n".join(lines) or None
+
+    return [LoopTask("perpetuals seed", deposit), LoopTask("perpetuals keeper", tend)]
 
 
 def proof_secret(data_dir: Path) -> bytes:

@@ -16,6 +16,7 @@ pre- and post-market when `extended_hours` is on; the oracle may then report CLO
 and financing happen whatever the session.
 """
 
+import math
 from collections.abc import Sequence
 
 from equitoken.market.calendar import MarketCalendar, SessionPhase
@@ -98,6 +99,8 @@ class CfdEngine:
         self._margin_called: set[int] = set()
         self._last_session: str | None = None
         self._next_id = 1
+        # Each symbol's splits so far, as one ratio (new, old) in lowest terms.
+        self._splits: dict[str, tuple[int, int]] = {s: (1, 1) for s in symbols}
 
     # Commands
 
@@ -157,6 +160,11 @@ class CfdEngine:
         self._instrument(symbol)
         return self._quotes.get(symbol)
 
+    def split_ratio(self, symbol: str) -> tuple[int, int]:
+        """Return the splits applied to `symbol` so far as one ratio (new, old) in lowest terms."""
+        self._instrument(symbol)
+        return self._splits[symbol]
+
     def state(self) -> dict[str, object]:
         """Return everything the engine holds, JSON-ready: equal engines give equal states."""
         return {
@@ -170,6 +178,7 @@ class CfdEngine:
             "margin_called": sorted(self._margin_called),
             "last_session": self._last_session,
             "next_id": self._next_id,
+            "splits": {s: list(r) for s, r in sorted(self._splits.items())},
         }
 
     # Trading
@@ -351,6 +360,9 @@ class CfdEngine:
             mark.quote = q
             self._quotes[command.symbol] = q
         events.insert(0, ev.SplitApplied(command.symbol, n, d, mark.quote.mid if mark else 0))
+        new, old = self._splits[command.symbol]
+        common = math.gcd(new * n, old * d)
+        self._splits[command.symbol] = (new * n // common, old * d // common)
         for account in sorted({p.account for p in self._by_symbol[command.symbol].values()}):
             self._check_margin(account, events)
         return events
