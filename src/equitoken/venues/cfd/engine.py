@@ -100,7 +100,7 @@ class CfdEngine:
         self._last_session: str | None = None
         self._next_id = 1
         # Each symbol's splits so far, as one ratio (new, old) in lowest terms.
-        self._splits: dict[str, tuple[int, int]] = {s: (1, 1) for s in symbols}
+        self._splits: dict[str, tuple[int, int]] = dict.fromkeys(symbols, (1, 1))
 
     # Commands
 
