@@ -10,6 +10,7 @@ from equitoken.api.idempotency import IdempotentCalls
 from equitoken.api.problems import Problem, install_problem_handlers, problem_responses
 from equitoken.api.ratelimit import RateLimiter
 from equitoken.api.routes import (
+    cfd,
     corporate_actions,
     exchange,
     holdings,
@@ -18,6 +19,7 @@ from equitoken.api.routes import (
     lending,
     market,
     me,
+    perps,
     proofs,
     requests,
     reserves,
@@ -55,6 +57,10 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(exchange.funding_router)
     if context.lending is not None:
         api.include_router(lending.router)
+    if context.perps is not None:
+        api.include_router(perps.router)
+    if context.cfd is not None:
+        api.include_router(cfd.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

@@ -14,10 +14,13 @@ from equitoken.market.prices import PriceSource
 from equitoken.model.time import Clock
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.database import Database
+from equitoken.venues.cfd.transfers import CfdTransfers
+from equitoken.venues.cfd.venue import CfdVenue
 from equitoken.venues.exchange.funding import ExchangeFunding
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
+from equitoken.venues.perps.actions import PerpsClient
 
 
 @dataclass
@@ -33,6 +36,11 @@ class ApiContext:
     `/exchange` (REST and the WebSocket stream); each investor trades under its member account.
     `exchange_funding`, when given with the exchange, serves its deposit address, deposits and
     withdrawals under `/exchange`.
+    `lending`, `perps`, when given, serve the lending and perpetuals venues under `/lending` and
+    `/perps`; investors act for their registered wallets whose keys the chain holds.
+    `cfd`, when given, serves the CFD venue under `/cfd`: each investor's CFD account number is its
+    exchange account number (from `exchange_members`, which it needs); `cfd_transfers`, when given
+    with the exchange, moves USDC between an investor's exchange account and its CFD account.
     """
 
     issuer: Issuer
@@ -50,6 +58,9 @@ class ApiContext:
     exchange_members: ExchangeMembers | None = None
     exchange_funding: ExchangeFunding | None = None
     lending: LendingClient | None = None
+    perps: PerpsClient | None = None
+    cfd: CfdVenue | None = None
+    cfd_transfers: CfdTransfers | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.
@@ -57,10 +68,17 @@ class ApiContext:
     # Lending actions sign for investors' wallets through the outbox, whose nonces must be taken one
     # sender at a time: the API sends them one at a time.
     lending_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    # The same for the perpetuals' and the synthetic stocks' actions.
+    perps_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    synths_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if (self.exchange is None) != (self.exchange_members is None):
             raise ValueError("the exchange and its members come together: give both or neither")
         if self.exchange_funding is not None and self.exchange is None:
             raise ValueError("the exchange's funding needs the exchange")
+        if self.cfd is not None and self.exchange_members is None:
+            raise ValueError("the CFD venue numbers its accounts as the exchange's members: give both")
+        if self.cfd_transfers is not None and (self.cfd is None or self.exchange is None):
+            raise ValueError("CFD transfers need the CFD venue and the exchange")
         self.keys = ApiKeys(self.database, self.clock)

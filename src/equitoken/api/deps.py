@@ -24,10 +24,13 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import PriceSource
 from equitoken.model.time import Clock
 from equitoken.proofs.liabilities import Liabilities
+from equitoken.venues.cfd.transfers import CfdTransfers
+from equitoken.venues.cfd.venue import CfdVenue
 from equitoken.venues.exchange.funding import ExchangeFunding
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
+from equitoken.venues.perps.actions import PerpsClient
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An API key issued by an operator."
@@ -104,6 +107,18 @@ async def get_lending(context: ContextDep) -> LendingClient:
     return _present(context.lending, "the lending venue")
 
 
+async def get_perps(context: ContextDep) -> PerpsClient:
+    return _present(context.perps, "the perpetuals venue")
+
+
+async def get_cfd(context: ContextDep) -> CfdVenue:
+    return _present(context.cfd, "the CFD venue")
+
+
+async def get_cfd_transfers(context: ContextDep) -> CfdTransfers:
+    return _present(context.cfd_transfers, "transfers between the exchange and the CFD venue")
+
+
 @dataclass(frozen=True)
 class NamedBroker:
     """The broker the issuer trades through, and what `GET /broker` calls it ("paper", "alpaca")."""
@@ -124,6 +139,14 @@ async def get_lending_lock(context: ContextDep) -> threading.Lock:
     return context.lending_lock
 
 
+async def get_perps_lock(context: ContextDep) -> threading.Lock:
+    return context.perps_lock
+
+
+async def get_synths_lock(context: ContextDep) -> threading.Lock:
+    return context.synths_lock
+
+
 IssuerDep = Annotated[Issuer, Depends(get_issuer)]
 CalendarDep = Annotated[MarketCalendar, Depends(get_calendar)]
 PricesDep = Annotated[PriceSource, Depends(get_prices)]
@@ -139,6 +162,11 @@ FundingDep = Annotated[ExchangeFunding, Depends(get_funding)]
 LendingDep = Annotated[LendingClient, Depends(get_lending)]
 RegistryLockDep = Annotated[threading.Lock, Depends(get_registry_lock)]
 LendingLockDep = Annotated[threading.Lock, Depends(get_lending_lock)]
+PerpsDep = Annotated[PerpsClient, Depends(get_perps)]
+PerpsLockDep = Annotated[threading.Lock, Depends(get_perps_lock)]
+SynthsLockDep = Annotated[threading.Lock, Depends(get_synths_lock)]
+CfdDep = Annotated[CfdVenue, Depends(get_cfd)]
+CfdTransfersDep = Annotated[CfdTransfers, Depends(get_cfd_transfers)]
 BrokerDep = Annotated[NamedBroker, Depends(get_broker)]
 
 

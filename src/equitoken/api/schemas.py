@@ -596,3 +596,269 @@ class LendingReceiptOut(BaseModel):
     amount: str = Field(description="What moved: dollars of USDC, or tokens of collateral.")
     tx_hash: str
     position: LendingPositionOut = Field(description="The position after the action.")
+
+
+# The perpetuals venue: USDC amounts and prices in dollars, sizes in tokens (a token stands for
+# `multiplier` shares), fees and spreads in basis points, leverage in multiples, rates as decimal
+# fractions ("0.0001" is 0.01%), all as strings.
+
+PerpState = Literal["open", "closed", "discovery", "halted", "no_price"]
+PerpSide = Literal["long", "short"]
+
+
+class PerpParametersOut(BaseModel):
+    max_leverage: str = Field(description="The most leverage a position may open with, e.g. `10`.")
+    open_fee_bps: int = Field(description="The open fee, in bps of the notional, out of the margin.")
+    close_fee_bps: int = Field(description="The close fee, in bps of the notional closed.")
+    base_spread_bps: int = Field(description="The spread every fill pays, before the skew's impact.")
+    skew_scale: str = Field(description="Tokens of skew that move the funding velocity to its maximum.")
+    max_funding_velocity: str = Field(description="The most the daily funding rate changes per day.")
+    max_oi_long: str = Field(description="The cap on the longs' notional at entry, in dollars.")
+    max_oi_short: str = Field(description="The cap on the shorts' notional at entry, in dollars.")
+    max_profit_multiple: str = Field(description="A position's profit is capped at this times its margin.")
+    liquidation_fee_bps: int = Field(description="The liquidator's reward, in bps of the notional.")
+    min_margin: str = Field(description="The smallest margin a position opens with, in dollars.")
+    closed_policy: Literal["closed", "discovery"] = Field(
+        description="While the stock's market is closed: `closed` (orders queue for the reopening) or "
+        "`discovery` (trading goes on in a band around the close)."
+    )
+
+
+class PerpMarketOut(BaseModel):
+    ticker: str
+    address: str = Field(description="The market contract.")
+    state: PerpState = Field(
+        description="open; closed (the stock's market is closed: orders queue for the reopening); "
+        "discovery (closed, trading in a band around the close); halted; no_price (stale or missing)."
+    )
+    state_label: str
+    mark: str | None = Field(
+        description="The mark price in dollars per token; null while halted or unpriced."
+    )
+    funding_rate: str = Field(description="The funding rate per day, a fraction; positive: longs pay.")
+    long_size: str = Field(description="Tokens held long.")
+    short_size: str = Field(description="Tokens held short.")
+    long_notional: str = Field(description="The longs' notional at entry, in dollars.")
+    short_notional: str = Field(description="The shorts' notional at entry, in dollars.")
+    skew: str = Field(description="Long less short, in tokens.")
+    parameters: PerpParametersOut
+
+
+class PerpVaultOut(BaseModel):
+    address: str = Field(description="The LP vault (ERC-4626 over USDC), every position's counterparty.")
+    assets: str = Field(description="The vault's USDC, in dollars.")
+    reserved: str = Field(description="What open positions' profit caps reserve of it.")
+    free: str = Field(description="What LPs may withdraw and new positions may reserve.")
+    utilisation: str = Field(description="Reserved over assets.")
+    share_price: str = Field(description="Dollars per vault share.")
+
+
+class PerpPositionOut(BaseModel):
+    investor_id: str
+    wallet: str
+    ticker: str
+    position_id: int
+    side: PerpSide
+    size: str = Field(description="Tokens.")
+    entry: str = Field(description="The entry (fill) price in dollars per token.")
+    mark: str | None = Field(description="The mark price; null while halted or unpriced.")
+    margin: str = Field(description="The margin after the open fee, in dollars.")
+    notional: str | None = Field(description="Size times the mark, in dollars.")
+    leverage: str | None = Field(description="Notional at the mark over the margin.")
+    pnl: str | None = Field(description="Profit (negative: loss) at the mark, before fees and funding.")
+    funding_paid: str = Field(
+        description="Funding the position owes so far (negative: received), in dollars."
+    )
+    close_fee: str | None
+    equity: str | None = Field(description="Margin + PnL - funding - the close fee.")
+    liquidation_price: str | None = Field(
+        description="A long is liquidated below it, a short above it; null if it cannot be."
+    )
+    liquidatable: bool
+    take_profit: str | None
+    stop_loss: str | None
+    opened_at: datetime
+
+
+class PerpOrderOut(BaseModel):
+    investor_id: str
+    wallet: str
+    ticker: str
+    order_id: int
+    kind: Literal["open", "close"]
+    position_id: int = Field(description="The position a close order closes; 0 for an open.")
+    side: PerpSide
+    margin: str = Field(description="An open's escrowed margin, in dollars.")
+    leverage: str
+    size: str = Field(description="A close's size in tokens.")
+    take_profit: str | None
+    stop_loss: str | None
+    acceptable_price: str | None
+    created_at: datetime
+
+
+class PerpActionIn(_Input):
+    ticker: str = Field(pattern=TICKER, description="The market's stock, e.g. AAPL.")
+    wallet: str | None = Field(
+        default=None,
+        pattern=ADDRESS,
+        description="One of your registered wallets; your first EVM wallet if omitted.",
+    )
+
+
+class PerpOpenIn(PerpActionIn):
+    side: PerpSide
+    margin: str = Field(pattern=DECIMAL, description="Dollars of USDC put up; the open fee comes out of it.")
+    leverage: str = Field(pattern=DECIMAL, description="Leverage in multiples, e.g. `5`.")
+    take_profit: str | None = Field(default=None, pattern=DECIMAL, description="Dollars per token.")
+    stop_loss: str | None = Field(default=None, pattern=DECIMAL, description="Dollars per token.")
+    acceptable_price: str | None = Field(
+        default=None, pattern=DECIMAL, description="The worst fill you accept, in dollars per token."
+    )
+
+
+class PerpCloseIn(PerpActionIn):
+    position_id: int = Field(ge=1, le=2**63)
+    size: str | None = Field(
+        default=None, pattern=DECIMAL, description="Tokens to close; the whole position if omitted."
+    )
+    acceptable_price: str | None = Field(default=None, pattern=DECIMAL)
+
+
+class PerpMarginIn(PerpActionIn):
+    position_id: int = Field(ge=1, le=2**63)
+    amount: str = Field(pattern=DECIMAL, description="Dollars of USDC to add as margin.")
+
+
+class PerpTriggersIn(PerpActionIn):
+    position_id: int = Field(ge=1, le=2**63)
+    take_profit: str | None = Field(default=None, pattern=DECIMAL, description="Omit to clear it.")
+    stop_loss: str | None = Field(default=None, pattern=DECIMAL, description="Omit to clear it.")
+
+
+class PerpCancelIn(PerpActionIn):
+    order_id: int = Field(ge=1, le=2**63)
+
+
+PerpActionName = Literal[
+    "open", "close", "add_margin", "set_triggers", "request_open", "request_close", "cancel_order"
+]
+
+
+class PerpReceiptOut(BaseModel):
+    action: PerpActionName
+    ticker: str
+    wallet: str
+    position_id: int = Field(description="The position acted on (0 for an order's cancellation).")
+    order_id: int = Field(description="The order queued or cancelled (0 otherwise).")
+    tx_hash: str
+    position: PerpPositionOut | None = Field(description="The position after the action; null once closed.")
+    order: PerpOrderOut | None = Field(description="A queued order; null otherwise.")
+
+
+# The CFD venue: USDC in dollars, sizes in shares, prices in dollars per share, rates and levels as
+# decimal fractions ("1" is 100%), all as strings. An investor's CFD account number is its exchange
+# account number.
+
+CfdSessionState = Literal["open", "closed", "no_price"]
+
+
+class CfdInstrumentOut(BaseModel):
+    symbol: str
+    state: CfdSessionState = Field(
+        description="open (its session trades now: regular hours, or extended hours where enabled); closed; "
+        "no_price (no oracle price yet). A halted or stale price is refused when trading, as a 409."
+    )
+    bid: str | None = Field(description="What a long closes and a short opens at; null before a price.")
+    mid: str | None = Field(description="The oracle price.")
+    ask: str | None = Field(description="What a long opens and a short closes at.")
+    max_leverage: int = Field(description="The most leverage, 1:N.")
+    spread_bps: int
+    long_financing_rate: str = Field(description="What a long pays per year, a fraction of its notional.")
+    short_financing_rate: str = Field(
+        description="What a short receives per year (negative: pays), a fraction of its notional."
+    )
+    min_size: str = Field(description="The smallest position, in shares.")
+    max_price_age_seconds: int
+
+
+class CfdAccountOut(BaseModel):
+    investor_id: str
+    account: int = Field(description="The CFD account number: the investor's exchange account number.")
+    balance: str = Field(description="USDC deposited and realized, in dollars.")
+    equity: str = Field(description="Balance plus the open positions' unrealized profit.")
+    used_margin: str
+    free_margin: str = Field(
+        description="Equity less used margin: what new positions and withdrawals may use."
+    )
+    margin_level: str | None = Field(description="Equity over used margin; null without positions.")
+    margin_call_level: str
+    stop_out_level: str
+    exchange_available: str = Field(description="USDC available in the investor's exchange account.")
+
+
+class CfdPositionOut(BaseModel):
+    investor_id: str
+    account: int
+    position_id: int
+    symbol: str
+    side: Literal["long", "short"]
+    size: str = Field(description="Shares.")
+    entry: str = Field(description="The entry price in dollars per share.")
+    mark: str | None = Field(
+        description="What it would close at now (the bid for a long, the ask for a short)."
+    )
+    pnl: str | None = Field(description="Unrealized profit (negative: loss) at the mark, in dollars.")
+    leverage: int
+    margin: str | None = Field(description="The margin it uses at the mid price, in dollars.")
+    opened_at: datetime
+
+
+class CfdOpenIn(_Input):
+    symbol: str = Field(pattern=TICKER, description="The underlying's ticker, e.g. AAPL.")
+    side: Literal["long", "short"]
+    size: str = Field(pattern=DECIMAL, description="Shares.")
+    leverage: int | None = Field(
+        default=None, ge=1, le=1000, description="1:N; the instrument's maximum if omitted."
+    )
+
+
+class CfdCloseIn(_Input):
+    position_id: int = Field(ge=1, le=2**63)
+    size: str | None = Field(
+        default=None, pattern=DECIMAL, description="Shares; the whole position if omitted."
+    )
+
+
+class CfdTradeOut(BaseModel):
+    action: Literal["open", "close"]
+    position_id: int
+    symbol: str
+    size: str = Field(description="Shares opened or closed.")
+    price: str = Field(description="The fill: the entry, or the exit.")
+    pnl: str | None = Field(description="A close's realized profit (negative: loss), in dollars.")
+    remaining: str | None = Field(description="What a close left open, in shares.")
+    stopped_out: bool = Field(description="The account was stopped out by this trade's margin check.")
+    account: CfdAccountOut = Field(description="The account after the trade.")
+
+
+CfdTransferDirection = Literal["to_cfd", "from_cfd"]
+
+
+class CfdTransferIn(_Input):
+    direction: CfdTransferDirection = Field(
+        description="to_cfd: from your exchange account to your CFD account; from_cfd: back."
+    )
+    amount: str = Field(pattern=DECIMAL, description="Dollars of USDC.")
+
+
+class CfdTransferOut(BaseModel):
+    transfer_id: str
+    direction: CfdTransferDirection
+    amount: str
+    state: Literal["recorded", "debited", "credited", "failed"] = Field(
+        description="credited once done; failed if the source could not pay (nothing moved)."
+    )
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -56,7 +56,11 @@ KEEPERS = (
     "perp_trigger_sent",  # a take-profit or stop-loss execution is broadcast, its receipt not read
     "perp_liquidation_sent",  # a perpetual position's liquidation is broadcast, its receipt not read
 )
-CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA + KEEPERS
+CFD_TRANSFERS = (
+    "cfd_transfer_recorded",  # a transfer's row is stored; nothing is debited yet
+    "cfd_transfer_debited",  # the source account is debited; the destination is not credited yet
+)
+CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA + KEEPERS + CFD_TRANSFERS
 
 
 class UnknownCrashPointError(EquitokenError, ValueError):

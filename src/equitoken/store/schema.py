@@ -654,3 +654,29 @@ class ExchangeWithdrawalRow(Base):
             "status in ('requested', 'confirmed', 'failed')", name="exchange_withdrawal_status_known"
         ),
     )
+
+
+class CfdTransferRow(Base):
+    """A move of USDC between an investor's exchange account and its CFD account, and where it stands."""
+
+    __tablename__ = "cfd_transfers"
+
+    # The caller's id: asking again with the same id finds this row instead of moving the USDC twice.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    investor_id: Mapped[str] = mapped_column(ForeignKey("investors.id"), index=True)
+    # The exchange account number, which is also the CFD account number.
+    account: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(12))
+    amount: Mapped[int] = mapped_column(WideInteger())
+    # recorded -> debited (the source gave it) -> credited (the destination has it) | failed (never debited).
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint("direction in ('to_cfd', 'from_cfd')", name="cfd_transfer_direction_known"),
+        CheckConstraint(
+            "state in ('recorded', 'debited', 'credited', 'failed')", name="cfd_transfer_state_known"
+        ),
+    )
