@@ -170,7 +170,8 @@ def test_a_recorded_transfer_whose_source_was_emptied_meanwhile_fails_having_mov
     [failed] = world.transfers.resume()
 
     assert failed.state is CfdTransferState.FAILED
-    assert failed.reason is not None and "never debited" in failed.reason
+    assert failed.reason is not None
+    assert "never debited" in failed.reason
     assert world.balances() == (100 * DOLLAR, 0)
 
 
