@@ -61,6 +61,7 @@ def test_an_investor_funds_its_cfd_account_trades_and_takes_the_usdc_back(world:
     empty = world.get(f"{URL}/account")
     assert (empty["account"], empty["balance"], empty["margin_level"]) == (world.trader_account, "0", None)
     assert Decimal(empty["exchange_available"]) == EXCHANGE_USDC / 10**6
+    assert world.get(f"{URL}/positions") == []
 
     moved = world.post(f"{URL}/transfers", "t-1", direction="to_cfd", amount="1000")
     replayed = world.post(f"{URL}/transfers", "t-1", direction="to_cfd", amount="1000.00")

@@ -217,6 +217,8 @@ def list_positions(
         return [_position_out(investors.get(p.account, ""), venue, p) for p in venue.positions()]
     [investor] = whose
     account = members.account_of(investor)
+    if account not in venue.engine.accounts_known():  # it never held USDC here: it holds nothing
+        return []
     return [_position_out(investor, venue, p) for p in venue.positions(account)]
 
 
