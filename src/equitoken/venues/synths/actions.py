@@ -175,8 +175,8 @@ class SynthsClient:
                 raw = amount.units
                 if raw > collateral:
                     raise SynthAmountError(
-                        f"withdrawing {amount} USDC, more than the {Usd(collateral)} position {position_id} "
-                        "holds"
+                        f"withdrawing {amount} USDC, more than the {Usd(collateral)} USDC position "
+                        f"{position_id} holds"
                     )
             if debt:
                 self._require_healthy(ticker, collateral - raw, debt, price, f"withdrawing {Usd(raw)} USDC")
@@ -210,7 +210,8 @@ class SynthsClient:
             raw = debt if amount is None else _synth_amount(amount, "burn")
             if raw > debt:
                 raise SynthAmountError(
-                    f"burning {amount} s{ticker}, more than the {_synth(debt)} position {position_id} owes"
+                    f"burning {amount} s{ticker}, more than the {_synth(debt)} s{ticker} position "
+                    f"{position_id} owes"
                 )
             self._require_synth(ticker, sender, raw, "burn")
             self._open_price(ticker, "burn")
@@ -377,13 +378,15 @@ class SynthsClient:
     def _require_usdc(self, sender: str, units: int, what: str) -> None:
         balance = int(self.reader.usdc.balanceOf(sender))
         if units > balance:
-            raise SynthFundsError(f"{sender} holds {Usd(balance)} USDC, less than the {Usd(units)} to {what}")
+            raise SynthFundsError(
+                f"{sender} holds {Usd(balance)} USDC, less than the {Usd(units)} USDC to {what}"
+            )
 
     def _require_synth(self, ticker: str, sender: str, raw: int, what: str) -> None:
         balance = int(self.reader.synth_contract(ticker).balanceOf(sender))
         if raw > balance:
             raise SynthFundsError(
-                f"{sender} holds {_synth(balance)} s{ticker}, less than the {_synth(raw)} to {what}"
+                f"{sender} holds {_synth(balance)} s{ticker}, less than the {_synth(raw)} s{ticker} to {what}"
             )
 
     def _now(self) -> datetime:

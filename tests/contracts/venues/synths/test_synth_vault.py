@@ -344,7 +344,7 @@ def test_suspended_actions(
     assert not vault.is_liquidatable(opened)
     assert vault.max_mint(debt_free) == 0
 
-    for action in (
+    actions: list[Callable[[], Any]] = [
         lambda: vault.open_position(COLLATERAL, 0, sender=writer),
         lambda: vault.mint(opened, 1, sender=writer),
         lambda: vault.withdraw(opened, 1, sender=writer),
@@ -352,7 +352,8 @@ def test_suspended_actions(
         lambda: vault.close_position(opened, sender=writer),
         lambda: vault.close_many([opened], sender=writer),
         lambda: vault.liquidate(opened, 1, sender=writer),
-    ):
+    ]
+    for action in actions:
         with refused(state, reason):
             action()
 
