@@ -55,6 +55,7 @@ KEEPERS = (
     "perp_order_sent",  # a pending perpetual order's execution is broadcast, its receipt not read
     "perp_trigger_sent",  # a take-profit or stop-loss execution is broadcast, its receipt not read
     "perp_liquidation_sent",  # a perpetual position's liquidation is broadcast, its receipt not read
+    "synth_liquidation_sent",  # a synthetic-stock position's liquidation is broadcast, its receipt not read
 )
 CFD_TRANSFERS = (
     "cfd_transfer_recorded",  # a transfer's row is stored; nothing is debited yet
