@@ -1,5 +1,6 @@
 """The derivatives venues beside a test platform's issuer, as `up` runs them: the perpetuals venue
-(`deploy_perps` for AAPL over the issuance's price feed, the vault seeded by an LP), the CFD venue on
+(`deploy_perps` for AAPL over the issuance's price feed, the vault seeded by an LP), the synthetic
+stocks (`deploy_synths` for AAPL, its price good for an hour: the tests' clock stands still), the CFD venue on
 the exchange's accounts (AAPL, priced from the replayed price), the order-book exchange with its
 members, and the transfers between an investor's exchange and CFD accounts; all served by one API.
 
@@ -37,8 +38,12 @@ from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.perps.actions import PerpsClient
 from equitoken.venues.perps.deployment import deploy_perps
+from equitoken.venues.synths.actions import SynthsClient
+from equitoken.venues.synths.deployment import deploy_synths
+from equitoken.venues.synths.parameters import SynthSettings
 
 PERP_TICKERS = ("AAPL",)
+SYNTH_TICKERS = ("AAPL",)
 CFD_SYMBOLS = ("AAPL", "MSTR")
 LP_USDC = 200_000 * USDC
 EXCHANGE_USDC = 10_000 * USDC  # the trader's USDC on the exchange, to move to its CFD account
@@ -61,6 +66,7 @@ class Derivatives:
     platform: Platform
     prices: ReplayPriceSource
     perps: PerpsClient
+    synths: SynthsClient
     cfd: CfdVenue
     exchange: ExchangeVenue
     members: ExchangeMembers
@@ -126,6 +132,15 @@ def open_derivatives(
     for ticker in PERP_TICKERS:
         publish(platform, prices, ticker)
     client = PerpsClient(chain, perps, issuer.db, platform.clock, outbox=platform.onchain.outbox)
+    synthetics = deploy_synths(
+        chain,
+        roles.admin,
+        platform.usdc.address,
+        platform.onchain.deployment,
+        list(SYNTH_TICKERS),
+        settings={t: SynthSettings(max_age=3_600) for t in SYNTH_TICKERS},
+    )
+    synths = SynthsClient(chain, synthetics, issuer.db, platform.clock, outbox=platform.onchain.outbox)
 
     exchange = ExchangeVenue(
         Exchange.open(directory / "exchange", [rules()], MarketStatusBoard(), fsync=FsyncPolicy.PER_BATCH),
@@ -152,6 +167,7 @@ def open_derivatives(
         exchange=exchange,
         exchange_members=members,
         perps=client,
+        synths=synths,
         cfd=cfd,
         cfd_transfers=transfers,
     )
@@ -162,6 +178,7 @@ def open_derivatives(
         platform=platform,
         prices=prices,
         perps=client,
+        synths=synths,
         cfd=cfd,
         exchange=exchange,
         members=members,

@@ -23,6 +23,7 @@ from equitoken.api.routes import (
     proofs,
     requests,
     reserves,
+    synths,
 )
 
 API_PREFIX = "/api/v1"
@@ -59,6 +60,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(lending.router)
     if context.perps is not None:
         api.include_router(perps.router)
+    if context.synths is not None:
+        api.include_router(synths.router)
     if context.cfd is not None:
         api.include_router(cfd.router)
     app.include_router(api)

@@ -21,6 +21,7 @@ from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
 from equitoken.venues.perps.actions import PerpsClient
+from equitoken.venues.synths.actions import SynthsClient
 
 
 @dataclass
@@ -36,8 +37,9 @@ class ApiContext:
     `/exchange` (REST and the WebSocket stream); each investor trades under its member account.
     `exchange_funding`, when given with the exchange, serves its deposit address, deposits and
     withdrawals under `/exchange`.
-    `lending`, `perps`, when given, serve the lending and perpetuals venues under `/lending` and
-    `/perps`; investors act for their registered wallets whose keys the chain holds.
+    `lending`, `perps`, `synths`, when given, serve the lending venue, the perpetuals and the
+    synthetic stocks under `/lending`, `/perps` and `/synths`; investors act for their registered
+    wallets whose keys the chain holds.
     `cfd`, when given, serves the CFD venue under `/cfd`: each investor's CFD account number is its
     exchange account number (from `exchange_members`, which it needs); `cfd_transfers`, when given
     with the exchange, moves USDC between an investor's exchange account and its CFD account.
@@ -59,6 +61,7 @@ class ApiContext:
     exchange_funding: ExchangeFunding | None = None
     lending: LendingClient | None = None
     perps: PerpsClient | None = None
+    synths: SynthsClient | None = None
     cfd: CfdVenue | None = None
     cfd_transfers: CfdTransfers | None = None
     keys: ApiKeys = field(init=False)

@@ -31,6 +31,7 @@ from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
 from equitoken.venues.perps.actions import PerpsClient
+from equitoken.venues.synths.actions import SynthsClient
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="An API key issued by an operator."
@@ -111,6 +112,10 @@ async def get_perps(context: ContextDep) -> PerpsClient:
     return _present(context.perps, "the perpetuals venue")
 
 
+async def get_synths(context: ContextDep) -> SynthsClient:
+    return _present(context.synths, "the synthetic stocks")
+
+
 async def get_cfd(context: ContextDep) -> CfdVenue:
     return _present(context.cfd, "the CFD venue")
 
@@ -164,6 +169,7 @@ RegistryLockDep = Annotated[threading.Lock, Depends(get_registry_lock)]
 LendingLockDep = Annotated[threading.Lock, Depends(get_lending_lock)]
 PerpsDep = Annotated[PerpsClient, Depends(get_perps)]
 PerpsLockDep = Annotated[threading.Lock, Depends(get_perps_lock)]
+SynthsDep = Annotated[SynthsClient, Depends(get_synths)]
 SynthsLockDep = Annotated[threading.Lock, Depends(get_synths_lock)]
 CfdDep = Annotated[CfdVenue, Depends(get_cfd)]
 CfdTransfersDep = Annotated[CfdTransfers, Depends(get_cfd_transfers)]

@@ -862,3 +862,98 @@ class CfdTransferOut(BaseModel):
     reason: str | None
     created_at: datetime
     updated_at: datetime
+
+
+# The synthetic stocks: USDC and prices in dollars, synthetics in whole synthetics (one tracks one
+# token), ratios as decimal fractions ("1.5" is 150%), all as strings.
+
+SynthState = Literal["open", "closed", "halted", "no_price"]
+
+
+class SynthVaultOut(BaseModel):
+    ticker: str
+    symbol: str = Field(description="The synthetic's symbol, e.g. sAAPL.")
+    vault: str
+    synth: str = Field(description="The synthetic's ERC-20.")
+    state: SynthState = Field(
+        description="open: every action; closed, halted, no_price: only deposits, and withdrawals "
+        "without debt."
+    )
+    state_label: str
+    price: str | None = Field(
+        description="The feed's price in dollars per token; null while halted or unpriced."
+    )
+    min_collateral_ratio: str = Field(
+        description="Collateral over debt value a mint or withdrawal must keep."
+    )
+    liquidation_penalty: str = Field(description="What a liquidator gets on top of the debt it repays.")
+    max_price_age: int = Field(description="Seconds: an older price suspends the vault (Mirror's 60 s).")
+    total_collateral: str
+    total_debt: str = Field(description="Synthetics owed.")
+    bad_debt: str
+    supply: str = Field(description="Synthetics in circulation.")
+    positions: int = Field(description="Positions opened so far.")
+
+
+class SynthPositionOut(BaseModel):
+    investor_id: str
+    wallet: str
+    ticker: str
+    position_id: int
+    collateral: str = Field(description="USDC locked, in dollars.")
+    debt: str = Field(description="Synthetics owed.")
+    price: str | None
+    debt_value: str | None = Field(description="The debt at the price, in dollars.")
+    collateral_ratio: str | None = Field(description="Collateral over the debt's value; null without debt.")
+    liquidation_price: str | None = Field(
+        description="Above this price the position is below the minimum ratio and may be liquidated."
+    )
+    max_mint: str = Field(description="Synthetics it may mint now.")
+    liquidatable: bool
+    min_collateral_ratio: str
+
+
+class SynthActionIn(_Input):
+    ticker: str = Field(pattern=TICKER, description="The synthetic's stock, e.g. AAPL.")
+    wallet: str | None = Field(
+        default=None,
+        pattern=ADDRESS,
+        description="One of your registered wallets; your first EVM wallet if omitted.",
+    )
+
+
+class SynthOpenIn(SynthActionIn):
+    collateral: str = Field(pattern=DECIMAL, description="Dollars of USDC to lock.")
+    amount: str = Field(pattern=DECIMAL, description="Synthetics to mint.")
+
+
+class SynthUsdIn(SynthActionIn):
+    position_id: int = Field(ge=1, le=2**63)
+    amount: str | None = Field(
+        default=None, pattern=DECIMAL, description="Dollars of USDC; to withdraw, omit for as much as it may."
+    )
+
+
+class SynthMintIn(SynthActionIn):
+    position_id: int = Field(ge=1, le=2**63)
+    amount: str | None = Field(
+        default=None, pattern=DECIMAL, description="Synthetics; to burn, omit for the whole debt."
+    )
+
+
+class SynthCloseIn(SynthActionIn):
+    position_id: int = Field(ge=1, le=2**63)
+
+
+SynthActionName = Literal["open", "deposit", "withdraw", "mint", "burn", "close"]
+
+
+class SynthReceiptOut(BaseModel):
+    action: SynthActionName
+    ticker: str
+    wallet: str
+    position_id: int
+    collateral: str = Field(description="USDC the action moved, in dollars.")
+    synth: str = Field(description="Synthetics the action minted or burned.")
+    tx_hash: str
+    position: SynthPositionOut | None = Field(description="The position after the action; null once closed.")
