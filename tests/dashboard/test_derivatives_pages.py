@@ -1,7 +1,7 @@
 """The derivatives pages in a real headless Chromium, against the real API over the real perpetuals
 contracts on the in-process chain, the real CFD venue and exchange: an investor opens and closes a
 perpetual position, moves USDC to its CFD account, opens and closes a CFD and moves it back, all from
-the page; refusals show the problem's title and detail."""
+the page, and mints and burns a synthetic; refusals show the problem's title and detail."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -155,3 +155,46 @@ def test_an_operator_sees_the_markets_without_a_form(served: Served, new_page: N
     expect(page.locator('main[data-page="cfd"][data-loaded="true"]')).to_be_attached()
     expect(page.locator("#cfd-instruments tbody tr")).to_have_count(2)
     expect(page.get_by_role("button", name="Send")).to_have_count(0)
+
+
+def test_an_investor_mints_and_burns_a_synthetic_from_the_page(served: Served, new_page: NewPage) -> None:
+    page = new_page()
+    log_in(page, served, served.world.trader_key)
+    page.get_by_role("link", name="Synthetics").click()
+    expect(page.locator('main[data-page="synths"][data-loaded="true"]')).to_be_attached()
+    expect(page.locator('#synth-vaults tr[data-ticker="AAPL"] [data-state="open"]')).to_be_visible()
+    expect(page.locator("#synth-positions")).to_contain_text("You have no synthetic positions.")
+
+    page.get_by_label("Action").select_option("open")
+    page.get_by_label("Synthetic", exact=True).select_option("AAPL")
+    page.get_by_label("Collateral (USDC)").fill("3000")
+    page.get_by_label("Synthetics", exact=True).fill("5")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".form-status")).to_contain_text("locked $3,000.00, minted 5 sAAPL")
+    [position] = served.world.synths.reader.positions("AAPL", served.world.platform.wallet)
+    row = page.locator(f'#synth-positions tr[data-position-id="{position.id}"]')
+    expect(row.locator('[data-field="debt"]')).to_have_text("5")
+    expect(row.locator('[data-field="liquidation-price"]')).to_have_text("$400.00")  # 3000 / 5 / 150%
+
+    page.get_by_label("Action").select_option("mint")
+    page.get_by_label("Position").fill(str(position.id))
+    page.get_by_label("Synthetics", exact=True).fill("100")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".problem")).to_contain_text("minimum")
+    page.get_by_label("Synthetics", exact=True).fill("1")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".form-status")).to_contain_text("Minted 1 sAAPL")
+    expect(row.locator('[data-field="debt"]')).to_have_text("6")
+    screenshot(page, "synths")
+
+    page.get_by_label("Action").select_option("burn")
+    page.get_by_label("Position").fill(str(position.id))
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".form-status")).to_contain_text("Burned 6 sAAPL")
+    expect(row.locator('[data-field="debt"]')).to_have_text("0")
+
+    page.get_by_label("Action").select_option("close")
+    page.get_by_label("Position").fill(str(position.id))
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".form-status")).to_contain_text(f"Closed position {position.id}: $3,000.00 back")
+    expect(page.locator("#synth-positions")).to_contain_text("You have no synthetic positions.")

@@ -16,7 +16,7 @@ import { corporateActionsPage } from "./pages/corporate_actions.js";
 import { portfolioPage } from "./pages/portfolio.js";
 import { exchangePage } from "./pages/exchange.js";
 import { lendingPage, lendingPositionsPage } from "./pages/lending.js";
-import { cfdPage, perpsPage } from "./pages/derivatives.js";
+import { cfdPage, perpsPage, synthsPage } from "./pages/derivatives.js";
 
 // Most specific first; `:name` captures one path segment.
 const ROUTES = [
@@ -34,12 +34,13 @@ const ROUTES = [
   ["/lending/positions", lendingPositionsPage],
   ["/lending", lendingPage],
   ["/perps", perpsPage],
+  ["/synths", synthsPage],
   ["/cfd", cfdPage],
 ];
 
 // The menu, in reading order; each page says which roles see it, and a page that needs a part of the
 // platform not every run has (`requires`: one of its API routes) is listed only when the API serves it.
-const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/exchange", "/lending", "/lending/positions", "/perps", "/cfd", "/market", "/corporate-actions"];
+const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/exchange", "/lending", "/lending/positions", "/perps", "/synths", "/cfd", "/market", "/corporate-actions"];
 
 const HOME = { operator: "/reserves", participant: "/portfolio", investor: "/portfolio" };
 

@@ -303,6 +303,144 @@ export const perpsPage = {
   },
 };
 
+// -- synthetic stocks
+
+const SYNTH_ACTIONS = {
+  open: { label: "Open a position (lock USDC, mint)", fields: ["ticker", "collateral", "amount"] },
+  deposit: { label: "Deposit USDC", fields: ["ticker", "position_id", "usdc"] },
+  withdraw: { label: "Withdraw USDC", fields: ["ticker", "position_id", "usdc"] },
+  mint: { label: "Mint synthetics", fields: ["ticker", "position_id", "amount"] },
+  burn: { label: "Burn synthetics (repay)", fields: ["ticker", "position_id", "amount"] },
+  close: { label: "Close a position", fields: ["ticker", "position_id"] },
+};
+
+function describeSynth(action, receipt) {
+  const symbol = `s${receipt.ticker}`;
+  switch (action) {
+    case "open":
+      return `Opened position ${receipt.position_id}: locked ${usd(receipt.collateral)}, minted ${grouped(receipt.synth)} ${symbol}.`;
+    case "deposit":
+      return `Deposited ${usd(receipt.collateral)} in position ${receipt.position_id}.`;
+    case "withdraw":
+      return `Withdrew ${usd(receipt.collateral)} from position ${receipt.position_id}.`;
+    case "mint":
+      return `Minted ${grouped(receipt.synth)} ${symbol} against position ${receipt.position_id}.`;
+    case "burn":
+      return `Burned ${grouped(receipt.synth)} ${symbol} against position ${receipt.position_id}.`;
+    default:
+      return `Closed position ${receipt.position_id}: ${usd(receipt.collateral)} back.`;
+  }
+}
+
+export const synthsPage = {
+  id: "synths",
+  title: "Synthetic stocks",
+  nav: "Synthetics",
+  roles: EVERYONE,
+  requires: "/synths/vaults",
+  refreshMs: 10000,
+  mount({ user }) {
+    const vaults = h("div", { id: "synth-vaults" });
+    const positions = h("div", { id: "synth-positions" });
+    const ticker = select("ticker", []);
+    const { form } = actionForm({
+      idPrefix: "synth",
+      title: "Mint and burn synthetics",
+      actions: SYNTH_ACTIONS,
+      fields: {
+        ticker: { label: "Synthetic", control: ticker },
+        position_id: { label: "Position", control: input("position_id", "1") },
+        collateral: { label: "Collateral (USDC)", control: input("collateral", "3000") },
+        usdc: { label: "USDC", control: input("usdc"), help: "Dollars; to withdraw, leave empty for as much as it may." },
+        amount: { label: "Synthetics", control: input("amount"), help: "Whole synthetics; to burn, leave empty for the whole debt." },
+      },
+      send(action, values) {
+        const body = { ticker: values.ticker };
+        if ("position_id" in values) body.position_id = Number(values.position_id);
+        if ("collateral" in values) body.collateral = values.collateral;
+        if ("usdc" in values) body.amount = values.usdc;
+        if ("amount" in values) body.amount = values.amount;
+        return [`/synths/${action}`, body, (receipt) => describeSynth(action, receipt)];
+      },
+      after: () => showMine(),
+    });
+    const investor = isInvestor(user);
+    const node = h(
+      "section",
+      { "aria-labelledby": "synths-title" },
+      h("h1", { id: "synths-title" }, "Synthetic stocks"),
+      h(
+        "p",
+        { class: "lede" },
+        "A synthetic tracks a stock token's price and is minted against USDC you lock in its vault, above the vault's minimum collateral ratio. " +
+          "While the stock's market is closed or halted, or the price is stale, only deposits (and withdrawals without debt) go through; a position below the minimum ratio may be liquidated.",
+      ),
+      vaults,
+      investor ? positions : null,
+      investor ? form : null,
+    );
+
+    async function showMine() {
+      const mine = await call("/synths/positions");
+      replace(
+        positions,
+        mine.length
+          ? table(
+              "Your positions",
+              ["ID", "Synthetic", "Collateral", "Debt (synthetics)", "Debt value", "Collateral ratio", "Liquidation price", "May mint"],
+              mine.map((p) =>
+                h(
+                  "tr",
+                  { "data-position-id": String(p.position_id), "data-ticker": p.ticker },
+                  h("th", { scope: "row" }, String(p.position_id)),
+                  h("td", {}, `s${p.ticker}`),
+                  h("td", { class: "num", "data-field": "collateral" }, usd(p.collateral)),
+                  h("td", { class: "num", "data-field": "debt" }, grouped(p.debt)),
+                  h("td", { class: "num", "data-field": "debt-value" }, maybe(p.debt_value, usd)),
+                  h("td", { class: "num", "data-field": "ratio" }, maybe(p.collateral_ratio, (r) => percent(r, 0))),
+                  h("td", { class: "num", "data-field": "liquidation-price" }, maybe(p.liquidation_price, price)),
+                  h("td", { class: "num", "data-field": "max-mint" }, grouped(p.max_mint)),
+                ),
+              ),
+              { class: "data" },
+            )
+          : h("div", {}, h("h2", {}, "Your positions"), empty("You have no synthetic positions.")),
+      );
+    }
+
+    async function update() {
+      const all = await call("/synths/vaults");
+      fillSelect(ticker, all.map((v) => [v.ticker, `${v.symbol} · ${v.state_label}`]));
+      replace(
+        vaults,
+        all.length
+          ? table(
+              "Vaults",
+              ["Synthetic", "State", "Price", "Min collateral ratio", "Liquidation penalty", "Collateral", "Debt (synthetics)", "Supply"],
+              all.map((v) =>
+                h(
+                  "tr",
+                  { "data-ticker": v.ticker },
+                  h("th", { scope: "row" }, v.symbol),
+                  h("td", { "data-field": "state" }, badge(v.state, v.state_label)),
+                  h("td", { class: "num", "data-field": "price" }, maybe(v.price, price)),
+                  h("td", { class: "num", "data-field": "min-ratio" }, percent(v.min_collateral_ratio, 0)),
+                  h("td", { class: "num" }, percent(v.liquidation_penalty, 0)),
+                  h("td", { class: "num", "data-field": "collateral" }, usd(v.total_collateral)),
+                  h("td", { class: "num", "data-field": "debt" }, grouped(v.total_debt)),
+                  h("td", { class: "num", "data-field": "supply" }, grouped(v.supply)),
+                ),
+              ),
+              { class: "data" },
+            )
+          : empty("No synthetic is deployed."),
+      );
+      if (investor) await showMine();
+    }
+    return { node, update };
+  },
+};
+
 // -- CFDs
 
 const CFD_ACTIONS = {
