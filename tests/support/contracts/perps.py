@@ -81,7 +81,9 @@ class Opened:
     notional: int
 
 
-def open_model(is_long: bool, margin: int, leverage: int, mark: int, skew: int, p: Params = DEFAULTS) -> Opened:
+def open_model(
+    is_long: bool, margin: int, leverage: int, mark: int, skew: int, p: Params = DEFAULTS
+) -> Opened:
     fee = mul_div(margin, leverage * p.open_fee_bps, WAD * BPS, True)
     net = margin - fee
     at_mark = net * leverage * 100 // mark

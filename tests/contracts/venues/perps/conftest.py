@@ -61,7 +61,9 @@ def vault(vault_deployer: Any, usdc: Any, admin: str) -> Any:
 @pytest.fixture(scope="module")
 def market(market_deployer: Any, vault: Any, usdc: Any, feed: Any, token: Any, admin: str) -> Any:
     with boa.env.prank(admin):
-        market = market_deployer.deploy(usdc.address, vault.address, feed.address, token.address, MAX_AGE, 1, MAX_ANSWER)
+        market = market_deployer.deploy(
+            usdc.address, vault.address, feed.address, token.address, MAX_AGE, 1, MAX_ANSWER
+        )
         vault.add_market(market.address)
     return market
 

@@ -56,10 +56,14 @@ def snapshot(market: Any, vault: Any, usdc: Any, *who: str) -> tuple[Any, ...]:
     )
 
 
-def open_(market: Any, trader: str, is_long: bool = True, margin: int = MARGIN, lev: int = LEV, **kw: int) -> int:
+def open_(
+    market: Any, trader: str, is_long: bool = True, margin: int = MARGIN, lev: int = LEV, **kw: int
+) -> int:
     with boa.env.prank(trader):
         return int(
-            market.open_position(is_long, margin, lev, kw.get("tp", 0), kw.get("sl", 0), kw.get("acceptable", 0))
+            market.open_position(
+                is_long, margin, lev, kw.get("tp", 0), kw.get("sl", 0), kw.get("acceptable", 0)
+            )
         )
 
 
@@ -126,7 +130,9 @@ def test_spread_widens_with_skew(funded: Any, trader: str, give: Callable[..., N
         ((False, MARGIN, LEV, 0, PRICE - PRICE // 100, 0), "perp: stop loss on the wrong side"),
     ],
 )
-def test_open_refused(funded: Any, vault: Any, usdc: Any, trader: str, args: tuple[Any, ...], reason: str) -> None:
+def test_open_refused(
+    funded: Any, vault: Any, usdc: Any, trader: str, args: tuple[Any, ...], reason: str
+) -> None:
     before = snapshot(funded, vault, usdc, trader)
     with boa.env.prank(trader), boa.reverts(reason):
         funded.open_position(*args)
@@ -143,25 +149,40 @@ def test_open_interest_cap(funded: Any, vault: Any, usdc: Any, trader: str, admi
     open_(funded, trader, False)  # the other side is free
 
 
-def test_vault_insufficient_liquidity(funded: Any, vault: Any, usdc: Any, trader: str, give: Callable[..., None]) -> None:
+def test_vault_insufficient_liquidity(
+    funded: Any, vault: Any, usdc: Any, trader: str, give: Callable[..., None]
+) -> None:
     market = funded
     margin = 120_000 * USDC  # 9 x ~120,000 > the LP's 1,000,000
     give(trader, margin, market.address)
     before = snapshot(market, vault, usdc, trader)
-    reverts_with(market, "open_position", True, margin, WAD, 0, 0, 0, sender=trader, reason="vault: insufficient liquidity")
+    reverts_with(
+        market,
+        "open_position",
+        True,
+        margin,
+        WAD,
+        0,
+        0,
+        0,
+        sender=trader,
+        reason="vault: insufficient liquidity",
+    )
     assert snapshot(market, vault, usdc, trader) == before
 
 
 # ----------------------------------------------------------------------------------------- close
 
 
-def test_close_exact_profit(funded: Any, vault: Any, usdc: Any, trader: str, feed: Any, reporters: list[LocalAccount]) -> None:
+def test_close_exact_profit(
+    funded: Any, vault: Any, usdc: Any, trader: str, feed: Any, reporters: list[LocalAccount]
+) -> None:
     market = funded
     pid = open_(market, trader)
     pos = market.position(pid)
     publish(feed, reporters, PRICE * 11 // 10)
     mark = PRICE * 11 // 10
-    rate, accrued, carry = funding_step(0, 0, 0, pos.size, 60, mark)
+    rate, accrued, _carry = funding_step(0, 0, 0, pos.size, 60, mark)
     exit_ = fill(mark, False, pos.size, pos.size)
     expected_pnl = pnl(True, pos.size, pos.entry_price, exit_)
     owed = funding_owed(True, pos.size, accrued - pos.funding_entry)
@@ -193,7 +214,9 @@ def test_partial_close(funded: Any, vault: Any, usdc: Any, trader: str) -> None:
     after = market.position(pid)
     assert usdc.balanceOf(trader) - before == value
     assert after.size == pos.size - half and after.margin == pos.margin - margin_part
-    assert market.position_reservation(pid) == reservation - reservation * half // pos.size == vault.reserved()
+    assert (
+        market.position_reservation(pid) == reservation - reservation * half // pos.size == vault.reserved()
+    )
     assert usdc.balanceOf(market.address) == after.margin
 
 
@@ -205,7 +228,9 @@ def test_partial_close(funded: Any, vault: Any, usdc: Any, trader: str) -> None:
         (lambda s: s, PRICE, "perp: price not acceptable"),
     ],
 )
-def test_close_refused(funded: Any, vault: Any, usdc: Any, trader: str, size_of: Any, acceptable: int, reason: str) -> None:
+def test_close_refused(
+    funded: Any, vault: Any, usdc: Any, trader: str, size_of: Any, acceptable: int, reason: str
+) -> None:
     pid = open_(funded, trader)
     size = funded.position(pid).size
     before = snapshot(funded, vault, usdc, trader)
@@ -233,7 +258,7 @@ def test_loss_capped_at_margin_and_profit_capped(
     before = usdc.balanceOf(trader)
     with boa.env.prank(trader):
         market.close_position(long_id, market.position(long_id).size, 0)
-    pos_margin = (MARGIN - open_model(True, MARGIN, LEV, PRICE, 0).fee)
+    pos_margin = MARGIN - open_model(True, MARGIN, LEV, PRICE, 0).fee
     assert usdc.balanceOf(trader) - before == pos_margin + reservation  # capped
     # a loss beyond the margin costs just the margin
     short_id = open_(market, trader, False)
@@ -399,14 +424,23 @@ def test_take_profit_and_stop_loss(
 
 
 def test_closed_policy_orders(
-    funded: Any, vault: Any, usdc: Any, trader: str, keeper: str, liquidator: str, feed: Any, reporters: list[LocalAccount]
+    funded: Any,
+    vault: Any,
+    usdc: Any,
+    trader: str,
+    keeper: str,
+    liquidator: str,
+    feed: Any,
+    reporters: list[LocalAccount],
 ) -> None:
     market = funded
     pid = open_(market, trader)
     publish(feed, reporters, PRICE, CLOSED)
     assert market.mark_price() == (PRICE, STATE_CLOSED)
     before = snapshot(market, vault, usdc, trader)
-    reverts_with(market, "open_position", True, MARGIN, LEV, 0, 0, 0, sender=trader, reason="perp: market closed")
+    reverts_with(
+        market, "open_position", True, MARGIN, LEV, 0, 0, 0, sender=trader, reason="perp: market closed"
+    )
     reverts_with(market, "close_position", pid, 1, 0, sender=trader, reason="perp: market closed")
     reverts_with(market, "liquidate", pid, sender=liquidator, reason="perp: market closed")
     assert snapshot(market, vault, usdc, trader) == before
@@ -436,7 +470,9 @@ def test_closed_policy_orders(
     assert usdc.balanceOf(market.address) == new.margin
 
 
-def test_cancel_order(funded: Any, usdc: Any, trader: str, non_owner: str, feed: Any, reporters: list[LocalAccount]) -> None:
+def test_cancel_order(
+    funded: Any, usdc: Any, trader: str, non_owner: str, feed: Any, reporters: list[LocalAccount]
+) -> None:
     publish(feed, reporters, PRICE, CLOSED)
     before = usdc.balanceOf(trader)
     with boa.env.prank(trader):

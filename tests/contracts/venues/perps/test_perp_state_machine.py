@@ -37,13 +37,23 @@ class PerpMachine(RuleBasedStateMachine):
             self.usdc = deployer("settlement/TestUSDC.vy").deploy()
             self.token = _token(self.admin)
         self.feed = deploy_price_feed(
-            deployer("oracle/PriceFeed.vy"), self.admin, [reporter_key(i) for i in range(4)], QUORUM, self.token.address
+            deployer("oracle/PriceFeed.vy"),
+            self.admin,
+            [reporter_key(i) for i in range(4)],
+            QUORUM,
+            self.token.address,
         )
         with boa.env.prank(self.admin):
             self.feed.set_bounds(0, self.feed.max_report_age(), 0)
             self.vault = deployer("venues/perps/PerpVault.vy").deploy(self.usdc.address)
             self.market = deployer("venues/perps/PerpMarket.vy").deploy(
-                self.usdc.address, self.vault.address, self.feed.address, self.token.address, MAX_AGE, 1, MAX_ANSWER
+                self.usdc.address,
+                self.vault.address,
+                self.feed.address,
+                self.token.address,
+                MAX_AGE,
+                1,
+                MAX_ANSWER,
             )
             self.vault.add_market(self.market.address)
         self.price = PRICE
@@ -70,7 +80,12 @@ class PerpMachine(RuleBasedStateMachine):
     def _open_ids(self) -> list[int]:
         return [i for i in self.ids if self.market.position(i).size != 0]
 
-    @rule(t=st.integers(0, TRADERS - 1), is_long=st.booleans(), margin=st.integers(10, 20_000), lev=st.integers(1, 10))
+    @rule(
+        t=st.integers(0, TRADERS - 1),
+        is_long=st.booleans(),
+        margin=st.integers(10, 20_000),
+        lev=st.integers(1, 10),
+    )
     def open(self, t: int, is_long: bool, margin: int, lev: int) -> None:
         try:
             with boa.env.prank(self.traders[t]):
