@@ -64,11 +64,13 @@ def test_an_investor_funds_its_cfd_account_trades_and_takes_the_usdc_back(world:
     assert world.get(f"{URL}/positions") == []
 
     moved = world.post(f"{URL}/transfers", "t-1", direction="to_cfd", amount="1000")
+    sent = state(world)
     replayed = world.post(f"{URL}/transfers", "t-1", direction="to_cfd", amount="1000.00")
 
     assert moved.status_code == replayed.status_code == 200, moved.json()
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.json() == moved.json()
+    assert state(world) == sent  # moved once
     assert (moved.json()["state"], moved.json()["amount"], moved.json()["direction"]) == (
         "credited",
         "1000",
@@ -80,10 +82,12 @@ def test_an_investor_funds_its_cfd_account_trades_and_takes_the_usdc_back(world:
     assert [t["transfer_id"] for t in world.get(f"{URL}/transfers")] == [moved.json()["transfer_id"]]
 
     opened = world.post(f"{URL}/open", "o-1", symbol="aapl", side="long", size="2", leverage=5)
+    traded = state(world)
     again = world.post(f"{URL}/open", "o-1", symbol="AAPL", side="long", size="2.0", leverage=5)
 
     assert opened.status_code == 200, opened.json()
     assert again.json() == opened.json()
+    assert state(world) == traded  # one position, not two
     trade = opened.json()
     [instrument] = [i for i in world.get(f"{URL}/instruments") if i["symbol"] == "AAPL"]
     assert (trade["action"], trade["symbol"], trade["size"]) == ("open", "AAPL", "2")

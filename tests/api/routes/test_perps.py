@@ -73,11 +73,13 @@ def test_an_investor_opens_adds_margin_sets_triggers_and_closes_in_two_parts_eac
     usdc_before = int(platform.usdc.balanceOf(platform.wallet))
 
     opened = world.post(f"{URL}/open", "o-1", ticker="AAPL", side="long", margin="100", leverage="5")
+    sent = world.stored()
     retried = world.post(f"{URL}/open", "o-1", ticker="aapl", side="long", margin="100.0", leverage="5.0")
 
     assert opened.status_code == retried.status_code == 200, opened.json()
     assert retried.headers["Idempotent-Replayed"] == "true"
     assert retried.json() == opened.json()
+    assert world.stored() == sent  # no second transaction, no second answer
     receipt = opened.json()
     position = receipt["position"]
     assert (receipt["action"], receipt["wallet"], receipt["order_id"]) == ("open", platform.wallet, 0)

@@ -69,11 +69,13 @@ def test_an_investor_opens_mints_burns_and_closes_a_position_each_action_once(wo
     usdc_before = int(platform.usdc.balanceOf(wallet))
 
     opened = world.post(f"{URL}/open", "o-1", ticker="AAPL", collateral="3000", amount="5")
+    sent = world.stored()
     replayed = world.post(f"{URL}/open", "o-1", ticker="aapl", collateral="3000.0", amount="5.00")
 
     assert opened.status_code == replayed.status_code == 200, opened.json()
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.json() == opened.json()
+    assert world.stored() == sent  # no second transaction, no second answer
     receipt = opened.json()
     position = receipt["position"]
     assert (receipt["action"], receipt["collateral"], receipt["synth"]) == ("open", "3000", "5")
