@@ -353,5 +353,5 @@ class SynthMachine(RuleBasedStateMachine):
 
 def test_synth_vault_invariants(fresh_chain: Any) -> None:
     SynthMachine.deployment = deploy()
-    SynthMachine.TestCase.settings = settings(max_examples=20, stateful_step_count=20, deadline=None)
+    SynthMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=25, deadline=None)
     SynthMachine.TestCase().runTest()
