@@ -2,7 +2,7 @@
 exchange and its members, exactly-once transfers in the issuer's database, and real API keys. An
 investor moves USDC from its exchange account to its CFD account, opens and closes positions, and
 moves it back; each call answered once per key; every bad call refused with its code, changing
-nothing."""
+nothing. Every derivatives operation (perpetuals, synthetics, CFDs) conforms to the OpenAPI schema."""
 
 from collections.abc import Iterator
 from datetime import timedelta
@@ -10,6 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from tests.support.derivatives_platform import EXCHANGE_USDC, Derivatives, open_derivatives
 
 from equitoken.market.calendar import MarketCalendar
@@ -18,6 +27,7 @@ from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.exchange.accounts import USDC
 
 URL = "/api/v1/cfd"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +216,35 @@ def test_who_may_trade_and_read(funded: Derivatives) -> None:
     theirs = world.get(f"{URL}/account", world.operator, investor_id=world.platform.participant.id)
     assert theirs["account"] == world.trader_account
     assert state(world) == before
+
+
+@pytest.fixture(scope="module")
+def fuzzed(
+    tmp_path_factory: pytest.TempPathFactory, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> Iterator[Derivatives]:
+    directory = tmp_path_factory.mktemp("derivatives-schema")
+    database = Database(sqlite_url(directory / "api.sqlite"))
+    database.migrate()
+    yield open_derivatives(database, directory, prices, calendar)
+    database.close()
+
+
+def test_every_derivatives_operation_conforms_to_the_schema(fuzzed: Derivatives) -> None:
+    # The whole-API schemathesis test (tests/api/test_openapi.py) runs without the derivatives venues.
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", fuzzed.client.app)
+    exercised = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"the schema has an invalid operation: {result.err()}"
+        operation = result.ok()
+        if not any(f"/{venue}/" in operation.label for venue in ("perps", "synths", "cfd")):
+            continue
+
+        @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def call(case: schemathesis.Case[Any]) -> None:
+            case.call_and_validate(headers=fuzzed.trader, checks=CHECKS)
+
+        call()
+        exercised.append(operation.label)
+
+    assert len(exercised) == 28
