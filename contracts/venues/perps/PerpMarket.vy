@@ -20,7 +20,7 @@
         - views: `mark_price`, `fill_price`, `position`,
           `position_reservation`, `order`, `open_interest`,
           `open_interest_usd`, `funding_rate`, `accrued_funding`,
-          `position_funding`, `pnl`, `equity`, `is_liquidatable`,
+          `position_funding`, `equity`, `is_liquidatable`,
           `parameters`, `escrowed_margin`, `next_position_id`,
           `next_order_id`;
         - governance (the owner, snekmate `ownable`): `set_parameters`,
@@ -902,22 +902,6 @@ def position_funding(id: uint256) -> int256:
 
 @external
 @view
-def pnl(id: uint256) -> int256:
-    """
-    @dev Returns a position's price PnL at the mark, before fees and
-         funding.
-    @param id The position.
-    @return int256 USDC (6 decimals).
-    """
-    pos: Position = self._load(id)
-    mark: uint256 = 0
-    state: uint8 = 0
-    mark, state = self._mark()
-    return perp_math._pnl(pos.is_long, pos.size, pos.entry_price, mark)
-
-
-@external
-@view
 def equity(id: uint256) -> int256:
     """
     @dev Returns a position's equity at the mark: margin + PnL - funding
@@ -1056,7 +1040,8 @@ def _close(
     p: Parameters,
 ) -> String[64]:
     """
-    @dev Closes `size` of `pos` at the fill and settles it, unless the
+    @dev Closes `size` of `pos` at the fill and settles it (all of it
+         when the rest would hold less than `min_margin`), unless the
          size or the acceptable price refuses it (returned, nothing
          changed).
     @return String The reason it was refused, empty if not.
@@ -1065,6 +1050,10 @@ def _close(
         return "perp: zero size"
     if size > pos.size:
         return "perp: size above position"
+    # A remainder holding less than the minimum margin would be dust no
+    # one could close at a profit or liquidate for a reward: close it all.
+    if pos.margin - pos.margin * size // pos.size < p.min_margin:
+        size = pos.size
     fill: uint256 = perp_math._fill(mark, not pos.is_long, size, self._skew(), p.base_spread_bps, p.skew_scale)
     if acceptable_price != 0 and (
         (pos.is_long and fill < acceptable_price) or (not pos.is_long and fill > acceptable_price)

@@ -198,13 +198,14 @@ class PerpsClient:
         key: str,
     ) -> PerpReceipt:
         """Close `size` token units (18 decimals; None: all) of the wallet's position at no worse than
-        `acceptable_price`."""
+        `acceptable_price` (all of it when the rest would hold less than the market's minimum margin)."""
 
         def plan(contract: Contract, sender: str) -> _Plan:
             raw = self._own_position(ticker, position_id, sender)
             amount = self._close_size(raw, size)
-            self._trading(ticker, "close a position")
-            fill = int(contract.fill_price.call(raw.is_long, amount, False, block=_PENDING))
+            _, _, parameters = self._trading(ticker, "close a position")
+            closing = maths.closed_size(amount, raw.size, raw.margin, parameters.min_margin)
+            fill = int(contract.fill_price.call(raw.is_long, closing, False, block=_PENDING))
             _acceptable(not raw.is_long, fill, acceptable_price, "closing")
             return _Plan(contract.close_position, (position_id, amount, _units(acceptable_price)))
 

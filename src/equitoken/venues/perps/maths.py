@@ -51,6 +51,7 @@ __all__ = [
     "accrue",
     "clamp_to_band",
     "close_fee",
+    "closed_size",
     "current_rate",
     "discovery_band",
     "equity",
@@ -206,6 +207,12 @@ class Settlement:
         return self.margin_part - self.payout
 
 
+def closed_size(size: int, position_size: int, margin: int, min_margin: int) -> int:
+    """Return what closing `size` of a position closes: all of it when the rest would hold less than
+    `min_margin` (dust no one could close at a profit or liquidate for a reward)."""
+    return position_size if margin - margin * size // position_size < min_margin else size
+
+
 def settle_close(
     size: int,
     position_size: int,
@@ -219,7 +226,8 @@ def settle_close(
 ) -> Settlement:
     """Return the settlement of closing `size` of a position at `fill` when the accrued funding has moved
     `accrued_delta` since its entry: payout = clamp(margin part + PnL - funding - fee, 0, margin part
-    + reservation part)."""
+    + reservation part). A close that would leave less than `min_margin` closes the whole position."""
+    size = closed_size(size, position_size, margin, parameters.min_margin)
     margin_part, reservation_part = margin, reservation
     if size != position_size:
         margin_part = margin * size // position_size

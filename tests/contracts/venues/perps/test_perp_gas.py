@@ -44,4 +44,6 @@ def test_gas(funded: Any, trader: str, liquidator: str, feed: Any, reporters: li
     with boa.env.prank(liquidator):
         liquidated = _gas(market, lambda: market.liquidate(pid))
     print(f"gas open {opened} close {closed} liquidate {liquidated}")
-    assert opened < OPEN_GAS and closed < CLOSE_GAS and liquidated < LIQUIDATE_GAS
+    assert opened < OPEN_GAS
+    assert closed < CLOSE_GAS
+    assert liquidated < LIQUIDATE_GAS
