@@ -169,7 +169,7 @@ class SynthMachine(RuleBasedStateMachine):
     # -- price actions
 
     @precondition(lambda self: self.status != CLOSED)
-    @rule(bps=st.integers(min_value=5_000, max_value=20_000))
+    @rule(bps=st.one_of(st.integers(min_value=5_000, max_value=20_000), st.integers(10_100, 15_000)))
     def move_price(self, bps: int) -> None:
         # While closed the feed repeats the frozen close.
         self.price = max(1, self.price * bps // 10_000)
@@ -289,25 +289,40 @@ class SynthMachine(RuleBasedStateMachine):
             assert self._position(id_) == (ZERO, 0, 0)
             assert self.usdc.balanceOf(owner) == before + collateral
 
-    @precondition(lambda self: len(self.ids) >= 2)
-    @rule(picks=st.lists(st.integers(min_value=0), min_size=2, max_size=4))
-    def close_many(self, picks: list[int]) -> None:
-        ids = [self.ids[p % len(self.ids)] for p in picks]
-        owner = self._position(ids[0])[0]
-        if owner == ZERO or any(self._position(i)[0] != owner for i in ids):
+    @precondition(lambda self: self.ids)
+    @rule(who=writer, picks=st.lists(st.integers(min_value=0), min_size=1, max_size=4))
+    def close_many(self, who: int, picks: list[int]) -> None:
+        owner = WRITERS[who]
+        mine = [i for i in self.ids if self._position(i)[0] == owner]
+        if not mine:
             return
+        ids = [mine[p % len(mine)] for p in picks]
         debt = sum(self._position(i)[2] for i in set(ids))
         self.synth.transfer(owner, debt, sender=LIQUIDATOR)
-        if len(set(ids)) != len(ids):
-            reason: str | None = "synth: position closed"
-        else:
-            reason = self._suspension() if debt else None
+        # The contract's order: each id in turn; the price once, at the first position with debt.
+        reason: str | None = None
+        seen: set[int] = set()
+        for i in ids:
+            if i in seen:
+                reason = "synth: position closed"
+                break
+            if self._position(i)[2] and not any(self._position(j)[2] for j in seen):
+                reason = self._suspension()
+                if reason is not None:
+                    break
+            seen.add(i)
         self._act(reason, lambda: self.vault.close_many(ids, sender=owner))
+        if reason is None:
+            assert all(self._position(i) == (ZERO, 0, 0) for i in ids)
 
     @precondition(lambda self: self.ids)
     @rule(index=st.integers(min_value=0), bps=part)
     def liquidate(self, index: int, bps: int) -> None:
-        id_ = self._live(index)
+        # An unhealthy position if there is one: those are the interesting ones.
+        unhealthy = [
+            i for i in self.ids if self._position(i)[2] and not healthy(*self._position(i)[1:], self.price)
+        ]
+        id_ = unhealthy[index % len(unhealthy)] if unhealthy else self._live(index)
         assert id_ is not None
         owner, collateral, debt = self._position(id_)
         if owner == ZERO or debt == 0:
@@ -353,5 +368,5 @@ class SynthMachine(RuleBasedStateMachine):
 
 def test_synth_vault_invariants(fresh_chain: Any) -> None:
     SynthMachine.deployment = deploy()
-    SynthMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=25, deadline=None)
+    SynthMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
     SynthMachine.TestCase().runTest()
