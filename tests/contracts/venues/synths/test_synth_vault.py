@@ -501,3 +501,16 @@ def test_a_split_moves_nothing(
     with refused(state, "synth: position healthy"):
         vault.liquidate(opened, 1, sender=liquidator)
     assert tuple(vault.position(opened)) == (writer, COLLATERAL, DEBT)
+
+
+def test_a_price_is_good_for_exactly_max_age_seconds(
+    vault: Any, opened: int, state: Snapshot, feed: Any, reporters: list[LocalAccount], writer: str
+) -> None:
+    observed = publish(feed, reporters, PRICE)
+    boa.env.time_travel(seconds=MAX_AGE - (now() - observed))
+    vault.burn(opened, SYNTH, sender=writer)
+    assert tuple(vault.position(opened)) == (writer, COLLATERAL, DEBT - SYNTH)
+
+    boa.env.time_travel(seconds=1)
+    with refused(state, "guard: stale price"):
+        vault.burn(opened, SYNTH, sender=writer)
