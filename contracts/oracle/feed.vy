@@ -45,8 +45,10 @@
 # where D is the deviation the caller passes (0 = only the status
 # change waives I).
 #   M == 0  or  |a_r - a_(r-1)| * 10_000 <= a_(r-1) * M
-#                                    unless s_r is open and s_(r-1) is not
-#                                    (a reopening may gap)
+#                                    unless s_r != s_(r-1) (a reopening,
+#                                    a close or a halt may gap) or
+#                                    I > 0 and t_upd(r) >= t_upd(r-1) + I
+#                                    (a move the quorum sustains for I)
 #
 # Storage: one 256-bit word per round, the same word for the latest
 # round in `_latest`, so that `latestRoundData` is a single SLOAD.
@@ -332,14 +334,19 @@ def _update(
         last_answer: uint256 = self._answer_of(previous)
         move: uint256 = self._distance(last_answer, current)
         deviated: bool = deviation_bps != 0 and move * _BPS >= last_answer * deviation_bps
+        since: uint256 = block.timestamp - self._updated_at(previous)
         if status == previous_status and not deviated:
-            since: uint256 = block.timestamp - self._updated_at(previous)
             assert since >= self.min_interval, "feed: too soon"
-        # The first open round after a close or a halt is the opening
-        # print: a gap there is the market's, not a bad report, and a
-        # bound would leave the feed stuck at the old price, stale for
-        # every venue. The quorum of reporters is the defence then.
-        if status != MARKET_OPEN or previous_status == MARKET_OPEN:
+        # The bound stops a single report far from the last answer, but
+        # must not leave the feed stuck at an old price, stale for every
+        # venue: the first round of a new status (the opening print after
+        # a close or a halt, the closing price) may gap, and so may a move
+        # that the quorum still reports a whole `min_interval` after the
+        # latest accepted round (a market that really moved). The quorum
+        # of reporters is the defence then. A feed without a minimum
+        # interval (the reserve feed) always bounds a move within a status.
+        sustained: bool = self.min_interval != 0 and since >= self.min_interval
+        if status == previous_status and not sustained:
             self._check_move(last_answer, move)
         round_id = self._round_of(previous) + 1
 

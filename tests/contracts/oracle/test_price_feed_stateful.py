@@ -128,8 +128,10 @@ class PriceFeedMachine(RuleBasedStateMachine):
             if status == last.status and not deviated and now - last.updated_at < self.bounds.min_interval:
                 return "feed: too soon"
             bound = self.bounds.max_move_bps
-            reopens = status == OPEN and last.status != OPEN
-            if bound and not reopens and abs(answer - last.answer) * BPS > last.answer * bound:
+            interval = self.bounds.min_interval
+            sustained = interval != 0 and now - last.updated_at >= interval
+            bounded = status == last.status and not sustained
+            if bound and bounded and abs(answer - last.answer) * BPS > last.answer * bound:
                 return "feed: move too large"
         return None
 
@@ -295,9 +297,11 @@ class PriceFeedMachine(RuleBasedStateMachine):
         n = len(self.rounds)
         _, previous, _, _, _ = self._on_chain(n - 1)
         _, current, _, _, _ = self._on_chain(n)
-        bound = self.rounds[-1].bounds.max_move_bps
-        reopened = self.rounds[-1].status == OPEN and self.rounds[-2].status != OPEN
-        assert bound == 0 or reopened or abs(current - previous) * BPS <= previous * bound
+        latest, before = self.rounds[-1], self.rounds[-2]
+        bound, interval = latest.bounds.max_move_bps, latest.bounds.min_interval
+        new_status = latest.status != before.status
+        sustained = interval != 0 and latest.updated_at - before.updated_at >= interval
+        assert bound == 0 or new_status or sustained or abs(current - previous) * BPS <= previous * bound
 
     @precondition(lambda self: len(self.rounds) >= 2)
     @invariant()
