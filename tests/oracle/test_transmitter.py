@@ -169,6 +169,9 @@ def test_rounds_land_priced_through_the_multiplier_and_follow_the_push_policy(
     assert hourly.outcome is TransmitOutcome.SENT
     assert hourly.reason in (PushReason.HEARTBEAT, PushReason.DEVIATION)
 
+    # While open, the reporters are not held to an earlier close: the evening's first closed round sets
+    # the new one (after a split, in other shares).
+    assert transmitter.state("AAPL").closed.last_close is None
     oracle.move_to(SESSION_CLOSE)
     [close] = transmitter.tick()
     official_close = prices.quote("AAPL", datetime.fromtimestamp(SESSION_CLOSE, UTC)).price.units
@@ -177,6 +180,7 @@ def test_rounds_land_priced_through_the_multiplier_and_follow_the_push_policy(
     assert oracle.answer() == official_close * 3 // 2
     assert int(oracle.feed.last_close()) == official_close
     assert int(oracle.feed.latestRoundData()[0]) == 3
+    assert transmitter.state("AAPL").closed.last_close == Price(official_close)
     transmitter.close()
 
 
@@ -495,9 +499,10 @@ def test_a_tick_reads_no_feed_while_nothing_changed_and_everything_after_refresh
 
     assert results == [TransmitOutcome.NOT_DUE] * 3
     assert calls_while_unchanged == 0
-    # latestRoundStatus, last_close, token, quorum, reporters, closed_policy, closed_band_bps,
-    # max_report_age; multiplierHistoryLength and the two multipliers.
-    assert chain.calls == 11
+    # latestRoundStatus, token, quorum, reporters, closed_policy, closed_band_bps, max_report_age
+    # (last_close only while closed: the market is open); multiplierHistoryLength and the two
+    # multipliers.
+    assert chain.calls == 10
     cached.close()
     refreshing.close()
 

@@ -258,7 +258,11 @@ class Transmitter:
             )
         except RevertError:
             latest = None  # no round yet
-        last_close = int(feed.last_close())
+        # The feed bands a closed round around its last close only after a closed round: the first
+        # closed round of an evening sets a new close (after a split, in other shares), so the
+        # reporters are told the last close only while the market is closed.
+        closed = latest is not None and latest.status == MarketStatus.CLOSED
+        last_close = int(feed.last_close()) if closed else 0
         token = checksum(str(feed.token()))
         return FeedState(
             latest=latest,
