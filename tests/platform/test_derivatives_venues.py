@@ -1,6 +1,7 @@
 """The derivatives `up` runs beside a real issuer on the in-process chain: the perpetuals venue deployed once
 and recorded, gaining the markets of instruments added later, its vault seeded by the demo desk exactly once
-across a crash; and the CFD venue in the exchange's directory, priced in shares from the token feeds, a
+across a crash; the synthetics and their pools deployed once, each seeded once its market is priced; and
+the CFD venue in the exchange's directory, priced in shares from the token feeds, a
 token's split applied to its positions once across a restart, and each session's financing charged."""
 
 from datetime import timedelta
@@ -21,10 +22,12 @@ from equitoken.platform.cfd import CfdFeeder, listing_multipliers, open_cfd
 from equitoken.platform.lending import SEED_KEY, lender_wallet
 from equitoken.platform.local import ACCOUNTS
 from equitoken.platform.perps import VAULT_USDC, PerpsSeed, open_perps, perps_records
+from equitoken.platform.synths import SEED_COLLATERAL, SynthsSeed, open_synths
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.cfd.instruments import SIZE_ONE
 from equitoken.venues.cfd.positions import CfdSide
 from equitoken.venues.perps.actions import PerpsClient
+from equitoken.venues.synths.actions import SynthsClient
 
 WAD = 10**18
 
@@ -151,3 +154,36 @@ def test_the_cfd_venue_prices_in_shares_applies_a_split_once_and_charges_financi
     assert charged[0].startswith(f"cfd: financing of the session of {session.date}")
     assert feeder.tick() == []
     again.close()
+
+
+def test_the_synthetics_are_deployed_once_and_the_desk_seeds_each_once_across_a_restart(
+    platform: Platform, tmp_path: Path, prices: ReplayPriceSource
+) -> None:
+    progress: list[str] = []
+    synths = open_synths(platform.issuer, tmp_path, progress.append)
+    assert list(synths.synths) == ["AAPL", "MSTR"]
+    assert progress == ["deploying the synthetic stocks sAAPL, sMSTR with their pools"]
+    block = platform.chain.block_number()
+    assert open_synths(platform.issuer, tmp_path, progress.append) == synths
+    assert platform.chain.block_number() == block
+    client = SynthsClient(
+        platform.chain, synths, platform.issuer.db, platform.clock, outbox=platform.onchain.outbox
+    )
+    seed = SynthsSeed(platform.issuer, client, tmp_path)
+    assert seed.seed() == []  # no price yet: the vaults are suspended, nothing is sent
+    assert platform.chain.block_number() == block
+
+    publish(platform, prices, "AAPL")
+    assert seed.seed() == ["AAPL"]
+    publish(platform, prices, "MSTR")
+    assert SynthsSeed(platform.issuer, client, tmp_path).seed() == ["MSTR"]  # a restart: AAPL stays done
+    assert SynthsSeed(platform.issuer, client, tmp_path).done
+
+    desk = lender_wallet()
+    for ticker in synths.synths:
+        [position] = client.reader.positions(ticker, desk)
+        assert position.collateral == Usd(SEED_COLLATERAL)
+        pool = synths.pool(platform.chain, ticker)
+        synth = synths.token(platform.chain, ticker)
+        assert int(synth.balanceOf(pool.address)) * 2 == position.debt.units - position.debt.units % 2
+        assert int(pool.totalSupply()) > 0

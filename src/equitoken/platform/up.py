@@ -19,7 +19,7 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -39,7 +39,8 @@ from equitoken.keepers.authorised_participant import AuthorisedParticipantKeeper
 from equitoken.keepers.liquidation import LiquidationKeeper
 from equitoken.keepers.market_maker import MarketMaker
 from equitoken.keepers.perps import PerpsKeeper
-from equitoken.keepers.rules import RefusalReason
+from equitoken.keepers.rules import Refusal, RefusalReason
+from equitoken.keepers.synths import SynthLiquidationKeeper
 from equitoken.market.alpaca import AlpacaPriceSource
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, DEFAULT_REPLAY_START, SimulatedClock, SystemClock
@@ -73,8 +74,10 @@ from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
 from equitoken.platform.seed import DemoKey, DemoSeed
 from equitoken.platform.settings import BrokerChoice, UpSettings
+from equitoken.platform.synths import SynthsSeed, open_synths
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.postgres import EmbeddedPostgres
+from equitoken.venues.cfd.transfers import CfdTransfers
 from equitoken.venues.cfd.venue import CfdVenue
 from equitoken.venues.exchange.accounts import USDC
 from equitoken.venues.exchange.eligibility import RegistryEligibility
@@ -83,6 +86,7 @@ from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
 from equitoken.venues.perps.actions import PerpsClient
+from equitoken.venues.synths.actions import SynthsClient
 
 POSTGRES_DATABASE = "equitoken"
 # The corporate actions of the replayed history (the replayed prices end on 2026-05-29).
@@ -195,6 +199,10 @@ class RunningPlatform:
         perps_client = PerpsClient(
             self.local.chain, perps, self.local.database, clock, outbox=self.local.onchain.outbox
         )
+        synths = open_synths(self.local.issuer, s.data_dir, progress)
+        synths_client = SynthsClient(
+            self.local.chain, synths, self.local.database, clock, outbox=self.local.onchain.outbox
+        )
         progress(f"opening the order-book exchange (journals in {s.data_dir / 'exchange'})")
         issuance = self.deployment.issuance
         members = ExchangeMembers(self.local.database, clock)
@@ -287,7 +295,20 @@ class RunningPlatform:
             outbox=self.local.onchain.outbox,
         )
         tasks += _perps_tasks(PerpsSeed(self.local.issuer, perps_client, s.data_dir), perps_keeper)
+        synth_keeper = SynthLiquidationKeeper(
+            self.local.chain,
+            lender_wallet(),
+            synths,
+            self.local.database,
+            clock,
+            outbox=self.local.onchain.outbox,
+        )
+        tasks += _synths_tasks(SynthsSeed(self.local.issuer, synths_client, s.data_dir), synth_keeper)
         tasks += [LoopTask("cfd prices and financing", lambda: "\n".join(cfd_feeder.tick()) or None)]
+        cfd_transfers = CfdTransfers(self.local.database, self.exchange, self.cfd, members, clock)
+        finished = cfd_transfers.resume()
+        if finished:
+            progress(f"finished {len(finished)} CFD transfers a stop left half done")
         self.loop = PlatformLoop(tasks, self.log)
         progress(f"starting the API and the dashboard on {s.api_host}:{s.api_port}")
         context = ApiContext(
@@ -305,6 +326,10 @@ class RunningPlatform:
             exchange_members=members,
             exchange_funding=funding,
             lending=lending_client,
+            perps=perps_client,
+            synths=synths_client,
+            cfd=self.cfd,
+            cfd_transfers=cfd_transfers,
         )
         app = create_app(context)
         mount_dashboard(app)
@@ -551,6 +576,26 @@ def _exchange_tasks(
     ]
 
 
+class _Refusals:
+    """A keeper's refusals to log: a refusal repeats every pass while it lasts, so a market's is logged
+    when its reason changes."""
+
+    def __init__(self, keeper: str) -> None:
+        self.keeper = keeper
+        self.reasons: dict[str, RefusalReason] = {}
+
+    def changed(self, refusals: Sequence[Refusal]) -> list[str]:
+        """Return a line for each market whose reason is new since the last pass."""
+        now = {r.ticker: r for r in refusals}
+        lines = [
+            f"{self.keeper}: {ticker} left alone ({r.reason}: {r.detail})"
+            for ticker, r in sorted(now.items())
+            if self.reasons.get(ticker) != r.reason
+        ]
+        self.reasons = {ticker: r.reason for ticker, r in now.items()}
+        return lines
+
+
 def _lending_tasks(seed: LendingSeed, keeper: LiquidationKeeper) -> list[LoopTask]:
     def supply() -> str | None:
         if seed.done:
@@ -558,7 +603,7 @@ def _lending_tasks(seed: LendingSeed, keeper: LiquidationKeeper) -> list[LoopTas
         supplied = seed.supply()
         return f"lending: the demo lender supplied USDC to {', '.join(supplied)}" if supplied else None
 
-    refused: dict[str, RefusalReason] = {}
+    refused = _Refusals("liquidation keeper")
 
     def liquidate() -> str | None:
         report = keeper.tick()
@@ -572,15 +617,7 @@ def _lending_tasks(seed: LendingSeed, keeper: LiquidationKeeper) -> list[LoopTas
             f"liquidation keeper: sold {s.sold} {s.ticker} for {s.received} USDC (oracle {s.oracle_value})"
             for s in report.sales
         ]
-        # A refusal repeats every pass while it lasts: log a market's when its reason changes.
-        now = {r.ticker: r for r in report.refusals}
-        lines += [
-            f"liquidation keeper: {ticker} left alone ({r.reason}: {r.detail})"
-            for ticker, r in sorted(now.items())
-            if refused.get(ticker) != r.reason
-        ]
-        refused.clear()
-        refused.update({ticker: r.reason for ticker, r in now.items()})
+        lines += refused.changed(report.refusals)
         return "\n".join(lines) or None
 
     return [LoopTask("lending seed", supply), LoopTask("liquidation keeper", liquidate)]
@@ -592,7 +629,7 @@ def _perps_tasks(seed: PerpsSeed, keeper: PerpsKeeper) -> list[LoopTask]:
             return None
         return "perpetuals: the demo desk deposited USDC into the vault"
 
-    refused: dict[str, RefusalReason] = {}
+    refused = _Refusals("perpetuals keeper")
 
     def tend() -> str | None:
         report = keeper.tick()
@@ -610,18 +647,36 @@ def _perps_tasks(seed: PerpsSeed, keeper: PerpsKeeper) -> list[LoopTask]:
             f"(reward {q.reward} USDC)"
             for q in report.liquidations
         ]
-        # A refusal repeats every pass while it lasts: log a market's when its reason changes.
-        now = {r.ticker: r for r in report.refusals}
-        lines += [
-            f"perpetuals keeper: {ticker} left alone ({r.reason}: {r.detail})"
-            for ticker, r in sorted(now.items())
-            if refused.get(ticker) != r.reason
-        ]
-        refused.clear()
-        refused.update({ticker: r.reason for ticker, r in now.items()})
+        lines += refused.changed(report.refusals)
         return "\n".join(lines) or None
 
     return [LoopTask("perpetuals seed", deposit), LoopTask("perpetuals keeper", tend)]
+
+
+def _synths_tasks(seed: SynthsSeed, keeper: SynthLiquidationKeeper) -> list[LoopTask]:
+    def open_first() -> str | None:
+        if seed.done:
+            return None
+        seeded = seed.seed()
+        return (
+            f"synthetics: the demo desk minted and pooled {', '.join('s' + t for t in seeded)}"
+            if seeded
+            else None
+        )
+
+    refused = _Refusals("synthetics keeper")
+
+    def liquidate() -> str | None:
+        report = keeper.tick()
+        lines = [
+            f"synthetics keeper: liquidated position {q.position_id} of s{q.ticker}: burned {q.burned}, "
+            f"seized {q.seized} USDC"
+            for q in report.liquidations
+        ]
+        lines += refused.changed(report.refusals)
+        return "\n".join(lines) or None
+
+    return [LoopTask("synthetics seed", open_first), LoopTask("synthetics keeper", liquidate)]
 
 
 def proof_secret(data_dir: Path) -> bytes:
