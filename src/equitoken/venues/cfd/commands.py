@@ -1,7 +1,8 @@
 """What the CFD venue is asked to do: tuples of integers and strings, journaled as they are.
 
 Times are Unix microseconds (`at_us`), stamped by the venue, so replaying a command gives the same
-answer whenever it is replayed.
+answer whenever it is replayed. An open or a close may carry a client `order_id` (its last field;
+"" for none): the engine applies each order id once and answers a repeat with the first outcome.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -42,7 +43,8 @@ class Withdraw(NamedTuple):
 
 
 class Open(NamedTuple):
-    """Open a position at market: `side` a `CfdSide`, `size` in 10^-18 share, leverage 1:N."""
+    """Open a position at market: `side` a `CfdSide`, `size` in 10^-18 share, leverage 1:N (once per
+    `order_id` when one is given)."""
 
     account: int
     symbol: str
@@ -50,15 +52,17 @@ class Open(NamedTuple):
     size: int
     leverage: int
     at_us: int
+    order_id: str = ""
 
 
 class Close(NamedTuple):
-    """Close `size` of a position at market (0: all of it)."""
+    """Close `size` of a position at market (0: all of it; once per `order_id` when one is given)."""
 
     account: int
     position_id: int
     size: int
     at_us: int
+    order_id: str = ""
 
 
 class MarkPrice(NamedTuple):
@@ -92,6 +96,9 @@ class Dividend(NamedTuple):
     amount_per_share: int
     at_us: int
 
+
+ORDERS = (Open, Close)
+"""The commands that may carry a client `order_id`, as their last field."""
 
 Command = Deposit | Withdraw | Open | Close | MarkPrice | SessionClose | Split | Dividend
 COMMANDS: dict[str, type[Command]] = {

@@ -14,10 +14,16 @@ Trading (open and close) needs: a known instrument with a price, not HALTED, no 
 instrument's `max_price_age_s`, at a time in the regular session of the real calendar (or in the
 pre- and post-market when `extended_hours` is on; the oracle may then report CLOSED). Stop-outs
 and financing happen whatever the session.
+
+An open or a close with a client `order_id` is applied once: the engine keeps each applied order
+id with the order's parameters and its events, answers a repeat with those events and changes
+nothing, and refuses the id on an order with other parameters (`ConflictingOrderError`). A refused
+order is not remembered: it changed nothing, so its id may be tried again.
 """
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from equitoken.market.calendar import MarketCalendar, SessionPhase
 from equitoken.oracle.observation import MarketStatus
@@ -37,6 +43,7 @@ from equitoken.venues.cfd.commands import (
 from equitoken.venues.cfd.corporate import split_entry, split_price, split_size
 from equitoken.venues.cfd.errors import (
     CloseTooLargeError,
+    ConflictingOrderError,
     FinancingAlreadyChargedError,
     InsufficientMarginError,
     InvalidCommandError,
@@ -61,6 +68,15 @@ HOUSE_ACCOUNT = -2
 """The venue's own account: the other side of every CFD profit, loss and financing charge."""
 
 _MICROS = 1_000_000
+MAX_ORDER_ID = 128
+"""The longest client order id, in characters."""
+
+
+class OrderOutcome(NamedTuple):
+    """What an order id was applied to (command name and fields, time and id left out) and its events."""
+
+    order: tuple[object, ...]
+    events: tuple[ev.Event, ...]
 
 
 class Mark:
@@ -96,6 +112,7 @@ class CfdEngine:
         self._marks: dict[str, Mark] = {}
         self._quotes: dict[str, Quote] = {}
         self._withdrawals: set[str] = set()
+        self._orders: dict[str, OrderOutcome] = {}
         self._margin_called: set[int] = set()
         self._last_session: str | None = None
         self._next_id = 1
@@ -107,10 +124,8 @@ class CfdEngine:
     def apply(self, command: Command) -> list[ev.Event]:
         """Apply one command; raise a `CfdError` (changing nothing) if it is refused."""
         match command:
-            case Open():
-                return self._open(command)
-            case Close():
-                return self._close(command)
+            case Open() | Close():
+                return self._order(command)
             case MarkPrice():
                 return self._mark(command)
             case Deposit():
@@ -165,6 +180,10 @@ class CfdEngine:
         self._instrument(symbol)
         return self._splits[symbol]
 
+    def order(self, order_id: str) -> OrderOutcome | None:
+        """Return what client order id `order_id` was applied to and its events, or None if it was not."""
+        return self._orders.get(order_id)
+
     def state(self) -> dict[str, object]:
         """Return everything the engine holds, JSON-ready: equal engines give equal states."""
         return {
@@ -175,6 +194,10 @@ class CfdEngine:
             "positions": [p.state() for p in self._positions.values()],
             "marks": {s: [*m.quote, int(m.status), m.at_us] for s, m in sorted(self._marks.items())},
             "withdrawals": sorted(self._withdrawals),
+            "orders": {
+                order_id: [list(o.order), [[type(e).__name__, *e] for e in o.events]]
+                for order_id, o in sorted(self._orders.items())
+            },
             "margin_called": sorted(self._margin_called),
             "last_session": self._last_session,
             "next_id": self._next_id,
@@ -182,6 +205,27 @@ class CfdEngine:
         }
 
     # Trading
+
+    def _order(self, command: Open | Close) -> list[ev.Event]:
+        order_id = command.order_id
+        if type(order_id) is not str or len(order_id) > MAX_ORDER_ID:
+            raise InvalidCommandError(
+                f"order id {order_id!r} must be a string of at most {MAX_ORDER_ID} characters"
+            )
+        if not order_id:
+            return self._open(command) if isinstance(command, Open) else self._close(command)
+        order = (type(command).__name__, *command[:-2])
+        done = self._orders.get(order_id)
+        if done is not None:
+            if done.order != order:
+                raise ConflictingOrderError(
+                    f"order id {order_id!r} was already used for {_describe(done.order)}, not "
+                    f"{_describe(order)}; give a new order a new order id"
+                )
+            return list(done.events)
+        events = self._open(command) if isinstance(command, Open) else self._close(command)
+        self._orders[order_id] = OrderOutcome(order, tuple(events))
+        return events
 
     def _open(self, command: Open) -> list[ev.Event]:
         positions = self._account(command.account)
@@ -454,6 +498,12 @@ class CfdEngine:
         if positions is None:
             raise UnknownCfdAccountError(f"account {account!r} has never deposited with the CFD venue")
         return positions
+
+
+def _describe(order: tuple[object, ...]) -> str:
+    name, *fields = order
+    kind = Open if name == "Open" else Close
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in zip(kind._fields, fields, strict=False))})"
 
 
 def _side(side: int) -> CfdSide:

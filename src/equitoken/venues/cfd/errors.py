@@ -85,3 +85,10 @@ class FinancingAlreadyChargedError(CfdError):
     """The session's overnight financing was already charged, or no session has closed yet."""
 
     code = "cfd_financing_already_charged"
+
+
+class ConflictingOrderError(CfdError):
+    """A client order id already used for an order with other parameters (account, instrument, side, size,
+    leverage or position); choose a new order id for a new order."""
+
+    code = "cfd_conflicting_order"

@@ -3,7 +3,9 @@
 File format: the magic `EQCFDJOURNAL v1`, then records framed as the exchange's (`length: u32`,
 `crc32: u32`, payload; `equitoken.venues.exchange.journal.frame`). Payloads are canonical JSON:
 record 0 is `{"instruments": [...], "settings": {...}}`; every later record is
-`[[command name, *fields], [[event name, *fields], ...]]`.
+`[[command name, *fields], [[event name, *fields], ...]]`. An open or a close without a client
+order id is written without its last field, `order_id`, as journals from before order ids hold it;
+a repeated order id is answered from the engine and not journaled again (it changed nothing).
 
 A record is written after the engine applied its command, and the caller is answered once it is
 durable under the `FsyncPolicy` (the exchange's). A refused command is not journaled: it changed
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Self
 
 from equitoken.market.calendar import MarketCalendar
-from equitoken.venues.cfd.commands import COMMANDS, Command
+from equitoken.venues.cfd.commands import COMMANDS, ORDERS, Command
 from equitoken.venues.cfd.engine import CfdEngine
 from equitoken.venues.cfd.errors import CfdError
 from equitoken.venues.cfd.events import EVENTS, Event
@@ -49,7 +51,10 @@ class CfdJournalContents:
 
 def encode_record(command: Command, events: list[Event]) -> bytes:
     """Return the canonical payload of a command and its events."""
-    return canonical([[type(command).__name__, *command], [[type(e).__name__, *e] for e in events]])
+    fields = list(command)
+    if isinstance(command, ORDERS) and command.order_id == "":
+        fields.pop()
+    return canonical([[type(command).__name__, *fields], [[type(e).__name__, *e] for e in events]])
 
 
 def decode_command(payload: bytes, number: int = 0) -> Command:
@@ -58,7 +63,9 @@ def decode_command(payload: bytes, number: int = 0) -> Command:
         match json.loads(payload):
             case [[str(name), *fields], list()] if name in COMMANDS:
                 kind = COMMANDS[name]
-                if len(fields) != len(kind._fields) or not all(type(f) in (int, str) for f in fields):
+                # An order's order_id may be absent: written without one, or before order ids.
+                sizes = (len(kind._fields), len(kind._fields) - 1) if kind in ORDERS else (len(kind._fields),)
+                if len(fields) not in sizes or not all(type(f) in (int, str) for f in fields):
                     raise ValueError(f"{name} fields {fields!r} do not match {kind._fields}")
                 return kind(*fields)
         raise ValueError("not [command, events]")

@@ -5,6 +5,10 @@ every record) and continues it; `CfdVenue.in_memory(...)` keeps no journal (test
 Each command is stamped with the venue clock's time (a price with its own observation time),
 applied to the engine, journaled, and only then answered with its events. A refused command raises
 its `CfdError` and is neither applied nor journaled.
+
+An open or a close given a client `order_id` trades once: a repeat of the same order id (after a
+crash, say, between the fill and the caller's record of it) is answered with the first fill's
+events and is not journaled; the same order id on another order raises `ConflictingOrderError`.
 """
 
 import threading
@@ -18,6 +22,7 @@ from equitoken.market.calendar import MarketCalendar
 from equitoken.model.time import Clock
 from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.cfd.commands import (
+    ORDERS,
     Close,
     Command,
     Deposit,
@@ -95,18 +100,28 @@ class CfdVenue:
         return self._run(Withdraw(account, amount, withdrawal_id, self._now()))
 
     def open_position(
-        self, account: int, symbol: str, side: CfdSide, size: int, leverage: int | None = None
+        self,
+        account: int,
+        symbol: str,
+        side: CfdSide,
+        size: int,
+        leverage: int | None = None,
+        *,
+        order_id: str = "",
     ) -> list[Event]:
-        """Open a position at market: `size` in 10^-18 share, leverage 1:N (None: the maximum)."""
+        """Open a position at market: `size` in 10^-18 share, leverage 1:N (None: the maximum); once per
+        `order_id` if one is given (a repeat answers the first fill's events)."""
         if leverage is None:
             leverage = (
                 self.engine.instruments[symbol].max_leverage if symbol in self.engine.instruments else 1
             )
-        return self._run(Open(account, symbol, int(side), size, leverage, self._now()))
+        return self._run(Open(account, symbol, int(side), size, leverage, self._now(), order_id))
 
-    def close_position(self, account: int, position_id: int, size: int | None = None) -> list[Event]:
-        """Close `size` of a position at market (all of it if None)."""
-        return self._run(Close(account, position_id, 0 if size is None else size, self._now()))
+    def close_position(
+        self, account: int, position_id: int, size: int | None = None, *, order_id: str = ""
+    ) -> list[Event]:
+        """Close `size` of a position at market (all of it if None); once per `order_id` if one is given."""
+        return self._run(Close(account, position_id, 0 if size is None else size, self._now(), order_id))
 
     def on_price(self, symbol: str, price: int, status: MarketStatus, time: datetime) -> list[Event]:
         """Take the oracle's price (10^-8 USD per share) and status at `time`; stop out who must be."""
@@ -161,7 +176,12 @@ class CfdVenue:
 
     def _run(self, command: Command) -> list[Event]:
         with self._lock:
+            repeat = (
+                isinstance(command, ORDERS)
+                and type(command.order_id) is str
+                and self.engine.order(command.order_id) is not None
+            )
             events = self.engine.apply(command)
-            if self.journal is not None:
+            if self.journal is not None and not repeat:
                 self.journal.append(command, events)
             return events
