@@ -4,7 +4,7 @@ investor moves USDC from its exchange account to its CFD account, opens and clos
 moves it back; each call answered once per key; every bad call refused with its code, changing
 nothing. Every derivatives operation (perpetuals, synthetics, CFDs) conforms to the OpenAPI schema."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from tests.support.derivatives_platform import EXCHANGE_USDC, Derivatives, open_derivatives
 
+from equitoken.api.idempotency import IdempotentCalls
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.store.database import Database, sqlite_url
@@ -215,6 +216,77 @@ def test_who_may_trade_and_read(funded: Derivatives) -> None:
     assert (unnamed.status_code, prying.status_code) == (422, 403)
     theirs = world.get(f"{URL}/account", world.operator, investor_id=world.platform.participant.id)
     assert theirs["account"] == world.trader_account
+    assert state(world) == before
+
+
+def crash_before_the_answer_is_stored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the API die after the venue traded, before it stores its answer to the Idempotency-Key."""
+    run = IdempotentCalls.run
+
+    def crashing(
+        calls: IdempotentCalls, principal: Any, key: str, fingerprint: str, call: Callable[[], Any]
+    ) -> Any:
+        def trade_then_die() -> Any:
+            call()
+            raise RuntimeError("killed between the fill and the stored answer")
+
+        return run(calls, principal, key, fingerprint, trade_then_die)
+
+    monkeypatch.setattr(IdempotentCalls, "run", crashing)
+
+
+def test_a_retry_after_a_crash_between_the_fill_and_the_answer_trades_once(
+    funded: Derivatives, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = funded
+    trades = len(world.cfd.positions())
+    with monkeypatch.context() as crashing:
+        crash_before_the_answer_is_stored(crashing)
+        lost = world.post(f"{URL}/open", "crash-o", symbol="AAPL", side="long", size="0.5", leverage=2)
+    assert lost.status_code == 500
+    [opened] = [p for p in world.cfd.positions() if p.account == world.trader_account][trades:]
+    traded = world.cfd.snapshot()
+
+    retried = world.post(f"{URL}/open", "crash-o", symbol="AAPL", side="long", size="0.5", leverage=2)
+
+    assert retried.status_code == 200, retried.json()
+    assert "Idempotent-Replayed" not in retried.headers  # answered by the venue, not the stored answer
+    assert (retried.json()["position_id"], retried.json()["size"]) == (opened.position_id, "0.5")
+    assert world.cfd.snapshot() == traded  # one trade, not two
+    again = world.post(f"{URL}/open", "crash-o", symbol="AAPL", side="long", size="0.5", leverage=2)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == retried.json()
+
+    with monkeypatch.context() as crashing:
+        crash_before_the_answer_is_stored(crashing)
+        lost = world.post(f"{URL}/close", "crash-c", position_id=opened.position_id)
+    assert lost.status_code == 500
+    closed = world.cfd.snapshot()
+    assert opened.position_id not in [p.position_id for p in world.cfd.positions()]
+
+    retried = world.post(f"{URL}/close", "crash-c", position_id=opened.position_id)
+
+    assert retried.status_code == 200, retried.json()
+    assert (retried.json()["action"], retried.json()["size"], retried.json()["remaining"]) == (
+        "close",
+        "0.5",
+        "0",
+    )
+    assert world.cfd.snapshot() == closed
+
+
+def test_the_order_id_of_a_lost_answer_is_not_reused_for_another_order(
+    funded: Derivatives, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = funded
+    with monkeypatch.context() as crashing:
+        crash_before_the_answer_is_stored(crashing)
+        assert world.post(f"{URL}/open", "crash-x", symbol="AAPL", side="long", size="0.1").status_code == 500
+    before = state(world)
+
+    other = world.post(f"{URL}/open", "crash-x", symbol="AAPL", side="short", size="0.1")
+
+    assert (other.status_code, other.json()["code"]) == (409, "cfd_conflicting_order")
     assert state(world) == before
 
 

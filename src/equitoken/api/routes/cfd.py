@@ -3,9 +3,12 @@ transfers of USDC between the investor's exchange account and its CFD account.
 
 CFDs are off-chain contracts with the venue (`venues/cfd/`, the Bybit MT5 model): USDC-margined,
 long or short, priced off the oracle with a spread, financed overnight. An investor's CFD account
-number is its exchange account number. Trades are answered once per `Idempotency-Key`; a refusal is a
-problem with a stable code that changed nothing, a 409 when the instrument does not trade now
-(session closed, halted, stale price). A transfer is recorded before anything moves and is finished
+number is its exchange account number. Trades are answered once per `Idempotency-Key`, and made once
+per key: each open or close carries a client order id derived from the API key and the
+`Idempotency-Key` (`_order_id`), so a retry after a crash between the venue's fill and the stored
+answer gets the first fill back, not a second trade. A refusal is a problem with a stable code that
+changed nothing, a 409 when the instrument does not trade now (session closed, halted, stale price)
+or when the order id was used for another order. A transfer is recorded before anything moves and is finished
 after a crash (`CfdTransfers`), so it happens exactly once per key.
 """
 
@@ -48,7 +51,13 @@ from equitoken.market.calendar import SessionPhase
 from equitoken.model.bps import BPS
 from equitoken.model.errors import InsufficientFundsError
 from equitoken.model.quantities import Price, Usd
-from equitoken.venues.cfd.errors import CfdError, MarketClosedError, MarketHaltedError, StalePriceError
+from equitoken.venues.cfd.errors import (
+    CfdError,
+    ConflictingOrderError,
+    MarketClosedError,
+    MarketHaltedError,
+    StalePriceError,
+)
 from equitoken.venues.cfd.events import Closed, Event, Opened, StopOut
 from equitoken.venues.cfd.instruments import SIZE_ONE, CfdInstrument
 from equitoken.venues.cfd.margin import position_margin
@@ -62,8 +71,9 @@ router = APIRouter(prefix="/cfd", tags=["cfd"])
 
 _PLACES = Decimal("1e-8")
 _SIZE_DECIMALS = 18
-# Refusals because the instrument does not trade now, rather than because of the request.
-_NOT_NOW = (MarketClosedError, MarketHaltedError, StalePriceError)
+# Refusals because the instrument does not trade now, or the order id was another order's, rather
+# than because of the request.
+_CONFLICTS = (MarketClosedError, MarketHaltedError, StalePriceError, ConflictingOrderError)
 _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(403, 409, 503)
 
 
@@ -176,7 +186,7 @@ def _own_investor(principal: Principal) -> str:
 
 
 def _refused(error: CfdError | InsufficientFundsError) -> ProblemError:
-    return ProblemError(409 if isinstance(error, _NOT_NOW) else 422, error.code, str(error))
+    return ProblemError(409 if isinstance(error, _CONFLICTS) else 422, error.code, str(error))
 
 
 @router.get("/instruments")
@@ -272,7 +282,9 @@ def open_position(
 
     def call() -> str:
         try:
-            events = venue.open_position(account, symbol, side, size, body.leverage)
+            events = venue.open_position(
+                account, symbol, side, size, body.leverage, order_id=_order_id(principal, idempotency_key)
+            )
         except CfdError as error:
             raise _refused(error) from None
         return _trade_out("open", events, investor_id, account, venue, exchange).model_dump_json()
@@ -302,13 +314,20 @@ def close_position(
 
     def call() -> str:
         try:
-            events = venue.close_position(account, body.position_id, size)
+            events = venue.close_position(
+                account, body.position_id, size, order_id=_order_id(principal, idempotency_key)
+            )
         except CfdError as error:
             raise _refused(error) from None
         return _trade_out("close", events, investor_id, account, venue, exchange).model_dump_json()
 
     canonical = {"position_id": body.position_id, "size": size}
     return run_once(calls, principal, idempotency_key, f"{router.prefix}/close", canonical, call)
+
+
+def _order_id(principal: Principal, idempotency_key: str) -> str:
+    digest = hashlib.sha256(f"{principal.key_id}:{idempotency_key}".encode()).hexdigest()
+    return f"api-{digest[:40]}"
 
 
 def _transfer_id(principal: Principal, idempotency_key: str) -> str:
