@@ -1,6 +1,6 @@
 """Random runs over a real PerpMarket, PerpVault, stock token, quorum price feed and test USDC: opens,
-closes, partial closes, added margin, liquidations, price moves, funding time, LP deposits and
-withdrawals.
+closes, partial closes, added margin, liquidations, price moves, funding time, the market closing and
+reopening (orders queued while closed, executed or cancelled after), LP deposits and withdrawals.
 
 Named invariants, after every step:
 - ``vault_covers_max_payouts``: vault.totalAssets() >= vault.reserved() >= the sum of the open
@@ -13,6 +13,7 @@ Named invariants, after every step:
 from typing import Any
 
 import boa
+from eth_abi import decode
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -20,9 +21,10 @@ from tests.support.contracts import OPEN as PROFILE_OPEN
 from tests.support.contracts import actor, deployer
 from tests.support.contracts.oracle import QUORUM, deploy_price_feed, reporter_key, transmit
 from tests.support.contracts.perps import LP_ASSETS, MAX_AGE, MAX_ANSWER, PRICE, USDC, WAD
-from tests.support.contracts.venues import OPEN
+from tests.support.contracts.venues import CLOSED, OPEN
 
 TRADERS = 3
+ZERO = "0x0000000000000000000000000000000000000000"
 START = 200_000 * USDC
 
 
@@ -70,6 +72,8 @@ class PerpMachine(RuleBasedStateMachine):
         self.lp_out = 0
         self.total = LP_ASSETS + TRADERS * START
         self.ids: list[int] = []
+        self.orders: list[int] = []
+        self.status = OPEN
 
     def _mint(self, who: str, amount: int, spender: str) -> None:
         with boa.env.prank(self.admin):
@@ -80,6 +84,17 @@ class PerpMachine(RuleBasedStateMachine):
     def _open_ids(self) -> list[int]:
         return [i for i in self.ids if self.market.position(i).size != 0]
 
+    def _refusal(self, name: str, *args: Any, sender: str) -> str | None:
+        """Return the reason `name(*args)` from `sender` would revert with, or None if it would not."""
+        data = getattr(self.market, name).prepare_calldata(*args)
+        result = boa.env.execute_code(to_address=self.market.address, sender=sender, data=data, simulate=True)
+        if not result.is_error:
+            return None
+        output = bytes(result.output)
+        assert output[:4] == bytes.fromhex("08c379a0"), f"{name} reverted without a reason: {output!r}"
+        reason: str = decode(["string"], output[4:])[0]
+        return reason
+
     @rule(
         t=st.integers(0, TRADERS - 1),
         is_long=st.booleans(),
@@ -87,13 +102,22 @@ class PerpMachine(RuleBasedStateMachine):
         lev=st.integers(1, 10),
     )
     def open(self, t: int, is_long: bool, margin: int, lev: int) -> None:
-        try:
-            with boa.env.prank(self.traders[t]):
-                pid = self.market.open_position(is_long, margin * USDC, lev * WAD, 0, 0, 0)
-        except Exception:
-            assert self.vault.free_assets() < margin * USDC * 9 or True
+        trader = self.traders[t]
+        args = (is_long, margin * USDC, lev * WAD, 0, 0, 0)
+        if self.status == CLOSED:
+            # gTrade's rule: nothing opens while the market is closed; the order waits for the reopening.
+            assert self._refusal("open_position", *args, sender=trader) == "perp: market closed"
+            with boa.env.prank(trader):
+                self.orders.append(self.market.request_open(*args))
             return
-        self.ids.append(pid)
+        reason = self._refusal("open_position", *args, sender=trader)
+        if reason is not None:
+            # The only refusal these inputs can meet: the vault cannot back the maximum profit.
+            assert reason == "vault: insufficient liquidity", reason
+            assert self.vault.free_assets() < margin * USDC * 9
+            return
+        with boa.env.prank(trader):
+            self.ids.append(self.market.open_position(*args))
 
     @rule(pick=st.integers(0, 100), part=st.integers(1, 4))
     def close(self, pick: int, part: int) -> None:
@@ -105,8 +129,35 @@ class PerpMachine(RuleBasedStateMachine):
         size = pos.size if part == 4 else pos.size * part // 4
         if size == 0:
             return
+        if self.status == CLOSED:
+            assert self._refusal("close_position", pid, size, 0, sender=pos.owner) == "perp: market closed"
+            with boa.env.prank(pos.owner):
+                self.orders.append(self.market.request_close(pid, size, 0))
+            return
         with boa.env.prank(pos.owner):
             self.market.close_position(pid, size, 0)
+
+    @rule()
+    def close_or_reopen_the_market(self) -> None:
+        self.status = OPEN if self.status == CLOSED else CLOSED
+        boa.env.time_travel(seconds=60)
+        transmit(self.feed, self.reporters, self.price, self.status)
+
+    @rule()
+    def execute_orders(self) -> None:
+        pending = [o for o in self.orders if self.market.order(o).owner != ZERO]
+        for order_id in pending:
+            if self.status == CLOSED:
+                reason = self._refusal("execute_order", order_id, sender=self.liquidator)
+                assert reason == "perp: market not open", reason
+                continue
+            opens = self.market.order(order_id).kind == 1
+            before = self.market.next_position_id()
+            with boa.env.prank(self.liquidator):
+                self.market.execute_order(order_id)
+            assert self.market.order(order_id).owner == ZERO  # executed or cancelled, never twice
+            if opens and self.market.next_position_id() > before:
+                self.ids.append(before)
 
     @rule(pick=st.integers(0, 100), amount=st.integers(1, 2_000))
     def add_margin(self, pick: int, amount: int) -> None:
@@ -124,21 +175,19 @@ class PerpMachine(RuleBasedStateMachine):
             return
         pid = ids[pick % len(ids)]
         if self.market.is_liquidatable(pid):
+            assert self.status == OPEN  # never while the market is closed (the CLOSED policy)
             with boa.env.prank(self.liquidator):
                 self.market.liquidate(pid)
         else:
-            try:
-                with boa.env.prank(self.liquidator):
-                    self.market.liquidate(pid)
-                raise AssertionError("liquidated a healthy position")
-            except boa.BoaError:
-                pass
+            expected = "perp: market closed" if self.status == CLOSED else "perp: not liquidatable"
+            assert self._refusal("liquidate", pid, sender=self.liquidator) == expected
 
     @rule(move=st.integers(-15, 15), minutes=st.integers(1, 2_000))
     def move_price(self, move: int, minutes: int) -> None:
-        self.price = max(PRICE // 10, self.price * (100 + move) // 100)
+        if self.status == OPEN:  # the feed's FROZEN policy holds the close while the market is closed
+            self.price = max(PRICE // 10, self.price * (100 + move) // 100)
         boa.env.time_travel(seconds=minutes * 60)
-        transmit(self.feed, self.reporters, self.price, OPEN)
+        transmit(self.feed, self.reporters, self.price, self.status)
 
     @rule(amount=st.integers(1, 200_000))
     def lp_deposit(self, amount: int) -> None:
@@ -210,7 +259,7 @@ def _token(admin: str) -> Any:
 
 
 PerpMachine.TestCase.settings = settings(
-    max_examples=2, stateful_step_count=15, deadline=None, derandomize=True, phases=[Phase.generate]
+    max_examples=5, stateful_step_count=25, deadline=None, derandomize=True, phases=[Phase.generate]
 )
 TestPerpStateMachine = PerpMachine.TestCase
 
