@@ -133,12 +133,13 @@ def payout(margin_part: int, value: int, reservation_part: int) -> int:
 
 
 def equity(pos: Any, mark: int, accrued: int, p: Params = DEFAULTS) -> int:
-    return (
+    value: int = (
         pos.margin
         + pnl(pos.is_long, pos.size, pos.entry_price, mark)
         - funding_owed(pos.is_long, pos.size, accrued - pos.funding_entry)
         - close_fee(pos.size, mark, p)
     )
+    return value
 
 
 def liquidatable(value: int, size: int, mark: int, p: Params = DEFAULTS) -> bool:
@@ -164,7 +165,7 @@ def reverts_with(contract: Any, name: str, *args: Any, sender: str, reason: str)
 
     (boa's own stack trace fails to decode some of the market's reverts; the reason itself is intact.)
     """
-    from eth_abi import decode
+    from eth_abi.abi import decode
 
     data = getattr(contract, name).prepare_calldata(*args)
     result = boa.env.execute_code(to_address=contract.address, sender=sender, data=data)

@@ -546,15 +546,16 @@ def test_halted_and_stale_nothing_executes(
     publish(feed, reporters, PRICE, HALTED)
     assert market.mark_price() == (0, STATE_HALTED)
     before = snapshot(market, vault, usdc, trader)
+    calls: tuple[Callable[[], Any], ...] = (
+        lambda: market.open_position(True, MARGIN, LEV, 0, 0, 0),
+        lambda: market.close_position(pid, 1, 0),
+        lambda: market.add_margin(pid, USDC),
+        lambda: market.liquidate(pid),
+        lambda: market.execute_trigger(pid),
+        lambda: market.request_open(True, MARGIN, LEV, 0, 0, 0),
+    )
     with boa.env.prank(trader):
-        for call in (
-            lambda: market.open_position(True, MARGIN, LEV, 0, 0, 0),
-            lambda: market.close_position(pid, 1, 0),
-            lambda: market.add_margin(pid, USDC),
-            lambda: market.liquidate(pid),
-            lambda: market.execute_trigger(pid),
-            lambda: market.request_open(True, MARGIN, LEV, 0, 0, 0),
-        ):
+        for call in calls:
             with boa.reverts("guard: market halted"):
                 call()
     publish(feed, reporters, PRICE, OPEN)

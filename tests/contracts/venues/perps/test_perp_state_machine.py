@@ -13,7 +13,7 @@ Named invariants, after every step:
 from typing import Any
 
 import boa
-from eth_abi import decode
+from eth_abi.abi import decode
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
