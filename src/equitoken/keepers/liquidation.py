@@ -33,14 +33,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from functools import partial
 
-from sqlalchemy import select
-
-from equitoken.chain.errors import RevertError, TransactionTimeoutError
+from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.chain import EvmChain
-from equitoken.chain.evm.contract import Contract, ContractFunction
-from equitoken.durable.outbox import Outbox, TxOutcome, TxStatus
+from equitoken.chain.evm.contract import Contract
+from equitoken.durable.outbox import Outbox, TxStatus
+from equitoken.keepers.outboxed import OutboxedKeeper, Tick
 from equitoken.keepers.rules import (
     DEFAULT_DEADLINE,
     MAX_SECONDS,
@@ -49,13 +48,13 @@ from equitoken.keepers.rules import (
     RefusalReason,
     RefusedError,
     check_ranges,
+    check_venue,
 )
 from equitoken.model.bps import BPS
 from equitoken.model.quantities import Usd
 from equitoken.model.time import Clock
 from equitoken.model.token_amount import TokenAmount
 from equitoken.store.database import Database
-from equitoken.store.schema import ChainTransactionRow
 from equitoken.venues.amm import AmmDeployment
 from equitoken.venues.lending import maths
 from equitoken.venues.lending.adapter import OracleAction
@@ -162,7 +161,7 @@ def size_liquidation(
     return LiquidationSize(SizeKind.WHOLE_COLLATERAL, collateral, 0, needed)
 
 
-class LiquidationKeeper:
+class LiquidationKeeper(OutboxedKeeper):
     """Liquidate unhealthy positions of a lending deployment from `account`, and sell what it seizes."""
 
     def __init__(
@@ -183,28 +182,20 @@ class LiquidationKeeper:
             ("slippage_bps", slippage_bps, 0, BPS - 1),
             ("deadline_seconds", deadline_seconds, 1, MAX_SECONDS),
         )
-        if lending.chain_id != chain.chain_id:
-            raise KeeperConfigError(
-                f"the lending venue is deployed on chain {lending.chain_id}, not {chain.chain_id}"
-            )
+        self.tickers = check_venue(
+            chain,
+            account,
+            tickers,
+            venue="the lending venue is",
+            chain_id=lending.chain_id,
+            available=lending.markets,
+            unknown="no lending market",
+        )
         if amm is not None and (amm.chain_id != chain.chain_id or amm.usdc.lower() != lending.usdc.lower()):
             raise KeeperConfigError("the AMM must trade the lending venue's USDC on the same chain")
-        watched = list(lending.markets) if tickers is None else list(tickers)
-        unknown = sorted(set(watched) - set(lending.markets))
-        if unknown:
-            raise KeeperConfigError(f"no lending market for {', '.join(unknown)}")
-        if not watched:
-            raise KeeperConfigError("the keeper needs at least one market to watch")
-        if account not in chain.signers:
-            raise KeeperConfigError(f"the keeper cannot sign for wallet {account}")
-        self.chain = chain
-        self.account = chain.signers.get(account).address
+        super().__init__(chain, account, database, clock, outbox, OWNER)
         self.lending = lending
-        self.db = database
-        self.clock = clock
         self.amm = amm
-        self.outbox = outbox or Outbox(chain)
-        self.tickers = tuple(watched)
         self.slippage_bps = slippage_bps
         self.deadline_seconds = deadline_seconds
         self.reader = LendingReader(chain, lending)
@@ -219,33 +210,32 @@ class LiquidationKeeper:
         """Finish stored work, liquidate every unhealthy position the adapters allow, sell the collateral."""
         liquidations: list[Liquidation] = []
         sales: list[CollateralSale] = []
-        refusals: list[Refusal] = []
-        self.outbox.rebroadcast(self.db)
-        for row in self._rows():
-            if row.status == TxStatus.SIGNED:
-                try:
-                    self._finish(row, liquidations, sales)
-                except RefusedError as refused:
-                    refusals.append(self._refusal(_ticker_of(row.purpose), refused))
+        tick = Tick("liquidation keeper")
+        self._finish_stored(
+            tick,
+            lambda _ticker: self._market.accrue_interest,
+            partial(self._finish, liquidations, sales),
+            refused=RefusalReason.IN_FLIGHT,
+        )
         self.index.refresh()
         for ticker in self.tickers:
             try:
-                liquidations += self._liquidate_market(ticker, refusals)
+                liquidations += self._liquidate_market(ticker, tick)
             except RefusedError as refused:
-                refusals.append(self._refusal(ticker, refused))
+                tick.refuse(ticker, refused)
         for ticker, purpose, tx_hash in self._unsold():
             try:
                 sale = self._sell(ticker, purpose, tx_hash)
             except RefusedError as refused:
-                refusals.append(self._refusal(ticker, refused))
+                tick.refuse(ticker, refused)
                 continue
             if sale is not None:
                 sales.append(sale)
-        return LiquidationReport(tuple(liquidations), tuple(sales), tuple(refusals))
+        return LiquidationReport(tuple(liquidations), tuple(sales), tuple(tick.refusals))
 
     # -- liquidations
 
-    def _liquidate_market(self, ticker: str, refusals: list[Refusal]) -> list[Liquidation]:
+    def _liquidate_market(self, ticker: str, tick: Tick) -> list[Liquidation]:
         market = self.lending.market(ticker)
         borrowers = self.index.borrowers(ticker)
         if not borrowers:
@@ -268,7 +258,7 @@ class LiquidationKeeper:
             try:
                 liquidation = self._liquidate(market, totals, borrower, borrow_shares, collateral, int(price))
             except RefusedError as refused:
-                refusals.append(self._refusal(ticker, refused))
+                tick.refuse(ticker, refused)
                 continue
             if liquidation is not None:
                 done.append(liquidation)
@@ -340,17 +330,13 @@ class LiquidationKeeper:
         self._approve(self._usdc, self._market.address, size.usdc_needed)
         purpose = f"{base}{len(attempts) + 1}"
         args = (market.params, borrower, size.seized_assets, size.repaid_shares)
-        outcome = self._run(
-            purpose, self._market.liquidate, args, RefusalReason.VENUE_REFUSED, "liquidation_sent"
-        )
-        if not outcome.confirmed:
-            raise RefusedError(RefusalReason.VENUE_REFUSED, f"{purpose} reverted: {outcome.error}")
+        outcome = self._send(purpose, self._market.liquidate, args, "liquidation_sent")
         liquidation = self._liquidation(ticker, outcome.tx_hash, size.kind, health)
         _log.info("liquidation keeper: %s", liquidation)
         return liquidation
 
     def _liquidation(self, ticker: str, tx_hash: str, kind: SizeKind | None, health: Decimal) -> Liquidation:
-        event = self._event(tx_hash, self._market, "Liquidate")
+        event = self._events(tx_hash, self._market)["Liquidate"]
         seized = int(event["seized_assets"])
         bad_debt = int(event["bad_debt_assets"])
         if kind is None:
@@ -395,7 +381,7 @@ class LiquidationKeeper:
             raise RefusedError(
                 RefusalReason.POOL_REFUSED, f"no AMM pool for {ticker}: keeping the collateral"
             )
-        seized = int(self._event(liquidation_tx, self._market, "Liquidate")["seized_assets"])
+        seized = int(self._events(liquidation_tx, self._market)["Liquidate"]["seized_assets"])
         if seized == 0:
             return None
         token = self.reader.token(ticker)
@@ -432,13 +418,11 @@ class LiquidationKeeper:
         purpose = f"{liquidation_purpose}:swap:{len(swaps) + 1}"
         deadline = self.chain.timestamp(_PENDING) + self.deadline_seconds
         args = (amount, floor, True, self.account, deadline)
-        outcome = self._run(purpose, pool.swap, args, RefusalReason.POOL_REFUSED, "collateral_swap_sent")
-        if not outcome.confirmed:
-            raise RefusedError(RefusalReason.POOL_REFUSED, f"{purpose} reverted: {outcome.error}")
+        outcome = self._send(purpose, pool.swap, args, "collateral_swap_sent", RefusalReason.POOL_REFUSED)
         return self._sale(ticker, outcome.tx_hash, pool, value)
 
     def _sale(self, ticker: str, tx_hash: str, pool: Contract, value: int | None) -> CollateralSale:
-        event = self._event(tx_hash, pool, "Swap")
+        event = self._events(tx_hash, pool)["Swap"]
         amount = int(event["amount_in"])
         if value is None:
             price = self.reader.oracle_price(ticker)
@@ -455,36 +439,14 @@ class LiquidationKeeper:
 
     # -- the outbox
 
-    def _rows(self, prefix: str | None = None) -> list[ChainTransactionRow]:
-        """Return this keeper's stored transactions whose purpose starts with `prefix` (all of them by
-        default), oldest first."""
-        with self.db.transaction() as session:
-            rows = list(
-                session.scalars(
-                    select(ChainTransactionRow)
-                    .where(
-                        ChainTransactionRow.purpose.startswith(prefix or self._prefix + ":", autoescape=True)
-                    )
-                    .order_by(ChainTransactionRow.id)
-                )
-            )
-            for row in rows:
-                session.expunge(row)
-        return rows
-
     def _finish(
-        self, row: ChainTransactionRow, liquidations: list[Liquidation], sales: list[CollateralSale]
+        self, liquidations: list[Liquidation], sales: list[CollateralSale], purpose: str, tx_hash: str
     ) -> None:
-        """Broadcast a transaction stored by an earlier run and record its outcome."""
-        # The stored row carries its own call: the function given here only signs new rows.
-        outcome = self._run(row.purpose, self._market.accrue_interest, (), RefusalReason.IN_FLIGHT, None)
-        if not (outcome.new and outcome.confirmed):
-            return
-        ticker = row.purpose.split(":")[3]
-        if ":swap:" in row.purpose and self.amm is not None:
-            sales.append(self._sale(ticker, outcome.tx_hash, self.amm.pool(self.chain, ticker), None))
-        elif _is_liquidation(row.purpose):
-            liquidations.append(self._liquidation(ticker, outcome.tx_hash, None, Decimal(0)))
+        ticker = purpose.split(":")[3]
+        if ":swap:" in purpose and self.amm is not None:
+            sales.append(self._sale(ticker, tx_hash, self.amm.pool(self.chain, ticker), None))
+        elif _is_liquidation(purpose):
+            liquidations.append(self._liquidation(ticker, tx_hash, None, Decimal(0)))
 
     def _approve(self, token: Contract, spender: str, amount: int) -> None:
         if int(token.allowance(self.account, spender)) >= amount:
@@ -492,51 +454,7 @@ class LiquidationKeeper:
         base = f"{self._prefix}:approve:{token.address[:10]}:{spender[:10]}:"
         attempts = self._rows(base)
         purpose = f"{base}{len(attempts) + 1}"
-        outcome = self._run(purpose, token.approve, (spender, _UNLIMITED), RefusalReason.VENUE_REFUSED, None)
-        if not outcome.confirmed:
-            raise RefusedError(RefusalReason.VENUE_REFUSED, f"{purpose} reverted: {outcome.error}")
-
-    def _run(
-        self,
-        purpose: str,
-        function: ContractFunction,
-        args: tuple[object, ...],
-        refused: RefusalReason,
-        crash_sent: str | None,
-    ) -> TxOutcome:
-        try:
-            return self.outbox.run(
-                self.db,
-                purpose,
-                function,
-                args,
-                sender=self.account,
-                owner=OWNER,
-                now=self.clock.now,
-                record=lambda _session, _outcome: None,
-                crash_sent=crash_sent,
-            )
-        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
-            raise RefusedError(refused, f"{purpose} would revert: {exc.reason or exc}") from None
-        except TransactionTimeoutError:  # stored and sent: the next tick finishes it
-            raise RefusedError(RefusalReason.IN_FLIGHT, f"{purpose} is sent but not mined yet") from None
-
-    def _event(self, tx_hash: str, contract: Contract, name: str) -> dict[str, Any]:
-        receipt = self.chain.receipt(tx_hash)
-        if receipt is None:
-            raise RefusedError(RefusalReason.IN_FLIGHT, f"transaction {tx_hash} is not mined yet")
-        return next(e for e in contract.decode_logs(receipt) if e.name == name).args
-
-    @staticmethod
-    def _refusal(ticker: str, refused: RefusedError) -> Refusal:
-        _log.info("liquidation keeper leaves %s alone: %s (%s)", ticker, refused.detail, refused.reason)
-        return Refusal(ticker, refused.reason, refused.detail)
-
-
-def _ticker_of(purpose: str) -> str:
-    """Return the ticker a purpose of the keeper serves ("" for an approval)."""
-    part = purpose.split(":")[3]
-    return "" if part == "approve" else part
+        self._send(purpose, token.approve, (spender, _UNLIMITED))
 
 
 def _is_liquidation(purpose: str) -> bool:

@@ -25,20 +25,17 @@ reads the same rows, so it resumes a stored transaction instead of signing a sec
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from functools import partial
 
-from sqlalchemy import select
-
-from equitoken.chain.errors import RevertError, TransactionTimeoutError
 from equitoken.chain.evm.chain import EvmChain
-from equitoken.chain.evm.contract import Contract, ContractFunction
+from equitoken.chain.evm.contract import ContractFunction
 from equitoken.durable.outbox import Outbox, TxOutcome, TxStatus
-from equitoken.keepers.rules import KeeperConfigError, Refusal, RefusalReason, RefusedError
+from equitoken.keepers.outboxed import OutboxedKeeper, Tick
+from equitoken.keepers.rules import Refusal, RefusalReason, RefusedError, check_venue
 from equitoken.model.quantities import Price, Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
-from equitoken.store.schema import ChainTransactionRow
 from equitoken.venues.perps import maths
 from equitoken.venues.perps.deployment import PerpsDeployment
 from equitoken.venues.perps.states import MarketState
@@ -123,7 +120,7 @@ def trigger_hit(position: RawPosition, mark: int) -> str | None:
     return None
 
 
-class PerpsKeeper:
+class PerpsKeeper(OutboxedKeeper):
     """Execute queued orders and triggers, and liquidate, in the markets of a `PerpsDeployment` from
     `account`."""
 
@@ -138,25 +135,17 @@ class PerpsKeeper:
         outbox: Outbox | None = None,
         tickers: Sequence[str] | None = None,
     ) -> None:
-        if perps.chain_id != chain.chain_id:
-            raise KeeperConfigError(
-                f"the perpetuals venue is deployed on chain {perps.chain_id}, not {chain.chain_id}"
-            )
-        watched = list(perps.markets) if tickers is None else list(tickers)
-        unknown = sorted(set(watched) - set(perps.markets))
-        if unknown:
-            raise KeeperConfigError(f"no perpetual market for {', '.join(unknown)}")
-        if not watched:
-            raise KeeperConfigError("the keeper needs at least one market to watch")
-        if account not in chain.signers:
-            raise KeeperConfigError(f"the keeper cannot sign for wallet {account}")
-        self.chain = chain
-        self.account = chain.signers.get(account).address
+        self.tickers = check_venue(
+            chain,
+            account,
+            tickers,
+            venue="the perpetuals venue is",
+            chain_id=perps.chain_id,
+            available=perps.markets,
+            unknown="no perpetual market",
+        )
+        super().__init__(chain, account, database, clock, outbox, OWNER)
         self.perps = perps
-        self.db = database
-        self.clock = clock
-        self.outbox = outbox or Outbox(chain)
-        self.tickers = tuple(watched)
         self.reader = PerpsReader(chain, perps)
         self._prefix = f"{OWNER}:{self.account}:{perps.vault[:10]}"
 
@@ -164,14 +153,10 @@ class PerpsKeeper:
 
     def tick(self) -> PerpsKeeperReport:
         """Finish stored work, then execute orders and triggers and liquidate where the markets allow."""
-        report = _Report()
-        self.outbox.rebroadcast(self.db)
-        for row in self._rows():
-            if row.status == TxStatus.SIGNED:
-                try:
-                    self._finish(row, report)
-                except RefusedError as refused:
-                    report.refuse(row.purpose.split(":")[3], refused)
+        report = _Report("perps keeper")
+        self._finish_stored(
+            report, lambda ticker: self.reader.contract(ticker).funding_rate, partial(self._finish, report)
+        )
         for ticker in self.tickers:
             try:
                 self._tend(ticker, report)
@@ -245,24 +230,24 @@ class PerpsKeeper:
 
     def _execute_order(self, ticker: str, order_id: int) -> OrderExecution:
         contract = self.reader.contract(ticker)
-        outcome = self._send(ticker, _ORDER, order_id, contract.execute_order, (order_id,), "perp_order_sent")
+        outcome = self._once(ticker, _ORDER, order_id, contract.execute_order, (order_id,), "perp_order_sent")
         return self._execution(ticker, order_id, outcome.tx_hash)
 
     def _execute_trigger(self, ticker: str, position_id: int, kind: str) -> TriggerExecution:
         contract = self.reader.contract(ticker)
-        outcome = self._send(
+        outcome = self._once(
             ticker, _TRIGGER, position_id, contract.execute_trigger, (position_id,), "perp_trigger_sent"
         )
         return self._trigger(ticker, position_id, kind, outcome.tx_hash)
 
     def _liquidate(self, ticker: str, position_id: int, position: RawPosition, mark: int) -> PerpLiquidation:
         contract = self.reader.contract(ticker)
-        outcome = self._send(
+        outcome = self._once(
             ticker, _LIQUIDATE, position_id, contract.liquidate, (position_id,), "perp_liquidation_sent"
         )
         return self._liquidation(ticker, position_id, outcome.tx_hash, position.owner, mark)
 
-    def _send(
+    def _once(
         self,
         ticker: str,
         what: str,
@@ -279,11 +264,7 @@ class PerpsKeeper:
             )
         if any(r.status != TxStatus.FAILED for r in attempts):
             raise RefusedError(RefusalReason.IN_FLIGHT, f"{what} {ident} is stored but not yet on-chain")
-        purpose = f"{base}{len(attempts) + 1}"
-        outcome = self._run(purpose, function, args, crash_sent)
-        if not outcome.confirmed:
-            raise RefusedError(RefusalReason.VENUE_REFUSED, f"{purpose} reverted: {outcome.error}")
-        return outcome
+        return self._send(f"{base}{len(attempts) + 1}", function, args, crash_sent)
 
     # -- what the events say
 
@@ -326,79 +307,21 @@ class PerpsKeeper:
         _log.info("perps keeper liquidated: %s", liquidation)
         return liquidation
 
-    def _events(self, tx_hash: str, contract: Contract) -> dict[str, dict[str, Any]]:
-        receipt = self.chain.receipt(tx_hash)
-        if receipt is None:
-            raise RefusedError(RefusalReason.IN_FLIGHT, f"transaction {tx_hash} is not mined yet")
-        return {e.name: dict(e.args) for e in contract.decode_logs(receipt)}
-
-    # -- the outbox
-
-    def _rows(self, prefix: str | None = None) -> list[ChainTransactionRow]:
-        """Return this keeper's stored transactions whose purpose starts with `prefix` (all of them by
-        default), oldest first."""
-        with self.db.transaction() as session:
-            rows = list(
-                session.scalars(
-                    select(ChainTransactionRow)
-                    .where(
-                        ChainTransactionRow.purpose.startswith(prefix or self._prefix + ":", autoescape=True)
-                    )
-                    .order_by(ChainTransactionRow.id)
-                )
-            )
-            for row in rows:
-                session.expunge(row)
-        return rows
-
-    def _finish(self, row: ChainTransactionRow, report: "_Report") -> None:
-        """Broadcast a transaction stored by an earlier run and record its outcome."""
-        _, _, _, ticker, what, ident, _ = row.purpose.split(":")
-        contract = self.reader.contract(ticker)
-        # The stored row carries its own call: the function given here only signs new rows.
-        outcome = self._run(row.purpose, contract.funding_rate, (), None)
-        if not (outcome.new and outcome.confirmed):
-            return
+    def _finish(self, report: "_Report", purpose: str, tx_hash: str) -> None:
+        _, _, _, ticker, what, ident, _ = purpose.split(":")
         if what == _ORDER:
-            report.executions.append(self._execution(ticker, int(ident), outcome.tx_hash))
+            report.executions.append(self._execution(ticker, int(ident), tx_hash))
         elif what == _TRIGGER:
-            report.triggers.append(self._trigger(ticker, int(ident), "", outcome.tx_hash))
+            report.triggers.append(self._trigger(ticker, int(ident), "", tx_hash))
         elif what == _LIQUIDATE:
-            report.liquidations.append(self._liquidation(ticker, int(ident), outcome.tx_hash, "", 0))
-
-    def _run(
-        self, purpose: str, function: ContractFunction, args: tuple[object, ...], crash_sent: str | None
-    ) -> TxOutcome:
-        try:
-            return self.outbox.run(
-                self.db,
-                purpose,
-                function,
-                args,
-                sender=self.account,
-                owner=OWNER,
-                now=self.clock.now,
-                record=lambda _session, _outcome: None,
-                crash_sent=crash_sent,
-            )
-        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
-            raise RefusedError(
-                RefusalReason.VENUE_REFUSED, f"{purpose} would revert: {exc.reason or exc}"
-            ) from None
-        except TransactionTimeoutError:  # stored and sent: the next tick finishes it
-            raise RefusedError(RefusalReason.IN_FLIGHT, f"{purpose} is sent but not mined yet") from None
+            report.liquidations.append(self._liquidation(ticker, int(ident), tx_hash, "", 0))
 
 
-class _Report:
-    def __init__(self) -> None:
-        self.executions: list[OrderExecution] = []
-        self.triggers: list[TriggerExecution] = []
-        self.liquidations: list[PerpLiquidation] = []
-        self.refusals: list[Refusal] = []
-
-    def refuse(self, ticker: str, refused: RefusedError) -> None:
-        _log.info("perps keeper leaves %s alone: %s (%s)", ticker, refused.detail, refused.reason)
-        self.refusals.append(Refusal(ticker, refused.reason, refused.detail))
+@dataclass
+class _Report(Tick):
+    executions: list[OrderExecution] = field(default_factory=list)
+    triggers: list[TriggerExecution] = field(default_factory=list)
+    liquidations: list[PerpLiquidation] = field(default_factory=list)
 
     def done(self) -> PerpsKeeperReport:
         return PerpsKeeperReport(

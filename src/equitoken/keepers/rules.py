@@ -1,14 +1,16 @@
 """What every keeper shares: the settings they check, and the reasons they give for leaving a venue alone.
 
-Each keeper acts only within bounds it checks at construction (`check_ranges`, `KeeperConfigError`
-naming the setting), and reports each venue it looked at but did not touch as a `Refusal` with a
-`RefusalReason` (raised inside a tick as a `RefusedError`), so the platform's log and the tests can
-tell a quiet market from a refused one.
+Each keeper acts only within bounds it checks at construction (`check_ranges`, `check_venue`,
+`KeeperConfigError` naming the setting), and reports each venue it looked at but did not touch as a
+`Refusal` with a `RefusalReason` (raised inside a tick as a `RefusedError`), so the platform's log and
+the tests can tell a quiet market from a refused one.
 """
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from equitoken.chain.evm.chain import EvmChain
 from equitoken.model.errors import EquitokenError
 
 DEFAULT_MAX_AGE = 7_200
@@ -30,6 +32,33 @@ def check_ranges(*settings: tuple[str, int, int, int]) -> None:
     for name, value, low, high in settings:
         if not low <= value <= high:
             raise KeeperConfigError(f"{name} must be {low} to {high}, not {value}")
+
+
+def check_venue(
+    chain: EvmChain,
+    account: str,
+    tickers: Sequence[str] | None,
+    *,
+    venue: str,
+    chain_id: int,
+    available: Collection[str],
+    unknown: str,
+    noun: str = "market",
+) -> tuple[str, ...]:
+    """Return the tickers to watch (all of `available` by default), or raise KeeperConfigError when
+    `venue` ("the lending venue is") is deployed on another chain, a ticker is `unknown` ("no lending
+    market") to it, there is no `noun` to watch, or the chain cannot sign for `account`."""
+    if chain_id != chain.chain_id:
+        raise KeeperConfigError(f"{venue} deployed on chain {chain_id}, not {chain.chain_id}")
+    watched = tuple(available if tickers is None else tickers)
+    missing = sorted(set(watched) - set(available))
+    if missing:
+        raise KeeperConfigError(f"{unknown} for {', '.join(missing)}")
+    if not watched:
+        raise KeeperConfigError(f"the keeper needs at least one {noun} to watch")
+    if account not in chain.signers:
+        raise KeeperConfigError(f"the keeper cannot sign for wallet {account}")
+    return watched
 
 
 class RefusalReason(StrEnum):

@@ -24,18 +24,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
-from sqlalchemy import select
-
-from equitoken.chain.errors import RevertError, TransactionTimeoutError
 from equitoken.chain.evm.chain import EvmChain
-from equitoken.chain.evm.contract import ContractFunction
-from equitoken.durable.outbox import Outbox, TxOutcome, TxStatus
-from equitoken.keepers.rules import KeeperConfigError, Refusal, RefusalReason, RefusedError
+from equitoken.durable.outbox import Outbox, TxStatus
+from equitoken.keepers.outboxed import OutboxedKeeper, Tick
+from equitoken.keepers.rules import Refusal, RefusalReason, RefusedError, check_venue
 from equitoken.model.quantities import Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
-from equitoken.store.schema import ChainTransactionRow
 from equitoken.venues.synths import maths
 from equitoken.venues.synths.deployment import SynthsDeployment
 from equitoken.venues.synths.parameters import WAD, SynthAmount
@@ -71,7 +68,7 @@ class SynthLiquidationReport:
     refusals: tuple[Refusal, ...]
 
 
-class SynthLiquidationKeeper:
+class SynthLiquidationKeeper(OutboxedKeeper):
     """Liquidate under-collateralised positions of a synthetics deployment from `account`."""
 
     def __init__(
@@ -85,25 +82,18 @@ class SynthLiquidationKeeper:
         outbox: Outbox | None = None,
         tickers: Sequence[str] | None = None,
     ) -> None:
-        if synths.chain_id != chain.chain_id:
-            raise KeeperConfigError(
-                f"the synthetic stocks are deployed on chain {synths.chain_id}, not {chain.chain_id}"
-            )
-        watched = list(synths.synths) if tickers is None else list(tickers)
-        unknown = sorted(set(watched) - set(synths.synths))
-        if unknown:
-            raise KeeperConfigError(f"no synthetic for {', '.join(unknown)}")
-        if not watched:
-            raise KeeperConfigError("the keeper needs at least one synthetic to watch")
-        if account not in chain.signers:
-            raise KeeperConfigError(f"the keeper cannot sign for wallet {account}")
-        self.chain = chain
-        self.account = chain.signers.get(account).address
+        self.tickers = check_venue(
+            chain,
+            account,
+            tickers,
+            venue="the synthetic stocks are",
+            chain_id=synths.chain_id,
+            available=synths.synths,
+            unknown="no synthetic",
+            noun="synthetic",
+        )
+        super().__init__(chain, account, database, clock, outbox, OWNER)
         self.synths = synths
-        self.db = database
-        self.clock = clock
-        self.outbox = outbox or Outbox(chain)
-        self.tickers = tuple(watched)
         self.reader = SynthsReader(chain, synths)
         self._prefix = f"synth-liquidation:{self.account}"
 
@@ -112,23 +102,19 @@ class SynthLiquidationKeeper:
     def tick(self) -> SynthLiquidationReport:
         """Finish stored work, then liquidate every position below its minimum ratio the vaults allow."""
         liquidations: list[SynthLiquidation] = []
-        refusals: list[Refusal] = []
-        self.outbox.rebroadcast(self.db)
-        for row in self._rows():
-            if row.status == TxStatus.SIGNED:
-                try:
-                    finished = self._finish(row)
-                except RefusedError as refused:
-                    refusals.append(self._refusal(row.purpose.split(":")[3], refused))
-                    continue
-                if finished is not None:
-                    liquidations.append(finished)
+        tick = Tick("synth liquidation keeper")
+        self._finish_stored(
+            tick,
+            lambda ticker: self.reader.vault_contract(ticker).liquidate,
+            partial(self._finish, liquidations),
+            crash_sent=CRASH_SENT,
+        )
         for ticker in self.tickers:
             try:
-                liquidations += self._liquidate_vault(ticker, refusals)
+                liquidations += self._liquidate_vault(ticker, tick)
             except RefusedError as refused:
-                refusals.append(self._refusal(ticker, refused))
-        return SynthLiquidationReport(tuple(liquidations), tuple(refusals))
+                tick.refuse(ticker, refused)
+        return SynthLiquidationReport(tuple(liquidations), tuple(tick.refusals))
 
     def purpose_prefix(self, ticker: str, position_id: int) -> str:
         """Return the prefix of the outbox purposes of a position's liquidations."""
@@ -136,7 +122,7 @@ class SynthLiquidationKeeper:
 
     # -- liquidations
 
-    def _liquidate_vault(self, ticker: str, refusals: list[Refusal]) -> list[SynthLiquidation]:
+    def _liquidate_vault(self, ticker: str, tick: Tick) -> list[SynthLiquidation]:
         price, state = self.reader.raw_price(ticker, _PENDING)
         min_ratio, penalty = self.reader.risk(ticker, _PENDING)
         indebted = {
@@ -156,7 +142,7 @@ class SynthLiquidationKeeper:
             try:
                 done.append(self._liquidate(ticker, position_id, collateral, debt, price, min_ratio, penalty))
             except RefusedError as refused:
-                refusals.append(self._refusal(ticker, refused))
+                tick.refuse(ticker, refused)
         return done
 
     def _refuse_vault(
@@ -211,19 +197,13 @@ class SynthLiquidationKeeper:
             )
         purpose = f"{base}{len(attempts) + 1}"
         vault = self.reader.vault_contract(ticker)
-        outcome = self._run(purpose, vault.liquidate, (position_id, size.amount))
-        if not outcome.confirmed:
-            raise RefusedError(RefusalReason.VENUE_REFUSED, f"{purpose} reverted: {outcome.error}")
+        outcome = self._send(purpose, vault.liquidate, (position_id, size.amount), CRASH_SENT)
         liquidation = self._liquidation(ticker, outcome.tx_hash, Decimal(ratio) / Decimal(WAD))
         _log.info("synth liquidation keeper: %s", liquidation)
         return liquidation
 
     def _liquidation(self, ticker: str, tx_hash: str, ratio: Decimal | None) -> SynthLiquidation:
-        receipt = self.chain.receipt(tx_hash)
-        if receipt is None:
-            raise RefusedError(RefusalReason.IN_FLIGHT, f"transaction {tx_hash} is not mined yet")
-        vault = self.reader.vault_contract(ticker)
-        event = next(e for e in vault.decode_logs(receipt) if e.name == "Liquidated").args
+        event = self._events(tx_hash, self.reader.vault_contract(ticker))["Liquidated"]
         return SynthLiquidation(
             ticker,
             int(event["id"]),
@@ -234,54 +214,5 @@ class SynthLiquidationKeeper:
             tx_hash,
         )
 
-    # -- the outbox
-
-    def _rows(self, prefix: str | None = None) -> list[ChainTransactionRow]:
-        """Return this keeper's stored transactions whose purpose starts with `prefix`, oldest first."""
-        with self.db.transaction() as session:
-            rows = list(
-                session.scalars(
-                    select(ChainTransactionRow)
-                    .where(
-                        ChainTransactionRow.purpose.startswith(prefix or self._prefix + ":", autoescape=True)
-                    )
-                    .order_by(ChainTransactionRow.id)
-                )
-            )
-            for row in rows:
-                session.expunge(row)
-        return rows
-
-    def _finish(self, row: ChainTransactionRow) -> SynthLiquidation | None:
-        """Broadcast a liquidation stored by an earlier run and record its outcome."""
-        ticker = row.purpose.split(":")[3]
-        # The stored row carries its own call: the function given here only signs new rows.
-        outcome = self._run(row.purpose, self.reader.vault_contract(ticker).liquidate, ())
-        if not (outcome.new and outcome.confirmed):
-            return None
-        return self._liquidation(ticker, outcome.tx_hash, None)
-
-    def _run(self, purpose: str, function: ContractFunction, args: tuple[object, ...]) -> TxOutcome:
-        try:
-            return self.outbox.run(
-                self.db,
-                purpose,
-                function,
-                args,
-                sender=self.account,
-                owner=OWNER,
-                now=self.clock.now,
-                record=lambda _session, _outcome: None,
-                crash_sent=CRASH_SENT,
-            )
-        except RevertError as exc:  # the node says it would revert: nothing was stored or sent
-            raise RefusedError(
-                RefusalReason.VENUE_REFUSED, f"{purpose} would revert: {exc.reason or exc}"
-            ) from None
-        except TransactionTimeoutError:  # stored and sent: the next tick finishes it
-            raise RefusedError(RefusalReason.IN_FLIGHT, f"{purpose} is sent but not mined yet") from None
-
-    @staticmethod
-    def _refusal(ticker: str, refused: RefusedError) -> Refusal:
-        _log.info("synth liquidation keeper leaves %s alone: %s (%s)", ticker, refused.detail, refused.reason)
-        return Refusal(ticker, refused.reason, refused.detail)
+    def _finish(self, liquidations: list[SynthLiquidation], purpose: str, tx_hash: str) -> None:
+        liquidations.append(self._liquidation(purpose.split(":")[3], tx_hash, None))
