@@ -23,11 +23,9 @@ up to the LLTV less the cut, and the client keeps a borrower the max LTV's dista
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract, ContractFunction
 from equitoken.durable.outbox import Outbox, TxOutcome
@@ -50,10 +48,10 @@ from equitoken.venues.lending.errors import (
     UnhealthyPositionError,
 )
 from equitoken.venues.lending.views import LendingReader
+from equitoken.venues.outboxed import MAX_KEY_LENGTH, Outboxed
 
 __all__ = ["MAX_KEY_LENGTH", "LendingAction", "LendingClient", "LendingReceipt"]
 
-MAX_KEY_LENGTH = 64
 # A full repayment is priced a few seconds before it is mined: the approval leaves room for the
 # interest of those seconds (a basis point covers minutes even at the rate model's ceiling).
 _INTEREST_ROOM_BPS = 1
@@ -138,6 +136,9 @@ class LendingClient:
         self.db = database
         self.clock = clock
         self.outbox = outbox or Outbox(chain)
+        self._sent = Outboxed(
+            "lending", chain, database, self.outbox, clock, LendingError, LendingTransactionError
+        )
         self.reader = LendingReader(chain, deployment)
         self.contract = self.reader.contract
         self._usdc = chain.at(deployment.usdc, usdc_artifact(), "USDC")
@@ -310,7 +311,7 @@ class LendingClient:
 
     def purpose(self, wallet: str, ticker: str, action: LendingAction, key: str) -> str:
         """Return the outbox purpose of an action."""
-        return f"lending:{wallet}:{ticker}:{action.value}:{key}"
+        return self._sent.purpose(wallet, ticker, action.value, key)
 
     def _act(
         self,
@@ -321,66 +322,23 @@ class LendingClient:
         plan: Callable[[DeployedMarket, str], _Plan],
     ) -> LendingReceipt:
         market = self.deployment.market(ticker)
-        if not key or len(key) > MAX_KEY_LENGTH or ":" in key:
-            raise LendingError(f"a request key has 1 to {MAX_KEY_LENGTH} characters and no ':', not {key!r}")
-        if wallet not in self.chain.signers:
-            raise LendingError(f"cannot sign for wallet {wallet}")
-        sender = self.chain.signers.get(wallet).address
+        sender = self._sent.sender(wallet, key)
         purpose = self.purpose(sender, ticker, action, key)
-        with self.db.transaction() as session:
-            stored = self.outbox.find(session, purpose) is not None
+        what = action.value.replace("_", " ")
         function: ContractFunction
         args: tuple[object, ...]
-        if stored:  # sent before under this key: its stored transaction carries its own call
+        if self._sent.stored(purpose):  # sent before under this key: its stored transaction carries its call
             function, args = self.contract.function(action.value), ()
         else:
             checked = plan(market, sender)
-            if checked.approval is not None:
-                self._approve(sender, checked.approval, f"{purpose}:approve", action)
+            if (approval := checked.approval) is not None:
+                spender = self.contract.address
+                self._sent.approve(purpose, approval.token, spender, approval.amount, sender, what)
             function, args = checked.function, checked.args
-        outcome = self._run(purpose, function, args, sender, action)
-        return self._receipt(action, ticker, sender, outcome)
-
-    def _approve(self, sender: str, approval: _Approval, purpose: str, action: LendingAction) -> None:
-        with self.db.transaction() as session:
-            stored = self.outbox.find(session, purpose) is not None
-        if not stored and int(approval.token.allowance(sender, self.contract.address)) >= approval.amount:
-            return
-        self._run(purpose, approval.token.approve, (self.contract.address, approval.amount), sender, action)
-
-    def _run(
-        self,
-        purpose: str,
-        function: ContractFunction,
-        args: tuple[object, ...],
-        sender: str,
-        action: LendingAction,
-    ) -> TxOutcome:
-        try:
-            outcome = self.outbox.run(
-                self.db,
-                purpose,
-                function,
-                args,
-                sender=sender,
-                owner=f"lending:{sender}",
-                now=self._now,
-                record=lambda _session, _outcome: None,
-            )
-        except RevertError as exc:
-            raise LendingTransactionError(
-                f"the chain refuses the {action.value.replace('_', ' ')}: {exc.reason or exc}"
-            ) from None
-        if outcome.failed:
-            raise LendingTransactionError(f"{purpose} reverted: {outcome.error}; retry with a new key")
-        return outcome
+        return self._receipt(action, ticker, sender, self._sent.run(purpose, function, args, sender, what))
 
     def _receipt(self, action: LendingAction, ticker: str, sender: str, outcome: TxOutcome) -> LendingReceipt:
-        receipt = self.chain.receipt(outcome.tx_hash)
-        if receipt is None:
-            raise LendingTransactionError(
-                f"{outcome.purpose}: transaction {outcome.tx_hash} is not mined yet"
-            )
+        receipt = self._sent.mined(outcome)
         event = next(e for e in self.contract.decode_logs(receipt) if e.name == action.event)
         assets = int(event.args["assets"])
         amount: Usd | TokenAmount
@@ -426,9 +384,6 @@ class LendingClient:
             f"collateral's {Usd(value)}, beyond its borrow limit of {Decimal(limit) / Decimal(10**18):.2%}"
             f"{closed}; the collateral carries at most {Usd(room)} USDC of debt"
         )
-
-    def _now(self) -> datetime:
-        return self.clock.now()
 
 
 def _positive(amount: Usd, what: str) -> None:

@@ -22,18 +22,17 @@ again with the same key (after a crash, or twice) returns the first call's resul
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract, ContractFunction
 from equitoken.durable.outbox import Outbox, TxOutcome
 from equitoken.model.quantities import Price, Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
+from equitoken.venues.outboxed import MAX_KEY_LENGTH, Outboxed
 from equitoken.venues.perps import maths
 from equitoken.venues.perps.deployment import PerpsDeployment
 from equitoken.venues.perps.errors import (
@@ -52,7 +51,6 @@ from equitoken.venues.perps.views import PerpsReader, RawOrder, RawPosition
 
 __all__ = ["MAX_KEY_LENGTH", "VAULT", "PerpAction", "PerpReceipt", "PerpsClient"]
 
-MAX_KEY_LENGTH = 64
 VAULT = "vault"
 """The purpose's market part for the vault's actions."""
 _PENDING = "pending"
@@ -155,6 +153,7 @@ class PerpsClient:
         self.db = database
         self.clock = clock
         self.outbox = outbox or Outbox(chain)
+        self._sent = Outboxed("perps", chain, database, self.outbox, clock, PerpError, PerpTransactionError)
         self.reader = PerpsReader(chain, deployment)
         self.vault = self.reader.vault_contract
         self._usdc = self.reader.usdc
@@ -347,7 +346,7 @@ class PerpsClient:
 
     def purpose(self, wallet: str, market: str, action: PerpAction, key: str) -> str:
         """Return the outbox purpose of an action (`market` is a ticker or VAULT)."""
-        return f"perps:{wallet}:{market}:{action.value}:{key}"
+        return self._sent.purpose(wallet, market, action.value, key)
 
     def _act(
         self,
@@ -358,67 +357,25 @@ class PerpsClient:
         plan: Callable[[Contract, str], _Plan],
     ) -> PerpReceipt:
         contract = self.vault if ticker == VAULT else self.reader.contract(ticker)
-        if not key or len(key) > MAX_KEY_LENGTH or ":" in key:
-            raise PerpError(f"a request key has 1 to {MAX_KEY_LENGTH} characters and no ':', not {key!r}")
-        if wallet not in self.chain.signers:
-            raise PerpError(f"cannot sign for wallet {wallet}")
-        sender = self.chain.signers.get(wallet).address
+        sender = self._sent.sender(wallet, key)
         purpose = self.purpose(sender, ticker, action, key)
-        with self.db.transaction() as session:
-            stored = self.outbox.find(session, purpose) is not None
+        what = action.value.replace("_", " ")
         function: ContractFunction
         args: tuple[object, ...]
-        if stored:  # sent before under this key: its stored transaction carries its own call
+        if self._sent.stored(purpose):  # sent before under this key: its stored transaction carries its call
             function, args = contract.function(action.value), ()
         else:
             checked = plan(contract, sender)
             if checked.approval:
-                self._approve(sender, contract.address, checked.approval, f"{purpose}:approve", action)
+                self._sent.approve(purpose, self._usdc, contract.address, checked.approval, sender, what)
             function, args = checked.function, checked.args
-        outcome = self._run(purpose, function, args, sender, action)
+        outcome = self._sent.run(purpose, function, args, sender, what)
         return self._receipt(action, ticker, contract, sender, outcome)
-
-    def _approve(self, sender: str, spender: str, amount: int, purpose: str, action: PerpAction) -> None:
-        with self.db.transaction() as session:
-            stored = self.outbox.find(session, purpose) is not None
-        if not stored and int(self._usdc.allowance(sender, spender)) >= amount:
-            return
-        self._run(purpose, self._usdc.approve, (spender, amount), sender, action)
-
-    def _run(
-        self,
-        purpose: str,
-        function: ContractFunction,
-        args: tuple[object, ...],
-        sender: str,
-        action: PerpAction,
-    ) -> TxOutcome:
-        try:
-            outcome = self.outbox.run(
-                self.db,
-                purpose,
-                function,
-                args,
-                sender=sender,
-                owner=f"perps:{sender}",
-                now=self._now,
-                record=lambda _session, _outcome: None,
-            )
-        except RevertError as exc:
-            raise PerpTransactionError(
-                f"the chain refuses the {action.value.replace('_', ' ')}: {exc.reason or exc}"
-            ) from None
-        if outcome.failed:
-            raise PerpTransactionError(f"{purpose} reverted: {outcome.error}; retry with a new key")
-        return outcome
 
     def _receipt(
         self, action: PerpAction, ticker: str, contract: Contract, sender: str, outcome: TxOutcome
     ) -> PerpReceipt:
-        receipt = self.chain.receipt(outcome.tx_hash)
-        if receipt is None:
-            raise PerpTransactionError(f"{outcome.purpose}: transaction {outcome.tx_hash} is not mined yet")
-        event = next(e for e in contract.decode_logs(receipt) if e.name == action.event)
+        event = next(e for e in contract.decode_logs(self._sent.mined(outcome)) if e.name == action.event)
         args = dict(event.args)
         if action in _VAULT_ACTIONS:
             ident = int(args.get("shares", 0))
@@ -540,9 +497,6 @@ class PerpsClient:
                 f"{Decimal(raw.size) / maths.TOKEN_UNIT:f}"
             )
         return size
-
-    def _now(self) -> datetime:
-        return self.clock.now()
 
 
 def _units(price: Price | None) -> int:

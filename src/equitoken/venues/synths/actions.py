@@ -20,17 +20,16 @@ vault burns the synthetic it is repaid without an allowance: burns and closes ne
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import ContractFunction
 from equitoken.durable.outbox import Outbox, TxOutcome
 from equitoken.model.quantities import Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
+from equitoken.venues.outboxed import MAX_KEY_LENGTH, Outboxed
 from equitoken.venues.synths import maths
 from equitoken.venues.synths.deployment import SynthsDeployment
 from equitoken.venues.synths.errors import (
@@ -48,7 +47,6 @@ from equitoken.venues.synths.views import ZERO_ADDRESS, SynthsReader, VaultState
 
 __all__ = ["MAX_KEY_LENGTH", "SynthAction", "SynthReceipt", "SynthsClient"]
 
-MAX_KEY_LENGTH = 64
 _PENDING = "pending"
 
 
@@ -124,6 +122,9 @@ class SynthsClient:
         self.db = database
         self.clock = clock
         self.outbox = outbox or Outbox(chain)
+        self._sent = Outboxed(
+            "synths", chain, database, self.outbox, clock, SynthsError, SynthTransactionError
+        )
         self.reader = SynthsReader(chain, deployment)
 
     # -- the actions
@@ -235,7 +236,7 @@ class SynthsClient:
 
     def purpose(self, wallet: str, ticker: str, action: SynthAction, key: str) -> str:
         """Return the outbox purpose of an action."""
-        return f"synths:{wallet}:{ticker}:{action.value}:{key}"
+        return self._sent.purpose(wallet, ticker, action.value, key)
 
     def _act(
         self,
@@ -247,64 +248,22 @@ class SynthsClient:
         plan: Callable[[str], _Plan],
     ) -> SynthReceipt:
         self.deployment.synth(ticker)
-        if not key or len(key) > MAX_KEY_LENGTH or ":" in key:
-            raise SynthsError(f"a request key has 1 to {MAX_KEY_LENGTH} characters and no ':', not {key!r}")
-        if wallet not in self.chain.signers:
-            raise SynthsError(f"cannot sign for wallet {wallet}")
-        sender = self.chain.signers.get(wallet).address
+        sender = self._sent.sender(wallet, key)
         purpose = self.purpose(sender, ticker, action, key)
+        what = action.name.lower()
         vault = self.reader.vault_contract(ticker)
         function: ContractFunction = vault.function(action.value)
-        with self.db.transaction() as session:
-            stored = self.outbox.find(session, purpose) is not None
         args: tuple[object, ...] = ()
-        if not stored:  # else its stored transaction carries its own call
+        if not self._sent.stored(purpose):  # else its stored transaction carries its own call
             checked = plan(sender)
             if checked.approval:
-                self._approve(sender, ticker, checked.approval, f"{purpose}:approve", action)
+                spender = self.deployment.synth(ticker).vault
+                self._sent.approve(purpose, self.reader.usdc, spender, checked.approval, sender, what)
             args = checked.args
-        outcome = self._run(purpose, function, args, sender, action)
-        return self._receipt(action, ticker, sender, outcome)
-
-    def _approve(self, sender: str, ticker: str, amount: int, purpose: str, action: SynthAction) -> None:
-        vault = self.deployment.synth(ticker).vault
-        with self.db.transaction() as session:
-            stored = self.outbox.find(session, purpose) is not None
-        if not stored and int(self.reader.usdc.allowance(sender, vault)) >= amount:
-            return
-        self._run(purpose, self.reader.usdc.approve, (vault, amount), sender, action)
-
-    def _run(
-        self,
-        purpose: str,
-        function: ContractFunction,
-        args: tuple[object, ...],
-        sender: str,
-        action: SynthAction,
-    ) -> TxOutcome:
-        try:
-            outcome = self.outbox.run(
-                self.db,
-                purpose,
-                function,
-                args,
-                sender=sender,
-                owner=f"synths:{sender}",
-                now=self._now,
-                record=lambda _session, _outcome: None,
-            )
-        except RevertError as exc:
-            raise SynthTransactionError(
-                f"the chain refuses the {action.name.lower()}: {exc.reason or exc}"
-            ) from None
-        if outcome.failed:
-            raise SynthTransactionError(f"{purpose} reverted: {outcome.error}; retry with a new key")
-        return outcome
+        return self._receipt(action, ticker, sender, self._sent.run(purpose, function, args, sender, what))
 
     def _receipt(self, action: SynthAction, ticker: str, sender: str, outcome: TxOutcome) -> SynthReceipt:
-        receipt = self.chain.receipt(outcome.tx_hash)
-        if receipt is None:
-            raise SynthTransactionError(f"{outcome.purpose}: transaction {outcome.tx_hash} is not mined yet")
+        receipt = self._sent.mined(outcome)
         vault = self.reader.vault_contract(ticker)
         args = next(e for e in vault.decode_logs(receipt) if e.name == action.event).args
         collateral = {
@@ -388,9 +347,6 @@ class SynthsClient:
             raise SynthFundsError(
                 f"{sender} holds {_synth(balance)} s{ticker}, less than the {_synth(raw)} s{ticker} to {what}"
             )
-
-    def _now(self) -> datetime:
-        return self.clock.now()
 
 
 def _positive_usd(amount: Usd, what: str) -> None:
