@@ -8,6 +8,7 @@ Actors: the participant (a wallet the chain signs for, with USDC) trades; anothe
 retail investor without a wallet, and an operator are there to be refused.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.oracle.observation import MarketStatus
-from equitoken.store.database import Database
+from equitoken.store.database import Database, sqlite_url
 from equitoken.store.schema import ApiIdempotencyRow, CfdTransferRow, ChainTransactionRow
 from equitoken.venues.cfd.instruments import CfdInstrument
 from equitoken.venues.cfd.transfers import CfdTransfers
@@ -196,3 +197,13 @@ def open_derivatives(
     )
     derivatives.price_cfds()
     return derivatives
+
+
+def derivatives_world(
+    directory: Path, prices: ReplayPriceSource, calendar: MarketCalendar
+) -> Iterator[Derivatives]:
+    """Yield the derivatives venues on a fresh database in `directory` (a module's fixture), then close it."""
+    database = Database(sqlite_url(directory / "api.sqlite"))
+    database.migrate()
+    yield open_derivatives(database, directory, prices, calendar)
+    database.close()

@@ -35,6 +35,11 @@ def _after_epoch(moment: datetime) -> datetime:
 
 
 Expiry = Annotated[AwareDatetime, AfterValidator(_after_epoch)]
+# The wallet an on-chain venue's action is for.
+ActingWallet = Annotated[
+    str | None,
+    Field(pattern=ADDRESS, description="One of your registered wallets; your first EVM wallet if omitted."),
+]
 
 
 class _Input(BaseModel):
@@ -582,11 +587,7 @@ class LendingActionIn(_Input):
         description="Dollars of USDC (supply, withdraw, borrow, repay) or tokens (supply-collateral, "
         "withdraw-collateral); omit to withdraw, withdraw the collateral or repay all of it.",
     )
-    wallet: str | None = Field(
-        default=None,
-        pattern=ADDRESS,
-        description="One of your registered wallets; your first EVM wallet if omitted.",
-    )
+    wallet: ActingWallet = None
 
 
 class LendingReceiptOut(BaseModel):
@@ -699,11 +700,7 @@ class PerpOrderOut(BaseModel):
 
 class PerpActionIn(_Input):
     ticker: str = Field(pattern=TICKER, description="The market's stock, e.g. AAPL.")
-    wallet: str | None = Field(
-        default=None,
-        pattern=ADDRESS,
-        description="One of your registered wallets; your first EVM wallet if omitted.",
-    )
+    wallet: ActingWallet = None
 
 
 class PerpOpenIn(PerpActionIn):
@@ -915,11 +912,7 @@ class SynthPositionOut(BaseModel):
 
 class SynthActionIn(_Input):
     ticker: str = Field(pattern=TICKER, description="The synthetic's stock, e.g. AAPL.")
-    wallet: str | None = Field(
-        default=None,
-        pattern=ADDRESS,
-        description="One of your registered wallets; your first EVM wallet if omitted.",
-    )
+    wallet: ActingWallet = None
 
 
 class SynthOpenIn(SynthActionIn):

@@ -19,12 +19,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from tests.support.derivatives_platform import EXCHANGE_USDC, Derivatives, open_derivatives
+from tests.support.derivatives_platform import EXCHANGE_USDC, Derivatives, derivatives_world
 
 from equitoken.api.idempotency import IdempotentCalls
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
-from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.exchange.accounts import USDC
 
 URL = "/api/v1/cfd"
@@ -35,11 +34,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def world(
     tmp_path_factory: pytest.TempPathFactory, prices: ReplayPriceSource, calendar: MarketCalendar
 ) -> Iterator[Derivatives]:
-    directory = tmp_path_factory.mktemp("cfd-api")
-    database = Database(sqlite_url(directory / "api.sqlite"))
-    database.migrate()
-    yield open_derivatives(database, directory, prices, calendar)
-    database.close()
+    yield from derivatives_world(tmp_path_factory.mktemp("cfd-api"), prices, calendar)
 
 
 def state(world: Derivatives) -> tuple[Any, ...]:
@@ -294,11 +289,7 @@ def test_the_order_id_of_a_lost_answer_is_not_reused_for_another_order(
 def fuzzed(
     tmp_path_factory: pytest.TempPathFactory, prices: ReplayPriceSource, calendar: MarketCalendar
 ) -> Iterator[Derivatives]:
-    directory = tmp_path_factory.mktemp("derivatives-schema")
-    database = Database(sqlite_url(directory / "api.sqlite"))
-    database.migrate()
-    yield open_derivatives(database, directory, prices, calendar)
-    database.close()
+    yield from derivatives_world(tmp_path_factory.mktemp("derivatives-schema"), prices, calendar)
 
 
 def test_every_derivatives_operation_conforms_to_the_schema(fuzzed: Derivatives) -> None:

@@ -9,13 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.support.derivatives_platform import LP_USDC, Derivatives, open_derivatives
+from tests.support.derivatives_platform import LP_USDC, Derivatives, derivatives_world
 
 from equitoken.api import ApiContext, create_app
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.oracle.observation import MarketStatus
-from equitoken.store.database import Database, sqlite_url
 
 URL = "/api/v1/perps"
 NOBODY = "0x000000000000000000000000000000000000dEaD"
@@ -26,11 +25,7 @@ def world(
     tmp_path_factory: pytest.TempPathFactory, prices: ReplayPriceSource, calendar: MarketCalendar
 ) -> Iterator[Derivatives]:
     """One platform for the module: the tests run in order, each leaving no position open."""
-    directory = tmp_path_factory.mktemp("perps-api")
-    database = Database(sqlite_url(directory / "api.sqlite"))
-    database.migrate()
-    yield open_derivatives(database, directory, prices, calendar)
-    database.close()
+    yield from derivatives_world(tmp_path_factory.mktemp("perps-api"), prices, calendar)
 
 
 def state(world: Derivatives) -> tuple[Any, ...]:

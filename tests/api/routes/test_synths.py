@@ -9,12 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.support.derivatives_platform import Derivatives, open_derivatives
+from tests.support.derivatives_platform import Derivatives, derivatives_world
 
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.oracle.observation import MarketStatus
-from equitoken.store.database import Database, sqlite_url
 
 URL = "/api/v1/synths"
 SYNTH = 10**18
@@ -24,11 +23,7 @@ SYNTH = 10**18
 def world(
     tmp_path_factory: pytest.TempPathFactory, prices: ReplayPriceSource, calendar: MarketCalendar
 ) -> Iterator[Derivatives]:
-    directory = tmp_path_factory.mktemp("synths-api")
-    database = Database(sqlite_url(directory / "api.sqlite"))
-    database.migrate()
-    yield open_derivatives(database, directory, prices, calendar)
-    database.close()
+    yield from derivatives_world(tmp_path_factory.mktemp("synths-api"), prices, calendar)
 
 
 def state(world: Derivatives) -> tuple[Any, ...]:

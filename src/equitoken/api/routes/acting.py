@@ -1,7 +1,7 @@
-"""What the on-chain venues' actions share: who acts, for which custodied wallet, under which request
-key, and how an action runs once per `Idempotency-Key`.
+"""What the venue routes share: who acts, for which custodied wallet, under which request key, how an
+action runs once per `Idempotency-Key`, how a venue's refusal becomes a problem, and how figures read.
 
-The perpetuals and synthetic-stock routes act like the lending routes: an investor acts for one of its
+The perpetuals, synthetic-stock and lending routes act alike: an investor acts for one of its
 registered EVM wallets whose key the platform holds; the venue's client checks the action against the
 chain before anything is signed; the client's own request key is derived from the caller's
 `Idempotency-Key`, so a retry after a crash finds the transaction already sent.
@@ -9,17 +9,50 @@ chain before anything is signed; the client's own request key is derived from th
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from fastapi import Response, status
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
 
+from equitoken.api.deps import investor_scope
 from equitoken.api.idempotency import IdempotentCalls, fingerprint
 from equitoken.api.keys import Principal
-from equitoken.api.problems import ProblemError
+from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.chain.evm.accounts import SignerRegistry
+from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.issuer.investors import Investor
 from equitoken.issuer.service import Issuer
+from equitoken.model.errors import EquitokenError
 from equitoken.model.quantities import InvalidAmountError, Price, Usd
+
+_PLACES = Decimal("1e-8")
+
+
+def fraction(value: Decimal) -> str:
+    """Return a decimal fraction to 8 places, without trailing zeros."""
+    return format(value.quantize(_PLACES).normalize(), "f")
+
+
+def optional(value: object) -> str | None:
+    """Return the value as text, or None."""
+    return None if value is None else str(value)
+
+
+def scoped_investors(principal: Principal, issuer: Issuer, investor_id: str | None) -> list[Investor]:
+    """Return the investors a read covers: the caller itself, or an operator's one investor or everyone."""
+    scope = investor_scope(principal, investor_id)
+    try:
+        return issuer.investors.all() if scope is None else [issuer.investors.get(scope)]
+    except UnknownInvestorError as error:
+        raise ProblemError(422, error.code, error.message) from None
+
+
+def owners(principal: Principal, issuer: Issuer, investor_id: str | None) -> list[tuple[str, str]]:
+    """Return the (investor id, EVM wallet) pairs a read covers."""
+    investors = scoped_investors(principal, issuer, investor_id)
+    return [(investor.id, wallet) for investor in investors for wallet in evm_wallets(investor)]
 
 
 def acting_investor(principal: Principal, issuer: Issuer, venue: str) -> Investor:
@@ -37,11 +70,16 @@ def evm_wallets(investor: Investor) -> list[str]:
 
 
 def acting_wallet(
-    investor: Investor, asked: str | None, signers: SignerRegistry, prefix: str, contract: str
+    investor: Investor,
+    asked: str | None,
+    signers: SignerRegistry,
+    prefix: str,
+    contract: str,
+    kind: str = "contract",
 ) -> str:
     """Return the wallet the action is for: the one asked, which must be the investor's, else its first
     EVM wallet whose key the platform holds; codes are `<prefix>_wallet_not_registered` and
-    `<prefix>_wallet_not_custodied`."""
+    `<prefix>_wallet_not_custodied`, the latter naming the `kind` of `contract` to call instead."""
     wallets = evm_wallets(investor)
     if asked is not None:
         chosen = next((w for w in wallets if w.lower() == asked.lower()), None)
@@ -60,7 +98,7 @@ def acting_wallet(
         raise ProblemError(
             422,
             f"{prefix}_wallet_not_custodied",
-            f"the platform holds no key for {chosen}: call the contract {contract} from that wallet yourself",
+            f"the platform holds no key for {chosen}: call the {kind} {contract} from that wallet yourself",
         )
     return chosen
 
@@ -119,4 +157,47 @@ def run_once(
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return Response(
         stored.body, status_code=stored.status_code, media_type="application/json", headers=headers
+    )
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """Within it, a venue's refusal (one of `errors`) becomes a problem with the refusal's code: a 409 for
+    the `conflicts` (the venue's state forbids the action now), else a 422."""
+
+    errors: tuple[type[EquitokenError], ...]
+    conflicts: tuple[type[EquitokenError], ...]
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        if isinstance(error, self.errors):
+            code = 409 if isinstance(error, self.conflicts) else 422
+            raise ProblemError(code, error.code, str(error)) from None
+
+
+def add_action(
+    router: APIRouter,
+    path: str,
+    name: str,
+    act: Callable[..., Response],
+    body_type: type[BaseModel],
+    receipt_type: type[BaseModel],
+    description: str,
+) -> None:
+    """Add `act` as the POST route `path` taking a `body_type` and answering a `receipt_type`."""
+    act.__annotations__["body"] = body_type
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"model": receipt_type, "description": "The action's receipt; a retry gets the first one."},
+        **problem_responses(403, 409, 503),
+    }
+    router.add_api_route(
+        path,
+        act,
+        methods=["POST"],
+        name=name,
+        description=description,
+        response_model=receipt_type,
+        responses=responses,
     )

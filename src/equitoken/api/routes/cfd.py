@@ -5,14 +5,13 @@ CFDs are off-chain contracts with the venue (`venues/cfd/`, the Bybit MT5 model)
 long or short, priced off the oracle with a spread, financed overnight. An investor's CFD account
 number is its exchange account number. Trades are answered once per `Idempotency-Key`, and made once
 per key: each open or close carries a client order id derived from the API key and the
-`Idempotency-Key` (`_order_id`), so a retry after a crash between the venue's fill and the stored
+`Idempotency-Key` (`derived_key`), so a retry after a crash between the venue's fill and the stored
 answer gets the first fill back, not a second trade. A refusal is a problem with a stable code that
 changed nothing, a 409 when the instrument does not trade now (session closed, halted, stale price)
 or when the order id was used for another order. A transfer is recorded before anything moves and is finished
 after a crash (`CfdTransfers`), so it happens exactly once per key.
 """
 
-import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -29,11 +28,18 @@ from equitoken.api.deps import (
     IssuerDep,
     MembersDep,
     PrincipalDep,
-    investor_scope,
 )
 from equitoken.api.keys import Principal
 from equitoken.api.problems import ProblemError, problem_responses
-from equitoken.api.routes.acting import run_once, units, usdc
+from equitoken.api.routes.acting import (
+    Refusals,
+    derived_key,
+    fraction,
+    run_once,
+    scoped_investors,
+    units,
+    usdc,
+)
 from equitoken.api.schemas import (
     ID,
     CfdAccountOut,
@@ -45,8 +51,6 @@ from equitoken.api.schemas import (
     CfdTransferIn,
     CfdTransferOut,
 )
-from equitoken.issuer.errors import UnknownInvestorError
-from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import SessionPhase
 from equitoken.model.bps import BPS
 from equitoken.model.errors import InsufficientFundsError
@@ -69,16 +73,14 @@ from equitoken.venues.exchange.venue import ExchangeVenue
 
 router = APIRouter(prefix="/cfd", tags=["cfd"])
 
-_PLACES = Decimal("1e-8")
 _SIZE_DECIMALS = 18
-# Refusals because the instrument does not trade now, or the order id was another order's, rather
-# than because of the request.
-_CONFLICTS = (MarketClosedError, MarketHaltedError, StalePriceError, ConflictingOrderError)
+# Conflicts are refusals because the instrument does not trade now, or the order id was another
+# order's, rather than because of the request.
+_REFUSALS = Refusals(
+    (CfdError, InsufficientFundsError),
+    (MarketClosedError, MarketHaltedError, StalePriceError, ConflictingOrderError),
+)
 _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = problem_responses(403, 409, 503)
-
-
-def _fraction(value: Decimal) -> str:
-    return format(value.quantize(_PLACES).normalize(), "f")
 
 
 def _shares(size: int) -> str:
@@ -111,8 +113,8 @@ def _instrument_out(venue: CfdVenue, instrument: CfdInstrument, now: datetime) -
         ask=None if quote is None else str(Price(quote.ask)),
         max_leverage=instrument.max_leverage,
         spread_bps=instrument.spread_bps,
-        long_financing_rate=_fraction(Decimal(instrument.long_rate_bps) / BPS),
-        short_financing_rate=_fraction(Decimal(instrument.short_rate_bps) / BPS),
+        long_financing_rate=fraction(Decimal(instrument.long_rate_bps) / BPS),
+        short_financing_rate=fraction(Decimal(instrument.short_rate_bps) / BPS),
         min_size=_shares(instrument.min_size),
         max_price_age_seconds=instrument.max_price_age_s,
     )
@@ -130,9 +132,9 @@ def _account_out(investor_id: str, account: int, venue: CfdVenue, exchange: Exch
         equity=str(Usd(figures.equity if figures else 0)),
         used_margin=str(Usd(figures.used_margin if figures else 0)),
         free_margin=str(Usd(figures.free_margin if figures else 0)),
-        margin_level=None if level is None else _fraction(level),
-        margin_call_level=_fraction(Decimal(settings.margin_call_bps) / BPS),
-        stop_out_level=_fraction(Decimal(settings.stop_out_bps) / BPS),
+        margin_level=None if level is None else fraction(level),
+        margin_call_level=fraction(Decimal(settings.margin_call_bps) / BPS),
+        stop_out_level=fraction(Decimal(settings.stop_out_bps) / BPS),
         exchange_available=str(Usd(exchange.balance(account, USDC).available)),
     )
 
@@ -169,24 +171,10 @@ def _transfer_out(transfer: CfdTransfer) -> CfdTransferOut:
     )
 
 
-def _scoped(principal: Principal, issuer: Issuer, investor_id: str | None) -> list[str]:
-    scope = investor_scope(principal, investor_id)
-    try:
-        if scope is None:
-            return [investor.id for investor in issuer.investors.all()]
-        return [issuer.investors.get(scope).id]
-    except UnknownInvestorError as error:
-        raise ProblemError(422, error.code, error.message) from None
-
-
 def _own_investor(principal: Principal) -> str:
     if principal.investor_id is None:
         raise ProblemError(403, "forbidden", "an operator key has no CFD account; act with an investor's key")
     return principal.investor_id
-
-
-def _refused(error: CfdError | InsufficientFundsError) -> ProblemError:
-    return ProblemError(409 if isinstance(error, _CONFLICTS) else 422, error.code, str(error))
 
 
 @router.get("/instruments")
@@ -208,8 +196,8 @@ def read_account(
     """Return the caller's CFD account: balance, equity, used and free margin, and margin level."""
     if principal.is_operator and investor_id is None:
         raise ProblemError(422, "invalid_request", "investor_id: an operator names the investor to read")
-    [whose] = _scoped(principal, issuer, investor_id)
-    return _account_out(whose, members.account_of(whose), venue, exchange)
+    [whose] = scoped_investors(principal, issuer, investor_id)
+    return _account_out(whose.id, members.account_of(whose.id), venue, exchange)
 
 
 @router.get("/positions", responses=problem_responses(403))
@@ -221,15 +209,15 @@ def list_positions(
     investor_id: Annotated[str | None, Query(pattern=ID, description="Operator only; omit for all.")] = None,
 ) -> list[CfdPositionOut]:
     """List the caller's open CFD positions (an operator: one investor's, or everyone's), each at its mark."""
-    whose = _scoped(principal, issuer, investor_id)
+    whose = scoped_investors(principal, issuer, investor_id)
     if principal.is_operator and investor_id is None:
         investors = members.accounts()
         return [_position_out(investors.get(p.account, ""), venue, p) for p in venue.positions()]
     [investor] = whose
-    account = members.account_of(investor)
+    account = members.account_of(investor.id)
     if account not in venue.engine.accounts_known():  # it never held USDC here: it holds nothing
         return []
-    return [_position_out(investor, venue, p) for p in venue.positions(account)]
+    return [_position_out(investor.id, venue, p) for p in venue.positions(account)]
 
 
 def _trade_out(
@@ -281,12 +269,10 @@ def open_position(
     side = CfdSide.LONG if body.side == "long" else CfdSide.SHORT
 
     def call() -> str:
-        try:
+        with _REFUSALS:
             events = venue.open_position(
-                account, symbol, side, size, body.leverage, order_id=_order_id(principal, idempotency_key)
+                account, symbol, side, size, body.leverage, order_id=derived_key(principal, idempotency_key)
             )
-        except CfdError as error:
-            raise _refused(error) from None
         return _trade_out("open", events, investor_id, account, venue, exchange).model_dump_json()
 
     canonical = {"symbol": symbol, "side": body.side, "size": size, "leverage": body.leverage}
@@ -313,26 +299,14 @@ def close_position(
     account = members.account_of(investor_id)
 
     def call() -> str:
-        try:
+        with _REFUSALS:
             events = venue.close_position(
-                account, body.position_id, size, order_id=_order_id(principal, idempotency_key)
+                account, body.position_id, size, order_id=derived_key(principal, idempotency_key)
             )
-        except CfdError as error:
-            raise _refused(error) from None
         return _trade_out("close", events, investor_id, account, venue, exchange).model_dump_json()
 
     canonical = {"position_id": body.position_id, "size": size}
     return run_once(calls, principal, idempotency_key, f"{router.prefix}/close", canonical, call)
-
-
-def _order_id(principal: Principal, idempotency_key: str) -> str:
-    digest = hashlib.sha256(f"{principal.key_id}:{idempotency_key}".encode()).hexdigest()
-    return f"api-{digest[:40]}"
-
-
-def _transfer_id(principal: Principal, idempotency_key: str) -> str:
-    digest = hashlib.sha256(f"{principal.key_id}:{idempotency_key}".encode()).hexdigest()
-    return f"api-{digest[:40]}"
 
 
 @router.post("/transfers", response_model=CfdTransferOut, responses=_ACTION_RESPONSES)
@@ -349,13 +323,11 @@ def transfer(
     amount = usdc(body.amount)
     if amount.units <= 0:
         raise ProblemError(422, "cfd_transfer_invalid", "the amount to transfer must be positive")
-    transfer_id = _transfer_id(principal, idempotency_key)
+    transfer_id = derived_key(principal, idempotency_key)
 
     def call() -> str:
-        try:
+        with _REFUSALS:
             done = transfers.transfer(investor_id, CfdDirection(body.direction), amount.units, transfer_id)
-        except (CfdError, InsufficientFundsError) as error:
-            raise _refused(error) from None
         return _transfer_out(done).model_dump_json()
 
     canonical = {"direction": body.direction, "amount": str(amount)}

@@ -11,12 +11,11 @@ derived from it, so a retry after a crash between the transaction and the stored
 transaction already sent instead of sending another.
 """
 
-import hashlib
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response
 
 from equitoken.api.deps import (
     IdempotencyKey,
@@ -25,11 +24,20 @@ from equitoken.api.deps import (
     LendingDep,
     LendingLockDep,
     PrincipalDep,
-    investor_scope,
 )
-from equitoken.api.idempotency import fingerprint
-from equitoken.api.keys import Principal
 from equitoken.api.problems import ProblemError, problem_responses
+from equitoken.api.routes.acting import (
+    Refusals,
+    acting_investor,
+    acting_wallet,
+    add_action,
+    derived_key,
+    fraction,
+    optional,
+    owners,
+    run_once,
+    usdc,
+)
 from equitoken.api.schemas import (
     ID,
     TICKER,
@@ -39,11 +47,8 @@ from equitoken.api.schemas import (
     LendingReceiptOut,
 )
 from equitoken.chain.records import BlockId
-from equitoken.issuer.errors import UnknownInvestorError
-from equitoken.issuer.investors import Investor
-from equitoken.issuer.service import Issuer
 from equitoken.model.bps import BPS
-from equitoken.model.quantities import InvalidAmountError, Usd
+from equitoken.model.quantities import Usd
 from equitoken.model.token_amount import TokenAmount
 from equitoken.venues.lending.actions import LendingAction, LendingClient, LendingReceipt
 from equitoken.venues.lending.adapter import AdapterState, OracleAction
@@ -55,25 +60,17 @@ from equitoken.venues.lending.views import MarketView, PositionView
 router = APIRouter(prefix="/lending", tags=["lending"])
 
 TickerPath = Annotated[str, Path(pattern=TICKER, description="The market's collateral, e.g. AAPL.")]
-_PLACES = Decimal("1e-8")
 # States in which the adapter lends: at the max LTV, or while closed at the LLTV less the cut.
 _LENDS = (AdapterState.OPEN, AdapterState.GRACE, AdapterState.CLOSED)
-
-
-def _fraction(value: Decimal) -> str:
-    return format(value.quantize(_PLACES).normalize(), "f")
+_REFUSALS = Refusals((LendingError,), (MarketUnavailableError,))
 
 
 def _wad(value: int) -> str:
-    return _fraction(Decimal(value) / Decimal(WAD))
+    return fraction(Decimal(value) / Decimal(WAD))
 
 
 def _bps(value: int) -> str:
-    return _fraction(Decimal(value) / Decimal(BPS))
-
-
-def _optional(value: object) -> str | None:
-    return None if value is None else str(value)
+    return fraction(Decimal(value) / Decimal(BPS))
 
 
 def _market_of(client: LendingClient, ticker: str, *, in_path: bool) -> DeployedMarket:
@@ -97,14 +94,14 @@ def _market_out(client: LendingClient, view: MarketView) -> LendingMarketOut:
         loan_token=market.loan_token,
         state=view.state.name.lower(),  # type: ignore[arg-type]
         state_label=view.state_label,
-        price=_optional(view.price),
+        price=optional(view.price),
         supplied=str(view.supplied),
         borrowed=str(view.borrowed),
         liquidity=str(view.liquidity),
-        utilisation=_fraction(view.utilisation),
-        borrow_apr=_fraction(view.borrow_apr),
-        borrow_apy=_fraction(view.borrow_apy),
-        supply_apy=_fraction(view.supply_apy),
+        utilisation=fraction(view.utilisation),
+        borrow_apr=fraction(view.borrow_apr),
+        borrow_apy=fraction(view.borrow_apy),
+        supply_apy=fraction(view.supply_apy),
         max_ltv=_bps(parameters.max_ltv_bps),
         lltv=_bps(parameters.lltv_bps),
         closed_ltv_cut=_wad(view.closed_ltv_cut),
@@ -124,12 +121,12 @@ def _position_out(investor_id: str, view: PositionView, market: DeployedMarket) 
         borrow_shares=str(view.borrow_shares),
         collateral=str(view.collateral),
         collateral_raw=view.collateral.raw,
-        price=_optional(view.price),
-        collateral_value=_optional(view.collateral_value),
-        ltv=None if view.ltv is None else _fraction(view.ltv),
-        health_factor=None if view.health_factor is None else _fraction(view.health_factor),
-        liquidation_price=_optional(view.liquidation_price),
-        borrow_limit=_optional(view.borrow_limit),
+        price=optional(view.price),
+        collateral_value=optional(view.collateral_value),
+        ltv=None if view.ltv is None else fraction(view.ltv),
+        health_factor=None if view.health_factor is None else fraction(view.health_factor),
+        liquidation_price=optional(view.liquidation_price),
+        borrow_limit=optional(view.borrow_limit),
         liquidatable=view.liquidatable,
         max_ltv=_bps(market.parameters.max_ltv_bps),
         lltv=_bps(market.parameters.lltv_bps),
@@ -164,10 +161,6 @@ def _positions(
     return out
 
 
-def _evm_wallets(investor: Investor) -> list[str]:
-    return [wallet for wallet in investor.wallets if wallet.startswith("0x")]
-
-
 @router.get("/markets")
 def list_markets(_principal: PrincipalDep, client: LendingDep) -> list[LendingMarketOut]:
     """List every market: its supply and borrows, rates, LTVs and the oracle adapter's state."""
@@ -192,63 +185,16 @@ def list_positions(
 ) -> list[LendingPositionOut]:
     """List the caller's positions in its registered wallets (an operator: one investor's, or everyone's),
     each with its health factor and liquidation price; empty positions are left out."""
-    scope = investor_scope(principal, investor_id)
-    try:
-        investors = issuer.investors.all() if scope is None else [issuer.investors.get(scope)]
-    except UnknownInvestorError as error:
-        raise ProblemError(422, error.code, error.message) from None
+    wallets = owners(principal, issuer, investor_id)
     tickers = (
         list(client.deployment.markets)
         if ticker is None
         else [_market_of(client, ticker, in_path=False).ticker]
     )
-    owners = [(investor.id, wallet) for investor in investors for wallet in _evm_wallets(investor)]
-    return _positions(client, owners, tickers, client.chain.block_number())
+    return _positions(client, wallets, tickers, client.chain.block_number())
 
 
 # -- actions
-
-
-def _investor(principal: Principal, issuer: Issuer) -> Investor:
-    if principal.investor_id is None:
-        raise ProblemError(
-            403, "forbidden", "an operator key has no lending positions; act with an investor's key"
-        )
-    return issuer.investors.get(principal.investor_id)
-
-
-def _wallet(investor: Investor, asked: str | None, client: LendingClient) -> str:
-    """Return the wallet the action is for: the one asked, which must be the investor's, else its first
-    EVM wallet whose key the platform holds."""
-    wallets = _evm_wallets(investor)
-    if asked is not None:
-        chosen = next((w for w in wallets if w.lower() == asked.lower()), None)
-        if chosen is None:
-            raise ProblemError(
-                422, "lending_wallet_not_registered", f"{asked} is not one of your registered wallets"
-            )
-    else:
-        signable = [w for w in wallets if w in client.chain.signers]
-        if not wallets:
-            raise ProblemError(
-                422, "lending_wallet_not_registered", "you have no registered EVM wallet to act for"
-            )
-        chosen = (signable or wallets)[0]
-    if chosen not in client.chain.signers:
-        raise ProblemError(
-            422,
-            "lending_wallet_not_custodied",
-            f"the platform holds no key for {chosen}: call the market contract "
-            f"{client.deployment.lending_market} from that wallet yourself",
-        )
-    return chosen
-
-
-def _usdc(text: str) -> Usd:
-    try:
-        return Usd.parse(text)
-    except InvalidAmountError:
-        raise ProblemError(422, "invalid_amount", f"amount {text} has more decimals than USDC's 6") from None
 
 
 def _tokens(client: LendingClient, ticker: str, text: str) -> TokenAmount:
@@ -261,19 +207,7 @@ def _tokens(client: LendingClient, ticker: str, text: str) -> TokenAmount:
     return TokenAmount(int(scaled), decimals)
 
 
-def _derived_key(principal: Principal, idempotency_key: str) -> str:
-    # The client's request keys are per wallet and market; the caller's key only per API key.
-    digest = hashlib.sha256(f"{principal.key_id}:{idempotency_key}".encode()).hexdigest()
-    return f"api-{digest[:40]}"
-
-
 Amount = Usd | TokenAmount | None
-
-
-_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": LendingReceiptOut, "description": "The action's receipt; a retry gets the first one."},
-    **problem_responses(403, 409, 503),
-}
 
 
 def _add_action(action: LendingAction, description: str) -> None:
@@ -288,10 +222,13 @@ def _add_action(action: LendingAction, description: str) -> None:
         calls: IdempotentCallsDep,
         lock: LendingLockDep,
     ) -> Response:
-        investor = _investor(principal, issuer)
+        investor = acting_investor(principal, issuer, "lending")
         market = _market_of(client, body.ticker, in_path=False)
         ticker = market.ticker
-        wallet = _wallet(investor, body.wallet, client)
+        contract = client.deployment.lending_market
+        wallet = acting_wallet(
+            investor, body.wallet, client.chain.signers, "lending", contract, "market contract"
+        )
         whole = action in (LendingAction.WITHDRAW, LendingAction.WITHDRAW_COLLATERAL, LendingAction.REPAY)
         collateral = action in (LendingAction.SUPPLY_COLLATERAL, LendingAction.WITHDRAW_COLLATERAL)
         amount: Amount = None
@@ -304,22 +241,18 @@ def _add_action(action: LendingAction, description: str) -> None:
                     f"({'tokens' if collateral else 'dollars of USDC'})",
                 )
         else:
-            amount = _tokens(client, ticker, body.amount) if collateral else _usdc(body.amount)
+            amount = _tokens(client, ticker, body.amount) if collateral else usdc(body.amount)
         send: Callable[..., LendingReceipt] = getattr(client, action.value)
-        key = _derived_key(principal, idempotency_key)
+        key = derived_key(principal, idempotency_key)
         canonical = {
             "ticker": ticker,
             "amount": None if amount is None else str(amount),
             "wallet": wallet.lower(),
         }
 
-        def call() -> tuple[int, str]:
-            with lock:
-                try:
-                    receipt = send(wallet, ticker, amount, key=key)
-                except LendingError as error:
-                    code = 409 if isinstance(error, MarketUnavailableError) else 422
-                    raise ProblemError(code, error.code, str(error)) from None
+        def call() -> str:
+            with lock, _REFUSALS:
+                receipt = send(wallet, ticker, amount, key=key)
             [position] = _positions(
                 client, [(investor.id, receipt.wallet)], [ticker], "latest", keep_empty=True
             )
@@ -331,25 +264,11 @@ def _add_action(action: LendingAction, description: str) -> None:
                 tx_hash=receipt.tx_hash,
                 position=position,
             )
-            return status.HTTP_200_OK, out.model_dump_json()
+            return out.model_dump_json()
 
-        stored = calls.run(
-            principal, idempotency_key, fingerprint("POST", router.prefix + path, canonical), call
-        )
-        headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
-        return Response(
-            stored.body, status_code=status.HTTP_200_OK, media_type="application/json", headers=headers
-        )
+        return run_once(calls, principal, idempotency_key, router.prefix + path, canonical, call)
 
-    router.add_api_route(
-        path,
-        act,
-        methods=["POST"],
-        name=action.value,
-        description=description,
-        response_model=LendingReceiptOut,
-        responses=_ACTION_RESPONSES,
-    )
+    add_action(router, path, action.value, act, LendingActionIn, LendingReceiptOut, description)
 
 
 _add_action(

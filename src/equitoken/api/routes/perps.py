@@ -15,7 +15,7 @@ is derived from it, so a retry after a crash finds the transaction already sent.
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -26,15 +26,17 @@ from equitoken.api.deps import (
     PerpsDep,
     PerpsLockDep,
     PrincipalDep,
-    investor_scope,
 )
-from equitoken.api.keys import Principal
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.routes.acting import (
+    Refusals,
     acting_investor,
     acting_wallet,
+    add_action,
     derived_key,
-    evm_wallets,
+    fraction,
+    optional,
+    owners,
     price,
     run_once,
     units,
@@ -58,9 +60,7 @@ from equitoken.api.schemas import (
     PerpVaultOut,
 )
 from equitoken.chain.records import BlockId
-from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.issuer.investors import Investor
-from equitoken.issuer.service import Issuer
 from equitoken.model.quantities import Usd
 from equitoken.venues.perps import maths
 from equitoken.venues.perps.actions import PerpReceipt, PerpsClient
@@ -72,12 +72,8 @@ from equitoken.venues.perps.views import MarketView, OrderView, PositionView
 router = APIRouter(prefix="/perps", tags=["perpetuals"])
 
 TickerPath = Annotated[str, Path(pattern=TICKER, description="The market's stock, e.g. AAPL.")]
-_PLACES = Decimal("1e-8")
 _TOKEN_DECIMALS = 18
-
-
-def _fraction(value: Decimal) -> str:
-    return format(value.quantize(_PLACES).normalize(), "f")
+_REFUSALS = Refusals((PerpError,), (MarketClosedError,))
 
 
 def _tokens(size: int) -> str:
@@ -85,11 +81,7 @@ def _tokens(size: int) -> str:
 
 
 def _wad(value: int) -> str:
-    return _fraction(Decimal(value) / Decimal(WAD))
-
-
-def _optional(value: object) -> str | None:
-    return None if value is None else str(value)
+    return fraction(Decimal(value) / Decimal(WAD))
 
 
 def _market_of(client: PerpsClient, ticker: str, *, in_path: bool) -> DeployedPerpMarket:
@@ -122,8 +114,8 @@ def _market_out(view: MarketView) -> PerpMarketOut:
         address=view.address,
         state=view.state.name.lower(),  # type: ignore[arg-type]
         state_label=view.state_label,
-        mark=_optional(view.mark),
-        funding_rate=_fraction(view.funding_rate),
+        mark=optional(view.mark),
+        funding_rate=fraction(view.funding_rate),
         long_size=_tokens(view.long_size),
         short_size=_tokens(view.short_size),
         long_notional=str(view.long_usd),
@@ -146,18 +138,18 @@ def _position_out(investor_id: str, view: PositionView) -> PerpPositionOut:
         side="long" if view.is_long else "short",
         size=_tokens(view.size),
         entry=str(view.entry),
-        mark=_optional(view.mark),
+        mark=optional(view.mark),
         margin=str(view.margin),
-        notional=_optional(view.notional),
-        leverage=None if view.leverage is None else _fraction(view.leverage),
-        pnl=_optional(view.pnl),
+        notional=optional(view.notional),
+        leverage=None if view.leverage is None else fraction(view.leverage),
+        pnl=optional(view.pnl),
         funding_paid=str(view.funding),
-        close_fee=_optional(view.close_fee),
-        equity=_optional(view.equity),
-        liquidation_price=_optional(view.liquidation_price),
+        close_fee=optional(view.close_fee),
+        equity=optional(view.equity),
+        liquidation_price=optional(view.liquidation_price),
         liquidatable=view.liquidatable,
-        take_profit=_optional(view.take_profit),
-        stop_loss=_optional(view.stop_loss),
+        take_profit=optional(view.take_profit),
+        stop_loss=optional(view.stop_loss),
         opened_at=_at(view.opened_at),
     )
 
@@ -172,22 +164,13 @@ def _order_out(investor_id: str, view: OrderView) -> PerpOrderOut:
         position_id=view.position_id,
         side="long" if view.is_long else "short",
         margin=str(view.margin),
-        leverage=_fraction(view.leverage),
+        leverage=fraction(view.leverage),
         size=_tokens(view.size),
-        take_profit=_optional(view.take_profit),
-        stop_loss=_optional(view.stop_loss),
-        acceptable_price=_optional(view.acceptable_price),
+        take_profit=optional(view.take_profit),
+        stop_loss=optional(view.stop_loss),
+        acceptable_price=optional(view.acceptable_price),
         created_at=_at(view.created_at),
     )
-
-
-def _owners(principal: Principal, issuer: Issuer, investor_id: str | None) -> list[tuple[str, str]]:
-    scope = investor_scope(principal, investor_id)
-    try:
-        investors = issuer.investors.all() if scope is None else [issuer.investors.get(scope)]
-    except UnknownInvestorError as error:
-        raise ProblemError(422, error.code, error.message) from None
-    return [(investor.id, wallet) for investor in investors for wallet in evm_wallets(investor)]
 
 
 def _positions(
@@ -250,8 +233,8 @@ def read_vault(_principal: PrincipalDep, client: PerpsDep) -> PerpVaultOut:
         assets=str(view.assets),
         reserved=str(view.reserved),
         free=str(view.free),
-        utilisation=_fraction(view.utilisation),
-        share_price=_fraction(view.share_price),
+        utilisation=fraction(view.utilisation),
+        share_price=fraction(view.share_price),
     )
 
 
@@ -265,9 +248,9 @@ def list_positions(
 ) -> list[PerpPositionOut]:
     """List the caller's open positions in its registered wallets (an operator: one investor's, or
     everyone's), each with its entry, mark, PnL, funding paid and liquidation price."""
-    owners = _owners(principal, issuer, investor_id)
+    wallets = owners(principal, issuer, investor_id)
     tickers = _tickers(client, ticker)
-    return _positions(client, owners, tickers, client.chain.block_number())
+    return _positions(client, wallets, tickers, client.chain.block_number())
 
 
 @router.get("/orders", responses=problem_responses(403))
@@ -279,17 +262,13 @@ def list_orders(
     investor_id: Annotated[str | None, Query(pattern=ID, description="Operator only; omit for all.")] = None,
 ) -> list[PerpOrderOut]:
     """List the caller's orders waiting for their market to reopen."""
-    owners = _owners(principal, issuer, investor_id)
+    wallets = owners(principal, issuer, investor_id)
     tickers = _tickers(client, ticker)
-    return _orders(client, owners, tickers, client.chain.block_number())
+    return _orders(client, wallets, tickers, client.chain.block_number())
 
 
 # -- actions
 
-_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": PerpReceiptOut, "description": "The action's receipt; a retry gets the first one."},
-    **problem_responses(403, 409, 503),
-}
 _In = TypeVar("_In", bound=PerpActionIn)
 Send = Callable[[PerpsClient, str, str, str], PerpReceipt]
 """Send the action for (client, wallet, ticker, key)."""
@@ -328,9 +307,9 @@ def _open_like(body: PerpOpenIn, request: bool) -> tuple[Send, dict[str, object]
         "side": body.side,
         "margin": str(margin),
         "leverage": format(leverage.normalize(), "f"),
-        "take_profit": _optional(take_profit),
-        "stop_loss": _optional(stop_loss),
-        "acceptable_price": _optional(acceptable),
+        "take_profit": optional(take_profit),
+        "stop_loss": optional(stop_loss),
+        "acceptable_price": optional(acceptable),
     }
     return send, canonical
 
@@ -346,7 +325,7 @@ def _close_like(body: PerpCloseIn, request: bool) -> tuple[Send, dict[str, objec
     canonical: dict[str, object] = {
         "position_id": body.position_id,
         "size": size,
-        "acceptable_price": _optional(acceptable),
+        "acceptable_price": optional(acceptable),
     }
     return send, canonical
 
@@ -387,8 +366,8 @@ def _plan_triggers(body: PerpTriggersIn) -> tuple[Send, dict[str, object]]:
 
     canonical: dict[str, object] = {
         "position_id": body.position_id,
-        "take_profit": _optional(take_profit),
-        "stop_loss": _optional(stop_loss),
+        "take_profit": optional(take_profit),
+        "stop_loss": optional(stop_loss),
     }
     return send, canonical
 
@@ -455,27 +434,14 @@ def _add_action(
         key = derived_key(principal, idempotency_key)
 
         def call() -> str:
-            with lock:
-                try:
-                    receipt = send(client, wallet, ticker, key)
-                except PerpError as error:
-                    code = 409 if isinstance(error, MarketClosedError) else 422
-                    raise ProblemError(code, error.code, str(error)) from None
+            with lock, _REFUSALS:
+                receipt = send(client, wallet, ticker, key)
             return _receipt_out(client, investor, name, receipt).model_dump_json()
 
         canonical = {**canonical, "ticker": ticker, "wallet": wallet.lower()}
         return run_once(calls, principal, idempotency_key, router.prefix + path, canonical, call)
 
-    act.__annotations__["body"] = body_type
-    router.add_api_route(
-        path,
-        act,
-        methods=["POST"],
-        name=f"perp_{name}",
-        description=description,
-        response_model=PerpReceiptOut,
-        responses=_ACTION_RESPONSES,
-    )
+    add_action(router, path, f"perp_{name}", act, body_type, PerpReceiptOut, description)
 
 
 _add_action(

@@ -12,7 +12,7 @@ stock's market closed or halted, the price stale) is a 409. An action is sent at
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -23,15 +23,17 @@ from equitoken.api.deps import (
     PrincipalDep,
     SynthsDep,
     SynthsLockDep,
-    investor_scope,
 )
-from equitoken.api.keys import Principal
 from equitoken.api.problems import ProblemError, problem_responses
 from equitoken.api.routes.acting import (
+    Refusals,
     acting_investor,
     acting_wallet,
+    add_action,
     derived_key,
-    evm_wallets,
+    fraction,
+    optional,
+    owners,
     run_once,
     usdc,
 )
@@ -49,9 +51,7 @@ from equitoken.api.schemas import (
     SynthVaultOut,
 )
 from equitoken.chain.records import BlockId
-from equitoken.issuer.errors import UnknownInvestorError
 from equitoken.issuer.investors import Investor
-from equitoken.issuer.service import Issuer
 from equitoken.venues.synths.actions import SynthReceipt, SynthsClient
 from equitoken.venues.synths.deployment import DeployedSynth
 from equitoken.venues.synths.errors import SynthsError, SynthSuspendedError, UnknownSynthError
@@ -61,16 +61,8 @@ from equitoken.venues.synths.views import PositionView, VaultView
 router = APIRouter(prefix="/synths", tags=["synthetic stocks"])
 
 TickerPath = Annotated[str, Path(pattern=TICKER, description="The synthetic's stock, e.g. AAPL.")]
-_PLACES = Decimal("1e-8")
 _WAD = Decimal(10**18)
-
-
-def _fraction(value: Decimal) -> str:
-    return format(value.quantize(_PLACES).normalize(), "f")
-
-
-def _optional(value: object) -> str | None:
-    return None if value is None else str(value)
+_REFUSALS = Refusals((SynthsError,), (SynthSuspendedError,))
 
 
 def _synth_of(client: SynthsClient, ticker: str, *, in_path: bool) -> DeployedSynth:
@@ -88,9 +80,9 @@ def _vault_out(client: SynthsClient, view: VaultView) -> SynthVaultOut:
         synth=view.synth,
         state=view.state.name.lower(),  # type: ignore[arg-type]
         state_label=view.state.label,
-        price=_optional(view.price),
-        min_collateral_ratio=_fraction(Decimal(view.min_collateral_ratio) / _WAD),
-        liquidation_penalty=_fraction(Decimal(view.liquidation_penalty) / _WAD),
+        price=optional(view.price),
+        min_collateral_ratio=fraction(Decimal(view.min_collateral_ratio) / _WAD),
+        liquidation_penalty=fraction(Decimal(view.liquidation_penalty) / _WAD),
         max_price_age=view.max_age,
         total_collateral=str(view.total_collateral),
         total_debt=str(view.total_debt),
@@ -108,13 +100,13 @@ def _position_out(investor_id: str, view: PositionView, min_ratio: int) -> Synth
         position_id=view.id,
         collateral=str(view.collateral),
         debt=str(view.debt),
-        price=_optional(view.price),
-        debt_value=_optional(view.debt_value),
-        collateral_ratio=None if view.collateral_ratio is None else _fraction(view.collateral_ratio),
-        liquidation_price=_optional(view.liquidation_price),
+        price=optional(view.price),
+        debt_value=optional(view.debt_value),
+        collateral_ratio=None if view.collateral_ratio is None else fraction(view.collateral_ratio),
+        liquidation_price=optional(view.liquidation_price),
         max_mint=str(view.max_mint),
         liquidatable=view.liquidatable,
-        min_collateral_ratio=_fraction(Decimal(min_ratio) / _WAD),
+        min_collateral_ratio=fraction(Decimal(min_ratio) / _WAD),
     )
 
 
@@ -132,15 +124,6 @@ def _positions(
             if investor_id is not None:
                 out.append(_position_out(investor_id, view, min_ratio))
     return out
-
-
-def _owners(principal: Principal, issuer: Issuer, investor_id: str | None) -> list[tuple[str, str]]:
-    scope = investor_scope(principal, investor_id)
-    try:
-        investors = issuer.investors.all() if scope is None else [issuer.investors.get(scope)]
-    except UnknownInvestorError as error:
-        raise ProblemError(422, error.code, error.message) from None
-    return [(investor.id, wallet) for investor in investors for wallet in evm_wallets(investor)]
 
 
 @router.get("/vaults")
@@ -167,21 +150,17 @@ def list_positions(
 ) -> list[SynthPositionOut]:
     """List the caller's open positions in its registered wallets (an operator: one investor's, or
     everyone's), each with its collateral ratio and liquidation price."""
-    owners = _owners(principal, issuer, investor_id)
+    wallets = owners(principal, issuer, investor_id)
     tickers = (
         list(client.deployment.synths)
         if ticker is None
         else [_synth_of(client, ticker, in_path=False).ticker]
     )
-    return _positions(client, owners, tickers, client.chain.block_number())
+    return _positions(client, wallets, tickers, client.chain.block_number())
 
 
 # -- actions
 
-_ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"model": SynthReceiptOut, "description": "The action's receipt; a retry gets the first one."},
-    **problem_responses(403, 409, 503),
-}
 _In = TypeVar("_In", bound=SynthActionIn)
 Send = Callable[[SynthsClient, str, str, str], SynthReceipt]
 """Send the action for (client, wallet, ticker, key)."""
@@ -221,7 +200,7 @@ def _plan_usd(deposit: bool) -> Callable[[SynthUsdIn], tuple[Send, dict[str, obj
                 return client.deposit(wallet, ticker, body.position_id, amount, key=key)
             return client.withdraw(wallet, ticker, body.position_id, amount, key=key)
 
-        return send, {"position_id": body.position_id, "amount": _optional(amount)}
+        return send, {"position_id": body.position_id, "amount": optional(amount)}
 
     return plan
 
@@ -238,7 +217,7 @@ def _plan_synth(mint: bool) -> Callable[[SynthMintIn], tuple[Send, dict[str, obj
                 return client.mint(wallet, ticker, body.position_id, amount, key=key)
             return client.burn(wallet, ticker, body.position_id, amount, key=key)
 
-        return send, {"position_id": body.position_id, "amount": _optional(amount)}
+        return send, {"position_id": body.position_id, "amount": optional(amount)}
 
     return plan
 
@@ -292,27 +271,14 @@ def _add_action(
         key = derived_key(principal, idempotency_key)
 
         def call() -> str:
-            with lock:
-                try:
-                    receipt = send(client, wallet, ticker, key)
-                except SynthsError as error:
-                    code = 409 if isinstance(error, SynthSuspendedError) else 422
-                    raise ProblemError(code, error.code, str(error)) from None
+            with lock, _REFUSALS:
+                receipt = send(client, wallet, ticker, key)
             return _receipt_out(client, investor, name, receipt).model_dump_json()
 
         canonical = {**canonical, "ticker": ticker, "wallet": wallet.lower()}
         return run_once(calls, principal, idempotency_key, router.prefix + path, canonical, call)
 
-    act.__annotations__["body"] = body_type
-    router.add_api_route(
-        path,
-        act,
-        methods=["POST"],
-        name=f"synth_{name}",
-        description=description,
-        response_model=SynthReceiptOut,
-        responses=_ACTION_RESPONSES,
-    )
+    add_action(router, path, f"synth_{name}", act, body_type, SynthReceiptOut, description)
 
 
 _add_action(
