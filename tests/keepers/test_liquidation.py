@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from tests.support.lending import TOKEN, USDC, LendingWorld, build_world
+from tests.support.lending import TOKEN, LendingWorld, build_world
+from tests.support.venue_world import USDC
 
 from equitoken.chain.evm.abi import event_topic, find_event
 from equitoken.durable.crashpoints import SimulatedCrash, simulated_crash

@@ -10,7 +10,8 @@ SQLite.
 from collections.abc import Iterator
 
 import pytest
-from tests.venues.perps.world import PRICE, USDC, PerpsWorld, build_world
+from tests.support.perps import PerpsWorld, build_world
+from tests.support.venue_world import PRICE, USDC
 
 from equitoken.chain.evm.abi import event_topic, find_event
 from equitoken.durable.crashpoints import SimulatedCrash, simulated_crash

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from tests.venues.synths.world import SYNTH, USDC, SynthsWorld, build_world, synths
+from tests.support.synths import SYNTH, SynthsWorld, build_world, synths
+from tests.support.venue_world import USDC
 
 from equitoken.chain.evm.abi import event_topic, find_event
 from equitoken.durable.crashpoints import SimulatedCrash, simulated_crash

@@ -4,15 +4,14 @@ input is refused with its reason before anything is signed (no nonce used, no ou
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import func, select
-from tests.support.lending import INVESTOR, TOKEN, USDC, LendingWorld, build_world
+from tests.support.lending import INVESTOR, TOKEN, LendingWorld, build_world
+from tests.support.venue_world import USDC
 
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.model.errors import InsufficientFundsError
 from equitoken.model.quantities import Usd
 from equitoken.model.token_amount import TokenAmount
 from equitoken.oracle.observation import MarketStatus
-from equitoken.store.schema import ChainTransactionRow
 from equitoken.venues.lending.actions import LendingAction
 from equitoken.venues.lending.errors import (
     CollateralTransferRefusedError,
@@ -59,16 +58,11 @@ def borrowing(world: LendingWorld) -> LendingWorld:
     return world
 
 
-def stored_rows(world: LendingWorld) -> int:
-    with world.database.transaction() as session:
-        return int(session.scalar(select(func.count()).select_from(ChainTransactionRow)) or 0)
-
-
 def refused(
     world: LendingWorld, wallet: str, error: type[Exception], match: str, action: Callable[[], object]
 ) -> None:
     """Assert that `action` raises `error` and sends nothing: no nonce, no row, no change of position."""
-    nonce, rows = world.chain.nonce(wallet, "latest"), stored_rows(world)
+    nonce, rows = world.chain.nonce(wallet, "latest"), world.stored_rows()
     before = [world.reader.raw_position(t, wallet) for t in world.lending.markets]
     usdc = int(world.usdc.balanceOf(wallet))
 
@@ -76,7 +70,7 @@ def refused(
         action()
 
     assert world.chain.nonce(wallet, "latest") == nonce
-    assert stored_rows(world) == rows
+    assert world.stored_rows() == rows
     assert [world.reader.raw_position(t, wallet) for t in world.lending.markets] == before
     assert int(world.usdc.balanceOf(wallet)) == usdc
 

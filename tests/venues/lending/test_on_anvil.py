@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.lending import ACCOUNTS, START, TOKEN, USDC, LendingWorld, build_world
+from tests.support.lending import TOKEN, LendingWorld, build_world
+from tests.support.venue_world import ACCOUNTS, START, USDC
 
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.anvil import AnvilNode

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from tests.support.lending import PRICE, TOKEN, USDC, LendingWorld, build_world
+from tests.support.lending import TOKEN, LendingWorld, build_world
+from tests.support.venue_world import PRICE, USDC
 
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.model.quantities import Price, Usd

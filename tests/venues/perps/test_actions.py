@@ -5,7 +5,8 @@ before anything is signed (no nonce used, no outbox row, nothing changed)."""
 from collections.abc import Callable, Iterator
 
 import pytest
-from tests.venues.perps.world import PRICE, USDC, PerpsWorld, build_world
+from tests.support.perps import PerpsWorld, build_world
+from tests.support.venue_world import PRICE, USDC
 
 from equitoken.model.quantities import Price, Usd
 from equitoken.oracle.observation import MarketStatus

@@ -4,7 +4,8 @@ registered in the vault, with the ticker's parameters; the record round-trips th
 from pathlib import Path
 
 import pytest
-from tests.venues.perps.world import USDC, VAULT_SEED, PerpsWorld, build_world
+from tests.support.perps import VAULT_SEED, PerpsWorld, build_world
+from tests.support.venue_world import USDC
 
 from equitoken.venues.perps.deployment import PerpsDeployment, deploy_perps
 from equitoken.venues.perps.errors import PerpError, UnknownMarketError

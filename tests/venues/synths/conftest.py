@@ -3,7 +3,8 @@
 from collections.abc import Iterator
 
 import pytest
-from tests.venues.synths.world import USDC, SynthsWorld, build_world
+from tests.support.synths import SynthsWorld, build_world
+from tests.support.venue_world import USDC
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,12 @@ At $200 a token, 3,000 USDC carry at most 10 sAAPL (2,000 USDC of debt at the 15
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
-from tests.venues.synths.world import SYNTH, USDC, SynthsWorld, synths
+from tests.support.synths import SYNTH, SynthsWorld, synths
+from tests.support.venue_world import USDC
 
 from equitoken.model.errors import InsufficientFundsError
 from equitoken.model.quantities import Usd
 from equitoken.oracle.observation import MarketStatus
-from equitoken.store.schema import ChainTransactionRow
 from equitoken.venues.synths.actions import SynthAction, SynthReceipt
 from equitoken.venues.synths.errors import (
     NotPositionOwnerError,
@@ -32,15 +31,10 @@ def dollars(whole: int) -> Usd:
     return Usd(whole * USDC)
 
 
-def stored_rows(world: SynthsWorld) -> int:
-    with world.database.transaction() as session:
-        return int(session.scalar(select(func.count()).select_from(ChainTransactionRow)) or 0)
-
-
 def refused(world: SynthsWorld, error: type[Exception], match: str, action: Callable[[], object]) -> None:
     """Assert that `action` raises `error` and sends nothing: no nonce, no row, no change of the vault."""
     wallets = (world.writer, world.other_writer)
-    nonces, rows = [world.chain.nonce(w, "latest") for w in wallets], stored_rows(world)
+    nonces, rows = [world.chain.nonce(w, "latest") for w in wallets], world.stored_rows()
     before = [world.reader.vault(t) for t in world.synths.synths]
     positions = [world.reader.positions(t) for t in world.synths.synths]
     usdc = [int(world.usdc.balanceOf(w)) for w in wallets]
@@ -49,7 +43,7 @@ def refused(world: SynthsWorld, error: type[Exception], match: str, action: Call
         action()
 
     assert [world.chain.nonce(w, "latest") for w in wallets] == nonces
-    assert stored_rows(world) == rows
+    assert world.stored_rows() == rows
     assert [world.reader.vault(t) for t in world.synths.synths] == before
     assert [world.reader.positions(t) for t in world.synths.synths] == positions
     assert [int(world.usdc.balanceOf(w)) for w in wallets] == usdc

@@ -3,7 +3,8 @@ feed, the vault the only minter, an optional pool priced by the underlying's fee
 round trip, and every bad request refused before anything is sent."""
 
 import pytest
-from tests.venues.synths.world import SYNTH, USDC, SynthsWorld, synths
+from tests.support.synths import SYNTH, SynthsWorld, synths
+from tests.support.venue_world import USDC
 
 from equitoken.model.quantities import Usd
 from equitoken.venues.synths.deployment import SynthsDeployment, deploy_synths

@@ -3,7 +3,8 @@ room to mint and liquidatability at the feed's latest answer."""
 
 from decimal import Decimal
 
-from tests.venues.synths.world import USDC, SynthsWorld, synths
+from tests.support.synths import SynthsWorld, synths
+from tests.support.venue_world import USDC
 
 from equitoken.model.quantities import Price, Usd
 from equitoken.oracle.observation import MarketStatus
