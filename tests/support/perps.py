@@ -15,7 +15,6 @@ from equitoken.venues.perps.deployment import PerpsDeployment, deploy_perps
 from equitoken.venues.perps.parameters import PerpParameters
 from equitoken.venues.perps.views import PerpsReader
 
-TOKEN = 10**18  # a position's size unit: one whole token
 VAULT_SEED = 1_000 * USDC
 LP_DOLLARS = 1_000_000
 
