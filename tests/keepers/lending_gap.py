@@ -28,31 +28,17 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from zoneinfo import ZoneInfo
 
-from eth_account import Account
-from tests.support.reporters import IN_PROCESS_TIMEOUT
+from tests.support.replayed_oracle import ReplayedOracle, issue, start_oracle, unix
 
 from equitoken.chain.errors import RevertError
-from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
-from equitoken.chain.evm.deployment import IssuerRoles, OracleMembers, deploy_issuance
+from equitoken.chain.evm.deployment import IssuerRoles
 from equitoken.chain.evm.inprocess import InProcessChain
-from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.keepers.arbitrage import ArbitrageKeeper
 from equitoken.keepers.liquidation import Liquidation, LiquidationKeeper
-from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import ManualClock
-from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Usd
-from equitoken.oracle.closed_market import ClosedPricing
-from equitoken.oracle.halts import HaltBook
-from equitoken.oracle.observation import FeedId
-from equitoken.oracle.policy import PushPolicy
-from equitoken.oracle.reporter import ObservationClient, Reporter
-from equitoken.oracle.sources import MarketObservationSource
-from equitoken.oracle.trades import VenueTradeBook
-from equitoken.oracle.transmitter import Transmitter
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.amm import deploy_amm
 from equitoken.venues.lending import maths
@@ -84,11 +70,6 @@ FIRST_BORROWER = 14
 
 DEFAULT_RULES = OracleSettings()
 MORPHO_RULES = OracleSettings(closed_ltv_cut=0, grace_period=0)
-
-
-def unix(at: datetime) -> int:
-    """Return `at` as a Unix timestamp."""
-    return int(at.timestamp())
 
 
 @dataclass(frozen=True)
@@ -157,11 +138,10 @@ class Venue:
     market_id: bytes
     lltv: int
     cut: int
-    transmitter: Transmitter
+    oracle_network: ReplayedOracle
     reserve: Contract
     arbitrage: ArbitrageKeeper
     keeper: LiquidationKeeper
-    clock: ManualClock
     borrowers: list[str]
 
     def price(self) -> int:
@@ -191,16 +171,9 @@ def _mint(
 
 def build(rules: OracleSettings, data_dir: Path) -> Venue:
     """Deploy everything on a fresh in-process chain in Friday's session; fund it; borrow that evening."""
-    calendar = MarketCalendar("XNYS")
-    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=unix(FRIDAY_OPEN) - 600)
+    issuance = issue(TICKER, ACCOUNTS, FRIDAY_OPEN)
+    chain, roles, deployment = issuance.chain, issuance.roles, issuance.deployment
     accounts = chain.accounts
-    roles = IssuerRoles.from_accounts(accounts)
-    keys = [Account.from_key(bytes([i + 1]) * 32) for i in range(4)]
-    catalogue = {i.ticker: i for i in load_catalogue()}
-    deployment = deploy_issuance(
-        chain, roles, [catalogue[TICKER]], oracle=OracleMembers(tuple(k.address for k in keys), 3)
-    )
-    instrument = deployment.instrument(TICKER)
     registry = chain.at(deployment.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
     registry.set_investor(INVESTOR, 840, 2**40, True, sender=roles.registrar)
     borrowers = [accounts[FIRST_BORROWER + i] for i in range(len(COLLATERAL))]
@@ -219,26 +192,9 @@ def build(rules: OracleSettings, data_dir: Path) -> Venue:
         registrar=roles.registrar,
         pool_investor=INVESTOR,
     )
-    database = Database(sqlite_url(data_dir / "lending-gap.sqlite"))
-    database.migrate()
-    tape = VenueTradeBook(database)
-    source = MarketObservationSource(
-        ReplayPriceSource(calendar), calendar, HaltBook(database, [TICKER]), ClosedPricing(tape)
-    )
-    reporters: list[ObservationClient] = [Reporter(key, source) for key in keys]
-    transmitter = Transmitter(
-        chain,
-        roles.price_updater,
-        {TICKER: FeedId(chain.chain_id, instrument.price_feed)},
-        reporters,
-        PushPolicy(),
-        timeout=IN_PROCESS_TIMEOUT,
-    )
-    chain.set_next_block_timestamp(unix(FRIDAY_OPEN))
-    transmitter.tick()
-    feed = chain.at(instrument.price_feed, compile_contract("oracle/PriceFeed.vy"))
-    token = chain.at(instrument.token, compile_contract("token/StockToken.vy"))
-    reserve = chain.at(instrument.reserve_feed, compile_contract("oracle/ReserveFeed.vy"))
+    oracle_network = start_oracle(issuance, data_dir / "lending-gap.sqlite", FRIDAY_OPEN)
+    feed, token = issuance.feed, issuance.token
+    reserve = chain.at(issuance.instrument.reserve_feed, compile_contract("oracle/ReserveFeed.vy"))
     lending = deploy_lending(
         chain,
         roles.admin,
@@ -276,9 +232,7 @@ def build(rules: OracleSettings, data_dir: Path) -> Venue:
         _mint(chain, roles, token, reserve, borrower, whole * unit)
         token.approve(market.address, 2**256 - 1, sender=borrower)
         market.supply_collateral(deployed.params, whole * unit, borrower, sender=borrower)
-    clock = ManualClock(FRIDAY_EVENING)
-    chain.set_next_block_timestamp(unix(FRIDAY_EVENING))
-    transmitter.tick()
+    oracle_network.tick(FRIDAY_EVENING)
     price = int(oracle.price())
     _, cut = (int(v) for v in oracle.quote(1))
     borrow_ltv = deployed.parameters.lltv - cut
@@ -292,13 +246,15 @@ def build(rules: OracleSettings, data_dir: Path) -> Venue:
         chain,
         accounts[ARBITRAGEUR],
         amm,
-        {TICKER: instrument.price_feed},
+        {TICKER: issuance.instrument.price_feed},
         band_bps=BAND_BPS,
         closed_band_bps=CLOSED_BAND_BPS,
         max_trade_usdc=MAX_TRADE,
-        tape=tape,
+        tape=oracle_network.tape,
     )
-    keeper = LiquidationKeeper(chain, accounts[KEEPER], lending, database_keeper, clock, amm=amm)
+    keeper = LiquidationKeeper(
+        chain, accounts[KEEPER], lending, database_keeper, oracle_network.clock, amm=amm
+    )
     return Venue(
         chain,
         roles,
@@ -311,11 +267,10 @@ def build(rules: OracleSettings, data_dir: Path) -> Venue:
         deployed.id_bytes,
         deployed.parameters.lltv,
         cut,
-        transmitter,
+        oracle_network,
         reserve,
         arbitrage,
         keeper,
-        clock,
         borrowers,
     )
 
@@ -357,9 +312,7 @@ def replay(name: str, rules: OracleSettings, data_dir: Path) -> GapReplay:
         worst = Decimal(0)
         liquidations: list[tuple[datetime, Liquidation, int]] = []
         for at in _times():
-            venue.clock.set(at)
-            venue.chain.set_next_block_timestamp(unix(at))
-            venue.transmitter.tick()
+            venue.oracle_network.tick(at)
             # The issuer attests custody on a schedule; nothing is minted here, so custody = supply.
             venue.reserve.update(int(venue.token.totalSupply()), unix(at), sender=venue.roles.attester)
             venue.arbitrage.tick()
@@ -401,7 +354,7 @@ def replay(name: str, rules: OracleSettings, data_dir: Path) -> GapReplay:
         result.borrowers_loss_usdc = result.seized_value_usdc - result.repaid_usdc
         return result
     finally:
-        venue.transmitter.close()
+        venue.oracle_network.transmitter.close()
 
 
 def main() -> int:

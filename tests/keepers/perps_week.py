@@ -34,32 +34,18 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from zoneinfo import ZoneInfo
 
-from eth_account import Account
-from tests.support.reporters import IN_PROCESS_TIMEOUT
+from tests.support.replayed_oracle import ReplayedOracle, issue, start_oracle, unix
 
 from equitoken.chain.errors import RevertError
-from equitoken.chain.evm.accounts import SignerRegistry
-from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
-from equitoken.chain.evm.deployment import IssuerRoles, OracleMembers, deploy_issuance
 from equitoken.chain.evm.inprocess import InProcessChain
-from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.onchain import deploy_test_usdc
 from equitoken.keepers.perps import PerpsKeeper
 from equitoken.market.calendar import MarketCalendar
-from equitoken.market.clock import ManualClock
-from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import Price, Shares
 from equitoken.oracle.closed_market import ClosedPolicy as FeedClosedPolicy
-from equitoken.oracle.closed_market import ClosedPricing
-from equitoken.oracle.halts import HaltBook
-from equitoken.oracle.observation import FeedId
-from equitoken.oracle.policy import PushPolicy
-from equitoken.oracle.reporter import ObservationClient, Reporter
-from equitoken.oracle.sources import MarketObservationSource
-from equitoken.oracle.trades import VenueTrade, VenueTradeBook
-from equitoken.oracle.transmitter import Transmitter
+from equitoken.oracle.trades import VenueTrade
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.perps.deployment import deploy_perps
 from equitoken.venues.perps.parameters import DEFAULT_PARAMETERS, ClosedPolicy
@@ -91,11 +77,6 @@ PERP_VENUE = "perp"
 
 STATE_OPEN, STATE_CLOSED, STATE_DISCOVERY = 1, 2, 3
 POLICIES = {"closed": ClosedPolicy.CLOSED, "discovery": ClosedPolicy.DISCOVERY}
-
-
-def unix(at: datetime) -> int:
-    """Return `at` as a Unix timestamp."""
-    return int(at.timestamp())
 
 
 @dataclass(frozen=True)
@@ -169,16 +150,12 @@ class WeekReplay:
 @dataclass
 class Week:
     chain: InProcessChain
-    roles: IssuerRoles
     token: Contract
     feed: Contract
-    usdc: Contract
     market: Contract
     vault: Contract
-    transmitter: Transmitter
-    tape: VenueTradeBook
+    oracle: ReplayedOracle
     keeper: PerpsKeeper
-    clock: ManualClock
     traders: list[str]
     max_leverage: int
     random: random.Random
@@ -189,38 +166,13 @@ class Week:
 
 def build(policy: ClosedPolicy, data_dir: Path) -> Week:
     """Deploy everything on a fresh in-process chain in Friday's session."""
-    calendar = MarketCalendar("XNYS")
-    chain = InProcessChain(SignerRegistry.anvil(ACCOUNTS), genesis_timestamp=unix(START) - 600)
+    issuance = issue(TICKER, ACCOUNTS, START)
+    chain, roles, deployment, token = issuance.chain, issuance.roles, issuance.deployment, issuance.token
     accounts = chain.accounts
-    roles = IssuerRoles.from_accounts(accounts)
-    keys = [Account.from_key(bytes([i + 1]) * 32) for i in range(4)]
-    catalogue = {i.ticker: i for i in load_catalogue()}
-    deployment = deploy_issuance(
-        chain, roles, [catalogue[TICKER]], oracle=OracleMembers(tuple(k.address for k in keys), 3)
-    )
-    instrument = deployment.instrument(TICKER)
-    feed = chain.at(instrument.price_feed, compile_contract("oracle/PriceFeed.vy"))
-    token = chain.at(instrument.token, compile_contract("token/StockToken.vy"))
-    feed.set_closed_policy(int(FeedClosedPolicy.INTERNAL), FEED_BAND_BPS, sender=roles.admin)
+    issuance.feed.set_closed_policy(int(FeedClosedPolicy.INTERNAL), FEED_BAND_BPS, sender=roles.admin)
     # What the corporate-action engine does for a split: the multiplier switches at the ex-date's open.
     token.setUIMultiplier(SPLIT_RATIO * WAD, unix(SPLIT_OPEN), sender=roles.multiplier_updater)
-    database = Database(sqlite_url(data_dir / "perps-week.sqlite"))
-    database.migrate()
-    tape = VenueTradeBook(database)
-    source = MarketObservationSource(
-        ReplayPriceSource(calendar), calendar, HaltBook(database, [TICKER]), ClosedPricing(tape)
-    )
-    reporters: list[ObservationClient] = [Reporter(key, source) for key in keys]
-    transmitter = Transmitter(
-        chain,
-        roles.price_updater,
-        {TICKER: FeedId(chain.chain_id, instrument.price_feed)},
-        reporters,
-        PushPolicy(),
-        timeout=IN_PROCESS_TIMEOUT,
-    )
-    chain.set_next_block_timestamp(unix(START))
-    transmitter.tick()
+    oracle = start_oracle(issuance, data_dir / "perps-week.sqlite", START)
     usdc = deploy_test_usdc(chain, roles.admin)
     parameters = replace(DEFAULT_PARAMETERS[TICKER], closed_policy=policy)
     perps = deploy_perps(
@@ -235,22 +187,17 @@ def build(policy: ClosedPolicy, data_dir: Path) -> Week:
     for trader in traders:
         usdc.mint(trader, 200_000 * USDC, sender=roles.admin)
         usdc.approve(market.address, 2**256 - 1, sender=trader)
-    clock = ManualClock(START)
     keeper_db = Database(sqlite_url(data_dir / "perps-keeper.sqlite"))
     keeper_db.migrate()
-    keeper = PerpsKeeper(chain, accounts[KEEPER], perps, keeper_db, clock)
+    keeper = PerpsKeeper(chain, accounts[KEEPER], perps, keeper_db, oracle.clock)
     return Week(
         chain,
-        roles,
         token,
-        feed,
-        usdc,
+        issuance.feed,
         market,
         vault,
-        transmitter,
-        tape,
+        oracle,
         keeper,
-        clock,
         traders,
         parameters.max_leverage,
         random.Random(SEED),
@@ -285,7 +232,7 @@ def _record_fill(week: Week, position_id: int, at: datetime) -> None:
         return
     multiplier = Multiplier(int(week.token.uiMultiplierAt(unix(at))))
     week.fills += 1
-    week.tape.record(
+    week.oracle.tape.record(
         VenueTrade.of_tokens(
             PERP_VENUE,
             f"fill-{week.fills}",
@@ -368,9 +315,7 @@ def replay(name: str, policy: ClosedPolicy, data_dir: Path) -> WeekReplay:
     before_split: dict[int, tuple[int, ...]] | None = {}
     try:
         for at in _times(calendar):
-            week.clock.set(at)
-            week.chain.set_next_block_timestamp(max(unix(at), week.chain.timestamp() + 1))
-            week.transmitter.tick()
+            week.oracle.tick(at)
             mark, state = (int(v) for v in week.market.mark_price())
             if before_split is not None and at >= SPLIT_OPEN:
                 # The first tick of split-adjusted trading: every position as the last tick left it.
@@ -437,7 +382,7 @@ def replay(name: str, policy: ClosedPolicy, data_dir: Path) -> WeekReplay:
         result.vault_end_usdc = int(week.vault.totalAssets())
         return result
     finally:
-        week.transmitter.close()
+        week.oracle.transmitter.close()
 
 
 def main() -> int:
