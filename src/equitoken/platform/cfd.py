@@ -102,15 +102,15 @@ class CfdFeeder:
         now = self.clock.now()
         for symbol in self._feeds:
             try:
-                lines += self._split(symbol, now)
-                self._price(symbol)
+                multiplier = int(self._tokens[symbol].uiMultiplierAt(int(now.timestamp())))
+                lines += self._split(symbol, multiplier)
+                self._price(symbol, multiplier)
             except RevertError as error:  # no round yet, or a node that lost the contract
                 _log.debug("cfd: %s not priced: %s", symbol, error)
         lines += self._financing(now)
         return lines
 
-    def _split(self, symbol: str, now: datetime) -> list[str]:
-        multiplier = int(self._tokens[symbol].uiMultiplierAt(int(now.timestamp())))
+    def _split(self, symbol: str, multiplier: int) -> list[str]:
         wanted = _reduced(multiplier, self.listing[symbol])
         applied = self.venue.engine.split_ratio(symbol)
         if wanted == applied:
@@ -119,13 +119,11 @@ class CfdFeeder:
         self.venue.on_split(symbol, new, old)
         return [f"cfd: {symbol} split {new} for {old}: positions resized"]
 
-    def _price(self, symbol: str) -> None:
+    def _price(self, symbol: str, multiplier: int) -> None:
         _, answer, observed_at, _, _, status = (int(v) for v in self._feeds[symbol].latestRoundStatus())
         if answer <= 0 or observed_at <= self._fed.get(symbol, 0):
             return
-        token = self._tokens[symbol]
-        multiplier = int(token.uiMultiplierAt(observed_at))
-        if multiplier != int(token.uiMultiplier()):
+        if int(self._tokens[symbol].uiMultiplierAt(observed_at)) != multiplier:
             return  # observed before the split now in force: a pre-split share price
         self._fed[symbol] = observed_at
         try:

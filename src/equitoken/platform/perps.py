@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, Progress
+from equitoken.chain.evm.deployment import IssuerRoles, Progress
 from equitoken.chain.records import JsonRecords
 from equitoken.issuer.service import Issuer
 from equitoken.model.address import checksum
@@ -85,11 +85,6 @@ def _add_markets(
             existing.guard,
         )
     return replace(existing, markets=markets)
-
-
-def perps_tickers(issuance: IssuanceDeployment) -> list[str]:
-    """Return the tickers that get a perpetual market: every one the venues trade."""
-    return venue_tickers(issuance)
 
 
 class PerpsSeed:
