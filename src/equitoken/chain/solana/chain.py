@@ -16,7 +16,7 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
-from solders.transaction import Transaction
+from solders.transaction import Transaction, VersionedTransaction
 
 from equitoken.chain.confirmation import wait_for
 from equitoken.chain.errors import RevertError, TransactionTimeoutError
@@ -95,6 +95,15 @@ class SolanaChain(ABC):
     @abstractmethod
     def landed(self, signature: str) -> Landed | None:
         """Return where the transaction with `signature` landed, or None if it has not (yet)."""
+
+    @abstractmethod
+    def confirmed_transaction(self, signature: str) -> tuple[Landed, VersionedTransaction] | None:
+        """Return where the transaction with `signature` landed and the transaction as signed; None if
+        it is unknown, has not landed (yet) or failed."""
+
+    @abstractmethod
+    def slot(self) -> int:
+        """Return the cluster's current slot."""
 
     @abstractmethod
     def account_data(self, address: Pubkey) -> bytes | None:

@@ -170,6 +170,14 @@ class LiteSvmChain(SolanaChain):
         return self._landed.get(signature)
 
     @_locked
+    def confirmed_transaction(self, signature: str) -> tuple[Landed, VersionedTransaction] | None:
+        landed = self._landed.get(signature)
+        found = self.transaction(signature)
+        if landed is None or landed.error is not None or found is None:
+            return None
+        return landed, found[0]
+
+    @_locked
     def account(self, address: Pubkey) -> Account | None:
         """Return the whole account at `address` (lamports, owner, data), or None."""
         return self.svm.get_account(address)

@@ -21,6 +21,7 @@ from solders.rpc.requests import IsBlockhashValid
 from solders.rpc.responses import IsBlockhashValidResp
 from solders.signature import Signature
 from solders.transaction import Transaction, VersionedTransaction
+from solders.transaction_status import EncodedConfirmedTransactionWithStatusMeta
 
 from equitoken.chain.errors import ChainError, RevertError
 from equitoken.chain.solana.chain import Landed, Simulated, SolanaChain
@@ -87,15 +88,23 @@ class SolanaRpcChain(SolanaChain):
             or str(status.confirmation_status).endswith("Processed")
         ):
             return None
-        found = self._call(
-            self._client.get_transaction(key, encoding="base64", max_supported_transaction_version=0)
-        ).value
+        found = self._transaction(key)
         if found is None:  # confirmed, and not yet served by the history: ask again later
             return None
-        meta = found.transaction.meta
-        units = 0 if meta is None or meta.compute_units_consumed is None else meta.compute_units_consumed
         error = None if status.err is None else str(status.err)
-        return Landed(signature, found.slot, found.block_time or 0, units, error)
+        return Landed(signature, found.slot, found.block_time or 0, _units(found), error)
+
+    def confirmed_transaction(self, signature: str) -> tuple[Landed, VersionedTransaction] | None:
+        found = self._transaction(Signature.from_string(signature))
+        if found is None:
+            return None
+        meta, transaction = found.transaction.meta, found.transaction.transaction
+        if (meta is not None and meta.err is not None) or not isinstance(transaction, VersionedTransaction):
+            return None
+        return Landed(signature, found.slot, found.block_time or 0, _units(found)), transaction
+
+    def slot(self) -> int:
+        return self._call(self._client.get_slot()).value
 
     def account_data(self, address: Pubkey) -> bytes | None:
         account = self._call(self._client.get_account_info(address)).value
@@ -111,12 +120,23 @@ class SolanaRpcChain(SolanaChain):
         slot = self._call(self._client.get_slot()).value
         return self._call(self._client.get_block_time(slot)).value or 0
 
+    def _transaction(self, key: Signature) -> EncodedConfirmedTransactionWithStatusMeta | None:
+        """Return the confirmed transaction `key` names as the cluster encodes it, or None."""
+        return self._call(
+            self._client.get_transaction(key, encoding="base64", max_supported_transaction_version=0)
+        ).value
+
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
             return future.result(_CALL_TIMEOUT)
         except SolanaRpcException as exc:
             raise ChainError(f"Solana RPC at {self.url} failed: {exc}") from exc
+
+
+def _units(found: EncodedConfirmedTransactionWithStatusMeta) -> int:
+    meta = found.transaction.meta
+    return 0 if meta is None or meta.compute_units_consumed is None else meta.compute_units_consumed
 
 
 def _reason(error: RPCException) -> str:

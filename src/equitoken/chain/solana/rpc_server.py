@@ -18,6 +18,7 @@ from typing import Any
 
 from solders.account import Account
 from solders.hash import Hash
+from solders.message import Message
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
@@ -284,7 +285,7 @@ class SolanaRpc:
         return {
             "slot": landed.slot,
             "blockTime": landed.unix_timestamp,
-            "version": "legacy",
+            "version": "legacy" if isinstance(transaction.message, Message) else 0,
             "transaction": encoded,
             "meta": {
                 "err": None,
