@@ -5,8 +5,10 @@ import hashlib
 from collections.abc import Iterator
 
 import pytest
+from solders.hash import Hash
+from solders.instruction import CompiledInstruction
 from solders.keypair import Keypair
-from solders.message import MessageV0
+from solders.message import Message, MessageV0
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 from tests.support.solana_bridge import (
@@ -28,11 +30,17 @@ from equitoken.bridge.solana_burns import (
 )
 from equitoken.chain.errors import RevertError
 from equitoken.chain.solana.chain import SOLANA_LOCAL
-from equitoken.chain.solana.memo import memo
+from equitoken.chain.solana.memo import MEMO_PROGRAM_ID, memo
 from equitoken.chain.solana.rpc import SolanaRpcChain
 from equitoken.chain.solana.rpc_server import SolanaRpcServer
 from equitoken.chain.solana.stock_mint import STOCK_DECIMALS
-from equitoken.chain.solana.token2022 import associated_token_address, burn_checked, freeze_account, pause
+from equitoken.chain.solana.token2022 import (
+    TOKEN_2022_PROGRAM_ID,
+    associated_token_address,
+    burn_checked,
+    freeze_account,
+    pause,
+)
 
 
 @pytest.fixture
@@ -209,3 +217,34 @@ def test_bridge_compute_units_are_measured_from_the_transaction_metadata() -> No
     units = bridge_compute_units()
     assert set(units) == {"burn", "mint"}
     assert 0 < units["mint"] < units["burn"] < 20_000
+
+
+def test_hostile_instructions_are_not_a_bridge_out_and_never_raise(world: SolanaBridgeWorld) -> None:
+    holder = Keypair()
+    memo_ix, burn_ix = bridge_out_instructions(
+        world.mint, holder.pubkey(), ONE, STOCK_DECIMALS, EVM_CHAIN, EVM_RECEIVER
+    )
+    good = Message.new_with_blockhash([memo_ix, burn_ix], holder.pubkey(), Hash.default())
+    keys = list(good.account_keys)
+    token, memo_at = keys.index(TOKEN_2022_PROGRAM_ID), keys.index(MEMO_PROGRAM_ID)
+    memo_data, burn_data = bytes(memo_ix.data), bytes(burn_ix.data)
+    burn_accounts = bytes(good.instructions[1].accounts)
+    hostile = [
+        CompiledInstruction(token, b"", burn_accounts),
+        CompiledInstruction(token, burn_data[:1], burn_accounts),
+        CompiledInstruction(token, burn_data, bytes([1, 200, 0])),
+        CompiledInstruction(token, burn_data, b"\x01"),
+        CompiledInstruction(memo_at, b"\xff\xfe", b""),
+        CompiledInstruction(200, memo_data, b""),
+    ]
+    signature = Signature.new_unique()
+    for instruction in hostile:
+        for instructions in ([good.instructions[0], instruction], [instruction, good.instructions[1]]):
+            message = Message.new_with_compiled_instructions(
+                1, 0, len(keys) - 2, keys, Hash.default(), instructions
+            )
+            transaction = VersionedTransaction.populate(message, [signature])
+            assert parse_bridge_burn(str(signature), 1, transaction, [world.mint]) is None
+    intact = VersionedTransaction.populate(good, [signature])
+    assert parse_bridge_burn(str(signature), 1, intact, [world.mint]) is not None
+    assert parse_bridge_burn(str(Signature.new_unique()), 1, intact, [world.mint]) is None

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 from solders.instruction import CompiledInstruction, Instruction
 from solders.pubkey import Pubkey
-from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from equitoken.chain.solana.litesvm import LiteSvmChain
@@ -118,10 +117,10 @@ def parse_bridge_burn(
     destination, burn = memos[0], burns[0]
     if destination is None or burn is None:
         return None
-    try:
-        salt = hashlib.sha256(bytes(Signature.from_string(signature))).digest()
-    except ValueError:
+    signed = transaction.signatures[0] if transaction.signatures else None
+    if signed is None or str(signed) != signature:
         return None
+    salt = hashlib.sha256(bytes(signed)).digest()
     dest_chain, receiver = destination
     return BridgeBurn(signature, slot, burn.mint, burn.owner, burn.amount, dest_chain, receiver, salt)
 
@@ -151,9 +150,9 @@ def _is_burn(message: AnyMessage, instruction: CompiledInstruction) -> bool:
 def _watched_burn(
     message: AnyMessage, instruction: CompiledInstruction, mints: Collection[Pubkey]
 ) -> tuple[bool, _Burn | None]:
-    """Return whether a Token-2022 burn may be on a watched mint (one whose accounts come from a
-    lookup table may), and the burn if it is a bridge-out's: a BurnChecked of a positive amount
-    from the associated token account of its owner, the owner signing."""
+    # Whether a Token-2022 burn may be on a watched mint (one whose accounts come from a lookup
+    # table may), and the burn if it is a bridge-out's: a BurnChecked of a positive amount from the
+    # associated token account of its owner, the owner signing.
     keys, data, indexes = message.account_keys, bytes(instruction.data), list(instruction.accounts)
     if len(indexes) < 3 or any(index >= len(keys) for index in indexes[:3]):
         return True, None
