@@ -1,13 +1,8 @@
 """Reaching a reporter process: `ReporterClient` over HTTP, `ReporterProcess` to start and stop one."""
 
-import select
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 import httpx
 
@@ -17,12 +12,9 @@ from equitoken.oracle.observation import SignedObservation
 from equitoken.oracle.reporter import ObservationRequest
 from equitoken.oracle.reporter_server import HEALTH_PATH, OBSERVATIONS_PATH, READY_PREFIX
 from equitoken.oracle.wire import WireError, observation_from_json, request_to_json
-from equitoken.processes.tethered import tethered
+from equitoken.processes.served import START_TIMEOUT, ServedProcess, ServerUnavailableError
 
 DEFAULT_TIMEOUT = 2.0
-# A reporter is a fresh Python process importing the platform: on a loaded 2-core CI machine that
-# has taken over 20 s. A dead process is noticed at once, so a long wait costs nothing when it fails.
-START_TIMEOUT = 60.0
 
 
 class ReporterUnavailableError(EquitokenError, ConnectionError):
@@ -97,7 +89,7 @@ class ReporterClient:
         return body
 
 
-class ReporterProcess:
+class ReporterProcess(ServedProcess):
     """One reporter server in a subprocess of ours; it dies with the thread that starts it (Linux)."""
 
     def __init__(
@@ -110,45 +102,23 @@ class ReporterProcess:
         log_file: Path | None = None,
         extra_args: tuple[str, ...] = (),
     ) -> None:
+        command = [sys.executable, "-m", "equitoken.oracle.reporter_server", "--key-file", str(key_file)]
+        command += ["--port", str(port)]
+        if database_url:
+            command += ["--database-url", database_url]
+        if clock_file:
+            command += ["--clock-file", str(clock_file)]
+        super().__init__(f"reporter {key_file}", [*command, *extra_args], READY_PREFIX, log_file)
         self.key_file = key_file
-        self.database_url = database_url
-        self.clock_file = clock_file
-        self.port = port
-        self.log_file = log_file
-        self.extra_args = extra_args
-        self.url: str | None = None
-        self.address: str | None = None
-        self._process: subprocess.Popen[str] | None = None
-        self._log: IO[str] | None = None
-
-    @property
-    def pid(self) -> int | None:
-        """Return the server's process id while it runs."""
-        return self._process.pid if self._process is not None else None
-
-    def command(self) -> list[str]:
-        """Return the command line that starts the server."""
-        command = [sys.executable, "-m", "equitoken.oracle.reporter_server", "--key-file", str(self.key_file)]
-        command += ["--port", str(self.port)]
-        if self.database_url:
-            command += ["--database-url", self.database_url]
-        if self.clock_file:
-            command += ["--clock-file", str(self.clock_file)]
-        return command + list(self.extra_args)
 
     def start(self, timeout: float = START_TIMEOUT) -> Self:
         """Start the server and return once it answers its health check; raise ReporterUnavailableError."""
-        if self._process is not None:
-            raise RuntimeError(f"reporter {self.key_file} is already running (pid {self._process.pid})")
-        self._log = self.log_file.open("a") if self.log_file is not None else None
-        self._process = subprocess.Popen(
-            tethered(self.command()),
-            stdout=subprocess.PIPE,
-            stderr=self._log if self._log is not None else subprocess.DEVNULL,
-            text=True,
-        )
         try:
-            self.url = self._wait_ready(self._process, time.monotonic() + timeout)
+            super().start(timeout)
+        except ServerUnavailableError as error:
+            raise ReporterUnavailableError(str(error)) from None
+        assert self.url is not None
+        try:
             with ReporterClient(self.url) as client:
                 self.address = client.health()
         except BaseException:
@@ -161,49 +131,3 @@ class ReporterProcess:
         if self.url is None:
             raise RuntimeError(f"reporter {self.key_file} is not running: start() it first")
         return ReporterClient(self.url, timeout)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after `timeout` seconds)."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process is not None and process.stdout is not None:
-            process.stdout.close()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        self.url = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _wait_ready(self, process: "subprocess.Popen[str]", deadline: float) -> str:
-        output = process.stdout
-        if output is None:
-            raise RuntimeError("the reporter's output is not piped")
-        while True:
-            remaining = deadline - time.monotonic()
-            if process.poll() is not None:
-                raise ReporterUnavailableError(
-                    f"reporter {self.key_file} exited with {process.returncode} before serving"
-                    + (f"; see {self.log_file}" if self.log_file else "")
-                )
-            if remaining <= 0:
-                raise ReporterUnavailableError(f"reporter {self.key_file} did not start within the timeout")
-            ready, _, _ = select.select([output], [], [], min(remaining, 0.1))
-            if ready:
-                line = output.readline()
-                if line.startswith(READY_PREFIX):
-                    return line.rsplit(" ", 1)[-1].strip()
-                if not line:  # stdout closed: the process is exiting, the next poll says how
-                    time.sleep(0.05)
