@@ -61,7 +61,16 @@ CFD_TRANSFERS = (
     "cfd_transfer_recorded",  # a transfer's row is stored; nothing is debited yet
     "cfd_transfer_debited",  # the source account is debited; the destination is not credited yet
 )
-CRASH_POINTS = MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA + KEEPERS + CFD_TRANSFERS
+BRIDGE = (
+    "bridge_discovered",  # burns are recorded and the source chain's cursor moved; nothing attested yet
+    "bridge_attested",  # a transfer's quorum of attestations is stored; nothing sent to its destination
+    "bridge_reserve_sent",  # the destination's reserve attestation is broadcast, its receipt not read
+    "bridge_receive_sent",  # the destination's mint (receive) is broadcast, its receipt not read
+    "bridge_receive_mined",  # the destination's mint is mined; the database does not know it yet
+)
+CRASH_POINTS = (
+    MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA + KEEPERS + CFD_TRANSFERS + BRIDGE
+)
 
 
 class UnknownCrashPointError(EquitokenError, ValueError):

@@ -9,7 +9,9 @@ Allotment (invariant: for every instrument, sum over chains of supply x multipli
 chain c may have outstanding at most its allotment,
     allotment(c) = backing - sum over other chains c' of (outstanding(c') + in flight(c')),
 where outstanding is the chain's supply times its multiplier, in shares, and in flight is the shares
-of fills whose custody is posted and whose mint has not been recorded (a mint that may be landing).
+of fills whose custody is posted and whose mint has not been recorded (a mint that may be landing),
+plus the shares of bridge transfers to the chain burned at their source and not minted (`bridging`):
+burned tokens leave their chain's supply at once, and count at their destination until they land.
 A chain's reserve feed is told its allotment, so its on-chain gate enforces the invariant; on a chain
 without a feed (Solana) the issuer checks the allotment before it signs a mint.
 """
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 from equitoken.durable.steps import CallOutbox
 from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Shares
-from equitoken.store.schema import ChainTransactionRow, FillRow, RequestRow
+from equitoken.store.schema import BridgeTransferRow, ChainTransactionRow, FillRow, RequestRow
 
 
 class ChainOutbox(CallOutbox, Protocol):
@@ -128,6 +130,27 @@ def in_flight(session: Session, ticker: str, chain_id: int, *, excluding: str | 
     return Shares(int(session.scalar(query) or 0))
 
 
+BRIDGE_IN_FLIGHT_STATES = ("burned", "attested", "held")
+"""A bridge transfer in these states is burned at its source and not minted at its destination."""
+BRIDGE_SHARED_DECIMALS = 8
+
+
+def bridging(session: Session, chain: TokenChain, ticker: str, decimals: int) -> Shares:
+    """Return the shares of bridge transfers of `ticker` to `chain` burned and not minted, rounded up."""
+    amounts = session.scalars(
+        select(BridgeTransferRow.amount).where(
+            BridgeTransferRow.ticker == ticker,
+            BridgeTransferRow.dest_chain == chain.chain_id,
+            BridgeTransferRow.state.in_(BRIDGE_IN_FLIGHT_STATES),
+        )
+    )
+    raw = sum(amounts) * 10 ** (decimals - BRIDGE_SHARED_DECIMALS)
+    if raw == 0:
+        return Shares.zero()
+    steps = -(-raw * chain.multiplier(ticker) // MULTIPLIER_ONE)
+    return Shares(steps * Shares.token_step(decimals))
+
+
 def allotment(
     session: Session,
     backing: Shares,
@@ -140,7 +163,11 @@ def allotment(
     others = Shares.zero()
     for chain in chains:
         if chain.chain_id != chain_id and ticker in chain.tickers:
-            others += outstanding(chain, ticker, decimals) + in_flight(session, ticker, chain.chain_id)
+            others += (
+                outstanding(chain, ticker, decimals)
+                + in_flight(session, ticker, chain.chain_id)
+                + bridging(session, chain, ticker, decimals)
+            )
     return backing - others
 
 

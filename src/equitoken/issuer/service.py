@@ -250,6 +250,16 @@ class Issuer:
         reserve heartbeat by default), so feeds stay fresh between fills; return what was attested."""
         return self._workflow.refresh_reserves(older_than)
 
+    def bridge_shortfall(self, chain_id: int, ticker: str) -> str | None:
+        """Say why the bridge transfers in flight to `chain_id` may not all be minted there now; None
+        if custody covers them (the check the bridge runs before it mints where no feed gates it)."""
+        return self._workflow.bridge_shortfall(chain_id, ticker)
+
+    def attest_allotment(self, chain_id: int, ticker: str, purpose: str) -> bool:
+        """Raise `chain_id`'s reserve feed to its allotment of custody, once for `purpose`, so that a
+        bridge transfer burned elsewhere can be minted there; return whether this call sent it."""
+        return self._workflow.attest_allotment(chain_id, ticker, purpose)
+
     def request(self, request_id: str) -> RequestView:
         """Return a request with its history, or raise `UnknownRequestError`."""
         with self.db.transaction() as session:

@@ -680,3 +680,67 @@ class CfdTransferRow(Base):
             "state in ('recorded', 'debited', 'credited', 'failed')", name="cfd_transfer_state_known"
         ),
     )
+
+
+class BridgeTransferRow(Base):
+    """A bridge message seen burned at its source, and how far its mint at the destination has come."""
+
+    __tablename__ = "bridge_transfers"
+
+    # The message id (0x-hex keccak256 of the message, see `bridge.message`).
+    id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(16), index=True)
+    source_chain: Mapped[int] = mapped_column(BigInteger)
+    dest_chain: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Where the burn is: an EVM transaction hash and log index, or a Solana signature (log index 0).
+    source_tx: Mapped[str] = mapped_column(String(90))
+    source_log_index: Mapped[int] = mapped_column(Integer)
+    source_block: Mapped[int] = mapped_column(BigInteger)
+    # The message as JSON (`BridgeMessage.to_json`): what the attesters sign and the destination checks.
+    message: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(66), index=True)
+    receiver: Mapped[str] = mapped_column(String(66), index=True)
+    # Shared decimals (8): the raw amount of an 8-decimal token at either end.
+    amount: Mapped[int] = mapped_column(WideInteger())
+    # burned -> attested -> minted | held -> released | returned
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    # The quorum's attestations, 0x-hex and ordered by signer, once attested.
+    attestations: Mapped[str | None] = mapped_column(Text)
+    # The message this one returns to its sender (a held transfer sent back), if any.
+    returns: Mapped[str | None] = mapped_column(String(66))
+    # What the compliance agent decided for a held transfer: "release:<wallet>" or "return".
+    resolution: Mapped[str | None] = mapped_column(String(100))
+    dest_tx: Mapped[str | None] = mapped_column(String(90))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("source_chain", "source_tx", "source_log_index", name="one_transfer_per_burn"),
+        CheckConstraint(
+            "state in ('burned', 'attested', 'minted', 'held', 'released', 'returned')",
+            name="bridge_transfer_state_known",
+        ),
+    )
+
+
+class BridgeEventRow(Base):
+    """One step of a bridge transfer, with when and why: its audit trail."""
+
+    __tablename__ = "bridge_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[str] = mapped_column(ForeignKey("bridge_transfers.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    from_state: Mapped[str | None] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class BridgeCursorRow(Base):
+    """How far the relayer has read a source chain for burns: the last block (or slot) it has seen."""
+
+    __tablename__ = "bridge_cursors"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger)

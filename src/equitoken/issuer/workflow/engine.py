@@ -22,7 +22,7 @@ from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, Order
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.durable.outbox import TxStatus
 from equitoken.durable.steps import CallOutbox, Step, StepMachine
-from equitoken.issuer.chains import TokenChain, allotment, by_id, in_flight, outstanding
+from equitoken.issuer.chains import TokenChain, allotment, bridging, by_id, in_flight, outstanding
 from equitoken.issuer.config import FeeSchedule, IssuerConfig
 from equitoken.issuer.custody import (
     BROKER_CASH,
@@ -515,6 +515,7 @@ class Workflow(StepMachine[RequestRow]):
         needed = (
             outstanding(chain, ticker, decimals)
             + in_flight(session, ticker, chain.chain_id, excluding=fill_id)
+            + bridging(session, chain, ticker, decimals)
             + Shares(fill.quantity)
         )
         if needed <= allotted:
@@ -570,6 +571,39 @@ class Workflow(StepMachine[RequestRow]):
             chain.outbox, request_id, purpose, call, confirmed, failed, crash_sent="reserve_push"
         )
 
+    def bridge_shortfall(self, chain_id: int, ticker: str) -> str | None:
+        """Say why the bridge transfers in flight to `chain_id` may not all land there now (the chain
+        would stand for more than its allotment of custody); None if they may."""
+        chain = self.chains[chain_id]
+        decimals = self.instruments[ticker].token_decimals
+        with self.db.transaction() as session:
+            allotted = self._allotment(session, chain, ticker)
+            needed = (
+                outstanding(chain, ticker, decimals)
+                + in_flight(session, ticker, chain_id)
+                + bridging(session, chain, ticker, decimals)
+            )
+        if needed <= allotted:
+            return None
+        return (
+            f"{ticker} on chain {chain_id} would stand for {needed} shares, "
+            f"beyond its allotment of {allotted}"
+        )
+
+    def attest_allotment(self, chain_id: int, ticker: str, purpose: str) -> bool:
+        """Attest `chain_id`'s allotment of `ticker`'s custody to its reserve feed, once for `purpose`;
+        return whether this call sent it (False if an earlier one did, or the chain has no feed)."""
+        chain = self.chains[chain_id]
+        if not chain.has_reserve_feed:
+            return False
+        with self.db.transaction() as session:
+            custody = self._allotment(session, chain, ticker)
+        reserve = self._reserve_amount(chain, ticker, custody)
+        observed_at = chain.observation_time(self.now())
+        return self._refresh_reserve(
+            chain, ticker, purpose, custody, reserve, observed_at, crash_sent="bridge_reserve_sent"
+        )
+
     def refresh_reserves(self, older_than: int) -> list[str]:
         """Attest custody again to each reserve feed whose latest observation is `older_than` seconds old
         or more; return what was attested, as "<ticker> on chain <id>".
@@ -599,7 +633,14 @@ class Workflow(StepMachine[RequestRow]):
         return attested
 
     def _refresh_reserve(
-        self, chain: TokenChain, ticker: str, purpose: str, custody: Shares, reserve: int, observed_at: int
+        self,
+        chain: TokenChain,
+        ticker: str,
+        purpose: str,
+        custody: Shares,
+        reserve: int,
+        observed_at: int,
+        crash_sent: str | None = None,
     ) -> bool:
         def confirmed(session: Session, _: None) -> None:
             self._record_attestation(session, chain, ticker, purpose, custody, reserve, observed_at)
@@ -616,6 +657,7 @@ class Workflow(StepMachine[RequestRow]):
             load=lambda session: None,
             on_confirmed=confirmed,
             on_failed=failed,
+            crash_sent=crash_sent,
         )
 
     def _record_attestation(

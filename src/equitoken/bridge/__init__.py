@@ -1,0 +1,1 @@
+"""Moving tokens between chains: burn at the source, mint once at the destination, attested by a quorum."""
