@@ -83,7 +83,9 @@ def funded(pool: Any, token: Any, reserve_feed: Any, attester: str, minter: str,
 def inbound(funded: Any) -> Inbound:
     """Build a message from the fake EVM remote to the default pool."""
 
-    def build(receiver: str, amount: int, *, nonce: int = 1, sender: str | None = None, **changes: Any) -> Message:
+    def build(
+        receiver: str, amount: int, *, nonce: int = 1, sender: str | None = None, **changes: Any
+    ) -> Message:
         message = Message(
             source_chain=REMOTE_EVM,
             source_pool=REMOTE_POOL,

@@ -1,4 +1,4 @@
-"""`receive`: the wire format against Python, k-of-n quorums, and every refusal leaving the state as it was."""
+"""`receive`: the wire format against Python, k-of-n quorums, and refusals that leave the state as it was."""
 
 from collections.abc import Callable
 from typing import Any
@@ -40,7 +40,10 @@ def test_receive_mints_and_emits(
     supply = token.totalSupply()
     id_ = deliver(inbound(receiver, 3 * ONE_SHARE))
     assert [e for e in events(funded) if e[0] != "Transfer"] == [
-        ("Received", {"message_id": id_, "source_chain": REMOTE_EVM, "receiver": receiver, "amount": 3 * ONE_SHARE})
+        (
+            "Received",
+            {"message_id": id_, "source_chain": REMOTE_EVM, "receiver": receiver, "amount": 3 * ONE_SHARE},
+        )
     ]
     assert token.balanceOf(receiver) == 3 * ONE_SHARE
     assert token.totalSupply() == supply + 3 * ONE_SHARE
@@ -70,9 +73,15 @@ def test_quorum_k_of_n(
     k = n // 2 + 1
     pool = make_pool(token, keys[:n], k)
     message = Message(
-        REMOTE_EVM, REMOTE_POOL, boa.env.evm.patch.chain_id, word(pool.address), 1, word(receiver), word(receiver),
+        REMOTE_EVM,
+        REMOTE_POOL,
+        boa.env.evm.patch.chain_id,
+        word(pool.address),
+        1,
+        word(receiver),
+        word(receiver),
         ONE_SHARE,
-    )  # fmt: skip
+    )
     if k > 1:
         with boa.reverts("bridge: below quorum"):
             pool.receive(message.as_tuple(), sign(message, keys[: k - 1]))
@@ -155,9 +164,14 @@ def test_forged_amount_fails_quorum(
 
 
 def test_paused_pool_or_token_refuses(
-    funded: Any, token: Any, snapshot: Snapshot, inbound: Inbound, signers: list[LocalAccount], pauser: str,
+    funded: Any,
+    token: Any,
+    snapshot: Snapshot,
+    inbound: Inbound,
+    signers: list[LocalAccount],
+    pauser: str,
     receiver: str,
-) -> None:  # fmt: skip
+) -> None:
     message = inbound(receiver, ONE_SHARE)
     for paused in (funded, token):
         with boa.env.prank(pauser):

@@ -22,7 +22,7 @@ def test_send_burns_and_emits_the_message(funded: Any, token: Any, holder: str, 
     pool = funded
     with boa.env.prank(holder):
         returned = pool.send(REMOTE_EVM, word(receiver), 5 * ONE_SHARE, 5 * ONE_SHARE)
-    [(name, sent)] = [e for e in events(pool) if e[0] == "Sent"]
+    [(_, sent)] = [e for e in events(pool) if e[0] == "Sent"]
 
     expected = Message(
         source_chain=boa.env.evm.patch.chain_id,
@@ -79,11 +79,20 @@ def test_zero_amount_is_refused(funded: Any, snapshot: Snapshot, holder: str, re
     _refused(funded, snapshot, [holder], holder, "bridge: amount is zero", REMOTE_EVM, word(receiver), 0, 0)
 
 
-def test_min_received_above_amount_is_refused(funded: Any, snapshot: Snapshot, holder: str, receiver: str) -> None:
+def test_min_received_above_amount_is_refused(
+    funded: Any, snapshot: Snapshot, holder: str, receiver: str
+) -> None:
     _refused(
-        funded, snapshot, [holder], holder, "bridge: below min_received", REMOTE_EVM, word(receiver), ONE_SHARE,
+        funded,
+        snapshot,
+        [holder],
+        holder,
+        "bridge: below min_received",
+        REMOTE_EVM,
+        word(receiver),
+        ONE_SHARE,
         ONE_SHARE + 1,
-    )  # fmt: skip
+    )
 
 
 def test_unknown_remote_is_refused(funded: Any, snapshot: Snapshot, holder: str, receiver: str) -> None:
@@ -93,15 +102,26 @@ def test_unknown_remote_is_refused(funded: Any, snapshot: Snapshot, holder: str,
 def test_disabled_remote_is_refused(funded: Any, admin: str, snapshot: Snapshot, holder: str) -> None:
     with boa.env.prank(admin):
         funded.set_remote(REMOTE_EVM, b"\x00" * 32, True)
-    _refused(funded, snapshot, [holder], holder, "bridge: unknown remote", REMOTE_EVM, word(holder), ONE_SHARE, 0)
+    _refused(
+        funded, snapshot, [holder], holder, "bridge: unknown remote", REMOTE_EVM, word(holder), ONE_SHARE, 0
+    )
 
 
 def test_receiver_must_be_an_address_on_evm_remotes(funded: Any, snapshot: Snapshot, holder: str) -> None:
-    _refused(funded, snapshot, [holder], holder, "bridge: receiver is zero", REMOTE_EVM, b"\x00" * 32, ONE_SHARE, 0)
     _refused(
-        funded, snapshot, [holder], holder, "bridge: receiver is not an EVM address", REMOTE_EVM, b"\x01" * 32,
-        ONE_SHARE, 0,
-    )  # fmt: skip
+        funded, snapshot, [holder], holder, "bridge: receiver is zero", REMOTE_EVM, b"\x00" * 32, ONE_SHARE, 0
+    )
+    _refused(
+        funded,
+        snapshot,
+        [holder],
+        holder,
+        "bridge: receiver is not an EVM address",
+        REMOTE_EVM,
+        b"\x01" * 32,
+        ONE_SHARE,
+        0,
+    )
 
 
 def test_sanctioned_receiver_is_refused_on_evm_remotes(
@@ -119,7 +139,9 @@ def test_frozen_receiver_is_refused_on_evm_remotes(
 ) -> None:
     with boa.env.prank(compliance_agent):
         token.set_address_frozen(receiver, True)
-    _refused(funded, snapshot, [holder], holder, "receiver is frozen", REMOTE_EVM, word(receiver), ONE_SHARE, 0)
+    _refused(
+        funded, snapshot, [holder], holder, "receiver is frozen", REMOTE_EVM, word(receiver), ONE_SHARE, 0
+    )
 
 
 def test_frozen_sender_gets_the_tokens_reason(
@@ -142,7 +164,9 @@ def test_sanctioned_sender_gets_the_tokens_reason(
 def test_paused_pool_refuses(funded: Any, snapshot: Snapshot, pauser: str, holder: str) -> None:
     with boa.env.prank(pauser):
         funded.pause()
-    _refused(funded, snapshot, [holder], holder, "pausable: contract is paused", SOLANA, b"\x07" * 32, ONE_SHARE, 0)
+    _refused(
+        funded, snapshot, [holder], holder, "pausable: contract is paused", SOLANA, b"\x07" * 32, ONE_SHARE, 0
+    )
     with boa.env.prank(pauser):
         funded.unpause()
     with boa.env.prank(holder):

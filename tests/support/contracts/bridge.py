@@ -18,16 +18,16 @@ with 1, 4 and 7 attesters (threshold = n), e.g. for ``bench/bridge.py``::
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
 from dataclasses import astuple, dataclass, replace
+from functools import cache, partial
 from typing import Any
 
 import boa
-from eth_abi import encode
+from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
-
+from eth_typing import Hash32
+from eth_utils.crypto import keccak
 from tests.support.contracts import AAPL_ISIN, HEARTBEAT, ONE_SHARE, OPEN, deployer
 
 SHARED_DECIMALS = 8
@@ -41,7 +41,17 @@ MESSAGE_TYPEHASH = keccak(
 DOMAIN_SEPARATOR = keccak(
     encode(["bytes32"] * 3, [DOMAIN_TYPEHASH, keccak(text=DOMAIN_NAME), keccak(text=DOMAIN_VERSION)])
 )
-MESSAGE_TYPES = ["uint64", "bytes32", "uint64", "bytes32", "uint64", "bytes32", "bytes32", "uint64", "bytes32"]
+MESSAGE_TYPES = [
+    "uint64",
+    "bytes32",
+    "uint64",
+    "bytes32",
+    "uint64",
+    "bytes32",
+    "bytes32",
+    "uint64",
+    "bytes32",
+]
 ZERO_WORD = b"\x00" * 32
 TRANSACTION = 21_000
 
@@ -113,7 +123,7 @@ def by_address(keys: Sequence[LocalAccount]) -> list[LocalAccount]:
 
 def signature(key: LocalAccount, message: Message) -> bytes:
     """Return `key`'s 65-byte signature r‖s‖v (v in {27, 28}) of the message's digest."""
-    signed = key.unsafe_sign_hash(digest(message))
+    signed = key.unsafe_sign_hash(Hash32(digest(message)))
     return int(signed.r).to_bytes(32, "big") + int(signed.s).to_bytes(32, "big") + bytes([int(signed.v)])
 
 
@@ -162,7 +172,7 @@ def pool_deployer() -> Any:
 
 
 def deploy_pool(token: Any, admin: str, attesters: Sequence[str], threshold: int) -> Any:
-    """Deploy a pool for `token` (as `admin`, who must be the token's admin) holding its minter and burner roles."""
+    """Deploy a pool for `token` as `admin` (the token's admin too) and grant it minter and burner roles."""
     with boa.env.prank(admin):
         pool = pool_deployer().deploy(token.address, list(attesters), threshold)
         token.grantRole(token.MINTER_ROLE(), pool.address)
@@ -182,9 +192,18 @@ def pool_gas(attester_counts: Sequence[int] = (1, 4, 7)) -> dict[str, int]:
             feed = deployer("oracle/ReserveFeed.vy").deploy(SHARED_DECIMALS, "reserves")
             feed.grantRole(feed.UPDATER_ROLE(), updater)
             token = deployer("token/StockToken.vy").deploy(
-                "Apple Inc. tokenized stock", "AAPLx", SHARED_DECIMALS, AAPL_ISIN, "AAPL", "", OPEN,
-                sanctions.address, boa.env.generate_address("registry"), feed.address, HEARTBEAT,
-            )  # fmt: skip
+                "Apple Inc. tokenized stock",
+                "AAPLx",
+                SHARED_DECIMALS,
+                AAPL_ISIN,
+                "AAPL",
+                "",
+                OPEN,
+                sanctions.address,
+                boa.env.generate_address("registry"),
+                feed.address,
+                HEARTBEAT,
+            )
             token.grantRole(token.MINTER_ROLE(), admin)
         with boa.env.prank(updater):
             feed.update(10**20, boa.env.evm.patch.timestamp)
@@ -200,9 +219,12 @@ def pool_gas(attester_counts: Sequence[int] = (1, 4, 7)) -> dict[str, int]:
                 pool.set_remote(chain + 1, remote, True)
             with boa.env.prank(holder):
                 token.approve(pool.address, 2**255)
-                pool.send(chain + 1, word(holder), 10**8, 0)  # the nonce and the supply are not empty
-                result.setdefault("send", cold_gas(pool, lambda: pool.send(chain + 1, word(holder), 10**8, 0)))
-            message = Message(chain + 1, remote, chain, word(pool.address), 1, word(holder), word(holder), 10**8)
-            signatures = sign(message, keys)
-            result[f"receive_{count}"] = cold_gas(pool, lambda: pool.receive(message.as_tuple(), signatures))
+                pool.send(chain + 1, word(holder), ONE_SHARE, 0)  # the nonce and the supply are not empty
+                send = partial(pool.send, chain + 1, word(holder), ONE_SHARE, 0)
+                result.setdefault("send", cold_gas(pool, send))
+            message = Message(
+                chain + 1, remote, chain, word(pool.address), 1, word(holder), word(holder), ONE_SHARE
+            )
+            receive = partial(pool.receive, message.as_tuple(), sign(message, keys))
+            result[f"receive_{count}"] = cold_gas(pool, receive)
         return result
