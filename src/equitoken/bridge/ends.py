@@ -204,7 +204,9 @@ class SolanaEnd:
         return STOCK_DECIMALS
 
     def head(self) -> int:
-        return self.chain.slot()
+        # The current slot may still take transactions (LiteSVM lands the next one in it): the
+        # newest slot that can be read for good is the one before.
+        return self.chain.slot() - 1
 
     def burns(self, after: int, until: int, pools: Network) -> list[SourceBurn]:
         if until <= after:

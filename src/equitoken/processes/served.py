@@ -49,6 +49,10 @@ class ServedProcess:
 
     def start(self, timeout: float = START_TIMEOUT) -> Self:
         """Start the server and return once it serves; raise ServerUnavailableError."""
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> Self:
+        """Start the server's process without waiting for it (start several, then `wait_ready` each)."""
         if self._process is not None:
             raise RuntimeError(f"{self.name} is already running (pid {self._process.pid})")
         self._log = self.log_file.open("a") if self.log_file is not None else None
@@ -58,6 +62,12 @@ class ServedProcess:
             stderr=self._log if self._log is not None else subprocess.DEVNULL,
             text=True,
         )
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> Self:
+        """Return once the launched server serves; raise ServerUnavailableError (and stop it)."""
+        if self._process is None:
+            raise RuntimeError(f"{self.name} is not launched")
         try:
             line = self._wait_ready(self._process, time.monotonic() + timeout)
             self.address = line.removeprefix(self.ready_prefix).split(" ", 1)[0]
