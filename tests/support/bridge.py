@@ -14,7 +14,7 @@ from solders.pubkey import Pubkey
 from tests.support.platform import ACCOUNTS, GENESIS, USDC, Platform, build_platform
 
 from equitoken.bridge.assemble import EvmSide, SolanaSide, attester_config, relayer, write_config
-from equitoken.bridge.attester_client import AttesterProcess
+from equitoken.bridge.attester_client import AttesterClient, AttesterProcess
 from equitoken.bridge.deployment import PoolDeployment, deploy_pools, join, pool_words
 from equitoken.bridge.ends import EvmEnd
 from equitoken.bridge.message import word
@@ -60,8 +60,10 @@ class BridgeWorld:
     def __post_init__(self) -> None:
         self.relayer = self.new_relayer()
 
-    def new_relayer(self, attesters: Sequence[AttesterProcess] | None = None) -> Relayer:
-        """Return a relayer asking `attesters` (all running ones by default)."""
+    def new_relayer(
+        self, attesters: Sequence[AttesterProcess] | None = None, *, extra: Sequence[AttesterClient] = ()
+    ) -> Relayer:
+        """Return a relayer asking `attesters` (all running ones by default), then the `extra` clients."""
         chosen = [a for a in (self.attesters if attesters is None else attesters) if a.url is not None]
         members = [Account.from_key(k).address for k in self.attester_keys]
         return relayer(
@@ -69,7 +71,7 @@ class BridgeWorld:
             self.platform.clock,
             self.evm,
             self.solana,
-            [a.client() for a in chosen],
+            [*(a.client() for a in chosen), *extra],
             AttesterSet(members, THRESHOLD),
             self.issuer,
         )
@@ -128,11 +130,11 @@ class BridgeWorld:
             )
             return sum(r.amount for r in rows)
 
-    def relay(self, rounds: int = 5) -> None:
-        """Run the relayer until it has nothing left to do (or `rounds` passes)."""
+    def relay(self, rounds: int = 5, relayer: Relayer | None = None) -> None:
+        """Run the relayer (or `relayer`) until it has nothing left to do (or `rounds` passes)."""
         for _ in range(rounds):
             self.platform.clock.advance(timedelta(seconds=15))
-            if self.relayer.process() == 0:
+            if (relayer or self.relayer).process() == 0:
                 return
 
     def transfer(self, message_id: str) -> BridgeTransferRow:
