@@ -70,3 +70,21 @@ def test_solana_to_base(world: BridgeWorld) -> None:
     world.relay()
     assert int(world.token(BASE, "AAPL").balanceOf(world.wallet)) == before + 3 * ONE
     _conserved(world, "AAPL")
+
+
+def test_reconciliation_counts_a_transfer_in_flight_at_its_destination(world: BridgeWorld) -> None:
+    before = next(h for h in world.issuer.reconcile().holdings if h.ticker == "AAPL")
+
+    message_id = world.send(ETHEREUM, "AAPL", BASE, evm_word(world.wallet), ONE)
+    world.relayer.discover()  # the burn is on record: from here on it is counted at its destination
+
+    during = next(h for h in world.issuer.reconcile().holdings if h.ticker == "AAPL")
+    assert dict(during.in_flight) == {BASE: Shares.parse("1")}
+    assert during.outstanding[ETHEREUM] == before.outstanding[ETHEREUM] - Shares.parse("1")
+    assert during.surplus == before.surplus
+    world.relay()
+    assert world.transfer(message_id).state == "minted"
+    after = next(h for h in world.issuer.reconcile().holdings if h.ticker == "AAPL")
+    assert dict(after.in_flight) == {}
+    assert after.outstanding[BASE] == during.outstanding[BASE] + Shares.parse("1")
+    assert after.surplus == before.surplus

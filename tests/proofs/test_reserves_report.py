@@ -71,6 +71,32 @@ def test_an_under_backed_instrument_shows_a_negative_surplus(tree: MerkleSumTree
     assert (str(report.surplus), report.backed) == ("-0.1", False)
 
 
+def test_tokens_in_flight_on_a_bridge_count_against_custody_and_round_trip(
+    tree: MerkleSumTree, signers: SignerRegistry, roles: IssuerRoles
+) -> None:
+    # 2.5 outstanding plus 0.5 burned on chain 1 and not yet minted on 8453: custody of 3 is all used.
+    holding = Holding(
+        "AAPL",
+        Shares.parse("3"),
+        {1: Shares.parse("2"), 8453: Shares.parse("0.5")},
+        {8453: Shares.parse("0.5")},
+    )
+    report = ReservesReport.of(
+        holding, tree, issuer="Equitoken Issuer Ltd", spv="Equitoken AAPL SPV", as_of=AS_OF
+    )
+
+    body = report.body()
+
+    assert body["in_flight_shares"] == {"8453": "0.5"}
+    assert (body["surplus_shares"], body["backed"]) == ("0", True)
+    signed = sign_report(report, signers, roles.attester)
+    assert SignedReport.from_json(signed.to_json()).report == report
+    assert verify_report(signed.to_json()) == roles.attester
+    body["in_flight_shares"] = {"8453": "0.4"}
+    with pytest.raises(InvalidReportError, match="derived figures"):
+        ReservesReport.from_body(body)
+
+
 def test_the_canonical_form_has_sorted_keys_and_no_spaces(tree: MerkleSumTree) -> None:
     canonical = _report(tree).canonical()
 

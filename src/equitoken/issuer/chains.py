@@ -20,10 +20,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from solders.pubkey import Pubkey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from equitoken.durable.steps import CallOutbox
+from equitoken.model.address import checksum
+from equitoken.model.holders import HolderBalance
 from equitoken.model.multiplier import MULTIPLIER_ONE
 from equitoken.model.quantities import Shares
 from equitoken.store.schema import BridgeTransferRow, ChainTransactionRow, FillRow, RequestRow
@@ -149,6 +152,29 @@ def bridging(session: Session, chain: TokenChain, ticker: str, decimals: int) ->
         return Shares.zero()
     steps = -(-raw * chain.multiplier(ticker) // MULTIPLIER_ONE)
     return Shares(steps * Shares.token_step(decimals))
+
+
+def bridged_claims(
+    session: Session, chains: Sequence[TokenChain], ticker: str, decimals: int
+) -> list[HolderBalance]:
+    """Return what bridge transfers in flight owe their receivers: one balance per transfer, on its
+    destination chain, in that chain's raw units (the liabilities tree adds them to the receivers')."""
+    families = {chain.chain_id: chain.family for chain in chains}
+    rows = session.scalars(
+        select(BridgeTransferRow).where(
+            BridgeTransferRow.ticker == ticker, BridgeTransferRow.state.in_(BRIDGE_IN_FLIGHT_STATES)
+        )
+    )
+    claims = []
+    for row in rows:
+        receiver = bytes.fromhex(row.receiver.removeprefix("0x"))
+        if families.get(row.dest_chain) == "Solana":
+            holder = str(Pubkey(receiver))
+        else:
+            holder = checksum("0x" + receiver[12:].hex())
+        raw = row.amount * 10 ** (decimals - BRIDGE_SHARED_DECIMALS)
+        claims.append(HolderBalance(row.dest_chain, holder, raw))
+    return claims
 
 
 def allotment(

@@ -1,9 +1,9 @@
 """Compare custody with the tokens outstanding on every chain, instrument by instrument."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from equitoken.issuer.chains import TokenChain
+from equitoken.issuer.chains import TokenChain, bridging
 from equitoken.issuer.custody import CustodyLedger
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Shares
@@ -20,14 +20,20 @@ class Holding:
     custody: Shares
     # Per chain id: tokens outstanding times the UI multiplier, in shares.
     outstanding: Mapping[int, Shares]
+    # Per destination chain id: tokens bridged there, burned at their source and not minted yet.
+    in_flight: Mapping[int, Shares] = field(default_factory=dict)
 
     @property
     def outstanding_total(self) -> Shares:
         return sum(self.outstanding.values(), Shares.zero())
 
     @property
+    def in_flight_total(self) -> Shares:
+        return sum(self.in_flight.values(), Shares.zero())
+
+    @property
     def surplus(self) -> Shares:
-        return self.custody - self.outstanding_total
+        return self.custody - self.outstanding_total - self.in_flight_total
 
     @property
     def backed(self) -> bool:
@@ -58,10 +64,14 @@ def reconcile(
     holdings = []
     for ticker in tickers:
         decimals = instruments[ticker].token_decimals
-        outstanding = {}
+        outstanding, in_flight = {}, {}
         for chain in chains:
             if ticker in chain.tickers:
                 supply = TokenAmount(chain.supply(ticker), decimals)
                 outstanding[chain.chain_id] = supply.shares(chain.multiplier(ticker))
-        holdings.append(Holding(ticker, custody[ticker], outstanding))
+                with database.transaction() as session:
+                    bridged = bridging(session, chain, ticker, decimals)
+                if bridged.units:
+                    in_flight[chain.chain_id] = bridged
+        holdings.append(Holding(ticker, custody[ticker], outstanding, in_flight))
     return Reconciliation(tuple(holdings), trial)

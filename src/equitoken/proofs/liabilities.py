@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from equitoken.indexer.views import Cursor, IndexReader
-from equitoken.issuer.chains import TokenChain
+from equitoken.issuer.chains import TokenChain, bridged_claims
 from equitoken.issuer.service import Issuer
 from equitoken.model.holders import HolderBalance
 from equitoken.model.instrument import UnknownInstrumentError
@@ -161,6 +161,7 @@ class Liabilities:
                 if b.chain_id in self.chain_ids and b.raw
             ]
             supply = {s.chain_id: s.raw for s in self.reader.supply(ticker) if s.chain_id in self.chain_ids}
+            in_flight = self._in_flight(ticker)
             if self._cursors() == blocks:
                 break
         else:
@@ -168,13 +169,21 @@ class Liabilities:
                 f"the indexer wrote a batch during each of {_CONSISTENT_READ_ATTEMPTS} reads of "
                 f"{ticker}'s holders; retry"
             )
-        tree = MerkleSumTree.build(ticker, holders, self._secret)
-        if tree.total != sum(supply.values()):
+        tree = MerkleSumTree.build(ticker, _merged(holders + in_flight), self._secret)
+        owed = sum(supply.values()) + sum(c.raw for c in in_flight)
+        if tree.total != owed:
             raise LiabilitiesUnavailableError(
-                f"the indexed {ticker} balances add up to {tree.total} raw units but the indexed supply "
-                f"is {sum(supply.values())}: the index is inconsistent; reindex the chain"
+                f"the indexed {ticker} balances and transfers in flight add up to {tree.total} raw units "
+                f"but the indexed supply and the bridge's records to {owed}: the index is inconsistent; "
+                "reindex the chain"
             )
         return LiabilitiesSnapshot(tree, blocks, supply, self.issuer.clock.now())
+
+    def _in_flight(self, ticker: str) -> list[HolderBalance]:
+        decimals = self.issuer.instruments[ticker].token_decimals
+        with self.issuer.db.transaction() as session:
+            claims = bridged_claims(session, self._chains, ticker, decimals)
+        return [c for c in claims if c.chain_id in self.chain_ids]
 
     def _cursors(self) -> tuple[Cursor, ...]:
         cursors = []
@@ -199,3 +208,12 @@ class Liabilities:
     def _lock(self, ticker: str) -> threading.Lock:
         with self._locks_lock:
             return self._locks.setdefault(ticker, threading.Lock())
+
+
+def _merged(balances: list[HolderBalance]) -> list[HolderBalance]:
+    """Return one balance per holder and chain: a receiver's leaf counts what is on its way to it."""
+    merged: dict[tuple[int, str], int] = {}
+    for balance in balances:
+        key = (balance.chain_id, balance.holder)
+        merged[key] = merged.get(key, 0) + balance.raw
+    return [HolderBalance(chain_id, holder, raw) for (chain_id, holder), raw in merged.items()]

@@ -9,7 +9,7 @@ Ethereum tool can recover the signer. The exported document is
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +33,10 @@ class ReservesReport:
 
     `outstanding` is, per chain id, the tokens in circulation times the UI multiplier, in shares;
     `liabilities_total` is the sum of every holder's raw token balance over all chains (the leaves of
-    the tree whose root is `liabilities_root`), which equals the tokens' total supply.
+    the tree whose root is `liabilities_root`), which equals the tokens' total supply plus what is in
+    flight; `in_flight` is, per destination chain id, the shares of bridge transfers burned at their
+    source and not minted yet (a receiver's leaf counts what is on its way to it). A report with
+    nothing in flight has no `in_flight_shares` field, as before the bridge.
     """
 
     issuer: str
@@ -45,6 +48,7 @@ class ReservesReport:
     liabilities_root: str
     liabilities_total: int
     liabilities_holders: int
+    in_flight: Mapping[int, Shares] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("issuer", "spv", "ticker", "liabilities_root"):
@@ -55,7 +59,7 @@ class ReservesReport:
             raise InvalidReportError(f"the report time must be a timezone-aware datetime, not {self.as_of!r}")
         if not isinstance(self.custody, Shares) or not all(
             type(chain_id) is int and isinstance(shares, Shares)
-            for chain_id, shares in self.outstanding.items()
+            for chain_id, shares in [*self.outstanding.items(), *self.in_flight.items()]
         ):
             raise InvalidReportError("custody and outstanding must be Shares (outstanding keyed by chain id)")
         if not _is_hash(self.liabilities_root):
@@ -86,12 +90,13 @@ class ReservesReport:
             liabilities_root=tree.root_hex,
             liabilities_total=tree.total,
             liabilities_holders=tree.leaf_count,
+            in_flight=dict(sorted(holding.in_flight.items())),
         )
 
     @property
     def holding(self) -> Holding:
         """Return the report's figures as the reconciliation's holding, which derives the rest."""
-        return Holding(self.ticker, self.custody, self.outstanding)
+        return Holding(self.ticker, self.custody, self.outstanding, self.in_flight)
 
     @property
     def outstanding_total(self) -> Shares:
@@ -107,7 +112,7 @@ class ReservesReport:
 
     def body(self) -> dict[str, Any]:
         """Return the report as the JSON object that is signed."""
-        return {
+        body: dict[str, Any] = {
             "format": FORMAT,
             "issuer": self.issuer,
             "spv": self.spv,
@@ -124,6 +129,9 @@ class ReservesReport:
                 "holders": self.liabilities_holders,
             },
         }
+        if self.in_flight:
+            body["in_flight_shares"] = {str(chain_id): str(s) for chain_id, s in self.in_flight.items()}
+        return body
 
     def canonical(self) -> bytes:
         """Return the exact bytes the attester signs."""
@@ -138,6 +146,9 @@ class ReservesReport:
             raise InvalidReportError(f"unknown report format {body.get('format')!r}; expected {FORMAT!r}")
         liabilities = _field(body, "liabilities", dict)
         outstanding = _field(body, "outstanding_shares", dict)
+        in_flight = body.get("in_flight_shares", {})
+        if not isinstance(in_flight, dict):
+            raise InvalidReportError("in_flight_shares must be an object keyed by chain id")
         try:
             as_of = datetime.fromisoformat(_field(body, "as_of", str))
             report = cls(
@@ -150,6 +161,7 @@ class ReservesReport:
                 liabilities_root=_field(liabilities, "root", str),
                 liabilities_total=int(_field(liabilities, "total_raw", str)),
                 liabilities_holders=_field(liabilities, "holders", int),
+                in_flight={int(k): Shares.parse(_string(v, k)) for k, v in in_flight.items()},
             )
         except InvalidReportError:
             raise
