@@ -15,7 +15,11 @@ identity registry and a reserve feed, and beside it one ``TokenPool`` per attest
 default rate limits both ways (``bridge.deployment.DEFAULT_LIMIT``). ``send``: a holder with a balance
 sends one share, the second send of its kind (the pool's nonce and the token's supply already
 non-zero). ``receive``: one share minted to a holder with a balance, the second message the pool
-receives, signed by the production ``BridgeMessage.sign`` and ordered by ``quorum``.
+receives, signed by the production ``BridgeMessage.sign`` and ordered by ``quorum``. The node starts
+at a fixed time and every transaction is mined 12 seconds after the one before, so the rate limiter's
+buckets write the same slots each run and the figures repeat exactly: ``bench/gas.py`` snapshots them
+(``pool_figures``) under ``"bridge"`` in ``bench/gas-snapshot.json``. ``tests/support/contracts/bridge``'s
+``pool_gas`` (titanoboa, no calldata, no rate limits) measures the same calls lower.
 
 Compute units: ``tests/support/solana_bridge.py``'s ``bridge_compute_units`` on LiteSVM: a holder's
 bridge-out (memo + Token-2022 ``BurnChecked``, one transaction) and the issuer's mint to a verified
@@ -94,6 +98,8 @@ WARM_UP = 1
 SEED_SHARES = 2 * (TRANSFERS + WARM_UP) + 2
 MAX_PASSES = 200
 UNLIMITED = 2**256 - 1
+BLOCK_SECONDS = 12
+GENESIS = 1_767_225_600  # 2026-01-01: a fixed start, so every block's timestamp is the same each run
 
 
 @dataclass(frozen=True)
@@ -144,13 +150,31 @@ def deploy_token(chain: JsonRpcChain, admin: str) -> Contract:
     return token
 
 
-def deploy_pool(chain: JsonRpcChain, token: Contract, admin: str, attesters: list[str]) -> Contract:
+@dataclass
+class Blocks:
+    """Mines each transaction `BLOCK_SECONDS` after the one before, so the rate limiter's buckets see the
+    same elapsed time, and write the same slots, run after run."""
+
+    chain: JsonRpcChain
+    now: int
+
+    def next(self) -> None:
+        self.now += BLOCK_SECONDS
+        self.chain.set_next_block_timestamp(self.now)
+
+
+def deploy_pool(blocks: Blocks, token: Contract, admin: str, attesters: list[str]) -> Contract:
     """Deploy a pool needing every one of `attesters`, joined to the remote with the default limits."""
+    chain = blocks.chain
+    blocks.next()
     pool = chain.deploy_contract(pool_artifact(), token.address, attesters, len(attesters), sender=admin)
     for role in (token.MINTER_ROLE(), token.BURNER_ROLE()):
+        blocks.next()
         token.grantRole(role, pool.address, sender=admin)
+    blocks.next()
     pool.set_remote(REMOTE_CHAIN, REMOTE_POOL, True, sender=admin)
     limit = DEFAULT_LIMIT
+    blocks.next()
     pool.set_rate_limits(
         REMOTE_CHAIN, True, limit.capacity, limit.rate, True, limit.capacity, limit.rate, sender=admin
     )
@@ -159,28 +183,39 @@ def deploy_pool(chain: JsonRpcChain, token: Contract, admin: str, attesters: lis
 
 def measure_gas() -> tuple[int, dict[int, int]]:
     """Return the receipt gas of `send` and of `receive` with each attester count, on a fresh node."""
-    with AnvilNode(accounts=4) as node, node.chain() as chain:
+    with AnvilNode(accounts=4, timestamp=GENESIS) as node, node.chain() as chain:
         admin, holder = node.accounts[0], node.accounts[1]
         token = deploy_token(chain, admin)
         token.mint(holder, 1_000 * SHARE, sender=admin)
+        blocks = Blocks(chain, chain.timestamp())
         send_gas = 0
         receive_gas: dict[int, int] = {}
         for count in ATTESTER_COUNTS:
             keys = attester_keys(count)
             members: list[str] = [key.address for key in keys]
-            pool = deploy_pool(chain, token, admin, members)
+            pool = deploy_pool(blocks, token, admin, members)
+            blocks.next()
             token.approve(pool.address, UNLIMITED, sender=holder)
-            receipts = [pool.send(REMOTE_CHAIN, word(holder), SHARE, SHARE, sender=holder) for _ in range(2)]
-            send_gas = send_gas or receipts[-1].gas_used
+            for _ in range(2):
+                blocks.next()
+                sent = pool.send(REMOTE_CHAIN, word(holder), SHARE, SHARE, sender=holder)
+            send_gas = send_gas or sent.gas_used
             for nonce in (1, 2):
                 message = BridgeMessage(
                     REMOTE_CHAIN, REMOTE_POOL, chain.chain_id, word(pool.address), nonce,
                     word(holder), word(holder), SHARE,
                 )  # fmt: skip
                 signatures = quorum(message, [message.sign(key) for key in keys], members)
+                blocks.next()
                 received = pool.receive(message.as_tuple(), signatures, sender=admin)
             receive_gas[count] = received.gas_used
         return send_gas, receive_gas
+
+
+def pool_figures() -> dict[str, int]:
+    """Return the pool's gas as ``bench/gas.py`` snapshots it: ``send`` and ``receive_<n>``."""
+    send_gas, receive_gas = measure_gas()
+    return {"send": send_gas, **{f"receive_{n}": gas for n, gas in receive_gas.items()}}
 
 
 # -- latency

@@ -4,7 +4,9 @@ Every figure is the ``gasUsed`` of a real signed transaction's receipt on a
 local anvil node, so it includes the intrinsic cost and cold storage and
 account access that per-call figures leave out. The peers (``bench/peers/``:
 ERC-3643 T-REX and OpenZeppelin's ERC-20, from their pinned npm packages) are
-measured on the same node after our tokens, each once its rule was seen to fire.
+measured on the same node after our tokens, each once its rule was seen to fire. The bridge's
+``TokenPool`` (``send``, and ``receive`` with 1, 4 and 7 attesters) is measured on a node of its own by
+``bench/bridge.py`` and snapshotted under ``"bridge"``.
 Run::
 
     python bench/gas.py             # a table
@@ -29,9 +31,11 @@ from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
 from equitoken.chain.evm.permit import permit_message, sign_permit
 
-if __package__ in (None, ""):  # run as a script: make `bench` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+if __package__ in (None, ""):  # run as a script: make `bench` importable (the repository root, not
+    # bench/, heads the path: bench/solana.py would shadow the `solana` package `bench.bridge` imports)
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+from bench.bridge import pool_figures
 from bench.peers import UNAVAILABLE, PeerActors, PeerFigures, measure_peers
 
 SNAPSHOT = Path(__file__).with_name("gas-snapshot.json")
@@ -45,6 +49,9 @@ COUNTRY_DE = 276
 # Fixed far-future values keep calldata, and so gas, identical run to run.
 DEADLINE = 2**40
 KYC_EXPIRY = 2**40
+
+BRIDGE_KEY = "bridge"
+"""Where the bridge pool's figures sit: ``send`` and ``receive_<n>`` for n attesters."""
 
 PEERS_KEY = "peers"
 """Where the peers' figures sit in the JSON output and the snapshot: information, never a regression."""
@@ -88,10 +95,15 @@ class Report:
 
     tokens: GasTable
     peers: dict[str, PeerFigures] = field(default_factory=dict)
+    bridge: dict[str, int] = field(default_factory=dict)
+
+    def ours(self) -> GasTable:
+        """Return every figure of our contracts: the tokens', and the bridge pool's under ``"bridge"``."""
+        return {**self.tokens, BRIDGE_KEY: self.bridge} if self.bridge else dict(self.tokens)
 
     def to_json(self) -> dict[str, Any]:
-        """Return the JSON object: our figures by token, and the peers' under ``"peers"``."""
-        return {**self.tokens, PEERS_KEY: {name: peer.gas for name, peer in self.peers.items()}}
+        """Return the JSON object: our figures, and the peers' under ``"peers"``."""
+        return {**self.ours(), PEERS_KEY: {name: peer.gas for name, peer in self.peers.items()}}
 
 
 def sign_token_permit(
@@ -203,7 +215,8 @@ def measure_stock_token(chain: JsonRpcChain, actors: Actors, profile: int) -> di
 
 
 def measure(*, peers: bool = True) -> Report:
-    """Start a fresh anvil node and measure the baseline, every profile and (if ``peers``) the peers.
+    """Start a fresh anvil node and measure the baseline, every profile and (if ``peers``) the peers;
+    then the bridge pool on a node of its own.
 
     The peers come last, so our contracts' addresses (and so the permit signatures' calldata, and
     our figures) are the same with or without them.
@@ -214,7 +227,8 @@ def measure(*, peers: bool = True) -> Report:
         table: GasTable = {"plain": measure_plain(chain, actors)}
         for name, profile in PROFILES.items():
             table[name] = measure_stock_token(chain, actors, profile)
-        return Report(table, measure_peers(chain, actors.for_peers()) if peers else {})
+        measured_peers = measure_peers(chain, actors.for_peers()) if peers else {}
+    return Report(table, measured_peers, pool_figures())
 
 
 def regressions(table: GasTable, snapshot: dict[str, Any], tolerance: float = TOLERANCE) -> list[str]:
@@ -234,8 +248,11 @@ def regressions(table: GasTable, snapshot: dict[str, Any], tolerance: float = TO
     return problems
 
 
-def render(table: GasTable, peers: dict[str, PeerFigures] | None = None) -> str:
-    """Return a readable table with each profile's ratio to the plain ERC-20, then the peers' against ours."""
+def render(
+    table: GasTable, peers: dict[str, PeerFigures] | None = None, bridge: dict[str, int] | None = None
+) -> str:
+    """Return a readable table with each profile's ratio to the plain ERC-20, the bridge pool's figures,
+    then the peers' against ours."""
     plain = table["plain"]
     columns = list(table)
     lines = [f"{'operation':<18}" + "".join(f"{c:>14}" for c in columns) + "   ratio to plain"]
@@ -252,6 +269,9 @@ def render(table: GasTable, peers: dict[str, PeerFigures] | None = None) -> str:
         lines.append(
             f"{profile} transfer to an existing holder: {ratio:.3f}x plain ({verdict} the {target}x target)"
         )
+    if bridge:
+        lines += ["", f"{'bridge pool':<18}{'gas':>14}"]
+        lines += [f"{operation:<18}{gas:>14}" for operation, gas in bridge.items()]
     if peers is not None:
         lines += ["", *render_peers(table, peers)]
     return "\n".join(lines)
@@ -290,14 +310,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="measure our tokens only (no npm fetch)")
     args = parser.parse_args(argv)
     report = measure(peers=not args.no_peers)
-    figures = report.to_json() if report.peers else report.tokens
-    print(json.dumps(figures, sort_keys=True) if args.json else render(report.tokens, report.peers or None))
+    figures = report.to_json() if report.peers else report.ours()
+    table = render(report.tokens, report.peers or None, report.bridge)
+    print(json.dumps(figures, sort_keys=True) if args.json else table)
     if args.update:
         if not report.peers:  # keep the peers' recorded figures when they were not measured
             figures = {**figures, PEERS_KEY: json.loads(SNAPSHOT.read_text()).get(PEERS_KEY, {})}
         SNAPSHOT.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
     if args.check:
-        problems = regressions(report.tokens, json.loads(SNAPSHOT.read_text()))
+        problems = regressions(report.ours(), json.loads(SNAPSHOT.read_text()))
         for problem in problems:
             print(f"gas regression: {problem}", file=sys.stderr)
         return 1 if problems else 0

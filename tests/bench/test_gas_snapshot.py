@@ -1,13 +1,25 @@
 """The committed gas snapshot holds: CI fails when one of our figures grows by more than 1%.
 
-The same run measures the peers (T-REX and OpenZeppelin's ERC-20, from their pinned npm
-packages) on the same node, each only after its rules were seen to refuse what they must.
+The snapshot holds the bridge's ``TokenPool`` too (``send``, ``receive`` with 1, 4 and 7
+attesters), measured by ``bench/bridge.py`` on a node of its own. The same run measures the peers
+(T-REX and OpenZeppelin's ERC-20, from their pinned npm packages) on the same node, each only after
+its rules were seen to refuse what they must.
 """
 
 import json
 
 import pytest
-from bench.gas import OPERATIONS, PEERS_KEY, PROFILES, SNAPSHOT, measure, regressions, render
+from bench.gas import (
+    BRIDGE_KEY,
+    OPERATIONS,
+    PEERS_KEY,
+    PROFILES,
+    SNAPSHOT,
+    Report,
+    measure,
+    regressions,
+    render,
+)
 from bench.peers import PEERS, UNAVAILABLE
 from bench.peers.base import PeerFigures, RuleCheck, UnenforcedRuleError, expect_allowed, expect_revert
 
@@ -20,10 +32,14 @@ TREX_BLOCKED = "Transfer not possible"
 def test_no_figure_grew_over_the_snapshot_and_each_peer_enforced_its_rules() -> None:
     report = measure()
 
-    assert regressions(report.tokens, json.loads(SNAPSHOT.read_text())) == []
+    assert regressions(report.ours(), json.loads(SNAPSHOT.read_text())) == []
     assert set(report.tokens) == {"plain", *PROFILES}
     for figures in report.tokens.values():
         assert set(figures) == set(OPERATIONS)
+    bridge = report.bridge
+    assert list(bridge) == ["send", "receive_1", "receive_4", "receive_7"]
+    # Each attester more is one more signature checked.
+    assert bridge["receive_1"] < bridge["receive_4"] < bridge["receive_7"]
 
     assert set(report.peers) == set(PEERS) == {"trex", "oz"}
     for peer in report.peers.values():
@@ -60,6 +76,18 @@ def test_regressions_flags_growth_over_one_percent_and_missing_figures() -> None
         "open.mint: missing (snapshot 20000)",
     ]
     assert regressions({"open": {"transfer_new": 10_100, "mint": 19_000}}, snapshot) == []
+
+
+def test_the_bridge_pool_counts_among_our_figures_and_goes_missing_when_not_measured() -> None:
+    tokens = {"open": {"mint": 20_000}}
+    snapshot = {"open": {"mint": 20_000}, BRIDGE_KEY: {"send": 80_000}}
+
+    assert regressions(Report(tokens, {}, {"send": 80_800}).ours(), snapshot) == []
+    assert regressions(Report(tokens, {}, {"send": 81_000}).ours(), snapshot) == [
+        "bridge.send: 81000 gas, +1.25% over snapshot 80000"
+    ]
+    assert regressions(Report(tokens).ours(), snapshot) == ["bridge.send: missing (snapshot 80000)"]
+    assert BRIDGE_KEY in Report(tokens, {}, {"send": 1}).to_json()
 
 
 def test_the_peers_recorded_in_the_snapshot_never_count_as_regressions() -> None:
