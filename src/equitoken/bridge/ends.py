@@ -127,7 +127,8 @@ class EvmEnd:
         return word(self.contract(ticker).address)
 
     def decimals(self, ticker: str) -> int:
-        return int(self.chain.at(self.contract(ticker).token(), pool_artifact(), "token").decimals())
+        token = compile_contract("token/StockToken.vy")
+        return int(self.chain.at(self.contract(ticker).token(), token, f"{ticker} token").decimals())
 
     def head(self) -> int:
         return self.chain.block_number()
