@@ -211,7 +211,9 @@ class Running:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     data_dir = tmp_path_factory.mktemp("platform")
-    platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port(), solana_rpc_port=free_port())
+    platform = LocalPlatform(
+        data_dir=data_dir, rpc_port=free_port(), solana_rpc_port=free_port(), base_rpc_port=free_port()
+    )
     # The clock starts at a session open, so the paper broker fills a second after an order.
     platform.start(lambda _: None, instruments=3)
     yield Running(data_dir, platform.node.url)
@@ -423,7 +425,9 @@ class OracleRunning:
 @pytest.fixture(scope="module")
 def oracle_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OracleRunning]:
     data_dir = tmp_path_factory.mktemp("oracle-platform")
-    platform = LocalPlatform(data_dir=data_dir, rpc_port=free_port(), solana_rpc_port=free_port())
+    platform = LocalPlatform(
+        data_dir=data_dir, rpc_port=free_port(), solana_rpc_port=free_port(), base_rpc_port=free_port()
+    )
     platform.start(lambda _: None, instruments=2)  # market time runs from a session open
     local = LocalIssuer(data_dir, platform.url)
     network = OracleNetwork(

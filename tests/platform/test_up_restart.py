@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class Up:
     rpc_port: int
     api_port: int
     solana_port: int
+    base_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
@@ -65,7 +66,7 @@ class Up:
         self.runs += 1
         command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(self.data_dir)]
         command += ["--rpc-port", str(self.rpc_port), "--port", str(self.api_port), "--instruments", "2"]
-        command += ["--solana-rpc-port", str(self.solana_port)]
+        command += ["--solana-rpc-port", str(self.solana_port), "--base-rpc-port", str(self.base_port)]
         # An hour of market time a wall minute: the feeds' hourly heartbeat comes within the test,
         # and the session (open at the start) stays open throughout.
         command += ["--speed", str(SPEED)]
@@ -83,7 +84,7 @@ class Up:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
         deadline = time.monotonic() + 30
-        ports = (self.rpc_port, self.api_port, self.solana_port)
+        ports = (self.rpc_port, self.api_port, self.solana_port, self.base_port)
         while any(_listening(port) for port in ports) or self.reporters():
             assert time.monotonic() < deadline, "the node, the API or a reporter outlived the killed process"
             time.sleep(0.1)
@@ -96,7 +97,8 @@ class Up:
                 argv = cmdline.read_bytes().split(b"\0")
             except OSError:  # the process ended in between
                 continue
-            if b"equitoken.oracle.reporter_server" in argv and any(
+            servers = (b"equitoken.oracle.reporter_server", b"equitoken.bridge.attester_server")
+            if any(server in argv for server in servers) and any(
                 str(self.data_dir).encode() in arg for arg in argv
             ):
                 pids.append(int(cmdline.parent.name))
@@ -341,7 +343,7 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
 def test_up_exit_deploys_and_stops(up: Up) -> None:
     command = [sys.executable, "-m", "equitoken.cli", "up", "--exit", "--data-dir", str(up.data_dir)]
     command += ["--rpc-port", str(up.rpc_port), "--port", str(up.api_port), "--instruments", "1"]
-    command += ["--solana-rpc-port", str(up.solana_port)]
+    command += ["--solana-rpc-port", str(up.solana_port), "--base-rpc-port", str(up.base_port)]
 
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 

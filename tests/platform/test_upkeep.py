@@ -62,7 +62,7 @@ class Upkept:
 @pytest.fixture(scope="module")
 def upkept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upkept]:
     data_dir: Path = tmp_path_factory.mktemp("upkeep")
-    platform = LocalPlatform(data_dir, free_port(), solana_rpc_port=free_port())
+    platform = LocalPlatform(data_dir, free_port(), solana_rpc_port=free_port(), base_rpc_port=free_port())
     platform.start(lambda _: None, instruments=2)
     clock = ManualClock(DEFAULT_REPLAY_START)
     local = LocalIssuer(data_dir, platform.url, clock=clock)

@@ -17,6 +17,7 @@ from equitoken.cli.options import (
 from equitoken.model.errors import EquitokenError
 from equitoken.platform.local import (
     DATABASE_URL_ENV,
+    DEFAULT_BASE_RPC_PORT,
     DEFAULT_DATA_DIR,
     DEFAULT_INSTRUMENTS,
     DEFAULT_RPC_PORT,
@@ -48,6 +49,9 @@ def up(
     solana_rpc_port: Annotated[
         int, typer.Option(help="The local Solana's JSON-RPC port on 127.0.0.1 (LiteSVM, served by up).")
     ] = DEFAULT_SOLANA_RPC_PORT,
+    base_rpc_port: Annotated[
+        int, typer.Option(help='The second EVM chain\'s ("base", chain 8453) JSON-RPC port on 127.0.0.1.')
+    ] = DEFAULT_BASE_RPC_PORT,
     instruments: Annotated[
         str,
         typer.Option(
@@ -106,6 +110,7 @@ def up(
             speed=speed,
             instruments=_instrument_count(instruments),
             solana_rpc_port=solana_rpc_port,
+            base_rpc_port=base_rpc_port,
         )
     except SettingsError as error:
         fail(error.code, error.message)

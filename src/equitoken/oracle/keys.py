@@ -42,12 +42,13 @@ def reporter_keys(data_dir: Path, count: int) -> list[LocalAccount]:
     for index in range(1, count + 1):
         path = key_path(data_dir, index)
         if not path.exists():
-            _create_key(path)
+            create_key(path)
         keys.append(load_key(path))
     return keys
 
 
-def _create_key(path: Path) -> None:
+def create_key(path: Path) -> None:
+    """Write a new private key to `path` (owner-only), unless another process wrote one there first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

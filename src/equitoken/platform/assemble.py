@@ -17,6 +17,7 @@ from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles, OracleMembers, deploy_issuance
 from equitoken.issuer.catalogue import load_catalogue
+from equitoken.issuer.chains import TokenChain
 from equitoken.issuer.config import IssuerConfig
 from equitoken.issuer.onchain import IssuerChain, deploy_test_usdc
 from equitoken.issuer.service import Issuer
@@ -98,8 +99,10 @@ def assemble_issuer(
     calendar: MarketCalendar | None = None,
     config: IssuerConfig | None = None,
     solana: SolanaIssuerChain | None = None,
+    others: Sequence[IssuerChain] = (),
 ) -> AssembledIssuer:
-    """Wire an issuer over `deployment` on `chain` (and on `solana`'s mints too, if given); the prices
+    """Wire an issuer over `deployment` on `chain` (and on the EVM chains of `others` and `solana`'s mints
+    too, if given); the prices
     are replayed and the calendar NYSE's unless given, and `broker` is a broker or the settings of a
     paper broker on those prices."""
     calendar = calendar or MarketCalendar("XNYS")
@@ -114,7 +117,7 @@ def assemble_issuer(
             fill_parts=broker.fill_parts,
         )
     onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)
-    chains = (onchain,) if solana is None else (onchain, solana)
+    chains: tuple[TokenChain, ...] = (onchain, *others, *([] if solana is None else [solana]))
     instruments = offered_instruments(deployment, prices)
     issuer = Issuer(database, onchain, broker, prices, clock, instruments, config, chains)
     return AssembledIssuer(chain, database, clock, calendar, prices, broker, onchain, issuer)

@@ -3,7 +3,8 @@ deployed on it once, and the issuer wired to it on a simulated market clock.
 
 Everything lives in the data directory (default `.data`):
 
-- `anvil/state.json`, `anvil/anvil.log`: the node's state and log;
+- `anvil/state.json`, `anvil/anvil.log`: the node's state and log; `anvil-base/` the same for the
+  second EVM chain ("base", chain id 8453) the bridge joins to it;
 - `deployments/chain-<id>.json`: where the issuance contracts are (`deployment_records`);
 - `deployments/settlement-chain-<id>.json`: where the test USDC is;
 - `deployments/amm-chain-<id>.json`: where the AMM is (factory, router, one pool per token that is not
@@ -47,7 +48,7 @@ from equitoken.chain.records import JsonRecords
 from equitoken.chain.solana.litesvm import LiteSvmChain
 from equitoken.chain.solana.rpc_server import SolanaRpcServer
 from equitoken.issuer.catalogue import load_catalogue
-from equitoken.issuer.onchain import MAX_UINT256, deploy_test_usdc
+from equitoken.issuer.onchain import MAX_UINT256, IssuerChain, deploy_test_usdc
 from equitoken.issuer.solana import SolanaIssuerChain
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import CLOCK_FILE, SimulatedClock
@@ -69,6 +70,8 @@ DEFAULT_RPC_PORT = 8545
 DEFAULT_SOLANA_RPC_PORT = 8899  # a Solana validator's JSON-RPC port
 DEFAULT_SOLANA_RPC_URL = f"http://127.0.0.1:{DEFAULT_SOLANA_RPC_PORT}"
 DEFAULT_RPC_URL = f"http://127.0.0.1:{DEFAULT_RPC_PORT}"
+DEFAULT_BASE_RPC_PORT = 8546
+BASE_CHAIN_ID = 8453  # the second EVM chain `up` runs, named after the L2 xStocks also live on
 DEFAULT_INSTRUMENTS = 15
 DATABASE_URL_ENV = "EQUITOKEN_DATABASE_URL"
 DATABASE_RECORD = "database.json"
@@ -165,7 +168,11 @@ class LocalPlatform:
     priced: frozenset[str] | None = None
     # The JSON-RPC port of the local Solana (LiteSVM, state in <data dir>/solana).
     solana_rpc_port: int = DEFAULT_SOLANA_RPC_PORT
+    # The second EVM chain's port; it runs only beside a node `up` starts itself.
+    base_rpc_port: int = DEFAULT_BASE_RPC_PORT
     node: AnvilNode = field(init=False)
+    base_node: AnvilNode | None = field(default=None, init=False)
+    base_issuance: IssuanceDeployment | None = field(default=None, init=False)
     clock: SimulatedClock = field(init=False)
     solana: SolanaIssuerChain | None = field(default=None, init=False)
     solana_server: SolanaRpcServer | None = field(default=None, init=False)
@@ -177,6 +184,14 @@ class LocalPlatform:
             state_file=self.data_dir / "anvil" / "state.json",
             log_file=self.data_dir / "anvil" / "anvil.log",
         )
+        if self.rpc_url is None:
+            self.base_node = AnvilNode(
+                chain_id=BASE_CHAIN_ID,
+                port=self.base_rpc_port,
+                accounts=ACCOUNTS,
+                state_file=self.data_dir / "anvil-base" / "state.json",
+                log_file=self.data_dir / "anvil-base" / "anvil.log",
+            )
 
     @property
     def url(self) -> str:
@@ -217,8 +232,29 @@ class LocalPlatform:
             amm = self._deploy_amm(chain, issuance, usdc, progress)
         deployment = LocalDeployment(issuance, usdc, amm)
         deployment = deployment if self.priced is None else offered(deployment, self.priced)
+        self._start_base(deployment.issuance, progress)
         self._start_solana(deployment.issuance, progress)
         return deployment
+
+    def _start_base(self, issuance: IssuanceDeployment, progress: Progress) -> None:
+        """Start the second EVM chain at market time and deploy the same tokens there, once."""
+        node = self.base_node
+        if node is None:
+            return
+        if node.state_file is None or not node.state_file.is_file():
+            node.timestamp = int(self.clock.now().timestamp())
+        progress(f'starting anvil for chain {BASE_CHAIN_ID} ("base") on 127.0.0.1:{self.base_rpc_port}')
+        node.start()
+        tickers = {d.ticker for d in issuance.instruments}
+        wanted = [i for i in load_catalogue() if i.ticker in tickers]
+        with self.base_chain() as chain:
+            advance_node_time(chain, self.clock.now())
+            self.base_issuance = self._deploy_issuance(chain, wanted, progress).only(tickers)
+
+    def base_chain(self) -> JsonRpcChain:
+        """Return a JSON-RPC client for the second EVM chain (once `start` has run)."""
+        assert self.base_node is not None, "the second EVM chain runs beside the node `up` starts"
+        return JsonRpcChain(self.base_node.url, dev_signers(), clock=self.clock)
 
     def solana_chain(self) -> LiteSvmChain:
         """Return the local Solana's LiteSVM (once `start` has run)."""
@@ -258,6 +294,8 @@ class LocalPlatform:
             self.solana_server.stop()
         if self.solana is not None:
             self.solana.chain.close()
+        if self.base_node is not None:
+            self.base_node.stop()
         self.node.stop()
 
     def _deploy_issuance(
@@ -425,6 +463,7 @@ class LocalIssuer:
         follow_clock: bool = True,
         solana: SolanaIssuerChain | None = None,
         solana_rpc_url: str | None = None,
+        base_rpc_url: str | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.clock: Clock = clock or SimulatedClock.load_or_start(data_dir / CLOCK_FILE)
@@ -438,6 +477,7 @@ class LocalIssuer:
             self.chain.close()
             raise
         self.roles = IssuerRoles.from_accounts(self.chain.accounts)
+        self.base = None if base_rpc_url is None else self._base_chain(base_rpc_url, follow_clock)
         # `up` hands over its own Solana; another process reaches it through the JSON-RPC `up` serves.
         self._served_solana = solana is None and solana_rpc_url is not None
         if self._served_solana:
@@ -460,10 +500,13 @@ class LocalIssuer:
                 prices=self.prices,
                 calendar=self.calendar,
                 solana=solana,
+                others=() if self.base is None else (self.base,),
             )
         except BaseException:
             self.database.close()
             self.chain.close()
+            if self.base is not None:
+                self.base.chain.close()
             if self._served_solana and solana is not None:
                 solana.chain.close()
             raise
@@ -497,6 +540,18 @@ class LocalIssuer:
             )
         return offered(LocalDeployment(issuance, usdc, amm), self.prices.tickers())
 
+    def _base_chain(self, url: str, follow_clock: bool) -> IssuerChain:
+        chain = JsonRpcChain(url, dev_signers(), clock=self.clock if follow_clock else None)
+        issuance = deployment_records(self.data_dir / "deployments").load(BASE_CHAIN_ID)
+        if issuance is None or not is_live(chain, issuance):
+            chain.close()
+            raise PlatformUnavailableError(
+                f"no tokens are deployed on chain {BASE_CHAIN_ID} at {url}; "
+                "start `equitoken up` (same --data-dir)"
+            )
+        tickers = {d.ticker for d in self.deployment.issuance.instruments}
+        return IssuerChain(chain, issuance.only(tickers), self.roles, self.deployment.usdc)
+
     def fund_dev_wallet(self, wallet: str, usdc: int) -> Funding:
         """Mint `usdc` test USDC units to `wallet`; for a wallet of the anvil mnemonic, also top up its
         gas and approve the issuer treasury (USDC, for mints) and the burner (every token, for redeems).
@@ -524,6 +579,8 @@ class LocalIssuer:
             close_broker()
         self.database.close()
         self.chain.close()
+        if self.base is not None:
+            self.base.chain.close()
         if self._served_solana and self.solana is not None:
             self.solana.chain.close()
 

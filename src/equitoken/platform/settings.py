@@ -11,6 +11,7 @@ from equitoken.market.clock import ClockSpeedError, check_speed
 from equitoken.model.errors import EquitokenError
 from equitoken.platform.local import (
     DATABASE_URL_ENV,
+    DEFAULT_BASE_RPC_PORT,
     DEFAULT_DATA_DIR,
     DEFAULT_INSTRUMENTS,
     DEFAULT_RPC_PORT,
@@ -56,6 +57,7 @@ class UpSettings:
     speed: int | None = None
     instruments: int | None = DEFAULT_INSTRUMENTS
     solana_rpc_port: int = DEFAULT_SOLANA_RPC_PORT
+    base_rpc_port: int = DEFAULT_BASE_RPC_PORT
 
     @property
     def manages_node(self) -> bool:
@@ -82,10 +84,16 @@ class UpSettings:
         speed: int | None = None,
         instruments: int | None = DEFAULT_INSTRUMENTS,
         solana_rpc_port: int = DEFAULT_SOLANA_RPC_PORT,
+        base_rpc_port: int = DEFAULT_BASE_RPC_PORT,
         environ: Mapping[str, str] = os.environ,
     ) -> "UpSettings":
         """Return the settings, or raise `SettingsError` naming the first problem."""
-        ports = (("--rpc-port", rpc_port), ("--port", api_port), ("--solana-rpc-port", solana_rpc_port))
+        ports = (
+            ("--rpc-port", rpc_port),
+            ("--port", api_port),
+            ("--solana-rpc-port", solana_rpc_port),
+            ("--base-rpc-port", base_rpc_port),
+        )
         for name, port in ports:
             if not 0 <= port <= 65_535:
                 raise SettingsError(f"{name} must be a TCP port from 0 to 65535, not {port}")
@@ -140,6 +148,7 @@ class UpSettings:
             speed=speed,
             instruments=instruments,
             solana_rpc_port=solana_rpc_port,
+            base_rpc_port=base_rpc_port,
         )
 
 

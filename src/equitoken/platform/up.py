@@ -30,6 +30,7 @@ from equitoken.api import ApiContext, create_app
 from equitoken.brokers.alpaca import AlpacaBroker
 from equitoken.brokers.broker import Broker
 from equitoken.chain.evm.deployment import Progress
+from equitoken.chain.solana.stock_mint import derive_keypair
 from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.indexer.solana import IndexedSolana
@@ -49,6 +50,7 @@ from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares, Usd
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.platform.book_seed import BookSeed
+from equitoken.platform.bridge import LocalBridge, open_bridge
 from equitoken.platform.cfd import CfdFeeder, listing_multipliers, open_cfd
 from equitoken.platform.exchange import (
     HOT_WALLET_JURISDICTION,
@@ -74,6 +76,7 @@ from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
 from equitoken.platform.seed import DemoKey, DemoSeed
 from equitoken.platform.settings import BrokerChoice, UpSettings
+from equitoken.platform.solana import LOCAL_SEED
 from equitoken.platform.synths import SynthsSeed, open_synths
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.postgres import EmbeddedPostgres
@@ -121,6 +124,7 @@ class RunningPlatform:
     oracle: OracleNetwork | None = None
     exchange: ExchangeVenue | None = None
     cfd: CfdVenue | None = None
+    bridge: LocalBridge | None = None
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -133,6 +137,7 @@ class RunningPlatform:
             rpc_url=s.rpc_url,
             priced=priced,
             solana_rpc_port=s.solana_rpc_port,
+            base_rpc_port=s.base_rpc_port,
         )
 
     @property
@@ -167,6 +172,7 @@ class RunningPlatform:
             broker=broker,
             follow_clock=s.manages_node,
             solana=self.chain_side.solana,
+            base_rpc_url=None if self.chain_side.base_node is None else self.chain_side.base_node.url,
         )
         self._start_oracle(progress)
         replayed = replay_lost_transactions(self.local.database, self.local.chain)
@@ -181,6 +187,7 @@ class RunningPlatform:
             wallet, keypair = solana_wallet
             progress(f"the participant's Solana wallet is {wallet} (keypair in {keypair})")
         self.keys = seed.keys()
+        self.bridge = self._open_bridge(progress)
         amm = self.deployment.amm
         assert amm is not None, "the chain side deploys the AMM"
         pools = PoolSeed(self.local, amm, s.data_dir)
@@ -239,7 +246,12 @@ class RunningPlatform:
         followed = (
             [] if solana is None else [IndexedSolana(self.chain_side.solana_chain(), solana.deployment)]
         )
-        indexer = Indexer(self.local.database, [indexed], solana=followed)
+        based = (
+            []
+            if self.local.base is None
+            else [IndexedChain(self.local.base.chain, self.local.base.deployment)]
+        )
+        indexer = Indexer(self.local.database, [indexed, *based], solana=followed)
         funding = self._funding(progress, members, indexer)
         feeds = {ticker: issuance.instrument(ticker).price_feed for ticker in amm.pools}
         keeper = ArbitrageKeeper(
@@ -305,6 +317,8 @@ class RunningPlatform:
         )
         tasks += _synths_tasks(SynthsSeed(self.local.issuer, synths_client, s.data_dir), synth_keeper)
         tasks += [LoopTask("cfd prices and financing", lambda: "\n".join(cfd_feeder.tick()) or None)]
+        if self.bridge is not None:
+            tasks += [LoopTask("bridge relayer", _relaying(self.bridge))]
         cfd_transfers = CfdTransfers(self.local.database, self.exchange, self.cfd, members, clock)
         finished = cfd_transfers.resume()
         if finished:
@@ -351,6 +365,8 @@ class RunningPlatform:
             self.cfd.close()
         if self.oracle is not None:
             self.oracle.stop()
+        if self.bridge is not None:
+            self.bridge.stop()
         if self.local is not None:
             self.local.close()
         self.chain_side.stop()
@@ -360,6 +376,21 @@ class RunningPlatform:
             clock = self.chain_side.clock
             if self.settings.manages_node and clock.speed != 1:
                 clock.at_speed(1).save(self.settings.data_dir / CLOCK_FILE)
+
+    def _open_bridge(self, progress: Progress) -> LocalBridge | None:
+        """Open the bridge between both EVM chains and Solana, when `up` runs them all."""
+        local, side = self.local, self.chain_side
+        assert local is not None
+        if local.base is None or side.base_node is None:
+            return None
+        solana = None
+        keypairs = {}
+        if local.solana is not None and side.solana_server is not None:
+            solana = (local.solana, side.solana_server.url)
+            participant = derive_keypair(LOCAL_SEED, "participant wallet")
+            keypairs[str(participant.pubkey())] = participant
+        evm = {"ethereum": (local.onchain, self.rpc_url), "base": (local.base, side.base_node.url)}
+        return open_bridge(self.settings.data_dir, local.issuer, evm, solana, keypairs, progress)
 
     def _database(self, progress: Progress) -> str | None:
         s = self.settings
@@ -470,6 +501,14 @@ class RunningPlatform:
 
         tasks.append(LoopTask("indexer", index))
         return tasks
+
+
+def _relaying(bridge: LocalBridge) -> Callable[[], str | None]:
+    def relay() -> str | None:
+        steps = bridge.relayer.process()
+        return f"bridge: {steps} steps" if steps else None
+
+    return relay
 
 
 def _venue_tasks(pools: PoolSeed, statuses: FeedStatuses, keeper: ArbitrageKeeper) -> list[LoopTask]:
