@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from solders.keypair import Keypair
 from tests.support.bridge import BASE, ETHEREUM, ONE, BridgeWorld, bridge_world, mint_through_workflow
+from tests.support.bridge_desk import make_desk
 
 from equitoken.bridge.desk import BridgeDesk, BridgeRefusedError, UnknownTransferError
 from equitoken.market.calendar import MarketCalendar
@@ -18,17 +19,6 @@ from equitoken.market.replay import ReplayPriceSource
 pytestmark = pytest.mark.anvil
 
 NOBODY = "0x000000000000000000000000000000000000dEaD"
-
-
-def make_desk(world: BridgeWorld) -> BridgeDesk:
-    """The desk over the world's relayer, holding the participant's keys on every chain."""
-    solana = world.solana.chain.chain_id
-    return BridgeDesk(
-        world.relayer,
-        world.platform.onchain.chain.signers,
-        {str(world.solana_wallet.pubkey()): world.solana_wallet},
-        {ETHEREUM: "Ethereum", BASE: "Base", solana: "Solana"},
-    )
 
 
 @pytest.fixture(scope="module")

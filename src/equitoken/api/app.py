@@ -10,6 +10,7 @@ from equitoken.api.idempotency import IdempotentCalls
 from equitoken.api.problems import Problem, install_problem_handlers, problem_responses
 from equitoken.api.ratelimit import RateLimiter
 from equitoken.api.routes import (
+    bridge,
     cfd,
     corporate_actions,
     exchange,
@@ -64,6 +65,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(synths.router)
     if context.cfd is not None:
         api.include_router(cfd.router)
+    if context.bridge is not None:
+        api.include_router(bridge.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

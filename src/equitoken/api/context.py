@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from equitoken.api.keys import ApiKeys
 from equitoken.api.ratelimit import RateLimit
+from equitoken.bridge.desk import BridgeDesk
 from equitoken.brokers.broker import Broker
 from equitoken.indexer.views import IndexReader
 from equitoken.issuer.corporate_actions.service import CorporateActions
@@ -43,6 +44,8 @@ class ApiContext:
     `cfd`, when given, serves the CFD venue under `/cfd`: each investor's CFD account number is its
     exchange account number (from `exchange_members`, which it needs); `cfd_transfers`, when given
     with the exchange, moves USDC between an investor's exchange account and its CFD account.
+    `bridge`, when given, serves the bridge between the issuer's chains under `/bridge`: investors
+    send from their custodied wallets, the operator (the compliance agent) settles held transfers.
     """
 
     issuer: Issuer
@@ -64,6 +67,7 @@ class ApiContext:
     synths: SynthsClient | None = None
     cfd: CfdVenue | None = None
     cfd_transfers: CfdTransfers | None = None
+    bridge: BridgeDesk | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.
@@ -74,6 +78,8 @@ class ApiContext:
     # The same for the perpetuals' and the synthetic stocks' actions.
     perps_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     synths_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    # The bridge signs approvals and burns for investors' wallets: one at a time.
+    bridge_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if (self.exchange is None) != (self.exchange_members is None):

@@ -16,6 +16,7 @@ from equitoken.api.keys import ApiKeys, Principal, Role
 from equitoken.api.problems import ProblemError
 from equitoken.api.ratelimit import RateLimiter, retry_after_seconds
 from equitoken.api.schemas import IDEMPOTENCY_KEY
+from equitoken.bridge.desk import BridgeDesk
 from equitoken.brokers.broker import Broker
 from equitoken.indexer.views import IndexReader
 from equitoken.issuer.corporate_actions.service import CorporateActions
@@ -124,6 +125,10 @@ async def get_cfd_transfers(context: ContextDep) -> CfdTransfers:
     return _present(context.cfd_transfers, "transfers between the exchange and the CFD venue")
 
 
+async def get_bridge(context: ContextDep) -> BridgeDesk:
+    return _present(context.bridge, "the bridge")
+
+
 @dataclass(frozen=True)
 class NamedBroker:
     """The broker the issuer trades through, and what `GET /broker` calls it ("paper", "alpaca")."""
@@ -152,6 +157,10 @@ async def get_synths_lock(context: ContextDep) -> threading.Lock:
     return context.synths_lock
 
 
+async def get_bridge_lock(context: ContextDep) -> threading.Lock:
+    return context.bridge_lock
+
+
 IssuerDep = Annotated[Issuer, Depends(get_issuer)]
 CalendarDep = Annotated[MarketCalendar, Depends(get_calendar)]
 PricesDep = Annotated[PriceSource, Depends(get_prices)]
@@ -173,6 +182,8 @@ SynthsDep = Annotated[SynthsClient, Depends(get_synths)]
 SynthsLockDep = Annotated[threading.Lock, Depends(get_synths_lock)]
 CfdDep = Annotated[CfdVenue, Depends(get_cfd)]
 CfdTransfersDep = Annotated[CfdTransfers, Depends(get_cfd_transfers)]
+BridgeDep = Annotated[BridgeDesk, Depends(get_bridge)]
+BridgeLockDep = Annotated[threading.Lock, Depends(get_bridge_lock)]
 BrokerDep = Annotated[NamedBroker, Depends(get_broker)]
 
 

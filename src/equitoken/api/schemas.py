@@ -950,3 +950,88 @@ class SynthReceiptOut(BaseModel):
     synth: str = Field(description="Synthetics the action minted or burned.")
     tx_hash: str
     position: SynthPositionOut | None = Field(description="The position after the action; null once closed.")
+
+
+# -- the bridge
+
+BridgeState = Literal["burned", "attested", "minted", "held", "released", "returned"]
+
+
+class BridgeChainOut(BaseModel):
+    chain_id: int
+    name: str
+    family: Literal["EVM", "Solana"]
+    tickers: list[str] = Field(description="The tokens bridged on this chain.")
+
+
+class BridgeEventOut(BaseModel):
+    at: datetime
+    state: BridgeState
+    reason: str
+
+
+class BridgeTransferOut(BaseModel):
+    id: str = Field(description="The bridge message's id.")
+    ticker: str
+    source_chain: int
+    dest_chain: int
+    sender: str = Field(description="The wallet that burned, on the source chain.")
+    receiver: str = Field(description="The wallet to mint to, on the destination chain.")
+    amount: str = Field(description="Tokens, as a decimal number.")
+    amount_raw: int = Field(description="Units of the bridge's shared 8 decimals.")
+    state: BridgeState = Field(
+        description="burned, then attested (a quorum of attesters signed), then minted at the "
+        "destination; or held there (the receiver is refused) until the compliance agent releases it "
+        "to another wallet (released) or returns it to its sender (returned)."
+    )
+    in_flight: bool = Field(description="Burned and not yet minted: counted at its destination.")
+    source_tx: str = Field(description="The burn's transaction hash or signature.")
+    dest_tx: str | None
+    reason: str | None
+    returns: str | None = Field(description="The held transfer this one returns to its sender.")
+    created_at: datetime
+    updated_at: datetime
+    events: list[BridgeEventOut] = Field(description="Its progress, oldest first; empty in lists.")
+
+
+class BridgeTransferCreate(_Input):
+    ticker: str = Field(pattern=TICKER, description="The token to send, e.g. AAPL.")
+    source_chain: int = Field(ge=0, le=2**63, description="The chain to burn on.")
+    wallet: str | None = Field(
+        default=None,
+        pattern=WALLET,
+        description="One of your wallets on the source chain; your first wallet there whose key the "
+        "platform holds if omitted.",
+    )
+    dest_chain: int = Field(ge=0, le=2**63, description="The chain to mint on.")
+    receiver: str = Field(pattern=WALLET, description="The wallet to mint to on the destination chain.")
+    amount: str = Field(pattern=DECIMAL, description="Tokens to send, as a decimal number.")
+
+
+class BridgeSendOut(BaseModel):
+    ticker: str
+    source_chain: int
+    dest_chain: int
+    wallet: str
+    receiver: str
+    amount: str
+    source_tx: str = Field(
+        description="The burn: the transfer is listed with this `source_tx` once the relayer has recorded it."
+    )
+
+
+class BridgeReleaseIn(_Input):
+    to: str = Field(pattern=WALLET, description="The wallet on the destination chain to mint to.")
+
+
+class BridgeChainSupplyOut(BaseModel):
+    chain_id: int
+    name: str
+    supply: str = Field(description="Tokens on this chain, as a decimal number.")
+    in_flight: str = Field(description="Tokens burned elsewhere on their way to this chain.")
+
+
+class BridgeSupplyOut(BaseModel):
+    ticker: str
+    total: str = Field(description="Supply on every chain plus what is in flight.")
+    chains: list[BridgeChainSupplyOut]
