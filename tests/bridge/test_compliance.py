@@ -233,3 +233,30 @@ def test_a_paused_destination_pool_makes_the_relayer_wait(world: BridgeWorld) ->
         receives = session.query(ChainTransactionRow).filter_by(purpose=f"bridge-receive:{message_id}")
         assert receives.count() == 1
     _conserved(world)
+
+
+def test_a_transfer_crossing_a_multiplier_change_moves_the_same_raw_amount(world: BridgeWorld) -> None:
+    # Last in the module: the new multiplier stays in force on both chains. A reverse split (custody is
+    # not touched here: a forward split would wait, rightly, for the broker's custody to grow with it).
+    receiver = world.base.chain.accounts[9]
+    amount = ONE + ONE // 5
+    start = _balance(world, ETHEREUM, world.wallet)
+    message_id = world.send(ETHEREUM, "AAPL", BASE, evm_word(receiver), amount)
+    multiplier = 10**18 // 2  # a 1-for-2 reverse split, shown in UI units
+    effective = max(world.chain_of(c).chain.timestamp() for c in (ETHEREUM, BASE)) + 5
+    for chain_id in (ETHEREUM, BASE):
+        chain = world.chain_of(chain_id)
+        world.token(chain_id, "AAPL").setUIMultiplier(
+            multiplier, effective, sender=chain.roles.multiplier_updater
+        )
+        assert int(world.token(chain_id, "AAPL").uiMultiplier()) == 10**18
+    world.relay()
+    assert world.transfer(message_id).state == "minted", world.transfer(message_id).reason
+    for chain_id in (ETHEREUM, BASE):
+        assert int(world.token(chain_id, "AAPL").uiMultiplierAt(effective)) == multiplier
+    assert int(world.token(BASE, "AAPL").uiMultiplier()) == multiplier  # minted after the change
+    assert world.transfer(message_id).amount == amount
+    assert _balance(world, BASE, receiver) == amount
+    assert _balance(world, ETHEREUM, world.wallet) == start - amount
+    ui = int(world.token(BASE, "AAPL").balanceOfUI(receiver))
+    assert ui == amount * multiplier // 10**18
