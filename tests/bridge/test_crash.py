@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from solders.pubkey import Pubkey
 from sqlalchemy import func, select
 from tests.bridge.relay_worker import config_for
 from tests.support.bridge import (
@@ -26,10 +27,14 @@ from tests.support.bridge import (
 )
 from tests.support.platform import ACCOUNTS
 
+from equitoken.chain.solana.stock_mint import derive_keypair
 from equitoken.durable.crashpoints import BRIDGE, CRASH_ENV
+from equitoken.issuer.chains import TokenChain
+from equitoken.issuer.reconcile import reconcile
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares
+from equitoken.platform.solana import local_solana
 from equitoken.store.database import sqlite_url
 from equitoken.store.schema import ChainTransactionRow
 
@@ -155,3 +160,28 @@ def test_a_killed_attester_holds_the_relayer_below_quorum_until_it_restarts(worl
     assert int(world.token(BASE, "AAPL").balanceOf(receiver)) == ONE // 3
     assert _receives(world, message_id) == 1
     _conserved(world)
+
+
+def test_a_relayer_killed_after_sending_a_solana_mint_mints_once_on_restart(
+    world: BridgeWorld, tmp_path: Path
+) -> None:
+    # Last in the module: the worker moves the Solana on disk, and this process's copy goes stale.
+    solana = world.solana.chain
+    receiver = str(derive_keypair(b"bridge crash", "receiver").pubkey())
+    supply = sum(world.supply("AAPL").values())
+    message_id = world.send(ETHEREUM, "AAPL", solana.chain_id, bytes(Pubkey.from_string(receiver)), ONE // 7)
+    assert _worker(world, tmp_path, "bridge_receive_sent") == -signal.SIGKILL
+    assert _worker(world, tmp_path, None) == 0
+    assert world.transfer(message_id).state == "minted", world.transfer(message_id).reason
+    assert _receives(world, message_id) == 1
+    instruments = [world.issuer.instruments[t] for t in solana.tickers]
+    assert world.platform.solana_dir is not None
+    fresh = local_solana(world.platform.clock, instruments, world.platform.solana_dir)
+    assert fresh.balance("AAPL", receiver) == ONE // 7
+    chains: list[TokenChain] = [world.platform.onchain, world.base, fresh]
+    after = sum(int(c.supply("AAPL")) for c in chains)
+    assert after == supply
+    holding = next(
+        h for h in reconcile(world.database, chains, world.issuer.instruments).holdings if h.ticker == "AAPL"
+    )
+    assert Shares((after + world.in_flight("AAPL")) * Shares.token_step(8)) == holding.custody
