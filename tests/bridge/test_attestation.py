@@ -15,6 +15,7 @@ from tests.support.bridge import (
     BridgeWorld,
     bridge_world,
     evm_word,
+    fresh_wallet,
     mint_through_workflow,
 )
 
@@ -67,7 +68,7 @@ def _balance(world: BridgeWorld, chain_id: int, wallet: str) -> int:
 
 
 def test_a_lying_minority_never_mints(world: BridgeWorld) -> None:
-    thief = world.platform.onchain.chain.accounts[7]
+    thief = fresh_wallet("attestation-7")
     liar = LyingAttester(world.attester_keys[2], world, thief)
     supply = world.supply("AAPL")[BASE]
     message_id = world.send(ETHEREUM, "AAPL", BASE, evm_word(world.wallet), ONE // 2)

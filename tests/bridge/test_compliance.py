@@ -14,6 +14,7 @@ from tests.support.bridge import (
     BridgeWorld,
     bridge_world,
     evm_word,
+    fresh_wallet,
     mint_through_workflow,
     solana_word,
 )
@@ -72,8 +73,7 @@ def _last_reason(world: BridgeWorld, transfer_id: str) -> str:
 
 
 def test_a_receiver_sanctioned_in_flight_is_held_then_released(world: BridgeWorld) -> None:
-    accounts = world.base.chain.accounts
-    receiver, clean = accounts[5], accounts[6]
+    receiver, clean = fresh_wallet("compliance-5"), fresh_wallet("compliance-6")
     supply = world.supply("AAPL")
     message_id = world.send(ETHEREUM, "AAPL", BASE, evm_word(receiver), 2 * ONE)
     _sanction_on_base(world, receiver)
@@ -85,8 +85,14 @@ def test_a_receiver_sanctioned_in_flight_is_held_then_released(world: BridgeWorl
     assert world.supply("AAPL")[BASE] == supply[BASE]
     assert world.in_flight("AAPL") == 2 * ONE
     _conserved(world)
-    # On EVM the token checks the wallet released to: a refused release leaves it held, to decide again.
-    world.relayer.decide(message_id, release_to=receiver)
+    # A wallet the token refuses now is refused at once, and the decision is not recorded.
+    with pytest.raises(ValueError, match=r"cannot release to .*receiver is sanctioned"):
+        world.relayer.decide(message_id, release_to=receiver)
+    assert world.transfer(message_id).resolution is None
+    # One refused by the time the release is sent: the release reverts, the transfer stays held.
+    late = fresh_wallet("compliance-4")
+    world.relayer.decide(message_id, release_to=late)
+    _sanction_on_base(world, late)
     world.relay()
     row = world.transfer(message_id)
     assert row.state == "held"
@@ -111,7 +117,7 @@ def test_a_receiver_sanctioned_in_flight_is_held_then_released(world: BridgeWorl
 
 
 def test_a_held_transfer_returned_is_minted_back_on_the_source(world: BridgeWorld) -> None:
-    receiver = world.base.chain.accounts[7]
+    receiver = fresh_wallet("compliance-7")
     _sanction_on_base(world, receiver)
     start = _balance(world, ETHEREUM, world.wallet)
     message_id = world.send(ETHEREUM, "AAPL", BASE, evm_word(receiver), ONE + ONE // 2)
@@ -213,7 +219,7 @@ def test_restricted_tokens_cannot_be_sent_by_holders(world: BridgeWorld) -> None
 
 def test_a_paused_destination_pool_makes_the_relayer_wait(world: BridgeWorld) -> None:
     pool, pauser = world.pool(BASE, "AAPL"), world.base.roles.pauser
-    receiver = world.base.chain.accounts[8]
+    receiver = fresh_wallet("compliance-8")
     message_id = world.send(ETHEREUM, "AAPL", BASE, evm_word(receiver), 3 * ONE // 4)
     pool.pause(sender=pauser)
     try:
@@ -238,7 +244,7 @@ def test_a_paused_destination_pool_makes_the_relayer_wait(world: BridgeWorld) ->
 def test_a_transfer_crossing_a_multiplier_change_moves_the_same_raw_amount(world: BridgeWorld) -> None:
     # Last in the module: the new multiplier stays in force on both chains. A reverse split (custody is
     # not touched here: a forward split would wait, rightly, for the broker's custody to grow with it).
-    receiver = world.base.chain.accounts[9]
+    receiver = fresh_wallet("compliance-9")
     amount = ONE + ONE // 5
     start = _balance(world, ETHEREUM, world.wallet)
     message_id = world.send(ETHEREUM, "AAPL", BASE, evm_word(receiver), amount)

@@ -23,6 +23,7 @@ from tests.support.bridge import (
     BridgeWorld,
     bridge_world,
     evm_word,
+    fresh_wallet,
     mint_through_workflow,
 )
 from tests.support.platform import ACCOUNTS
@@ -142,7 +143,7 @@ def test_a_relayer_killed_at_each_point_mints_once_on_restart(
 
 def test_a_killed_attester_holds_the_relayer_below_quorum_until_it_restarts(world: BridgeWorld) -> None:
     first, second = world.attesters[0], world.attesters[1]
-    receiver = world.base.chain.accounts[9]
+    receiver = fresh_wallet("crash-9")
     message_id = world.send(ETHEREUM, "AAPL", BASE, evm_word(receiver), ONE // 3)
     relayer = world.new_relayer([first, second])
     second.kill()

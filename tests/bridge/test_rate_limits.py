@@ -12,6 +12,7 @@ from tests.support.bridge import (
     BridgeWorld,
     bridge_world,
     evm_word,
+    fresh_wallet,
     mint_through_workflow,
 )
 
@@ -59,7 +60,7 @@ def _wait_for(bucket: tuple[int, ...], amount: int, at: int) -> int:
 def test_a_burst_above_the_outbound_bucket_waits_exactly(world: BridgeWorld) -> None:
     pool, admin = world.pool(ETHEREUM, "AAPL"), world.platform.onchain.roles.admin
     default = tuple(int(v) for v in pool.outbound_bucket(BASE))
-    receiver = world.base.chain.accounts[5]
+    receiver = fresh_wallet("rate_limits-5")
     _limit(pool, admin, BASE, outbound=(3 * ONE, RATE), inbound=(default[2], default[3]))
     supply = sum(world.supply("AAPL").values())
     sent = [world.send(ETHEREUM, "AAPL", BASE, evm_word(receiver), ONE) for _ in range(3)]
@@ -84,7 +85,7 @@ def test_a_burst_above_the_outbound_bucket_waits_exactly(world: BridgeWorld) -> 
 def test_an_inbound_limit_makes_the_relayer_wait_until_it_refills(world: BridgeWorld) -> None:
     pool, admin = world.pool(BASE, "AAPL"), world.base.roles.admin
     default = tuple(int(v) for v in pool.inbound_bucket(ETHEREUM))
-    receiver = world.base.chain.accounts[6]
+    receiver = fresh_wallet("rate_limits-6")
     _limit(pool, admin, ETHEREUM, outbound=(default[2], default[3]), inbound=(2 * ONE, RATE))
     # The burst above emptied ethereum's outbound bucket: lift it, so only base's inbound one binds.
     source, source_admin = world.pool(ETHEREUM, "AAPL"), world.platform.onchain.roles.admin

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from eth_account import Account
+from eth_utils.crypto import keccak
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from tests.support.platform import ACCOUNTS, GENESIS, USDC, Platform, build_platform
@@ -143,6 +144,11 @@ class BridgeWorld:
             assert row is not None, f"no transfer {message_id}"
             session.expunge(row)
             return row
+
+
+def fresh_wallet(name: str) -> str:
+    """Return an EVM address no role or participant holds (the first ten dev accounts hold roles)."""
+    return str(Account.from_key(keccak(text=f"bridge test wallet {name}")).address)
 
 
 def evm_word(address: str) -> bytes:

@@ -19,6 +19,7 @@ from solders.pubkey import Pubkey
 from equitoken.bridge.ends import EvmEnd, Network, SolanaEnd, SourceBurn
 from equitoken.bridge.message import BridgeMessage, evm_address
 from equitoken.bridge.solana_burns import bridge_out_instructions
+from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.solana.agent import mint_to_holder
 from equitoken.chain.solana.stock_mint import STOCK_DECIMALS
 from equitoken.chain.solana.token2022 import AccountState, create_associated_token_account, thaw_account
@@ -51,6 +52,10 @@ class Delivery(Protocol):
     def refusal(self, ticker: str, receiver: bytes, sender: bytes | None) -> str | None:
         """Say why `receiver` may not get tokens now (checked off-chain); None if it may, or if the chain
         checks it itself."""
+        ...
+
+    def release_refusal(self, ticker: str, wallet: str) -> str | None:
+        """Say why a held transfer may not be released to `wallet` now; None if it may."""
         ...
 
     def receive_call(self, ticker: str, message: BridgeMessage, signatures: Sequence[bytes]) -> Any: ...
@@ -89,6 +94,13 @@ class EvmDelivery:
         if evm_address(receiver) is None:
             return "the receiver is not an EVM address"
         return None  # the pool checks the receiver itself, and holds what it refuses
+
+    def release_refusal(self, ticker: str, wallet: str) -> str | None:
+        # `release` mints to the wallet, and the token refuses a receiver it would refuse a transfer to.
+        pool = self.end.contract(ticker)
+        token = self.end.chain.at(pool.token(), compile_contract("token/StockToken.vy"), f"{ticker} token")
+        code, reason = token.can_transfer(pool.address, wallet, 0)
+        return None if int(code) == 0 else f"the {ticker} token refuses {wallet}: {reason}"
 
     def receive_call(self, ticker: str, message: BridgeMessage, signatures: Sequence[bytes]) -> EvmCall:
         return EvmCall(
@@ -154,6 +166,9 @@ class SolanaDelivery:
         if frozen and profile is not ComplianceProfile.RESTRICTED:
             return f"receiver {wallet}'s {ticker} token account on Solana is frozen"
         return None
+
+    def release_refusal(self, ticker: str, wallet: str) -> str | None:
+        return self.refusal(ticker, bytes(Pubkey.from_string(wallet)), None)
 
     def receive_call(self, ticker: str, message: BridgeMessage, signatures: Sequence[bytes]) -> SolanaCall:
         return self._mint(ticker, str(Pubkey(message.receiver)), message.amount)

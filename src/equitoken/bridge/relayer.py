@@ -31,8 +31,7 @@ from equitoken.bridge.attester import BurnClaim
 from equitoken.bridge.attester_client import AttesterClient, AttesterUnavailableError
 from equitoken.bridge.delivery import HELD, MINTED, NOT_SEEN, Delivery
 from equitoken.bridge.ends import Network, SourceBurn
-from equitoken.bridge.message import BridgeMessage, quorum, word
-from equitoken.chain.solana.chain import parse_pubkey
+from equitoken.bridge.message import BridgeMessage, quorum
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.durable.outbox import Outbox
 from equitoken.durable.steps import CallOutbox, Step, StepMachine
@@ -370,7 +369,7 @@ class Relayer(StepMachine[BridgeTransferRow]):
                 self.note(session, row, "the compliance agent returns it to its sender")
                 return
             wallet = delivery.parse_wallet(release_to)
-            refusal = delivery.refusal(row.ticker, _word(delivery, wallet), None)
+            refusal = delivery.release_refusal(row.ticker, wallet)
             if refusal is not None:
                 raise ValueError(f"cannot release to {wallet}: {refusal}")
             row.resolution = f"release:{wallet}"
@@ -379,9 +378,3 @@ class Relayer(StepMachine[BridgeTransferRow]):
 
 def _message(row: BridgeTransferRow) -> BridgeMessage:
     return BridgeMessage.from_json(json.loads(row.message))
-
-
-def _word(delivery: Delivery, wallet: str) -> bytes:
-    if delivery.gated_by_feed:
-        return word(wallet)
-    return bytes(parse_pubkey(wallet))
