@@ -72,7 +72,7 @@ def api(
         mint_through_workflow(p, world.issuer, "AAPL", ETHEREUM, p.wallet, "10")
         mint_through_workflow(p, world.issuer, "AAPL", world.solana.chain.chain_id, p.solana_wallet, "10")
         context = ApiContext(
-            issuer=p.issuer,
+            issuer=world.issuer,
             calendar=calendar,
             prices=prices,
             broker=p.broker,
@@ -80,7 +80,7 @@ def api(
             database=world.database,
             bridge=make_desk(world),
         )
-        retail = p.issuer.investors.onboard(
+        retail = world.issuer.investors.onboard(
             "Ada Lovelace", "GB", "retail", kyc_expires_at=p.clock.now() + timedelta(days=365)
         )
         keys = context.keys

@@ -17,6 +17,7 @@ import { portfolioPage } from "./pages/portfolio.js";
 import { exchangePage } from "./pages/exchange.js";
 import { lendingPage, lendingPositionsPage } from "./pages/lending.js";
 import { cfdPage, perpsPage, synthsPage } from "./pages/derivatives.js";
+import { bridgePage } from "./pages/bridge.js";
 
 // Most specific first; `:name` captures one path segment.
 const ROUTES = [
@@ -36,11 +37,12 @@ const ROUTES = [
   ["/perps", perpsPage],
   ["/synths", synthsPage],
   ["/cfd", cfdPage],
+  ["/bridge", bridgePage],
 ];
 
 // The menu, in reading order; each page says which roles see it, and a page that needs a part of the
 // platform not every run has (`requires`: one of its API routes) is listed only when the API serves it.
-const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/exchange", "/lending", "/lending/positions", "/perps", "/synths", "/cfd", "/market", "/corporate-actions"];
+const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/exchange", "/lending", "/lending/positions", "/perps", "/synths", "/cfd", "/bridge", "/market", "/corporate-actions"];
 
 const HOME = { operator: "/reserves", participant: "/portfolio", investor: "/portfolio" };
 

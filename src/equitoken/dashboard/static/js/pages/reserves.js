@@ -1,6 +1,6 @@
 // Operator: per instrument and chain, tokens outstanding x multiplier against shares in custody.
 
-import { hasRoute, listAll } from "../api.js";
+import { call, hasRoute, listAll } from "../api.js";
 import { empty, h, replace, table } from "../dom.js";
 import { grouped, shares } from "../format.js";
 import { OPERATOR } from "./roles.js";
@@ -14,6 +14,7 @@ export const reservesPage = {
   mount() {
     const summary = h("div", { class: "summary" });
     const body = h("div", {});
+    const bridge = h("div", { id: "bridge-supply" });
     const node = h(
       "section",
       { "aria-labelledby": "reserves-title" },
@@ -28,9 +29,14 @@ export const reservesPage = {
       ),
       summary,
       body,
+      bridge,
     );
     async function update() {
-      const [reserves, reports] = await Promise.all([listAll("/reserves"), hasRoute("/reserves/{ticker}/report")]);
+      const [reserves, reports, bridged] = await Promise.all([
+        listAll("/reserves"),
+        hasRoute("/reserves/{ticker}/report"),
+        hasRoute("/bridge/supply/{ticker}"),
+      ]);
       const short = reserves.filter((r) => !r.backed);
       replace(
         summary,
@@ -43,6 +49,11 @@ export const reservesPage = {
           : h("p", { class: "status-line tone-good" }, `All ${reserves.length} instruments fully backed`),
       );
       replace(body, reserves.length ? reservesTable(reserves, reports) : empty("No instruments are deployed."));
+      // With the bridge on: each bridged token's supply per chain and what is in flight to each.
+      const supplies = bridged
+        ? (await Promise.all(reserves.map((r) => call(`/bridge/supply/${encodeURIComponent(r.ticker)}`).catch(() => null)))).filter(Boolean)
+        : [];
+      replace(bridge, supplies.length ? bridgeTable(supplies) : null);
     }
     return { node, update };
   },
@@ -111,3 +122,24 @@ function backedBadge(backed) {
     : h("span", { class: "badge tone-bad" }, "✗ under-backed");
 }
 
+
+function bridgeTable(supplies) {
+  const rows = supplies.flatMap((supply) =>
+    supply.chains.map((chain) =>
+      h(
+        "tr",
+        { class: "bridge-chain", "data-ticker": supply.ticker, "data-chain": chain.chain_id },
+        h("th", { scope: "row" }, supply.ticker),
+        h("td", {}, `${chain.name} (chain ${chain.chain_id})`),
+        h("td", { class: "num", "data-field": "supply" }, shares(chain.supply)),
+        h("td", { class: "num", "data-field": "in-flight" }, shares(chain.in_flight)),
+      ),
+    ),
+  );
+  return table(
+    "Bridge: tokens on each chain and in flight to it",
+    ["Instrument", "Chain", "Supply (tokens)", "In flight to it (tokens)"],
+    rows,
+    { class: "data bridge-supply" },
+  );
+}
