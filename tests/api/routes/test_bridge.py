@@ -13,7 +13,15 @@ from typing import Any
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from tests.support.bridge import BASE, ETHEREUM, ONE, BridgeWorld, bridge_world, mint_through_workflow
+from tests.support.bridge import (
+    BASE,
+    ETHEREUM,
+    ONE,
+    BridgeWorld,
+    bridge_world,
+    fresh_wallet,
+    mint_through_workflow,
+)
 from tests.support.bridge_desk import make_desk
 
 from equitoken.api import ApiContext, Role, create_app
@@ -228,8 +236,7 @@ def test_only_an_investor_with_a_wallet_sends(api: BridgeApi) -> None:
 
 def test_only_an_operator_releases_or_returns_a_held_transfer(api: BridgeApi) -> None:
     world = api.world
-    accounts = world.base.chain.accounts
-    sanctioned, clean = accounts[5], accounts[6]
+    sanctioned, clean = fresh_wallet("api held"), fresh_wallet("api clean")
     world.base.sanctions.addToSanctionsList([sanctioned], sender=world.base.roles.admin)
     first = api.send("h-1", receiver=sanctioned, amount="1")
     second = api.send("h-2", receiver=sanctioned, amount="0.5")
@@ -241,6 +248,9 @@ def test_only_an_operator_releases_or_returns_a_held_transfer(api: BridgeApi) ->
     for path, body in ((f"/transfers/{one}/release", {"to": clean}), (f"/transfers/{one}/return", None)):
         forbidden = api.post(path, "d-1", body)
         assert (forbidden.status_code, forbidden.json()["code"]) == (403, "forbidden")
+    refused = api.post(f"/transfers/{one}/release", "d-1", {"to": sanctioned}, api.operator)
+    assert (refused.status_code, refused.json()["code"]) == (422, "bridge_refused")
+    assert api.get(f"/transfers/{one}")["events"][-1]["state"] == "held"
     released = api.post(f"/transfers/{one}/release", "d-3", {"to": clean}, api.operator)
     again = api.post(f"/transfers/{one}/release", "d-3", {"to": clean}, api.operator)
     assert released.status_code == 200, released.json()
