@@ -229,7 +229,7 @@ def send_transfer(
         "source_chain": body.source_chain,
         "wallet": wallet,
         "dest_chain": body.dest_chain,
-        "receiver": body.receiver,
+        "receiver": body.receiver.lower() if body.receiver.startswith("0x") else body.receiver,
         "amount": amount,
     }
     return run_once(calls, principal, idempotency_key, f"{router.prefix}/transfers", canonical, call)
