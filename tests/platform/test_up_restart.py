@@ -85,22 +85,26 @@ class Up:
         self.process.wait(10)
         deadline = time.monotonic() + 30
         ports = (self.rpc_port, self.api_port, self.solana_port, self.base_port)
-        while any(_listening(port) for port in ports) or self.reporters():
-            assert time.monotonic() < deadline, "the node, the API or a reporter outlived the killed process"
+        while any(_listening(port) for port in ports) or self.reporters() or self.attesters():
+            assert time.monotonic() < deadline, "a node, the API, a reporter or an attester outlived up"
             time.sleep(0.1)
 
     def reporters(self) -> list[int]:
         """Return the process ids of the reporters running on this data directory."""
+        return self._servers(b"equitoken.oracle.reporter_server")
+
+    def attesters(self) -> list[int]:
+        """Return the process ids of the bridge's attesters running on this data directory."""
+        return self._servers(b"equitoken.bridge.attester_server")
+
+    def _servers(self, module: bytes) -> list[int]:
         pids = []
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
             try:
                 argv = cmdline.read_bytes().split(b"\0")
             except OSError:  # the process ended in between
                 continue
-            servers = (b"equitoken.oracle.reporter_server", b"equitoken.bridge.attester_server")
-            if any(server in argv for server in servers) and any(
-                str(self.data_dir).encode() in arg for arg in argv
-            ):
+            if module in argv and any(str(self.data_dir).encode() in arg for arg in argv):
                 pids.append(int(cmdline.parent.name))
         return pids
 
@@ -280,8 +284,9 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     assert refused.returncode == 2
     assert "is not a Solana address" in refused.stderr
     accepted = subprocess.run(
-        [*cli, "--wallet", solana_wallet, "--key", "cli-solana"], capture_output=True, text=True, check=True
+        [*cli, "--wallet", solana_wallet, "--key", "cli-solana"], capture_output=True, text=True
     )
+    assert accepted.returncode == 0, accepted.stderr
     cli_request = accepted.stdout.split()[1]  # "request <id>"
     assert up.wait_final(cli_request)["chain_id"] == SOLANA_LOCAL
     assert up.wait_final(cli_request)["state"] == "completed"
@@ -338,6 +343,7 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     assert up.interrupt() == 0
     assert "stopping:" in up.log.read_text()
     assert not up.reporters()
+    assert not up.attesters()
 
 
 def test_up_exit_deploys_and_stops(up: Up) -> None:

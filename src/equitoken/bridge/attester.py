@@ -28,6 +28,12 @@ class AttestationRefusedError(EquitokenError, ValueError):
     code = "attestation_refused"
 
 
+class MalformedClaimError(EquitokenError, ValueError):
+    """A claim that is not one: not an object, or a field of the wrong type."""
+
+    code = "malformed"
+
+
 @dataclass(frozen=True)
 class BurnClaim:
     """Where a relayer says a bridge burn is."""
@@ -41,14 +47,14 @@ class BurnClaim:
 
     @classmethod
     def from_json(cls, data: Any) -> "BurnClaim":
-        """Return the claim `to_json` wrote; raise AttestationRefusedError naming what is wrong."""
+        """Return the claim `to_json` wrote; raise MalformedClaimError naming what is wrong."""
         if not isinstance(data, dict):
-            raise AttestationRefusedError("a claim is a JSON object")
+            raise MalformedClaimError("a claim is a JSON object")
         chain, tx, index = data.get("source_chain"), data.get("tx"), data.get("log_index", 0)
         if not isinstance(chain, int) or not isinstance(index, int) or index < 0:
-            raise AttestationRefusedError("source_chain and log_index must be non-negative integers")
+            raise MalformedClaimError("source_chain and log_index must be non-negative integers")
         if not isinstance(tx, str) or not 1 <= len(tx) <= 90:
-            raise AttestationRefusedError("tx must be a transaction hash or a signature")
+            raise MalformedClaimError("tx must be a transaction hash or a signature")
         return cls(chain, tx, index)
 
 

@@ -10,9 +10,10 @@ from equitoken.model.address import checksum
 from equitoken.model.errors import EquitokenError
 from equitoken.oracle.observation import SignedObservation
 from equitoken.oracle.reporter import ObservationRequest
-from equitoken.oracle.reporter_server import HEALTH_PATH, OBSERVATIONS_PATH, READY_PREFIX
+from equitoken.oracle.reporter_server import OBSERVATIONS_PATH, READY_PREFIX
 from equitoken.oracle.wire import WireError, observation_from_json, request_to_json
 from equitoken.processes.served import START_TIMEOUT, ServedProcess, ServerUnavailableError
+from equitoken.processes.signing_server import HEALTH_PATH
 
 DEFAULT_TIMEOUT = 2.0
 

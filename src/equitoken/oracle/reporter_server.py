@@ -16,14 +16,10 @@ clock. With `--database-url` it sees the trading halts and our venues' trades; w
 """
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import SimulatedClock, SystemClock
@@ -37,9 +33,9 @@ from equitoken.oracle.reporter import DEFAULT_FUTURE_TOLERANCE, ObservationRefus
 from equitoken.oracle.sources import MarketObservationSource
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.oracle.wire import WireError, observation_to_json, request_from_json
+from equitoken.processes.signing_server import Route, SigningServer
 from equitoken.store.database import Database
 
-HEALTH_PATH = "/v1/health"
 OBSERVATIONS_PATH = "/v1/observations"
 MAX_BODY_BYTES = 4_096
 READY_PREFIX = "reporter "
@@ -59,74 +55,21 @@ class RecordedClock:
         return clock.now()
 
 
-class ReporterServer(ThreadingHTTPServer):
+class ReporterServer(SigningServer):
     """An HTTP server answering the reporter protocol for one reporter."""
-
-    daemon_threads = True
 
     def __init__(self, reporter: Reporter, host: str = "127.0.0.1", port: int = 0) -> None:
         self.reporter = reporter
-        super().__init__((host, port), _Handler)
-
-    @property
-    def url(self) -> str:
-        """Return the base URL the server listens on."""
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: ReporterServer
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        if self.path != HEALTH_PATH:
-            self._send(HTTPStatus.NOT_FOUND, _problem("not_found", f"no resource {self.path}"))
-            return
-        self._send(HTTPStatus.OK, {"status": "ok", "address": self.server.reporter.address})
-
-    def do_POST(self) -> None:
-        if self.path != OBSERVATIONS_PATH:
-            self._send(HTTPStatus.NOT_FOUND, _problem("not_found", f"no resource {self.path}"))
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            self.close_connection = True
-            message = f"a request has at most {MAX_BODY_BYTES} bytes, not {length}"
-            self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _problem("too_large", message))
-            return
-        try:
-            request = request_from_json(json.loads(self.rfile.read(length) or b"null"))
-            signed = self.server.reporter.observe(request)
-        except json.JSONDecodeError as error:
-            self._send(HTTPStatus.BAD_REQUEST, _problem(WireError.code, f"the body is not JSON: {error}"))
-        except WireError as error:
-            self._send(HTTPStatus.BAD_REQUEST, _problem(error.code, str(error)))
-        except (ObservationRefusedError, NoPriceError) as error:
-            self._send(HTTPStatus.UNPROCESSABLE_ENTITY, _problem(error.code, str(error)))
-        except Exception as error:  # the transmitter gets the cause; the server goes on
-            self._send(
-                HTTPStatus.INTERNAL_SERVER_ERROR,
-                _problem("reporter_error", f"{type(error).__name__}: {error}"),
-            )
-        else:
-            self._send(HTTPStatus.OK, observation_to_json(signed))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # Transmitters ask every few seconds: an access log would say nothing worth the noise.
-        return
-
-    def _send(self, status: HTTPStatus, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-def _problem(code: str, message: str) -> dict[str, Any]:
-    return {"code": code, "message": message}
+        route = Route(
+            OBSERVATIONS_PATH,
+            lambda body: observation_to_json(reporter.observe(request_from_json(body))),
+            malformed=(WireError,),
+            refused=(ObservationRefusedError, NoPriceError),
+            malformed_code=WireError.code,
+            error_code="reporter_error",
+            max_body_bytes=MAX_BODY_BYTES,
+        )
+        super().__init__(reporter.address, route, host, port)
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
