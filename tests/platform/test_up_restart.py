@@ -261,6 +261,28 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     assert up.wait_final(demo_first_mint)["state"] == "completed"
     minted = up.wait_final(up.mint("2", "restart-test-1"))
     assert minted["state"] == "completed"
+    # The participant bridges 1 AAPLx to the second EVM chain through the API: the attester processes
+    # sign, the relayer mints it there.
+    sent = httpx.post(
+        f"{up.api}/bridge/transfers",
+        headers={"X-API-Key": keys["participant"], "Idempotency-Key": "restart-test-bridge"},
+        json={
+            "ticker": "AAPL",
+            "source_chain": 31337,
+            "dest_chain": 8453,
+            "receiver": PARTICIPANT_WALLET,
+            "amount": "1",
+        },
+        timeout=30,
+    )
+    assert sent.status_code == 200, sent.text
+    deadline = time.monotonic() + 60
+    while not any(
+        t["source_tx"] == sent.json()["source_tx"] and t["state"] == "minted"
+        for t in up.get("/bridge/transfers", "participant")
+    ):
+        assert time.monotonic() < deadline, up.get("/bridge/transfers", "participant")
+        time.sleep(0.5)
     # The participant mints AAPLx on Solana through the API, paying USDC on the EVM chain.
     solana_wallet = up.solana_wallet()
     on_solana = {"chain_id": SOLANA_LOCAL, "wallet": solana_wallet, "payment_wallet": PARTICIPANT_WALLET}

@@ -344,6 +344,7 @@ class RunningPlatform:
             synths=synths_client,
             cfd=self.cfd,
             cfd_transfers=cfd_transfers,
+            bridge=None if self.bridge is None else self.bridge.desk,
         )
         app = create_app(context)
         mount_dashboard(app)
