@@ -65,7 +65,8 @@ def test_a_send_from_ethereum_and_one_from_solana_are_minted(world: BridgeWorld,
     world.relay()
 
     listed = {v.source_tx: v for v in desk.transfers(wallet=wallet)}
-    evm, svm = listed[from_evm], listed[from_solana]
+    evm, svm = listed[from_evm.source_tx], listed[from_solana.source_tx]
+    assert (evm.id, svm.id) == (from_evm.transfer_id, from_solana.transfer_id)
     assert (evm.state, svm.state) == ("minted", "minted"), (evm.reason, svm.reason)
     assert (evm.sender, evm.receiver, evm.amount) == (wallet, wallet, 2 * ONE)
     assert (svm.sender, svm.source_chain, svm.dest_chain) == (_sol_wallet(world), solana, BASE)

@@ -1009,15 +1009,16 @@ class BridgeTransferCreate(_Input):
 
 
 class BridgeSendOut(BaseModel):
+    id: str = Field(
+        description="The transfer's id (the bridge message's), listed once the relayer has seen the burn."
+    )
     ticker: str
     source_chain: int
     dest_chain: int
     wallet: str
     receiver: str
     amount: str
-    source_tx: str = Field(
-        description="The burn: the transfer is listed with this `source_tx` once the relayer has recorded it."
-    )
+    source_tx: str = Field(description="The burn's transaction hash or signature.")
 
 
 class BridgeReleaseIn(_Input):

@@ -43,6 +43,14 @@ class UnknownTransferError(EquitokenError, LookupError):
 
 
 @dataclass(frozen=True)
+class Burned:
+    """A send's burn, and the id its transfer is known by (the bridge message's)."""
+
+    source_tx: str
+    transfer_id: str
+
+
+@dataclass(frozen=True)
 class TransferEvent:
     at: datetime
     state: str
@@ -112,9 +120,9 @@ class BridgeDesk:
 
     def send(
         self, ticker: str, source_chain: int, wallet: str, dest_chain: int, receiver: str, amount: int
-    ) -> str:
+    ) -> Burned:
         """Bridge `amount` raw units of `ticker` from `wallet` on `source_chain` to `receiver` on
-        `dest_chain`; return the burn's transaction (hash or signature). Raise BridgeRefusedError."""
+        `dest_chain`; return the burn. Raise BridgeRefusedError."""
         source, dest = self._end(source_chain), self._end(dest_chain)
         if source_chain == dest_chain:
             raise BridgeRefusedError("the source and destination chains are the same")
@@ -133,7 +141,7 @@ class BridgeDesk:
 
     def _send_evm(
         self, end: EvmEnd, ticker: str, wallet: str, dest_chain: int, to: bytes, amount: int, shared: int
-    ) -> str:
+    ) -> Burned:
         if wallet not in self.signers:
             raise BridgeRefusedError(f"the platform holds no key for {wallet}: call the pool's send yourself")
         pool = end.contract(ticker)
@@ -163,11 +171,12 @@ class BridgeDesk:
             raise BridgeRefusedError(f"bridge: rate limited, wait {wait} s")
         token.approve.transact(pool.address, amount, sender=wallet)
         receipt = pool.send.transact(dest_chain, to, amount, amount, sender=wallet)
-        return receipt.tx_hash
+        sent = next(e for e in pool.decode_logs(receipt) if e.name == "Sent")
+        return Burned(receipt.tx_hash, "0x" + bytes(sent.args["message_id"]).hex())
 
     def _send_solana(
         self, end: SolanaEnd, ticker: str, wallet: str, dest_chain: int, to: bytes, amount: int
-    ) -> str:
+    ) -> Burned:
         keypair = self.keypairs.get(wallet)
         if keypair is None:
             raise BridgeRefusedError(f"the platform holds no key for {wallet}: sign the bridge-out yourself")
@@ -185,7 +194,9 @@ class BridgeDesk:
             landed = end.chain.send(instructions, delivery.issuer.payer, keypair)
         except EquitokenError as error:
             raise BridgeRefusedError(f"Solana refused the bridge-out: {error}") from None
-        return landed.signature
+        burn = end.burn(landed.signature, 0, self.relayer.network)
+        assert burn is not None, "a bridge-out the desk built is a bridge message"
+        return Burned(landed.signature, burn.message.id_hex)
 
     def _end(self, chain_id: int) -> EvmEnd | SolanaEnd:
         try:

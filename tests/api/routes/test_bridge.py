@@ -142,7 +142,7 @@ def test_an_investor_sends_once_per_key_and_follows_its_transfers_to_minted(api:
     assert int(world.token(ETHEREUM, "AAPL").balanceOf(world.wallet)) == 10 * ONE - ONE - ONE // 2
     world.relayer.discover()
     flying = api.by_tx(receipt["source_tx"])
-    assert (flying["state"], flying["in_flight"]) == ("burned", True)
+    assert (flying["id"], flying["state"], flying["in_flight"]) == (receipt["id"], "burned", True)
     world.relay()
 
     transfer = api.by_tx(receipt["source_tx"])

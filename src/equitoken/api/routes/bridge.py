@@ -213,15 +213,16 @@ def send_transfer(
 
     def call() -> str:
         with lock, _REFUSALS:
-            tx = desk.send(ticker, body.source_chain, wallet, body.dest_chain, body.receiver, amount)
+            burned = desk.send(ticker, body.source_chain, wallet, body.dest_chain, body.receiver, amount)
         return BridgeSendOut(
+            id=burned.transfer_id,
             ticker=ticker,
             source_chain=body.source_chain,
             dest_chain=body.dest_chain,
             wallet=wallet,
             receiver=body.receiver,
             amount=_tokens(amount, _decimals(desk, body.source_chain, ticker)),
-            source_tx=tx,
+            source_tx=burned.source_tx,
         ).model_dump_json()
 
     canonical = {
