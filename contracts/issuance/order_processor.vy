@@ -65,7 +65,11 @@
                  always fill or cancel, and release, what is escrowed.
                  A fee quote is one use (the requester's nonce) and
                  binds the order's every field, so a quote for a small
-                 order cannot pay for a large one. Sale proceeds are
+                 order cannot pay for a large one; as it names the
+                 token, the fee signer is also the list of tokens the
+                 processor serves. Every state change precedes the
+                 external calls, and the order functions are
+                 `@nonreentrant` besides. Sale proceeds are
                  pulled from the filling operator, which must approve
                  the processor for USDC. The processor mints and burns:
                  it needs MINTER_ROLE and BURNER_ROLE on every token,
@@ -238,6 +242,7 @@ def __init__(payment_token_: address, treasury_: address, fee_signer_: address):
 
 
 @external
+@nonreentrant
 def create_order(order: Order, quote: FeeQuote, signature: Bytes[65]) -> uint256:
     """
     @dev Opens `order` for the caller and escrows what it needs: for a
@@ -275,7 +280,6 @@ def create_order(order: Order, quote: FeeQuote, signature: Bytes[65]) -> uint256
             escrow_payment = order.payment_quantity
         else:
             escrow_payment = (order.asset_quantity * order.limit_price + unit - 1) // unit
-            assert escrow_payment > 0, "orders: order costs nothing"
 
     order_id: uint256 = self.next_order_id
     self.next_order_id = order_id + 1
@@ -314,6 +318,7 @@ def create_order(order: Order, quote: FeeQuote, signature: Bytes[65]) -> uint256
 
 
 @external
+@nonreentrant
 def request_cancel(order_id: uint256):
     """
     @dev Asks the operator to cancel an open order. Only its requester.
@@ -327,6 +332,7 @@ def request_cancel(order_id: uint256):
 
 
 @external
+@nonreentrant
 def fill_order(order_id: uint256, fill_asset_quantity: uint256, fill_payment_amount: uint256):
     """
     @dev Records one broker fill of an open order. Only an operator.
@@ -403,6 +409,7 @@ def fill_order(order_id: uint256, fill_asset_quantity: uint256, fill_payment_amo
 
 
 @external
+@nonreentrant
 def cancel_order(order_id: uint256, reason: String[128]):
     """
     @dev Cancels an open order, whether or not its requester asked,
