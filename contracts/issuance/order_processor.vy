@@ -50,7 +50,7 @@
         so the fees of all fills sum to F * q // Q, exactly F when
         q = Q; a cancel refunds F - f.
         Invariants, after every call:
-            q <= Q;   f = F * q // Q;   f <= F;
+            q <= Q;   f = F * q // Q <= F (also after a cancel);
             USDC held by the processor = sum of E_u over open orders;
             a token held by the processor = sum of E_a over its open
             sell orders (plus anything sent to it by mistake).
@@ -427,7 +427,6 @@ def cancel_order(order_id: uint256, reason: String[128]):
     self._states[order_id].status = STATUS_CANCELLED
     self._states[order_id].escrow_payment = 0
     self._states[order_id].escrow_asset = 0
-    self._states[order_id].fee_paid = state.fee
     if refund_payment > 0:
         self._push(payment_token, state.requester, refund_payment)
     if refund_asset > 0:
@@ -545,12 +544,15 @@ def unfilled(order_id: uint256) -> uint256:
 @view
 def escrowed(order_id: uint256) -> (uint256, uint256):
     """
-    @dev Returns what the processor holds for an order.
+    @dev Returns what the processor holds for an order; nothing once
+         it is filled or cancelled.
     @param order_id The order.
     @return uint256 E_u: USDC, the unspent payment plus the unused fee.
     @return uint256 E_a: stock, raw units.
     """
     state: _State = self._states[order_id]
+    if state.status != STATUS_ACTIVE:
+        return (0, 0)
     return (state.escrow_payment + state.fee - state.fee_paid, state.escrow_asset)
 
 
@@ -558,7 +560,8 @@ def escrowed(order_id: uint256) -> (uint256, uint256):
 @view
 def fee_paid(order_id: uint256) -> (uint256, uint256):
     """
-    @dev Returns an order's quoted fee and the part of it paid so far.
+    @dev Returns an order's quoted fee and the part of it paid to the
+         treasury (a cancel refunds the rest).
     @param order_id The order.
     @return uint256 F, USDC.
     @return uint256 f, USDC.

@@ -41,6 +41,7 @@ def test_a_requested_cancel_refunds_the_unfilled_escrow_and_the_unused_fee(
     assert processor.order_status(order_id) == CANCELLED
     assert processor.escrowed(order_id) == (0, 0)
     assert processor.unfilled(order_id) == 0
+    assert processor.fee_paid(order_id) == (7 * USDC, 2_800_000)
     assert usdc.balanceOf(buyer) == 100_000 * USDC - 400 * USDC - 2_800_000
     assert usdc.balanceOf(treasury) == 400 * USDC + 2_800_000
     assert token.balanceOf(buyer) == 2 * SHARE
