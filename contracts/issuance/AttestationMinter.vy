@@ -213,6 +213,7 @@ def __init__(
 
 
 @external
+@nonreentrant
 def mint_with_attestation(quote: attestation_quotes.Quote, signature: Bytes[65]):
     """
     @dev Mints `quote.quantity` tokens to the caller for ceil(price *
@@ -245,6 +246,7 @@ def mint_with_attestation(quote: attestation_quotes.Quote, signature: Bytes[65])
 
 
 @external
+@nonreentrant
 def redeem_with_attestation(quote: attestation_quotes.Quote, signature: Bytes[65]):
     """
     @dev Burns `quote.quantity` of the caller's tokens (the caller approved
