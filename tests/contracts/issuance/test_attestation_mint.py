@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from tests.support.contracts import ONE_SHARE, OPEN, PERMISSIONED, TokenFactory, actor, events, register
 from tests.support.contracts.attestation import (
     BUY,
+    CLOSED_STATUS,
     HALTED_STATUS,
     MAX_AGE,
     MAX_TTL,
@@ -304,3 +305,41 @@ def test_pause_stops_both_flows(world: World, user: str, admin: str, pauser: str
     with boa.env.prank(pauser):
         world.minter.unpause()
     world.mint(world.quote(user, ONE_SHARE))
+
+
+def test_paused_token_refuses_the_user(world: World, user: str, pauser: str) -> None:
+    with boa.env.prank(pauser):
+        world.token.pause()
+    refused(
+        world, lambda: world.mint(world.quote(user, ONE_SHARE)), "minter: user refused: token is paused", user
+    )
+
+
+# ------------------------------------------------------------------------ redemption refusals
+
+
+def test_redeeming_more_than_the_balance_is_refused(world: World, user: str) -> None:
+    quote = world.quote(user, world.token.balanceOf(user) + 1, SELL)
+    refused(world, lambda: world.redeem(quote), "amount exceeds the balance", user)
+
+
+def test_redeeming_without_allowance_is_refused(world: World, user: str) -> None:
+    with boa.env.prank(user):
+        world.token.approve(world.minter.address, 0)
+    quote = world.quote(user, ONE_SHARE, SELL)
+    refused(world, lambda: world.redeem(quote), "erc20: insufficient allowance", user)
+
+
+def test_redeeming_when_the_treasury_withdrew_its_approval_is_refused(
+    world: World, user: str, treasury: str
+) -> None:
+    with boa.env.prank(treasury):
+        world.usdc.approve(world.minter.address, 0)
+    quote = world.quote(user, ONE_SHARE, SELL)
+    refused(world, lambda: world.redeem(quote), "erc20: insufficient allowance", user)
+
+
+def test_a_closed_market_still_prices_quotes(world: World, user: str) -> None:
+    world.publish(CLOSED_STATUS)
+    world.mint(world.quote(user, ONE_SHARE))
+    world.redeem(world.quote(user, ONE_SHARE, SELL))

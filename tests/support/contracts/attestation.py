@@ -34,7 +34,11 @@ USER_DECAY = 10 * USDC  # per second
 TOKEN_LIMIT = 250_000 * USDC
 TOKEN_DECAY = 25 * USDC
 RESERVE_SLACK = 1_000_000 * ONE_SHARE  # reserves attested beyond the supply
-OPEN_STATUS, HALTED_STATUS = int(MarketStatus.OPEN), int(MarketStatus.HALTED)
+OPEN_STATUS, CLOSED_STATUS, HALTED_STATUS = (
+    int(MarketStatus.OPEN),
+    int(MarketStatus.CLOSED),
+    int(MarketStatus.HALTED),
+)
 DOMAIN_NAME = "Equitoken AttestationMinter"
 DOMAIN_VERSION = "1"
 QUOTE_TYPES = [
@@ -130,16 +134,15 @@ class World:
     admin: str
     attester: str
     reporters: list[LocalAccount]
-    _ids: list[int] = field(default_factory=lambda: [0])
+    issued: list[bytes] = field(default_factory=list)
 
     def quote(
         self, user: str, quantity: int, side: int = BUY, *, price: int = QUOTE_PRICE, **overrides: Any
     ) -> Quote:
         """Return a fresh quote (a new id, this chain, this token, expiring in a minute)."""
-        self._ids[0] += 1
         fields: dict[str, Any] = {
             "chain_id": boa.env.evm.patch.chain_id,
-            "attestation_id": keccak(text=f"attestation {self._ids[0]}"),
+            "attestation_id": keccak(text=f"attestation {len(self.issued)}"),
             "user": user,
             "token": str(self.token.address),
             "price": price,
@@ -148,7 +151,9 @@ class World:
             "expiry": boa.env.evm.patch.timestamp + 60,
         }
         fields.update(overrides)
-        return Quote(**fields)
+        quote = Quote(**fields)
+        self.issued.append(quote.attestation_id)
+        return quote
 
     def sign(self, quote: Quote, key: LocalAccount | None = None) -> bytes:
         """Sign `quote` with the configured signer, or with `key`."""
@@ -187,7 +192,7 @@ class World:
         transmit(self.feed, self.reporters, price, status)
 
     def snapshot(self, *users: str) -> tuple[Any, ...]:
-        """Return every balance, supply, limit usage and id state a flow could change."""
+        """Return every balance, supply, limit usage and used id a flow could change."""
         accounts = [self.treasury, *users]
         return (
             tuple(self.usdc.balanceOf(a) for a in accounts),
@@ -195,6 +200,7 @@ class World:
             self.token.totalSupply(),
             tuple(tuple(self.minter.user_usage(a)) for a in users),
             tuple(self.minter.token_usage()),
+            frozenset(i for i in self.issued if self.minter.attestation_used(i)),
         )
 
 
