@@ -3,12 +3,13 @@ bad quotes, malformed orders, recipients the token refuses, fills past the order
 partial fill of a fill-or-kill, callers without the role, new orders while paused, and mints the
 reserves do not cover."""
 
+from dataclasses import replace
 from typing import Any
 
 import boa
 import pytest
 from eth_account import Account
-from tests.support.contracts import attest, register
+from tests.support.contracts import RESTRICTED, TokenFactory, attest, register
 from tests.support.contracts.issuance import (
     FOK,
     LIMIT,
@@ -284,3 +285,29 @@ def test_pausing_stops_new_orders_only(
     with boa.env.prank(pauser):
         processor.unpause()
     desk.create(buyer, order, quote, signature)
+
+
+def test_a_restricted_token_serves_orders_only_once_the_processor_is_its_operator(
+    desk: Desk,
+    deploy_token: TokenFactory,
+    processor: Any,
+    registry: Any,
+    registrar: str,
+    buyer: str,
+    admin: str,
+) -> None:
+    restricted = deploy_token(RESTRICTED)
+    with boa.env.prank(admin):
+        restricted.grantRole(restricted.MINTER_ROLE(), processor.address)
+    register(registry, registrar, BUYER, buyer)
+    desk = replace(desk, tokens=[*desk.tokens, restricted])
+    order = market_buy(restricted, buyer, 100 * USDC)
+    quote, signature = desk.quote(buyer, order, USDC)
+    _refused(desk, buyer, order, quote, signature, "only an operator may move restricted tokens")
+
+    with boa.env.prank(admin):
+        restricted.grantRole(restricted.OPERATOR_ROLE(), processor.address)
+    order_id = desk.create(buyer, order, quote, signature)
+    desk.fill(order_id, SHARE // 2, 100 * USDC)
+
+    assert restricted.balanceOf(buyer) == SHARE // 2
