@@ -92,32 +92,18 @@ from snekmate.utils import ecdsa
 from snekmate.utils import eip712_domain_separator
 uses: eip712_domain_separator
 
+# @dev `IOrderProcessor.Order` is what a requester asks for:
+# `asset_quantity` counts for sells and limit buys, `payment_quantity`
+# for market buys (the other one is zero); `IOrderProcessor.FeeQuote`
+# the fee the fee signer quotes for one order of one requester.
+from ..interfaces import IOrderProcessor
+implements: IOrderProcessor
+
 
 interface IStockToken:
     def mint(to: address, amount: uint256): nonpayable
     def burn(amount: uint256): nonpayable
     def can_transfer(sender: address, receiver: address, amount: uint256) -> (uint8, String[48]): view
-
-
-# @dev What a requester asks for. `asset_quantity` counts for sells and
-# limit buys, `payment_quantity` for market buys (the other one is zero).
-struct Order:
-    recipient: address
-    token: address
-    sell: bool
-    order_type: uint8
-    asset_quantity: uint256
-    payment_quantity: uint256
-    limit_price: uint256
-    time_in_force: uint8
-
-
-# @dev The fee the fee signer quotes for one order of one requester.
-struct FeeQuote:
-    nonce: uint256
-    requester: address
-    fee: uint256
-    deadline: uint256
 
 
 OPERATOR_ROLE: public(constant(bytes32)) = keccak256("OPERATOR_ROLE")
@@ -174,7 +160,7 @@ next_order_id: public(uint256)
 # @dev The next quote nonce of each requester.
 nonces: public(HashMap[address, uint256])
 
-_orders: HashMap[uint256, Order]
+_orders: HashMap[uint256, IOrderProcessor.Order]
 _states: HashMap[uint256, _State]
 
 
@@ -243,7 +229,7 @@ def __init__(payment_token_: address, treasury_: address, fee_signer_: address):
 
 @external
 @nonreentrant
-def create_order(order: Order, quote: FeeQuote, signature: Bytes[65]) -> uint256:
+def create_order(order: IOrderProcessor.Order, quote: IOrderProcessor.FeeQuote, signature: Bytes[65]) -> uint256:
     """
     @dev Opens `order` for the caller and escrows what it needs: for a
          buy the payment (the notional of a market buy, the cost at the
@@ -353,7 +339,7 @@ def fill_order(order_id: uint256, fill_asset_quantity: uint256, fill_payment_amo
     assert fill_asset_quantity > 0 and fill_payment_amount > 0, "orders: fill is zero"
     state: _State = self._states[order_id]
     assert state.status == STATUS_ACTIVE, "orders: order is not open"
-    order: Order = self._orders[order_id]
+    order: IOrderProcessor.Order = self._orders[order_id]
 
     quantity: uint256 = order.asset_quantity
     fill: uint256 = fill_asset_quantity
@@ -482,7 +468,7 @@ def unpause():
 
 @external
 @view
-def order(order_id: uint256) -> Order:
+def order(order_id: uint256) -> IOrderProcessor.Order:
     """
     @dev Returns an order as its requester placed it.
     @param order_id The order.
@@ -572,7 +558,7 @@ def fee_paid(order_id: uint256) -> (uint256, uint256):
 
 @internal
 @view
-def _check_order(order: Order):
+def _check_order(order: IOrderProcessor.Order):
     assert order.recipient != empty(address), "orders: recipient is the zero address"
     assert order.token != empty(address) and order.token != payment_token, "orders: not a stock token"
     assert order.order_type <= LIMIT, "orders: unknown order type"
@@ -591,7 +577,7 @@ def _check_order(order: Order):
 
 @internal
 @pure
-def _quantity(order: Order) -> uint256:
+def _quantity(order: IOrderProcessor.Order) -> uint256:
     if not order.sell and order.order_type == MARKET:
         return order.payment_quantity
     return order.asset_quantity
@@ -599,7 +585,7 @@ def _quantity(order: Order) -> uint256:
 
 @internal
 @view
-def _quote_digest(order: Order, quote: FeeQuote) -> bytes32:
+def _quote_digest(order: IOrderProcessor.Order, quote: IOrderProcessor.FeeQuote) -> bytes32:
     order_hash: bytes32 = keccak256(
         abi_encode(
             _ORDER_TYPEHASH,
