@@ -19,6 +19,7 @@ from tests.support.contracts.attestation import (
     USDC,
     World,
     deploy_world,
+    quote_digest,
     signer_key,
 )
 
@@ -127,7 +128,7 @@ def test_redeem_burns_the_quantity_and_pays_the_notional(world: World, user: str
     assert redeemed[0]["treasury"] == treasury
 
 
-def test_views(world: World, treasury: str) -> None:
+def test_views(world: World, user: str, treasury: str) -> None:
     domain = world.minter.eip712Domain()
     assert domain[1:5] == (
         "Equitoken AttestationMinter",
@@ -140,6 +141,8 @@ def test_views(world: World, treasury: str) -> None:
     assert world.minter.max_ttl() == MAX_TTL
     assert world.minter.token() == world.token.address
     assert world.minter.oracle_price_usdc() == QUOTE_PRICE
+    quote = world.quote(user, ONE_SHARE)
+    assert world.minter.quote_digest(quote.as_tuple()) == quote_digest(quote, world.minter)
 
 
 # ------------------------------------------------------------------------------- quote refusals

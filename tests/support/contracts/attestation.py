@@ -13,7 +13,7 @@ from typing import Any
 
 import boa
 from eth_account import Account
-from eth_account.messages import encode_typed_data
+from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from tests.support.contracts import ONE_SHARE, TokenFactory, attest, deployer
@@ -86,8 +86,8 @@ class Quote:
         )
 
 
-def sign_quote(quote: Quote, minter: Any, key: LocalAccount) -> bytes:
-    """Sign `quote` for `minter`'s EIP-712 domain with `key`; return the 65-byte signature."""
+def typed_quote(quote: Quote, minter: Any) -> SignableMessage:
+    """Return `quote` as the EIP-712 message of `minter`'s domain."""
     message = {
         "domain": {
             "name": DOMAIN_NAME,
@@ -116,7 +116,18 @@ def sign_quote(quote: Quote, minter: Any, key: LocalAccount) -> bytes:
             "expiry": quote.expiry,
         },
     }
-    signature: bytes = key.sign_message(encode_typed_data(full_message=message)).signature
+    return encode_typed_data(full_message=message)
+
+
+def quote_digest(quote: Quote, minter: Any) -> bytes:
+    """Return the EIP-712 digest of `quote` that the signer signs."""
+    typed = typed_quote(quote, minter)
+    return bytes(keccak(b"\x19" + typed.version + typed.header + typed.body))
+
+
+def sign_quote(quote: Quote, minter: Any, key: LocalAccount) -> bytes:
+    """Sign `quote` for `minter`'s EIP-712 domain with `key`; return the 65-byte signature."""
+    signature: bytes = key.sign_message(typed_quote(quote, minter)).signature
     return signature
 
 
