@@ -14,9 +14,9 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from tests.support.platform import ACCOUNTS, GENESIS, USDC, Platform, build_platform
 
-from equitoken.bridge.assemble import EvmSide, SolanaSide, attester_config, relayer, write_config
+from equitoken.bridge.assemble import EvmSide, SolanaSide, attester_config, join_all, relayer, write_config
 from equitoken.bridge.attester_client import AttesterClient, AttesterProcess
-from equitoken.bridge.deployment import PoolDeployment, deploy_pools, join, pool_words
+from equitoken.bridge.deployment import PoolDeployment, deploy_pools
 from equitoken.bridge.ends import EvmEnd
 from equitoken.bridge.message import word
 from equitoken.bridge.relayer import AttesterSet, Relayer
@@ -230,18 +230,11 @@ def bridge_world(
         stack.callback(solana_server.stop)
         hold = derive_keypair(b"bridge", "hold")
         solana = SolanaSide(platform.solana, solana_server.url, hold)
-        solana_pools = {t: bytes(m) for t, m in platform.solana.deployment.mints.items()}
-        remotes = {
-            ETHEREUM: (pool_words(pools[ETHEREUM]), True),
-            BASE: (pool_words(pools[BASE]), True),
-            platform.solana.chain_id: (solana_pools, False),
-        }
-        for chain, deployment in ((ethereum, pools[ETHEREUM]), (base_chain, pools[BASE])):
-            join(chain, deployment, roles.admin, remotes)
         evm = [
             EvmSide(platform.onchain, pools[ETHEREUM], nodes[0].url),
             EvmSide(base, pools[BASE], nodes[1].url),
         ]
+        join_all(evm, solana)
         config = write_config(tmp_path / "bridge.json", attester_config(evm, solana))
         processes = []
         for index, key in enumerate(keys):

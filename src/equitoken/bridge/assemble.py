@@ -2,7 +2,7 @@
 and the relayer, the same way for `equitoken up` and for the tests."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from solders.keypair import Keypair
 
 from equitoken.bridge.attester_client import AttesterClient
 from equitoken.bridge.delivery import Delivery, EvmDelivery, SolanaDelivery
-from equitoken.bridge.deployment import PoolDeployment
+from equitoken.bridge.deployment import PoolDeployment, join, pool_words
 from equitoken.bridge.ends import BridgeEnd, EvmEnd, Network, SolanaEnd
 from equitoken.bridge.relayer import Allotments, AttesterSet, Relayer
 from equitoken.issuer.onchain import IssuerChain
@@ -50,6 +50,18 @@ def network(evm: Sequence[EvmSide], solana: SolanaSide | None) -> Network:
         mints = solana.chain.deployment.mints
         ends[solana.chain.chain_id] = SolanaEnd(solana.chain.chain, mints, solana.confirmations)
     return Network(ends)
+
+
+def join_all(evm: Sequence[EvmSide], solana: SolanaSide | None) -> None:
+    """Join every pool to the same ticker's pool on each other EVM chain and to its Solana mint."""
+    remotes: dict[int, tuple[Mapping[str, bytes], bool]] = {
+        side.chain.chain_id: (pool_words(side.pools), True) for side in evm
+    }
+    if solana is not None:
+        mints = {t: bytes(m) for t, m in solana.chain.deployment.mints.items()}
+        remotes[solana.chain.chain_id] = (mints, False)
+    for side in evm:
+        join(side.chain.chain, side.pools, side.chain.roles.admin, remotes)
 
 
 def attester_config(evm: Sequence[EvmSide], solana: SolanaSide | None) -> dict[str, Any]:

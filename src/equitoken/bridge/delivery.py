@@ -19,7 +19,6 @@ from solders.pubkey import Pubkey
 from equitoken.bridge.ends import EvmEnd, Network, SolanaEnd, SourceBurn
 from equitoken.bridge.message import BridgeMessage, evm_address
 from equitoken.bridge.solana_burns import bridge_out_instructions
-from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.solana.agent import mint_to_holder
 from equitoken.chain.solana.stock_mint import STOCK_DECIMALS
 from equitoken.chain.solana.token2022 import AccountState, create_associated_token_account, thaw_account
@@ -98,8 +97,7 @@ class EvmDelivery:
     def release_refusal(self, ticker: str, wallet: str) -> str | None:
         # `release` mints to the wallet, and the token refuses a receiver it would refuse a transfer to.
         pool = self.end.contract(ticker)
-        token = self.end.chain.at(pool.token(), compile_contract("token/StockToken.vy"), f"{ticker} token")
-        code, reason = token.can_transfer(pool.address, wallet, 0)
+        code, reason = self.end.token(ticker).can_transfer(pool.address, wallet, 0)
         return None if int(code) == 0 else f"the {ticker} token refuses {wallet}: {reason}"
 
     def receive_call(self, ticker: str, message: BridgeMessage, signatures: Sequence[bytes]) -> EvmCall:

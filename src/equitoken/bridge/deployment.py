@@ -14,10 +14,9 @@ from typing import Any
 
 from eth_utils.crypto import keccak
 
-from equitoken.bridge.ends import pool_artifact
+from equitoken.bridge.ends import pool_artifact, token_artifact
 from equitoken.bridge.message import SHARED_DECIMALS, word
 from equitoken.chain.evm.chain import EvmChain
-from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.deployment import IssuanceDeployment, IssuerRoles
 from equitoken.chain.records import JsonRecords
 
@@ -88,7 +87,7 @@ def deploy_pools(
         pool = chain.deploy_contract(
             pool_artifact(), deployed.token, list(attesters), threshold, sender=roles.admin
         )
-        token = chain.at(deployed.token, compile_contract("token/StockToken.vy"), deployed.ticker)
+        token = chain.at(deployed.token, token_artifact(), deployed.ticker)
         for role in (MINTER_ROLE, BURNER_ROLE):
             token.grantRole.transact(role, pool.address, sender=roles.admin)
         pool.grantRole.transact(pool.PAUSER_ROLE(), roles.pauser, sender=roles.admin)

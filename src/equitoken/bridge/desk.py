@@ -24,8 +24,6 @@ from equitoken.bridge.message import BridgeMessage, MessageError, evm_address, t
 from equitoken.bridge.relayer import Relayer
 from equitoken.bridge.solana_burns import bridge_out_instructions
 from equitoken.chain.evm.accounts import SignerRegistry
-from equitoken.chain.evm.artifacts import Artifact
-from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.solana.stock_mint import STOCK_DECIMALS
 from equitoken.issuer.chains import BRIDGE_IN_FLIGHT_STATES
 from equitoken.model.errors import EquitokenError
@@ -145,7 +143,7 @@ class BridgeDesk:
         if wallet not in self.signers:
             raise BridgeRefusedError(f"the platform holds no key for {wallet}: call the pool's send yourself")
         pool = end.contract(ticker)
-        token = end.chain.at(pool.token(), _token(), ticker)
+        token = end.token(ticker)
         if bool(pool.paused()) or bool(token.paused()):
             raise BridgeRefusedError(f"the {ticker} bridge on chain {end.chain_id} is paused")
         if bytes(pool.remote_pool(dest_chain)) == bytes(32):
@@ -306,9 +304,4 @@ def _supply(delivery: object, ticker: str) -> int:
     if isinstance(delivery, SolanaDelivery):
         return delivery.issuer.supply(ticker)
     assert isinstance(delivery, EvmDelivery)
-    token = delivery.end.chain.at(delivery.end.contract(ticker).token(), _token(), ticker)
-    return int(token.totalSupply())
-
-
-def _token() -> Artifact:
-    return compile_contract("token/StockToken.vy")
+    return int(delivery.end.token(ticker).totalSupply())

@@ -34,6 +34,12 @@ def pool_artifact() -> Artifact:
     return compile_contract("bridge/TokenPool.vy")
 
 
+@cache
+def token_artifact() -> Artifact:
+    """Return the compiled stock token a pool mints and burns."""
+    return compile_contract("token/StockToken.vy")
+
+
 @dataclass(frozen=True)
 class SourceBurn:
     """A bridge message burned at its source: the message, and where the burn is."""
@@ -127,8 +133,11 @@ class EvmEnd:
         return word(self.contract(ticker).address)
 
     def decimals(self, ticker: str) -> int:
-        token = compile_contract("token/StockToken.vy")
-        return int(self.chain.at(self.contract(ticker).token(), token, f"{ticker} token").decimals())
+        return int(self.token(ticker).decimals())
+
+    def token(self, ticker: str) -> Contract:
+        """Return `ticker`'s stock token."""
+        return self.chain.at(self.contract(ticker).token(), token_artifact(), f"{ticker} token")
 
     def head(self) -> int:
         return self.chain.block_number()

@@ -81,11 +81,6 @@ def to_shared(raw: int, decimals: int) -> int:
     return int(raw // scale)
 
 
-def from_shared(amount: int, decimals: int) -> int:
-    """Return `amount` in shared decimals as raw units of a token with `decimals`."""
-    return int(amount * 10 ** (decimals - SHARED_DECIMALS))
-
-
 @dataclass(frozen=True)
 class BridgeMessage:
     """One transfer: burned at the source, to be minted once at the destination."""

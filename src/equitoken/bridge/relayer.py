@@ -243,7 +243,7 @@ class Relayer(StepMachine[BridgeTransferRow]):
         delivery = self.deliveries[message.dest_chain]
         status = delivery.status(ticker, message)
         if status != NOT_SEEN:  # delivered by someone else, or by us before the database heard
-            return self._settle(row_id, delivery, ticker, message, status)
+            return self._settle(row_id, status)
         refusal = delivery.refusal(ticker, message.receiver, message.sender)
         if refusal is not None:
             with self.db.transaction() as session:
@@ -287,17 +287,14 @@ class Relayer(StepMachine[BridgeTransferRow]):
         with self.db.transaction() as session:
             return took and self.load(session, row_id, lock=False).state != TransferState.ATTESTED
 
-    def _settle(
-        self, row_id: str, delivery: Delivery, ticker: str, message: BridgeMessage, status: int
-    ) -> bool:
+    def _settle(self, row_id: str, status: int) -> bool:
+        # Held, or released or returned already: the held step's record was lost with a crash.
         with self.db.transaction() as session:
             row = self.load(session, row_id)
-            if status == HELD:
-                self.move(session, row, TransferState.HELD, "held by the destination pool: receiver refused")
-            elif status == MINTED:
+            if status == MINTED:
                 self.move(session, row, TransferState.MINTED, "minted (found done at the destination)")
-            else:  # released or returned already: the held step's record was lost with a crash
-                self.move(session, row, TransferState.HELD, "held by the destination pool")
+            else:
+                self.move(session, row, TransferState.HELD, "held by the destination pool: receiver refused")
         return True
 
     def _resolve(self, row_id: str) -> bool:

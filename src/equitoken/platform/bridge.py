@@ -15,9 +15,9 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 from solders.keypair import Keypair
 
-from equitoken.bridge.assemble import EvmSide, SolanaSide, attester_config, relayer, write_config
+from equitoken.bridge.assemble import EvmSide, SolanaSide, attester_config, join_all, relayer, write_config
 from equitoken.bridge.attester_client import AttesterProcess
-from equitoken.bridge.deployment import deploy_pools, join, pool_records, pool_words
+from equitoken.bridge.deployment import deploy_pools, pool_records
 from equitoken.bridge.desk import BridgeDesk
 from equitoken.bridge.relayer import AttesterSet, Relayer
 from equitoken.chain.solana.stock_mint import derive_keypair
@@ -85,7 +85,7 @@ def open_bridge(
         hold = derive_keypair(LOCAL_SEED, "bridge hold")
         solana_side = SolanaSide(solana[0], solana[1], hold)
         names[solana[0].chain_id] = "solana"
-    _join(sides, solana_side)
+    join_all(sides, solana_side)
     config = write_config(data_dir / BRIDGE_DIRECTORY / "bridge.json", attester_config(sides, solana_side))
     logs = data_dir / "logs"
     processes = [
@@ -116,14 +116,3 @@ def open_bridge(
     )
     signers = sides[0].chain.chain.signers
     return LocalBridge(processes, relay, BridgeDesk(relay, signers, keypairs, names))
-
-
-def _join(sides: list[EvmSide], solana: SolanaSide | None) -> None:
-    remotes: dict[int, tuple[Mapping[str, bytes], bool]] = {
-        side.chain.chain_id: (pool_words(side.pools), True) for side in sides
-    }
-    if solana is not None:
-        mints = {t: bytes(m) for t, m in solana.chain.deployment.mints.items()}
-        remotes[solana.chain.chain_id] = (mints, False)
-    for side in sides:
-        join(side.chain.chain, side.pools, side.chain.roles.admin, remotes)
