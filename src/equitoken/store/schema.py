@@ -744,3 +744,84 @@ class BridgeCursorRow(Base):
 
     chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     block: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProcessorOrderRow(Base):
+    """An order placed with an on-chain order processor, and how far the operator has filled it."""
+
+    __tablename__ = "processor_orders"
+
+    # "<chain id>:<processor address>:<order id>": the processor's own order id is per contract.
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    processor: Mapped[str] = mapped_column(String(42))
+    order_id: Mapped[int] = mapped_column(BigInteger)
+    ticker: Mapped[str] = mapped_column(String(16), index=True)
+    requester: Mapped[str] = mapped_column(String(42), index=True)
+    recipient: Mapped[str] = mapped_column(String(42))
+    sell: Mapped[bool] = mapped_column(Boolean)
+    # "market" | "limit"; "day" | "gtc" | "ioc" | "fok" (the processor's codes, named).
+    order_type: Mapped[str] = mapped_column(String(6))
+    time_in_force: Mapped[str] = mapped_column(String(3))
+    # The processor's units: token raw units, USDC raw units, USDC raw units per whole token.
+    asset_quantity: Mapped[int] = mapped_column(WideInteger())
+    payment_quantity: Mapped[int] = mapped_column(WideInteger())
+    limit_price: Mapped[int] = mapped_column(WideInteger())
+    fee: Mapped[int] = mapped_column(WideInteger())
+    # open -> ordered -> closing -> filled | cancelled; held when the chain refuses a fill.
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    filled_asset: Mapped[int] = mapped_column(WideInteger(), default=0)
+    filled_payment: Mapped[int] = mapped_column(WideInteger(), default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("chain_id", "processor", "order_id", name="one_row_per_processor_order"),
+        CheckConstraint(
+            "state in ('open', 'ordered', 'closing', 'filled', 'cancelled', 'held')",
+            name="processor_order_state_known",
+        ),
+    )
+
+
+class ProcessorFillRow(Base):
+    """A broker fill of a processor order; its id is the broker's, so a fill is recorded once."""
+
+    __tablename__ = "processor_fills"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("processor_orders.id"), index=True)
+    shares: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)
+    notional_usd: Mapped[int] = mapped_column(BigInteger)
+    # What the processor's `fill_order` is called with for this fill.
+    token_amount: Mapped[int] = mapped_column(WideInteger())
+    payment: Mapped[int] = mapped_column(WideInteger())
+    filled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    custody_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    settled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProcessorEventRow(Base):
+    """One step of a processor order, with when and why: its audit trail."""
+
+    __tablename__ = "processor_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("processor_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    from_state: Mapped[str | None] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ProcessorCursorRow(Base):
+    """The next order id the operator has not yet read from a processor."""
+
+    __tablename__ = "processor_cursors"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    processor: Mapped[str] = mapped_column(String(42), primary_key=True)
+    next_order_id: Mapped[int] = mapped_column(BigInteger)
