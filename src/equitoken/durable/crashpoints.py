@@ -68,8 +68,24 @@ BRIDGE = (
     "bridge_receive_sent",  # the destination's mint (receive) is broadcast, its receipt not read
     "bridge_receive_mined",  # the destination's mint is mined; the database does not know it yet
 )
+ORDER_PROCESSOR = (
+    "processor_discovered",  # orders placed on-chain are recorded and the cursor moved; nothing ordered
+    "processor_broker_order",  # the broker accepted an order's order; the order does not know it yet
+    "processor_fill",  # an order's broker fills are recorded; none settled
+    "processor_custody",  # a buy fill's custody entry is posted; the reserve and the mint are not sent
+    "processor_fill_sent",  # an on-chain fill (mint or burn and payment) is broadcast, its receipt not read
+    "processor_fill_mined",  # an on-chain fill is mined; the database does not know it yet
+    "processor_cancel_sent",  # an order's on-chain cancel (the refund) is broadcast, its receipt not read
+)
 CRASH_POINTS = (
-    MINT_AND_REDEEM + CORPORATE_ACTIONS + EXCHANGE_FUNDING + SOLANA + KEEPERS + CFD_TRANSFERS + BRIDGE
+    MINT_AND_REDEEM
+    + CORPORATE_ACTIONS
+    + EXCHANGE_FUNDING
+    + SOLANA
+    + KEEPERS
+    + CFD_TRANSFERS
+    + BRIDGE
+    + ORDER_PROCESSOR
 )
 
 
