@@ -538,31 +538,30 @@ class ProcessorOperator(StepMachine[ProcessorOrderRow]):
     def _close(self, row_id: str) -> bool:
         """End the order on-chain: nothing to do once the processor has it filled, else cancel the
         remainder, which refunds the unspent USDC, the unfilled tokens and the unused fee."""
+        purpose = f"processor-cancel:{row_id}"
         with self.db.transaction() as session:
             row = self.load(session, row_id)
             order_id = row.order_id
             reason = self._cancel_reason(session, row)
+            cancel_sent = self.outbox.find(session, purpose) is not None
         full = self._broker_filled(row_id)
+        ending = OrderState.FILLED if full else OrderState.CANCELLED
         status = ProcessorStatus(int(self.processor.order_status(order_id)))
-        if status is not ProcessorStatus.ACTIVE:
+        if status is not ProcessorStatus.ACTIVE and not cancel_sent:
             with self.db.transaction() as session:
                 row = self.load(session, row_id)
-                done = OrderState.FILLED if status is ProcessorStatus.FILLED else OrderState.CANCELLED
-                self.move(session, row, done, f"the processor has the order {status.name.lower()}")
+                if status is ProcessorStatus.FILLED:
+                    ending = OrderState.FILLED
+                self.move(session, row, ending, f"the processor has the order {status.name.lower()}")
             return True
 
         def confirmed(session: Session, row: ProcessorOrderRow) -> None:
-            self.move(
-                session,
-                row,
-                OrderState.FILLED if full else OrderState.CANCELLED,
-                f"remainder cancelled on-chain ({reason}) and refunded",
-            )
+            self.move(session, row, ending, f"remainder cancelled on-chain ({reason}) and refunded")
 
         failed = self.moves_to(OrderState.HELD, "cancel refused on-chain")
         return self.transact(
             row_id,
-            f"processor-cancel:{row_id}",
+            purpose,
             self.processor.cancel_order,
             (order_id, reason),
             self.onchain.roles.operator,
