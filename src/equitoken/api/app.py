@@ -21,6 +21,7 @@ from equitoken.api.routes import (
     market,
     me,
     perps,
+    processor,
     proofs,
     requests,
     reserves,
@@ -67,6 +68,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(cfd.router)
     if context.bridge is not None:
         api.include_router(bridge.router)
+    if context.processor is not None:
+        api.include_router(processor.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

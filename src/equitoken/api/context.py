@@ -9,6 +9,7 @@ from equitoken.bridge.desk import BridgeDesk
 from equitoken.brokers.broker import Broker
 from equitoken.indexer.views import IndexReader
 from equitoken.issuer.corporate_actions.service import CorporateActions
+from equitoken.issuer.orders.desk import ProcessorDesk
 from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import PriceSource
@@ -46,6 +47,8 @@ class ApiContext:
     with the exchange, moves USDC between an investor's exchange account and its CFD account.
     `bridge`, when given, serves the bridge between the issuer's chains under `/bridge`: investors
     send from their custodied wallets, the operator (the compliance agent) settles held transfers.
+    `processor`, when given, serves the order processor under `/processor`: fee quotes for investors'
+    orders, which they place on-chain themselves, and the orders the operator fills.
     """
 
     issuer: Issuer
@@ -68,6 +71,7 @@ class ApiContext:
     cfd: CfdVenue | None = None
     cfd_transfers: CfdTransfers | None = None
     bridge: BridgeDesk | None = None
+    processor: ProcessorDesk | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.

@@ -20,6 +20,7 @@ from equitoken.bridge.desk import BridgeDesk
 from equitoken.brokers.broker import Broker
 from equitoken.indexer.views import IndexReader
 from equitoken.issuer.corporate_actions.service import CorporateActions
+from equitoken.issuer.orders.desk import ProcessorDesk
 from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import PriceSource
@@ -129,6 +130,10 @@ async def get_bridge(context: ContextDep) -> BridgeDesk:
     return _present(context.bridge, "the bridge")
 
 
+async def get_processor(context: ContextDep) -> ProcessorDesk:
+    return _present(context.processor, "the order processor")
+
+
 @dataclass(frozen=True)
 class NamedBroker:
     """The broker the issuer trades through, and what `GET /broker` calls it ("paper", "alpaca")."""
@@ -183,6 +188,7 @@ SynthsLockDep = Annotated[threading.Lock, Depends(get_synths_lock)]
 CfdDep = Annotated[CfdVenue, Depends(get_cfd)]
 CfdTransfersDep = Annotated[CfdTransfers, Depends(get_cfd_transfers)]
 BridgeDep = Annotated[BridgeDesk, Depends(get_bridge)]
+ProcessorDep = Annotated[ProcessorDesk, Depends(get_processor)]
 BridgeLockDep = Annotated[threading.Lock, Depends(get_bridge_lock)]
 BrokerDep = Annotated[NamedBroker, Depends(get_broker)]
 

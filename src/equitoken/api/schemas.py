@@ -1036,3 +1036,82 @@ class BridgeSupplyOut(BaseModel):
     ticker: str
     total: str = Field(description="Supply on every chain plus what is in flight.")
     chains: list[BridgeChainSupplyOut]
+
+
+class ProcessorOut(BaseModel):
+    chain_id: int
+    address: str = Field(description="The order processor's contract: place orders there with a quote.")
+    payment_token: str = Field(description="The stablecoin orders are paid in (USDC, 6 decimals).")
+    tickers: list[str]
+    fee_flat: str = Field(description="The flat part of the fee, USD.")
+    fee_bps: int = Field(description="The part of the fee proportional to the notional, basis points.")
+    quote_ttl_seconds: int
+
+
+class ProcessorQuoteIn(_Input):
+    ticker: str = Field(pattern=TICKER, description="The stock, e.g. AAPL.")
+    side: Literal["buy", "sell"]
+    order_type: Literal["market", "limit"]
+    time_in_force: Literal["day", "gtc", "ioc", "fok"] = "day"
+    quantity: str | None = Field(
+        default=None, pattern=DECIMAL, description="Shares, for a sell or a limit buy."
+    )
+    spend: str | None = Field(default=None, pattern=DECIMAL, description="USD to spend, for a market buy.")
+    limit_price: str | None = Field(
+        default=None, pattern=DECIMAL, description="USD per share, for a limit order."
+    )
+    wallet: str | None = Field(
+        default=None,
+        pattern=ADDRESS,
+        description="Your wallet that places the order; your first EVM wallet if omitted.",
+    )
+    recipient: str | None = Field(
+        default=None,
+        pattern=ADDRESS,
+        description="Who gets the tokens or the USDC; the placing wallet if omitted.",
+    )
+
+
+class ProcessorOrderTermsOut(BaseModel):
+    """The `Order` struct `create_order` takes, in the processor's raw units."""
+
+    recipient: str
+    token: str
+    sell: bool
+    order_type: int
+    asset_quantity: str
+    payment_quantity: str
+    limit_price: str
+    time_in_force: int
+
+
+class ProcessorFeeQuoteOut(BaseModel):
+    """The `FeeQuote` struct `create_order` takes."""
+
+    nonce: int
+    requester: str
+    fee: str = Field(description="USDC raw units (6 decimals).")
+    deadline: int = Field(description="Unix time after which the processor refuses the quote.")
+
+
+class ProcessorQuoteOut(BaseModel):
+    processor: str
+    chain_id: int
+    order: ProcessorOrderTermsOut
+    quote: ProcessorFeeQuoteOut
+    signature: str = Field(description="The fee signer's EIP-712 signature, 0x-hex.")
+    fee_usd: str
+
+
+class ProcessorOrderOut(BaseModel):
+    id: str
+    order_id: int
+    ticker: str
+    requester: str
+    sell: bool
+    order_type: str
+    time_in_force: str
+    state: Literal["open", "ordered", "closing", "filled", "cancelled", "held"]
+    filled_asset: str = Field(description="Token raw units delivered or burned so far.")
+    filled_payment: str = Field(description="USDC raw units paid or received so far.")
+    reason: str | None

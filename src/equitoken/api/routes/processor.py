@@ -1,0 +1,152 @@
+"""The order processor (the Dinari dShares model): what it serves and charges, fee quotes for an
+investor's orders, and the orders the issuer's operator fills.
+
+An investor asks for a quote for an order from one of its registered wallets; the issuer checks it and
+signs a fee quote bound to the whole order, which the investor's wallet submits to the processor's
+`create_order` itself (paying into escrow on-chain). The operator then fills it from broker fills,
+minting on buys and paying on sells, or cancels and refunds it. A refused quote is a 422 problem with
+the issuer's code; nothing is signed.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from equitoken.api.deps import IssuerDep, PrincipalDep, ProcessorDep
+from equitoken.api.problems import ProblemError, problem_responses
+from equitoken.api.routes.acting import Refusals, acting_investor, scoped_investors
+from equitoken.api.schemas import (
+    ID,
+    TICKER,
+    ProcessorFeeQuoteOut,
+    ProcessorOrderOut,
+    ProcessorOrderTermsOut,
+    ProcessorOut,
+    ProcessorQuoteIn,
+    ProcessorQuoteOut,
+)
+from equitoken.issuer.errors import IssuerError
+from equitoken.issuer.investors import Investor
+from equitoken.issuer.orders.operator import OrderView
+from equitoken.issuer.orders.quoter import OrderAsk, Side
+from equitoken.issuer.orders.terms import ProcessorOrderType, ProcessorTimeInForce
+from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
+
+router = APIRouter(prefix="/processor", tags=["order processor"])
+_REFUSALS = Refusals((IssuerError,), ())
+
+
+def _order_out(view: OrderView) -> ProcessorOrderOut:
+    return ProcessorOrderOut(
+        id=view.id,
+        order_id=view.order_id,
+        ticker=view.ticker,
+        requester=view.requester,
+        sell=view.sell,
+        order_type=view.order_type,
+        time_in_force=view.time_in_force,
+        state=view.state.value,
+        filled_asset=str(view.filled_asset),
+        filled_payment=str(view.filled_payment),
+        reason=view.reason,
+    )
+
+
+def _placing_wallet(investor: Investor, asked: str | None) -> str:
+    evm = [w for w in investor.wallets if w.startswith("0x")]
+    if asked is None:
+        if not evm:
+            raise ProblemError(422, "processor_wallet_not_registered", "you have no registered EVM wallet")
+        return evm[0]
+    chosen = next((w for w in evm if w.lower() == asked.lower()), None)
+    if chosen is None:
+        raise ProblemError(
+            422, "processor_wallet_not_registered", f"{asked} is not one of your registered wallets"
+        )
+    return chosen
+
+
+def _ask(body: ProcessorQuoteIn) -> OrderAsk:
+    try:
+        return OrderAsk(
+            body.ticker.upper(),
+            Side(body.side),
+            ProcessorOrderType[body.order_type.upper()],
+            ProcessorTimeInForce[body.time_in_force.upper()],
+            quantity=None if body.quantity is None else Shares.parse(body.quantity),
+            spend=None if body.spend is None else Usd.parse(body.spend),
+            limit=None if body.limit_price is None else Price.parse(body.limit_price),
+        )
+    except InvalidAmountError as error:
+        raise ProblemError(422, "invalid_amount", str(error)) from None
+
+
+@router.get("")
+def describe(_principal: PrincipalDep, desk: ProcessorDep) -> ProcessorOut:
+    """Return where the processor is, what it takes orders in and what it charges."""
+    quoter = desk.quoter
+    return ProcessorOut(
+        chain_id=desk.chain_id,
+        address=desk.address,
+        payment_token=quoter.onchain.usdc_address,
+        tickers=desk.tickers,
+        fee_flat=str(quoter.fees.flat),
+        fee_bps=quoter.fees.bps,
+        quote_ttl_seconds=quoter.ttl_seconds,
+    )
+
+
+@router.post("/quotes", responses=problem_responses(403))
+def quote(
+    body: ProcessorQuoteIn, principal: PrincipalDep, issuer: IssuerDep, desk: ProcessorDep
+) -> ProcessorQuoteOut:
+    """Check an order and return the issuer's signed fee quote for it, for your wallet to submit to the
+    processor's `create_order` before the deadline (approve the processor for the USDC, and for a sell
+    the tokens, first). Refused (422, nothing signed) for a ticker or time in force the processor does
+    not take, a malformed order, an order below $1, a sale of more than the wallet holds, or a recipient
+    the token refuses."""
+    investor = acting_investor(principal, issuer, "processor")
+    wallet = _placing_wallet(investor, body.wallet)
+    with _REFUSALS:
+        signed = desk.quote(wallet, _ask(body), recipient=body.recipient)
+    order, fee_quote = signed.order, signed.quote
+    return ProcessorQuoteOut(
+        processor=desk.address,
+        chain_id=desk.chain_id,
+        order=ProcessorOrderTermsOut(
+            recipient=order.recipient,
+            token=order.token,
+            sell=order.sell,
+            order_type=int(order.order_type),
+            asset_quantity=str(order.asset_quantity),
+            payment_quantity=str(order.payment_quantity),
+            limit_price=str(order.limit_price),
+            time_in_force=int(order.time_in_force),
+        ),
+        quote=ProcessorFeeQuoteOut(
+            nonce=fee_quote.nonce,
+            requester=fee_quote.requester,
+            fee=str(fee_quote.fee),
+            deadline=fee_quote.deadline,
+        ),
+        signature="0x" + signed.signature.hex(),
+        fee_usd=str(Usd(fee_quote.fee)),
+    )
+
+
+@router.get("/orders", responses=problem_responses(403))
+def list_orders(
+    principal: PrincipalDep,
+    issuer: IssuerDep,
+    desk: ProcessorDep,
+    ticker: Annotated[str | None, Query(pattern=TICKER)] = None,
+    investor_id: Annotated[str | None, Query(pattern=ID, description="Operator only; omit for all.")] = None,
+) -> list[ProcessorOrderOut]:
+    """List the orders placed from the caller's wallets (an operator: one investor's, or everyone's),
+    oldest first, with how far each is filled."""
+    requesters = None
+    if not (principal.is_operator and investor_id is None):
+        requesters = {w for i in scoped_investors(principal, issuer, investor_id) for w in i.wallets}
+    views = desk.orders(requesters=requesters)
+    wanted = None if ticker is None else ticker.upper()
+    return [_order_out(v) for v in views if wanted is None or v.ticker == wanted]

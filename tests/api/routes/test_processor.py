@@ -1,0 +1,132 @@
+"""The order processor through the API: an investor quotes an order for its wallet, places it on-chain
+with the quote, and follows it to filled; another investor does not see it; a refused quote is a 422
+problem that signed nothing."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.support.api import Api
+from tests.support.order_processor import ProcessorWorld, processor_world
+
+from equitoken.api import create_app
+from equitoken.issuer.orders.desk import ProcessorDesk
+from equitoken.market.replay import ReplayPriceSource
+
+URL = "/api/v1/processor"
+
+
+@pytest.fixture
+def world(api: Api, prices: ReplayPriceSource) -> ProcessorWorld:
+    world = processor_world(api.platform, prices)
+    api.context.processor = ProcessorDesk(world.quoter, world.operator)
+    return world
+
+
+def _rebuilt(api: Api) -> TestClient:
+    """Return a client on an app built with the processor in the context (mounted at creation)."""
+    return TestClient(create_app(api.context), raise_server_exceptions=False)
+
+
+def test_an_investor_quotes_places_and_follows_an_order_to_filled(api: Api, world: ProcessorWorld) -> None:
+    client = _rebuilt(api)
+    described = client.get(URL, headers=api.participant).json()
+    assert described["address"] == world.processor.address
+    assert "AAPL" in described["tickers"]
+    assert described["fee_bps"] == 10
+
+    body = {
+        "ticker": "AAPL",
+        "side": "buy",
+        "order_type": "limit",
+        "time_in_force": "gtc",
+        "quantity": "2",
+        "limit_price": "400",
+    }
+    response = client.post(URL + "/quotes", json=body, headers=api.participant)
+    assert response.status_code == 200, response.json()
+    signed = response.json()
+    assert signed["quote"]["requester"] == api.platform.wallet
+    assert signed["order"]["asset_quantity"] == str(2 * 10**8)
+
+    order = signed["order"]
+    terms = (
+        order["recipient"],
+        order["token"],
+        order["sell"],
+        order["order_type"],
+        int(order["asset_quantity"]),
+        int(order["payment_quantity"]),
+        int(order["limit_price"]),
+        order["time_in_force"],
+    )
+    quote = signed["quote"]
+    wallet = api.platform.wallet
+    api.platform.usdc.approve.transact(world.processor.address, 10**12, sender=wallet)
+    world.processor.create_order.transact(
+        terms,
+        (quote["nonce"], quote["requester"], int(quote["fee"]), quote["deadline"]),
+        bytes.fromhex(signed["signature"][2:]),
+        sender=wallet,
+    )
+    world.run()
+
+    [mine] = client.get(URL + "/orders", headers=api.participant).json()
+    assert mine["state"] == "filled"
+    assert mine["filled_asset"] == str(2 * 10**8)
+    assert client.get(URL + "/orders", headers=api.retail).json() == []
+    assert len(client.get(URL + "/orders", headers=api.operator).json()) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (
+            {
+                "ticker": "AAPL",
+                "side": "buy",
+                "order_type": "limit",
+                "quantity": "1",
+                "limit_price": "1",
+                "time_in_force": "fok",
+            },
+            "invalid_request",
+        ),
+        ({"ticker": "AAPL", "side": "sell", "order_type": "market", "quantity": "5"}, "invalid_request"),
+        ({"ticker": "AAPL", "side": "buy", "order_type": "market", "spend": "0.5"}, "invalid_request"),
+        (
+            {
+                "ticker": "AAPL",
+                "side": "buy",
+                "order_type": "market",
+                "spend": "10",
+                "wallet": "0x" + "11" * 20,
+            },
+            "processor_wallet_not_registered",
+        ),
+        (
+            {
+                "ticker": "AAPL",
+                "side": "buy",
+                "order_type": "limit",
+                "quantity": "0.0000000001",
+                "limit_price": "1",
+            },
+            "invalid_amount",
+        ),
+    ],
+)
+def test_a_refused_quote_is_a_problem_and_signs_nothing(
+    api: Api, world: ProcessorWorld, body: dict[str, Any], code: str
+) -> None:
+    client = _rebuilt(api)
+    response = client.post(URL + "/quotes", json=body, headers=api.participant)
+    assert response.status_code == 422, response.json()
+    assert response.json()["code"] == code
+    assert int(world.processor.nonces(api.platform.wallet)) == 0
+    assert client.get(URL + "/orders", headers=api.operator).json() == []
+
+
+def test_an_operator_key_cannot_quote(api: Api, world: ProcessorWorld) -> None:
+    body = {"ticker": "AAPL", "side": "buy", "order_type": "market", "spend": "10"}
+    assert _rebuilt(api).post(URL + "/quotes", json=body, headers=api.operator).status_code == 403
