@@ -31,6 +31,7 @@ from equitoken.chain.solana.deployment import solana_deployment_records
 from equitoken.chain.solana.rpc import SolanaRpcChain
 from equitoken.indexer import IndexReader
 from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.orders.deployment import processor_artifact
 from equitoken.platform.local import ACCOUNTS, settlement_records
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.store.database import Database, sqlite_url
@@ -204,6 +205,43 @@ class Up:
             onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)
             return int(onchain.token("AAPL").balanceOf(wallet))
 
+    def place_processor_order(self, body: dict[str, str]) -> int:
+        """Quote an order through the API for the participant and place it on-chain from its wallet, as
+        a wallet app would; return the processor's order id."""
+        quoted = httpx.post(
+            f"{self.api}/processor/quotes",
+            headers={"X-API-Key": self.keys()["participant"]},
+            json=body,
+            timeout=30,
+        )
+        assert quoted.status_code == 200, quoted.text
+        signed = quoted.json()
+        order, quote = signed["order"], signed["quote"]
+        with JsonRpcChain(f"http://127.0.0.1:{self.rpc_port}", SignerRegistry.anvil(ACCOUNTS)) as chain:
+            processor = chain.at(signed["processor"], processor_artifact())
+            usdc = settlement_records(self.data_dir / "deployments").load(chain.chain_id)
+            assert usdc is not None
+            usdc_contract = chain.at(usdc, compile_contract("settlement/TestUSDC.vy"))
+            usdc_contract.approve.transact(processor.address, 10**12, sender=PARTICIPANT_WALLET)
+            order_id = int(processor.next_order_id())
+            terms = (
+                order["recipient"],
+                order["token"],
+                order["sell"],
+                order["order_type"],
+                int(order["asset_quantity"]),
+                int(order["payment_quantity"]),
+                int(order["limit_price"]),
+                order["time_in_force"],
+            )
+            processor.create_order.transact(
+                terms,
+                (quote["nonce"], quote["requester"], int(quote["fee"]), quote["deadline"]),
+                bytes.fromhex(signed["signature"][2:]),
+                sender=PARTICIPANT_WALLET,
+            )
+        return order_id
+
     def solana_wallet(self) -> str:
         keypair = json.loads((self.data_dir / "solana" / "participant-wallet.json").read_text())
         return str(Keypair.from_bytes(bytes(keypair)).pubkey())
@@ -283,6 +321,19 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
     ):
         assert time.monotonic() < deadline, up.get("/bridge/transfers", "participant")
         time.sleep(0.5)
+    # The participant buys $500 of AAPLx through the order processor: the API quotes the fee, its
+    # wallet places the order on-chain, the operator in the loop fills it from the broker.
+    placed = up.place_processor_order(
+        {"ticker": "AAPL", "side": "buy", "order_type": "market", "spend": "500"}
+    )
+    deadline = time.monotonic() + 60
+    while not any(
+        o["order_id"] == placed and o["state"] == "filled" for o in up.get("/processor/orders", "participant")
+    ):
+        assert time.monotonic() < deadline, up.get("/processor/orders", "participant")
+        time.sleep(0.5)
+    order = next(o for o in up.get("/processor/orders", "participant") if o["order_id"] == placed)
+    assert int(order["filled_asset"]) > 0
     # The participant mints AAPLx on Solana through the API, paying USDC on the EVM chain.
     solana_wallet = up.solana_wallet()
     on_solana = {"chain_id": SOLANA_LOCAL, "wallet": solana_wallet, "payment_wallet": PARTICIPANT_WALLET}

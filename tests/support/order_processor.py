@@ -94,7 +94,7 @@ def processor_world(
         deployment = deploy_processor(onchain, venue_investor_id=venue.onchain_id)
     processor = processor_at(platform.chain, deployment)
     signer = platform.chain.signers.get(onchain.roles.attester)
-    quoter = FeeQuoter(onchain, processor, signer, dict(issuer.instruments), prices, platform.clock, FEES)
+    quoter = FeeQuoter(onchain, processor, signer, issuer.instruments, prices, platform.clock, FEES)
     operator = ProcessorOperator(
         issuer.db, onchain, processor, platform.broker, platform.clock, issuer.instruments, issuer, prices
     )

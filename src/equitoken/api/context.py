@@ -84,6 +84,8 @@ class ApiContext:
     synths_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     # The bridge signs approvals and burns for investors' wallets: one at a time.
     bridge_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    # And the order processor's placements for custodied wallets.
+    processor_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if (self.exchange is None) != (self.exchange_members is None):

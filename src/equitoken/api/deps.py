@@ -134,6 +134,10 @@ async def get_processor(context: ContextDep) -> ProcessorDesk:
     return _present(context.processor, "the order processor")
 
 
+async def get_processor_lock(context: ContextDep) -> threading.Lock:
+    return context.processor_lock
+
+
 @dataclass(frozen=True)
 class NamedBroker:
     """The broker the issuer trades through, and what `GET /broker` calls it ("paper", "alpaca")."""
@@ -189,6 +193,7 @@ CfdDep = Annotated[CfdVenue, Depends(get_cfd)]
 CfdTransfersDep = Annotated[CfdTransfers, Depends(get_cfd_transfers)]
 BridgeDep = Annotated[BridgeDesk, Depends(get_bridge)]
 ProcessorDep = Annotated[ProcessorDesk, Depends(get_processor)]
+ProcessorLockDep = Annotated[threading.Lock, Depends(get_processor_lock)]
 BridgeLockDep = Annotated[threading.Lock, Depends(get_bridge_lock)]
 BrokerDep = Annotated[NamedBroker, Depends(get_broker)]
 

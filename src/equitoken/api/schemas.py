@@ -1115,3 +1115,15 @@ class ProcessorOrderOut(BaseModel):
     filled_asset: str = Field(description="Token raw units delivered or burned so far.")
     filled_payment: str = Field(description="USDC raw units paid or received so far.")
     reason: str | None
+
+
+class ProcessorPlacedOut(BaseModel):
+    order_id: int = Field(description="The processor's order id; the operator fills it from the broker.")
+    wallet: str
+    tx_hash: str
+    fee_usd: str
+
+
+class ProcessorCancelOut(BaseModel):
+    order_id: int
+    tx_hash: str = Field(description="The cancel request; the operator cancels and refunds on its next pass.")

@@ -35,6 +35,7 @@ from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.indexer.solana import IndexedSolana
 from equitoken.issuer.corporate_actions import CorporateActions
+from equitoken.issuer.orders.desk import ProcessorDesk
 from equitoken.keepers.arbitrage import ArbitrageKeeper
 from equitoken.keepers.authorised_participant import AuthorisedParticipantKeeper
 from equitoken.keepers.liquidation import LiquidationKeeper
@@ -70,6 +71,7 @@ from equitoken.platform.local import (
 )
 from equitoken.platform.node_time import advance_node_time
 from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetwork, RoundLog
+from equitoken.platform.orders import open_order_processor
 from equitoken.platform.perps import PerpsSeed, open_perps
 from equitoken.platform.pool_seed import KYC_VALIDITY, PoolSeed, ap_keeper_wallet, keeper_wallet
 from equitoken.platform.recovery import replay_lost_transactions
@@ -206,6 +208,9 @@ class RunningPlatform:
         perps_client = PerpsClient(
             self.local.chain, perps, self.local.database, clock, outbox=self.local.onchain.outbox
         )
+        processor = open_order_processor(
+            self.local.issuer, self.local.broker, self.local.prices, s.data_dir, progress
+        )
         synths = open_synths(self.local.issuer, s.data_dir, progress)
         synths_client = SynthsClient(
             self.local.chain, synths, self.local.database, clock, outbox=self.local.onchain.outbox
@@ -317,6 +322,7 @@ class RunningPlatform:
         )
         tasks += _synths_tasks(SynthsSeed(self.local.issuer, synths_client, s.data_dir), synth_keeper)
         tasks += [LoopTask("cfd prices and financing", lambda: "\n".join(cfd_feeder.tick()) or None)]
+        tasks += [LoopTask("order processor", _processing(processor))]
         if self.bridge is not None:
             tasks += [LoopTask("bridge relayer", _relaying(self.bridge))]
         cfd_transfers = CfdTransfers(self.local.database, self.exchange, self.cfd, members, clock)
@@ -345,6 +351,7 @@ class RunningPlatform:
             cfd=self.cfd,
             cfd_transfers=cfd_transfers,
             bridge=None if self.bridge is None else self.bridge.desk,
+            processor=processor,
         )
         app = create_app(context)
         mount_dashboard(app)
@@ -502,6 +509,14 @@ class RunningPlatform:
 
         tasks.append(LoopTask("indexer", index))
         return tasks
+
+
+def _processing(desk: ProcessorDesk) -> Callable[[], str | None]:
+    def fill() -> str | None:
+        steps = desk.operator.process()
+        return f"order processor: {steps} steps" if steps else None
+
+    return fill
 
 
 def _relaying(bridge: LocalBridge) -> Callable[[], str | None]:

@@ -2,6 +2,7 @@
 with the quote, and follows it to filled; another investor does not see it; a refused quote is a 422
 problem that signed nothing."""
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from tests.support.api import Api
 from tests.support.order_processor import ProcessorWorld, processor_world
 
 from equitoken.api import create_app
+from equitoken.chain.errors import RevertError
 from equitoken.issuer.orders.desk import ProcessorDesk
 from equitoken.market.replay import ReplayPriceSource
 
@@ -130,3 +132,87 @@ def test_a_refused_quote_is_a_problem_and_signs_nothing(
 def test_an_operator_key_cannot_quote(api: Api, world: ProcessorWorld) -> None:
     body = {"ticker": "AAPL", "side": "buy", "order_type": "market", "spend": "10"}
     assert _rebuilt(api).post(URL + "/quotes", json=body, headers=api.operator).status_code == 403
+
+
+@pytest.fixture
+def retail_wallet(api: Api) -> str:
+    """Bind a wallet whose key the platform holds to the retail investor, and fund it with USDC."""
+    wallet = api.platform.chain.accounts[12]
+    api.platform.issuer.investors.bind_wallet(api.retail_id, wallet)
+    api.platform.usdc.mint.transact(wallet, 10_000 * 10**6, sender=api.platform.onchain.roles.admin)
+    return wallet
+
+
+def _place(client: TestClient, api: Api, key: str, body: dict[str, Any]) -> Any:
+    return client.post(URL + "/orders", json=body, headers={**api.retail, "Idempotency-Key": key})
+
+
+def test_a_retail_investor_buys_and_sells_a_restricted_token_from_the_portal(
+    api: Api, world: ProcessorWorld, retail_wallet: str
+) -> None:
+    """The tracker model (Robinhood's EU stock tokens): HOODx is `restricted`, so its holder cannot move
+    it; the investor buys and sells it only through the issuer's order processor."""
+    client = _rebuilt(api)
+    buy = {"ticker": "HOOD", "side": "buy", "order_type": "market", "spend": "300"}
+    placed = _place(client, api, "portal-buy-1", buy)
+    assert placed.status_code == 200, placed.json()
+    assert _place(client, api, "portal-buy-1", buy).json() == placed.json()  # once per key
+    world.run()
+    [bought] = client.get(URL + "/orders", headers=api.retail).json()
+    assert bought["state"] == "filled"
+    held = int(api.platform.token("HOOD").balanceOf(retail_wallet))
+    assert held == int(bought["filled_asset"]) > 0
+
+    # A restricted token does not move between holders, even to a verified one.
+    with pytest.raises(RevertError):
+        api.platform.token("HOOD").transfer.transact(api.platform.wallet, held, sender=retail_wallet)
+
+    usdc_before = int(api.platform.usdc.balanceOf(retail_wallet))
+    shares = str(Decimal(held).scaleb(-8))
+    sell = {"ticker": "HOOD", "side": "sell", "order_type": "market", "quantity": shares}
+    assert _place(client, api, "portal-sell-1", sell).status_code == 200
+    world.run()
+    sold = client.get(URL + "/orders", headers=api.retail).json()[-1]
+    assert sold["state"] == "filled"
+    assert int(api.platform.token("HOOD").balanceOf(retail_wallet)) == 0
+    assert int(api.platform.usdc.balanceOf(retail_wallet)) > usdc_before
+
+
+def test_an_investor_cancels_an_open_order_and_is_refunded(
+    api: Api, world: ProcessorWorld, retail_wallet: str
+) -> None:
+    client = _rebuilt(api)
+    usdc_before = int(api.platform.usdc.balanceOf(retail_wallet))
+    body = {
+        "ticker": "AAPL",
+        "side": "buy",
+        "order_type": "limit",
+        "quantity": "1",
+        "limit_price": "1",
+        "time_in_force": "gtc",
+    }
+    order_id = _place(client, api, "portal-low-bid", body).json()["order_id"]
+    world.operator.process()
+    cancel = client.post(f"{URL}/orders/{order_id}/cancel", headers={**api.retail, "Idempotency-Key": "c1"})
+    assert cancel.status_code == 200, cancel.json()
+    world.run()
+    [order] = client.get(URL + "/orders", headers=api.retail).json()
+    assert order["state"] == "cancelled"
+    assert int(api.platform.usdc.balanceOf(retail_wallet)) == usdc_before
+    other = client.post(
+        f"{URL}/orders/{order_id}/cancel", headers={**api.participant, "Idempotency-Key": "c2"}
+    )
+    assert other.status_code == 404
+
+
+def test_an_order_from_a_wallet_without_usdc_is_refused_and_nothing_is_placed(
+    api: Api, world: ProcessorWorld
+) -> None:
+    client = _rebuilt(api)
+    wallet = api.platform.chain.accounts[13]
+    api.platform.issuer.investors.bind_wallet(api.retail_id, wallet)
+    body = {"ticker": "AAPL", "side": "buy", "order_type": "market", "spend": "100"}
+    refused = _place(client, api, "portal-broke", body)
+    assert refused.status_code == 422, refused.json()
+    assert refused.json()["code"] == "processor_transaction"
+    assert int(world.processor.next_order_id()) == 1

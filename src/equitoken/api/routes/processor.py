@@ -10,18 +10,36 @@ the issuer's code; nothing is signed.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from fastapi import Path as PathParam
 
-from equitoken.api.deps import IssuerDep, PrincipalDep, ProcessorDep
+from equitoken.api.deps import (
+    IdempotencyKey,
+    IdempotentCallsDep,
+    IssuerDep,
+    PrincipalDep,
+    ProcessorDep,
+    ProcessorLockDep,
+)
 from equitoken.api.problems import ProblemError, problem_responses
-from equitoken.api.routes.acting import Refusals, acting_investor, scoped_investors
+from equitoken.api.routes.acting import (
+    Refusals,
+    acting_investor,
+    acting_wallet,
+    derived_key,
+    evm_wallets,
+    run_once,
+    scoped_investors,
+)
 from equitoken.api.schemas import (
     ID,
     TICKER,
+    ProcessorCancelOut,
     ProcessorFeeQuoteOut,
     ProcessorOrderOut,
     ProcessorOrderTermsOut,
     ProcessorOut,
+    ProcessorPlacedOut,
     ProcessorQuoteIn,
     ProcessorQuoteOut,
 )
@@ -53,16 +71,20 @@ def _order_out(view: OrderView) -> ProcessorOrderOut:
 
 
 def _placing_wallet(investor: Investor, asked: str | None) -> str:
-    evm = [w for w in investor.wallets if w.startswith("0x")]
-    if asked is None:
-        if not evm:
-            raise ProblemError(422, "processor_wallet_not_registered", "you have no registered EVM wallet")
-        return evm[0]
-    chosen = next((w for w in evm if w.lower() == asked.lower()), None)
+    """Return the investor's wallet that places the order: the one asked, else its first EVM wallet."""
+    wallets = evm_wallets(investor)
+    chosen = (
+        wallets[0]
+        if asked is None and wallets
+        else next((w for w in wallets if w.lower() == (asked or "").lower()), None)
+    )
     if chosen is None:
-        raise ProblemError(
-            422, "processor_wallet_not_registered", f"{asked} is not one of your registered wallets"
+        what = (
+            "you have no registered EVM wallet"
+            if asked is None
+            else f"{asked} is not one of your registered wallets"
         )
+        raise ProblemError(422, "processor_wallet_not_registered", what)
     return chosen
 
 
@@ -150,3 +172,79 @@ def list_orders(
     views = desk.orders(requesters=requesters)
     wanted = None if ticker is None else ticker.upper()
     return [_order_out(v) for v in views if wanted is None or v.ticker == wanted]
+
+
+@router.post(
+    "/orders",
+    response_model=ProcessorPlacedOut,
+    responses={
+        200: {"model": ProcessorPlacedOut, "description": "The order; a retry gets the first answer."},
+        **problem_responses(403),
+    },
+)
+def place_order(
+    body: ProcessorQuoteIn,
+    idempotency_key: IdempotencyKey,
+    principal: PrincipalDep,
+    issuer: IssuerDep,
+    desk: ProcessorDep,
+    calls: IdempotentCallsDep,
+    lock: ProcessorLockDep,
+) -> Response:
+    """Place an order from your wallet whose key the platform holds: the platform quotes it, approves
+    the processor for what it escrows and calls `create_order`, once per `Idempotency-Key`. Refused
+    (422, nothing sent) as a quote is, or for a wallet the platform does not sign for."""
+    investor = acting_investor(principal, issuer, "processor")
+    signers = desk.operator.onchain.chain.signers
+    wallet = acting_wallet(
+        investor, body.wallet, signers, "processor", "processor's create_order with a quote"
+    )
+    ask = _ask(body)
+
+    def call() -> str:
+        with lock, _REFUSALS:
+            placed = desk.place(
+                wallet, ask, key=derived_key(principal, idempotency_key), recipient=body.recipient
+            )
+        return ProcessorPlacedOut(
+            order_id=placed.order_id, wallet=wallet, tx_hash=placed.tx_hash, fee_usd=str(Usd(placed.fee))
+        ).model_dump_json()
+
+    canonical = body.model_dump() | {"wallet": wallet}
+    return run_once(calls, principal, idempotency_key, f"{router.prefix}/orders", canonical, call)
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    response_model=ProcessorCancelOut,
+    responses={
+        200: {"model": ProcessorCancelOut, "description": "The cancel request."},
+        **problem_responses(403),
+    },
+)
+def cancel_order(
+    order_id: Annotated[int, PathParam(ge=1, le=2**63)],
+    idempotency_key: IdempotencyKey,
+    principal: PrincipalDep,
+    issuer: IssuerDep,
+    desk: ProcessorDep,
+    calls: IdempotentCallsDep,
+    lock: ProcessorLockDep,
+) -> Response:
+    """Ask the operator to cancel your open order (placed from a wallet the platform signs for); it
+    cancels the broker order and refunds what was not filled on its next pass."""
+    investor = acting_investor(principal, issuer, "processor")
+    mine = next((v for v in desk.orders(requesters=set(investor.wallets)) if v.order_id == order_id), None)
+    if mine is None:
+        raise ProblemError(404, "unknown_processor_order", f"you have no order {order_id}")
+
+    def call() -> str:
+        with lock, _REFUSALS:
+            tx_hash = desk.request_cancel(
+                mine.requester, order_id, key=derived_key(principal, idempotency_key)
+            )
+        return ProcessorCancelOut(order_id=order_id, tx_hash=tx_hash).model_dump_json()
+
+    return run_once(
+        calls, principal, idempotency_key, f"{router.prefix}/orders/{order_id}/cancel", None, call
+    )

@@ -404,10 +404,13 @@ class ProcessorOperator(StepMachine[ProcessorOrderRow]):
         """Return the token units a fill moves: from the cumulative fill, so parts that split a token
         unit still add up; a buy mints what its shares back, a sell burns what its shares stood for."""
         if sell:
-            return (
-                TokenAmount.for_shares(after, decimals, multiplier, round_up=True).raw
-                - TokenAmount.for_shares(before, decimals, multiplier, round_up=True).raw
-            )
+            step = Shares.token_step(decimals)
+
+            def burned(shares: Shares) -> int:
+                whole_steps = Shares(-(-shares.units // step) * step)
+                return TokenAmount.for_shares(whole_steps, decimals, multiplier, round_up=True).raw
+
+            return burned(after) - burned(before)
         return (
             TokenAmount.backed_by(after, decimals, multiplier).raw
             - TokenAmount.backed_by(before, decimals, multiplier).raw

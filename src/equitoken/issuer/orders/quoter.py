@@ -10,6 +10,7 @@ compliance, the nonce, the deadline) is checked here too, so a refusal comes bef
 for a transaction.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -79,7 +80,7 @@ class FeeQuoter:
         onchain: IssuerChain,
         processor: Contract,
         signer: LocalAccount,
-        instruments: dict[str, Instrument],
+        instruments: Mapping[str, Instrument],
         prices: PriceSource,
         clock: Clock,
         fees: FeeSchedule,

@@ -29,6 +29,7 @@ from enum import StrEnum
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract, ContractFunction
 from equitoken.durable.outbox import Outbox, TxOutcome
+from equitoken.durable.outboxed import MAX_KEY_LENGTH, Outboxed
 from equitoken.model.bps import BPS
 from equitoken.model.quantities import Usd
 from equitoken.model.time import Clock
@@ -48,7 +49,6 @@ from equitoken.venues.lending.errors import (
     UnhealthyPositionError,
 )
 from equitoken.venues.lending.views import LendingReader
-from equitoken.venues.outboxed import MAX_KEY_LENGTH, Outboxed
 
 __all__ = ["MAX_KEY_LENGTH", "LendingAction", "LendingClient", "LendingReceipt"]
 

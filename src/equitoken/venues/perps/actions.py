@@ -29,10 +29,10 @@ from typing import Any
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import Contract, ContractFunction
 from equitoken.durable.outbox import Outbox, TxOutcome
+from equitoken.durable.outboxed import MAX_KEY_LENGTH, Outboxed
 from equitoken.model.quantities import Price, Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
-from equitoken.venues.outboxed import MAX_KEY_LENGTH, Outboxed
 from equitoken.venues.perps import maths
 from equitoken.venues.perps.deployment import PerpsDeployment
 from equitoken.venues.perps.errors import (

@@ -26,10 +26,10 @@ from enum import StrEnum
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.contract import ContractFunction
 from equitoken.durable.outbox import Outbox, TxOutcome
+from equitoken.durable.outboxed import MAX_KEY_LENGTH, Outboxed
 from equitoken.model.quantities import Usd
 from equitoken.model.time import Clock
 from equitoken.store.database import Database
-from equitoken.venues.outboxed import MAX_KEY_LENGTH, Outboxed
 from equitoken.venues.synths import maths
 from equitoken.venues.synths.deployment import SynthsDeployment
 from equitoken.venues.synths.errors import (

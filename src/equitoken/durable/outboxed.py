@@ -1,4 +1,4 @@
-"""An investor's venue action, sent once per purpose through the durable outbox.
+"""An investor's action on a venue or the issuer's order processor, sent once per purpose through the outbox.
 
 The lending, perpetuals and synthetic-stock clients check an action against the chain, then hand
 it here: the purpose ``<venue>:<wallet>:<market>:<action>:<key>`` names one request, so a second
