@@ -1,7 +1,7 @@
 """A real platform behind the real API and dashboard: anvil and a local Solana, SQLite, the paper
 broker on replayed prices, the indexer and the liabilities built from it, uvicorn on a free loopback
 port, and a settler thread that moves market time, runs the workflow and indexes, so a request
-settles within seconds."""
+settles within seconds; the order processor beside the tokens, its orders filled by the same thread."""
 
 import socket
 import threading
@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
+from tests.support.order_processor import processor_world
 from tests.support.platform import ACCOUNTS, GENESIS, Platform, build_platform
 
 from equitoken.api.app import create_app
@@ -25,6 +26,8 @@ from equitoken.dashboard import mount_dashboard
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.indexer.solana import IndexedSolana
 from equitoken.issuer.investors import Investor
+from equitoken.issuer.orders.desk import ProcessorDesk
+from equitoken.issuer.orders.operator import ProcessorOperator
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.proofs.liabilities import Liabilities
@@ -38,8 +41,11 @@ TICK_SECONDS = 0.2
 class Settler:
     """Advance the market clock, run one workflow pass and index, every tick, in a background thread."""
 
-    def __init__(self, platform: Platform, indexer: Indexer, lock: threading.Lock) -> None:
+    def __init__(
+        self, platform: Platform, indexer: Indexer, lock: threading.Lock, operator: ProcessorOperator
+    ) -> None:
         self.platform = platform
+        self.operator = operator
         self.indexer = indexer
         self.lock = lock
         self.error: BaseException | None = None
@@ -61,6 +67,7 @@ class Settler:
             while not self._stop.wait(TICK_SECONDS):
                 with self.lock:
                     self.platform.issuer.process()
+                    self.operator.process()
                     self.platform.clock.advance(MARKET_STEP)
                     self.indexer.poll()
         except BaseException as error:
@@ -152,6 +159,7 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
             database, [IndexedChain(chain, platform.onchain.deployment, confirmations=0)], solana=[on_solana]
         )
         indexer.poll()
+        orders = processor_world(platform, prices)
         context = ApiContext(
             issuer=issuer,
             calendar=calendar,
@@ -161,6 +169,7 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
             database=database,
             indexer=indexer,
             liabilities=Liabilities(indexer, issuer, b"the dashboard tests' proof secret"),
+            processor=ProcessorDesk(orders.quoter, orders.operator),
         )
 
         def app() -> object:
@@ -168,7 +177,7 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
             mount_dashboard(created)
             return created
 
-        settler = Settler(platform, indexer, lock)
+        settler = Settler(platform, indexer, lock, orders.operator)
         with serve(app) as url:
             settler.start()
             try:

@@ -1114,6 +1114,8 @@ class ProcessorOrderOut(BaseModel):
     state: Literal["open", "ordered", "closing", "filled", "cancelled", "held"]
     filled_asset: str = Field(description="Token raw units delivered or burned so far.")
     filled_payment: str = Field(description="USDC raw units paid or received so far.")
+    filled_tokens: str = Field(description="The same, in tokens.")
+    filled_usd: str = Field(description="The same, in dollars.")
     reason: str | None
 
 

@@ -49,12 +49,13 @@ from equitoken.issuer.orders.operator import OrderView
 from equitoken.issuer.orders.quoter import OrderAsk, Side
 from equitoken.issuer.orders.terms import ProcessorOrderType, ProcessorTimeInForce
 from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
+from equitoken.model.token_amount import TokenAmount
 
 router = APIRouter(prefix="/processor", tags=["order processor"])
 _REFUSALS = Refusals((IssuerError,), ())
 
 
-def _order_out(view: OrderView) -> ProcessorOrderOut:
+def _order_out(view: OrderView, decimals: int) -> ProcessorOrderOut:
     return ProcessorOrderOut(
         id=view.id,
         order_id=view.order_id,
@@ -66,6 +67,8 @@ def _order_out(view: OrderView) -> ProcessorOrderOut:
         state=view.state.value,
         filled_asset=str(view.filled_asset),
         filled_payment=str(view.filled_payment),
+        filled_tokens=str(TokenAmount(view.filled_asset, decimals)),
+        filled_usd=str(Usd(view.filled_payment)),
         reason=view.reason,
     )
 
@@ -171,7 +174,12 @@ def list_orders(
         requesters = {w for i in scoped_investors(principal, issuer, investor_id) for w in i.wallets}
     views = desk.orders(requesters=requesters)
     wanted = None if ticker is None else ticker.upper()
-    return [_order_out(v) for v in views if wanted is None or v.ticker == wanted]
+    instruments = desk.operator.instruments
+    return [
+        _order_out(v, instruments[v.ticker].token_decimals)
+        for v in views
+        if (wanted is None or v.ticker == wanted) and v.ticker in instruments
+    ]
 
 
 @router.post(
