@@ -4,9 +4,8 @@ import pytest
 from sqlalchemy import func, select
 from tests.support.platform import USDC, Platform
 
-from equitoken.issuer.custody import CustodyLedger
+from equitoken.issuer.custody import CustodyLedger, surplus_account
 from equitoken.issuer.errors import InvalidRequestError, RequestNotHeldError, UnknownRequestError
-from equitoken.issuer.workflow.engine import surplus_account
 from equitoken.issuer.workflow.states import HeldResolution, RequestState
 from equitoken.model.quantities import Shares
 from equitoken.store.schema import ChainTransactionRow, LedgerEntryRow, RequestEventRow

@@ -1129,3 +1129,10 @@ class ProcessorPlacedOut(BaseModel):
 class ProcessorCancelOut(BaseModel):
     order_id: int
     tx_hash: str = Field(description="The cancel request; the operator cancels and refunds on its next pass.")
+
+
+class ProcessorResolveIn(_Input):
+    resolution: Literal["retry", "cancel"] = Field(
+        description="retry: send the refused step again; cancel: refund the requester, keep what was bought."
+    )
+    note: str = Field(min_length=1, max_length=500, pattern=TEXT, description="Why, for the audit trail.")

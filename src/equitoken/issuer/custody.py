@@ -51,6 +51,11 @@ def payable_account(request_id: str) -> str:
     return f"payable:{request_id}"
 
 
+def surplus_account(ticker: str) -> str:
+    """Return the account of what the issuer owns itself: shares in custody that back no token."""
+    return f"surplus:{ticker}"
+
+
 class UnbalancedEntryError(EquitokenError, ValueError):
     """A journal entry whose lines do not sum to zero for some asset."""
 

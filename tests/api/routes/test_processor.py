@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.support.api import Api
-from tests.support.order_processor import ProcessorWorld, processor_world
+from tests.support.order_processor import ProcessorWorld, limit_buy, processor_world
 
 from equitoken.api import create_app
 from equitoken.chain.errors import RevertError
@@ -216,3 +216,32 @@ def test_an_order_from_a_wallet_without_usdc_is_refused_and_nothing_is_placed(
     assert refused.status_code == 422, refused.json()
     assert refused.json()["code"] == "processor_transaction"
     assert int(world.processor.next_order_id()) == 1
+
+
+def test_an_operator_retries_a_held_order_once(api: Api, world: ProcessorWorld) -> None:
+    client = _rebuilt(api)
+    platform = api.platform
+    order_id = world.place(limit_buy("AAPL", "1", "400"))
+    agent = platform.onchain.roles.compliance_agent
+    platform.token("AAPL").set_address_frozen.transact(platform.wallet, True, sender=agent)
+    world.run()
+    body = {"resolution": "retry", "note": "unfrozen after review"}
+    path = f"{URL}/orders/{order_id}/resolve"
+
+    assert (
+        client.post(path, json=body, headers={**api.participant, "Idempotency-Key": "r0"}).status_code == 403
+    )
+    platform.token("AAPL").set_address_frozen.transact(platform.wallet, False, sender=agent)
+    retried = client.post(path, json=body, headers={**api.operator, "Idempotency-Key": "r1"})
+    assert retried.status_code == 200, retried.json()
+    assert retried.json()["state"] == "ordered"
+    world.run()
+    again = client.post(path, json=body, headers={**api.operator, "Idempotency-Key": "r2"})
+    assert again.status_code == 409
+    assert again.json()["code"] == "processor_order_not_held"
+    missing = client.post(
+        f"{URL}/orders/99/resolve", json=body, headers={**api.operator, "Idempotency-Key": "r3"}
+    )
+    assert missing.status_code == 404
+    [order] = client.get(URL + "/orders", headers=api.operator).json()
+    assert order["state"] == "filled"

@@ -10,7 +10,12 @@ from tests.support.order_processor import ProcessorWorld, limit_buy, market_buy,
 from tests.support.platform import USDC, Platform, build_platform
 
 from equitoken.chain.evm.chain import EvmChain
-from equitoken.issuer.orders.operator import OrderState, client_order_id
+from equitoken.issuer.orders.operator import (
+    OrderNotHeldError,
+    OrderState,
+    UnknownProcessorOrderError,
+    client_order_id,
+)
 from equitoken.issuer.orders.terms import ProcessorStatus, ProcessorTimeInForce
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
@@ -159,3 +164,62 @@ def test_a_fill_the_chain_refuses_holds_the_order_with_its_shares_in_custody(wor
     assert int(token.balanceOf(platform.wallet)) == 0
     holding = next(h for h in platform.issuer.reconcile().holdings if h.ticker == "AAPL")
     assert holding.custody > holding.outstanding_total
+
+
+def test_a_held_buy_retried_after_the_unfreeze_mints_once(world: ProcessorWorld) -> None:
+    platform = world.platform
+    order_id = world.place(limit_buy("AAPL", "1", "400"))
+    token = platform.token("AAPL")
+    agent = platform.onchain.roles.compliance_agent
+    token.set_address_frozen.transact(platform.wallet, True, sender=agent)
+    [held] = world.run()
+    assert held.state is OrderState.HELD
+
+    token.set_address_frozen.transact(platform.wallet, False, sender=agent)
+    assert world.operator.resolve(order_id, "retry", "investor unfrozen").state is OrderState.ORDERED
+    [order] = world.run()
+
+    assert order.state is OrderState.FILLED
+    assert int(token.balanceOf(platform.wallet)) == SHARE
+    holding = next(h for h in platform.issuer.reconcile().holdings if h.ticker == "AAPL")
+    assert holding.custody == holding.outstanding_total
+    with pytest.raises(OrderNotHeldError):
+        world.operator.resolve(order_id, "retry", "twice")
+
+
+def test_a_held_buy_cancelled_refunds_the_requester_and_keeps_the_shares_as_surplus(
+    world: ProcessorWorld,
+) -> None:
+    platform = world.platform
+    usdc_before = int(platform.usdc.balanceOf(platform.wallet))
+    order_id = world.place(limit_buy("AAPL", "1", "400"))
+    token = platform.token("AAPL")
+    token.set_address_frozen.transact(platform.wallet, True, sender=platform.onchain.roles.compliance_agent)
+    world.run()
+
+    world.operator.resolve(order_id, "cancel", "investor under review")
+    [order] = world.run()
+
+    assert order.state is OrderState.CANCELLED
+    assert int(platform.usdc.balanceOf(platform.wallet)) == usdc_before  # nothing was delivered
+    reconciliation = platform.issuer.reconcile()
+    holding = next(h for h in reconciliation.holdings if h.ticker == "AAPL")
+    broker_order = platform.broker.order(client_order_id(order.id))
+    assert broker_order is not None
+    assert broker_order.status.is_final
+    assert holding.custody == broker_order.filled_quantity > Shares.zero()  # bought, kept, never minted
+    assert holding.outstanding_total == Shares.zero()
+    assert all(v == 0 for v in reconciliation.trial_balance.values())
+    _escrow_empty(world)
+
+
+def test_resolving_an_order_that_is_not_held_changes_nothing(world: ProcessorWorld) -> None:
+    with pytest.raises(UnknownProcessorOrderError):
+        world.operator.resolve(7, "retry", "no such order")
+    order_id = world.place(limit_buy("AAPL", "1", "400"))
+    [order] = world.run()
+    with pytest.raises(OrderNotHeldError, match="is filled, not held"):
+        world.operator.resolve(order_id, "cancel", "too late")
+    assert world.operator.orders() == [order]
+    with pytest.raises(ValueError, match="'refund' is not a valid OrderResolution"):
+        world.operator.resolve(order_id, "refund", "unknown")

@@ -17,6 +17,7 @@ from equitoken.api.deps import (
     IdempotencyKey,
     IdempotentCallsDep,
     IssuerDep,
+    OperatorDep,
     PrincipalDep,
     ProcessorDep,
     ProcessorLockDep,
@@ -42,10 +43,11 @@ from equitoken.api.schemas import (
     ProcessorPlacedOut,
     ProcessorQuoteIn,
     ProcessorQuoteOut,
+    ProcessorResolveIn,
 )
 from equitoken.issuer.errors import IssuerError
 from equitoken.issuer.investors import Investor
-from equitoken.issuer.orders.operator import OrderView
+from equitoken.issuer.orders.operator import OrderNotHeldError, OrderView, UnknownProcessorOrderError
 from equitoken.issuer.orders.quoter import OrderAsk, Side
 from equitoken.issuer.orders.terms import ProcessorOrderType, ProcessorTimeInForce
 from equitoken.model.quantities import InvalidAmountError, Price, Shares, Usd
@@ -256,3 +258,38 @@ def cancel_order(
     return run_once(
         calls, principal, idempotency_key, f"{router.prefix}/orders/{order_id}/cancel", None, call
     )
+
+
+@router.post(
+    "/orders/{order_id}/resolve",
+    response_model=ProcessorOrderOut,
+    responses={
+        200: {"model": ProcessorOrderOut, "description": "The order."},
+        **problem_responses(403, 404, 409),
+    },
+)
+def resolve_order(
+    order_id: Annotated[int, PathParam(ge=1, le=2**63)],
+    body: ProcessorResolveIn,
+    idempotency_key: IdempotencyKey,
+    operator: OperatorDep,
+    desk: ProcessorDep,
+    calls: IdempotentCallsDep,
+) -> Response:
+    """Operator only: take a held order out of `held`: `retry` sends the refused step again (after the
+    cause is fixed, e.g. the recipient unfrozen); `cancel` refunds the requester what was not delivered
+    and keeps what was bought as the issuer's surplus (not for a sell whose shares were sold: 422)."""
+
+    def call() -> str:
+        try:
+            view = desk.operator.resolve(order_id, body.resolution, body.note)
+        except UnknownProcessorOrderError as error:
+            raise ProblemError(404, error.code, str(error)) from None
+        except OrderNotHeldError as error:
+            raise ProblemError(409, error.code, str(error)) from None
+        except IssuerError as error:
+            raise ProblemError(422, error.code, str(error)) from None
+        return _order_out(view, desk.operator.instruments[view.ticker].token_decimals).model_dump_json()
+
+    path = f"{router.prefix}/orders/{order_id}/resolve"
+    return run_once(calls, operator, idempotency_key, path, body.model_dump(), call)

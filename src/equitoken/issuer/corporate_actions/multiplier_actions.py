@@ -14,8 +14,8 @@ from equitoken.issuer.custody import (
     custody_account,
     fees_account,
     issued_account,
+    surplus_account,
 )
-from equitoken.issuer.workflow.engine import surplus_account
 from equitoken.model.quantities import Shares
 from equitoken.model.token_amount import TokenAmount
 

@@ -42,7 +42,9 @@ from equitoken.issuer.custody import (
     Line,
     custody_account,
     issued_account,
+    surplus_account,
 )
+from equitoken.issuer.errors import InvalidRequestError, IssuerError
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.orders.quoter import limit_per_share
 from equitoken.issuer.orders.terms import (
@@ -89,6 +91,21 @@ class OrderState(StrEnum):
     @property
     def is_final(self) -> bool:
         return self in (OrderState.FILLED, OrderState.CANCELLED, OrderState.HELD)
+
+
+class OrderResolution(StrEnum):
+    """What an operator does with a held order."""
+
+    RETRY = "retry"
+    CANCEL = "cancel"
+
+
+class UnknownProcessorOrderError(IssuerError, LookupError):
+    code = "unknown_processor_order"
+
+
+class OrderNotHeldError(IssuerError):
+    code = "processor_order_not_held"
 
 
 class ReserveAttester(Protocol):
@@ -202,6 +219,79 @@ class ProcessorOperator(StepMachine[ProcessorOrderRow]):
                 )
                 for r in rows
             ]
+
+    def resolve(self, order_id: int, resolution: OrderResolution | str, note: str) -> OrderView:
+        """Take a held order out of `held` as `resolution` says; `note` goes on its audit trail.
+
+        `retry` frees the purposes of its reverted transactions and returns it to the step it was held
+        in, which runs again on the same fills and custody entries. `cancel` (not for a sell with fills,
+        whose shares the broker has sold) keeps the shares of the fills not minted as the issuer's
+        surplus and closes the order, which refunds the requester what was not delivered. Either is
+        recorded once: the row is locked and must still be held.
+        """
+        resolution = OrderResolution(resolution)
+        row_id = self.row_id(order_id)
+        with self.db.transaction() as session:
+            row = session.get(ProcessorOrderRow, row_id, with_for_update=True)
+            if row is None:
+                raise UnknownProcessorOrderError(f"no processor order {order_id}")
+            if row.state != OrderState.HELD:
+                raise OrderNotHeldError(f"processor order {order_id} is {row.state}, not held")
+            unsettled = list(
+                session.scalars(
+                    select(ProcessorFillRow).where(
+                        ProcessorFillRow.order_id == row_id, ProcessorFillRow.settled.is_(False)
+                    )
+                )
+            )
+            if resolution is OrderResolution.CANCEL:
+                if row.sell and unsettled:
+                    raise InvalidRequestError(
+                        f"processor order {order_id} sold shares at the broker whose tokens are not burned: "
+                        "it can only be retried"
+                    )
+                row.reason = None
+                self.move(session, row, OrderState.CLOSING, f"cancel by the operator: {note}")
+            else:
+                held_in = session.scalars(
+                    select(ProcessorEventRow.from_state)
+                    .where(
+                        ProcessorEventRow.order_id == row_id, ProcessorEventRow.to_state == OrderState.HELD
+                    )
+                    .order_by(ProcessorEventRow.id.desc())
+                    .limit(1)
+                ).one()
+                assert held_in is not None  # only an order's discovery has no state before
+                freed = self.outbox.release_failed(session, self.owner(row_id))
+                again = f"; sending {', '.join(freed)} again" if freed else ""
+                row.reason = None
+                self.move(session, row, OrderState(held_in), f"retry by the operator: {note}{again}")
+        return next(v for v in self.orders() if v.id == row_id)
+
+    def _keep_as_surplus(self, session: Session, row: ProcessorOrderRow, fill: ProcessorFillRow) -> None:
+        """Make a bought fill that will not be minted the issuer's own: its shares back no token."""
+        ticker, shares, notional = row.ticker, fill.shares, fill.notional_usd
+        if fill.custody_entry_id is None:  # bought, never booked: into custody as the issuer's
+            lines = [
+                Line(custody_account(ticker), ticker, shares),
+                Line(surplus_account(ticker), ticker, -shares),
+                Line(surplus_account(ticker), USD, notional),
+                Line(BROKER_CASH, USD, -notional),
+            ]
+        else:  # booked for the token holders: the claim moves to the issuer
+            lines = [
+                Line(issued_account(ticker), ticker, shares),
+                Line(surplus_account(ticker), ticker, -shares),
+                Line(surplus_account(ticker), USD, notional),
+                Line(receivable_account(row.id), USD, -notional),
+            ]
+        memo = f"kept {Shares(shares)} {ticker} bought for processor order {row.order_id}, not minted"
+        entry = self.ledger.post(
+            session, f"processor-kept:{fill.id}", memo, lines, at=self.now(), fill_id=fill.id
+        )
+        fill.custody_entry_id = fill.custody_entry_id or entry.id
+        fill.settled = True
+        self.note(session, row, f"fill {fill.id} kept as the issuer's surplus, not minted")
 
     def row_id(self, order_id: int) -> str:
         """Return the row id of the processor's order `order_id`."""
@@ -541,6 +631,8 @@ class ProcessorOperator(StepMachine[ProcessorOrderRow]):
     def _close(self, row_id: str) -> bool:
         """End the order on-chain: nothing to do once the processor has it filled, else cancel the
         remainder, which refunds the unspent USDC, the unfilled tokens and the unused fee."""
+        if self._wind_down(row_id):
+            return True
         purpose = f"processor-cancel:{row_id}"
         with self.db.transaction() as session:
             row = self.load(session, row_id)
@@ -572,6 +664,28 @@ class ProcessorOperator(StepMachine[ProcessorOrderRow]):
             failed,
             crash_sent="processor_cancel_sent",
         )
+
+    def _wind_down(self, row_id: str) -> bool:
+        """Before an order closed by the operator is cancelled on-chain: cancel its broker order, record
+        the fills that came meanwhile, burn what a sell sold and keep what a buy bought and did not mint as
+        the issuer's surplus; return whether a step was taken (none once the broker order has ended and
+        every fill is settled, as on the way from `ordered`)."""
+        cid = client_order_id(row_id)
+        order = self.broker.order(cid)
+        if order is not None and not order.status.is_final:
+            order = self.broker.cancel(cid)
+        if order is not None and self._record_fills(row_id, order):
+            return True
+        for fill_id in self._unsettled_fills(row_id):
+            with self.db.transaction() as session:
+                row = self.load(session, row_id)
+                if not row.sell:
+                    fill = session.get(ProcessorFillRow, fill_id, with_for_update=True)
+                    assert fill is not None
+                    self._keep_as_surplus(session, row, fill)
+                    return True
+            return self._settle_fill(row_id, fill_id)
+        return False
 
     def _broker_filled(self, row_id: str) -> bool:
         order = self.broker.order(client_order_id(row_id))

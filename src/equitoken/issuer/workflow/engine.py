@@ -35,6 +35,7 @@ from equitoken.issuer.custody import (
     escrow_account,
     issued_account,
     payable_account,
+    surplus_account,
 )
 from equitoken.issuer.errors import InvalidRequestError, RequestNotHeldError, UnknownRequestError
 from equitoken.issuer.onchain import IssuerChain
@@ -49,10 +50,6 @@ from equitoken.store.schema import AttestationRow, FillRow, RequestEventRow, Req
 
 def redemption_account(request_id: str) -> str:
     return f"redemption:{request_id}"
-
-
-def surplus_account(ticker: str) -> str:
-    return f"surplus:{ticker}"
 
 
 _log = logging.getLogger(__name__)
