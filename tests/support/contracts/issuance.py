@@ -2,18 +2,20 @@
 places, fills and cancels orders and checks after every action that the processor holds exactly
 what its open orders escrow.
 
-Quotes are signed with ``eth_account`` from the EIP-712 specification, independently of the
-contract, so a test that places an order also proves the signature scheme the operator must use.
+Quotes are signed as the issuer's quoter signs them, with ``eth_account`` from the EIP-712
+specification, independently of the contract, so a test that places an order also proves that the
+contract checks the signature the issuer makes.
 The deployments are fixtures in ``tests/contracts/issuance/order_processor/conftest.py``.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boa
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from tests.support.contracts import events
+
+from equitoken.issuer.orders.terms import FeeQuote, ProcessorOrder, sign_fee_quote
 
 USDC = 10**6
 SHARE = 10**8  # the test stock token has 8 decimals
@@ -25,17 +27,6 @@ DOMAIN_NAME, DOMAIN_VERSION = "Equitoken OrderProcessor", "1"
 QUOTE_TTL = 600
 
 Order = tuple[str, str, bool, int, int, int, int, int]
-
-_ORDER_FIELDS = [
-    {"name": "recipient", "type": "address"},
-    {"name": "token", "type": "address"},
-    {"name": "sell", "type": "bool"},
-    {"name": "orderType", "type": "uint8"},
-    {"name": "assetQuantity", "type": "uint256"},
-    {"name": "paymentQuantity", "type": "uint256"},
-    {"name": "limitPrice", "type": "uint256"},
-    {"name": "timeInForce", "type": "uint8"},
-]
 
 
 def market_buy(token: Any, recipient: str, payment: int, tif: int = DAY) -> Order:
@@ -66,50 +57,16 @@ def deadline(seconds: int = QUOTE_TTL) -> int:
 def sign_quote(
     processor: Any, signer: LocalAccount, order: Order, requester: str, nonce: int, fee: int, until: int
 ) -> bytes:
-    """Return `signer`'s EIP-712 signature of the fee quote (nonce, requester, order, fee, deadline)."""
+    """Return `signer`'s EIP-712 signature of the fee quote (nonce, requester, order, fee, deadline), as
+    the issuer's quoter signs it (`equitoken.issuer.orders.terms`, over eth_account's typed data)."""
     recipient, token, sell, order_type, asset, payment, limit, tif = order
-    typed: dict[str, Any] = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Order": _ORDER_FIELDS,
-            "FeeQuote": [
-                {"name": "nonce", "type": "uint256"},
-                {"name": "requester", "type": "address"},
-                {"name": "order", "type": "Order"},
-                {"name": "fee", "type": "uint256"},
-                {"name": "deadline", "type": "uint256"},
-            ],
-        },
-        "primaryType": "FeeQuote",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": boa.env.evm.patch.chain_id,
-            "verifyingContract": processor.address,
-        },
-        "message": {
-            "nonce": nonce,
-            "requester": requester,
-            "order": {
-                "recipient": recipient,
-                "token": token,
-                "sell": sell,
-                "orderType": order_type,
-                "assetQuantity": asset,
-                "paymentQuantity": payment,
-                "limitPrice": limit,
-                "timeInForce": tif,
-            },
-            "fee": fee,
-            "deadline": until,
-        },
-    }
-    return bytes(signer.sign_message(encode_typed_data(full_message=typed)).signature)
+    # Not `ProcessorOrder.from_tuple`: the refusal tests sign order types and times in force that do not
+    # exist, for the contract to refuse.
+    terms = ProcessorOrder(
+        recipient, token, sell, cast(Any, order_type), asset, payment, limit, cast(Any, tif)
+    )
+    quote = FeeQuote(nonce, requester, fee, until)
+    return sign_fee_quote(signer, boa.env.evm.patch.chain_id, processor.address, terms, quote).signature
 
 
 @dataclass
