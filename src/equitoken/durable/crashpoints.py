@@ -77,6 +77,13 @@ ORDER_PROCESSOR = (
     "processor_fill_mined",  # an on-chain fill is mined; the database does not know it yet
     "processor_cancel_sent",  # an order's on-chain cancel (the refund) is broadcast, its receipt not read
 )
+ATTESTATION = (
+    "attestation_executed",  # a quote's on-chain flow is seen and its inventory entry posted
+    "attestation_hedge_order",  # the broker accepted the hedge order; the quote does not know it yet
+    "attestation_fill",  # a hedge fill is recorded
+    "attestation_custody_entry",  # a hedge fill's custody entry is posted
+    "attestation_reserve_sent",  # the reserve attestation after the hedge is broadcast, its receipt not read
+)
 CRASH_POINTS = (
     MINT_AND_REDEEM
     + CORPORATE_ACTIONS
@@ -86,6 +93,7 @@ CRASH_POINTS = (
     + CFD_TRANSFERS
     + BRIDGE
     + ORDER_PROCESSOR
+    + ATTESTATION
 )
 
 

@@ -825,3 +825,69 @@ class ProcessorCursorRow(Base):
     chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     processor: Mapped[str] = mapped_column(String(42), primary_key=True)
     next_order_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class AttestationQuoteRow(Base):
+    """A signed attestation quote (or an inventory restock) and how far its hedge has come."""
+
+    __tablename__ = "attestation_quotes"
+
+    # The attestation id as 0x-hex (a restock: "restock-" and hex).
+    id: Mapped[str] = mapped_column(String(66), primary_key=True)
+    # mint | redeem | restock
+    kind: Mapped[str] = mapped_column(String(8))
+    ticker: Mapped[str] = mapped_column(String(16), index=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    minter: Mapped[str] = mapped_column(String(42))
+    user: Mapped[str] = mapped_column(String(42), index=True)
+    # The quote as signed: USDC per whole token, raw token units, unix seconds; its USD notional.
+    price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    expiry: Mapped[int] = mapped_column(BigInteger)
+    notional_usd: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(String(132))
+    # The shares the quote moves out of (mint) or into (redeem) the inventory: what the hedge trades.
+    shares: Mapped[int] = mapped_column(BigInteger)
+    filled_shares: Mapped[int] = mapped_column(BigInteger, default=0)
+    filled_usd: Mapped[int] = mapped_column(BigInteger, default=0)
+    # quoted -> executed -> hedging -> hedged | expired
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint(
+            "state in ('quoted', 'executed', 'hedging', 'hedged', 'expired')",
+            name="attestation_quote_state_known",
+        ),
+        CheckConstraint("kind in ('mint', 'redeem', 'restock')", name="attestation_quote_kind_known"),
+    )
+
+
+class AttestationQuoteEventRow(Base):
+    """One step of an attestation quote's hedge, with when and why: its audit trail."""
+
+    __tablename__ = "attestation_quote_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    quote_id: Mapped[str] = mapped_column(ForeignKey("attestation_quotes.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    from_state: Mapped[str | None] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class AttestationFillRow(Base):
+    """A broker fill of a hedge; its id is the broker's, so a fill is recorded and posted once."""
+
+    __tablename__ = "attestation_fills"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    quote_id: Mapped[str] = mapped_column(ForeignKey("attestation_quotes.id"), index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(BigInteger)
+    notional_usd: Mapped[int] = mapped_column(BigInteger)
+    filled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    custody_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))

@@ -1,0 +1,140 @@
+"""Attestation issuance as one object: the quote desk, the hedger and the backing report over one EVM
+chain's minters, wired from the parts the platform already has."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from equitoken.brokers.broker import Broker
+from equitoken.issuer.attestation.backing import BackingReport, backing_report
+from equitoken.issuer.attestation.config import AttestationConfig
+from equitoken.issuer.attestation.deployment import MinterDeployment
+from equitoken.issuer.attestation.desk import QuoteDesk
+from equitoken.issuer.attestation.hedger import Hedger
+from equitoken.issuer.attestation.quotes import Side, SignedQuote
+from equitoken.issuer.attestation.states import HedgeKind, HedgeState
+from equitoken.issuer.chains import TokenChain
+from equitoken.issuer.errors import UnknownRequestError
+from equitoken.issuer.onchain import IssuerChain
+from equitoken.market.calendar import MarketCalendar
+from equitoken.market.prices import PriceSource
+from equitoken.model.instrument import Instrument
+from equitoken.model.quantities import Shares, Usd
+from equitoken.model.time import Clock
+from equitoken.store.database import Database
+from equitoken.store.schema import AttestationQuoteEventRow, AttestationQuoteRow
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    """A quote (or restock) and its hedge as an operator reads them."""
+
+    id: str
+    kind: HedgeKind
+    ticker: str
+    user: str
+    shares: Shares
+    quantity: int
+    price: Usd
+    notional: Usd
+    expiry: int
+    state: HedgeState
+    filled: Shares
+    filled_usd: Usd
+    reason: str | None
+    events: tuple[tuple[str | None, str, str], ...]
+
+
+class AttestationIssuer:
+    """Quote, hedge and report attestation mints and redemptions of the tokens `minters` serve."""
+
+    def __init__(
+        self,
+        database: Database,
+        onchain: IssuerChain,
+        minters: MinterDeployment,
+        broker: Broker,
+        prices: PriceSource,
+        clock: Clock,
+        calendar: MarketCalendar,
+        config: AttestationConfig,
+        instruments: Sequence[Instrument],
+        chains: Sequence[TokenChain] = (),
+    ) -> None:
+        by_ticker = {i.ticker: i for i in instruments}
+        self.db = database
+        self.onchain = onchain
+        self.minters = minters
+        self.prices = prices
+        self.clock = clock
+        self.config = config
+        self.instruments = by_ticker
+        self.chains: tuple[TokenChain, ...] = tuple(chains) or (onchain,)
+        self.desk = QuoteDesk(
+            database, onchain, minters, prices, clock, calendar, config, by_ticker, self.chains
+        )
+        self.hedger = Hedger(database, onchain, minters, broker, clock, by_ticker, self.chains)
+
+    def quote(
+        self, user: str, ticker: str, side: Side | str, quantity: str | Decimal | Shares
+    ) -> SignedQuote:
+        """Sign a quote for `user` to mint (buy) or redeem (sell) `quantity` shares of `ticker` now."""
+        return self.desk.quote(user, ticker, side, quantity)
+
+    def restock(self, ticker: str, quantity: str | Decimal | Shares | None = None) -> str | None:
+        """Buy shares for the inventory of `ticker` (to its target if no quantity); return the id."""
+        return self.desk.restock(ticker, quantity)
+
+    def process(self) -> int:
+        """Take every open quote as far as it can go now; return how many steps were taken."""
+        return self.hedger.process()
+
+    def report(self) -> BackingReport:
+        """Return custody, tokens outstanding, inventory and open hedges of every ticker."""
+        return backing_report(
+            self.db,
+            self.chains,
+            self.instruments,
+            [t for t in self.minters.minters if t in self.instruments],
+            self.config.inventory_target,
+            self.prices,
+            self.clock.now(),
+        )
+
+    def view(self, quote_id: str) -> QuoteView:
+        """Return the quote `quote_id` with its audit trail."""
+        with self.db.transaction() as session:
+            row = session.get(AttestationQuoteRow, quote_id)
+            if row is None:
+                raise UnknownRequestError(f"no attestation quote {quote_id!r}")
+            events = tuple(
+                (e.from_state, e.to_state, e.reason)
+                for e in session.scalars(
+                    select(AttestationQuoteEventRow)
+                    .where(AttestationQuoteEventRow.quote_id == quote_id)
+                    .order_by(AttestationQuoteEventRow.id)
+                )
+            )
+            return QuoteView(
+                id=row.id,
+                kind=HedgeKind(row.kind),
+                ticker=row.ticker,
+                user=row.user,
+                shares=Shares(row.shares),
+                quantity=row.quantity,
+                price=Usd(row.price),
+                notional=Usd(row.notional_usd),
+                expiry=row.expiry,
+                state=HedgeState(row.state),
+                filled=Shares(row.filled_shares),
+                filled_usd=Usd(row.filled_usd),
+                reason=row.reason,
+                events=events,
+            )
+
+    def open_quotes(self) -> list[str]:
+        """Return the ids of the quotes and restocks not ended."""
+        with self.db.transaction() as session:
+            return self.hedger.open_ids(session)
