@@ -167,6 +167,7 @@ class QuoteDesk:
                 updated_at=now,
             )
             session.add(row)
+            session.flush()  # the row before its event, which refers to it
             session.add(
                 AttestationQuoteEventRow(
                     quote_id=row.id,
@@ -215,6 +216,7 @@ class QuoteDesk:
                     updated_at=now,
                 )
             )
+            session.flush()
             session.add(
                 AttestationQuoteEventRow(
                     quote_id=restock_id,
@@ -296,7 +298,8 @@ class QuoteDesk:
 
     def _require_in_band(self, minter: Contract, ticker: str, price: int) -> None:
         try:
-            oracle = int(minter.oracle_price_usdc())
+            # Read as the next block sees it: the block the user's call lands in.
+            oracle = int(minter.oracle_price_usdc.call(block="pending"))
         except RevertError as error:
             raise PriceOutOfBandError(f"the {ticker} oracle has no usable price now: {error}") from None
         band = int(minter.max_deviation_bps())
@@ -328,8 +331,8 @@ class QuoteDesk:
         else:
             room = Shares.zero()
             cash = Usd(int(self.onchain.usdc.balanceOf(self.onchain.roles.operator)))
-        user = Usd(int(minter.available_for_user(wallet)))
-        token = Usd(int(minter.available_for_token()))
+        user = Usd(int(minter.available_for_user.call(wallet, block="pending")))
+        token = Usd(int(minter.available_for_token.call(block="pending")))
         return (room, cash, user, token)
 
     def _require_room(
