@@ -133,6 +133,8 @@ class QuoteDesk:
         ttl = min(int(self.config.quote_ttl.total_seconds()), int(minter.max_ttl()))
         expiry = min(int(now.timestamp()) + ttl, int(close.timestamp()))
         chain_room = self._chain_room(minter, wallet, ticker, side, instrument.token_decimals, multiplier)
+        # Quotes used on-chain that the hedger has not seen yet: the chain's figures count them already.
+        used = self._used_quotes(minter, ticker)
         quote = Quote(
             chain_id=self.onchain.chain_id,
             attestation_id=os.urandom(32),
@@ -145,7 +147,7 @@ class QuoteDesk:
         )
         signed = sign_quote(quote, minter.address, self.onchain.chain.signers.get(self.minters.signer))
         with self.db.transaction() as session:
-            self._require_room(session, chain_room, wallet, ticker, side, shares, notional)
+            self._require_room(session, chain_room, used, wallet, ticker, side, shares, notional)
             kind = HedgeKind.MINT if side is Side.BUY else HedgeKind.REDEEM
             row = AttestationQuoteRow(
                 id=quote.id_hex,
@@ -335,10 +337,25 @@ class QuoteDesk:
         token = Usd(int(minter.available_for_token.call(block="pending")))
         return (room, cash, user, token)
 
+    def _used_quotes(self, minter: Contract, ticker: str) -> list[str]:
+        now = int(self.clock.now().timestamp())
+        with self.db.transaction() as session:
+            quoted = list(
+                session.scalars(
+                    select(AttestationQuoteRow.id).where(
+                        AttestationQuoteRow.ticker == ticker,
+                        AttestationQuoteRow.state == HedgeState.QUOTED.value,
+                        AttestationQuoteRow.expiry >= now,
+                    )
+                )
+            )
+        return [q for q in quoted if minter.attestation_used(bytes.fromhex(q.removeprefix("0x")))]
+
     def _require_room(
         self,
         session: Session,
         chain_room: tuple[Shares, Usd, Usd, Usd],
+        used: list[str],
         wallet: str,
         ticker: str,
         side: Side,
@@ -351,6 +368,7 @@ class QuoteDesk:
             AttestationQuoteRow.ticker == ticker,
             AttestationQuoteRow.state == HedgeState.QUOTED.value,
             AttestationQuoteRow.expiry >= now,
+            AttestationQuoteRow.id.not_in(used),
         )
 
         def promised(column: InstrumentedAttribute[int], *where: ColumnElement[bool]) -> int:
