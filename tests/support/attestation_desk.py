@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tests.support.platform import Platform, build_platform
 
+from equitoken.chain.errors import RevertError
+from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.deployment import IssuerRoles
@@ -43,7 +45,7 @@ class Desk:
     calendar: MarketCalendar
 
     @property
-    def chain(self):  # type: ignore[no-untyped-def]
+    def chain(self) -> EvmChain:
         return self.platform.chain
 
     def minter(self, ticker: str) -> Contract:
@@ -73,7 +75,7 @@ class Desk:
         )
         try:
             round_id = int(feed.latestRoundData()[0]) + 1
-        except Exception:  # no round yet
+        except RevertError:  # no round yet
             round_id = 1
         now = int(p.clock.now().timestamp())
         price = self.prices.quote(ticker, p.clock.now()).price
@@ -116,7 +118,7 @@ def _ticker_of(desk: Desk, signed: SignedQuote) -> str:
 
 
 def build_desk(
-    chain,  # type: ignore[no-untyped-def]
+    chain: EvmChain,
     database: Database,
     prices: ReplayPriceSource,
     calendar: MarketCalendar,
