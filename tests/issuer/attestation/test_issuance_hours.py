@@ -31,7 +31,9 @@ def test_quotes_follow_holidays_half_days_and_weekends(
     clock, attestation, wallet = desk.platform.clock, desk.attestation, desk.platform.wallet
     attestation.restock("AAPL", "5")
     desk.run()
-    assert attestation.quote(wallet, "AAPL", "buy", "1").quote.expiry == int(clock.now().timestamp()) + 60
+    # A quote lives a minute from the next block's time (blocks may run ahead of the clock).
+    next_block = max(int(clock.now().timestamp()), desk.chain.timestamp() + 1)
+    assert attestation.quote(wallet, "AAPL", "buy", "1").quote.expiry == next_block + 60
 
     closed = [
         # Thanksgiving, at what would be mid-session: the next opening is the half day's.

@@ -131,7 +131,9 @@ class QuoteDesk:
                 f"{self.config.min_notional} USDC"
             )
         ttl = min(int(self.config.quote_ttl.total_seconds()), int(minter.max_ttl()))
-        expiry = min(int(now.timestamp()) + ttl, int(close.timestamp()))
+        # From the next block's time, which may run ahead of the clock (one second per block at least).
+        start = max(int(now.timestamp()), self.onchain.chain.timestamp() + 1)
+        expiry = min(start + ttl, int(close.timestamp()))
         chain_room = self._chain_room(minter, wallet, ticker, side, instrument.token_decimals, multiplier)
         # Quotes used on-chain that the hedger has not seen yet: the chain's figures count them already.
         used = self._used_quotes(minter, ticker)

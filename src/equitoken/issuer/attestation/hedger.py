@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker
+from equitoken.brokers.errors import OrderRejectedError
 from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, OrderType, TimeInForce
 from equitoken.durable.crashpoints import checkpoint
 from equitoken.durable.outbox import TxStatus
@@ -162,12 +163,20 @@ class Hedger(StepMachine[AttestationQuoteRow]):
     def _place_order(self, quote_id: str) -> bool:
         with self.db.transaction() as session:
             order = self._order(self.load(session, quote_id, lock=False))
-        self.broker.submit(order)
+        try:
+            self.broker.submit(order)
+        except OrderRejectedError as error:
+            # Nothing was placed (e.g. a sale of shares the account does not hold yet): the row stays
+            # executed, saying why, and the order is asked for again on the next pass.
+            with self.db.transaction() as session:
+                self.load(session, quote_id).reason = f"broker refused the hedge order: {error}"
+            return False
         checkpoint("attestation_hedge_order")
         with self.db.transaction() as session:
             row = self.load(session, quote_id)
             if row.state != HedgeState.EXECUTED:
                 return False
+            row.reason = None
             self.move(
                 session,
                 row,
