@@ -839,7 +839,8 @@ class AttestationQuoteRow(Base):
     ticker: Mapped[str] = mapped_column(String(16), index=True)
     chain_id: Mapped[int] = mapped_column(BigInteger)
     minter: Mapped[str] = mapped_column(String(42))
-    user: Mapped[str] = mapped_column(String(42), index=True)
+    # The quote's user (a restock: the treasury).
+    wallet: Mapped[str] = mapped_column(String(42), index=True)
     # The quote as signed: USDC per whole token, raw token units, unix seconds; its USD notional.
     price: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int] = mapped_column(BigInteger)

@@ -49,11 +49,20 @@ def _minted(desk: Desk) -> SignedQuote:
     return signed
 
 
-def _assert_hedged_once(desk: Desk, signed: SignedQuote) -> None:
+def _redeemed(desk: Desk) -> SignedQuote:
+    """Mint 2 MSTR and hedge it, then redeem 1.5 with a desk quote; return the redemption, unseen."""
+    _minted(desk)
+    desk.run()
+    signed = desk.attestation.quote(desk.platform.wallet, "MSTR", "sell", "1.5")
+    desk.use(signed)
+    return signed
+
+
+def _assert_hedged_once(desk: Desk, signed: SignedQuote, traded: str, custody: str, outstanding: str) -> None:
     quote_id = signed.quote.id_hex
     view = desk.rewire().view(quote_id)
     assert view.state is HedgeState.HEDGED, view
-    assert view.filled == Shares.parse("2")
+    assert view.filled == Shares.parse(traded)
     order = desk.platform.broker.order(client_order_id(quote_id))
     assert order is not None
     assert len(order.fills) == FILL_PARTS
@@ -83,18 +92,19 @@ def _assert_hedged_once(desk: Desk, signed: SignedQuote) -> None:
     assert len(purposes) == len(set(purposes))
     line = desk.rewire().report().ticker("MSTR")
     assert (line.custody, line.outstanding, line.inventory, line.ledger_inventory) == (
-        Shares.parse("12"),
-        Shares.parse("2"),
+        Shares.parse(custody),
+        Shares.parse(outstanding),
         TARGET,
         TARGET,
     )
-    assert desk.platform.broker.positions()["MSTR"] == Shares.parse("12")
+    assert (line.to_buy, line.to_sell) == (Shares.zero(), Shares.zero())
+    assert desk.platform.broker.positions()["MSTR"] == Shares.parse(custody)
     reserve = int(desk.platform.onchain.reserve_feed("MSTR").latestRoundData()[1])
-    assert reserve == Shares.parse("12").units // 10
+    assert reserve == Shares.parse(custody).units // 10
 
 
 @pytest.mark.parametrize("point", ATTESTATION)
-def test_a_hedge_survives_a_crash_at_each_point(
+def test_a_mint_hedge_survives_a_crash_at_each_point(
     inproc_chain: InProcessChain,
     sqlite_db: Database,
     prices: ReplayPriceSource,
@@ -112,7 +122,29 @@ def test_a_hedge_survives_a_crash_at_each_point(
     desk.attestation = desk.rewire()  # a restart: nothing kept in memory
     desk.run()
 
-    _assert_hedged_once(desk, signed)
+    _assert_hedged_once(desk, signed, traded="2", custody="12", outstanding="2")
+
+
+@pytest.mark.parametrize("point", ATTESTATION)
+def test_a_redemption_hedge_survives_a_crash_at_each_point(
+    inproc_chain: InProcessChain,
+    sqlite_db: Database,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tmp_path: Path,
+    point: str,
+) -> None:
+    desk = build_desk(
+        inproc_chain, sqlite_db, prices, calendar, tmp_path, start=IN_SESSION, fill_parts=FILL_PARTS
+    )
+    signed = _redeemed(desk)
+
+    with pytest.raises(SimulatedCrash), simulated_crash(point):
+        desk.run()
+    desk.attestation = desk.rewire()
+    desk.run()
+
+    _assert_hedged_once(desk, signed, traded="1.5", custody="10.5", outstanding="0.5")
 
 
 def _worker(desk: Desk, tmp_path: Path, crash_at: str | None) -> int:
@@ -170,4 +202,4 @@ def test_a_hedge_survives_a_real_kill_at_every_point_in_turn(
         assert desk.attestation.open_quotes(), "the crash left nothing to recover"
     assert _worker(desk, tmp_path, None) == 0
 
-    _assert_hedged_once(desk, signed)
+    _assert_hedged_once(desk, signed, traded="2", custody="12", outstanding="2")

@@ -157,7 +157,7 @@ class QuoteDesk:
                 ticker=ticker,
                 chain_id=quote.chain_id,
                 minter=minter.address,
-                user=wallet,
+                wallet=wallet,
                 price=price,
                 quantity=tokens,
                 expiry=expiry,
@@ -206,7 +206,7 @@ class QuoteDesk:
                     ticker=ticker,
                     chain_id=self.onchain.chain_id,
                     minter=self.minters.minter(ticker),
-                    user=self.onchain.roles.operator,
+                    wallet=self.onchain.roles.operator,
                     price=0,
                     quantity=0,
                     expiry=0,
@@ -395,7 +395,7 @@ class QuoteDesk:
                     f"a redemption paying {notional} USDC exceeds the treasury's "
                     f"{Usd(max(cash.units - owed, 0))} USDC not promised to open quotes"
                 )
-        user_owed = promised(AttestationQuoteRow.notional_usd, AttestationQuoteRow.user == wallet)
+        user_owed = promised(AttestationQuoteRow.notional_usd, AttestationQuoteRow.wallet == wallet)
         token_owed = promised(AttestationQuoteRow.notional_usd)
         for which, limit, owed in (("user", user_room, user_owed), ("token", token_room, token_owed)):
             available_usd = Usd(max(limit.units - owed, 0))

@@ -141,7 +141,7 @@ class Hedger(StepMachine[AttestationQuoteRow]):
                 session,
                 row,
                 HedgeState.EXECUTED,
-                f"{row.quantity} token units {what} {row.user} on-chain for {Usd(row.notional_usd)} USDC",
+                f"{row.quantity} token units {what} {row.wallet} on-chain for {Usd(row.notional_usd)} USDC",
             )
         checkpoint("attestation_executed")
         return True

@@ -34,7 +34,7 @@ class QuoteView:
     id: str
     kind: HedgeKind
     ticker: str
-    user: str
+    wallet: str
     shares: Shares
     quantity: int
     price: Usd
@@ -121,7 +121,7 @@ class AttestationIssuer:
                 id=row.id,
                 kind=HedgeKind(row.kind),
                 ticker=row.ticker,
-                user=row.user,
+                wallet=row.wallet,
                 shares=Shares(row.shares),
                 quantity=row.quantity,
                 price=Usd(row.price),

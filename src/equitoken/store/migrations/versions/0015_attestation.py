@@ -15,7 +15,7 @@ def upgrade() -> None:
         sa.Column("ticker", sa.String(length=16), nullable=False),
         sa.Column("chain_id", sa.BigInteger(), nullable=False),
         sa.Column("minter", sa.String(length=42), nullable=False),
-        sa.Column("user", sa.String(length=42), nullable=False),
+        sa.Column("wallet", sa.String(length=42), nullable=False),
         sa.Column("price", sa.BigInteger(), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
         sa.Column("expiry", sa.BigInteger(), nullable=False),
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.CheckConstraint("kind in ('mint', 'redeem', 'restock')", name="attestation_quote_kind_known"),
         sa.PrimaryKeyConstraint("id"),
     )
-    for column in ("ticker", "user", "state"):
+    for column in ("ticker", "wallet", "state"):
         op.create_index(f"ix_attestation_quotes_{column}", "attestation_quotes", [column], unique=False)
     op.create_table(
         "attestation_quote_events",
@@ -73,6 +73,6 @@ def downgrade() -> None:
     op.drop_table("attestation_fills")
     op.drop_index("ix_attestation_quote_events_quote_id", table_name="attestation_quote_events")
     op.drop_table("attestation_quote_events")
-    for column in ("ticker", "user", "state"):
+    for column in ("ticker", "wallet", "state"):
         op.drop_index(f"ix_attestation_quotes_{column}", table_name="attestation_quotes")
     op.drop_table("attestation_quotes")
