@@ -61,7 +61,7 @@ def test_quotes_follow_holidays_half_days_and_weekends(
 
     clock.set(datetime(2025, 12, 1, 14, 30, tzinfo=UTC))  # Monday 09:30 New York: open again
     desk.publish("AAPL")
-    attestation.quote(wallet, "AAPL", "sell", "0.5")
+    attestation.quote(wallet, "AAPL", "buy", "0.5")
 
 
 def _refused(desk: Desk, next_open: str) -> None:

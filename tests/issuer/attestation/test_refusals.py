@@ -16,8 +16,10 @@ from equitoken.issuer.attestation.config import AttestationConfig
 from equitoken.issuer.attestation.deployment import UsdRateLimit, deploy_minters
 from equitoken.issuer.attestation.desk import parse_side
 from equitoken.issuer.attestation.errors import (
+    InsufficientBalanceError,
     InvalidQuantityError,
     InventoryExhaustedError,
+    MinterPausedError,
     PriceOutOfBandError,
     UnknownTickerError,
     UserNotAcceptedError,
@@ -79,6 +81,7 @@ def _refuses(desk: Desk, error: type[Exception], match: str, call: Callable[[], 
 
 def test_every_bad_quote_is_refused_with_its_reason_and_changes_nothing(desk: Desk) -> None:
     quote, wallet, other = desk.attestation.quote, desk.platform.wallet, desk.platform.other_wallet
+    broke = desk.chain.accounts[13]  # no role, no USDC
     cases: list[tuple[type[Exception], str, Callable[[], object]]] = [
         (
             InvalidRequestError,
@@ -107,12 +110,33 @@ def test_every_bad_quote_is_refused_with_its_reason_and_changes_nothing(desk: De
         ),
         (UserNotAcceptedError, f"does not accept {other}", lambda: quote(other, "MSTR", "buy", "1")),
         (InventoryExhaustedError, "10 shares available now", lambda: quote(wallet, "MSTR", "buy", "10.5")),
+        (
+            InsufficientBalanceError,
+            f"{wallet} holds 0 MSTR token units, the redemption needs 100000000",
+            lambda: quote(wallet, "MSTR", "sell", "1"),
+        ),
+        (
+            InsufficientBalanceError,
+            f"{broke} holds 0 USDC, the mint costs",
+            lambda: quote(broke, "AAPL", "buy", "1"),  # AAPL accepts anyone not sanctioned
+        ),
         (UnknownTickerError, "TSLA", lambda: desk.attestation.restock("TSLA")),
         (InvalidQuantityError, "must be positive", lambda: desk.attestation.restock("MSTR", "0")),
         (UnknownRequestError, "no attestation quote 'nope'", lambda: desk.attestation.view("nope")),
     ]
     for error, match, call in cases:
         _refuses(desk, error, match, call)
+
+    # A paused minter would refuse every quote.
+    pauser = desk.platform.onchain.roles.pauser
+    desk.minter("MSTR").pause(sender=pauser)
+    _refuses(
+        desk,
+        MinterPausedError,
+        "MSTR attestation minter is paused",
+        lambda: quote(wallet, "MSTR", "buy", "1"),
+    )
+    desk.minter("MSTR").unpause(sender=pauser)
 
     # What open quotes promised is not offered twice.
     desk.attestation.quote(wallet, "MSTR", "buy", "6")

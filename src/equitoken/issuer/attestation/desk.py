@@ -3,8 +3,9 @@
 A quote is signed only if the chain would accept it now and the issuer can stand behind it:
 - issuance is open: the regular session of the exchange calendar (holidays closed, half days close
   early), not merely a weekday; the quote expires by the session's close;
-- the ticker has a minter, the user is one the token accepts (its `can_transfer` pre-check), the
-  quantity is a positive whole number of token steps worth at least the desk's minimum;
+- the ticker has a minter and it is not paused, the user is one the token accepts (its
+  `can_transfer` pre-check), the quantity is a positive whole number of token steps worth at least
+  the desk's minimum, and the user holds the USDC a mint costs or the tokens a redemption burns;
 - the price (the market price the broker fills at, moved by the spread against the user) lies in the
   minter's band around its guarded oracle price;
 - a mint fits the unissued inventory (custody that backs no token, as the ledger and the reserve feed
@@ -27,8 +28,10 @@ from equitoken.chain.evm.contract import Contract
 from equitoken.issuer.attestation.config import AttestationConfig
 from equitoken.issuer.attestation.deployment import MinterDeployment, minter_at
 from equitoken.issuer.attestation.errors import (
+    InsufficientBalanceError,
     InvalidQuantityError,
     InventoryExhaustedError,
+    MinterPausedError,
     OutsideIssuanceHoursError,
     PriceOutOfBandError,
     RateLimitedError,
@@ -121,6 +124,8 @@ class QuoteDesk:
             ) from None
         if tokens == 0:
             raise InvalidQuantityError(f"{shares} shares of {ticker} is less than one token unit")
+        if minter.paused():
+            raise MinterPausedError(f"the {ticker} attestation minter is paused: no quote can be used now")
         self._require_accepted(minter, ticker, wallet)
         price = self._price(ticker, side, multiplier, now)
         self._require_in_band(minter, ticker, price)
@@ -130,6 +135,7 @@ class QuoteDesk:
                 f"{shares} {ticker} is worth {notional} USDC, under the desk's minimum of "
                 f"{self.config.min_notional} USDC"
             )
+        self._require_balance(wallet, ticker, side, tokens, notional)
         ttl = min(int(self.config.quote_ttl.total_seconds()), int(minter.max_ttl()))
         # From the next block's time, which may run ahead of the clock (one second per block at least).
         start = max(int(now.timestamp()), self.onchain.chain.timestamp() + 1)
@@ -286,6 +292,19 @@ class QuoteDesk:
         if int(code) != 0:
             raise UserNotAcceptedError(
                 f"the {ticker} token does not accept {wallet}: {reason} (code {int(code)})"
+            )
+
+    def _require_balance(self, wallet: str, ticker: str, side: Side, tokens: int, notional: Usd) -> None:
+        # What the user must hold for the call to go through (the allowance may follow the quote).
+        if side is Side.BUY:
+            held = Usd(int(self.onchain.usdc.balanceOf(wallet)))
+            if held < notional:
+                raise InsufficientBalanceError(f"{wallet} holds {held} USDC, the mint costs {notional} USDC")
+            return
+        units = self.onchain.balance(ticker, wallet)
+        if units < tokens:
+            raise InsufficientBalanceError(
+                f"{wallet} holds {units} {ticker} token units, the redemption needs {tokens}"
             )
 
     def _price(self, ticker: str, side: Side, multiplier: int, now: datetime) -> int:

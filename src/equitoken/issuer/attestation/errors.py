@@ -39,3 +39,11 @@ class RateLimitedError(QuoteRefusedError, LimitExceededError):
 
 class TreasuryShortError(QuoteRefusedError, LimitExceededError):
     code = "treasury_short"
+
+
+class MinterPausedError(QuoteRefusedError):
+    code = "minter_paused"
+
+
+class InsufficientBalanceError(QuoteRefusedError):
+    code = "insufficient_balance"
