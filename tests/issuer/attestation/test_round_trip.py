@@ -7,6 +7,7 @@ from tests.support.attestation_desk import TARGET, Desk, build_desk
 from tests.support.platform import IN_SESSION
 
 from equitoken.chain.evm.inprocess import InProcessChain
+from equitoken.issuer.attestation.hedger import client_order_id
 from equitoken.issuer.attestation.states import HedgeState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
@@ -16,8 +17,9 @@ from equitoken.store.database import Database
 TOKEN_UNIT = 10**8
 
 
-def _stocked(desk: Desk, ticker: str) -> None:
-    assert desk.attestation.restock(ticker) is not None
+def _stocked(desk: Desk, ticker: str) -> str:
+    restock = desk.attestation.restock(ticker)
+    assert restock is not None
     desk.run()
     line = desk.attestation.report().ticker(ticker)
     assert (line.custody, line.outstanding, line.inventory, line.ledger_inventory) == (
@@ -26,6 +28,7 @@ def _stocked(desk: Desk, ticker: str) -> None:
         TARGET,
         TARGET,
     )
+    return restock
 
 
 def test_a_user_mints_and_redeems_with_desk_quotes_and_the_hedge_restores_the_inventory(
@@ -38,7 +41,7 @@ def test_a_user_mints_and_redeems_with_desk_quotes_and_the_hedge_restores_the_in
     desk = build_desk(inproc_chain, sqlite_db, prices, calendar, tmp_path, start=IN_SESSION)
     platform, attestation = desk.platform, desk.attestation
     wallet, treasury = platform.wallet, platform.onchain.roles.operator
-    _stocked(desk, "MSTR")
+    restock = _stocked(desk, "MSTR")
     desk.approve(wallet, "MSTR")
     usdc = platform.usdc
     wallet_usdc, treasury_usdc = int(usdc.balanceOf(wallet)), int(usdc.balanceOf(treasury))
@@ -111,3 +114,11 @@ def test_a_user_mints_and_redeems_with_desk_quotes_and_the_hedge_restores_the_in
     reserve = int(platform.onchain.reserve_feed("MSTR").latestRoundData()[1])
     assert reserve == int(Shares.parse("10.5").units // 10)
     assert int(platform.broker.positions()["MSTR"].units) >= Shares.parse("10.5").units
+
+    # The inventory's dollars: the flows' USDC in and out, the broker's fills out and in.
+    orders = [
+        platform.broker.order(client_order_id(q)) for q in (restock, mint.quote.id_hex, redeem.quote.id_hex)
+    ]
+    bought = sum(o.filled_notional(round_up=True).units for o in orders[:2] if o is not None)
+    sold = sum(o.filled_notional(round_up=False).units for o in orders[2:] if o is not None)
+    assert final.net_usd == Usd(paid - received - bought + sold)

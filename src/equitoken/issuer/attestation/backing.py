@@ -46,8 +46,9 @@ class TickerBacking:
     # The market price now and the dollars of the open hedges at it: the position the issuer carries.
     price: Price | None
     usd_at_risk: Usd
-    # The hedges' result so far: what the inventory brought in less what it cost (a profit if positive).
-    hedge_pnl: Usd
+    # What the inventory and its flows brought in less what they cost (surplus:<ticker> in USD): the
+    # purchase of the inventory counts against it, so this is the hedging result less its cost.
+    net_usd: Usd
 
     @property
     def inventory(self) -> Shares:
@@ -101,7 +102,7 @@ def backing_report(
         with database.transaction() as session:
             custody = Shares(ledger.backing(session, ticker))
             booked = Shares(-ledger.balance(session, surplus_account(ticker), ticker))
-            pnl = Usd(-ledger.balance(session, surplus_account(ticker), "USD"))
+            net = Usd(-ledger.balance(session, surplus_account(ticker), "USD"))
             rows = session.execute(
                 select(
                     AttestationQuoteRow.kind,
@@ -140,7 +141,7 @@ def backing_report(
                 quoted_sell=Shares(quoted_sell),
                 price=price,
                 usd_at_risk=at_risk,
-                hedge_pnl=pnl,
+                net_usd=net,
             )
         )
     return BackingReport(at, tuple(lines))
