@@ -3,11 +3,13 @@ hedger buys and sells the shares afterwards, and the backing report tells the tr
 
 from pathlib import Path
 
+from eth_utils.crypto import keccak
 from tests.support.attestation_desk import TARGET, Desk, build_desk
 from tests.support.platform import IN_SESSION
 
 from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.issuer.attestation.hedger import client_order_id
+from equitoken.issuer.attestation.quotes import typed_quote
 from equitoken.issuer.attestation.states import HedgeState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
@@ -47,6 +49,9 @@ def test_a_user_mints_and_redeems_with_desk_quotes_and_the_hedge_restores_the_in
     wallet_usdc, treasury_usdc = int(usdc.balanceOf(wallet)), int(usdc.balanceOf(treasury))
 
     mint = attestation.quote(wallet, "MSTR", "buy", "2")
+    typed = typed_quote(mint.quote, mint.minter)
+    digest = keccak(b"\x19" + typed.version + typed.header + typed.body)
+    assert bytes(desk.minter("MSTR").quote_digest(mint.quote.as_tuple())) == digest
     desk.use(mint)
 
     paid = int(usdc.balanceOf(treasury)) - treasury_usdc
