@@ -49,15 +49,6 @@ def _minted(desk: Desk) -> SignedQuote:
     return signed
 
 
-def _redeemed(desk: Desk) -> SignedQuote:
-    """Mint 2 MSTR and hedge it, then redeem 1.5 with a desk quote; return the redemption, unseen."""
-    _minted(desk)
-    desk.run()
-    signed = desk.attestation.quote(desk.platform.wallet, "MSTR", "sell", "1.5")
-    desk.use(signed)
-    return signed
-
-
 def _assert_hedged_once(desk: Desk, signed: SignedQuote, traded: str, custody: str, outstanding: str) -> None:
     quote_id = signed.quote.id_hex
     view = desk.rewire().view(quote_id)
@@ -104,7 +95,7 @@ def _assert_hedged_once(desk: Desk, signed: SignedQuote, traded: str, custody: s
 
 
 @pytest.mark.parametrize("point", ATTESTATION)
-def test_a_mint_hedge_survives_a_crash_at_each_point(
+def test_a_mint_and_a_redemption_hedge_survive_a_crash_at_each_point(
     inproc_chain: InProcessChain,
     sqlite_db: Database,
     prices: ReplayPriceSource,
@@ -115,36 +106,23 @@ def test_a_mint_hedge_survives_a_crash_at_each_point(
     desk = build_desk(
         inproc_chain, sqlite_db, prices, calendar, tmp_path, start=IN_SESSION, fill_parts=FILL_PARTS
     )
-    signed = _minted(desk)
+    mint = _minted(desk)
 
     with pytest.raises(SimulatedCrash), simulated_crash(point):
         desk.run()
     desk.attestation = desk.rewire()  # a restart: nothing kept in memory
     desk.run()
 
-    _assert_hedged_once(desk, signed, traded="2", custody="12", outstanding="2")
+    _assert_hedged_once(desk, mint, traded="2", custody="12", outstanding="2")
 
-
-@pytest.mark.parametrize("point", ATTESTATION)
-def test_a_redemption_hedge_survives_a_crash_at_each_point(
-    inproc_chain: InProcessChain,
-    sqlite_db: Database,
-    prices: ReplayPriceSource,
-    calendar: MarketCalendar,
-    tmp_path: Path,
-    point: str,
-) -> None:
-    desk = build_desk(
-        inproc_chain, sqlite_db, prices, calendar, tmp_path, start=IN_SESSION, fill_parts=FILL_PARTS
-    )
-    signed = _redeemed(desk)
-
+    redemption = desk.attestation.quote(desk.platform.wallet, "MSTR", "sell", "1.5")
+    desk.use(redemption)
     with pytest.raises(SimulatedCrash), simulated_crash(point):
         desk.run()
     desk.attestation = desk.rewire()
     desk.run()
 
-    _assert_hedged_once(desk, signed, traded="1.5", custody="10.5", outstanding="0.5")
+    _assert_hedged_once(desk, redemption, traded="1.5", custody="10.5", outstanding="0.5")
 
 
 def _worker(desk: Desk, tmp_path: Path, crash_at: str | None) -> int:
