@@ -13,10 +13,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from equitoken.issuer.attestation.ledger import surplus_account
 from equitoken.issuer.attestation.states import HedgeKind, HedgeState
 from equitoken.issuer.chains import TokenChain, outstanding
-from equitoken.issuer.custody import CustodyLedger
+from equitoken.issuer.custody import CustodyLedger, surplus_account
 from equitoken.market.prices import NoPriceError, PriceSource
 from equitoken.model.instrument import Instrument
 from equitoken.model.quantities import Price, Shares, Usd

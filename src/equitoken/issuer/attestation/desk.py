@@ -39,11 +39,10 @@ from equitoken.issuer.attestation.errors import (
     UnknownTickerError,
     UserNotAcceptedError,
 )
-from equitoken.issuer.attestation.ledger import surplus_account
 from equitoken.issuer.attestation.quotes import Quote, Side, SignedQuote, sign_quote
 from equitoken.issuer.attestation.states import HedgeKind, HedgeState
 from equitoken.issuer.chains import TokenChain, allotment, outstanding
-from equitoken.issuer.custody import CustodyLedger
+from equitoken.issuer.custody import CustodyLedger, surplus_account
 from equitoken.issuer.errors import InvalidRequestError
 from equitoken.issuer.onchain import IssuerChain, parse_address
 from equitoken.market.calendar import NEW_YORK, MarketCalendar, OutsideCalendarError

@@ -12,10 +12,15 @@ cost less what it brought in, so after a round trip it holds the hedge's profit 
 """
 
 from equitoken.issuer.attestation.states import HedgeKind
-from equitoken.issuer.custody import BROKER_CASH, TREASURY, USD, Line, custody_account, issued_account
-from equitoken.issuer.workflow.engine import surplus_account
-
-__all__ = ["execution_lines", "fill_lines", "surplus_account"]
+from equitoken.issuer.custody import (
+    BROKER_CASH,
+    TREASURY,
+    USD,
+    Line,
+    custody_account,
+    issued_account,
+    surplus_account,
+)
 
 
 def execution_lines(kind: HedgeKind, ticker: str, shares: int, usd: int) -> list[Line]:
