@@ -205,6 +205,18 @@ class Up:
             onchain = IssuerChain(chain, deployment, IssuerRoles.from_accounts(chain.accounts), usdc)
             return int(onchain.token("AAPL").balanceOf(wallet))
 
+    def attest_trade(self, body: dict[str, str], attempt: int) -> httpx.Response:
+        """Mint or redeem through `/attestation/trades` for the participant's custodied wallet."""
+        return httpx.post(
+            f"{self.api}/attestation/trades",
+            headers={
+                "X-API-Key": self.keys()["participant"],
+                "Idempotency-Key": f"restart-test-attest-{attempt}",
+            },
+            json=body,
+            timeout=30,
+        )
+
     def place_processor_order(self, body: dict[str, str]) -> int:
         """Quote an order through the API for the participant and place it on-chain from its wallet, as
         a wallet app would; return the processor's order id."""
@@ -334,6 +346,18 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
         time.sleep(0.5)
     order = next(o for o in up.get("/processor/orders", "participant") if o["order_id"] == placed)
     assert int(order["filled_asset"]) > 0
+    # The participant mints 1 AAPLx at once with an attestation quote, once the issuer has stocked the
+    # inventory the mints draw on (a restock the loop buys at the broker).
+    deadline = time.monotonic() + 60
+    attempt = 0
+    while (
+        instant := up.attest_trade({"ticker": "AAPL", "side": "buy", "quantity": "1"}, attempt)
+    ).status_code != 200:
+        assert instant.json()["code"] == "inventory_exhausted", instant.text
+        assert time.monotonic() < deadline, instant.text
+        attempt += 1
+        time.sleep(0.5)
+    assert instant.json()["quantity"] == str(10**8)
     # The participant mints AAPLx on Solana through the API, paying USDC on the EVM chain.
     solana_wallet = up.solana_wallet()
     on_solana = {"chain_id": SOLANA_LOCAL, "wallet": solana_wallet, "payment_wallet": PARTICIPANT_WALLET}

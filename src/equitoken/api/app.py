@@ -10,6 +10,7 @@ from equitoken.api.idempotency import IdempotentCalls
 from equitoken.api.problems import Problem, install_problem_handlers, problem_responses
 from equitoken.api.ratelimit import RateLimiter
 from equitoken.api.routes import (
+    attestation,
     bridge,
     cfd,
     corporate_actions,
@@ -70,6 +71,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(bridge.router)
     if context.processor is not None:
         api.include_router(processor.router)
+    if context.attestation is not None:
+        api.include_router(attestation.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from equitoken.api.ratelimit import RateLimit
 from equitoken.bridge.desk import BridgeDesk
 from equitoken.brokers.broker import Broker
 from equitoken.indexer.views import IndexReader
+from equitoken.issuer.attestation.service import AttestationIssuer
 from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.issuer.orders.desk import ProcessorDesk
 from equitoken.issuer.service import Issuer
@@ -49,6 +50,8 @@ class ApiContext:
     send from their custodied wallets, the operator (the compliance agent) settles held transfers.
     `processor`, when given, serves the order processor under `/processor`: fee quotes for investors'
     orders, which they place on-chain themselves, and the orders the operator fills.
+    `attestation`, when given, serves attestation mints under `/attestation`: signed quotes an investor
+    mints or redeems with at once, in the exchange's sessions, and the backing during the hedge.
     """
 
     issuer: Issuer
@@ -72,6 +75,7 @@ class ApiContext:
     cfd_transfers: CfdTransfers | None = None
     bridge: BridgeDesk | None = None
     processor: ProcessorDesk | None = None
+    attestation: AttestationIssuer | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.
@@ -86,6 +90,7 @@ class ApiContext:
     bridge_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     # And the order processor's placements for custodied wallets.
     processor_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    attestation_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if (self.exchange is None) != (self.exchange_members is None):

@@ -19,6 +19,7 @@ from equitoken.api.schemas import IDEMPOTENCY_KEY
 from equitoken.bridge.desk import BridgeDesk
 from equitoken.brokers.broker import Broker
 from equitoken.indexer.views import IndexReader
+from equitoken.issuer.attestation.service import AttestationIssuer
 from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.issuer.orders.desk import ProcessorDesk
 from equitoken.issuer.service import Issuer
@@ -138,6 +139,14 @@ async def get_processor_lock(context: ContextDep) -> threading.Lock:
     return context.processor_lock
 
 
+async def get_attestation(context: ContextDep) -> AttestationIssuer:
+    return _present(context.attestation, "attestation mints")
+
+
+async def get_attestation_lock(context: ContextDep) -> threading.Lock:
+    return context.attestation_lock
+
+
 @dataclass(frozen=True)
 class NamedBroker:
     """The broker the issuer trades through, and what `GET /broker` calls it ("paper", "alpaca")."""
@@ -194,6 +203,8 @@ CfdTransfersDep = Annotated[CfdTransfers, Depends(get_cfd_transfers)]
 BridgeDep = Annotated[BridgeDesk, Depends(get_bridge)]
 ProcessorDep = Annotated[ProcessorDesk, Depends(get_processor)]
 ProcessorLockDep = Annotated[threading.Lock, Depends(get_processor_lock)]
+AttestationDep = Annotated[AttestationIssuer, Depends(get_attestation)]
+AttestationLockDep = Annotated[threading.Lock, Depends(get_attestation_lock)]
 BridgeLockDep = Annotated[threading.Lock, Depends(get_bridge_lock)]
 BrokerDep = Annotated[NamedBroker, Depends(get_broker)]
 

@@ -1136,3 +1136,69 @@ class ProcessorResolveIn(_Input):
         description="retry: send the refused step again; cancel: refund the requester, keep what was bought."
     )
     note: str = Field(min_length=1, max_length=500, pattern=TEXT, description="Why, for the audit trail.")
+
+
+class AttestationMinterOut(BaseModel):
+    ticker: str
+    minter: str
+    token: str
+
+
+class AttestationOut(BaseModel):
+    chain_id: int
+    minters: list[AttestationMinterOut]
+    open_now: bool = Field(
+        description="Whether quotes are signed now: the exchange is in its regular session."
+    )
+    next_open: datetime | None = Field(description="When quotes are signed next, if not now.")
+    spread_bps: int
+    quote_ttl_seconds: int
+
+
+class AttestationQuoteIn(_Input):
+    ticker: str = Field(pattern=TICKER, description="The stock, e.g. AAPL.")
+    side: Literal["buy", "sell"] = Field(
+        description="buy: mint tokens for USDC; sell: redeem tokens for USDC."
+    )
+    quantity: str = Field(pattern=DECIMAL, description="Shares.")
+    wallet: str | None = Field(
+        default=None, pattern=ADDRESS, description="Your wallet; your first EVM wallet if omitted."
+    )
+
+
+class AttestationQuoteOut(BaseModel):
+    """The `Quote` struct `mint_with_attestation` / `redeem_with_attestation` take, and its signature."""
+
+    minter: str
+    chain_id: int
+    attestation_id: str
+    user: str
+    token: str
+    price: str = Field(description="USDC raw units per whole token.")
+    quantity: str = Field(description="Token raw units.")
+    side: int
+    expiry: int
+    signature: str
+
+
+class AttestationTradeOut(BaseModel):
+    attestation_id: str
+    ticker: str
+    side: Literal["buy", "sell"]
+    quantity: str = Field(description="Token raw units minted or redeemed.")
+    usd: str = Field(description="Dollars paid or received.")
+    tx_hash: str
+
+
+class AttestationBackingOut(BaseModel):
+    ticker: str
+    custody: str
+    outstanding: str
+    inventory: str
+    target: str
+    to_buy: str
+    to_sell: str
+    quoted_buy: str
+    quoted_sell: str
+    usd_at_risk: str
+    backed: bool

@@ -50,6 +50,7 @@ from equitoken.market.prices import PriceSource
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares, Usd
 from equitoken.oracle.trades import VenueTradeBook
+from equitoken.platform.attestation import open_attestation, tend
 from equitoken.platform.book_seed import BookSeed
 from equitoken.platform.bridge import LocalBridge, open_bridge
 from equitoken.platform.cfd import CfdFeeder, listing_multipliers, open_cfd
@@ -208,6 +209,9 @@ class RunningPlatform:
         perps_client = PerpsClient(
             self.local.chain, perps, self.local.database, clock, outbox=self.local.onchain.outbox
         )
+        attestation = open_attestation(
+            self.local.issuer, self.local.broker, self.local.prices, calendar, s.data_dir, progress
+        )
         processor = open_order_processor(
             self.local.issuer, self.local.broker, self.local.prices, s.data_dir, progress
         )
@@ -323,6 +327,7 @@ class RunningPlatform:
         tasks += _synths_tasks(SynthsSeed(self.local.issuer, synths_client, s.data_dir), synth_keeper)
         tasks += [LoopTask("cfd prices and financing", lambda: "\n".join(cfd_feeder.tick()) or None)]
         tasks += [LoopTask("order processor", _processing(processor))]
+        tasks += [LoopTask("attestation hedges", lambda: tend(attestation))]
         if self.bridge is not None:
             tasks += [LoopTask("bridge relayer", _relaying(self.bridge))]
         cfd_transfers = CfdTransfers(self.local.database, self.exchange, self.cfd, members, clock)
@@ -352,6 +357,7 @@ class RunningPlatform:
             cfd_transfers=cfd_transfers,
             bridge=None if self.bridge is None else self.bridge.desk,
             processor=processor,
+            attestation=attestation,
         )
         app = create_app(context)
         mount_dashboard(app)

@@ -8,16 +8,18 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from equitoken.brokers.broker import Broker
+from equitoken.durable.outboxed import Outboxed
 from equitoken.issuer.attestation.backing import BackingReport, backing_report
 from equitoken.issuer.attestation.config import AttestationConfig
-from equitoken.issuer.attestation.deployment import MinterDeployment
+from equitoken.issuer.attestation.deployment import MinterDeployment, minter_at
 from equitoken.issuer.attestation.desk import QuoteDesk
+from equitoken.issuer.attestation.errors import UnknownTickerError
 from equitoken.issuer.attestation.hedger import Hedger
 from equitoken.issuer.attestation.quotes import Side, SignedQuote
 from equitoken.issuer.attestation.states import HedgeKind, HedgeState
 from equitoken.issuer.chains import TokenChain
-from equitoken.issuer.errors import UnknownRequestError
-from equitoken.issuer.onchain import IssuerChain
+from equitoken.issuer.errors import InvalidRequestError, IssuerError, UnknownRequestError
+from equitoken.issuer.onchain import IssuerChain, parse_address
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import PriceSource
 from equitoken.model.instrument import Instrument
@@ -138,3 +140,80 @@ class AttestationIssuer:
         """Return the ids of the quotes and restocks not ended."""
         with self.db.transaction() as session:
             return self.hedger.open_ids(session)
+
+
+@dataclass(frozen=True)
+class Traded:
+    """A mint or redemption the platform made for a custodied wallet, as its receipt logged it."""
+
+    attestation_id: str
+    ticker: str
+    side: Side
+    quantity: int
+    usd_amount: int
+    tx_hash: str
+
+
+class AttestationTransactionError(IssuerError):
+    """The chain refused or reverted the mint or redemption; its reason is in the message."""
+
+    code = "attestation_transaction"
+
+
+UNLIMITED = 2**256 - 1
+
+
+def trade(
+    attestation: AttestationIssuer,
+    wallet: str,
+    ticker: str,
+    side: Side | str,
+    quantity: str | Shares,
+    *,
+    key: str,
+) -> Traded:
+    """Quote for `wallet`, whose key the platform holds, and use the quote at once: the minter is approved
+    for the wallet's USDC and tokens, then mints or redeems, each once per request `key` through the
+    outbox; a retry with the same key returns the first call's outcome and signs no second quote."""
+    onchain = attestation.onchain
+    sent = Outboxed(
+        "attestation",
+        onchain.chain,
+        attestation.db,
+        onchain.outbox,
+        attestation.clock,
+        InvalidRequestError,
+        AttestationTransactionError,
+    )
+    sender = sent.sender(parse_address(wallet), key)
+    if ticker not in attestation.minters.minters:
+        raise UnknownTickerError(f"{ticker!r} has no attestation minter on chain {onchain.chain_id}")
+    minter = minter_at(onchain.chain, attestation.minters.minter(ticker), ticker)
+    purpose = sent.purpose(sender, ticker, "trade", key)
+    if sent.stored(purpose):
+        outcome = sent.run(purpose, minter.mint_with_attestation, (), sender, "trade")
+    else:
+        signed = attestation.quote(sender, ticker, side, quantity)
+        buy = signed.quote.side is Side.BUY
+        # Approved without limit, once: a retried request's new quote may cost a little more.
+        sent.approve(f"{purpose}:usdc", onchain.usdc, minter.address, UNLIMITED, sender, "payment")
+        if not buy:
+            token = onchain.token(ticker)
+            sent.approve(
+                f"{purpose}:token", token, minter.address, signed.quote.quantity, sender, "redemption"
+            )
+        call = minter.mint_with_attestation if buy else minter.redeem_with_attestation
+        arguments = (signed.quote.as_tuple(), signed.signature)
+        outcome = sent.run(purpose, call, arguments, sender, "mint" if buy else "redemption")
+    receipt = sent.mined(outcome)
+    event = next(
+        e for e in minter.decode_logs(receipt) if e.name in ("AttestationMinted", "AttestationRedeemed")
+    )
+    return Traded(
+        "0x" + bytes(event.args["attestation_id"]).hex(),
+        ticker,
+        Side(int(event.args["side"])),
+        int(event.args["quantity"]),
+        int(event.args["usd_amount"]),
+        outcome.tx_hash,
+    )
