@@ -3,8 +3,10 @@
 // from its wallet whose key the platform holds (the platform quotes the fee, approves the escrow and
 // places the order on-chain), follows it to filled, and may ask to cancel it while it is open. A
 // submission keeps its Idempotency-Key until the API answers, so the same form sent twice places once.
+// When the API serves attestation mints (the Ondo Global Markets model), a second form mints or redeems
+// at once with a quote the issuer signs, during the exchange's sessions.
 
-import { ApiError, call, newIdempotencyKey } from "../api.js";
+import { ApiError, call, hasRoute, newIdempotencyKey } from "../api.js";
 import { empty, h, replace, table } from "../dom.js";
 import { grouped, usd } from "../format.js";
 import { problemBox } from "../problem.js";
@@ -73,6 +75,44 @@ export const ordersPage = {
     type.addEventListener("change", shape);
     shape();
 
+    const instantTicker = h("select", { name: "ticker" });
+    const instantSide = select("side", [["buy", "Mint (buy)"], ["sell", "Redeem (sell)"]]);
+    const instantQuantity = h("input", { name: "quantity", inputmode: "decimal", autocomplete: "off", placeholder: "1" });
+    const instantSubmit = h("button", { type: "submit" }, "Mint or redeem now");
+    const instantStatus = h("div", { class: "form-status", "aria-live": "polite", id: "instant-status" });
+    const hours = h("p", { class: "help", id: "instant-hours" });
+    const instant = h(
+      "form",
+      { class: "card spaced", "aria-labelledby": "instant-title", novalidate: true, hidden: true },
+      h("h2", { id: "instant-title" }, "Mint or redeem at once"),
+      h("p", { class: "help" }, "With a quote the issuer signs: the tokens (or the USDC) arrive in the same transaction; the issuer buys or sells the shares afterwards."),
+      hours,
+      field("instant-ticker", "Token", instantTicker),
+      field("instant-side", "Mint or redeem", instantSide),
+      field("instant-quantity", "Shares", instantQuantity),
+      instantSubmit,
+      instantStatus,
+    );
+    let instantPending = null;
+    instant.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { ticker: instantTicker.value, side: instantSide.value, quantity: instantQuantity.value.trim() };
+      if (!instantPending || JSON.stringify(instantPending.body) !== JSON.stringify(body)) instantPending = { body, key: newIdempotencyKey() };
+      instantSubmit.disabled = true;
+      replace(instantStatus, h("p", {}, "Quoting and sending…"));
+      try {
+        const done = await call("/attestation/trades", { method: "POST", body, idempotencyKey: instantPending.key });
+        instantPending = null;
+        const verb = done.side === "buy" ? "Minted" : "Redeemed";
+        replace(instantStatus, h("p", { role: "status" }, `${verb} ${grouped(body.quantity)} ${done.ticker} for ${usd(done.usd)}.`));
+      } catch (error) {
+        if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429) instantPending = null;
+        replace(instantStatus, problemBox(error));
+      } finally {
+        instantSubmit.disabled = false;
+      }
+    });
+
     const orders = h("div", { id: "processor-orders" });
     const node = h(
       "section",
@@ -85,6 +125,7 @@ export const ordersPage = {
           "each fill mints or burns the tokens and pays at once. Orders fill while the market is open; what is not filled is refunded.",
       ),
       investor ? form : null,
+      investor ? instant : null,
       orders,
     );
 
@@ -159,6 +200,14 @@ export const ordersPage = {
         const processor = await call("/processor");
         replace(ticker, processor.tickers.map((t) => h("option", { value: t }, t)));
         fees.textContent = `Fee: ${usd(processor.fee_flat)} plus ${processor.fee_bps} bps of the order's value, quoted before it is placed.`;
+        instant.hidden = !(investor && (await hasRoute("/attestation/trades")));
+      }
+      if (!instant.hidden) {
+        const attestation = await call("/attestation");
+        if (!instantTicker.options.length) replace(instantTicker, attestation.minters.map((m) => h("option", { value: m.ticker }, m.ticker)));
+        hours.textContent = attestation.open_now
+          ? "Open now: quotes are signed during the exchange's regular session."
+          : `Closed now (weekends, holidays and after early closes); opens ${new Date(attestation.next_open).toLocaleString()}.`;
       }
       await showOrders();
     }
