@@ -84,6 +84,10 @@ ATTESTATION = (
     "attestation_custody_entry",  # a hedge fill's custody entry is posted
     "attestation_reserve_sent",  # the reserve attestation after the hedge is broadcast, its receipt not read
 )
+PRIVATE_COMPANIES = (
+    "private_action_sent",  # a private company's valuation, issue, buyback or decision is broadcast, not read
+    "private_action_mined",  # that transaction is mined; the database does not know it yet
+)
 CRASH_POINTS = (
     MINT_AND_REDEEM
     + CORPORATE_ACTIONS
@@ -94,6 +98,7 @@ CRASH_POINTS = (
     + BRIDGE
     + ORDER_PROCESSOR
     + ATTESTATION
+    + PRIVATE_COMPANIES
 )
 
 

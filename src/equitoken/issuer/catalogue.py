@@ -1,4 +1,5 @@
-"""The instrument catalogue: every stock and ETF the platform can tokenize."""
+"""The instrument catalogue: every stock and ETF the platform can tokenize, and, in a file of their own,
+the private companies whose shares it can issue (no listing, no market data)."""
 
 import csv
 import difflib
@@ -14,6 +15,8 @@ from equitoken.model.instrument import (
     UnknownInstrumentError,
 )
 
+LISTED = "instruments.csv"
+PRIVATE_COMPANIES = "private_companies.csv"
 _COLUMNS = ("ticker", "name", "isin", "exchange", "kind", "token_symbol", "token_decimals", "profile")
 
 
@@ -31,6 +34,16 @@ class Catalogue:
     def load(cls, path: Path | None = None) -> "Catalogue":
         """Load and validate a catalogue file; the packaged one unless `path` is given."""
         return cls(load_catalogue(path))
+
+    @classmethod
+    def load_private(cls, path: Path | None = None) -> "Catalogue":
+        """Load and validate a file of private companies; the packaged one unless `path` is given."""
+        source = path or _packaged(PRIVATE_COMPANIES)
+        instruments = load_catalogue(source)
+        for instrument in instruments:
+            if instrument.listed:
+                raise InvalidInstrumentError(f"{source}: {instrument.ticker} is a listed {instrument.kind}")
+        return cls(instruments)
 
     def get(self, ticker: str) -> Instrument:
         """Return the instrument for `ticker`, or raise `UnknownInstrumentError`."""
@@ -85,7 +98,7 @@ def _edit_distance(a: str, b: str) -> int:
 
 def load_catalogue(path: Path | None = None) -> list[Instrument]:
     """Load and validate the catalogue; the packaged one unless `path` is given."""
-    source = path or Path(str(resources.files("equitoken.issuer") / "data" / "instruments.csv"))
+    source = path or _packaged(LISTED)
     with source.open(newline="") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != _COLUMNS:
@@ -93,6 +106,10 @@ def load_catalogue(path: Path | None = None) -> list[Instrument]:
         instruments = [_parse(row, source, line) for line, row in enumerate(reader, start=2)]
     _reject_duplicates(instruments, source)
     return instruments
+
+
+def _packaged(name: str) -> Path:
+    return Path(str(resources.files("equitoken.issuer") / "data" / name))
 
 
 def _parse(row: dict[str, str], source: Path, line: int) -> Instrument:

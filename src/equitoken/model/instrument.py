@@ -1,4 +1,4 @@
-"""Instruments: the securities a stock token can stand for."""
+"""Instruments: the securities a token can stand for, listed (a stock or an ETF) or private."""
 
 import re
 from collections.abc import Sequence
@@ -28,6 +28,16 @@ class UnknownInstrumentError(EquitokenError, LookupError):
     def __str__(self) -> str:
         # LookupError would otherwise print like a KeyError, with the message quoted.
         return self.message
+
+
+class NoMarketDataError(EquitokenError, ValueError):
+    """An instrument with no exchange listing asked for something that needs market data."""
+
+    code = "no_market_data"
+
+
+INSTRUMENT_KINDS = ("stock", "etf", "private")
+"""Listed stocks and ETFs trade on an exchange; a private company's shares trade nowhere."""
 
 
 class ComplianceProfile(IntEnum):
@@ -67,7 +77,8 @@ def _isin_check_digit(body: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
-    """A listed US stock or ETF and the token that stands for it."""
+    """A security and the token that stands for it: a listed US stock or ETF, or a private company's
+    shares (kind "private": no exchange, no market data, priced by the issuer's valuation)."""
 
     ticker: str
     name: str
@@ -87,5 +98,31 @@ class Instrument:
             raise InvalidInstrumentError(f"{self.ticker}: token symbol must have 1 to 16 characters")
         if not 0 <= self.token_decimals <= 18:
             raise InvalidInstrumentError(f"{self.ticker}: token decimals must be 0 to 18")
-        if self.kind not in ("stock", "etf"):
-            raise InvalidInstrumentError(f"{self.ticker}: kind must be 'stock' or 'etf', not {self.kind!r}")
+        if self.kind not in INSTRUMENT_KINDS:
+            raise InvalidInstrumentError(
+                f"{self.ticker}: kind must be 'stock', 'etf' or 'private', not {self.kind!r}"
+            )
+        if self.listed and not self.exchange:
+            raise InvalidInstrumentError(f"{self.ticker}: a listed {self.kind} needs an exchange")
+        if not self.listed and self.exchange:
+            raise InvalidInstrumentError(
+                f"{self.ticker}: a private company is unlisted, so it has no exchange, not {self.exchange!r}"
+            )
+        if not self.listed and self.profile is not ComplianceProfile.RESTRICTED:
+            raise InvalidInstrumentError(
+                f"{self.ticker}: a private company's shares are restricted (the transfer agent approves "
+                f"every transfer), not {self.profile.name.lower()}"
+            )
+
+    @property
+    def listed(self) -> bool:
+        """Whether the instrument trades on an exchange and so has market data."""
+        return self.kind != "private"
+
+    def require_market_data(self, purpose: str) -> None:
+        """Raise `NoMarketDataError` naming `purpose` unless the instrument has market data."""
+        if not self.listed:
+            raise NoMarketDataError(
+                f"{self.ticker} is a private company: it has no exchange listing and no market data, "
+                f"so {purpose} is not available for it (its price is the issuer's valuation)"
+            )

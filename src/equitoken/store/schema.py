@@ -892,3 +892,42 @@ class AttestationFillRow(Base):
     filled_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     custody_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+
+class PrivateActionRow(Base):
+    """One thing the issuer of a private company does on its chain: record a valuation, issue shares in a
+    round, buy shares back, approve or reject a transfer request. Its id is its outbox purpose, so each
+    is sent at most once; a confirmed valuation row is also the issuer's off-chain record of it."""
+
+    __tablename__ = "private_actions"
+
+    # "private:<ticker>:<kind>:<key>", also the purpose of its one transaction.
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(16), index=True)
+    # valuation | issue | buy_back | approve | reject
+    kind: Mapped[str] = mapped_column(String(10), index=True)
+    # pending (stored, its transaction not known to be mined) -> done | failed
+    state: Mapped[str] = mapped_column(String(8), index=True)
+    request_id: Mapped[int | None] = mapped_column(BigInteger)
+    holder: Mapped[str | None] = mapped_column(String(42))
+    # Token raw units.
+    amount: Mapped[int | None] = mapped_column(WideInteger())
+    unlock_at: Mapped[int | None] = mapped_column(BigInteger)
+    round_id: Mapped[int | None] = mapped_column(BigInteger)
+    # `Price` units (USD per share, 8 decimals).
+    price: Mapped[int | None] = mapped_column(BigInteger)
+    as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    method: Mapped[str | None] = mapped_column(String(16))
+    # A valuation's source, a rejection's reason.
+    note: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind in ('valuation', 'issue', 'buy_back', 'approve', 'reject')",
+            name="private_action_kind_known",
+        ),
+        CheckConstraint("state in ('pending', 'done', 'failed')", name="private_action_state_known"),
+    )

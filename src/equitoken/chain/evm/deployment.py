@@ -152,6 +152,7 @@ def deploy_issuance(
 
     Each price feed is signed for by `oracle` (default: the price updater alone).
     """
+    _require_listed(instruments)
     report = progress or (lambda _: None)
     members = oracle or OracleMembers.single(roles)
     admin = roles.admin
@@ -181,6 +182,7 @@ def extend_issuance(
     progress: Progress | None = None,
 ) -> IssuanceDeployment:
     """Deploy `instruments` beside an existing deployment (same registry and sanctions list)."""
+    _require_listed(instruments)
     report = progress or (lambda _: None)
     members = oracle or OracleMembers.single(roles)
     registry = chain.at(deployment.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
@@ -202,6 +204,12 @@ def register_wallet(
     registry = chain.at(deployment.identity_registry, compile_contract("compliance/IdentityRegistry.vy"))
     if int(registry.investor_of(wallet)) != investor_id:
         registry.add_wallet(investor_id, wallet, sender=registrar)
+
+
+def _require_listed(instruments: Sequence[Instrument]) -> None:
+    # Before anything is deployed: a private company gets `private_deployment.deploy_private_company`.
+    for instrument in instruments:
+        instrument.require_market_data("a stock token with a reserve feed and a market price feed")
 
 
 def _deploy_instrument(

@@ -105,6 +105,7 @@ class FeeQuoter:
         recipient = self.onchain.parse_wallet(recipient) if recipient is not None else requester
         if ask.ticker not in self.instruments or ask.ticker not in self.onchain.tickers:
             raise InvalidRequestError(f"the order processor does not serve {ask.ticker!r}")
+        self.instruments[ask.ticker].require_market_data("an order filled at the market through the broker")
         order = self._order(ask, recipient)
         notional = self._notional(ask)
         if notional < MIN_NOTIONAL:

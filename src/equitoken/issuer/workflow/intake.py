@@ -161,6 +161,7 @@ class Intake:
 
     def quote(self, kind: RequestKind, instrument: Instrument, shares: Shares) -> Quote:
         """Price `shares` of `instrument` now: the notional, the fee, and for a mint the escrow to pay."""
+        instrument.require_market_data("a market quote")
         try:
             price = self.prices.quote(instrument.ticker, self.clock.now()).price
         except NoPriceError as exc:
@@ -200,7 +201,9 @@ class Intake:
     def _instrument(self, ticker: str, chain: TokenChain) -> Instrument:
         symbol = ticker.strip().upper() if isinstance(ticker, str) else ""
         if symbol in self.instruments and symbol in chain.tickers:
-            return self.instruments[symbol]
+            instrument = self.instruments[symbol]
+            instrument.require_market_data("a mint or redemption through the broker")
+            return instrument
         close = difflib.get_close_matches(symbol, chain.tickers, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         where = "" if chain.chain_id == self.onchain.chain_id else f" on chain {chain.chain_id}"
