@@ -185,3 +185,34 @@ def test_bad_catalogue_files_fail_clearly(tmp_path: Path, content: str, message:
     path.write_text(content)
     with pytest.raises(InvalidInstrumentError, match=message):
         load_catalogue(path)
+
+
+ACME = "ACME,Acme Robotics Inc.,US00ACMER000,,private,ACME,0,restricted\n"
+
+
+def test_packaged_private_companies_load() -> None:
+    private = Catalogue.load_private()
+    acme = private.get("ACME")
+    assert (acme.kind, acme.exchange, acme.listed, acme.profile) == (
+        "private",
+        "",
+        False,
+        ComplianceProfile.RESTRICTED,
+    )
+    # The listed catalogue holds no private company, so nothing that deploys it meets one unasked.
+    assert all(instrument.listed for instrument in Catalogue.load())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (HEADER + AAPL, "AAPL is a listed stock"),
+        (HEADER + ACME.replace(",,private", ",XNAS,private"), ":2: ACME: a private company is unlisted"),
+        (HEADER + ACME.replace("restricted", "open"), ":2: ACME: a private company's shares are restricted"),
+    ],
+)
+def test_bad_private_company_files_fail_clearly(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "private.csv"
+    path.write_text(content)
+    with pytest.raises(InvalidInstrumentError, match=message):
+        Catalogue.load_private(path)
