@@ -122,6 +122,23 @@ struct Request:
     decided_at: uint64
 
 
+# @dev A request as stored: `head` packs the sender (bits 0..159), the
+# status (160..167), when it was requested (168..207) and decided
+# (208..247), so filing one writes three words and deciding it one.
+struct _Stored:
+    head: uint256
+    receiver: address
+    amount: uint256
+
+
+_STATUS_SHIFT: constant(uint256) = 160
+_REQUESTED_SHIFT: constant(uint256) = 168
+_DECIDED_SHIFT: constant(uint256) = 208
+_MASK_40: constant(uint256) = (1 << 40) - 1
+_MASK_160: constant(uint256) = (1 << 160) - 1
+_CLEAR_DECISION: constant(uint256) = ~((255 << _STATUS_SHIFT) | (_MASK_40 << _DECIDED_SHIFT))
+
+
 # @dev The registry's view of a wallet, as `IdentityRegistry.identity` returns it.
 struct Identity:
     investor_id: uint64
@@ -156,7 +173,7 @@ request_count: public(uint256)
 # @dev P(h): the sum of `holder`'s pending requests.
 pending_out: public(HashMap[address, uint256])
 
-_requests: HashMap[uint256, Request]
+_requests: HashMap[uint256, _Stored]
 
 
 event TransferRequested:
@@ -290,13 +307,12 @@ def request_transfer(receiver: address, amount: uint256) -> uint256:
     self._require_ok(code)
     request_id: uint256 = self.request_count + 1
     self.request_count = request_id
-    self._requests[request_id] = Request(
-        sender=msg.sender,
+    self._requests[request_id] = _Stored(
+        head=convert(msg.sender, uint256)
+        | (convert(PENDING, uint256) << _STATUS_SHIFT)
+        | (block.timestamp << _REQUESTED_SHIFT),
         receiver=receiver,
         amount=amount,
-        status=PENDING,
-        requested_at=convert(block.timestamp, uint64),
-        decided_at=0,
     )
     self.pending_out[msg.sender] += amount
     log TransferRequested(request_id=request_id, sender=msg.sender, receiver=receiver, amount=amount)
@@ -326,8 +342,7 @@ def approve_transfer(request_id: uint256):
         )
     self._require_ok(code)
     self.pending_out[request.sender] -= request.amount
-    self._requests[request_id].status = APPROVED
-    self._requests[request_id].decided_at = convert(block.timestamp, uint64)
+    self._decide(request_id, APPROVED)
     erc20._transfer(request.sender, request.receiver, request.amount)
     log TransferApproved(
         request_id=request_id,
@@ -381,7 +396,7 @@ def request(request_id: uint256) -> Request:
     @param request_id The request id.
     @return Request Sender, receiver, amount, status, request and decision times.
     """
-    return self._requests[request_id]
+    return self._unpack(request_id)
 
 
 @external
@@ -571,8 +586,31 @@ def set_terms_uri(terms_uri: String[256]):
 
 @internal
 @view
+def _unpack(request_id: uint256) -> Request:
+    stored: _Stored = self._requests[request_id]
+    head: uint256 = stored.head
+    return Request(
+        sender=convert(head & _MASK_160, address),
+        receiver=stored.receiver,
+        amount=stored.amount,
+        status=convert((head >> _STATUS_SHIFT) & 255, uint8),
+        requested_at=convert((head >> _REQUESTED_SHIFT) & _MASK_40, uint64),
+        decided_at=convert((head >> _DECIDED_SHIFT) & _MASK_40, uint64),
+    )
+
+
+@internal
+def _decide(request_id: uint256, status: uint8):
+    head: uint256 = self._requests[request_id].head & _CLEAR_DECISION
+    self._requests[request_id].head = (
+        head | (convert(status, uint256) << _STATUS_SHIFT) | (block.timestamp << _DECIDED_SHIFT)
+    )
+
+
+@internal
+@view
 def _pending(request_id: uint256) -> Request:
-    request: Request = self._requests[request_id]
+    request: Request = self._unpack(request_id)
     assert request.status != 0, "private: no such request"
     assert request.status == PENDING, "private: request is not pending"
     return request
@@ -581,8 +619,7 @@ def _pending(request_id: uint256) -> Request:
 @internal
 def _close(request_id: uint256, request: Request, status: uint8):
     self.pending_out[request.sender] -= request.amount
-    self._requests[request_id].status = status
-    self._requests[request_id].decided_at = convert(block.timestamp, uint64)
+    self._decide(request_id, status)
 
 
 @internal

@@ -28,7 +28,8 @@
           last, so L shrinks by exactly max(0, x - U(h, now)).
         Lots whose lock-up has ended are pruned when a lot is added, so
         a holder has at most `MAX_LOTS` live lots; lots with the same end
-        merge.
+        merge. A lot is one storage word: bits 0..191 the amount, 192..255
+        the end, so reading a holder's lots costs one word per lot.
 """
 
 
@@ -41,7 +42,11 @@ struct Lot:
     unlock_at: uint64
 
 
-_lots: HashMap[address, DynArray[Lot, MAX_LOTS]]
+_AMOUNT_BITS: constant(uint256) = 192
+_AMOUNT_MASK: constant(uint256) = (1 << _AMOUNT_BITS) - 1
+
+
+_lots: HashMap[address, DynArray[uint256, MAX_LOTS]]
 
 
 @external
@@ -52,7 +57,10 @@ def lots(holder: address) -> DynArray[Lot, MAX_LOTS]:
     @param holder The 20-byte holder address.
     @return DynArray The lots (amount, unlock_at).
     """
-    return self._lots[holder]
+    lots: DynArray[Lot, MAX_LOTS] = []
+    for word: uint256 in self._lots[holder]:
+        lots.append(Lot(amount=word & _AMOUNT_MASK, unlock_at=convert(word >> _AMOUNT_BITS, uint64)))
+    return lots
 
 
 @external
@@ -82,30 +90,34 @@ def locked_balance_at(holder: address, timestamp: uint256) -> uint256:
 @view
 def _locked_at(holder: address, timestamp: uint256) -> uint256:
     locked: uint256 = 0
-    for lot: Lot in self._lots[holder]:
-        if convert(lot.unlock_at, uint256) > timestamp:
-            locked += lot.amount
+    for word: uint256 in self._lots[holder]:
+        if word >> _AMOUNT_BITS > timestamp:
+            locked += word & _AMOUNT_MASK
     return locked
 
 
 @internal
 def _add(holder: address, amount: uint256, unlock_at: uint64):
     # A lot that has already ended locks nothing: no lot at all.
-    if convert(unlock_at, uint256) <= block.timestamp:
+    end: uint256 = convert(unlock_at, uint256)
+    if end <= block.timestamp:
         return
-    kept: DynArray[Lot, MAX_LOTS] = []
+    kept: DynArray[uint256, MAX_LOTS] = []
     merged: bool = False
-    for lot: Lot in self._lots[holder]:
-        if convert(lot.unlock_at, uint256) <= block.timestamp:
+    for word: uint256 in self._lots[holder]:
+        if word >> _AMOUNT_BITS <= block.timestamp:
             continue
-        if lot.unlock_at == unlock_at:
-            kept.append(Lot(amount=lot.amount + amount, unlock_at=unlock_at))
+        if word >> _AMOUNT_BITS == end:
+            total: uint256 = (word & _AMOUNT_MASK) + amount
+            assert total <= _AMOUNT_MASK, "lockups: lot too large"
+            kept.append(total | (end << _AMOUNT_BITS))
             merged = True
         else:
-            kept.append(lot)
+            kept.append(word)
     if not merged:
         assert len(kept) < MAX_LOTS, "lockups: holder has the max number of lock-up lots"
-        kept.append(Lot(amount=amount, unlock_at=unlock_at))
+        assert amount <= _AMOUNT_MASK, "lockups: lot too large"
+        kept.append(amount | (end << _AMOUNT_BITS))
     self._lots[holder] = kept
 
 
@@ -114,24 +126,27 @@ def _take_locked(holder: address, amount: uint256):
     # Removes `amount` from the live lots, those that unlock last first;
     # the caller has checked that `amount` <= L(holder, now).
     remaining: uint256 = amount
-    lots: DynArray[Lot, MAX_LOTS] = self._lots[holder]
+    lots: DynArray[uint256, MAX_LOTS] = self._lots[holder]
     for _: uint256 in range(MAX_LOTS):
         if remaining == 0:
             break
         latest: uint256 = max_value(uint256)
+        latest_end: uint256 = 0
         for i: uint256 in range(len(lots), bound=MAX_LOTS):
-            lot: Lot = lots[i]
-            if lot.amount == 0 or convert(lot.unlock_at, uint256) <= block.timestamp:
+            word: uint256 = lots[i]
+            end: uint256 = word >> _AMOUNT_BITS
+            if word & _AMOUNT_MASK == 0 or end <= block.timestamp:
                 continue
-            if latest == max_value(uint256) or lot.unlock_at > lots[latest].unlock_at:
+            if end > latest_end:
                 latest = i
+                latest_end = end
         assert latest != max_value(uint256), "lockups: less locked than taken"
-        taken: uint256 = min(remaining, lots[latest].amount)
-        lots[latest].amount -= taken
+        taken: uint256 = min(remaining, lots[latest] & _AMOUNT_MASK)
+        lots[latest] -= taken
         remaining -= taken
     assert remaining == 0, "lockups: less locked than taken"
-    kept: DynArray[Lot, MAX_LOTS] = []
-    for lot: Lot in lots:
-        if lot.amount != 0 and convert(lot.unlock_at, uint256) > block.timestamp:
-            kept.append(lot)
+    kept: DynArray[uint256, MAX_LOTS] = []
+    for word: uint256 in lots:
+        if word & _AMOUNT_MASK != 0 and word >> _AMOUNT_BITS > block.timestamp:
+            kept.append(word)
     self._lots[holder] = kept
