@@ -6,7 +6,9 @@ account access that per-call figures leave out. The peers (``bench/peers/``:
 ERC-3643 T-REX and OpenZeppelin's ERC-20, from their pinned npm packages) are
 measured on the same node after our tokens, each once its rule was seen to fire. The bridge's
 ``TokenPool`` (``send``, and ``receive`` with 1, 4 and 7 attesters) is measured on a node of its own by
-``bench/bridge.py`` and snapshotted under ``"bridge"``.
+``bench/bridge.py`` and snapshotted under ``"bridge"``; a private company's ``PrivateShareToken`` and
+``ValuationFeed`` (issuance, a transfer request, its approval or rejection, a buyback, a valuation), on a
+node of their own by ``bench/private.py``, under ``"private"``.
 Run::
 
     python bench/gas.py             # a table
@@ -37,6 +39,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable (the r
 
 from bench.bridge import pool_figures
 from bench.peers import UNAVAILABLE, PeerActors, PeerFigures, measure_peers
+from bench.private import private_figures
 
 SNAPSHOT = Path(__file__).with_name("gas-snapshot.json")
 TOLERANCE = 0.01
@@ -52,6 +55,9 @@ KYC_EXPIRY = 2**40
 
 BRIDGE_KEY = "bridge"
 """Where the bridge pool's figures sit: ``send`` and ``receive_<n>`` for n attesters."""
+
+PRIVATE_KEY = "private"
+"""Where the private company's token and valuation feed figures sit (``bench/private.py``)."""
 
 PEERS_KEY = "peers"
 """Where the peers' figures sit in the JSON output and the snapshot: information, never a regression."""
@@ -96,10 +102,17 @@ class Report:
     tokens: GasTable
     peers: dict[str, PeerFigures] = field(default_factory=dict)
     bridge: dict[str, int] = field(default_factory=dict)
+    private: dict[str, int] = field(default_factory=dict)
 
     def ours(self) -> GasTable:
-        """Return every figure of our contracts: the tokens', and the bridge pool's under ``"bridge"``."""
-        return {**self.tokens, BRIDGE_KEY: self.bridge} if self.bridge else dict(self.tokens)
+        """Return every figure of our contracts: the tokens', the bridge pool's under ``"bridge"`` and the
+        private company's under ``"private"``."""
+        table = dict(self.tokens)
+        if self.bridge:
+            table[BRIDGE_KEY] = self.bridge
+        if self.private:
+            table[PRIVATE_KEY] = self.private
+        return table
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON object: our figures, and the peers' under ``"peers"``."""
@@ -216,7 +229,7 @@ def measure_stock_token(chain: JsonRpcChain, actors: Actors, profile: int) -> di
 
 def measure(*, peers: bool = True) -> Report:
     """Start a fresh anvil node and measure the baseline, every profile and (if ``peers``) the peers;
-    then the bridge pool on a node of its own.
+    then the bridge pool, and the private company's token and feed, each on a node of its own.
 
     The peers come last, so our contracts' addresses (and so the permit signatures' calldata, and
     our figures) are the same with or without them.
@@ -228,7 +241,7 @@ def measure(*, peers: bool = True) -> Report:
         for name, profile in PROFILES.items():
             table[name] = measure_stock_token(chain, actors, profile)
         measured_peers = measure_peers(chain, actors.for_peers()) if peers else {}
-    return Report(table, measured_peers, pool_figures())
+    return Report(table, measured_peers, pool_figures(), private_figures())
 
 
 def regressions(table: GasTable, snapshot: dict[str, Any], tolerance: float = TOLERANCE) -> list[str]:
@@ -249,7 +262,10 @@ def regressions(table: GasTable, snapshot: dict[str, Any], tolerance: float = TO
 
 
 def render(
-    table: GasTable, peers: dict[str, PeerFigures] | None = None, bridge: dict[str, int] | None = None
+    table: GasTable,
+    peers: dict[str, PeerFigures] | None = None,
+    bridge: dict[str, int] | None = None,
+    private: dict[str, int] | None = None,
 ) -> str:
     """Return a readable table with each profile's ratio to the plain ERC-20, the bridge pool's figures,
     then the peers' against ours."""
@@ -272,6 +288,9 @@ def render(
     if bridge:
         lines += ["", f"{'bridge pool':<18}{'gas':>14}"]
         lines += [f"{operation:<18}{gas:>14}" for operation, gas in bridge.items()]
+    if private:
+        lines += ["", f"{'private company':<18}{'gas':>14}"]
+        lines += [f"{operation:<18}{gas:>14}" for operation, gas in private.items()]
     if peers is not None:
         lines += ["", *render_peers(table, peers)]
     return "\n".join(lines)
@@ -311,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = measure(peers=not args.no_peers)
     figures = report.to_json() if report.peers else report.ours()
-    table = render(report.tokens, report.peers or None, report.bridge)
+    table = render(report.tokens, report.peers or None, report.bridge, report.private)
     print(json.dumps(figures, sort_keys=True) if args.json else table)
     if args.update:
         if not report.peers:  # keep the peers' recorded figures when they were not measured

@@ -13,6 +13,7 @@ from bench.gas import (
     BRIDGE_KEY,
     OPERATIONS,
     PEERS_KEY,
+    PRIVATE_KEY,
     PROFILES,
     SNAPSHOT,
     Report,
@@ -22,6 +23,7 @@ from bench.gas import (
 )
 from bench.peers import PEERS, UNAVAILABLE
 from bench.peers.base import PeerFigures, RuleCheck, UnenforcedRuleError, expect_allowed, expect_revert
+from bench.private import OPERATIONS as PRIVATE_OPERATIONS
 
 from equitoken.chain.errors import RevertError
 
@@ -40,6 +42,12 @@ def test_no_figure_grew_over_the_snapshot_and_each_peer_enforced_its_rules() -> 
     assert list(bridge) == ["send", "receive_1", "receive_4", "receive_7"]
     # Each attester more is one more signature checked.
     assert bridge["receive_1"] < bridge["receive_4"] < bridge["receive_7"]
+    private = report.private
+    assert list(private) == list(PRIVATE_OPERATIONS)
+    assert report.ours()[PRIVATE_KEY] == private
+    # A lot written costs a word more than none; a new holder's approval moves the registry's count.
+    assert private["issue_unlocked"] < private["issue_locked"]
+    assert private["approve_existing"] < private["approve_new"]
 
     assert set(report.peers) == set(PEERS) == {"trex", "oz"}
     for peer in report.peers.values():
