@@ -247,12 +247,15 @@ class PrivateCompanyDesk:
 
     def approve(self, request_id: int) -> PrivateAction:
         """Approve a pending request: the token moves the shares if every rule holds now."""
-        request = self._pending(request_id, "approve")
-        if request.check is not None and request.check[0] != 0:
-            raise ComplianceError(f"transfer request {request.id} cannot be approved now: {request.check[1]}")
-        return self._submit(
-            self._id("approve", str(request.id)), {"kind": "approve", "request_id": request.id}
-        )
+        number = self._request_id(request_id)
+
+        def approvable() -> None:
+            request = self._pending(number, "approve")
+            if request.check is not None and request.check[0] != 0:
+                raise ComplianceError(f"transfer request {number} cannot be approved now: {request.check[1]}")
+
+        fields = {"kind": "approve", "request_id": number}
+        return self._submit(self._id("approve", str(number)), fields, approvable)
 
     def reject(self, request_id: int, reason: str) -> PrivateAction:
         """Reject a pending request with `reason`, releasing the shares it reserved."""
@@ -261,9 +264,9 @@ class PrivateCompanyDesk:
             raise InvalidRequestError(
                 f"a rejection needs a reason of 1 to {MAX_REASON_LENGTH} printable ASCII characters"
             )
-        request = self._pending(request_id, "reject")
-        fields = {"kind": "reject", "request_id": request.id, "note": text}
-        return self._submit(self._id("reject", str(request.id)), fields)
+        number = self._request_id(request_id)
+        fields = {"kind": "reject", "request_id": number, "note": text}
+        return self._submit(self._id("reject", str(number)), fields, lambda: self._pending(number, "reject"))
 
     # --- durability --------------------------------------------------------
 
@@ -291,7 +294,11 @@ class PrivateCompanyDesk:
 
     # --- internals ---------------------------------------------------------
 
-    def _submit(self, action_id: str, fields: dict[str, Any]) -> PrivateAction:
+    def _submit(
+        self, action_id: str, fields: dict[str, Any], precheck: Callable[[], object] | None = None
+    ) -> PrivateAction:
+        # An action stored already is finished (or returned), whatever the chain says now: after a
+        # crash, asking again is how it completes. Only a new one is checked before it is stored.
         with self.db.transaction() as session:
             row = session.get(PrivateActionRow, action_id)
             if row is not None:
@@ -303,6 +310,8 @@ class PrivateCompanyDesk:
                 if row.state != "pending":
                     return self._view(row)
         if row is None:
+            if precheck is not None:
+                precheck()
             call = self._call(action_id, fields)
             self._simulate(action_id, call)
             now = self.clock.now()
