@@ -14,7 +14,8 @@
           `getRoundData` (`external` `view` functions),
         - `PRICE_KIND` ("issuer valuation"), `is_market_price` (False)
           (`external` `view` functions): the mark for consumers;
-        - `valuation`, `latest_valuation` (`external` `view` functions):
+        - `valuation`, `latest_valuation` (`external` `view` functions,
+          `IValuationFeed`):
           a round with its method and source note;
         - `record_valuation` (`external` function, `UPDATER_ROLE`, the
           issuer);
@@ -29,7 +30,9 @@
 
 
 from ..interfaces import IAggregatorV3
+from ..interfaces import IValuationFeed
 implements: IAggregatorV3
+implements: IValuationFeed
 
 from snekmate.auth import access_control
 initializes: access_control
@@ -65,15 +68,6 @@ _NO_STATUS: constant(uint8) = 0
 _NO_DEVIATION_WAIVER: constant(uint256) = 0
 
 
-struct Valuation:
-    round_id: uint256
-    price: uint256
-    as_of: uint256
-    recorded_at: uint256
-    method: uint8
-    source: String[128]
-
-
 _methods: HashMap[uint256, uint8]
 _sources: HashMap[uint256, String[128]]
 
@@ -100,7 +94,7 @@ def __init__(decimals_: uint8, description_: String[64]):
 
 
 @external
-@pure
+@view
 def is_market_price() -> bool:
     """
     @dev Returns False: this feed's answers are issuer valuations.
@@ -134,7 +128,7 @@ def record_valuation(price: uint256, as_of: uint256, method: uint8, source: Stri
 
 @external
 @view
-def valuation(round_id: uint256) -> Valuation:
+def valuation(round_id: uint256) -> IValuationFeed.Valuation:
     """
     @dev Returns a recorded valuation. Reverts if there is none.
     @param round_id The round id, from 1 to the latest.
@@ -145,7 +139,7 @@ def valuation(round_id: uint256) -> Valuation:
 
 @external
 @view
-def latest_valuation() -> Valuation:
+def latest_valuation() -> IValuationFeed.Valuation:
     """
     @dev Returns the latest valuation. Reverts before the first.
     @return Valuation Price, as-of and recording times, method, source.
@@ -157,9 +151,9 @@ def latest_valuation() -> Valuation:
 
 @internal
 @view
-def _valuation(round_id: uint256) -> Valuation:
+def _valuation(round_id: uint256) -> IValuationFeed.Valuation:
     word: uint256 = feed._round_word(round_id)
-    return Valuation(
+    return IValuationFeed.Valuation(
         round_id=round_id,
         price=feed._answer_of(word),
         as_of=feed._started_at(word),

@@ -1,8 +1,6 @@
 """The issuer's valuation feed: Chainlink rounds whose startedAt is the as-of time, marked as not a market
 price, with each valuation's method and source; every refusal records nothing."""
 
-from typing import Any
-
 import boa
 import pytest
 from tests.support.contracts import ONE_SHARE, actor, events
@@ -21,7 +19,9 @@ def now() -> int:
     return timestamp
 
 
-def record(world: PrivateWorld, price: int, as_of: int, method: int = METHOD_409A, source: str = "409A") -> int:
+def record(
+    world: PrivateWorld, price: int, as_of: int, method: int = METHOD_409A, source: str = "409A"
+) -> int:
     with boa.env.prank(world.issuer):
         round_id: int = world.valuation.record_valuation(price, as_of, method, source)
     return round_id
@@ -45,7 +45,12 @@ def test_a_valuation_is_a_round_with_its_as_of_time(world: PrivateWorld) -> None
     ) in events(feed)
     assert tuple(feed.latestRoundData()) == (1, 1_234 * ONE_SHARE // 100, as_of, now(), 1)
     assert tuple(feed.latest_valuation()) == (
-        1, 1_234 * ONE_SHARE // 100, as_of, now(), METHOD_409A, "Carta 409A report, 2026-Q3"
+        1,
+        1_234 * ONE_SHARE // 100,
+        as_of,
+        now(),
+        METHOD_409A,
+        "Carta 409A report, 2026-Q3",
     )
 
 
@@ -105,3 +110,15 @@ def test_no_valuation_yet(world: PrivateWorld) -> None:
         world.valuation.latestRoundData()
     with boa.reverts("feed: no data"):
         world.valuation.latest_valuation()
+
+
+def test_only_the_admin_widens_the_age_bound(world: PrivateWorld) -> None:
+    feed = world.valuation
+    old = now() - 500 * DAY
+    with boa.env.prank(actor("vf-stranger")), boa.reverts("access_control: account is missing role"):
+        feed.set_bounds(0, 800 * DAY, 0)
+    assert feed.max_report_age() == 400 * DAY
+    with boa.env.prank(world.admin):
+        feed.set_bounds(0, 800 * DAY, 0)
+    assert record(world, ONE_SHARE, old) == 1
+    assert tuple(feed.latestRoundData())[2] == old

@@ -170,4 +170,6 @@ def test_lockup_maths(fresh_chain: Any) -> None:
         max_examples=8, stateful_step_count=35, deadline=None, derandomize=True
     )
     LockupMachine.TestCase().runTest()
-    assert min(LockupMachine.outcomes.values()) > 0, LockupMachine.outcomes  # every path ran (about 250 steps)
+    assert min(LockupMachine.outcomes.values()) > 0, (
+        LockupMachine.outcomes
+    )  # every path ran (about 250 steps)

@@ -80,8 +80,16 @@ def test_issue_with_a_lockup_adds_a_lot(world: PrivateWorld, founder: str) -> No
     unlock = now() + 180 * DAY
     with boa.env.prank(world.issuer):
         world.token.issue(founder, 10 * ONE_SHARE, unlock, 7)
-    assert ("Issued", {"holder": founder, "amount": 10 * ONE_SHARE, "unlock_at": unlock, "round_id": 7,
-                       "issuer": world.issuer}) in events(world.token)
+    assert (
+        "Issued",
+        {
+            "holder": founder,
+            "amount": 10 * ONE_SHARE,
+            "unlock_at": unlock,
+            "round_id": 7,
+            "issuer": world.issuer,
+        },
+    ) in events(world.token)
     assert world.token.balanceOf(founder) == 10 * ONE_SHARE
     assert world.token.locked_balance(founder) == 10 * ONE_SHARE
     assert world.token.unlocked_balance(founder) == 0
@@ -140,7 +148,9 @@ def test_a_holder_has_at_most_max_lots(world: PrivateWorld, founder: str) -> Non
 def test_issue_refusals_change_nothing(world: PrivateWorld, founder: str, case: str, reason: str) -> None:
     holder, amount, round_id, caller = founder, ONE_SHARE, 1, world.issuer
     if case != "unverified":
-        world.register(1, founder, accredited=case != "not_accredited", kyc_days=-1 if case == "kyc_expired" else 30)
+        world.register(
+            1, founder, accredited=case != "not_accredited", kyc_days=-1 if case == "kyc_expired" else 30
+        )
     if case == "investor_frozen":
         with boa.env.prank(world.registrar):
             world.registry.set_investor_frozen(1, True)
@@ -179,7 +189,10 @@ def test_request_then_approve_moves_the_tokens(funded: PrivateWorld, founder: st
     request_id = funded.request(founder, buyer, 30 * ONE_SHARE)
     assert request_id == 1
     assert events(token) == [
-        ("TransferRequested", {"request_id": 1, "sender": founder, "receiver": buyer, "amount": 30 * ONE_SHARE})
+        (
+            "TransferRequested",
+            {"request_id": 1, "sender": founder, "receiver": buyer, "amount": 30 * ONE_SHARE},
+        )
     ]
     # Reserved, not escrowed: the balance stays, the reservation shows.
     assert token.balanceOf(founder) == 100 * ONE_SHARE
@@ -188,22 +201,48 @@ def test_request_then_approve_moves_the_tokens(funded: PrivateWorld, founder: st
     requested = now()
     boa.env.time_travel(seconds=60)
     funded.approve(1)
-    assert ("TransferApproved", {"request_id": 1, "sender": founder, "receiver": buyer,
-                                 "amount": 30 * ONE_SHARE, "agent": funded.agent}) in events(token)
+    assert (
+        "TransferApproved",
+        {
+            "request_id": 1,
+            "sender": founder,
+            "receiver": buyer,
+            "amount": 30 * ONE_SHARE,
+            "agent": funded.agent,
+        },
+    ) in events(token)
     assert token.balanceOf(founder) == 70 * ONE_SHARE
     assert token.balanceOf(buyer) == 30 * ONE_SHARE
     assert token.pending_out(founder) == 0
-    assert tuple(token.request(1)) == (founder, buyer, 30 * ONE_SHARE, token.APPROVED(), requested, requested + 60)
+    assert tuple(token.request(1)) == (
+        founder,
+        buyer,
+        30 * ONE_SHARE,
+        token.APPROVED(),
+        requested,
+        requested + 60,
+    )
     assert funded.registry.holder_count(token.address) == 2
 
 
-def test_reject_with_a_reason_releases_the_reservation(funded: PrivateWorld, founder: str, buyer: str) -> None:
+def test_reject_with_a_reason_releases_the_reservation(
+    funded: PrivateWorld, founder: str, buyer: str
+) -> None:
     token = funded.token
     funded.request(founder, buyer, 30 * ONE_SHARE)
     funded.reject(1, "right of first refusal exercised by the company")
     assert events(token) == [
-        ("TransferRejected", {"request_id": 1, "sender": founder, "receiver": buyer, "amount": 30 * ONE_SHARE,
-                              "reason": "right of first refusal exercised by the company", "agent": funded.agent})
+        (
+            "TransferRejected",
+            {
+                "request_id": 1,
+                "sender": founder,
+                "receiver": buyer,
+                "amount": 30 * ONE_SHARE,
+                "reason": "right of first refusal exercised by the company",
+                "agent": funded.agent,
+            },
+        )
     ]
     assert token.request(1).status == token.REJECTED()
     assert token.pending_out(founder) == 0
@@ -212,12 +251,17 @@ def test_reject_with_a_reason_releases_the_reservation(funded: PrivateWorld, fou
 
 def test_requester_cancels(funded: PrivateWorld, founder: str, buyer: str) -> None:
     funded.request(founder, buyer, 30 * ONE_SHARE)
-    refused(funded, "private: only the requester may cancel",
-            lambda: _as(buyer, lambda: funded.token.cancel_transfer(1)), founder)
+    refused(
+        funded,
+        "private: only the requester may cancel",
+        lambda: _as(buyer, lambda: funded.token.cancel_transfer(1)),
+        founder,
+    )
     with boa.env.prank(founder):
         funded.token.cancel_transfer(1)
-    assert events(funded.token) == [("TransferCancelled", {"request_id": 1, "sender": founder,
-                                                           "amount": 30 * ONE_SHARE})]
+    assert events(funded.token) == [
+        ("TransferCancelled", {"request_id": 1, "sender": founder, "amount": 30 * ONE_SHARE})
+    ]
     assert funded.token.request(1).status == funded.token.CANCELLED()
     assert funded.token.pending_out(founder) == 0
 
@@ -367,8 +411,12 @@ def test_decided_or_missing_requests_cannot_be_decided_again(
 def test_rejection_refusals_change_nothing(funded: PrivateWorld, founder: str, buyer: str) -> None:
     funded.request(founder, buyer, ONE_SHARE)
     refused(funded, "private: a rejection needs a reason", lambda: funded.reject(1, ""), founder)
-    refused(funded, "access_control: account is missing role",
-            lambda: _as(founder, lambda: funded.token.reject_transfer(1, "mine")), founder)
+    refused(
+        funded,
+        "access_control: account is missing role",
+        lambda: _as(founder, lambda: funded.token.reject_transfer(1, "mine")),
+        founder,
+    )
     # A pause does not stop a rejection: it only releases a reservation.
     _as(funded.pauser, funded.token.pause)
     funded.reject(1, "paused for a corporate event")
@@ -385,8 +433,15 @@ def test_buyback_takes_unlocked_first_then_the_latest_lockup(funded: PrivateWorl
     funded.issue(founder, 20 * ONE_SHARE, late, round_id=3)
     # 130 held: 100 unlocked, 30 locked. Buying back 115 takes 100 + 15 of the late lot.
     _as(funded.issuer, lambda: token.buy_back(founder, 115 * ONE_SHARE))
-    assert ("BoughtBack", {"holder": founder, "amount": 115 * ONE_SHARE, "locked_taken": 15 * ONE_SHARE,
-                           "issuer": funded.issuer}) in events(token)
+    assert (
+        "BoughtBack",
+        {
+            "holder": founder,
+            "amount": 115 * ONE_SHARE,
+            "locked_taken": 15 * ONE_SHARE,
+            "issuer": funded.issuer,
+        },
+    ) in events(token)
     assert token.balanceOf(founder) == 15 * ONE_SHARE
     assert [tuple(lot) for lot in token.lots(founder)] == [(10 * ONE_SHARE, early), (5 * ONE_SHARE, late)]
     assert token.totalSupply() == 15 * ONE_SHARE
@@ -460,3 +515,51 @@ def test_admin_setters_and_their_refusals(funded: PrivateWorld, founder: str) ->
         funded.sanctions.address,
         False,
     )
+
+
+def test_admin_setters_emit_their_events(funded: PrivateWorld) -> None:
+    token, admin = funded.token, funded.admin
+    registry = actor("another-registry")
+    _as(admin, lambda: token.set_sanctions_list(ZERO))
+    assert events(token) == [("SanctionsListSet", {"sanctions_list": ZERO})]
+    _as(admin, lambda: token.set_identity_registry(registry))
+    assert events(token) == [("IdentityRegistrySet", {"identity_registry": registry})]
+    _as(admin, lambda: token.set_terms_uri("ipfs://terms"))
+    assert events(token) == [("TermsURISet", {"terms_uri": "ipfs://terms"})]
+    assert (token.sanctions_list(), token.identity_registry(), token.terms_uri()) == (
+        ZERO,
+        registry,
+        "ipfs://terms",
+    )
+
+
+def test_ownership_moves_in_two_steps_with_the_admin_role(funded: PrivateWorld, founder: str) -> None:
+    token, admin = funded.token, funded.admin
+    successor = actor("successor")
+    admin_role = token.DEFAULT_ADMIN_ROLE()
+    _as(admin, lambda: token.transfer_ownership(successor))
+    with boa.reverts("ownable_2step: caller is not the new owner"):
+        _as(founder, token.accept_ownership)
+    assert token.hasRole(admin_role, admin)
+    _as(successor, token.accept_ownership)
+    assert (token.owner(), token.hasRole(admin_role, successor), token.hasRole(admin_role, admin)) == (
+        successor,
+        True,
+        False,
+    )
+    # The admin role itself moves only this way: nobody may grant it.
+    with boa.reverts("access_control: account is missing role"):
+        _as(successor, lambda: token.grantRole(admin_role, founder))
+
+
+def test_pause_stops_requests_but_not_cancellations(funded: PrivateWorld, founder: str, buyer: str) -> None:
+    token = funded.token
+    funded.request(founder, buyer, ONE_SHARE)
+    _as(funded.pauser, token.pause)
+    assert token.paused()
+    assert token.check_request(1) == (1, "token is paused")
+    _as(founder, lambda: token.cancel_transfer(1))
+    assert token.pending_out(founder) == 0
+    _as(funded.pauser, token.unpause)
+    assert not token.paused()
+    assert funded.request(founder, buyer, ONE_SHARE) == 2
