@@ -9,7 +9,7 @@ from tests.support.contracts.private import DAY, PrivateWorld, deploy_private_wo
 METHOD_409A, METHOD_PRICED_ROUND = 1, 2
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def world() -> PrivateWorld:
     return deploy_private_world("vf")
 

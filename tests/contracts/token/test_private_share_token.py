@@ -11,17 +11,17 @@ from tests.support.contracts.private import DAY, PRIVATE_TOKEN, PrivateWorld, de
 ZERO = "0x" + "00" * 20
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def world() -> PrivateWorld:
     return deploy_private_world()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def founder() -> str:
     return actor("founder")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def buyer() -> str:
     return actor("buyer")
 
