@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import boa
-
 from tests.support.contracts import DECIMALS, actor, deployer, register
 
 PRIVATE_TOKEN = deployer("token/PrivateShareToken.vy")
@@ -98,4 +97,6 @@ def deploy_private_world(name: str = "pv") -> PrivateWorld:
         token.grantRole(token.COMPLIANCE_AGENT_ROLE(), compliance)
     with boa.env.prank(registrar):
         registry.bind_token(token.address)
-    return PrivateWorld(token, registry, sanctions, valuation, admin, issuer, agent, pauser, compliance, registrar)
+    return PrivateWorld(
+        token, registry, sanctions, valuation, admin, issuer, agent, pauser, compliance, registrar
+    )
