@@ -33,6 +33,7 @@ from equitoken.issuer.errors import (
 )
 from equitoken.issuer.private.service import (
     ActionRefusedError,
+    Allocation,
     NoValuationError,
     PrivateCompanyDesk,
     RequestStatus,
@@ -291,6 +292,50 @@ def test_issuance_and_buyback_refusals_change_nothing(
     world: World, attempt: Callable[[World], object], error: type[EquitokenError], match: str
 ) -> None:
     refused(world, error, match, lambda: attempt(world))
+
+
+def test_an_issuance_round_issues_each_allocation_once(world: World) -> None:
+    desk = world.desk
+    unlock = world.chain_now() + timedelta(days=365)
+    allocations = [Allocation(world.founder, shares(800), unlock), Allocation(world.buyer, shares(200))]
+    actions = desk.issue_round(3, allocations)
+    assert [(a.state, a.holder, a.amount and a.amount.raw) for a in actions] == [
+        ("done", world.founder, 800),
+        ("done", world.buyer, 200),
+    ]
+    assert (desk.locked(world.founder).raw, desk.locked(world.buyer).raw) == (800, 0)
+    before = world.snapshot()
+    assert desk.issue_round(3, allocations) == actions
+    assert world.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("allocations", "error", "match"),
+    [
+        ([], InvalidRequestError, "round 4 has no allocations"),
+        (
+            [Allocation("founder", Shares.parse("1")), Allocation("founder", Shares.parse("2"))],
+            InvalidRequestError,
+            "allocates to 0x.* more than once",
+        ),
+        (
+            [Allocation("founder", Shares.parse("1")), Allocation("outsider", Shares.parse("1"))],
+            ActionRefusedError,
+            "private:ACME:issue:4:0x.* refused by the chain: receiver is not accredited",
+        ),
+        (
+            [Allocation("founder", Shares.parse("1")), Allocation("buyer", Shares.parse("0.1"))],
+            InvalidRequestError,
+            "token counts whole units",
+        ),
+    ],
+)
+def test_a_round_with_a_bad_allocation_issues_nothing(
+    world: World, allocations: list[Allocation], error: type[EquitokenError], match: str
+) -> None:
+    wallets = {"founder": world.founder, "buyer": world.buyer, "outsider": world.outsider}
+    real = [Allocation(wallets[a.holder], a.shares, a.unlock_at) for a in allocations]
+    refused(world, error, match, lambda: world.desk.issue_round(4, real))
 
 
 # --- the transfer agent ----------------------------------------------------------

@@ -9,7 +9,7 @@ naming the problem and leaves no row and no transaction.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -87,6 +87,15 @@ class TransferRequest:
     @property
     def approvable(self) -> bool:
         return self.check is not None and self.check[0] == 0
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Shares of an issuance round for one holder, locked up until `unlock_at` (None: not locked)."""
+
+    holder: str
+    shares: Shares
+    unlock_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -201,19 +210,50 @@ class PrivateCompanyDesk:
 
         One issuance per holder per round: asking again returns the same action.
         """
+        action_id, fields = self._issuance(round_id, Allocation(holder, shares, unlock_at))
+        return self._submit(action_id, fields)
+
+    def issue_round(self, round_id: int, allocations: Sequence[Allocation]) -> list[PrivateAction]:
+        """Issue every allocation of round `round_id`, each once.
+
+        Every allocation is checked first, its arguments and then against the chain, so a round with
+        one bad allocation issues nothing; a round asked again issues only what a crash left undone.
+        """
+        if not allocations:
+            raise InvalidRequestError(f"round {round_id} has no allocations")
+        issuances = [self._issuance(round_id, allocation) for allocation in allocations]
+        holders = [fields["holder"] for _, fields in issuances]
+        if len(set(holders)) != len(holders):
+            twice = sorted({h for h in holders if holders.count(h) > 1})
+            raise InvalidRequestError(f"round {round_id} allocates to {', '.join(twice)} more than once")
+        with self.db.transaction() as session:
+            stored = set(
+                session.scalars(
+                    select(PrivateActionRow.id).where(
+                        PrivateActionRow.ticker == self.ticker, PrivateActionRow.round_id == round_id
+                    )
+                )
+            )
+        for action_id, fields in issuances:
+            if action_id not in stored:
+                self._simulate(action_id, self._call(action_id, fields))
+        return [self._submit(action_id, fields) for action_id, fields in issuances]
+
+    def _issuance(self, round_id: int, allocation: Allocation) -> tuple[str, dict[str, Any]]:
         if not isinstance(round_id, int) or isinstance(round_id, bool) or not 0 < round_id <= MAX_ROUND_ID:
             raise InvalidRequestError(
                 f"round id must be an integer from 1 to {MAX_ROUND_ID}, not {round_id!r}"
             )
-        wallet = self._wallet(holder)
+        wallet = self._wallet(allocation.holder)
+        unlock_at = allocation.unlock_at
         fields = {
             "kind": "issue",
             "holder": wallet,
-            "amount": self._raw(shares),
+            "amount": self._raw(allocation.shares),
             "round_id": round_id,
             "unlock_at": self._epoch(unlock_at) if unlock_at is not None else 0,
         }
-        return self._submit(self._id("issue", f"{round_id}:{wallet}"), fields)
+        return self._id("issue", f"{round_id}:{wallet}"), fields
 
     def buy_back(self, key: str, holder: str, shares: Shares) -> PrivateAction:
         """Burn `shares` of `holder`'s that the issuer bought back, once per `key`."""
