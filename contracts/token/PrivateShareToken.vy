@@ -20,7 +20,9 @@
         - `check_request`: the checks `approve_transfer` runs, as a
           (code, reason) pair, for the agent's queue;
         - compliance: the sanctions list on both parties, address and
-          partial freezes (`freezes`, COMPLIANCE_AGENT_ROLE), the identity
+          partial freezes (`freezes`, COMPLIANCE_AGENT_ROLE), `recover_wallet`
+          (the compliance agent moves a lost wallet's shares, lock-ups and
+          freezes to the same investor's new wallet), the identity
           registry (receiver verified and accredited, the token's rules
           there: countries, max holders, ...), `pause`/`unpause`;
         - `valuation_feed`: where the issuer publishes its valuation
@@ -219,6 +221,13 @@ event BoughtBack:
     amount: uint256
     locked_taken: uint256
     issuer: address
+
+
+event WalletRecovered:
+    lost_wallet: indexed(address)
+    new_wallet: indexed(address)
+    amount: uint256
+    agent: indexed(address)
 
 
 event SanctionsListSet:
@@ -505,6 +514,46 @@ def buy_back(holder: address, amount: uint256):
     extcall IIdentityRegistry(self.identity_registry).on_transfer(holder, empty(address), amount, balance, 0, False)
     erc20._burn(holder, amount)
     log BoughtBack(holder=holder, amount=amount, locked_taken=locked_taken, issuer=msg.sender)
+
+
+@external
+def recover_wallet(lost_wallet: address, new_wallet: address):
+    """
+    @dev Moves the whole balance of a lost wallet, with its lock-up lots
+         and freeze state, to its owner's new wallet. Only the compliance
+         agent; both wallets must belong to the same investor in the
+         registry, the lost one may have no pending request (reject or
+         cancel them first), and never while paused or to a sanctioned
+         wallet.
+    @param lost_wallet The 20-byte address the investor lost.
+    @param new_wallet The 20-byte address replacing it.
+    """
+    access_control._check_role(freezes.COMPLIANCE_AGENT_ROLE, msg.sender)
+    assert new_wallet != lost_wallet, "private: wallets are the same"
+    code: uint8 = transfer_codes.OK
+    if pausable.paused:
+        code = transfer_codes.PAUSED
+    elif new_wallet == empty(address):
+        code = transfer_codes.INVALID_RECEIVER
+    elif self._is_sanctioned(new_wallet):
+        code = transfer_codes.RECEIVER_SANCTIONED
+    self._require_ok(code)
+    balance: uint256 = erc20.balanceOf[lost_wallet]
+    assert balance > 0, "private: lost wallet holds no shares"
+    assert self.pending_out[lost_wallet] == 0, "private: lost wallet has pending requests"
+    registry: address = self.identity_registry
+    investor: uint64 = staticcall IIdentityRegistry(registry).investor_of(lost_wallet)
+    assert investor != 0, "private: lost wallet is not registered"
+    assert staticcall IIdentityRegistry(registry).investor_of(new_wallet) == investor, (
+        "private: wallets belong to different investors"
+    )
+    extcall IIdentityRegistry(registry).on_transfer(
+        lost_wallet, new_wallet, balance, balance, erc20.balanceOf[new_wallet], False
+    )
+    lockups._move(lost_wallet, new_wallet)
+    freezes._move(lost_wallet, new_wallet)
+    erc20._transfer(lost_wallet, new_wallet, balance)
+    log WalletRecovered(lost_wallet=lost_wallet, new_wallet=new_wallet, amount=balance, agent=msg.sender)
 
 
 @external

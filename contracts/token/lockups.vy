@@ -150,3 +150,30 @@ def _take_locked(holder: address, amount: uint256):
         if word & _AMOUNT_MASK != 0 and word >> _AMOUNT_BITS > block.timestamp:
             kept.append(word)
     self._lots[holder] = kept
+
+
+@internal
+def _move(lost: address, new: address):
+    # Carries `lost`'s live lots over to `new` (wallet recovery): the
+    # shares keep their lock-ups, lots with the same end merge.
+    kept: DynArray[uint256, MAX_LOTS] = []
+    for word: uint256 in self._lots[new]:
+        if word >> _AMOUNT_BITS > block.timestamp:
+            kept.append(word)
+    for word: uint256 in self._lots[lost]:
+        end: uint256 = word >> _AMOUNT_BITS
+        if end <= block.timestamp:
+            continue
+        merged: bool = False
+        for i: uint256 in range(len(kept), bound=MAX_LOTS):
+            if kept[i] >> _AMOUNT_BITS == end:
+                total: uint256 = (kept[i] & _AMOUNT_MASK) + (word & _AMOUNT_MASK)
+                assert total <= _AMOUNT_MASK, "lockups: lot too large"
+                kept[i] = total | (end << _AMOUNT_BITS)
+                merged = True
+                break
+        if not merged:
+            assert len(kept) < MAX_LOTS, "lockups: holder has the max number of lock-up lots"
+            kept.append(word)
+    self._lots[new] = kept
+    self._lots[lost] = []

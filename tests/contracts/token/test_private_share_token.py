@@ -563,3 +563,99 @@ def test_pause_stops_requests_but_not_cancellations(funded: PrivateWorld, founde
     _as(funded.pauser, token.unpause)
     assert not token.paused()
     assert funded.request(founder, buyer, ONE_SHARE) == 2
+
+
+# --- wallet recovery -------------------------------------------------------
+
+
+def test_recovery_moves_shares_lockups_and_freezes_to_the_new_wallet(
+    funded: PrivateWorld, founder: str
+) -> None:
+    token = funded.token
+    new_wallet = actor("founder-new")
+    with boa.env.prank(funded.registrar):
+        funded.registry.add_wallet(1, new_wallet)
+    unlock = now() + 30 * DAY
+    funded.issue(founder, 20 * ONE_SHARE, unlock, round_id=2)
+    _as(funded.compliance, lambda: token.freeze_partial_tokens(founder, 5 * ONE_SHARE))
+    holders = funded.registry.holder_count(token.address)
+    _as(funded.compliance, lambda: token.recover_wallet(founder, new_wallet))
+    assert (
+        "WalletRecovered",
+        {
+            "lost_wallet": founder,
+            "new_wallet": new_wallet,
+            "amount": 120 * ONE_SHARE,
+            "agent": funded.compliance,
+        },
+    ) in events(token)
+    assert (token.balanceOf(founder), token.balanceOf(new_wallet)) == (0, 120 * ONE_SHARE)
+    assert token.lots(founder) == []
+    assert [tuple(lot) for lot in token.lots(new_wallet)] == [(20 * ONE_SHARE, unlock)]
+    assert (token.frozen_tokens(founder), token.frozen_tokens(new_wallet)) == (0, 5 * ONE_SHARE)
+    assert token.unlocked_balance(new_wallet) == 100 * ONE_SHARE
+    assert funded.registry.holder_count(token.address) == holders
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("not_agent", "access_control: account is missing role"),
+        ("same", "private: wallets are the same"),
+        ("paused", "token is paused"),
+        ("zero", "receiver is the zero address"),
+        ("sanctioned", "receiver is sanctioned"),
+        ("empty", "private: lost wallet holds no shares"),
+        ("pending", "private: lost wallet has pending requests"),
+        ("unregistered", "private: lost wallet is not registered"),
+        ("other_investor", "private: wallets belong to different investors"),
+    ],
+)
+def test_recovery_refusals_change_nothing(
+    funded: PrivateWorld, founder: str, buyer: str, case: str, reason: str
+) -> None:
+    token = funded.token
+    lost, new_wallet, caller = founder, actor("founder-new"), funded.compliance
+    with boa.env.prank(funded.registrar):
+        funded.registry.add_wallet(1, new_wallet)
+    if case == "not_agent":
+        caller = funded.agent
+    elif case == "same":
+        new_wallet = founder
+    elif case == "paused":
+        _as(funded.pauser, token.pause)
+    elif case == "zero":
+        new_wallet = ZERO
+    elif case == "sanctioned":
+        funded.sanction(new_wallet)
+    elif case == "empty":
+        lost = buyer
+    elif case == "pending":
+        funded.request(founder, buyer, ONE_SHARE)
+    elif case == "unregistered":
+        with boa.env.prank(funded.registrar):  # the shares stay where they were issued
+            funded.registry.remove_wallet(founder)
+    elif case == "other_investor":
+        new_wallet = buyer
+    refused(
+        funded,
+        reason,
+        lambda: _as(caller, lambda: token.recover_wallet(lost, new_wallet)),
+        founder,
+        buyer,
+        new_wallet,
+    )
+
+
+def test_recovery_merges_lots_that_end_together(funded: PrivateWorld, founder: str) -> None:
+    token = funded.token
+    new_wallet = actor("founder-new")
+    with boa.env.prank(funded.registrar):
+        funded.registry.add_wallet(1, new_wallet)
+    same, later = now() + 10 * DAY, now() + 20 * DAY
+    funded.issue(founder, 3, same, round_id=2)
+    funded.issue(new_wallet, 4, same, round_id=2)
+    funded.issue(new_wallet, 5, later, round_id=3)
+    _as(funded.compliance, lambda: token.recover_wallet(founder, new_wallet))
+    assert [tuple(lot) for lot in token.lots(new_wallet)] == [(7, same), (5, later)]
+    assert token.locked_balance(new_wallet) == 12
