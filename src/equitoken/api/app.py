@@ -22,6 +22,7 @@ from equitoken.api.routes import (
     market,
     me,
     perps,
+    private,
     processor,
     proofs,
     requests,
@@ -73,6 +74,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(processor.router)
     if context.attestation is not None:
         api.include_router(attestation.router)
+    if context.private:
+        api.include_router(private.router)
     app.include_router(api)
 
     def openapi() -> dict[str, Any]:

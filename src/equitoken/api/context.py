@@ -1,6 +1,7 @@
 """What the API serves from: the issuer and the market it runs in, and how callers are limited."""
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from equitoken.api.keys import ApiKeys
@@ -11,6 +12,7 @@ from equitoken.indexer.views import IndexReader
 from equitoken.issuer.attestation.service import AttestationIssuer
 from equitoken.issuer.corporate_actions.service import CorporateActions
 from equitoken.issuer.orders.desk import ProcessorDesk
+from equitoken.issuer.private.service import PrivateCompanyDesk
 from equitoken.issuer.service import Issuer
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.prices import PriceSource
@@ -52,6 +54,9 @@ class ApiContext:
     orders, which they place on-chain themselves, and the orders the operator fills.
     `attestation`, when given, serves attestation mints under `/attestation`: signed quotes an investor
     mints or redeems with at once, in the exchange's sessions, and the backing during the hedge.
+    `private`, when not empty, serves the private companies under `/private`: valuations, issuance
+    rounds and the transfer agent's decisions for the operator, holdings and transfer requests for
+    investors.
     """
 
     issuer: Issuer
@@ -76,6 +81,7 @@ class ApiContext:
     bridge: BridgeDesk | None = None
     processor: ProcessorDesk | None = None
     attestation: AttestationIssuer | None = None
+    private: Mapping[str, PrivateCompanyDesk] = field(default_factory=dict)
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.

@@ -1202,3 +1202,75 @@ class AttestationBackingOut(BaseModel):
     quoted_sell: str
     usd_at_risk: str
     backed: bool
+
+
+class ValuationOut(BaseModel):
+    price: str = Field(description="USD per share, the issuer's valuation (not a market price).")
+    as_of: datetime
+    method: str
+    source: str
+    age_seconds: int
+
+
+class PrivateCompanyOut(BaseModel):
+    ticker: str
+    name: str
+    token: str
+    valuation_feed: str
+    valuation: ValuationOut | None
+
+
+class PrivateHoldingOut(BaseModel):
+    wallet: str
+    shares: str
+    locked: str = Field(description="Shares still in lock-up: they may not be transferred yet.")
+
+
+class PrivateValuationIn(_Input):
+    price: str = Field(pattern=DECIMAL, description="USD per share.")
+    as_of: datetime
+    method: Literal["409a", "priced_round", "tender_offer", "board"]
+    source: str = Field(min_length=1, max_length=200, pattern=TEXT)
+
+
+class PrivateIssuanceIn(_Input):
+    round_id: int = Field(ge=1, le=2**32)
+    wallet: str = Field(pattern=ADDRESS, description="An accredited investor's verified wallet.")
+    shares: str = Field(pattern=DECIMAL)
+    unlock_at: datetime | None = Field(default=None, description="End of the lock-up; none if omitted.")
+
+
+class PrivateTransferIn(_Input):
+    receiver: str = Field(pattern=ADDRESS)
+    shares: str = Field(pattern=DECIMAL)
+    wallet: str | None = Field(default=None, pattern=ADDRESS, description="Your wallet that holds them.")
+
+
+class PrivateRejectIn(_Input):
+    reason: str = Field(min_length=1, max_length=96, pattern=TEXT)
+
+
+class PrivateRequestOut(BaseModel):
+    id: int
+    sender: str
+    receiver: str
+    shares: str
+    status: str
+    requested_at: datetime
+    approvable: bool
+    check: str | None = Field(description="What approving it would meet now, if it would be refused.")
+
+
+class PrivateActionOut(BaseModel):
+    id: str
+    kind: str
+    state: str
+    request_id: int | None
+    holder: str | None
+    shares: str | None
+    error: str | None
+
+
+class PrivateRequestedOut(BaseModel):
+    request_id: int
+    wallet: str

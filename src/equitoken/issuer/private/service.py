@@ -28,6 +28,7 @@ from equitoken.chain.evm.private_deployment import (
     valuation_feed,
 )
 from equitoken.durable.outbox import EvmCall, Outbox
+from equitoken.durable.outboxed import Outboxed
 from equitoken.issuer.errors import (
     ComplianceError,
     IdempotencyConflictError,
@@ -307,6 +308,29 @@ class PrivateCompanyDesk:
         number = self._request_id(request_id)
         fields = {"kind": "reject", "request_id": number, "note": text}
         return self._submit(self._id("reject", str(number)), fields, lambda: self._pending(number, "reject"))
+
+    def request_transfer(self, holder: str, receiver: str, shares: Shares, *, key: str) -> int:
+        """File `holder`'s request to move `shares` to `receiver`, for a holder whose key the platform
+        holds, once per request `key`; return the request's id. The agent decides it later."""
+        sent = Outboxed(
+            "private",
+            self.chain,
+            self.db,
+            self.outbox,
+            self.clock,
+            InvalidRequestError,
+            ActionRefusedError,
+        )
+        sender = sent.sender(self._wallet(holder), key)
+        purpose = sent.purpose(sender, self.ticker, "request", key)
+        if sent.stored(purpose):
+            outcome = sent.run(purpose, self.token.request_transfer, (), sender, "transfer request")
+        else:
+            arguments = (self._wallet(receiver), self._raw(shares))
+            outcome = sent.run(purpose, self.token.request_transfer, arguments, sender, "transfer request")
+        receipt = sent.mined(outcome)
+        filed = next(e for e in self.token.decode_logs(receipt) if e.name == "TransferRequested")
+        return int(filed.args["request_id"])
 
     # --- durability --------------------------------------------------------
 
