@@ -1,12 +1,18 @@
 """The exchange's accounts: each account's balance of each asset, split into available and locked.
 
 Glossary and invariants:
-- asset: `USDC` (in USDC units, 10^-6 dollar) or an instrument's symbol (in the token's smallest units).
+- asset: `USDC` (in USDC units, 10^-6 dollar), an instrument's symbol (in the token's smallest units),
+  or a ledger stock asset such as `AAPL.L` (in 10^-9 share; see `ledger_assets`).
 - available: what the account may trade or withdraw; locked: what its open orders hold.
 - a deposit is credited once per `deposit_id`, a withdrawal debited once per `withdrawal_id`; both
   are journaled before they change a balance, so a restart replays exactly the transfers made.
+- settlement with the issuer: a `credit` (ledger shares bought, USDC proceeds or refunds) or a
+  `debit` (USDC paid for ledger shares, ledger shares sold) under its own id, journaled like a
+  deposit. A ledger asset moves in or out of the exchange only this way: it has no token, so a
+  deposit or withdrawal of it is refused with `NoTokenError`.
 - per asset, the sum of every account's available + locked (the fees account included) equals
-  what was deposited minus what was withdrawn: trades only move value between accounts.
+  what was deposited minus what was withdrawn plus what the issuer credited minus what it debited:
+  trades only move value between accounts.
 - no balance is ever negative: a transfer or lock that would make one negative is refused and
   changes nothing.
 
@@ -22,6 +28,7 @@ from typing import BinaryIO, NamedTuple, Self
 
 from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.venues.exchange.journal import frame, read_frames
+from equitoken.venues.exchange.ledger_assets import is_ledger_asset
 
 USDC = "USDC"
 FEES_ACCOUNT = -1
@@ -50,6 +57,12 @@ class InvalidTransferError(AccountsError):
     code = "invalid_transfer"
 
 
+class NoTokenError(AccountsError):
+    """A deposit or withdrawal of a ledger stock asset, which exists only in the exchange's accounts."""
+
+    code = "ledger_asset_has_no_token"
+
+
 class ConflictingTransferError(AccountsError):
     """A deposit or withdrawal id already used for another transfer."""
 
@@ -73,7 +86,8 @@ class Balance(NamedTuple):
 
 
 class Transfer(NamedTuple):
-    """A deposit or a withdrawal, as journaled: `kind` is "deposit" or "withdrawal"."""
+    """A transfer as journaled: `kind` is "deposit" or "withdrawal" (on-chain), "credit" or "debit"
+    (settlement with the issuer)."""
 
     kind: str
     transfer_id: str
@@ -100,6 +114,8 @@ class Accounts:
         self._transfers: dict[tuple[str, str], Transfer] = {}
         self._deposited = dict.fromkeys(assets, 0)
         self._withdrawn = dict.fromkeys(assets, 0)
+        self._credited = dict.fromkeys(assets, 0)
+        self._debited = dict.fromkeys(assets, 0)
 
     @classmethod
     def open(cls, path: Path, assets: list[str], fsync: bool = True) -> Self:
@@ -117,22 +133,29 @@ class Accounts:
     def credit_deposit(self, account: int, asset: str, amount: int, deposit_id: str) -> bool:
         """Credit a deposit the chain confirmed; return False if `deposit_id` was already credited."""
         _check_trader(account)
+        _check_token(asset, "deposited")
         return self._transfer(Transfer("deposit", deposit_id, account, asset, amount))
 
     def request_withdrawal(self, account: int, asset: str, amount: int, withdrawal_id: str) -> bool:
         """Debit a withdrawal from the available balance; return False if its id was already debited."""
         if account != FEES_ACCOUNT:
             _check_trader(account)
-        transfer = Transfer("withdrawal", withdrawal_id, account, asset, amount)
-        if (transfer.kind, withdrawal_id) not in self._transfers:
-            self._check_asset(asset)
-            _check_amount(amount)
-            available = self._holding(account, asset).available
-            if amount > available:
-                raise InsufficientFundsError(
-                    f"account {account} has {available} {asset} available, less than the {amount} to withdraw"
-                )
-        return self._transfer(transfer)
+        _check_token(asset, "withdrawn")
+        return self._debit(Transfer("withdrawal", withdrawal_id, account, asset, amount), "withdraw")
+
+    # Settlement with the issuer (called by the ledger desk, `ledger.LedgerDesk`)
+
+    def credit(self, account: int, asset: str, amount: int, transfer_id: str) -> bool:
+        """Credit what the issuer settled to `account` (ledger shares, USDC); False if `transfer_id` was
+        already credited."""
+        _check_trader(account)
+        return self._transfer(Transfer("credit", transfer_id, account, asset, amount))
+
+    def debit(self, account: int, asset: str, amount: int, transfer_id: str) -> bool:
+        """Debit what `account` settles with the issuer from its available balance; False if
+        `transfer_id` was already debited."""
+        _check_trader(account)
+        return self._debit(Transfer("debit", transfer_id, account, asset, amount), "pay")
 
     # Locks and settlement (called by the engine)
 
@@ -176,23 +199,49 @@ class Accounts:
         self._check_asset(asset)
         return self._withdrawn[asset]
 
+    def credited(self, asset: str) -> int:
+        """Return everything the issuer ever credited of `asset`."""
+        self._check_asset(asset)
+        return self._credited[asset]
+
+    def debited(self, asset: str) -> int:
+        """Return everything ever debited of `asset` to settle with the issuer."""
+        self._check_asset(asset)
+        return self._debited[asset]
+
     def total(self, asset: str) -> int:
         """Return the sum of every account's available and locked `asset`."""
         return sum(h.available + h.locked for (_, a), h in self._holdings.items() if a == asset)
 
     def snapshot(self) -> bytes:
         """Return every balance and transfer total as canonical bytes: equal ledgers give equal bytes."""
-        state = {
+        state: dict[str, object] = {
             "balances": [[account, asset, *balance] for (account, asset), balance in self.balances().items()],
             "deposited": self._deposited,
             "withdrawn": self._withdrawn,
         }
+        # Settlement totals appear once there are any, so ledgers from before them keep their bytes.
+        if any(self._credited.values()) or any(self._debited.values()):
+            state["credited"] = self._credited
+            state["debited"] = self._debited
         return json.dumps(state, separators=(",", ":"), sort_keys=True).encode()
 
     def close(self) -> None:
         """Close the ledger journal."""
         if self._journal is not None:
             self._journal.close()
+
+    def _debit(self, transfer: Transfer, verb: str) -> bool:
+        if (transfer.kind, transfer.transfer_id) not in self._transfers:
+            self._check_asset(transfer.asset)
+            _check_amount(transfer.amount)
+            available = self._holding(transfer.account, transfer.asset).available
+            if transfer.amount > available:
+                raise InsufficientFundsError(
+                    f"account {transfer.account} has {available} {transfer.asset} available, "
+                    f"less than the {transfer.amount} to {verb}"
+                )
+        return self._transfer(transfer)
 
     def _transfer(self, transfer: Transfer) -> bool:
         if not isinstance(transfer.transfer_id, str) or not (
@@ -219,12 +268,17 @@ class Accounts:
     def _record(self, transfer: Transfer) -> None:
         self._transfers[transfer.kind, transfer.transfer_id] = transfer
         holding = self._holding(transfer.account, transfer.asset)
-        if transfer.kind == "deposit":
+        totals = {
+            "deposit": self._deposited,
+            "withdrawal": self._withdrawn,
+            "credit": self._credited,
+            "debit": self._debited,
+        }[transfer.kind]
+        totals[transfer.asset] += transfer.amount
+        if transfer.kind in ("deposit", "credit"):
             holding.available += transfer.amount
-            self._deposited[transfer.asset] += transfer.amount
         else:
             holding.available -= transfer.amount
-            self._withdrawn[transfer.asset] += transfer.amount
 
     def _holding(self, account: int, asset: str) -> _Holding:
         holding = self._holdings.get((account, asset))
@@ -291,7 +345,13 @@ def read_ledger(path: Path) -> tuple[list[Transfer], int]:
 
 def _decode_transfer(payload: bytes, number: int, path: Path) -> Transfer:
     match json.loads(payload):
-        case [("deposit" | "withdrawal") as kind, str(transfer_id), int(account), str(asset), int(amount)]:
+        case [
+            ("deposit" | "withdrawal" | "credit" | "debit") as kind,
+            str(transfer_id),
+            int(account),
+            str(asset),
+            int(amount),
+        ]:
             return Transfer(kind, transfer_id, account, asset, amount)
     raise LedgerJournalError(f"{path}: record {number} is not a transfer")
 
@@ -299,6 +359,14 @@ def _decode_transfer(payload: bytes, number: int, path: Path) -> Transfer:
 def _check_trader(account: int) -> None:
     if type(account) is not int or account < 0:
         raise InvalidTransferError(f"account {account!r} must be a non-negative integer")
+
+
+def _check_token(asset: str, done: str) -> None:
+    if is_ledger_asset(asset):
+        raise NoTokenError(
+            f"{asset} is a ledger stock balance with no on-chain token: it cannot be {done}; "
+            "sell it to the issuer or on the book instead"
+        )
 
 
 def _check_amount(amount: int) -> None:
@@ -309,5 +377,5 @@ def _check_amount(amount: int) -> None:
 
 
 def _done(transfer: Transfer) -> str:
-    verb = "credited" if transfer.kind == "deposit" else "debited"
+    verb = "credited" if transfer.kind in ("deposit", "credit") else "debited"
     return f"{verb} as {transfer.amount} {transfer.asset} for account {transfer.account}"

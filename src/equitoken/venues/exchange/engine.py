@@ -26,6 +26,10 @@ Trades go on the venue tape in shares (`VenueTrade.of_tokens`): the book trades 
 prices per whole raw token, and `multipliers(ticker, time)` gives the token's UI multiplier in force
 when the trade was made (1.0 for every token when the exchange is opened without it).
 
+Ledger stock books (`AAPL.L`, see `ledger_assets`) trade shares held only in the accounts, in
+10^-9 share units: they trade under the underlying instrument's market status and eligibility, and
+go on the tape under their own symbol with a multiplier of one (they are shares, not tokens).
+
 Client order ids: each instrument remembers the order id of the last `CLIENT_ORDER_ID_WINDOW`
 orders it accepted with a non-empty client order id, keyed by (account, client order id), rebuilt
 from the journal's `Accepted` events on replay. `submit(..., unique=True)` refuses an order whose
@@ -65,12 +69,14 @@ from equitoken.venues.exchange.journal import (
     read_journal,
     replay_record,
 )
+from equitoken.venues.exchange.ledger_assets import is_ledger_asset, underlying
 from equitoken.venues.exchange.orders import Amend, Cancel, Command, OrderType, Side, Submit
 from equitoken.venues.exchange.rules import BookRules
 
 VENUE = "exchange"
-# A symbol names its journal file: letters and digits, and a share class after one dot.
-_SYMBOL = re.compile(r"[A-Za-z0-9]+(\.[A-Za-z0-9]+)?")
+# A symbol names its journal file: letters and digits, a share class after one dot, and the `.L` of a
+# ledger stock asset.
+_SYMBOL = re.compile(r"[A-Za-z0-9]+(\.[A-Za-z0-9]+)?(\.L)?")
 LEDGER_FILE = "ledger.journal"
 CLIENT_ORDER_ID_WINDOW = 65_536
 RECENT_TRADES = 1_000
@@ -246,8 +252,11 @@ class Exchange:
         if len(set(tickers)) != len(tickers) or not all(_SYMBOL.fullmatch(t) for t in tickers):
             raise ValueError(
                 f"instrument symbols {tickers!r} must be distinct, letters and digits with an optional "
-                "dotted share class (BRK.B)"
+                "dotted share class (BRK.B) and ledger suffix (AAPL.L)"
             )
+        unbacked = [t for t in tickers if is_ledger_asset(t) and underlying(t) not in tickers]
+        if unbacked:
+            raise ValueError(f"ledger books {unbacked!r} need their instrument's book on the exchange too")
         if tape is not None and clock is None:
             raise ValueError("recording trades on a tape needs a clock for their times")
         directory.mkdir(parents=True, exist_ok=True)
@@ -296,7 +305,8 @@ class Exchange:
     def cancel(self, ticker: str, command: Cancel) -> Outcome:
         """Cancel an open order and release its hold (allowed while the market is halted)."""
         instrument = self._instrument(ticker)
-        self._market_status(ticker)  # read for every command (see the module), though a cancel never trades
+        # Read for every command (see the module), though a cancel never trades.
+        self._market_status(underlying(ticker))
         return self._apply(ticker, instrument, command, 0, None)
 
     def amend(self, ticker: str, command: Amend) -> Outcome:
@@ -339,7 +349,7 @@ class Exchange:
     def status(self, ticker: str) -> MarketStatus:
         """Return the oracle's market status for `ticker`."""
         self._instrument(ticker)
-        return self._market_status(ticker)
+        return self._market_status(underlying(ticker))
 
     def book(self, ticker: str) -> Book:
         """Return `ticker`'s book (read it; send commands through the exchange)."""
@@ -436,7 +446,10 @@ class Exchange:
             return
         rules = instrument.book.rules.instrument
         step = Shares.token_step(rules.token_decimals)
-        multiplier = Multiplier.one() if self._multipliers is None else self._multipliers(rules.symbol, at)
+        ledger = is_ledger_asset(rules.symbol)
+        multiplier = (
+            Multiplier.one() if self._multipliers is None or ledger else self._multipliers(rules.symbol, at)
+        )
         for trade in trades:
             self._tape.record(
                 VenueTrade.of_tokens(
@@ -493,12 +506,12 @@ class Exchange:
     def _check_eligible(self, account: int, ticker: str, side: Side) -> None:
         if self._eligibility is None or not isinstance(side, Side):
             return  # a malformed order is the book's to reject
-        reason = self._eligibility(account, ticker, side)
+        reason = self._eligibility(account, underlying(ticker), side)
         if reason is not None:
             raise NotEligibleError(f"account {account} may not {side.name} {ticker}: {reason}")
 
     def _open_status(self, ticker: str) -> MarketStatus:
-        status = self._market_status(ticker)
+        status = self._market_status(underlying(ticker))
         if status == MarketStatus.HALTED:
             raise MarketHaltedError(f"{ticker} is halted: new orders and amendments wait until it reopens")
         return status

@@ -52,7 +52,8 @@ from equitoken.store.schema import (
     InvestorRow,
     WalletRow,
 )
-from equitoken.venues.exchange.accounts import USDC, UnknownAssetError
+from equitoken.venues.exchange.accounts import USDC, NoTokenError, UnknownAssetError
+from equitoken.venues.exchange.ledger_assets import is_ledger_asset
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 
@@ -294,6 +295,11 @@ class ExchangeFunding:
                     f"{existing.amount} {existing.asset} to {existing.destination} for {existing.investor_id}"
                 )
             return existing
+        if is_ledger_asset(asset):
+            raise NoTokenError(
+                f"{asset} is a ledger stock balance with no on-chain token: it cannot be withdrawn; "
+                "sell it to the issuer or on the book instead"
+            )
         if asset not in self._contracts:
             raise UnknownAssetError(f"asset {asset!r} is not one of {', '.join(sorted(self._contracts))}")
         if type(amount) is not int or amount <= 0:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from equitoken.model.time import Clock
 from equitoken.oracle.observation import MarketStatus
-from equitoken.venues.exchange.accounts import Balance
+from equitoken.venues.exchange.accounts import FEES_ACCOUNT, Balance
 from equitoken.venues.exchange.book import DepthLevel, OpenOrder
 from equitoken.venues.exchange.engine import Exchange, Outcome, Trade
 from equitoken.venues.exchange.events import Event, Filled
@@ -175,7 +175,24 @@ class ExchangeVenue:
         with self._lock:
             return self.exchange.accounts.request_withdrawal(account, asset, amount, withdrawal_id)
 
+    def credit(self, account: int, asset: str, amount: int, transfer_id: str) -> bool:
+        """Credit what the issuer settled (see `Accounts.credit`) under the venue's lock."""
+        with self._lock:
+            return self.exchange.accounts.credit(account, asset, amount, transfer_id)
+
+    def debit(self, account: int, asset: str, amount: int, transfer_id: str) -> bool:
+        """Debit what an account settles with the issuer (see `Accounts.debit`) under the venue's lock."""
+        with self._lock:
+            return self.exchange.accounts.debit(account, asset, amount, transfer_id)
+
     # Queries
+
+    def holdings(self, asset: str) -> dict[int, Balance]:
+        """Return every account's non-zero balance of `asset` (the fees account included)."""
+        with self._lock:
+            accounts = self.exchange.accounts
+            accounts.balance(FEES_ACCOUNT, asset)  # refuses an unknown asset
+            return {account: b for (account, a), b in accounts.balances().items() if a == asset}
 
     def tickers(self) -> list[str]:
         """Return the traded instruments' symbols."""
