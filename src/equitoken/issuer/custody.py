@@ -9,9 +9,14 @@ Glossary of accounts (debit-positive amounts; every entry sums to zero per asset
 - `broker:cash`                 cash paid to (credit) or received from (debit) the broker;
 - `payable:<request>`           redemption proceeds owed to a participant until paid out;
 - `revenue:fees`                fees earned (credit balance);
-- `fees:<ticker>`               shares in custody the issuer earned as management fee (credit balance).
-Invariant: for each instrument, the holders' backing (custody:<ticker> less the issuer's own fee
-shares) >= tokens outstanding on every chain x multiplier.
+- `fees:<ticker>`               shares in custody the issuer earned as management fee (credit balance);
+- `ledger:<ticker>`             shares in custody allocated to the exchange's ledger stock balances
+                                (credit balance; no token stands for them);
+- `exchange:usdc`               USDC the exchange owes the issuer for ledger shares bought, net of
+                                those sold (debit balance).
+Invariant: for each instrument, the token holders' backing (custody:<ticker> less the issuer's own
+fee shares and the ledger allocation) >= tokens outstanding on every chain x multiplier, and the
+ledger allocation >= the ledger balances in the exchange's accounts.
 """
 
 from collections.abc import Mapping
@@ -28,6 +33,7 @@ USD = "USD"
 TREASURY = "treasury:usdc"
 BROKER_CASH = "broker:cash"
 FEES = "revenue:fees"
+EXCHANGE_USDC = "exchange:usdc"
 
 
 def custody_account(ticker: str) -> str:
@@ -41,6 +47,11 @@ def issued_account(ticker: str) -> str:
 def fees_account(ticker: str) -> str:
     """Return the account of the shares the issuer earned as management fee on `ticker`."""
     return f"fees:{ticker}"
+
+
+def ledger_account(ticker: str) -> str:
+    """Return the account of the shares in custody that back the exchange's ledger balances of `ticker`."""
+    return f"ledger:{ticker}"
 
 
 def escrow_account(request_id: str) -> str:
@@ -106,10 +117,17 @@ class CustodyLedger:
         return int(total or 0)
 
     def backing(self, session: Session, ticker: str) -> int:
-        """Return the shares in custody that back tokens: custody less the issuer's own fee shares."""
-        return self.balance(session, custody_account(ticker), ticker) + self.balance(
-            session, fees_account(ticker), ticker
+        """Return the shares in custody that back tokens: custody less the issuer's own fee shares and
+        the shares allocated to the exchange's ledger balances."""
+        return (
+            self.balance(session, custody_account(ticker), ticker)
+            + self.balance(session, fees_account(ticker), ticker)
+            - self.ledger_allocation(session, ticker)
         )
+
+    def ledger_allocation(self, session: Session, ticker: str) -> int:
+        """Return the shares in custody allocated to the exchange's ledger balances of `ticker`."""
+        return -self.balance(session, ledger_account(ticker), ticker)
 
     def balances(
         self, session: Session, prefix: str, asset: str | None = None

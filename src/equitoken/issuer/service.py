@@ -1,6 +1,6 @@
 """The issuer as a library: onboard investors, take mint and redeem requests, settle them, reconcile."""
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -142,6 +142,7 @@ class Issuer:
         self.clock = clock
         self.config = config or IssuerConfig()
         self.instruments: Mapping[str, Instrument] = {i.ticker: i for i in instruments}
+        self._ledger_balances: Callable[[], Mapping[str, Shares]] | None = None
         solana = next((c for c in self.chains if isinstance(c, SolanaIssuerChain)), None)
         self.investors = InvestorBook(
             database,
@@ -312,6 +313,13 @@ class Issuer:
                 for row in rows
             ]
 
+    def count_ledger(self, balances: Callable[[], Mapping[str, Shares]] | None) -> None:
+        """Count the exchange's ledger stock balances (shares per ticker, read at each reconcile) in
+        every reconciliation and reserves report; None stops counting them."""
+        self._ledger_balances = balances
+
     def reconcile(self) -> Reconciliation:
-        """Compare custody with tokens outstanding times the multiplier, per instrument."""
-        return reconcile(self.db, self.chains, self.instruments)
+        """Compare custody with tokens outstanding times the multiplier, and with the exchange's
+        ledger balances when counted (`count_ledger`), per instrument."""
+        ledger = None if self._ledger_balances is None else self._ledger_balances()
+        return reconcile(self.db, self.chains, self.instruments, ledger)
