@@ -16,10 +16,14 @@ otherwise the liabilities root would not account for the tokens the report's out
 counts, and ``report`` refuses with ``LiabilitiesUnavailableError`` (try again after the next poll).
 A transfer the indexer has not seen yet leaves the total unchanged; the served proofs then show the
 balances at the stated blocks.
+
+Given `ledger` (each exchange account's ledger balance of an instrument, read when asked), the
+exchange's ledger stock balances get their own tree per instrument (`proofs.ledger`): `ledger_tree`,
+`ledger_proof`, and the reserves report states its root next to the token tree's.
 """
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +34,7 @@ from equitoken.model.holders import HolderBalance
 from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.proofs.errors import ProofsError
 from equitoken.proofs.inclusion import InclusionProof
+from equitoken.proofs.ledger import ledger_proof, ledger_tree
 from equitoken.proofs.merkle_sum import MerkleSumTree
 from equitoken.proofs.reserves_report import ReservesReport, SignedReport, sign_report
 
@@ -76,6 +81,7 @@ class Liabilities:
         *,
         issuer_name: str = DEFAULT_ISSUER_NAME,
         spv_name: str = "Equitoken {ticker} SPV",
+        ledger: Callable[[str], Mapping[int, int]] | None = None,
     ) -> None:
         # Building an empty tree checks the secret now, not at the first request.
         MerkleSumTree.build("CHECK", [], secret)
@@ -84,6 +90,7 @@ class Liabilities:
         self.issuer_name = issuer_name
         self.spv_name = spv_name
         self._secret = secret
+        self._ledger = ledger
         # Every chain the issuer issues on that the indexer follows (EVM and Solana on `up`).
         self._chains: tuple[TokenChain, ...] = tuple(c for c in issuer.chains if reader.follows(c.chain_id))
         self._snapshots: dict[str, LiabilitiesSnapshot] = {}
@@ -117,6 +124,19 @@ class Liabilities:
             raise UnservedChainError(f"chain {chain_id} is not one this issuer's tokens live on ({known})")
         return InclusionProof.of(self.snapshot(ticker).tree, chain_id, wallet)
 
+    def ledger_tree(self, ticker: str) -> MerkleSumTree | None:
+        """Return the tree of the exchange's ledger balances of `ticker` now; None without a ledger."""
+        ticker = self._ticker(ticker)
+        return None if self._ledger is None else ledger_tree(ticker, self._ledger(ticker), self._secret)
+
+    def ledger_proof(self, ticker: str, account: int) -> InclusionProof:
+        """Return exchange account `account`'s proof of its ledger balance of `ticker`; raise
+        `UnknownHolderError` if it holds none."""
+        tree = self.ledger_tree(ticker)
+        if tree is None:
+            raise LiabilitiesUnavailableError("this issuer's liabilities count no exchange ledger balances")
+        return ledger_proof(tree, account)
+
     def report(self, ticker: str, snapshot: LiabilitiesSnapshot | None = None) -> SignedReport:
         """Return the reserves report of `ticker` with `snapshot`'s tree (default: the current one),
         signed by the issuer's attester.
@@ -142,12 +162,14 @@ class Liabilities:
                     f"{indexed} raw units, the chain now has {live}; retry after the indexer's next poll"
                 )
         holding = next(h for h in reconciliation.holdings if h.ticker == ticker)
+        ledger = self.ledger_tree(ticker)
         report = ReservesReport.of(
             holding,
             snapshot.tree,
             issuer=self.issuer_name,
             spv=self.spv_name.format(ticker=ticker),
             as_of=self.issuer.clock.now(),
+            ledger_tree=ledger if ledger is not None and ledger.leaf_count else None,
         )
         onchain = self.issuer.onchain
         return sign_report(report, onchain.chain.signers, onchain.roles.attester)

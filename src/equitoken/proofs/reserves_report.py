@@ -24,6 +24,8 @@ from equitoken.proofs.errors import InvalidReportError
 from equitoken.proofs.merkle_sum import MerkleSumTree
 
 FORMAT = "equitoken-reserves-report/1"
+LEDGER_TREE_SUFFIX = ".L"
+"""A ledger tree is named by its ledger asset: the instrument's ticker and this suffix (AAPL.L)."""
 _SIGNATURE_BYTES = 65
 
 
@@ -37,6 +39,11 @@ class ReservesReport:
     flight; `in_flight` is, per destination chain id, the shares of bridge transfers burned at their
     source and not minted yet (a receiver's leaf counts what is on its way to it). A report with
     nothing in flight has no `in_flight_shares` field, as before the bridge.
+
+    `ledger` is the exchange's ledger stock balances of the instrument (shares in exchange accounts,
+    with no token), which custody backs too; `ledger_root`, `ledger_total` and `ledger_holders` are
+    the ledger's own liabilities tree (`proofs.ledger`: one leaf per exchange account, in 10^-9
+    share). A report without ledger balances or tree has no `ledger` field, as before the ledger.
     """
 
     issuer: str
@@ -49,6 +56,10 @@ class ReservesReport:
     liabilities_total: int
     liabilities_holders: int
     in_flight: Mapping[int, Shares] = field(default_factory=dict)
+    ledger: Shares = field(default_factory=Shares.zero)
+    ledger_root: str | None = None
+    ledger_total: int = 0
+    ledger_holders: int = 0
 
     def __post_init__(self) -> None:
         for name in ("issuer", "spv", "ticker", "liabilities_root"):
@@ -62,23 +73,39 @@ class ReservesReport:
             for chain_id, shares in [*self.outstanding.items(), *self.in_flight.items()]
         ):
             raise InvalidReportError("custody and outstanding must be Shares (outstanding keyed by chain id)")
+        if not isinstance(self.ledger, Shares) or self.ledger.units < 0:
+            raise InvalidReportError(f"the ledger balances must be non-negative Shares, not {self.ledger!r}")
+        if self.ledger_root is not None and not _is_hash(self.ledger_root):
+            raise InvalidReportError(f"the ledger root {self.ledger_root!r} is not 0x + 64 hex digits")
         if not _is_hash(self.liabilities_root):
             raise InvalidReportError(
                 f"the liabilities root {self.liabilities_root!r} is not 0x + 64 hex digits"
             )
-        for name in ("liabilities_total", "liabilities_holders"):
+        for name in ("liabilities_total", "liabilities_holders", "ledger_total", "ledger_holders"):
             value = getattr(self, name)
             if type(value) is not int or value < 0:
                 raise InvalidReportError(f"the report's {name} must be a non-negative integer, not {value!r}")
 
     @classmethod
     def of(
-        cls, holding: Holding, tree: MerkleSumTree, *, issuer: str, spv: str, as_of: datetime
+        cls,
+        holding: Holding,
+        tree: MerkleSumTree,
+        *,
+        issuer: str,
+        spv: str,
+        as_of: datetime,
+        ledger_tree: MerkleSumTree | None = None,
     ) -> "ReservesReport":
-        """Build the report of `holding` (from `reconcile`) with the same instrument's liabilities tree."""
+        """Build the report of `holding` (from `reconcile`) with the same instrument's liabilities tree,
+        and its ledger tree if the exchange holds ledger balances of it."""
         if tree.ticker != holding.ticker:
             raise InvalidReportError(
                 f"the liabilities tree is for {tree.ticker}, the holding for {holding.ticker}"
+            )
+        if ledger_tree is not None and ledger_tree.ticker != holding.ticker + LEDGER_TREE_SUFFIX:
+            raise InvalidReportError(
+                f"the ledger tree is for {ledger_tree.ticker}, the holding for {holding.ticker}"
             )
         return cls(
             issuer=issuer,
@@ -91,12 +118,16 @@ class ReservesReport:
             liabilities_total=tree.total,
             liabilities_holders=tree.leaf_count,
             in_flight=dict(sorted(holding.in_flight.items())),
+            ledger=holding.ledger,
+            ledger_root=None if ledger_tree is None else ledger_tree.root_hex,
+            ledger_total=0 if ledger_tree is None else ledger_tree.total,
+            ledger_holders=0 if ledger_tree is None else ledger_tree.leaf_count,
         )
 
     @property
     def holding(self) -> Holding:
         """Return the report's figures as the reconciliation's holding, which derives the rest."""
-        return Holding(self.ticker, self.custody, self.outstanding, self.in_flight)
+        return Holding(self.ticker, self.custody, self.outstanding, self.in_flight, self.ledger)
 
     @property
     def outstanding_total(self) -> Shares:
@@ -131,6 +162,13 @@ class ReservesReport:
         }
         if self.in_flight:
             body["in_flight_shares"] = {str(chain_id): str(s) for chain_id, s in self.in_flight.items()}
+        if self.ledger.units or self.ledger_root is not None:
+            body["ledger"] = {
+                "shares": str(self.ledger),
+                "root": self.ledger_root,
+                "total_units": str(self.ledger_total),
+                "holders": self.ledger_holders,
+            }
         return body
 
     def canonical(self) -> bytes:
@@ -149,6 +187,12 @@ class ReservesReport:
         in_flight = body.get("in_flight_shares", {})
         if not isinstance(in_flight, dict):
             raise InvalidReportError("in_flight_shares must be an object keyed by chain id")
+        ledger = body.get("ledger", {"shares": "0", "root": None, "total_units": "0", "holders": 0})
+        if not isinstance(ledger, dict):
+            raise InvalidReportError("ledger must be an object")
+        ledger_root = ledger.get("root")
+        if ledger_root is not None and not isinstance(ledger_root, str):
+            raise InvalidReportError("the ledger's root must be a string or null")
         try:
             as_of = datetime.fromisoformat(_field(body, "as_of", str))
             report = cls(
@@ -162,6 +206,10 @@ class ReservesReport:
                 liabilities_total=int(_field(liabilities, "total_raw", str)),
                 liabilities_holders=_field(liabilities, "holders", int),
                 in_flight={int(k): Shares.parse(_string(v, k)) for k, v in in_flight.items()},
+                ledger=Shares.parse(_field(ledger, "shares", str)),
+                ledger_root=ledger_root,
+                ledger_total=int(_field(ledger, "total_units", str)),
+                ledger_holders=_field(ledger, "holders", int),
             )
         except InvalidReportError:
             raise
