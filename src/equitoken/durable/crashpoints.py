@@ -88,6 +88,13 @@ PRIVATE_COMPANIES = (
     "private_action_sent",  # a private company's valuation, issue, buyback or decision is broadcast, not read
     "private_action_mined",  # that transaction is mined; the database does not know it yet
 )
+EXCHANGE_LEDGER = (
+    "ledger_recorded",  # a ledger order's row is stored; the account is not debited yet
+    "ledger_debited",  # the account paid (USDC or ledger shares); no broker order yet
+    "ledger_broker_order",  # the broker accepted the order; the row does not know it yet
+    "ledger_custody",  # the fills' custody entry is posted; nothing credited to the account yet
+    "ledger_credited",  # the account is credited (shares or USDC, and any refund); the row is not done
+)
 CRASH_POINTS = (
     MINT_AND_REDEEM
     + CORPORATE_ACTIONS
@@ -99,6 +106,7 @@ CRASH_POINTS = (
     + ORDER_PROCESSOR
     + ATTESTATION
     + PRIVATE_COMPANIES
+    + EXCHANGE_LEDGER
 )
 
 

@@ -931,3 +931,34 @@ class PrivateActionRow(Base):
         ),
         CheckConstraint("state in ('pending', 'done', 'failed')", name="private_action_state_known"),
     )
+
+
+class ExchangeLedgerOrderRow(Base):
+    """An exchange account's purchase or sale of ledger stock (shares held only in exchange accounts)
+    through the issuer, and how far it has come."""
+
+    __tablename__ = "exchange_ledger_orders"
+
+    # The caller's id: asking again with the same id finds this row instead of trading twice.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[int] = mapped_column(Integer, index=True)
+    ticker: Mapped[str] = mapped_column(String(16))
+    side: Mapped[str] = mapped_column(String(4))
+    # A buy: the USDC units to spend; a sell: the ledger units (10^-9 share) to sell.
+    amount: Mapped[int] = mapped_column(WideInteger())
+    # requested -> ordered (the broker has it) -> settling (custody posted) -> done | failed.
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    filled_shares: Mapped[int] = mapped_column(WideInteger(), default=0)
+    # A buy: the USDC the account paid; a sell: the USDC it received.
+    filled_usd: Mapped[int] = mapped_column(WideInteger(), default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        CheckConstraint("side in ('buy', 'sell')", name="exchange_ledger_order_side_known"),
+        CheckConstraint(
+            "state in ('requested', 'ordered', 'settling', 'done', 'failed')",
+            name="exchange_ledger_order_state_known",
+        ),
+    )
