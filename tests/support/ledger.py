@@ -39,7 +39,7 @@ def open_members(database: Database, *, create: bool) -> ExchangeMembers:
                 session.add(
                     InvestorRow(
                         id=investor_id,
-                        onchain_id=number,
+                        onchain_id=1_000 + number,
                         name=investor_id,
                         jurisdiction="US",
                         category="retail",

@@ -12,15 +12,21 @@ from tests.venues.exchange.builders import limit
 
 from equitoken.brokers.orders import OrderStatus
 from equitoken.issuer.custody import EXCHANGE_USDC, USD, CustodyLedger, custody_account
+from equitoken.issuer.reconcile import reconcile
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import Shares, Usd
+from equitoken.proofs.errors import InvalidProofError, UnknownHolderError
+from equitoken.proofs.inclusion import InclusionProof, verify
+from equitoken.proofs.ledger import InvalidLedgerBalancesError, ledger_holder, ledger_proof, ledger_tree
+from equitoken.proofs.merkle_sum import MerkleSumTree
 from equitoken.store.database import Database
 from equitoken.store.schema import LedgerEntryRow
 from equitoken.venues.exchange.accounts import (
+    FEES_ACCOUNT,
     USDC,
     ConflictingTransferError,
     NoTokenError,
@@ -38,6 +44,7 @@ from equitoken.venues.exchange.orders import Side
 pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
 AAPL_L = "AAPL.L"
+SECRET = b"ledger liabilities test secret, 32+ bytes"
 SHARE = 10**9
 
 
@@ -255,3 +262,26 @@ def test_an_order_id_names_one_order(world: LedgerWorld) -> None:
     with pytest.raises(UnknownAssetError):
         world.venue.credit(account, "TSLA.L", 1, "t")
     assert _state(world) == before
+
+
+def test_ledger_proofs_refuse_what_they_cannot_prove(world: LedgerWorld) -> None:
+    a = world.account("inv-a")
+    world.desk.buy(a, "AAPL", Usd.parse("5"), "buy")
+    world.run()
+    tree = ledger_tree("AAPL", world.desk.balances("AAPL"), SECRET)
+    proof = ledger_proof(tree, a)
+
+    with pytest.raises(UnknownHolderError, match=r"has no AAPL\.L balance"):
+        ledger_proof(tree, world.account("inv-b"))
+    with pytest.raises(InvalidProofError, match="not the published root"):
+        verify(proof, MerkleSumTree.build("AAPL.L", [], SECRET).root_hex)
+    forged = InclusionProof.from_json(proof.to_json().replace(str(proof.balance), str(proof.balance + 1)))
+    with pytest.raises(InvalidProofError):
+        verify(forged, tree.root_hex)
+    with pytest.raises(InvalidLedgerBalancesError, match="non-negative"):
+        ledger_tree("AAPL", {a: -1}, SECRET)
+    with pytest.raises(InvalidLedgerBalancesError, match="not an exchange account number"):
+        ledger_holder(-2)
+    assert ledger_holder(FEES_ACCOUNT).lower() == "0x" + "f" * 40
+    with pytest.raises(ValueError, match="name no instrument"):
+        reconcile(world.database, [], {}, {"AAPL": Shares(1)})
