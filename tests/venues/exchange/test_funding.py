@@ -30,7 +30,7 @@ from equitoken.store.schema import (
     ExchangeWithdrawalRow,
 )
 from equitoken.venues.exchange import funding as funding_module
-from equitoken.venues.exchange.accounts import USDC, UnknownAssetError
+from equitoken.venues.exchange.accounts import USDC, NoTokenError, UnknownAssetError
 from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.funding import (
     ConflictingWithdrawalError,
@@ -242,6 +242,7 @@ def test_a_withdrawal_is_debited_sent_once_and_confirmed(venue: Venue) -> None:
     ("asset", "amount", "destination", "error", "reason"),
     [
         ("TSLA", 1, "wallet", UnknownAssetError, "TSLA"),
+        ("AAPL.L", 1, "wallet", NoTokenError, "no on-chain token: it cannot be withdrawn"),
         (USDC, 0, "wallet", InvalidWithdrawalError, "positive"),
         (USDC, -5, "wallet", InvalidWithdrawalError, "positive"),
         (USDC, "5", "wallet", InvalidWithdrawalError, "positive"),

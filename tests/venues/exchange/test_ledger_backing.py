@@ -11,6 +11,7 @@ from tests.support.platform import USDC, Platform, build_platform
 from tests.venues.exchange.builders import limit
 
 from equitoken.chain.evm.chain import EvmChain
+from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.custody import CustodyLedger
 from equitoken.issuer.reconcile import Holding
 from equitoken.market.calendar import MarketCalendar
@@ -20,11 +21,11 @@ from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.proofs.ledger import (
     LEDGER_CHAIN_ID,
     ledger_holder,
-    ledger_proof,
     ledger_tree,
 )
+from equitoken.proofs.liabilities import Liabilities
 from equitoken.proofs.merkle_sum import MerkleSumTree
-from equitoken.proofs.reserves_report import ReservesReport
+from equitoken.proofs.reserves_report import ReservesReport, SignedReport, verify_report
 from equitoken.store.database import Database
 from equitoken.venues.exchange.orders import Side
 
@@ -96,26 +97,27 @@ def test_reconcile_and_proofs_count_ledger_balances_next_to_the_tokens(
         # What the reserve feeds are told: the tokens' custody only.
         assert CustodyLedger().backing(session, "AAPL") == 2 * 10**9
 
-    tree = ledger_tree("AAPL", world.desk.balances("AAPL"), SECRET)
+    # The issuer's liabilities service builds the ledger tree and signs its root into the report.
+    indexer = Indexer(issuer.db, [IndexedChain(platform.chain, platform.onchain.deployment, confirmations=0)])
+    indexer.poll()
+    liabilities = Liabilities(indexer, issuer, SECRET, ledger=world.desk.balances)
+    exported = liabilities.report("AAPL").to_json()
+    assert verify_report(exported) == platform.onchain.roles.attester
+    report = SignedReport.from_json(exported).report
+    tree = liabilities.ledger_tree("AAPL")
+    assert tree is not None
     assert tree.ticker == "AAPL.L"
-    assert tree.total == bought.units
-    assert tree.leaf_count == 2
+    assert (report.ledger, report.ledger_root) == (bought, tree.root_hex)
+    assert (report.ledger_total, report.ledger_holders) == (bought.units, 2)
+    assert report.custody == holding.custody
+    assert report.surplus == Shares.zero()
+    assert report.backed
     for account, balance in ((a, bought.units - 60 * lot), (b, 60 * lot)):
-        proof = InclusionProof.from_json(ledger_proof(tree, account).to_json())
+        proof = InclusionProof.from_json(liabilities.ledger_proof("AAPL", account).to_json())
         verified = verify(proof, tree.root_hex)
         assert (verified.chain_id, verified.holder) == (LEDGER_CHAIN_ID, ledger_holder(account))
         assert verified.balance == balance
         assert verified.total == holding.ledger.units
-
-    report = ReservesReport.of(
-        holding, tokens, issuer="I", spv="S", as_of=platform.clock.now(), ledger_tree=tree
-    )
-    body = report.body()
-    assert body["ledger"] == {
-        "shares": str(bought),
-        "root": tree.root_hex,
-        "total_units": str(bought.units),
-        "holders": 2,
-    }
-    assert body["surplus_shares"] == "0"
-    assert ReservesReport.from_body(body) == report
+    assert ReservesReport.from_body(report.body()) == report
+    # A tree built from the same balances and secret elsewhere gives the same root.
+    assert ledger_tree("AAPL", world.desk.balances("AAPL"), SECRET).root_hex == report.ledger_root
