@@ -2,6 +2,7 @@
 replayed prices, and three members (two verified, one whose KYC is pending), for the ledger tests and
 their crash worker."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,13 +102,14 @@ def open_world(
     *,
     create: bool,
     broker: PaperBroker | None = None,
+    status: Callable[[str], MarketStatus] = _open_market,
 ) -> LedgerWorld:
     """Open (or with `create`, set up and fund) the exchange in `directory` and the desk on `database`."""
     members = open_members(database, create=create)
     if broker is None:
         url = sqlite_url(directory / "paper-broker.sqlite")
         broker = PaperBroker(prices, calendar, clock, url, slippage_bps=5, fill_parts=2)
-    exchange = Exchange.open(directory / "exchange", book_rules(), _open_market, fsync=FsyncPolicy.PER_BATCH)
+    exchange = Exchange.open(directory / "exchange", book_rules(), status, fsync=FsyncPolicy.PER_BATCH)
     venue = ExchangeVenue(exchange)
     if create:
         for investor_id in INVESTORS:

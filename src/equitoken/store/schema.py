@@ -962,3 +962,16 @@ class ExchangeLedgerOrderRow(Base):
             name="exchange_ledger_order_state_known",
         ),
     )
+
+
+class ExchangeLedgerEventRow(Base):
+    """One step of a ledger order, with when and why: its audit trail."""
+
+    __tablename__ = "exchange_ledger_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("exchange_ledger_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    from_state: Mapped[str | None] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)

@@ -19,12 +19,14 @@ from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import Shares, Usd
+from equitoken.oracle.observation import MarketStatus
 from equitoken.proofs.errors import InvalidProofError, UnknownHolderError
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.proofs.ledger import InvalidLedgerBalancesError, ledger_holder, ledger_proof, ledger_tree
 from equitoken.proofs.merkle_sum import MerkleSumTree
 from equitoken.store.database import Database
-from equitoken.store.schema import LedgerEntryRow
+from equitoken.store.schema import ExchangeLedgerEventRow, LedgerEntryRow
+from equitoken.venues.exchange import ledger as ledger_module
 from equitoken.venues.exchange.accounts import (
     FEES_ACCOUNT,
     USDC,
@@ -32,9 +34,11 @@ from equitoken.venues.exchange.accounts import (
     NoTokenError,
     UnknownAssetError,
 )
+from equitoken.venues.exchange.engine import MarketHaltedError
 from equitoken.venues.exchange.ledger import (
     ConflictingLedgerOrderError,
     InvalidLedgerOrderError,
+    LedgerHaltedError,
     LedgerNotAllowedError,
     LedgerState,
     client_order_id,
@@ -106,6 +110,12 @@ def test_a_one_dollar_buy_credits_the_fraction_its_fills_bought(world: LedgerWor
     price = world.desk.prices.quote("AAPL", IN_SESSION).price
     assert broker_order.quantity == price.scaled_bps(100).shares_for(Usd.parse("1"))
     assert done.state is LedgerState.DONE
+    assert [(e.from_state, e.to_state) for e in world.desk.events("buy-1")] == [
+        (None, "requested"),
+        ("requested", "ordered"),
+        ("ordered", "settling"),
+        ("settling", "done"),
+    ]
     assert done.filled_shares == broker_order.filled_quantity
     assert 0 < done.filled_shares.units < SHARE // 100  # AAPL is far above $100
     assert done.filled_usd == broker_order.filled_notional(round_up=True) <= Usd.parse("1")
@@ -243,6 +253,50 @@ def test_bad_orders_are_refused_and_change_nothing(
         place(account, ticker, amount, order_id)  # type: ignore[arg-type]
 
     assert _state(world) == before
+
+
+def test_a_buy_whose_usdc_an_order_locks_first_is_refused_and_leaves_no_order(
+    world: LedgerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = world.account("inv-a")
+    # A bid for 0.33 share at $3,000 locks all but about $8 of the account's $1,000.
+    bid = limit(account, Side.BUY, 300_000, 3_300 * 10**5)
+
+    def order_in_between(point: str) -> None:
+        if point == "ledger_recorded":  # an order arrives between the check and the debit
+            world.venue.submit("AAPL", bid)
+
+    monkeypatch.setattr(ledger_module, "checkpoint", order_in_between)
+    with pytest.raises(InsufficientFundsError, match="less than the 500000000 to pay"):
+        world.desk.buy(account, "AAPL", Usd.parse("500"), "race")
+
+    assert world.desk.orders() == []
+    with world.database.transaction() as session:
+        assert list(session.scalars(select(ExchangeLedgerEventRow))) == []
+    balance = world.venue.balance(account, USDC)
+    assert balance.total == DEPOSIT  # the bid holds; nothing was debited
+    assert world.desk.process() == 0
+
+
+def test_a_halted_instrument_takes_no_ledger_orders(
+    database: Database, prices: ReplayPriceSource, calendar: MarketCalendar, tmp_path: Path
+) -> None:
+    def halted(ticker: str) -> MarketStatus:
+        assert ticker == "AAPL"  # a ledger book trades under its instrument's status
+        return MarketStatus.HALTED
+
+    world = open_world(
+        database, prices, calendar, tmp_path, ManualClock(IN_SESSION), create=True, status=halted
+    )
+    try:
+        before = _state(world)
+        with pytest.raises(LedgerHaltedError, match="AAPL is halted"):
+            world.desk.buy(world.account("inv-a"), "AAPL", Usd.parse("5"), "o")
+        with pytest.raises(MarketHaltedError):
+            world.venue.submit(AAPL_L, limit(world.account("inv-a"), Side.BUY, 100, 10**7))
+        assert _state(world) == before
+    finally:
+        world.close()
 
 
 def test_an_order_id_names_one_order(world: LedgerWorld) -> None:

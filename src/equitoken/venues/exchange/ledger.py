@@ -7,7 +7,8 @@ Design, for a user who trusts neither the exchange nor the issuer further than t
   has no token: a deposit or a withdrawal of it is refused (`NoTokenError`) and nothing changes.
 - buy from $1: `buy(account, ticker, usdc, order_id)` checks everything first (the id, the ticker,
   the amount of at least `MIN_NOTIONAL`, the account's eligibility as for a buy of the instrument,
-  a price to size the order, the USDC available), then records the order and debits the USDC. The
+  the instrument not halted, a price to size the order, the USDC available), then records the
+  order and debits the USDC. The
   desk, as the exchange's participant, buys the shares through the issuer's broker (market order,
   sized from the price when asked with `price_buffer_bps` to spare); once the broker order ends, its
   fills enter custody in one entry (`custody:<T>` +q, `ledger:<T>` -q: shares allocated to ledger
@@ -29,7 +30,8 @@ Design, for a user who trusts neither the exchange nor the issuer further than t
   (`exchange-ledger:<id>`); every debit and credit of the account is a journaled transfer with its
   own id (`ledger-pay:`, `ledger-shares:`, `ledger-refund:`, `ledger-proceeds:`, `ledger-return:`),
   which the accounts apply once. A process killed at any crash point of `EXCHANGE_LEDGER` finishes
-  on restart what it started, and nothing is bought, posted or credited twice.
+  on restart what it started, and nothing is bought, posted or credited twice. Every move between
+  states leaves an event row in the same transaction (`events(order_id)`): the audit trail.
 - backing: custody's `backing` (what the token chains' reserve feeds are told) leaves out the
   ledger allocation, so on-chain tokens can never be minted against shares that back ledger
   balances; `Issuer.count_ledger(desk.outstanding)` makes every reconciliation count ledger balances
@@ -46,10 +48,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from equitoken.brokers.broker import Broker
 from equitoken.brokers.errors import OrderRejectedError
@@ -69,8 +72,9 @@ from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.model.instrument import UnknownInstrumentError
 from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.model.time import Clock
+from equitoken.oracle.observation import MarketStatus
 from equitoken.store.database import Database
-from equitoken.store.schema import ExchangeLedgerOrderRow
+from equitoken.store.schema import ExchangeLedgerEventRow, ExchangeLedgerOrderRow
 from equitoken.venues.exchange.accounts import USDC
 from equitoken.venues.exchange.engine import Eligibility
 from equitoken.venues.exchange.ledger_assets import LEDGER_DECIMALS, is_ledger_asset, ledger_asset, underlying
@@ -125,6 +129,21 @@ class LedgerNotAllowedError(LedgerError):
     """Compliance refuses the account this order (not a member, frozen, KYC not valid)."""
 
     code = "ledger_not_allowed"
+
+
+class LedgerHaltedError(LedgerError):
+    """The instrument's market is halted: no ledger orders until it reopens."""
+
+    code = "market_halted"
+
+
+class LedgerEvent(NamedTuple):
+    """One step of a ledger order: when, from and to which state (None: created), and why."""
+
+    at: datetime
+    from_state: str | None
+    to_state: str
+    reason: str
 
 
 class LedgerState(StrEnum):
@@ -296,6 +315,17 @@ class LedgerDesk:
         with self.db.transaction() as session:
             return [LedgerOrder.from_row(row) for row in session.scalars(query)]
 
+    def events(self, order_id: str) -> list[LedgerEvent]:
+        """Return the order's audit trail, oldest first."""
+        self.order(order_id)
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(ExchangeLedgerEventRow)
+                .where(ExchangeLedgerEventRow.order_id == order_id)
+                .order_by(ExchangeLedgerEventRow.id)
+            )
+            return [LedgerEvent(r.at, r.from_state, r.to_state, r.reason) for r in rows]
+
     def balances(self, ticker: str) -> dict[int, int]:
         """Return each account's ledger balance of `ticker` (available + locked, fees account included),
         in ledger units: the leaves of its liabilities tree."""
@@ -334,6 +364,8 @@ class LedgerDesk:
         self._ticker(ticker)
         if type(account) is not int or account <= 0:
             raise InvalidLedgerOrderError(f"account {account!r} must be a positive exchange account number")
+        if self.venue.status(ledger_asset(ticker)) == MarketStatus.HALTED:
+            raise LedgerHaltedError(f"{ticker} is halted: ledger orders wait until it reopens")
         if self.eligibility is not None:
             reason = self.eligibility(account, ticker, side)
             if reason is not None:
@@ -376,9 +408,20 @@ class LedgerDesk:
             created_at=now,
             updated_at=now,
         )
+        what = f"{side} of {Usd(amount)} USD" if side == "buy" else f"{side} of {Shares(amount)} shares"
         try:
             with self.db.transaction() as session:
                 session.add(row)
+                session.flush()
+                session.add(
+                    ExchangeLedgerEventRow(
+                        order_id=order_id,
+                        at=now,
+                        from_state=None,
+                        to_state=row.state,
+                        reason=f"asked: {what}",
+                    )
+                )
         except IntegrityError:
             # The same id committed by a concurrent call: answer as a repeat would.
             units = Usd(amount) if side == "buy" else Shares(amount)
@@ -392,12 +435,12 @@ class LedgerDesk:
             # An order on the book locked the balance since the check: take the request back, unless
             # a concurrent `process` has already failed it as never debited.
             with self.db.transaction() as session:
-                session.execute(
-                    delete(ExchangeLedgerOrderRow).where(
-                        ExchangeLedgerOrderRow.id == order_id,
-                        ExchangeLedgerOrderRow.state == LedgerState.REQUESTED,
+                stored = session.get(ExchangeLedgerOrderRow, order_id)
+                if stored is not None and stored.state == LedgerState.REQUESTED:
+                    session.execute(
+                        delete(ExchangeLedgerEventRow).where(ExchangeLedgerEventRow.order_id == order_id)
                     )
-                )
+                    session.delete(stored)
             raise
         return self.order(order_id)
 
@@ -510,6 +553,12 @@ class LedgerDesk:
             self._to(self._load(session, order_id), to, reason)
 
     def _to(self, row: ExchangeLedgerOrderRow, to: LedgerState, reason: str) -> None:
+        now = self.clock.now()
+        session = object_session(row)
+        assert session is not None
+        session.add(
+            ExchangeLedgerEventRow(order_id=row.id, at=now, from_state=row.state, to_state=to, reason=reason)
+        )
         row.state = to
         row.reason = reason
-        row.updated_at = self.clock.now()
+        row.updated_at = now

@@ -1,4 +1,4 @@
-"""Exchange ledger: purchases and sales of ledger stock balances through the issuer, exactly once"""
+"""Exchange ledger: purchases and sales of ledger stock balances through the issuer, and their audit trail"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -32,9 +32,25 @@ def upgrade() -> None:
         op.create_index(
             f"ix_exchange_ledger_orders_{column}", "exchange_ledger_orders", [column], unique=False
         )
+    op.create_table(
+        "exchange_ledger_events",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("order_id", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("from_state", sa.String(length=10), nullable=True),
+        sa.Column("to_state", sa.String(length=10), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["order_id"], ["exchange_ledger_orders.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_exchange_ledger_events_order_id", "exchange_ledger_events", ["order_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_exchange_ledger_events_order_id", table_name="exchange_ledger_events")
+    op.drop_table("exchange_ledger_events")
     for column in ("state", "account"):
         op.drop_index(f"ix_exchange_ledger_orders_{column}", table_name="exchange_ledger_orders")
     op.drop_table("exchange_ledger_orders")
