@@ -304,10 +304,17 @@ def _reconciliation_table(result: Reconciliation) -> Table:
     table = Table("instrument", "custody", title="Reconciliation (shares)")
     for chain_id in chain_ids:
         table.add_column(f"outstanding chain {chain_id}", justify="right")
+    # The exchange's ledger balances get a column only when there are any: the table reads as before.
+    ledger = any(holding.ledger.units for holding in result.holdings)
+    if ledger:
+        table.add_column("exchange ledger", justify="right")
     table.add_column("surplus", justify="right")
     table.add_column("status")
     for holding in result.holdings:
         status = "[green]OK[/green]" if holding.backed else "[red]UNDER-BACKED[/red]"
         outstanding = [str(holding.outstanding.get(chain_id, "-")) for chain_id in chain_ids]
-        table.add_row(holding.ticker, str(holding.custody), *outstanding, str(holding.surplus), status)
+        ledger_cell = [str(holding.ledger)] if ledger else []
+        table.add_row(
+            holding.ticker, str(holding.custody), *outstanding, *ledger_cell, str(holding.surplus), status
+        )
     return table

@@ -2,18 +2,21 @@
 tokens' backing leaves them out, and each account can prove its ledger balance is in the published
 liabilities; the in-process chain, SQLite and the paper broker on replayed prices."""
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from tests.support.ledger import LedgerWorld, open_world
 from tests.support.platform import USDC, Platform, build_platform
 from tests.venues.exchange.builders import limit
 
 from equitoken.chain.evm.chain import EvmChain
+from equitoken.cli.issuer import _reconciliation_table
 from equitoken.indexer import IndexedChain, Indexer
 from equitoken.issuer.custody import CustodyLedger
-from equitoken.issuer.reconcile import Holding
+from equitoken.issuer.reconcile import Holding, Reconciliation
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.quantities import Shares, Usd
@@ -59,6 +62,13 @@ def world(
     world.close()
 
 
+def _printed(reconciliation: Reconciliation) -> str:
+    """Return the reconciliation as `equitoken reconcile` prints it."""
+    console = Console(width=200, record=True)
+    console.print(_reconciliation_table(reconciliation))
+    return console.export_text()
+
+
 def _aapl(platform: Platform) -> Holding:
     return next(h for h in platform.issuer.reconcile().holdings if h.ticker == "AAPL")
 
@@ -93,6 +103,11 @@ def test_reconcile_and_proofs_count_ledger_balances_next_to_the_tokens(
     assert holding.custody == holding.outstanding_total + bought
     assert holding.surplus == Shares.zero()
     assert issuer.reconcile().ok
+    assert "exchange ledger" not in _printed(before)
+    printed = _printed(issuer.reconcile())
+    assert re.search(rf"AAPL\s*│\s*{holding.custody}\s*│\s*2\s*│\s*{bought}\s*│\s*0\s*│\s*OK", printed), (
+        printed
+    )
     with issuer.db.transaction() as session:
         # What the reserve feeds are told: the tokens' custody only.
         assert CustodyLedger().backing(session, "AAPL") == 2 * 10**9
