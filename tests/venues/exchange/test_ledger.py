@@ -3,11 +3,12 @@ traded between accounts on its book, never deposited or withdrawn; SQLite and th
 replayed prices."""
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.support.ledger import DEPOSIT, IN_SESSION, LedgerWorld, open_world
+from tests.support.ledger import DEPOSIT, IN_SESSION, LedgerWorld, book_rules, open_world
 from tests.venues.exchange.builders import limit
 
 from equitoken.brokers.orders import OrderStatus
@@ -18,8 +19,10 @@ from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.model.errors import EquitokenError, InsufficientFundsError
 from equitoken.model.instrument import UnknownInstrumentError
-from equitoken.model.quantities import Shares, Usd
+from equitoken.model.multiplier import Multiplier
+from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
+from equitoken.oracle.trades import VenueTradeBook
 from equitoken.proofs.errors import InvalidProofError, UnknownHolderError
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.proofs.ledger import InvalidLedgerBalancesError, ledger_holder, ledger_proof, ledger_tree
@@ -34,7 +37,8 @@ from equitoken.venues.exchange.accounts import (
     NoTokenError,
     UnknownAssetError,
 )
-from equitoken.venues.exchange.engine import MarketHaltedError
+from equitoken.venues.exchange.engine import Exchange, MarketHaltedError
+from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.ledger import (
     ConflictingLedgerOrderError,
     InvalidLedgerOrderError,
@@ -339,3 +343,38 @@ def test_ledger_proofs_refuse_what_they_cannot_prove(world: LedgerWorld) -> None
     assert ledger_holder(FEES_ACCOUNT).lower() == "0x" + "f" * 40
     with pytest.raises(ValueError, match="name no instrument"):
         reconcile(world.database, [], {}, {"AAPL": Shares(1)})
+
+
+def test_ledger_book_trades_go_on_the_tape_in_shares_under_their_own_symbol(
+    database: Database, tmp_path: Path
+) -> None:
+    asked: list[str] = []
+
+    def multipliers(ticker: str, _at: datetime) -> Multiplier:
+        asked.append(ticker)
+        return Multiplier.one().scaled(2, 1)
+
+    tape = VenueTradeBook(database)
+    exchange = Exchange.open(
+        tmp_path / "tape",
+        book_rules(),
+        lambda _ticker: MarketStatus.OPEN,
+        tape=tape,
+        clock=ManualClock(IN_SESSION),
+        multipliers=multipliers,
+        fsync=FsyncPolicy.PER_BATCH,
+    )
+    try:
+        # Seeded as the desk's settlement would credit them (this test is about the tape only).
+        exchange.accounts.credit(1, AAPL_L, SHARE, "seed-shares")
+        exchange.accounts.credit(2, USDC, DEPOSIT, "seed-usdc")
+        exchange.submit(AAPL_L, limit(1, Side.SELL, 28_000, 10**7))  # 0.01 share at $280
+        exchange.submit(AAPL_L, limit(2, Side.BUY, 28_000, 10**7))
+    finally:
+        exchange.close()
+
+    since, until = IN_SESSION - timedelta(minutes=1), IN_SESSION + timedelta(minutes=1)
+    [trade] = tape.trades(AAPL_L, since, until)
+    assert (trade.price, trade.quantity) == (Price.parse("280"), Shares.parse("0.01"))
+    assert tape.trades("AAPL", since, until) == []
+    assert asked == []  # shares have no token multiplier
