@@ -65,10 +65,17 @@ class StepMachine(ABC, Generic[RowT]):
     owner_kind: str
     """How the outbox names the owner of a row's transactions: `<owner_kind>:<row id>`."""
 
-    def __init__(self, database: Database, outbox: Outbox, clock: Clock) -> None:
+    def __init__(self, database: Database, outbox: Outbox | None, clock: Clock) -> None:
         self.db = database
-        self.outbox = outbox
+        self._outbox = outbox
         self.clock = clock
+
+    @property
+    def outbox(self) -> Outbox:
+        """Return the outbox the rows' transactions go through; raise for a machine that sends none."""
+        if self._outbox is None:
+            raise RuntimeError(f"{type(self).__name__} sends no transactions: it has no outbox")
+        return self._outbox
 
     # -- what each machine supplies
 
@@ -82,7 +89,7 @@ class StepMachine(ABC, Generic[RowT]):
 
     def outboxes(self) -> Sequence[CallOutbox]:
         """Return the outboxes whose pending transactions `process` sends again first."""
-        return [self.outbox]
+        return [] if self._outbox is None else [self._outbox]
 
     def event(self, row: RowT, at: datetime, to_state: str, reason: str) -> object | None:
         """Return the audit row that records `row` moving to `to_state` (or staying, for a note); None

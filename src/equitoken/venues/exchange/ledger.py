@@ -29,7 +29,8 @@ Design, for a user who trusts neither the exchange nor the issuer further than t
   row id (placing it again returns the same order); the custody entry is keyed by the order
   (`exchange-ledger:<id>`); every debit and credit of the account is a journaled transfer with its
   own id (`ledger-pay:`, `ledger-shares:`, `ledger-refund:`, `ledger-proceeds:`, `ledger-return:`),
-  which the accounts apply once. A process killed at any crash point of `EXCHANGE_LEDGER` finishes
+  which the accounts apply once. The desk is a `durable.steps.StepMachine` with no outbox (it sends
+  no chain transaction). A process killed at any crash point of `EXCHANGE_LEDGER` finishes
   on restart what it started, and nothing is bought, posted or credited twice. Every move between
   states leaves an event row in the same transaction (`events(order_id)`): the audit trail.
 - backing: custody's `backing` (what the token chains' reserve feeds are told) leaves out the
@@ -44,7 +45,6 @@ exchange owes the issuer for ledger purchases, net of sales) between the hot wal
 """
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -52,12 +52,13 @@ from typing import NamedTuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from equitoken.brokers.broker import Broker
 from equitoken.brokers.errors import OrderRejectedError
 from equitoken.brokers.orders import BrokerOrder, OrderRequest, OrderSide, OrderType, TimeInForce
 from equitoken.durable.crashpoints import checkpoint
+from equitoken.durable.steps import Step, StepMachine
 from equitoken.issuer.custody import (
     BROKER_CASH,
     EXCHANGE_USDC,
@@ -82,6 +83,7 @@ from equitoken.venues.exchange.orders import Side
 from equitoken.venues.exchange.rules import ONE_DOLLAR, BookRules, InstrumentSpec
 from equitoken.venues.exchange.venue import ExchangeVenue
 
+_OPEN = ("requested", "ordered", "settling")
 MIN_NOTIONAL = ONE_DOLLAR
 """The smallest purchase, and the smallest sale but of a whole balance."""
 DEFAULT_PRICE_BUFFER_BPS = 100
@@ -190,8 +192,11 @@ class LedgerOrder:
         )
 
 
-class LedgerDesk:
+class LedgerDesk(StepMachine[ExchangeLedgerOrderRow]):
     """Buy and sell ledger stock for exchange accounts through the issuer's broker and custody, once."""
+
+    row_type = ExchangeLedgerOrderRow
+    owner_kind = "exchange-ledger"
 
     def __init__(
         self,
@@ -206,16 +211,15 @@ class LedgerDesk:
     ) -> None:
         if not 0 <= price_buffer_bps < 10_000:
             raise ValueError(f"price buffer {price_buffer_bps} bps must be 0 to 9,999")
-        self.db = database
+        super().__init__(database, None, clock)  # no chain transaction: no outbox
         self.venue = venue
         self.broker = broker
         self.prices = prices
-        self.clock = clock
         self.eligibility = eligibility
         self.price_buffer_bps = price_buffer_bps
         self.ledger = CustodyLedger()
         self.tickers = tuple(underlying(a) for a in venue.assets() if is_ledger_asset(a))
-        self._steps: dict[LedgerState, Callable[[str], bool]] = {
+        self._steps: dict[LedgerState, Step] = {
             LedgerState.REQUESTED: self._place,
             LedgerState.ORDERED: self._follow,
             LedgerState.SETTLING: self._settle,
@@ -239,7 +243,7 @@ class LedgerDesk:
         now = self.clock.now()
         if not self._shares_to_buy(ticker, usdc.units, now).units:
             raise InvalidLedgerOrderError(f"{usdc} USD buys no share unit of {ticker}")
-        return self._record(account, ticker, "buy", usdc.units, USDC, order_id, now)
+        return self._open_order(account, ticker, "buy", usdc.units, USDC, order_id, now)
 
     def sell(self, account: int, ticker: str, shares: Shares, order_id: str) -> LedgerOrder:
         """Check a sale of `shares` of `account`'s ledger balance of `ticker` in full, then record it and
@@ -261,33 +265,31 @@ class LedgerDesk:
                     f"{shares} {ticker} is worth {value} USD, below the {MIN_NOTIONAL} USD minimum "
                     "(sell the whole balance to sell less)"
                 )
-        return self._record(account, ticker, "sell", shares.units, ledger_asset(ticker), order_id, now)
+        return self._open_order(account, ticker, "sell", shares.units, ledger_asset(ticker), order_id, now)
 
-    def process(self) -> int:
-        """Advance every open order as far as it can go now; return how many steps were taken."""
-        with self.db.transaction() as session:
-            ids = list(
-                session.scalars(
-                    select(ExchangeLedgerOrderRow.id)
-                    .where(
-                        ExchangeLedgerOrderRow.state.in_(
-                            [LedgerState.REQUESTED, LedgerState.ORDERED, LedgerState.SETTLING]
-                        )
-                    )
-                    .order_by(ExchangeLedgerOrderRow.created_at, ExchangeLedgerOrderRow.id)
-                )
+    # -- the machine
+
+    def open_ids(self, session: Session) -> list[str]:
+        """Return the orders not ended, oldest first."""
+        return list(
+            session.scalars(
+                select(ExchangeLedgerOrderRow.id)
+                .where(ExchangeLedgerOrderRow.state.in_(_OPEN))
+                .order_by(ExchangeLedgerOrderRow.created_at, ExchangeLedgerOrderRow.id)
             )
-        return sum(self.advance(order_id) for order_id in ids)
+        )
 
-    def advance(self, order_id: str) -> int:
-        """Take the order's steps until one does nothing; return how many were taken."""
-        steps = 0
-        while True:
-            with self.db.transaction() as session:
-                step = self._steps.get(LedgerState(self._load(session, order_id).state))
-            if step is None or not step(order_id):
-                return steps
-            steps += 1
+    def step_for(self, row: ExchangeLedgerOrderRow) -> Step | None:
+        """Return the step that takes the order further; None once it has ended."""
+        return self._steps.get(LedgerState(row.state))
+
+    def event(
+        self, row: ExchangeLedgerOrderRow, at: datetime, to_state: str, reason: str
+    ) -> ExchangeLedgerEventRow:
+        """Return the audit row of the order's move to `to_state`."""
+        return ExchangeLedgerEventRow(
+            order_id=row.id, at=at, from_state=row.state, to_state=to_state, reason=reason
+        )
 
     # -- reading
 
@@ -307,11 +309,7 @@ class LedgerDesk:
         if account is not None:
             query = query.where(ExchangeLedgerOrderRow.account == account)
         if open_only:
-            query = query.where(
-                ExchangeLedgerOrderRow.state.in_(
-                    [LedgerState.REQUESTED, LedgerState.ORDERED, LedgerState.SETTLING]
-                )
-            )
+            query = query.where(ExchangeLedgerOrderRow.state.in_(_OPEN))
         with self.db.transaction() as session:
             return [LedgerOrder.from_row(row) for row in session.scalars(query)]
 
@@ -388,7 +386,7 @@ class LedgerDesk:
         """Size a buy from the price when it was asked, with the buffer: the same every time it is asked."""
         return self._price(ticker, at).scaled_bps(self.price_buffer_bps).shares_for(Usd(usdc))
 
-    def _record(
+    def _open_order(
         self, account: int, ticker: str, side: str, amount: int, asset: str, order_id: str, now: datetime
     ) -> LedgerOrder:
         available = self.venue.balance(account, asset).available
@@ -449,7 +447,7 @@ class LedgerDesk:
     def _place(self, order_id: str) -> bool:
         """Debit the account (a no-op once done), then place the broker order."""
         with self.db.transaction() as session:
-            order = LedgerOrder.from_row(self._load(session, order_id))
+            order = LedgerOrder.from_row(self.load(session, order_id, lock=False))
         asset = USDC if order.side == "buy" else ledger_asset(order.ticker)
         try:
             self.venue.debit(order.account, asset, order.amount, f"ledger-pay:{order_id}")
@@ -479,18 +477,18 @@ class LedgerDesk:
     def _follow(self, order_id: str) -> bool:
         """Once the broker order has ended, post its fills' custody entry and record what they cost."""
         with self.db.transaction() as session:
-            order = LedgerOrder.from_row(self._load(session, order_id))
+            order = LedgerOrder.from_row(self.load(session, order_id, lock=False))
         broker_order = self.broker.order(client_order_id(order_id)) or self.broker.submit(
             self._request(order)
         )
         if not broker_order.status.is_final:
             return False
         with self.db.transaction() as session:
-            row = self._load(session, order_id)
+            row = self.load(session, order_id)
             if row.state != LedgerState.ORDERED:
                 return False
             self._post(session, row, broker_order)
-            self._to(row, LedgerState.SETTLING, f"broker order {broker_order.status}")
+            self.move(session, row, LedgerState.SETTLING, f"broker order {broker_order.status}")
         checkpoint("ledger_custody")
         return True
 
@@ -523,7 +521,7 @@ class LedgerDesk:
     def _settle(self, order_id: str) -> bool:
         """Credit the account what its order came to (each credit once), then end the order."""
         with self.db.transaction() as session:
-            order = LedgerOrder.from_row(self._load(session, order_id))
+            order = LedgerOrder.from_row(self.load(session, order_id, lock=False))
         shares, usd, asset = order.filled_shares.units, order.filled_usd.units, ledger_asset(order.ticker)
         if order.side == "buy":
             credits = [
@@ -542,23 +540,6 @@ class LedgerDesk:
         self._move(order_id, LedgerState.DONE, f"{order.filled_shares} shares for {order.filled_usd} USD")
         return True
 
-    def _load(self, session: Session, order_id: str) -> ExchangeLedgerOrderRow:
-        row = session.get(ExchangeLedgerOrderRow, order_id)
-        if row is None:
-            raise LookupError(f"no ledger order {order_id!r}")
-        return row
-
     def _move(self, order_id: str, to: LedgerState, reason: str) -> None:
         with self.db.transaction() as session:
-            self._to(self._load(session, order_id), to, reason)
-
-    def _to(self, row: ExchangeLedgerOrderRow, to: LedgerState, reason: str) -> None:
-        now = self.clock.now()
-        session = object_session(row)
-        assert session is not None
-        session.add(
-            ExchangeLedgerEventRow(order_id=row.id, at=now, from_state=row.state, to_state=to, reason=reason)
-        )
-        row.state = to
-        row.reason = reason
-        row.updated_at = now
+            self.move(session, self.load(session, order_id), to, reason)
