@@ -13,7 +13,7 @@ from tests.venues.exchange.builders import limit
 
 from equitoken.brokers.orders import OrderStatus
 from equitoken.issuer.custody import EXCHANGE_USDC, USD, CustodyLedger, custody_account
-from equitoken.issuer.reconcile import reconcile
+from equitoken.issuer.reconcile import Holding, reconcile
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
@@ -23,10 +23,11 @@ from equitoken.model.multiplier import Multiplier
 from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTradeBook
-from equitoken.proofs.errors import InvalidProofError, UnknownHolderError
+from equitoken.proofs.errors import InvalidProofError, InvalidReportError, UnknownHolderError
 from equitoken.proofs.inclusion import InclusionProof, verify
 from equitoken.proofs.ledger import InvalidLedgerBalancesError, ledger_holder, ledger_proof, ledger_tree
 from equitoken.proofs.merkle_sum import MerkleSumTree
+from equitoken.proofs.reserves_report import ReservesReport
 from equitoken.store.database import Database
 from equitoken.store.schema import ExchangeLedgerEventRow, LedgerEntryRow
 from equitoken.venues.exchange import ledger as ledger_module
@@ -34,6 +35,7 @@ from equitoken.venues.exchange.accounts import (
     FEES_ACCOUNT,
     USDC,
     ConflictingTransferError,
+    InvalidTransferError,
     NoTokenError,
     UnknownAssetError,
 )
@@ -42,10 +44,12 @@ from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.ledger import (
     ConflictingLedgerOrderError,
     InvalidLedgerOrderError,
+    LedgerDesk,
     LedgerHaltedError,
     LedgerNotAllowedError,
     LedgerState,
     client_order_id,
+    ledger_rules,
 )
 from equitoken.venues.exchange.orders import Side
 
@@ -378,3 +382,54 @@ def test_ledger_book_trades_go_on_the_tape_in_shares_under_their_own_symbol(
     assert (trade.price, trade.quantity) == (Price.parse("280"), Shares.parse("0.01"))
     assert tape.trades("AAPL", since, until) == []
     assert asked == []  # shares have no token multiplier
+
+
+def test_settlement_and_reading_refuse_bad_input_and_change_nothing(
+    world: LedgerWorld, database: Database, prices: ReplayPriceSource, tmp_path: Path
+) -> None:
+    account = world.account("inv-a")
+    world.desk.buy(account, "AAPL", Usd.parse("5"), "held")
+    world.run()
+    before = _state(world)
+    venue = world.venue
+
+    for amount in (0, -1, "5", True):
+        with pytest.raises(InvalidTransferError, match="must be a positive integer"):
+            venue.credit(account, AAPL_L, amount, "bad-amount")  # type: ignore[arg-type]
+    with pytest.raises(InvalidTransferError, match="non-negative integer"):
+        venue.credit(FEES_ACCOUNT, USDC, 1, "bad-account")
+    with pytest.raises(InvalidTransferError, match="printable characters"):
+        venue.credit(account, USDC, 1, "")
+    with pytest.raises(InsufficientFundsError, match=r"less than the \d+ to pay"):
+        venue.debit(account, AAPL_L, SHARE, "too-much")
+    with pytest.raises(UnknownAssetError):
+        venue.holdings("TSLA.L")
+    with pytest.raises(InvalidLedgerOrderError, match="no ledger order 'nope'"):
+        world.desk.order("nope")
+    with pytest.raises(InvalidLedgerOrderError, match="no ledger order 'nope'"):
+        world.desk.events("nope")
+    with pytest.raises(UnknownInstrumentError, match="not 'MSFT'"):
+        world.desk.balances("MSFT")
+    with pytest.raises(ValueError, match="price buffer"):
+        LedgerDesk(database, venue, world.broker, prices, world.clock, price_buffer_bps=-1)
+    with pytest.raises(ValueError, match="need their instrument's book"):
+        Exchange.open(tmp_path / "alone", [ledger_rules("AAPL")], lambda _t: MarketStatus.OPEN)
+    assert _state(world) == before
+
+    # A reserves report whose ledger object is malformed is refused by name.
+    tokens = MerkleSumTree.build("AAPL", [], SECRET)
+    holding = Holding("AAPL", Shares(10), {1: Shares(5)}, ledger=Shares(5))
+    body = ReservesReport.of(holding, tokens, issuer="I", spv="S", as_of=IN_SESSION).body()
+    assert body["ledger"] == {"shares": "0.000000005", "root": None, "total_units": "0", "holders": 0}
+    for bad, message in (("x", "ledger must be an object"), ({**body["ledger"], "root": 5}, "root")):
+        with pytest.raises(InvalidReportError, match=message):
+            ReservesReport.from_body({**body, "ledger": bad})
+    with pytest.raises(InvalidReportError, match=r"ledger tree is for AAPL\.L"):
+        ReservesReport.of(
+            Holding("MSFT", Shares(0), {}),
+            MerkleSumTree.build("MSFT", [], SECRET),
+            issuer="I",
+            spv="S",
+            as_of=IN_SESSION,
+            ledger_tree=MerkleSumTree.build("AAPL.L", [], SECRET),
+        )

@@ -26,7 +26,7 @@ from equitoken.proofs.ledger import (
     ledger_holder,
     ledger_tree,
 )
-from equitoken.proofs.liabilities import Liabilities
+from equitoken.proofs.liabilities import Liabilities, LiabilitiesUnavailableError
 from equitoken.proofs.merkle_sum import MerkleSumTree
 from equitoken.proofs.reserves_report import ReservesReport, SignedReport, verify_report
 from equitoken.store.database import Database
@@ -134,5 +134,11 @@ def test_reconcile_and_proofs_count_ledger_balances_next_to_the_tokens(
         assert verified.balance == balance
         assert verified.total == holding.ledger.units
     assert ReservesReport.from_body(report.body()) == report
+    # A service told of no ledger serves no ledger tree, and its report states no ledger root.
+    plain_service = Liabilities(indexer, issuer, SECRET)
+    assert plain_service.ledger_tree("AAPL") is None
+    with pytest.raises(LiabilitiesUnavailableError, match="count no exchange ledger balances"):
+        plain_service.ledger_proof("AAPL", a)
+    assert plain_service.report("AAPL").report.ledger_root is None
     # A tree built from the same balances and secret elsewhere gives the same root.
     assert ledger_tree("AAPL", world.desk.balances("AAPL"), SECRET).root_hex == report.ledger_root
