@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_exchange_ledger"
-down_revision: str | None = "0015_attestation"
+revision = "0017_exchange_ledger"
+down_revision: str | None = "0016_private_companies"
 
 
 def upgrade() -> None:
