@@ -358,6 +358,9 @@ def test_up_serves_the_dashboard_settles_an_api_mint_and_survives_sigkill(up: Up
         attempt += 1
         time.sleep(0.5)
     assert instant.json()["quantity"] == str(10**8)
+    # The private company of the catalogue is deployed with its first valuation.
+    [acme] = up.get("/private", "participant")
+    assert (acme["ticker"], acme["valuation"]["method"]) == ("ACME", "priced_round")
     # The participant mints AAPLx on Solana through the API, paying USDC on the EVM chain.
     solana_wallet = up.solana_wallet()
     on_solana = {"chain_id": SOLANA_LOCAL, "wallet": solana_wallet, "payment_wallet": PARTICIPANT_WALLET}

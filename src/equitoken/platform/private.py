@@ -6,6 +6,7 @@ last priced round."""
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 from equitoken.chain.evm.deployment import Progress
@@ -64,12 +65,9 @@ def open_private_companies(
         desk = PrivateCompanyDesk(issuer.db, onchain.outbox, chain, instrument, record, roles, issuer.clock)
         desk.resume()
         if fresh:
-            desk.record_valuation(
-                "first",
-                FIRST_VALUATION,
-                issuer.clock.now(),
-                ValuationMethod.PRICED_ROUND,
-                "seed round (demo)",
-            )
+            # As of the chain's latest block: the feed refuses a valuation dated after the block it lands in.
+            as_of = datetime.fromtimestamp(chain.timestamp(), UTC)
+            method, source = ValuationMethod.PRICED_ROUND, "seed round (demo)"
+            desk.record_valuation("first", FIRST_VALUATION, as_of, method, source)
         desks[instrument.ticker] = desk
     return desks

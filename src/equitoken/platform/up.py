@@ -75,6 +75,7 @@ from equitoken.platform.oracle_network import QUORUM, REPORTER_COUNT, OracleNetw
 from equitoken.platform.orders import open_order_processor
 from equitoken.platform.perps import PerpsSeed, open_perps
 from equitoken.platform.pool_seed import KYC_VALIDITY, PoolSeed, ap_keeper_wallet, keeper_wallet
+from equitoken.platform.private import open_private_companies
 from equitoken.platform.recovery import replay_lost_transactions
 from equitoken.platform.runner import ApiServer, LoopTask, PlatformLoop, process_pass
 from equitoken.platform.seed import DemoKey, DemoSeed
@@ -212,6 +213,7 @@ class RunningPlatform:
         attestation = open_attestation(
             self.local.issuer, self.local.broker, self.local.prices, calendar, s.data_dir, progress
         )
+        private = open_private_companies(self.local.issuer, s.data_dir, progress)
         processor = open_order_processor(
             self.local.issuer, self.local.broker, self.local.prices, s.data_dir, progress
         )
@@ -358,6 +360,7 @@ class RunningPlatform:
             bridge=None if self.bridge is None else self.bridge.desk,
             processor=processor,
             attestation=attestation,
+            private=private,
         )
         app = create_app(context)
         mount_dashboard(app)
