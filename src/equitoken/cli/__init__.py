@@ -2,11 +2,13 @@
 
 One module per group of commands: `up` (the platform), `issuer` (catalogue, investors, requests,
 workflow, reconciliation), `oracle` (halts and feed rounds), `dev` (local dev wallets), `proofs`
-(verify an inclusion proof); `options` holds what they share.
+(verify an inclusion proof), `compare` (every model side by side over a replayed period); `options`
+holds what they share.
 """
 
 import typer
 
+from equitoken.cli.compare import compare
 from equitoken.cli.dev import dev_app, dev_fund
 from equitoken.cli.issuer import (
     instruments,
@@ -37,6 +39,7 @@ app.command()(redeem)
 app.command()(process)
 app.command()(reconcile)
 app.command("verify-proof")(verify_proof)
+app.command()(compare)
 investor_app.command("onboard")(investor_onboard)
 investor_app.command("list")(investor_list)
 request_app.command("show")(request_show)

@@ -225,6 +225,11 @@ def daily_bar(ticker: str, day: date) -> Bar | None:
     return series.bars[i] if i < len(series.days) and series.days[i] == day else None
 
 
+def split_events(ticker: str) -> list[tuple[date, int, int]]:
+    """Return the packaged splits of `ticker` whose first post-split day is known: (that day, new, old)."""
+    return [(s.first_day, s.new, s.old) for s in _load()._splits.get(ticker, []) if s.new]
+
+
 _MICROSECOND = datetime.resolution
 
 

@@ -1,0 +1,78 @@
+"""What a holder owns under each model: the one part of the report that is not measured, kept as data.
+
+Each entry says what the holder has a claim on, against whom, and which of a shareholder's rights
+(votes, dividends, a share in a liquidation) reach them, as the platform's contracts and venues give
+them on this branch.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """A model's legal claim, its counterparty and the shareholder rights it passes on."""
+
+    claim: str
+    counterparty: str
+    rights: str
+
+
+OWNERSHIP: dict[str, Ownership] = {
+    "open_token_amm": Ownership(
+        claim="A backed token: a claim on one share (times the UI multiplier) the issuer holds in custody, "
+        "redeemable at the issuer by a verified participant; anyone may hold and trade it.",
+        counterparty="The issuer and its custodian (reserves attested on-chain); the pool only for the trade.",
+        rights="Economic rights: splits through the multiplier, dividends paid in USDC (withheld at the "
+        "holder's rate) or reinvested; no vote.",
+    ),
+    "open_token_book": Ownership(
+        claim="The same backed token as on the AMM, bought on the central limit order book.",
+        counterparty="The issuer and its custodian; the exchange for the trade and the funds it holds.",
+        rights="Economic rights as the token's; no vote.",
+    ),
+    "permissioned_primary": Ownership(
+        claim="A backed token minted and redeemed at the issuer against custody shares, held only by "
+        "verified wallets of a KYC'd participant.",
+        counterparty="The issuer, its broker and custodian.",
+        rights="Economic rights: splits through the multiplier, dividends in USDC or reinvested; no vote.",
+    ),
+    "order_processor": Ownership(
+        claim="A backed token delivered against an escrowed order the operator fills at the broker "
+        "(Dinari dShares model).",
+        counterparty="The issuer as operator, its broker and custodian; the processor escrows until the fill.",
+        rights="Economic rights as the token's; no vote.",
+    ),
+    "attestation_mint": Ownership(
+        claim="A backed token minted at once against a signed price quote, reserves attested.",
+        counterparty="The issuer and its quote signer.",
+        rights="Economic rights as the token's; no vote.",
+    ),
+    "exchange_ledger": Ownership(
+        claim="Shares recorded on the exchange's own ledger.",
+        counterparty="The exchange.",
+        rights="As the ledger's terms give them.",
+    ),
+    "perp": Ownership(
+        claim="A position: profit or loss on the token's price, settled in USDC from the venue's vault.",
+        counterparty="The vault's liquidity providers, bounded by each position's reservation.",
+        rights="None: no share, no dividend (the price drops ex-dividend), no vote; funding paid or received.",
+    ),
+    "synthetic": Ownership(
+        claim="A synthetic token minted against the minter's USDC collateral; its holder owns the token, "
+        "the minter owes its value.",
+        counterparty="The minter's collateral (liquidated below 150%); the vault's bad debt beyond it.",
+        rights="None: no share, no dividend, no vote.",
+    ),
+    "cfd": Ownership(
+        claim="A contract with the venue on the underlying's price, margined in USDC.",
+        counterparty="The CFD venue itself.",
+        rights="None: splits adjust the position, dividends pay nothing on this venue, no vote; overnight "
+        "financing charged on longs.",
+    ),
+    "lending": Ownership(
+        claim="The backed token kept as collateral in the lending market, against a USDC loan.",
+        counterparty="The market's suppliers for the loan; the issuer for the token.",
+        rights="Economic rights of the token stay with the borrower's collateral position; dividends go to "
+        "the market contract holding the tokens; interest accrues on the loan.",
+    ),
+}

@@ -1,0 +1,44 @@
+"""One probe per model (see `base`); `default_probes` lists every model the comparison covers, in the
+report's order, with a `Slot` for each model another branch builds."""
+
+from equitoken.comparison.probes.amm import AmmProbe
+from equitoken.comparison.probes.base import Delivery, Holding, Probe, RoundTrip, Slot
+from equitoken.comparison.probes.book import BookProbe
+from equitoken.comparison.probes.cfd import CfdProbe
+from equitoken.comparison.probes.lending import LendingProbe
+from equitoken.comparison.probes.order_processor import OrderProcessorProbe
+from equitoken.comparison.probes.perp import PerpProbe
+from equitoken.comparison.probes.primary import PrimaryProbe
+from equitoken.comparison.probes.synth import SynthProbe
+
+ATTESTATION_MINT = Slot(
+    "attestation_mint",
+    "Attestation mint (instant primary against a signed quote)",
+    "not run: the attestation-mint issuer is built on branch attest, not merged into main yet; "
+    "its probe plugs in here once it is",
+)
+EXCHANGE_LEDGER = Slot(
+    "exchange_ledger",
+    "Exchange ledger",
+    "not run: the exchange ledger is built on branch ledger, not merged into main yet; its probe plugs in "
+    "here once it is",
+)
+
+
+def default_probes() -> list[Probe | Slot]:
+    """Return a fresh probe for every model, slots for the models not on this branch."""
+    return [
+        AmmProbe(),
+        BookProbe(),
+        PrimaryProbe(),
+        OrderProcessorProbe(),
+        ATTESTATION_MINT,
+        EXCHANGE_LEDGER,
+        PerpProbe(),
+        SynthProbe(),
+        CfdProbe(),
+        LendingProbe(),
+    ]
+
+
+__all__ = ["Delivery", "Holding", "Probe", "RoundTrip", "Slot", "default_probes"]

@@ -1,0 +1,106 @@
+"""What a probe is: one way of holding a US stock on the platform, driven through its real venue.
+
+A probe opens a holding in each instrument at the session before the period (`setup`), acts after
+every step of the world (`tick`: its keeper, its price), and answers, from the venue's own state:
+- `mark`: the price per share a holder can trade at or is marked at now (None: the venue shows none);
+- `holding`: what the holding is worth now and the cash its corporate actions paid it;
+- `round_trip`: buy `usd` of exposure now and unwind at once: USDC paid and received, gas used;
+- `place` and `poll`: an order to buy, and when (platform time) it was delivered.
+A model that cannot run on this branch is a `Slot`: reported as not run, with the reason.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from equitoken.chain.errors import ChainError
+from equitoken.comparison.world import World
+from equitoken.model.errors import EquitokenError
+from equitoken.model.quantities import Price
+
+REFUSALS: tuple[type[BaseException], ...] = (ChainError, EquitokenError, ValueError)
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """A buy of `usd` of exposure and its unwind at once (USDC units); `refused` says why it could not."""
+
+    usd: int
+    paid: int = 0
+    received: int = 0
+    gas: int = 0
+    exposure: int = 0  # USDC value of what the buy delivered, at the underlying's price then
+    refused: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A holding's mark-to-market value and the cash its corporate actions paid (USDC units)."""
+
+    value: int
+    cash: int
+    detail: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An order's outcome: delivered at `at` (platform time) or refused with a reason."""
+
+    at: datetime | None
+    refused: str | None = None
+    note: str = ""
+
+
+class Probe(ABC):
+    """One model, driven through its real venue (see the module notes)."""
+
+    model: ClassVar[str]
+    title: ClassVar[str]
+
+    @abstractmethod
+    def setup(self, world: World) -> None:
+        """Deploy the venue and open a holding in every instrument (the clock is in a session)."""
+
+    def tick(self, world: World) -> None:  # noqa: B027 - most venues need no keeper
+        """Act after the world moved (keepers, prices)."""
+
+    @abstractmethod
+    def mark(self, world: World, ticker: str) -> Price | None:
+        """Return the price per share the model trades at or marks at now."""
+
+    @abstractmethod
+    def holding(self, world: World, ticker: str) -> Holding:
+        """Return what the holding opened at setup is worth now."""
+
+    @abstractmethod
+    def round_trip(self, world: World, ticker: str, usd: int) -> RoundTrip:
+        """Buy `usd` of exposure now and unwind it at once."""
+
+    @abstractmethod
+    def place(self, world: World, ticker: str, usd: int) -> object:
+        """Place an order to buy `usd` of exposure now; return a handle for `poll`, or a Delivery."""
+
+    @abstractmethod
+    def poll(self, world: World, handle: object) -> Delivery | None:
+        """Return the order's outcome once known, else None."""
+
+
+class Slot:
+    """A model another branch builds: reported as not run, never with numbers."""
+
+    def __init__(self, model: str, title: str, reason: str) -> None:
+        self.model = model
+        self.title = title
+        self.reason = reason
+
+
+def per_share(token_price: int, multiplier: int) -> Price:
+    """Return the price per share of a token priced `token_price` under `multiplier` (1e18 = one share)."""
+    return Price(token_price * 10**18 // multiplier)
+
+
+def refusal(error: BaseException) -> str:
+    """Return a refusal's reason in one line."""
+    return " ".join(str(error).split())[:200] or type(error).__name__
