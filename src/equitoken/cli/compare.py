@@ -18,20 +18,33 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from equitoken.comparison.period import DEFAULT_END, DEFAULT_START, PeriodError
+from equitoken.comparison.probes import select_probes
 from equitoken.comparison.report import build_report, write_report
-from equitoken.comparison.runner import DEFAULT_ETH_PRICE, DEFAULT_GAS_PRICE_WEI, DEFAULT_TICKERS, Parameters, run_comparison
+from equitoken.comparison.runner import (
+    DEFAULT_ETH_PRICE,
+    DEFAULT_GAS_PRICE_WEI,
+    DEFAULT_TICKERS,
+    Parameters,
+    run_comparison,
+)
 from equitoken.model.quantities import Price
 
 _GWEI = 10**9
 
 
 def compare(
-    start: Annotated[str, typer.Option("--start", help="First New York date of the period.")] = DEFAULT_START.isoformat(),
-    end: Annotated[str, typer.Option("--end", help="Last New York date of the period.")] = DEFAULT_END.isoformat(),
-    out: Annotated[Path, typer.Option("--out", help="Directory to write compare.json and compare.html in.")] = Path(
-        "."
-    ),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of the summary.")] = False,
+    start: Annotated[
+        str, typer.Option("--start", help="First New York date of the period.")
+    ] = DEFAULT_START.isoformat(),
+    end: Annotated[
+        str, typer.Option("--end", help="Last New York date of the period.")
+    ] = DEFAULT_END.isoformat(),
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory to write compare.json and compare.html in.")
+    ] = Path("."),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON report instead of the summary.")
+    ] = False,
     ticker: Annotated[
         list[str] | None,
         typer.Option("--ticker", help="An instrument to cover (repeat it); default NFLX and MSFT."),
@@ -42,20 +55,34 @@ def compare(
     eth_price: Annotated[str, typer.Option("--eth-price", help="ETH price in dollars for gas.")] = str(
         DEFAULT_ETH_PRICE
     ),
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model", help="Run only this model (repeat it), e.g. cfd or open_token_amm; all by default."
+        ),
+    ] = None,
 ) -> None:
     """Compare every model over a replayed period: round-trip cost, tracking error, events, settling."""
     parameters = _parameters(start, end, ticker, gas_price_gwei, eth_price)
+    try:
+        probes = select_probes(model or [])
+    except PeriodError as error:
+        _fail(error.message, error.code)
     console = Console(stderr=True)
     try:
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         ) as progress:
             task = progress.add_task("starting", total=1)
 
             def report(what: str, done: int, total: int) -> None:
                 progress.update(task, description=what, completed=done, total=max(total, 1))
 
-            run = run_comparison(parameters, progress=report)
+            run = run_comparison(parameters, probes=probes, progress=report)
     except PeriodError as error:
         _fail(error.message)
     data = build_report(run)
@@ -80,21 +107,37 @@ def _parameters(start: str, end: str, tickers: list[str] | None, gwei: str, eth:
     if wei < 0 or wei != wei.to_integral_value():
         _fail(f"--gas-price-gwei must be a non-negative number of gwei to 9 decimals, not {gwei}")
     try:
-        return Parameters(first, last, tuple(t.upper() for t in tickers) if tickers else DEFAULT_TICKERS, int(wei), eth_price)
+        return Parameters(
+            first,
+            last,
+            tuple(t.upper() for t in tickers) if tickers else DEFAULT_TICKERS,
+            int(wei),
+            eth_price,
+        )
     except PeriodError as error:
         _fail(error.message)
 
 
 def _summary(data: dict[str, object]) -> None:
     table = Table(title=f"equitoken compare {data['parameters']['start']} to {data['parameters']['end']}")  # type: ignore[index]
-    for column in ("model", "ticker", "$1k cost (bps)", "$100k cost (bps)", "tracking mean / p95 / max (bps)"):
+    for column in (
+        "model",
+        "ticker",
+        "$1k cost (bps)",
+        "$100k cost (bps)",
+        "tracking mean / p95 / max (bps)",
+    ):
         table.add_column(column)
     for model in data["models"]:  # type: ignore[attr-defined]
         if model["status"] != "run":
             table.add_row(model["title"], "", model["status"], "", "")
             continue
         for ticker, t in model["tracking"].items():
-            costs = {r["usd"]: r.get("cost_bps") or "refused" for r in model["round_trips"] if r["ticker"] == ticker}
+            costs = {
+                r["usd"]: r.get("cost_bps") or "refused"
+                for r in model["round_trips"]
+                if r["ticker"] == ticker
+            }
             table.add_row(
                 model["title"],
                 ticker,
@@ -105,7 +148,6 @@ def _summary(data: dict[str, object]) -> None:
     Console().print(table)
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error[{PeriodError.code}]: {message}", err=True)
+def _fail(message: str, code: str = PeriodError.code) -> NoReturn:
+    typer.echo(f"error[{code}]: {message}", err=True)
     raise typer.Exit(2)
-

@@ -21,7 +21,8 @@ OWNERSHIP: dict[str, Ownership] = {
     "open_token_amm": Ownership(
         claim="A backed token: a claim on one share (times the UI multiplier) the issuer holds in custody, "
         "redeemable at the issuer by a verified participant; anyone may hold and trade it.",
-        counterparty="The issuer and its custodian (reserves attested on-chain); the pool only for the trade.",
+        counterparty="The issuer and its custodian (reserves attested on-chain); the pool only for the "
+        "trade.",
         rights="Economic rights: splits through the multiplier, dividends paid in USDC (withheld at the "
         "holder's rate) or reinvested; no vote.",
     ),
@@ -39,7 +40,8 @@ OWNERSHIP: dict[str, Ownership] = {
     "order_processor": Ownership(
         claim="A backed token delivered against an escrowed order the operator fills at the broker "
         "(Dinari dShares model).",
-        counterparty="The issuer as operator, its broker and custodian; the processor escrows until the fill.",
+        counterparty="The issuer as operator, its broker and custodian; the processor escrows until the "
+        "fill.",
         rights="Economic rights as the token's; no vote.",
     ),
     "attestation_mint": Ownership(
@@ -55,7 +57,8 @@ OWNERSHIP: dict[str, Ownership] = {
     "perp": Ownership(
         claim="A position: profit or loss on the token's price, settled in USDC from the venue's vault.",
         counterparty="The vault's liquidity providers, bounded by each position's reservation.",
-        rights="None: no share, no dividend (the price drops ex-dividend), no vote; funding paid or received.",
+        rights="None: no share, no dividend (the price drops ex-dividend), no vote; funding paid or "
+        "received.",
     ),
     "synthetic": Ownership(
         claim="A synthetic token minted against the minter's USDC collateral; its holder owns the token, "

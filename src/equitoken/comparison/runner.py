@@ -11,15 +11,18 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
-from equitoken.comparison.period import PeriodError, build_period
+from equitoken.comparison.period import Period, PeriodError, build_period
 from equitoken.comparison.probes import default_probes
 from equitoken.comparison.probes.base import Delivery, Holding, Probe, RoundTrip, Slot, refusal
 from equitoken.comparison.world import World, open_world
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.market.calendar import NEW_YORK, MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.model.instrument import ComplianceProfile
 from equitoken.model.quantities import Price
 
 DEFAULT_TICKERS = ("NFLX", "MSFT")
@@ -34,6 +37,7 @@ ORACLE_STEP = timedelta(minutes=10)
 ERRORS = (Exception,)
 
 Progress = Callable[[str, int, int], None]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def run_comparison(
     for ticker in parameters.tickers:
         if ticker not in catalogue:
             raise PeriodError(f"{ticker} is not in the issuer's catalogue; it has no token to compare")
-        if catalogue[ticker].profile == "restricted":
+        if catalogue[ticker].profile is ComplianceProfile.RESTRICTED:
             raise PeriodError(f"{ticker} is a restricted token: no venue may hold it, so no model runs on it")
     period = build_period(parameters.start, parameters.end, parameters.tickers, prices, calendar)
     if len(period.sessions) < 2:
@@ -128,7 +132,15 @@ def run_comparison(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(parameters, period, chosen, prices, calendar, scratch, report) -> Run:  # type: ignore[no-untyped-def]
+def _run(
+    parameters: Parameters,
+    period: Period,
+    chosen: Sequence[Probe | Slot],
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    scratch: Path,
+    report: Progress,
+) -> Run:
     world = open_world(period, parameters.tickers, prices, calendar, scratch)
     runs: list[ModelRun] = []
     live: list[tuple[Probe, ModelRun]] = []
@@ -196,7 +208,7 @@ def _run(parameters, period, chosen, prices, calendar, scratch, report) -> Run: 
         if t in on_hour:
             for probe, run in live:
                 for ticker in parameters.tickers:
-                    mark = _guard(run, "mark", lambda p=probe, k=ticker: p.mark(world, k))
+                    mark = _guard(run, "mark", partial(probe.mark, world, ticker))
                     run.samples.append(Sample(t, ticker, mark, world.share_price(ticker)))
         for name, at in checkpoints.items():
             if at == t:
@@ -206,15 +218,13 @@ def _run(parameters, period, chosen, prices, calendar, scratch, report) -> Run: 
                 report(f"round trips: {probe.title}", index, len(timeline))
                 for ticker in parameters.tickers:
                     for usd in SIZES:
-                        trip = _guard(
-                            run, "round trip", lambda p=probe, k=ticker, u=usd: p.round_trip(world, k, u)
-                        )
+                        trip = _guard(run, "round trip", partial(probe.round_trip, world, ticker, usd))
                         run.round_trips.append((ticker, trip or RoundTrip(usd, refused="the probe failed")))
         for label, at in order_times.items():
             if at == t:
                 for probe, run in live:
                     ticker = parameters.tickers[0]
-                    handle = _guard(run, "order", lambda p=probe, k=ticker: p.place(world, k, ORDER_USD))
+                    handle = _guard(run, "order", partial(probe.place, world, ticker, ORDER_USD))
                     pending.append(_Pending(probe, run, label, ticker, t, handle))
         pending = _poll(world, pending)
         # An order in flight during a session is followed minute by minute, so its delivery time is
@@ -247,7 +257,7 @@ class _Pending:
 def _step(world: World, live: list[tuple[Probe, ModelRun]], t: datetime) -> None:
     world.advance(t)
     for probe, run in live:
-        _guard(run, f"tick {t:%Y-%m-%d %H:%M}", lambda p=probe: p.tick(world))
+        _guard(run, f"tick {t:%Y-%m-%d %H:%M}", partial(probe.tick, world))
 
 
 def _checkpoint(result: Run, live: list[tuple[Probe, ModelRun]], name: str) -> None:
@@ -256,11 +266,9 @@ def _checkpoint(result: Run, live: list[tuple[Probe, ModelRun]], name: str) -> N
     result.multipliers[name] = {k: world.multiplier(k) for k in world.tickers}
     for probe, run in live:
         for ticker in world.tickers:
-            held = _guard(run, name, lambda p=probe, k=ticker: p.holding(world, k))
+            held = _guard(run, name, partial(probe.holding, world, ticker))
             run.holdings.setdefault(name, {})[ticker] = held or Holding(0, 0, "not measured")
-            run.marks.setdefault(name, {})[ticker] = _guard(
-                run, name, lambda p=probe, k=ticker: p.mark(world, k)
-            )
+            run.marks.setdefault(name, {})[ticker] = _guard(run, name, partial(probe.mark, world, ticker))
 
 
 def _poll(world: World, pending: list[_Pending]) -> list[_Pending]:
@@ -273,7 +281,7 @@ def _poll(world: World, pending: list[_Pending]) -> list[_Pending]:
         elif isinstance(handle, Delivery):
             outcome = handle
         else:
-            outcome = _guard(item.run, "order", lambda p=item.probe, h=handle: p.poll(world, h))
+            outcome = _guard(item.run, "order", partial(item.probe.poll, world, handle))
         if outcome is None:
             still.append(item)
         else:
@@ -281,7 +289,7 @@ def _poll(world: World, pending: list[_Pending]) -> list[_Pending]:
     return still
 
 
-def _guard(run: ModelRun, step: str, action: Callable[[], object]):  # type: ignore[no-untyped-def]
+def _guard(run: ModelRun, step: str, action: Callable[[], _T]) -> _T | None:
     try:
         return action()
     except ERRORS as error:

@@ -1,6 +1,9 @@
 """One probe per model (see `base`); `default_probes` lists every model the comparison covers, in the
 report's order, with a `Slot` for each model another branch builds."""
 
+from collections.abc import Sequence
+
+from equitoken.comparison.period import PeriodError
 from equitoken.comparison.probes.amm import AmmProbe
 from equitoken.comparison.probes.base import Delivery, Holding, Probe, RoundTrip, Slot
 from equitoken.comparison.probes.book import BookProbe
@@ -25,6 +28,24 @@ EXCHANGE_LEDGER = Slot(
 )
 
 
+class UnknownModelError(PeriodError):
+    """A model the comparison does not know."""
+
+    code = "unknown_model"
+
+
+def select_probes(models: Sequence[str]) -> list[Probe | Slot]:
+    """Return fresh probes for `models` (by name, in the report's order); all of them when empty."""
+    probes = default_probes()
+    if not models:
+        return probes
+    known = [p.model for p in probes]
+    unknown = [m for m in models if m not in known]
+    if unknown:
+        raise UnknownModelError(f"unknown model {', '.join(unknown)}; known: {', '.join(known)}")
+    return [p for p in probes if p.model in models]
+
+
 def default_probes() -> list[Probe | Slot]:
     """Return a fresh probe for every model, slots for the models not on this branch."""
     return [
@@ -41,4 +62,13 @@ def default_probes() -> list[Probe | Slot]:
     ]
 
 
-__all__ = ["Delivery", "Holding", "Probe", "RoundTrip", "Slot", "default_probes"]
+__all__ = [
+    "Delivery",
+    "Holding",
+    "Probe",
+    "RoundTrip",
+    "Slot",
+    "UnknownModelError",
+    "default_probes",
+    "select_probes",
+]

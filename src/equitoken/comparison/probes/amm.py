@@ -97,7 +97,7 @@ class AmmProbe(Probe):
             return RoundTrip(usd, refused=refusal(error))
         after = int(world.usdc.balanceOf(trader))
         exposure = got * world.token_price(ticker).units // 10**10
-        stock, cash = (int(v) for v in pool.reserves())
+        _stock, cash = (int(v) for v in pool.reserves())
         return RoundTrip(
             usd,
             paid=usd * 10**6,

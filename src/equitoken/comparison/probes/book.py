@@ -92,7 +92,8 @@ class BookProbe(Probe):
         return venue.balance(account, ticker).available - before
 
     def tick(self, world: World) -> None:
-        assert self.statuses is not None and self.maker is not None
+        assert self.statuses is not None
+        assert self.maker is not None
         self.statuses.refresh()
         self.maker.tick()
 
@@ -115,7 +116,8 @@ class BookProbe(Probe):
         return Holding(
             ui * world.share_price(ticker).units // 10**10,
             0,
-            f"{ui / 10**8:,.4f} shares (UI) on the exchange's books; dividends paid to the exchange's hot wallet "
+            f"{ui / 10**8:,.4f} shares (UI) on the exchange's books; dividends paid to the exchange's "
+            "hot wallet "
             f"(the holder of record): ${to_exchange / 10**6:,.2f}",
         )
 
@@ -153,7 +155,8 @@ class BookProbe(Probe):
             paid=spent_on_buy,
             received=after - bought,
             exposure=exposure,
-            note=f"market buy then market sell against the keeper's quotes, 10 bps taker fee each way{filled}",
+            note="market buy then market sell against the keeper's quotes, 10 bps taker fee each way"
+            + filled,
         )
 
     def place(self, world: World, ticker: str, usd: int) -> object:

@@ -66,16 +66,16 @@ class CfdProbe(Probe):
         venue, now = self._venue(), world.clock.now()
         for split in world.period.splits:
             opens = world.calendar.session_on(split.first_day)
-            if split.ticker in world.tickers and opens is not None and now >= opens.open:
-                if split.ticker not in self._splits_done:
-                    self._splits_done.add(split.ticker)
-                    self.split_events += venue.on_split(split.ticker, split.new, split.old)
+            due = split.ticker in world.tickers and opens is not None and now >= opens.open
+            if due and split.ticker not in self._splits_done:
+                self._splits_done.add(split.ticker)
+                self.split_events += venue.on_split(split.ticker, split.new, split.old)
         for dividend in world.period.dividends:
             opens = world.calendar.session_on(dividend.ex_date)
-            if dividend.ticker in world.tickers and opens is not None and now >= opens.open:
-                if dividend.ticker not in self._dividends_done:
-                    self._dividends_done.add(dividend.ticker)
-                    self.dividend_events += venue.on_dividend(dividend.ticker, dividend.amount.units)
+            due = dividend.ticker in world.tickers and opens is not None and now >= opens.open
+            if due and dividend.ticker not in self._dividends_done:
+                self._dividends_done.add(dividend.ticker)
+                self.dividend_events += venue.on_dividend(dividend.ticker, dividend.amount.units)
         self._price(world)
         last = world.calendar.previous_session(now)
         if last is not None and self._charged is not None and last.close > self._charged:

@@ -95,7 +95,8 @@ class LendingProbe(Probe):
         return Holding(
             value,
             0,
-            f"{collateral / 10**8:,.4f} tokens of collateral, debt ${debt / 10**6:,.2f}; dividends paid to the "
+            f"{collateral / 10**8:,.4f} tokens of collateral, debt ${debt / 10**6:,.2f}; dividends paid "
+            "to the "
             f"market contract (the holder of record): ${paid_to_market / 10**6:,.2f}",
         )
 
@@ -118,7 +119,8 @@ class LendingProbe(Probe):
             received=usd * 10**6 - (before - after),
             gas=borrowed.gas_used + repaid.gas_used,
             exposure=usd * 10**6,
-            note="a USDC loan against token collateral, repaid in the next block: interest for the seconds held",
+            note="a USDC loan against token collateral, repaid in the next block: interest for the "
+            "seconds held",
         )
 
     def place(self, world: World, ticker: str, usd: int) -> object:

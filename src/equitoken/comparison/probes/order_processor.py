@@ -5,6 +5,7 @@ broker's fills through custody, only while the stock market trades. Its price is
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from equitoken.chain.evm.contract import Contract
 from equitoken.comparison.probes.base import REFUSALS, Delivery, Holding, Probe, RoundTrip, per_share, refusal
 from equitoken.comparison.world import REQUESTER, REQUESTER_ORDERS, ComparisonError, World
 from equitoken.issuer.config import FeeSchedule
@@ -35,13 +36,13 @@ class OrderProcessorProbe(Probe):
     def __init__(self) -> None:
         self.operator: ProcessorOperator | None = None
         self.quoter: FeeQuoter | None = None
-        self.processor = None
+        self.processor: Contract | None = None
         self._placed: list[_Placed] = []
 
     def setup(self, world: World) -> None:
         venue = onboard_by_name(world.issuer, VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
         deployment = deploy_processor(world.onchain, venue_investor_id=venue.onchain_id)
-        self.processor = processor_at(world.chain, deployment)
+        processor = self.processor = processor_at(world.chain, deployment)
         signer = world.chain.signers.get(world.roles.attester)
         instruments = dict(world.issuer.instruments)
         self.quoter = FeeQuoter(
@@ -50,7 +51,7 @@ class OrderProcessorProbe(Probe):
         self.operator = ProcessorOperator(
             world.database,
             world.onchain,
-            self.processor,
+            processor,
             world.broker,
             world.clock,
             world.issuer.instruments,
@@ -58,13 +59,14 @@ class OrderProcessorProbe(Probe):
             world.prices,
         )
         for wallet in (world.account(REQUESTER), world.account(REQUESTER_ORDERS)):
-            world.usdc.approve.transact(self.processor.address, 10**15, sender=wallet)
+            world.usdc.approve.transact(processor.address, 10**15, sender=wallet)
         for ticker in world.tickers:
             order = self._create(world, _buy(ticker, HOLDING_USD))[0]
             self._wait(world, order)
 
     def _create(self, world: World, ask: OrderAsk, wallet: str | None = None) -> tuple[int, int]:
-        assert self.quoter is not None and self.processor is not None
+        assert self.quoter is not None
+        assert self.processor is not None
         wallet = wallet or world.account(REQUESTER)
         signed = self.quoter.quote(wallet, ask)
         gas = 0

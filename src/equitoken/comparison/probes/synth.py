@@ -93,7 +93,8 @@ class SynthProbe(Probe):
             received=usd * 10**6 - (before - after),
             gas=opened.gas_used + burned.gas_used + closed.gas_used,
             exposure=exposure,
-            note=f"minted against {RATIO}x USDC collateral and burnt back; no venue to buy the synthetic from",
+            note=f"minted against {RATIO}x USDC collateral and burnt back; no venue to buy the synthetic "
+            "from",
         )
 
     def place(self, world: World, ticker: str, usd: int) -> object:
