@@ -32,8 +32,9 @@ OWNERSHIP: dict[str, Ownership] = {
         rights="Economic rights as the token's; no vote.",
     ),
     "permissioned_primary": Ownership(
-        claim="A backed token minted and redeemed at the issuer against custody shares, held only by "
-        "verified wallets of a KYC'd participant.",
+        claim="A backed token minted and redeemed at the issuer against custody shares by a KYC'd "
+        "participant's verified wallet; a permissioned token goes only between such wallets (NFLX and MSFT "
+        "are open tokens in the catalogue: the path, costs and timing are the same).",
         counterparty="The issuer, its broker and custodian.",
         rights="Economic rights: splits through the multiplier, dividends in USDC or reinvested; no vote.",
     ),

@@ -245,11 +245,15 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:0.9em}
 th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:right;vertical-align:top}
-th:first-child,td:first-child,td.text{text-align:left}
+th:first-child,td:first-child,td:last-child{text-align:left}
 caption{text-align:left;font-weight:bold;margin-bottom:0.3em}
 .notrun{color:#a00}
 svg{background:#fafafa;border:1px solid #ddd;margin:0.3em 0}
 """
+
+
+def _cents(dollars: str) -> str:
+    return f"{Decimal(dollars):,.2f}"
 
 
 def _e(text: object) -> str:
@@ -347,12 +351,22 @@ def to_html(report: dict[str, Any]) -> str:
     cost_rows = []
     for m in models:
         if m["status"] != "run":
-            cost_rows.append([m["title"], "", "", m["status"], "", "", "", m["reason"]])
+            cost_rows.append([m["title"], "", "", m["status"], "", "", "", "", m["reason"]])
             continue
         for r in m["round_trips"]:
             if r.get("refused") is not None or "total_cost" not in r:
                 cost_rows.append(
-                    [m["title"], r["ticker"], f"${r['usd']:,}", "refused", "", "", "", r.get("refused") or ""]
+                    [
+                        m["title"],
+                        r["ticker"],
+                        f"${r['usd']:,}",
+                        "refused",
+                        "",
+                        "",
+                        "",
+                        "",
+                        r.get("refused") or "",
+                    ]
                 )
             else:
                 cost_rows.append(
@@ -360,8 +374,9 @@ def to_html(report: dict[str, Any]) -> str:
                         m["title"],
                         r["ticker"],
                         f"${r['usd']:,}",
-                        r["paid"],
-                        r["total_cost"],
+                        _cents(r["paid"]),
+                        _cents(r["exposure"]),
+                        _cents(r["total_cost"]),
                         r["cost_bps"],
                         r["gas"],
                         r["note"],
@@ -370,7 +385,17 @@ def to_html(report: dict[str, Any]) -> str:
     parts.append(
         _table(
             "Round trip: buy and unwind at once (all-in cost = paid - received + gas)",
-            ["model", "ticker", "asked", "paid ($)", "cost ($)", "cost (bps)", "gas", "note"],
+            [
+                "model",
+                "ticker",
+                "asked",
+                "paid ($)",
+                "exposure bought ($)",
+                "cost ($)",
+                "cost (bps)",
+                "gas",
+                "note",
+            ],
             cost_rows,
         )
     )

@@ -82,7 +82,13 @@ class AmmProbe(Probe):
         ui = int(world.token(ticker).balanceOfUI(trader))
         value = ui * world.share_price(ticker).units // 10**10
         paid = _payments(world, ticker, trader)
-        return Holding(value, paid, f"{ui / 10**8:,.4f} shares (UI) bought from the pool")
+        to_pool = _payments(world, ticker, self._pool(world, ticker).address)
+        return Holding(
+            value,
+            paid,
+            f"{ui / 10**8:,.4f} shares (UI) bought from the pool; dividends paid to the pool contract (the "
+            f"holder of record of its reserve): ${to_pool / 10**6:,.2f}",
+        )
 
     def round_trip(self, world: World, ticker: str, usd: int) -> RoundTrip:
         trader = world.account(TRADER)

@@ -30,7 +30,7 @@ class _Order:
 
 class PrimaryProbe(Probe):
     model = "permissioned_primary"
-    title = "Permissioned token, minted and redeemed at the issuer"
+    title = "Backed token minted and redeemed at the issuer (the permissioned token's path)"
 
     def __init__(self) -> None:
         self._keys = 0
