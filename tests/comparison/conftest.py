@@ -1,6 +1,7 @@
 """Short comparisons shared by the module's tests (a full default run is the committed example in
 docs/compare/, not a test): the two sessions from NFLX's split through the next day's round trips with
-the AMM, the perp and the CFD; and a weekend, Friday to Monday, with the perp and the CFD."""
+the AMM, the attestation mint, the perp and the CFD; and a weekend, Friday to Monday, with the perp
+and the CFD."""
 
 from datetime import date
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from equitoken.comparison.probes.amm import AmmProbe
+from equitoken.comparison.probes.attestation import AttestationProbe
 from equitoken.comparison.probes.cfd import CfdProbe
 from equitoken.comparison.probes.perp import PerpProbe
 from equitoken.comparison.runner import Parameters, Run, run_comparison
@@ -22,7 +24,7 @@ def split_run(
     directory: Path = tmp_path_factory.mktemp("compare-split")
     return run_comparison(
         Parameters(date(2025, 11, 17), date(2025, 11, 18)),
-        probes=[AmmProbe(), PerpProbe(), CfdProbe()],
+        probes=[AmmProbe(), AttestationProbe(), PerpProbe(), CfdProbe()],
         directory=directory,
         prices=prices,
         calendar=calendar,

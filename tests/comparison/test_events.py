@@ -17,7 +17,7 @@ def test_the_split_moves_the_token_multiplier_and_the_cfd_position_not_the_holde
         split_run.underlying["split NFLX after"]["NFLX"],
     )
     move = after.units * 10 / before.units  # the underlying's own move across the split, per old share
-    for name in ("open_token_amm", "perp", "cfd"):
+    for name in ("open_token_amm", "attestation_mint", "perp", "cfd"):
         model = _model(split_run, name)
         held_before = model.holdings["split NFLX before"]["NFLX"].value
         held_after = model.holdings["split NFLX after"]["NFLX"].value

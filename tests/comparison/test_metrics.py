@@ -50,6 +50,17 @@ def test_a_cfd_round_trip_costs_the_venue_spread_and_no_gas(split_run: Run) -> N
         assert 99 <= cost.tenth_bps <= 101
 
 
+def test_an_attestation_round_trip_costs_the_desk_spread_twice_and_two_transactions(split_run: Run) -> None:
+    minted = _model(split_run, "attestation_mint")
+    assert len(minted.round_trips) == 4
+    for _ticker, trip in minted.round_trips:
+        assert trip.refused is None, trip.refused
+        cost = round_trip_cost(trip.paid, trip.received, trip.gas, 10**9, Price.parse("3000"))
+        # Minted at the market price plus 10 bps, redeemed at it less 10 bps, moments apart.
+        assert 199 <= cost.trading * 100_000 // trip.paid <= 201
+        assert 250_000 < trip.gas < 350_000  # a mint and a redemption, from their receipts
+
+
 def test_tracking_error_of_the_amm_is_its_keeper_band_computed_from_its_samples(split_run: Run) -> None:
     amm = _model(split_run, "open_token_amm")
     samples = [(s.model, s.underlying) for s in amm.samples if s.ticker == "MSFT"]

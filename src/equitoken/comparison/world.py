@@ -50,11 +50,12 @@ SLIPPAGE_BPS = 5
 # A model's orders come from another wallet than its holding, so an order never moves the holding.
 HOLDER, LIQUIDITY, KEEPER, TRADER, LENDER, MAKER, REQUESTER = 10, 11, 12, 13, 14, 15, 16
 HOLDER_ORDERS, REQUESTER_ORDERS, LENDER_ORDERS = 17, 18, 19
+ATTESTED_HOLDER, ATTESTED_ORDERS = 20, 21
 # Two verified participants (an investor has at most eight wallets): one holds, one places orders.
-_HOLDING_WALLETS = (HOLDER, LIQUIDITY, KEEPER, LENDER, MAKER, REQUESTER)
-_ORDER_WALLETS = (HOLDER_ORDERS, REQUESTER_ORDERS, LENDER_ORDERS)
+_HOLDING_WALLETS = (HOLDER, LIQUIDITY, KEEPER, LENDER, MAKER, REQUESTER, ATTESTED_HOLDER)
+_ORDER_WALLETS = (HOLDER_ORDERS, REQUESTER_ORDERS, LENDER_ORDERS, ATTESTED_ORDERS)
 _VERIFIED = (*_HOLDING_WALLETS, *_ORDER_WALLETS)
-_FIRST_ACTOR = 20
+_FIRST_ACTOR = 22
 # The feed's own refusal of a round that comes within its minimum interval and moves less than its
 # deviation threshold: the oracle network's reporters observe more often than the feed takes rounds.
 TOO_SOON = "feed: too soon"

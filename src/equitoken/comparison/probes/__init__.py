@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from equitoken.comparison.period import PeriodError
 from equitoken.comparison.probes.amm import AmmProbe
+from equitoken.comparison.probes.attestation import AttestationProbe
 from equitoken.comparison.probes.base import Delivery, Holding, Probe, RoundTrip, Slot
 from equitoken.comparison.probes.book import BookProbe
 from equitoken.comparison.probes.cfd import CfdProbe
@@ -14,12 +15,6 @@ from equitoken.comparison.probes.perp import PerpProbe
 from equitoken.comparison.probes.primary import PrimaryProbe
 from equitoken.comparison.probes.synth import SynthProbe
 
-ATTESTATION_MINT = Slot(
-    "attestation_mint",
-    "Attestation mint (instant primary against a signed quote)",
-    "not run: the attestation-mint issuer is built on branch attest, not merged into main yet; "
-    "its probe plugs in here once it is",
-)
 EXCHANGE_LEDGER = Slot(
     "exchange_ledger",
     "Exchange ledger",
@@ -53,7 +48,7 @@ def default_probes() -> list[Probe | Slot]:
         BookProbe(),
         PrimaryProbe(),
         OrderProcessorProbe(),
-        ATTESTATION_MINT,
+        AttestationProbe(),
         EXCHANGE_LEDGER,
         PerpProbe(),
         SynthProbe(),
