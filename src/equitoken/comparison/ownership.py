@@ -48,7 +48,8 @@ OWNERSHIP: dict[str, Ownership] = {
     "attestation_mint": Ownership(
         claim="A backed token minted or redeemed at once by a verified user against a price the issuer's "
         "desk signed; the issuer hedges at its broker afterwards from an inventory of unissued shares.",
-        counterparty="The issuer, its quote desk, broker and custodian (custody covers the supply throughout).",
+        counterparty="The issuer, its quote desk, broker and custodian (custody covers the supply "
+        "throughout).",
         rights="Economic rights as the token's; no vote.",
     ),
     "exchange_ledger": Ownership(
