@@ -15,15 +15,19 @@ SHORT = ["--start", "2025-11-17", "--end", "2025-11-18", "--model", "cfd", "--ti
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """Run the same comparison twice, the second time with `--json`; return both directories and what
+    the second printed."""
     first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
-    for out in (first, second):
-        result = CliRunner().invoke(app, ["compare", *SHORT, "--out", str(out)])
-        assert result.exit_code == 0, result.output
-    return first, second
+    result = CliRunner().invoke(app, ["compare", *SHORT, "--out", str(first)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {first / 'compare.json'} and {first / 'compare.html'}" in result.stdout
+    printed = CliRunner().invoke(app, ["compare", *SHORT, "--out", str(second), "--json"])
+    assert printed.exit_code == 0, printed.output
+    return first, second, printed.stdout
 
 
-def test_compare_writes_the_json_and_the_html(written: tuple[Path, Path]) -> None:
+def test_compare_writes_the_json_and_the_html(written: tuple[Path, Path, str]) -> None:
     out = written[0]
     report = json.loads((out / "compare.json").read_text())
     assert report["schema"] == "equitoken.compare/1"
@@ -35,13 +39,18 @@ def test_compare_writes_the_json_and_the_html(written: tuple[Path, Path]) -> Non
     assert (out / "compare.html").stat().st_size > 1_000
 
 
-def test_the_same_inputs_give_the_same_bytes(written: tuple[Path, Path]) -> None:
-    first, second = written
+def test_the_same_inputs_give_the_same_bytes(written: tuple[Path, Path, str]) -> None:
+    first, second, _printed = written
     for name in ("compare.json", "compare.html"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
 
 
-def test_the_html_is_well_formed_and_self_contained(written: tuple[Path, Path]) -> None:
+def test_json_prints_the_report_it_writes(written: tuple[Path, Path, str]) -> None:
+    _first, second, printed = written
+    assert json.loads(printed) == json.loads((second / "compare.json").read_text())
+
+
+def test_the_html_is_well_formed_and_self_contained(written: tuple[Path, Path, str]) -> None:
     page = (written[0] / "compare.html").read_text()
     root = ElementTree.fromstring(page.removeprefix("<!DOCTYPE html>\n"))
     namespace = "{http://www.w3.org/1999/xhtml}"

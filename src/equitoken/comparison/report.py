@@ -200,6 +200,7 @@ def _weekends(run: Run, m: ModelRun) -> list[dict[str, Any]]:
                     if model[1] is None
                     else _bps(deviation_tenth_bps(model[1], under[1])),
                     "holder_value": {"friday_close": _usd(held[0].value), "monday_open": _usd(held[2].value)},
+                    "holder_monday": held[2].detail,
                 }
             )
     return rows

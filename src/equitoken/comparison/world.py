@@ -89,6 +89,7 @@ class World:
     rounds: dict[str, int] = field(default_factory=dict)
     refused_rounds: int = 0
     actors: dict[str, str] = field(default_factory=dict)
+    feeds: dict[str, Contract] = field(default_factory=dict)
 
     @property
     def roles(self) -> IssuerRoles:
@@ -117,9 +118,10 @@ class World:
         return self.onchain.token(ticker)
 
     def feed(self, ticker: str) -> Contract:
-        return self.chain.at(
-            self.onchain.deployment.instrument(ticker).price_feed, compile_contract("oracle/PriceFeed.vy")
-        )
+        if ticker not in self.feeds:
+            address = self.onchain.deployment.instrument(ticker).price_feed
+            self.feeds[ticker] = self.chain.at(address, compile_contract("oracle/PriceFeed.vy"))
+        return self.feeds[ticker]
 
     def share_price(self, ticker: str, at: datetime | None = None) -> Price:
         """Return the underlying's replayed price (per share, as traded) at `at` (now by default)."""
