@@ -16,7 +16,7 @@ a `quoted` row in the same transaction that checks what open quotes promised, fo
 """
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -84,6 +84,8 @@ class QuoteDesk:
         config: AttestationConfig,
         instruments: Mapping[str, Instrument],
         chains: Sequence[TokenChain] = (),
+        *,
+        entropy: Callable[[int], bytes] = os.urandom,
     ) -> None:
         if minters.chain_id != onchain.chain_id:
             raise ValueError(
@@ -99,6 +101,9 @@ class QuoteDesk:
         self.instruments = instruments
         self.chains: tuple[TokenChain, ...] = tuple(chains) or (onchain,)
         self.ledger = CustodyLedger()
+        # Attestation and restock ids: random bytes (a seeded source replays the same ids, for a
+        # reproducible replay such as `equitoken compare`).
+        self.entropy = entropy
 
     # -- the public entry points
 
@@ -144,7 +149,7 @@ class QuoteDesk:
         used = self._used_quotes(minter, ticker)
         quote = Quote(
             chain_id=self.onchain.chain_id,
-            attestation_id=os.urandom(32),
+            attestation_id=self.entropy(32),
             user=wallet,
             token=self.onchain.deployment.instrument(ticker).token,
             price=price,
@@ -203,7 +208,7 @@ class QuoteDesk:
                     return None
             else:
                 shares = _shares(quantity)
-            restock_id = f"restock-{os.urandom(16).hex()}"
+            restock_id = f"restock-{self.entropy(16).hex()}"
             session.add(
                 AttestationQuoteRow(
                     id=restock_id,

@@ -1,7 +1,8 @@
 """Attestation issuance as one object: the quote desk, the hedger and the backing report over one EVM
 chain's minters, wired from the parts the platform already has."""
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -64,6 +65,8 @@ class AttestationIssuer:
         config: AttestationConfig,
         instruments: Sequence[Instrument],
         chains: Sequence[TokenChain] = (),
+        *,
+        entropy: Callable[[int], bytes] = os.urandom,
     ) -> None:
         by_ticker = {i.ticker: i for i in instruments}
         self.db = database
@@ -75,7 +78,16 @@ class AttestationIssuer:
         self.instruments = by_ticker
         self.chains: tuple[TokenChain, ...] = tuple(chains) or (onchain,)
         self.desk = QuoteDesk(
-            database, onchain, minters, prices, clock, calendar, config, by_ticker, self.chains
+            database,
+            onchain,
+            minters,
+            prices,
+            clock,
+            calendar,
+            config,
+            by_ticker,
+            self.chains,
+            entropy=entropy,
         )
         self.hedger = Hedger(database, onchain, minters, broker, clock, by_ticker, self.chains)
 
