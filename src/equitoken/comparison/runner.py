@@ -142,6 +142,20 @@ def _run(
     report: Progress,
 ) -> Run:
     world = open_world(period, parameters.tickers, prices, calendar, scratch)
+    try:
+        return _replay(parameters, period, chosen, world, calendar, report)
+    finally:
+        world.close()
+
+
+def _replay(
+    parameters: Parameters,
+    period: Period,
+    chosen: Sequence[Probe | Slot],
+    world: World,
+    calendar: MarketCalendar,
+    report: Progress,
+) -> Run:
     runs: list[ModelRun] = []
     live: list[tuple[Probe, ModelRun]] = []
     for index, probe in enumerate(chosen):

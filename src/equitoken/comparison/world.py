@@ -18,7 +18,6 @@ from equitoken.chain.evm.compiler import compile_contract
 from equitoken.chain.evm.contract import Contract
 from equitoken.chain.evm.deployment import IssuerRoles
 from equitoken.chain.evm.inprocess import InProcessChain
-from equitoken.chain.evm.types import Receipt
 from equitoken.comparison.period import Period
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.issuer.corporate_actions import (
@@ -197,8 +196,10 @@ class World:
         if done.state is not RequestState.COMPLETED:
             raise ComparisonError(f"minting {shares} {ticker}: request ended {done.state} ({done.reason})")
 
-    def gas(self, receipts: list[Receipt]) -> int:
-        return sum(r.gas_used for r in receipts)
+    def close(self) -> None:
+        """Release the paper broker's and the issuer's databases."""
+        self.broker.close()
+        self.database.close()
 
 
 def open_world(
