@@ -103,4 +103,4 @@ def per_share(token_price: int, multiplier: int) -> Price:
 
 def refusal(error: BaseException) -> str:
     """Return a refusal's reason in one line."""
-    return " ".join(str(error).split())[:200] or type(error).__name__
+    return " ".join(str(error).split())[:400] or type(error).__name__
