@@ -29,7 +29,7 @@ from equitoken.issuer.corporate_actions import (
 from equitoken.issuer.investors import Investor
 from equitoken.issuer.onchain import IssuerChain
 from equitoken.issuer.service import Issuer
-from equitoken.issuer.workflow.states import RequestKind, RequestState
+from equitoken.issuer.workflow.states import RequestState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
@@ -273,6 +273,3 @@ def open_world(
         world.fund(chain.accounts[index], ACTOR_USDC)
     world.fund(roles.admin, ACTOR_USDC)
     return world
-
-
-__all__ = ["RequestKind", "World", "open_world"]

@@ -2,8 +2,6 @@
 liquidity provider with tokens minted at the issuer, held to its oracle by the arbitrage keeper. A
 holder buys and sells by swapping; the pool trades around the clock (a wider fee while closed)."""
 
-from datetime import datetime
-
 from equitoken.comparison.probes.base import (
     REFUSALS,
     Delivery,
@@ -135,7 +133,3 @@ def _payments(world: World, ticker: str, wallet: str) -> int:
         for p in world.actions.payments(a.id)
         if p.holder.lower() == wallet.lower() and p.state.value == "paid"
     )
-
-
-def _now(world: World) -> datetime:
-    return world.clock.now()

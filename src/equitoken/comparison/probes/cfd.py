@@ -7,7 +7,6 @@ from datetime import datetime
 from equitoken.comparison.probes.base import REFUSALS, Delivery, Holding, Probe, RoundTrip, refusal
 from equitoken.comparison.world import World
 from equitoken.model.quantities import Price
-from equitoken.oracle.observation import MarketStatus
 from equitoken.venues.cfd import events as ev
 from equitoken.venues.cfd.instruments import NOTIONAL_DIVISOR, CfdInstrument
 from equitoken.venues.cfd.positions import CfdSide
@@ -128,6 +127,3 @@ class CfdProbe(Probe):
     def poll(self, world: World, handle: object) -> Delivery | None:
         assert isinstance(handle, Delivery)
         return handle
-
-
-__all__ = ["MarketStatus"]
