@@ -139,7 +139,10 @@ def _model(run: Run, m: ModelRun) -> dict[str, Any]:
             "p95_bps": _bps(t.p95),
             "max_bps": _bps(t.max),
         }
-        series[ticker] = [[s.at.isoformat(), _price(s.model), _price(s.underlying)] for s in samples]
+        calendar = run.world.calendar
+        series[ticker] = [
+            [s.at.isoformat(), _price(s.model), _price(s.underlying), calendar.is_open(s.at)] for s in samples
+        ]
     entry |= {
         "round_trips": trips,
         "tracking": tracking,
@@ -270,10 +273,11 @@ def _table(caption: str, header: Sequence[str], rows: Sequence[Sequence[object]]
 
 
 def _chart(title: str, points: list[list[Any]], width: int = 560, height: int = 140) -> str:
-    # The signed deviation of the model's price from the underlying's, in bps, one point per hour.
+    # The signed deviation of the model's price from the underlying's, in bps, one point per hour;
+    # the hours the regular session is closed (nights, weekends, the holiday) shaded.
     values = [
         None if model is None else float((Decimal(model) - Decimal(under)) / Decimal(under) * 10_000)
-        for _, model, under in points
+        for _, model, under, _open in points
     ]
     known = [v for v in values if v is not None]
     top = max([abs(v) for v in known] + [1.0])
@@ -292,10 +296,24 @@ def _chart(title: str, points: list[list[Any]], width: int = 560, height: int = 
         for s in segments
         if s
     )
+    step = (width - 50) / n
+    closed: list[list[int]] = []  # runs of closed hours, first and last index
+    for i, point in enumerate(points):
+        if point[3]:
+            continue
+        if closed and closed[-1][1] == i - 1:
+            closed[-1][1] = i
+        else:
+            closed.append([i, i])
+    shade = "".join(
+        f'<rect x="{40 + step * (first - 0.5):.1f}" y="0" width="{step * (last - first + 1):.1f}" '
+        f'height="{height}" fill="#eceff1"/>'
+        for first, last in closed
+    )
     mid = height / 2
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">'
-        f"<title>{_e(title)}</title>"
+        f"<title>{_e(title)}</title>{shade}"
         f'<line x1="40" y1="{mid}" x2="{width - 10}" y2="{mid}" stroke="#999" stroke-width="0.5"/>'
         f'<text x="2" y="14" font-size="10">+{top:.0f}</text>'
         f'<text x="2" y="{mid + 3}" font-size="10">0</text>'
@@ -521,7 +539,7 @@ def to_html(report: dict[str, Any]) -> str:
             parts.append(f'<p class="notrun">{_e(m["status"])}: {_e(m["reason"])}</p>')
             continue
         for ticker, points in m["series"].items():
-            parts.append(_chart(f"{ticker}: model vs underlying (bps)", points))
+            parts.append(_chart(f"{ticker}: model vs underlying (bps), market closed shaded", points))
         if m["errors"]:
             parts.append(
                 "<p>Refusals and errors seen:</p><ul>"
