@@ -62,7 +62,7 @@ class ActionEngine(MultiplierActionSteps, DividendSteps):
             rows = session.execute(
                 select(CorporateActionRow.id, CorporateActionRow.ticker).where(CorporateActionRow.id.in_(ids))
             )
-            tickers = dict(rows.tuples().all())
+            tickers = dict(rows.all())
         steps = 0
         blocked: set[str] = set()
         for action_id in ids:
