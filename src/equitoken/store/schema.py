@@ -975,3 +975,15 @@ class ExchangeLedgerEventRow(Base):
     from_state: Mapped[str | None] = mapped_column(String(10))
     to_state: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text)
+
+
+class ExchangeLedgerSplitRow(Base):
+    """A split (or reverse split) the exchange's ledger balances have followed: each account's balance of
+    the ticker's ledger asset scaled by the ratio, as custody's ledger allocation was."""
+
+    __tablename__ = "exchange_ledger_splits"
+
+    action_id: Mapped[str] = mapped_column(ForeignKey("corporate_actions.id"), primary_key=True)
+    ticker: Mapped[str] = mapped_column(String(16))
+    accounts: Mapped[int] = mapped_column(Integer)
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -37,6 +37,9 @@ Design, for a user who trusts neither the exchange nor the issuer further than t
   ledger allocation, so on-chain tokens can never be minted against shares that back ledger
   balances; `Issuer.count_ledger(desk.outstanding)` makes every reconciliation count ledger balances
   next to the tokens (custody >= tokens outstanding x multiplier + ledger balances).
+- splits: custody's split step scales the ledger allocation with every share account; the desk then
+  scales every account's balance by the same ratio (`ledger_splits`), its open orders in the ledger
+  book cancelled first.
 - proofs: `balances(ticker)` gives each account's ledger balance for `proofs.ledger`'s tree (one
   leaf per account) and `Liabilities(..., ledger=desk.balances)`.
 
@@ -79,6 +82,7 @@ from equitoken.store.schema import ExchangeLedgerEventRow, ExchangeLedgerOrderRo
 from equitoken.venues.exchange.accounts import USDC
 from equitoken.venues.exchange.engine import Eligibility
 from equitoken.venues.exchange.ledger_assets import LEDGER_DECIMALS, is_ledger_asset, ledger_asset, underlying
+from equitoken.venues.exchange.ledger_splits import follow_splits
 from equitoken.venues.exchange.orders import Side
 from equitoken.venues.exchange.rules import ONE_DOLLAR, BookRules, InstrumentSpec
 from equitoken.venues.exchange.venue import ExchangeVenue
@@ -224,6 +228,10 @@ class LedgerDesk(StepMachine[ExchangeLedgerOrderRow]):
             LedgerState.ORDERED: self._follow,
             LedgerState.SETTLING: self._settle,
         }
+
+    def process(self) -> int:
+        """Scale the ledger balances of every split custody has followed, then advance every open order."""
+        return len(follow_splits(self.db, self.venue, self.tickers, self.clock)) + super().process()
 
     # -- orders
 
