@@ -53,9 +53,10 @@ OWNERSHIP: dict[str, Ownership] = {
         rights="Economic rights as the token's; no vote.",
     ),
     "exchange_ledger": Ownership(
-        claim="Shares recorded on the exchange's own ledger.",
-        counterparty="The exchange.",
-        rights="As the ledger's terms give them.",
+        claim="A balance in the exchange's books, backed by shares the issuer holds in custody for the "
+        "exchange's ledger and counted in its proofs of liabilities (one leaf per account).",
+        counterparty="The exchange (its books) and the issuer (custody); no token, so nothing to withdraw.",
+        rights="No shareholder rights; splits scale the balance, dividends are not passed through.",
     ),
     "perp": Ownership(
         claim="A position: profit or loss on the token's price, settled in USDC from the venue's vault.",

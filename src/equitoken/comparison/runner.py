@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from equitoken.comparison.period import Period, PeriodError, build_period
 from equitoken.comparison.probes import default_probes
-from equitoken.comparison.probes.base import Delivery, Holding, Probe, RoundTrip, Slot, refusal
+from equitoken.comparison.probes.base import Delivery, Holding, Probe, RoundTrip, refusal
 from equitoken.comparison.world import World, open_world
 from equitoken.issuer.catalogue import load_catalogue
 from equitoken.market.calendar import NEW_YORK, MarketCalendar
@@ -73,7 +73,7 @@ class ModelRun:
 
     model: str
     title: str
-    status: str = "run"  # run | failed | not run
+    status: str = "run"  # run | failed
     reason: str = ""
     samples: list[Sample] = field(default_factory=list)
     round_trips: list[tuple[str, RoundTrip]] = field(default_factory=list)
@@ -104,7 +104,7 @@ def _ny(day: date, at: time) -> datetime:
 def run_comparison(
     parameters: Parameters,
     *,
-    probes: Sequence[Probe | Slot] | None = None,
+    probes: Sequence[Probe] | None = None,
     directory: Path | None = None,
     progress: Progress | None = None,
     prices: ReplayPriceSource | None = None,
@@ -135,7 +135,7 @@ def run_comparison(
 def _run(
     parameters: Parameters,
     period: Period,
-    chosen: Sequence[Probe | Slot],
+    chosen: Sequence[Probe],
     prices: ReplayPriceSource,
     calendar: MarketCalendar,
     scratch: Path,
@@ -151,7 +151,7 @@ def _run(
 def _replay(
     parameters: Parameters,
     period: Period,
-    chosen: Sequence[Probe | Slot],
+    chosen: Sequence[Probe],
     world: World,
     calendar: MarketCalendar,
     report: Progress,
@@ -162,9 +162,6 @@ def _replay(
         run = ModelRun(probe.model, probe.title)
         runs.append(run)
         report(f"setting up {probe.title}", index, len(chosen))
-        if isinstance(probe, Slot):
-            run.status, run.reason = "not run", probe.reason
-            continue
         try:
             probe.setup(world)
         except ERRORS as error:

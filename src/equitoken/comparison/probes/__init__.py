@@ -1,26 +1,20 @@
 """One probe per model (see `base`); `default_probes` lists every model the comparison covers, in the
-report's order, with a `Slot` for each model another branch builds."""
+report's order."""
 
 from collections.abc import Sequence
 
 from equitoken.comparison.period import PeriodError
 from equitoken.comparison.probes.amm import AmmProbe
 from equitoken.comparison.probes.attestation import AttestationProbe
-from equitoken.comparison.probes.base import Delivery, Holding, Probe, RoundTrip, Slot
+from equitoken.comparison.probes.base import Delivery, Holding, Probe, RoundTrip
 from equitoken.comparison.probes.book import BookProbe
 from equitoken.comparison.probes.cfd import CfdProbe
+from equitoken.comparison.probes.ledger import ExchangeLedgerProbe
 from equitoken.comparison.probes.lending import LendingProbe
 from equitoken.comparison.probes.order_processor import OrderProcessorProbe
 from equitoken.comparison.probes.perp import PerpProbe
 from equitoken.comparison.probes.primary import PrimaryProbe
 from equitoken.comparison.probes.synth import SynthProbe
-
-EXCHANGE_LEDGER = Slot(
-    "exchange_ledger",
-    "Exchange ledger",
-    "not run: the exchange ledger is built on branch ledger, not merged into main yet; its probe plugs in "
-    "here once it is",
-)
 
 
 class UnknownModelError(PeriodError):
@@ -29,7 +23,7 @@ class UnknownModelError(PeriodError):
     code = "unknown_model"
 
 
-def select_probes(models: Sequence[str]) -> list[Probe | Slot]:
+def select_probes(models: Sequence[str]) -> list[Probe]:
     """Return fresh probes for `models` (by name, in the report's order); all of them when empty."""
     probes = default_probes()
     if not models:
@@ -41,15 +35,15 @@ def select_probes(models: Sequence[str]) -> list[Probe | Slot]:
     return [p for p in probes if p.model in models]
 
 
-def default_probes() -> list[Probe | Slot]:
-    """Return a fresh probe for every model, slots for the models not on this branch."""
+def default_probes() -> list[Probe]:
+    """Return a fresh probe for every model."""
     return [
         AmmProbe(),
         BookProbe(),
         PrimaryProbe(),
         OrderProcessorProbe(),
         AttestationProbe(),
-        EXCHANGE_LEDGER,
+        ExchangeLedgerProbe(),
         PerpProbe(),
         SynthProbe(),
         CfdProbe(),
@@ -62,7 +56,6 @@ __all__ = [
     "Holding",
     "Probe",
     "RoundTrip",
-    "Slot",
     "UnknownModelError",
     "default_probes",
     "select_probes",

@@ -6,7 +6,6 @@ every step of the world (`tick`: its keeper, its price), and answers, from the v
 - `holding`: what the holding is worth now and the cash its corporate actions paid it;
 - `round_trip`: buy `usd` of exposure now and unwind at once: USDC paid and received, gas used;
 - `place` and `poll`: an order to buy, and when (platform time) it was delivered.
-A model that cannot run on this branch is a `Slot`: reported as not run, with the reason.
 """
 
 from abc import ABC, abstractmethod
@@ -85,15 +84,6 @@ class Probe(ABC):
     @abstractmethod
     def poll(self, world: World, handle: object) -> Delivery | None:
         """Return the order's outcome once known, else None."""
-
-
-class Slot:
-    """A model another branch builds: reported as not run, never with numbers."""
-
-    def __init__(self, model: str, title: str, reason: str) -> None:
-        self.model = model
-        self.title = title
-        self.reason = reason
 
 
 def per_share(token_price: int, multiplier: int) -> Price:
