@@ -60,6 +60,8 @@ def create_app(context: ApiContext) -> FastAPI:
         api.include_router(exchange.router)
     if context.exchange_funding is not None:
         api.include_router(exchange.funding_router)
+    if context.exchange_ledger is not None and context.exchange is not None:
+        api.include_router(exchange.ledger_router)
     if context.lending is not None:
         api.include_router(lending.router)
     if context.perps is not None:

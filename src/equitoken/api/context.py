@@ -22,6 +22,7 @@ from equitoken.store.database import Database
 from equitoken.venues.cfd.transfers import CfdTransfers
 from equitoken.venues.cfd.venue import CfdVenue
 from equitoken.venues.exchange.funding import ExchangeFunding
+from equitoken.venues.exchange.ledger import LedgerDesk
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
@@ -54,6 +55,8 @@ class ApiContext:
     orders, which they place on-chain themselves, and the orders the operator fills.
     `attestation`, when given, serves attestation mints under `/attestation`: signed quotes an investor
     mints or redeems with at once, in the exchange's sessions, and the backing during the hedge.
+    `exchange_ledger`, when given with the exchange, serves ledger stock under `/exchange/ledger`: members
+    buy fractions of a share from $1 and sell them through the issuer's broker and custody.
     `private`, when not empty, serves the private companies under `/private`: valuations, issuance
     rounds and the transfer agent's decisions for the operator, holdings and transfer requests for
     investors.
@@ -82,6 +85,7 @@ class ApiContext:
     processor: ProcessorDesk | None = None
     attestation: AttestationIssuer | None = None
     private: Mapping[str, PrivateCompanyDesk] = field(default_factory=dict)
+    exchange_ledger: LedgerDesk | None = None
     keys: ApiKeys = field(init=False)
     # Investor changes go through the identity registry's outbox, whose nonces must be taken one
     # sender at a time: the API makes them one at a time.

@@ -30,6 +30,7 @@ from equitoken.proofs.liabilities import Liabilities
 from equitoken.venues.cfd.transfers import CfdTransfers
 from equitoken.venues.cfd.venue import CfdVenue
 from equitoken.venues.exchange.funding import ExchangeFunding
+from equitoken.venues.exchange.ledger import LedgerDesk
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
@@ -139,6 +140,10 @@ async def get_processor_lock(context: ContextDep) -> threading.Lock:
     return context.processor_lock
 
 
+async def get_exchange_ledger(context: ContextDep) -> LedgerDesk:
+    return _present(context.exchange_ledger, "the exchange's ledger desk")
+
+
 async def get_attestation(context: ContextDep) -> AttestationIssuer:
     return _present(context.attestation, "attestation mints")
 
@@ -204,6 +209,7 @@ BridgeDep = Annotated[BridgeDesk, Depends(get_bridge)]
 ProcessorDep = Annotated[ProcessorDesk, Depends(get_processor)]
 ProcessorLockDep = Annotated[threading.Lock, Depends(get_processor_lock)]
 AttestationDep = Annotated[AttestationIssuer, Depends(get_attestation)]
+LedgerDep = Annotated[LedgerDesk, Depends(get_exchange_ledger)]
 AttestationLockDep = Annotated[threading.Lock, Depends(get_attestation_lock)]
 BridgeLockDep = Annotated[threading.Lock, Depends(get_bridge_lock)]
 BrokerDep = Annotated[NamedBroker, Depends(get_broker)]

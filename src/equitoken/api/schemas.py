@@ -1274,3 +1274,27 @@ class PrivateActionOut(BaseModel):
 class PrivateRequestedOut(BaseModel):
     request_id: int
     wallet: str
+
+
+class LedgerOrderIn(_Input):
+    ticker: str = Field(pattern=TICKER, description="The stock, e.g. AAPL (its ledger asset is AAPL.L).")
+    side: Literal["buy", "sell"]
+    usd: str | None = Field(default=None, pattern=DECIMAL, description="A buy: the USD to spend, $1 or more.")
+    shares: str | None = Field(default=None, pattern=DECIMAL, description="A sale: the shares to sell.")
+
+
+class LedgerEventOut(BaseModel):
+    at: str
+    state: str
+    reason: str
+
+
+class LedgerOrderOut(BaseModel):
+    id: str
+    ticker: str
+    side: str
+    state: str
+    filled_shares: str
+    filled_usd: str
+    reason: str | None
+    events: list[LedgerEventOut] = Field(default_factory=list)

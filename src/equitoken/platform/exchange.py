@@ -33,6 +33,7 @@ from equitoken.oracle.observation import MarketStatus
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.platform.local import ACCOUNTS, venue_tickers
 from equitoken.venues.exchange.engine import Eligibility, Exchange
+from equitoken.venues.exchange.ledger import ledger_rules
 from equitoken.venues.exchange.rules import BookRules, InstrumentSpec
 
 EXCHANGE_DIR = "exchange"
@@ -120,12 +121,13 @@ def open_exchange(
     *,
     eligibility: Eligibility | None = None,
 ) -> Exchange:
-    """Open the exchange kept in `<data_dir>/exchange`, replaying its journals."""
+    """Open the exchange kept in `<data_dir>/exchange`, replaying its journals: a book per token and one
+    per ledger stock (`<T>.L`, balances the ledger desk buys through the issuer)."""
     rules = exchange_rules(issuance)
     tokens = {r.instrument.symbol: issuance.instrument(r.instrument.symbol).token for r in rules}
     return Exchange.open(
         data_dir / EXCHANGE_DIR,
-        rules,
+        rules + [ledger_rules(ticker) for ticker in tokens],
         statuses,
         tape=tape,
         clock=clock,

@@ -19,7 +19,7 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -89,6 +89,7 @@ from equitoken.venues.cfd.venue import CfdVenue
 from equitoken.venues.exchange.accounts import USDC
 from equitoken.venues.exchange.eligibility import RegistryEligibility
 from equitoken.venues.exchange.funding import ExchangeFunding, register_hot_wallet
+from equitoken.venues.exchange.ledger import LedgerDesk
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.actions import LendingClient
@@ -294,7 +295,18 @@ class RunningPlatform:
             loaded = actions.load_history(deployed.ticker, HISTORY_SINCE, HISTORY_UNTIL)
             if loaded.created:
                 progress(f"{deployed.ticker}: {len(loaded.created)} corporate actions from the history")
-        liabilities = Liabilities(indexer, self.local.issuer, proof_secret(s.data_dir))
+        ledger_desk = LedgerDesk(
+            self.local.database,
+            self.exchange,
+            self.local.broker,
+            self.local.prices,
+            clock,
+            eligibility=eligibility,
+        )
+        self.local.issuer.count_ledger(ledger_desk.outstanding)
+        liabilities = Liabilities(
+            indexer, self.local.issuer, proof_secret(s.data_dir), ledger=_ledger_balances(ledger_desk)
+        )
         tasks = self._tasks(seed, actions, indexer)
         tasks += _venue_tasks(pools, statuses, keeper)
         tasks += _exchange_tasks(book_seed, funding, maker, participant)
@@ -329,6 +341,7 @@ class RunningPlatform:
         tasks += _synths_tasks(SynthsSeed(self.local.issuer, synths_client, s.data_dir), synth_keeper)
         tasks += [LoopTask("cfd prices and financing", lambda: "\n".join(cfd_feeder.tick()) or None)]
         tasks += [LoopTask("order processor", _processing(processor))]
+        tasks += [LoopTask("exchange ledger desk", lambda: _quiet(ledger_desk.process()))]
         tasks += [LoopTask("attestation hedges", lambda: tend(attestation))]
         if self.bridge is not None:
             tasks += [LoopTask("bridge relayer", _relaying(self.bridge))]
@@ -361,6 +374,7 @@ class RunningPlatform:
             processor=processor,
             attestation=attestation,
             private=private,
+            exchange_ledger=ledger_desk,
         )
         app = create_app(context)
         mount_dashboard(app)
@@ -518,6 +532,16 @@ class RunningPlatform:
 
         tasks.append(LoopTask("indexer", index))
         return tasks
+
+
+def _ledger_balances(desk: LedgerDesk) -> Callable[[str], Mapping[int, int]]:
+    """Return each account's ledger balance of a ticker, none for a ticker the exchange has no ledger of
+    (a restricted token's), for the liabilities' ledger trees."""
+
+    def balances(ticker: str) -> Mapping[int, int]:
+        return desk.balances(ticker) if ticker in desk.tickers else {}
+
+    return balances
 
 
 def _processing(desk: ProcessorDesk) -> Callable[[], str | None]:

@@ -21,7 +21,7 @@ to, then every change, numbered without gaps per connection.
 
 from fastapi import APIRouter
 
-from equitoken.api.routes.exchange import funding, markets, orders, stream
+from equitoken.api.routes.exchange import funding, ledger, markets, orders, stream
 
 router = APIRouter(prefix="/exchange", tags=["exchange"])
 router.include_router(markets.router)
@@ -30,3 +30,6 @@ router.include_router(stream.router)
 # Deposits and withdrawals: served only when the platform runs the exchange's funding.
 funding_router = APIRouter(prefix="/exchange", tags=["exchange"])
 funding_router.include_router(funding.router)
+# Ledger stock bought and sold through the issuer: served only when the platform runs the ledger desk.
+ledger_router = APIRouter(prefix="/exchange", tags=["exchange"])
+ledger_router.include_router(ledger.router)
