@@ -78,26 +78,26 @@ class AgentKind(StrEnum):
 # once a trading day. A transaction on the in-process chain costs some 10-20 ms of py-evm, a book
 # command a fraction of a millisecond, so the chains' actions are the rarer ones.
 WEIGHTS = {
-    AgentKind.RETAIL_BUYER: 26,
-    AgentKind.RETAIL_SELLER: 22,
-    AgentKind.PERP_TRADER: 18,
-    AgentKind.BORROWER: 9,
-    AgentKind.MARKET_MAKER: 9,
+    AgentKind.RETAIL_BUYER: 28,
+    AgentKind.RETAIL_SELLER: 24,
+    AgentKind.PERP_TRADER: 12,
+    AgentKind.MARKET_MAKER: 12,
+    AgentKind.BORROWER: 8,
     AgentKind.ARBITRAGEUR: 8,
-    AgentKind.LIQUIDATOR: 5,
-    AgentKind.AUTHORISED_PARTICIPANT: 3,
+    AgentKind.LIQUIDATOR: 6,
+    AgentKind.AUTHORISED_PARTICIPANT: 2,
 }
 ACTIVITY = {
-    AgentKind.RETAIL_BUYER: (0.08, 0.01),
-    AgentKind.RETAIL_SELLER: (0.08, 0.01),
-    AgentKind.PERP_TRADER: (0.06, 0.01),
-    AgentKind.BORROWER: (0.03, 0.005),
+    AgentKind.RETAIL_BUYER: (0.06, 0.01),
+    AgentKind.RETAIL_SELLER: (0.06, 0.01),
+    AgentKind.PERP_TRADER: (0.04, 0.01),
     AgentKind.MARKET_MAKER: (0.3, 0.05),
-    AgentKind.ARBITRAGEUR: (0.15, 0.03),
+    AgentKind.BORROWER: (0.02, 0.005),
+    AgentKind.ARBITRAGEUR: (0.08, 0.02),
     AgentKind.LIQUIDATOR: (0.1, 0.02),
-    AgentKind.AUTHORISED_PARTICIPANT: (0.06, 0.0),  # the issuer's broker fills in session only
+    AgentKind.AUTHORISED_PARTICIPANT: (0.04, 0.0),  # the issuer's broker fills in session only
 }
-AMM_SHARE = 0.35  # of retail orders; the rest go to the book
+AMM_SHARE = 0.25  # of retail orders; the rest go to the book
 BOOK_KINDS = frozenset(
     {AgentKind.RETAIL_BUYER, AgentKind.RETAIL_SELLER, AgentKind.ARBITRAGEUR, AgentKind.MARKET_MAKER}
 )

@@ -25,8 +25,8 @@ from equitoken.simulation.report import KeeperCounts, Samples, build_report
 from equitoken.simulation.week import TICKERS, SimulationParameters, resolve_week
 from equitoken.simulation.world import HALT, World, build_world
 
-PERPS_KEEPER_EVERY = 4
-"""The perpetuals and liquidation keepers tick every fourth step in session (two hours) and at every
+PERPS_KEEPER_EVERY = 8
+"""The perpetuals and liquidation keepers tick every eighth step in session (four hours) and at every
 change of a market's status: each tick reads every position id the markets ever handed out, some
 3 ms of py-evm apiece, and while a market is closed they only log what waits for the reopening."""
 

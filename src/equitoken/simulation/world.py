@@ -5,7 +5,7 @@ USDC (`deploy_issuer_contracts`), the issuer with a paper broker over the replay
 (`assemble_issuer`), each ticker's feed driven by the oracle's `Transmitter` and a `Reporter` over
 `MarketObservationSource` (market hours, a declared halt, closed-market pricing from the venues'
 tape), the AMM (`deploy_amm`), the order-book exchange with the platform's rules and feed statuses
-(`open_exchange`), the lending venue (`deploy_lending`) and the perpetuals venue (`deploy_perps`).
+(`exchange_rules`, synced once a step), the lending venue (`deploy_lending`) and the perpetuals venue (`deploy_perps`).
 
 Every stock token in the world is minted through the issuer's workflow by the authorised
 participant (`AP_WALLETS`), in the last hour of the session before the week, then handed out by
@@ -49,11 +49,12 @@ from equitoken.oracle.sources import MarketObservationSource
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.oracle.transmitter import Transmitter
 from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer, deploy_issuer_contracts
-from equitoken.platform.exchange import FeedStatuses, open_exchange
+from equitoken.platform.exchange import EXCHANGE_DIR, FeedStatuses, TokenMultipliers, exchange_rules
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.amm import AmmDeployment, deploy_amm
 from equitoken.venues.exchange.accounts import USDC as BOOK_USDC
 from equitoken.venues.exchange.engine import Exchange
+from equitoken.venues.exchange.journal import FsyncPolicy
 from equitoken.venues.exchange.venue import ExchangeVenue
 from equitoken.venues.lending.deployment import LendingDeployment, deploy_lending
 from equitoken.venues.perps.deployment import PerpsDeployment, deploy_perps
@@ -324,7 +325,17 @@ def build_world(
 
     statuses = FeedStatuses(chain, deployment, tickers)
     statuses.refresh()
-    exchange = open_exchange(directory, deployment, statuses, tape, clock)
+    # As `open_exchange`, but its journals synced once a step (`Exchange.sync`), not per command.
+    rules = exchange_rules(deployment)
+    exchange = Exchange.open(
+        directory / EXCHANGE_DIR,
+        rules,
+        statuses,
+        tape=tape,
+        clock=clock,
+        fsync=FsyncPolicy.PER_BATCH,
+        multipliers=TokenMultipliers(chain, {t: tokens[t].address for t in tickers}),
+    )
     venue = ExchangeVenue(exchange)
     world = World(
         directory,
