@@ -2,8 +2,8 @@
 
 One module per group of commands: `up` (the platform), `issuer` (catalogue, investors, requests,
 workflow, reconciliation), `oracle` (halts and feed rounds), `dev` (local dev wallets), `proofs`
-(verify an inclusion proof), `compare` (every model side by side over a replayed period); `options`
-holds what they share.
+(verify an inclusion proof), `compare` (every model side by side over a replayed period),
+`simulate` (a seeded market week of agents); `options` holds what they share.
 """
 
 import typer
@@ -27,6 +27,7 @@ from equitoken.cli.issuer import (
 )
 from equitoken.cli.oracle import oracle_app, oracle_halt, oracle_resume, oracle_status
 from equitoken.cli.proofs import verify_proof
+from equitoken.cli.simulate import simulate
 from equitoken.cli.up import up
 
 app = typer.Typer(
@@ -40,6 +41,7 @@ app.command()(process)
 app.command()(reconcile)
 app.command("verify-proof")(verify_proof)
 app.command()(compare)
+app.command()(simulate)
 investor_app.command("onboard")(investor_onboard)
 investor_app.command("list")(investor_list)
 request_app.command("show")(request_show)

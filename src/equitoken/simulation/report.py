@@ -219,8 +219,9 @@ def render(report: dict[str, Any], console: Console) -> None:
 
 def _tables(report: dict[str, Any]) -> Group:
     parameters, week = report["parameters"], report["week"]
+    span = "week" if parameters["days"] == 7 else f"{parameters['days']} day(s) of the week"
     title = (
-        f"Simulated week of {parameters['week']}: {parameters['agents']:,} agents, seed {parameters['seed']}, "
+        f"Simulated {span} of {parameters['week']}: {parameters['agents']:,} agents, seed {parameters['seed']}, "
         f"{week['steps']} steps ({'1-minute' if week['minute_bars'] else 'daily'} bars)"
     )
     prices = Table(title="Prices (open / high / low / close, $)")

@@ -67,7 +67,7 @@ def simulate(
     timings = timings or Timings()
     calendar = MarketCalendar("XNYS")
     prices = ReplayPriceSource(calendar)
-    week = resolve_week(parameters.week, prices, calendar)
+    week = resolve_week(parameters.week, prices, calendar, days=parameters.days)
     agents = population(parameters.seed, parameters.agents)
     book_agents = [a.index for a in agents if a.kind in BOOK_KINDS]
     with timings.part("set up"):

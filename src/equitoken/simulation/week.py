@@ -39,6 +39,7 @@ class SimulationParameters:
     seed: int = DEFAULT_SEED
     agents: int = DEFAULT_AGENTS
     week: date = DEFAULT_WEEK
+    days: int = 7  # how much of the week to run, from its Monday: a day's run for a quick look
 
     def __post_init__(self) -> None:
         if type(self.seed) is not int or self.seed < 0:
@@ -47,6 +48,8 @@ class SimulationParameters:
             raise SimulationError(f"agents must be an integer from 1 to {MAX_AGENTS:,}, not {self.agents!r}")
         if not isinstance(self.week, date) or isinstance(self.week, datetime):
             raise SimulationError(f"the week is a date (its Monday), not {self.week!r}")
+        if type(self.days) is not int or not 1 <= self.days <= 7:
+            raise SimulationError(f"days must be an integer from 1 to 7, not {self.days!r}")
         if self.week.weekday() != 0:
             raise SimulationError(
                 f"the week starts on a Monday: {self.week.isoformat()} is a {self.week:%A}"
@@ -54,7 +57,7 @@ class SimulationParameters:
 
     def to_json(self) -> dict[str, object]:
         """Return the parameters as JSON-ready values."""
-        return {"seed": self.seed, "agents": self.agents, "week": self.week.isoformat()}
+        return {"seed": self.seed, "agents": self.agents, "week": self.week.isoformat(), "days": self.days}
 
 
 def parse_week(text: str) -> date:
@@ -78,13 +81,18 @@ class Week:
 
 
 def resolve_week(
-    monday: date, prices: ReplayPriceSource, calendar: MarketCalendar, tickers: tuple[str, ...] = TICKERS
+    monday: date,
+    prices: ReplayPriceSource,
+    calendar: MarketCalendar,
+    tickers: tuple[str, ...] = TICKERS,
+    days: int = 7,
 ) -> Week:
-    """Return the week starting on `monday`, or raise `SimulationError` when the data does not cover it."""
+    """Return the first `days` of the week starting on `monday`, or raise `SimulationError` when the data
+    does not cover them."""
     start = datetime.combine(monday, time(0, 0), NEW_YORK)
-    end = start + timedelta(days=7)
+    end = start + timedelta(days=days)
     try:
-        sessions = tuple(calendar.sessions_between(monday, monday + timedelta(days=6)))
+        sessions = tuple(calendar.sessions_between(monday, monday + timedelta(days=days - 1)))
         before = calendar.previous_session(start)
     except (ValueError, LookupError) as error:
         raise SimulationError(f"the calendar has no sessions for the week of {monday}: {error}") from None

@@ -987,3 +987,18 @@ class ExchangeLedgerSplitRow(Base):
     ticker: Mapped[str] = mapped_column(String(16))
     accounts: Mapped[int] = mapped_column(Integer)
     applied_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SimulationRunRow(Base):
+    """A finished `equitoken simulate` run: what it was asked for, when it ran, and its report."""
+
+    __tablename__ = "simulation_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    agents: Mapped[int] = mapped_column(Integer)
+    week: Mapped[date] = mapped_column(Date)
+    parameters: Mapped[str] = mapped_column(Text)  # JSON
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    report: Mapped[str] = mapped_column(Text)  # JSON
