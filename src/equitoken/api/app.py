@@ -27,6 +27,7 @@ from equitoken.api.routes import (
     proofs,
     requests,
     reserves,
+    simulations,
     synths,
 )
 
@@ -50,7 +51,7 @@ def create_app(context: ApiContext) -> FastAPI:
 
     # Every route authenticates and is rate limited, and any parameter can be malformed.
     api = APIRouter(prefix=API_PREFIX, responses=problem_responses(401, 422, 429))
-    for module in (me, market, investors, requests, holdings, reserves, keys):
+    for module in (me, market, investors, requests, holdings, reserves, keys, simulations):
         api.include_router(module.router)
     if context.corporate_actions is not None:
         api.include_router(corporate_actions.router)

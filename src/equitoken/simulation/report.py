@@ -108,6 +108,28 @@ class Samples:
                 samples.book_peg.append(deviation_bps(mid, underlying))
 
 
+def venue_state(world: World) -> dict[str, dict[str, int]]:
+    """Read what each venue holds per ticker, from the contracts and the book: the AMM's reserves, the
+    lending market's borrowed assets and collateral-backed debt, the perpetual's open interest."""
+    state: dict[str, dict[str, int]] = {}
+    contract = world.lending_market
+    for ticker in world.tickers:
+        stock, usdc = (int(v) for v in world.pools[ticker].reserves())
+        totals = contract.expected_market(world.lending.market(ticker).id_bytes)
+        long_size, short_size = (int(v) for v in world.perp_markets[ticker].open_interest())
+        state[ticker] = {
+            "amm_stock_reserve": stock,
+            "amm_usdc_reserve": usdc,
+            "lending_collateral": int(world.tokens[ticker].balanceOf(contract.address)),
+            "lending_supplied_usdc": int(totals[0]),
+            "lending_borrowed_usdc": int(totals[2]),
+            "perp_long_size": long_size,
+            "perp_short_size": short_size,
+            "book_recent_trades": len(world.venue.recent_trades(ticker, limit=1_000_000)),
+        }
+    return state
+
+
 @dataclass
 class KeeperCounts:
     """What the platform's keepers did through the week."""
@@ -132,6 +154,7 @@ def build_report(
     samples: Samples,
     keepers: KeeperCounts,
     requests: Counter[str],
+    venues: tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]],
 ) -> dict[str, Any]:
     """Return the run's report as one JSON-ready object."""
     tickers = list(samples.tickers)
@@ -185,6 +208,7 @@ def build_report(
         "volumes": volumes,
         "spreads": spreads,
         "peg": peg,
+        "venues": {"before": venues[0], "after": venues[1]},
         "liquidations": {
             "lending": keepers.lending_liquidations,
             "perps": keepers.perp_liquidations + sum(outcomes.perp_liquidations.values()),

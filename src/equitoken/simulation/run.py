@@ -21,7 +21,7 @@ from typing import Any
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.simulation.agents import BOOK_KINDS, Actions, Market, Outcomes, act, population
-from equitoken.simulation.report import KeeperCounts, Samples, build_report
+from equitoken.simulation.report import KeeperCounts, Samples, build_report, venue_state
 from equitoken.simulation.week import TICKERS, SimulationParameters, resolve_week
 from equitoken.simulation.world import HALT, World, build_world
 
@@ -77,6 +77,7 @@ def simulate(
         actions = Actions(world, outcomes)
         samples = Samples()
         keepers = KeeperCounts()
+        before = venue_state(world)
         world.maker.tick()
         previous: Market | None = None
         for done, at in enumerate(week.steps, start=1):
@@ -97,7 +98,8 @@ def simulate(
                 progress(done, len(week.steps))
         timings.actions = sum(outcomes.done.values()) + sum(outcomes.refused.values())
         requests = Counter(f"{r.kind.value}:{r.state.value}" for r in world.issuer.requests())
-        return build_report(parameters, week, agents, outcomes, samples, keepers, requests)
+        venues = (before, venue_state(world))
+        return build_report(parameters, week, agents, outcomes, samples, keepers, requests, venues)
     finally:
         world.close()
 

@@ -19,6 +19,7 @@ import { lendingPage, lendingPositionsPage } from "./pages/lending.js";
 import { cfdPage, perpsPage, synthsPage } from "./pages/derivatives.js";
 import { bridgePage } from "./pages/bridge.js";
 import { ordersPage } from "./pages/orders.js";
+import { simulationPage } from "./pages/simulation.js";
 
 // Most specific first; `:name` captures one path segment.
 const ROUTES = [
@@ -40,11 +41,12 @@ const ROUTES = [
   ["/cfd", cfdPage],
   ["/bridge", bridgePage],
   ["/orders", ordersPage],
+  ["/simulation", simulationPage],
 ];
 
 // The menu, in reading order; each page says which roles see it, and a page that needs a part of the
 // platform not every run has (`requires`: one of its API routes) is listed only when the API serves it.
-const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/orders", "/exchange", "/lending", "/lending/positions", "/perps", "/synths", "/cfd", "/bridge", "/market", "/corporate-actions"];
+const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/orders", "/exchange", "/lending", "/lending/positions", "/perps", "/synths", "/cfd", "/bridge", "/market", "/corporate-actions", "/simulation"];
 
 const HOME = { operator: "/reserves", participant: "/portfolio", investor: "/portfolio" };
 
