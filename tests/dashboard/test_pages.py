@@ -1,6 +1,7 @@
 """The dashboard in a real headless Chromium against the real API, issuer, anvil and paper broker."""
 
 import re
+from datetime import UTC, datetime
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,6 +18,9 @@ from tests.support.dashboard import screenshot
 from equitoken.issuer.custody import CustodyLedger, Line, custody_account
 from equitoken.model.quantities import Shares
 from equitoken.proofs.reserves_report import SignedReport
+from equitoken.simulation.run import simulate
+from equitoken.simulation.week import SimulationParameters
+from equitoken.store.simulation_runs import SimulationRuns
 
 pytestmark = [pytest.mark.browser, pytest.mark.anvil]
 
@@ -431,3 +435,41 @@ def test_the_signed_report_page_shows_the_report_and_downloads_a_verifiable_file
     signed = SignedReport.from_json(Path(download.value.path()).read_text())
     assert signed.signer == served["signer"]
     assert str(signed.report.custody) == served["report"]["custody_shares"]
+
+
+def test_the_simulation_page_shows_the_latest_stored_run(dashboard: Dashboard, new_page: NewPage) -> None:
+    runs = SimulationRuns(dashboard.platform.issuer.db)
+    parameters = SimulationParameters(seed=5, agents=8, days=1)
+    started = datetime.now(UTC)
+    report = simulate(parameters)
+    run = runs.record(
+        seed=parameters.seed,
+        agents=parameters.agents,
+        week=parameters.week,
+        parameters=parameters.to_json(),
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        report=report,
+    )
+    page = new_page()
+    log_in(page, dashboard, dashboard.keys.operator)
+    page.get_by_role("link", name="Simulation").click()
+    loaded(page, "simulation")
+
+    card = page.locator(f'article[data-run="{run.id}"]')
+    expect(card.locator("h2")).to_have_text(f"Run #{run.id}: 8 agents, seed 5")
+    totals = report["totals"]
+    expect(card.locator('[data-field="totals"]')).to_have_text(f"{totals['done']:,} done, {totals['refused']:,} refused")
+    close = report["prices"]["AAPL"]["underlying"]["close"]
+    underlying = card.locator('#simulation-prices tr[data-ticker="AAPL"][data-series="underlying"]')
+    expect(underlying.locator('[data-field="close"]')).to_have_text(f"${close // 10**6 / 100:,.2f}")
+    trades = report["volumes"]["TSLA"]["book_trades"]
+    expect(card.locator('#simulation-markets tr[data-ticker="TSLA"] [data-field="book-trades"]')).to_have_text(
+        f"{trades:,}"
+    )
+    for kind in report["actions"]:
+        expect(card.locator(f'#simulation-actions tr[data-kind="{kind}"]').first).to_be_visible()
+    expect(page.locator(f'#simulation-runs tr[data-run="{run.id}"] [data-field="actions"]')).to_have_text(
+        f"{totals['actions']:,}"
+    )
+    screenshot(page, "simulation")
