@@ -75,7 +75,8 @@ def render(result: Result) -> str:
     """Return the figures and where the time went as a readable table."""
     span = "week" if result.days == 7 else f"{result.days}-day run"
     lines = [
-        f"{result.agents:,}-agent {span}: {result.wall_s:.1f} s wall (target for 1,000 agents a week: < 60 s)",
+        f"{result.agents:,}-agent {span}: {result.wall_s:.1f} s wall "
+        "(target for 1,000 agents a week: < 60 s)",
         f"agent actions: {result.actions:,}, {result.actions_per_s:,.1f} per second of stepping",
         "",
         f"{'part':<22}{'seconds':>10}{'share':>8}",
@@ -86,7 +87,9 @@ def render(result: Result) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object of the figures")
     parser.add_argument("--agents", type=int, default=AGENTS, help="the population (default 1,000)")
     parser.add_argument("--days", type=int, default=7, help="days of the week to run (default 7)")

@@ -1,11 +1,11 @@
 """The dashboard in a real headless Chromium against the real API, issuer, anvil and paper broker."""
 
 import re
-from datetime import UTC, datetime
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -459,14 +459,16 @@ def test_the_simulation_page_shows_the_latest_stored_run(dashboard: Dashboard, n
     card = page.locator(f'article[data-run="{run.id}"]')
     expect(card.locator("h2")).to_have_text(f"Run #{run.id}: 8 agents, seed 5")
     totals = report["totals"]
-    expect(card.locator('[data-field="totals"]')).to_have_text(f"{totals['done']:,} done, {totals['refused']:,} refused")
+    expect(card.locator('[data-field="totals"]')).to_have_text(
+        f"{totals['done']:,} done, {totals['refused']:,} refused"
+    )
     close = report["prices"]["AAPL"]["underlying"]["close"]
     underlying = card.locator('#simulation-prices tr[data-ticker="AAPL"][data-series="underlying"]')
     expect(underlying.locator('[data-field="close"]')).to_have_text(f"${close // 10**6 / 100:,.2f}")
     trades = report["volumes"]["TSLA"]["book_trades"]
-    expect(card.locator('#simulation-markets tr[data-ticker="TSLA"] [data-field="book-trades"]')).to_have_text(
-        f"{trades:,}"
-    )
+    expect(
+        card.locator('#simulation-markets tr[data-ticker="TSLA"] [data-field="book-trades"]')
+    ).to_have_text(f"{trades:,}")
     for kind in report["actions"]:
         expect(card.locator(f'#simulation-actions tr[data-kind="{kind}"]').first).to_be_visible()
     expect(page.locator(f'#simulation-runs tr[data-run="{run.id}"] [data-field="actions"]')).to_have_text(

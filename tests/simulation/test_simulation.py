@@ -7,7 +7,6 @@ same week), and a run with another seed must differ.
 """
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,10 +40,10 @@ def cli() -> typer.Typer:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = sqlite_url(tmp_path / "platform.sqlite")
     monkeypatch.setenv(DATABASE_URL_ENV, url)
-    yield url
+    return url
 
 
 def test_every_agent_kind_acts_on_the_real_venues(report: dict[str, Any]) -> None:
@@ -55,8 +54,10 @@ def test_every_agent_kind_acts_on_the_real_venues(report: dict[str, Any]) -> Non
     for ticker in ("AAPL", "TSLA"):
         assert after[ticker]["amm_usdc_reserve"] != before[ticker]["amm_usdc_reserve"]
         assert after[ticker]["book_recent_trades"] > before[ticker]["book_recent_trades"] == 0
-    assert sum(after[t]["lending_collateral"] for t in after) > 0 == sum(
-        before[t]["lending_collateral"] for t in before
+    assert (
+        sum(after[t]["lending_collateral"] for t in after)
+        > 0
+        == sum(before[t]["lending_collateral"] for t in before)
     )
     assert sum(after[t]["perp_long_size"] + after[t]["perp_short_size"] for t in after) > 0
     assert report["issuer_requests"], "the authorised participants' requests reached the issuer"
@@ -65,7 +66,8 @@ def test_every_agent_kind_acts_on_the_real_venues(report: dict[str, Any]) -> Non
 
 def test_the_report_covers_the_day_and_counts_refusals_without_raising(report: dict[str, Any]) -> None:
     week = report["week"]
-    assert week["sessions"] == ["2019-02-11"] and week["minute_bars"] is True
+    assert week["sessions"] == ["2019-02-11"]
+    assert week["minute_bars"] is True
     assert {"AAPL:open", "AAPL:closed"} <= set(week["statuses"])
     totals = report["totals"]
     refused = sum(c["refused"] for by_action in report["actions"].values() for c in by_action.values())
@@ -85,7 +87,9 @@ def test_the_cli_runs_the_same_seed_to_the_same_report_and_stores_it(
 ) -> None:
     written = tmp_path / "report.json"
     args = ["simulate", "--seed", str(SEED), "--agents", str(AGENTS), "--week", WEEK.isoformat()]
-    result = CliRunner().invoke(cli, [*args, "--days", str(DAYS), "--json", str(written), "--data-dir", str(tmp_path)])
+    result = CliRunner().invoke(
+        cli, [*args, "--days", str(DAYS), "--json", str(written), "--data-dir", str(tmp_path)]
+    )
 
     assert result.exit_code == 0, result.output
     assert "Actions by agent kind" in result.output

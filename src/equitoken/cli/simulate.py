@@ -19,18 +19,29 @@ from equitoken.model.errors import EquitokenError
 from equitoken.platform.local import DEFAULT_DATA_DIR, local_database_url
 from equitoken.simulation.report import render
 from equitoken.simulation.run import simulate as run_simulation
-from equitoken.simulation.week import DEFAULT_AGENTS, DEFAULT_SEED, DEFAULT_WEEK, SimulationParameters, parse_week
+from equitoken.simulation.week import (
+    DEFAULT_AGENTS,
+    DEFAULT_SEED,
+    DEFAULT_WEEK,
+    SimulationParameters,
+    parse_week,
+)
 from equitoken.store.database import Database
 from equitoken.store.simulation_runs import SimulationRuns
 
 
 def simulate(
-    seed: Annotated[int, typer.Option("--seed", help="The run's seed: the same seed gives the same report.")] = DEFAULT_SEED,
+    seed: Annotated[
+        int, typer.Option("--seed", help="The run's seed: the same seed gives the same report.")
+    ] = DEFAULT_SEED,
     agents: Annotated[int, typer.Option("--agents", help="How many agents trade.")] = DEFAULT_AGENTS,
     week: Annotated[
-        str, typer.Option("--week", help="The week's Monday, YYYY-MM-DD (the repo's market data must cover it).")
+        str,
+        typer.Option("--week", help="The week's Monday, YYYY-MM-DD (the repo's market data must cover it)."),
     ] = DEFAULT_WEEK.isoformat(),
-    days: Annotated[int, typer.Option("--days", help="How much of the week to run, 1 to 7 days from its Monday.")] = 7,
+    days: Annotated[
+        int, typer.Option("--days", help="How much of the week to run, 1 to 7 days from its Monday.")
+    ] = 7,
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the report as JSON to this file.")
     ] = None,
@@ -43,7 +54,10 @@ def simulate(
     except EquitokenError as error:
         fail(error.code, error.message)
     if json_path is not None and not json_path.parent.is_dir():
-        fail("invalid_request", f"cannot write the report to {json_path}: {json_path.parent} is not a directory")
+        fail(
+            "invalid_request",
+            f"cannot write the report to {json_path}: {json_path.parent} is not a directory",
+        )
     database = Database(local_database_url(data_dir))
     started = datetime.now(UTC)
     try:

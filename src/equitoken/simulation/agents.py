@@ -130,7 +130,9 @@ def population(seed: int, agents: int) -> list[Agent]:
     """Return the run's agents: one of each kind first (so a small run has them all), then drawn by weight."""
     kinds = list(WEIGHTS)
     draw = random.Random(f"equitoken-simulation:{seed}:population")
-    chosen = kinds[:agents] + draw.choices(kinds, weights=list(WEIGHTS.values()), k=max(0, agents - len(kinds)))
+    chosen = kinds[:agents] + draw.choices(
+        kinds, weights=list(WEIGHTS.values()), k=max(0, agents - len(kinds))
+    )
     return [Agent(i, kind, agent_random(seed, i)) for i, kind in enumerate(chosen)]
 
 
@@ -220,7 +222,9 @@ class Actions:
         """Count an action the venue took."""
         self.outcomes.done[(agent.kind.value, action)] += 1
 
-    def chain(self, agent: Agent, action: str, venue: str, call: Any, *args: object, wallet: str = "") -> bool:
+    def chain(
+        self, agent: Agent, action: str, venue: str, call: Any, *args: object, wallet: str = ""
+    ) -> bool:
         """Send `call(*args)` from the agent's wallet; return whether the venue took it."""
         sender = wallet or self.world.wallet_of(agent.index)
         try:
@@ -235,7 +239,11 @@ class Actions:
         """Send a command to the book; return its outcome, or None when the book refused it."""
         venue = self.world.venue
         try:
-            outcome = venue.submit(ticker, command) if isinstance(command, Submit) else venue.cancel(ticker, command)
+            outcome = (
+                venue.submit(ticker, command)
+                if isinstance(command, Submit)
+                else venue.cancel(ticker, command)
+            )
         except EquitokenError as error:
             self.refuse(agent, action, "book", error.code)
             return None
@@ -262,7 +270,9 @@ class Actions:
 
     # -- the venues' operations an agent uses
 
-    def swap(self, agent: Agent, market: Market, ticker: str, dollars: int, buy: bool, wallet: str = "") -> bool:
+    def swap(
+        self, agent: Agent, market: Market, ticker: str, dollars: int, buy: bool, wallet: str = ""
+    ) -> bool:
         """Swap `dollars` of USDC for stock (`buy`) or that much stock for USDC on the AMM."""
         world = self.world
         sender = wallet or world.wallet_of(agent.index)
@@ -270,14 +280,27 @@ class Actions:
         amount = dollars * USDC if buy else world.tokens_for(ticker, dollars, price)
         deadline = world.chain.timestamp() + DEADLINE
         action = "amm_buy" if buy else "amm_sell"
-        ok = self.chain(agent, action, "amm", world.pools[ticker].swap, amount, 0, not buy, sender, deadline, wallet=sender)
+        ok = self.chain(
+            agent,
+            action,
+            "amm",
+            world.pools[ticker].swap,
+            amount,
+            0,
+            not buy,
+            sender,
+            deadline,
+            wallet=sender,
+        )
         if ok:
             self.outcomes.amm_volume[ticker] += dollars * USDC
             market.swapped(ticker)
         return ok
 
-    def order(self, agent: Agent, market: Market, ticker: str, dollars: int, side: Side, reach_bps: int | None) -> Outcome | None:
-        """Send an IOC order for `dollars` of stock: a market order, or a limit `reach_bps` through the oracle."""
+    def order(
+        self, agent: Agent, market: Market, ticker: str, dollars: int, side: Side, reach_bps: int | None
+    ) -> Outcome | None:
+        """Send an IOC order for `dollars` of stock: at market, or limited `reach_bps` past the oracle."""
         price = market.answers[ticker]
         lot = self.lot[ticker]
         quantity = self.world.tokens_for(ticker, dollars, price) // lot * lot
@@ -287,7 +310,9 @@ class Actions:
         else:
             signed = reach_bps if side is Side.BUY else -reach_bps
             limit = price * (BPS + signed) // (BPS * self.tick[ticker])
-            command = Submit(account, agent.next_id(), side, OrderType.LIMIT, limit, quantity, TimeInForce.IOC)
+            command = Submit(
+                account, agent.next_id(), side, OrderType.LIMIT, limit, quantity, TimeInForce.IOC
+            )
         action = "book_buy" if side is Side.BUY else "book_sell"
         return self.book(agent, action, ticker, command)
 
@@ -337,9 +362,12 @@ def _arbitrageur(agent: Agent, market: Market, actions: Actions) -> None:
         # The pool is cheap: buy there, sell on the book no lower than the pool paid.
         if actions.swap(agent, market, ticker, dollars, True):
             actions.order(agent, market, ticker, dollars, Side.SELL, 0)
-    elif ask is not None and ask * tick * (BPS + ARBITRAGE_BPS) < pool * BPS:
-        if actions.order(agent, market, ticker, dollars, Side.BUY, 0) is not None:
-            actions.swap(agent, market, ticker, dollars, False)
+    elif (
+        ask is not None
+        and ask * tick * (BPS + ARBITRAGE_BPS) < pool * BPS
+        and actions.order(agent, market, ticker, dollars, Side.BUY, 0) is not None
+    ):
+        actions.swap(agent, market, ticker, dollars, False)
 
 
 def _market_maker(agent: Agent, market: Market, actions: Actions) -> None:
@@ -383,7 +411,9 @@ def _authorised_participant(agent: Agent, market: Market, actions: Actions) -> N
         if held >= tokens:  # sell inventory into the premium, and mint to replace it
             actions.swap(agent, market, ticker, shares * oracle // 10**8, False, wallet)
         mint = issuer.request_mint
-        if actions.issuer(agent, "issuer_mint", lambda: mint(investor, wallet, ticker, str(shares), agent.next_id())):
+        if actions.issuer(
+            agent, "issuer_mint", lambda: mint(investor, wallet, ticker, str(shares), agent.next_id())
+        ):
             actions.outcomes.minted[ticker] += shares
     elif pool * BPS < oracle * (BPS - AP_BAND_BPS):
         if actions.swap(agent, market, ticker, shares * oracle // 10**8, True, wallet):
@@ -392,14 +422,18 @@ def _authorised_participant(agent: Agent, market: Market, actions: Actions) -> N
         _redeem(agent, actions, wallet, ticker, shares)
     elif rng.random() < 0.5:
         mint = issuer.request_mint
-        if actions.issuer(agent, "issuer_mint", lambda: mint(investor, wallet, ticker, str(shares), agent.next_id())):
+        if actions.issuer(
+            agent, "issuer_mint", lambda: mint(investor, wallet, ticker, str(shares), agent.next_id())
+        ):
             actions.outcomes.minted[ticker] += shares
 
 
 def _redeem(agent: Agent, actions: Actions, wallet: str, ticker: str, shares: int) -> None:
     issuer, investor = actions.world.issuer, actions.world.participant.id
     redeem = issuer.request_redeem
-    if actions.issuer(agent, "issuer_redeem", lambda: redeem(investor, wallet, ticker, str(shares), agent.next_id())):
+    if actions.issuer(
+        agent, "issuer_redeem", lambda: redeem(investor, wallet, ticker, str(shares), agent.next_id())
+    ):
         actions.outcomes.redeemed[ticker] += shares
 
 
@@ -426,11 +460,24 @@ def _perp_trader(agent: Agent, market: Market, actions: Actions) -> None:
         if rng.random() < 0.3 and mark:
             stop = mark * 95 // 100 if is_long else mark * 105 // 100
         if queue:
-            if actions.chain(agent, "perp_request_open", "perps", contract.request_open, is_long, margin, leverage, 0, stop, 0):
+            if actions.chain(
+                agent,
+                "perp_request_open",
+                "perps",
+                contract.request_open,
+                is_long,
+                margin,
+                leverage,
+                0,
+                stop,
+                0,
+            ):
                 agent.queued.add(ticker)
             return
         position_id = int(contract.next_position_id())
-        if actions.chain(agent, "perp_open", "perps", contract.open_position, is_long, margin, leverage, 0, stop, 0):
+        if actions.chain(
+            agent, "perp_open", "perps", contract.open_position, is_long, margin, leverage, 0, stop, 0
+        ):
             agent.perp_positions[ticker] = position_id
             actions.open_perps.setdefault(ticker, []).append(position_id)
             actions.outcomes.perp_volume[ticker] += margin * leverage // WAD
@@ -438,7 +485,9 @@ def _perp_trader(agent: Agent, market: Market, actions: Actions) -> None:
     size = int(contract.position(held)[2])
     draw = rng.random()
     if draw < 0.15:
-        actions.chain(agent, "perp_add_margin", "perps", contract.add_margin, held, rng.randint(100, 1_000) * USDC)
+        actions.chain(
+            agent, "perp_add_margin", "perps", contract.add_margin, held, rng.randint(100, 1_000) * USDC
+        )
         return
     if draw >= 0.6:
         return  # holds on
@@ -460,10 +509,14 @@ def _borrower(agent: Agent, market: Market, actions: Actions) -> None:
     lending, contract = world.lending, world.lending_market
     params = lending.market(ticker).params
     wallet = world.wallet_of(agent.index)
-    _, borrow_shares, collateral = (int(v) for v in contract.position(lending.market(ticker).id_bytes, wallet))
+    _, borrow_shares, collateral = (
+        int(v) for v in contract.position(lending.market(ticker).id_bytes, wallet)
+    )
     if collateral == 0 or rng.random() < 0.15:
         amount = world.tokens_for(ticker, rng.randint(1_000, 8_000), market.answers[ticker])
-        actions.chain(agent, "lend_supply_collateral", "lending", contract.supply_collateral, params, amount, wallet)
+        actions.chain(
+            agent, "lend_supply_collateral", "lending", contract.supply_collateral, params, amount, wallet
+        )
         return
     if borrow_shares and rng.random() < 0.4:
         dollars = rng.randint(200, 3_000) * USDC

@@ -44,7 +44,12 @@ class Series:
         """Return the open, high, low and close, or None for an empty series."""
         if not self.values:
             return None
-        return {"open": self.values[0], "high": max(self.values), "low": min(self.values), "close": self.values[-1]}
+        return {
+            "open": self.values[0],
+            "high": max(self.values),
+            "low": min(self.values),
+            "close": self.values[-1],
+        }
 
 
 def distribution(values: Sequence[float]) -> dict[str, float | int]:
@@ -245,7 +250,8 @@ def _tables(report: dict[str, Any]) -> Group:
     parameters, week = report["parameters"], report["week"]
     span = "week" if parameters["days"] == 7 else f"{parameters['days']} day(s) of the week"
     title = (
-        f"Simulated {span} of {parameters['week']}: {parameters['agents']:,} agents, seed {parameters['seed']}, "
+        f"Simulated {span} of {parameters['week']}: {parameters['agents']:,} agents, "
+        f"seed {parameters['seed']}, "
         f"{week['steps']} steps ({'1-minute' if week['minute_bars'] else 'daily'} bars)"
     )
     prices = Table(title="Prices (open / high / low / close, $)")
@@ -253,7 +259,9 @@ def _tables(report: dict[str, Any]) -> Group:
         prices.add_column(column, justify="left" if column in ("ticker", "series") else "right")
     for ticker, series in report["prices"].items():
         for name, ohlc in series.items():
-            values = [_dollars(None if ohlc is None else ohlc[k], 8) for k in ("open", "high", "low", "close")]
+            values = [
+                _dollars(None if ohlc is None else ohlc[k], 8) for k in ("open", "high", "low", "close")
+            ]
             prices.add_row(ticker, name, *values)
     markets = Table(title="Volumes, spreads and peg deviation from the underlying")
     for column in (
@@ -269,7 +277,11 @@ def _tables(report: dict[str, Any]) -> Group:
     ):
         markets.add_column(column, justify="left" if column == "ticker" else "right")
     for ticker, v in report["volumes"].items():
-        spread, amm, book = report["spreads"][ticker], report["peg"][ticker]["amm"], report["peg"][ticker]["book"]
+        spread, amm, book = (
+            report["spreads"][ticker],
+            report["peg"][ticker]["amm"],
+            report["peg"][ticker]["book"],
+        )
         markets.add_row(
             ticker,
             _dollars(v["amm_usdc"], 6),
@@ -294,10 +306,12 @@ def _tables(report: dict[str, Any]) -> Group:
     summary.add_column("value", justify="right")
     for name, value in (
         ("lending liquidations", liquidations["lending"]),
-        ("perp liquidations (keeper / agents)", f"{liquidations['perps_by_keeper']} / {liquidations['perps_by_agents']}"),
+        (
+            "perp liquidations (keeper / agents)",
+            f"{liquidations['perps_by_keeper']} / {liquidations['perps_by_agents']}",
+        ),
         *report["keepers"].items(),
         ("actions (done / refused)", f"{totals['done']:,} / {totals['refused']:,}"),
     ):
         summary.add_row(str(name).replace("_", " "), str(value))
     return Group(title, prices, markets, actions, summary)
-

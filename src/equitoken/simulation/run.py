@@ -38,7 +38,7 @@ class Timings:
     """Wall seconds by part of the run (kept out of the report, which depends on the seed only)."""
 
     def __init__(self) -> None:
-        self.seconds: Counter[str] = Counter()
+        self.seconds: dict[str, float] = {}
         self.actions = 0
 
     @contextmanager
@@ -48,7 +48,7 @@ class Timings:
         try:
             yield
         finally:
-            self.seconds[name] += time.perf_counter() - started
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
 def simulate(
@@ -71,7 +71,9 @@ def simulate(
     agents = population(parameters.seed, parameters.agents)
     book_agents = [a.index for a in agents if a.kind in BOOK_KINDS]
     with timings.part("set up"):
-        world = build_world(directory, week.set_up_at, book_agents, prices, calendar, TICKERS, week.start + HALT[0])
+        world = build_world(
+            directory, week.set_up_at, book_agents, prices, calendar, TICKERS, week.start + HALT[0]
+        )
     try:
         outcomes = Outcomes()
         actions = Actions(world, outcomes)

@@ -51,9 +51,7 @@ class SimulationParameters:
         if type(self.days) is not int or not 1 <= self.days <= 7:
             raise SimulationError(f"days must be an integer from 1 to 7, not {self.days!r}")
         if self.week.weekday() != 0:
-            raise SimulationError(
-                f"the week starts on a Monday: {self.week.isoformat()} is a {self.week:%A}"
-            )
+            raise SimulationError(f"the week starts on a Monday: {self.week.isoformat()} is a {self.week:%A}")
 
     def to_json(self) -> dict[str, object]:
         """Return the parameters as JSON-ready values."""
@@ -99,14 +97,18 @@ def resolve_week(
     if not sessions or before is None:
         raise SimulationError(f"the market has no session in the week of {monday} (or before it)")
     for ticker in tickers:
-        missing = [s.date.isoformat() for s in (before, *sessions) if prices.daily_bar(ticker, s.date) is None]
+        missing = [
+            s.date.isoformat() for s in (before, *sessions) if prices.daily_bar(ticker, s.date) is None
+        ]
         if missing:
             raise SimulationError(
                 f"the repo's market data has no {ticker} bars for {', '.join(missing)}: pick a week "
                 f"it covers (the default, {DEFAULT_WEEK}, has 1-minute bars)"
             )
     minute_bars = all(
-        prices.quote(t, s.open + timedelta(hours=1)).source.endswith(":1min") for t in tickers for s in sessions
+        prices.quote(t, s.open + timedelta(hours=1)).source.endswith(":1min")
+        for t in tickers
+        for s in sessions
     )
     set_up_at = before.close.astimezone(NEW_YORK) - SET_UP_BEFORE_CLOSE
     return Week(start, end, sessions, set_up_at, tuple(_steps(start, end, calendar)), minute_bars)

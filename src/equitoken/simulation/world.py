@@ -5,7 +5,8 @@ USDC (`deploy_issuer_contracts`), the issuer with a paper broker over the replay
 (`assemble_issuer`), each ticker's feed driven by the oracle's `Transmitter` and a `Reporter` over
 `MarketObservationSource` (market hours, a declared halt, closed-market pricing from the venues'
 tape), the AMM (`deploy_amm`), the order-book exchange with the platform's rules and feed statuses
-(`exchange_rules`, synced once a step), the lending venue (`deploy_lending`) and the perpetuals venue (`deploy_perps`).
+(`exchange_rules`, synced once a step), the lending venue (`deploy_lending`) and the perpetuals
+venue (`deploy_perps`).
 
 Every stock token in the world is minted through the issuer's workflow by the authorised
 participant (`AP_WALLETS`), in the last hour of the session before the week, then handed out by
@@ -19,7 +20,6 @@ run. Book agents each have their own exchange account, which costs nothing on-ch
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from equitoken.brokers.paper import PaperBroker
@@ -152,11 +152,11 @@ class World:
 
     def scale(self, ticker: str) -> int:
         """Return the price units (1e-8 dollars per token) per raw USDC per raw token."""
-        return 10 ** (PRICE_DECIMALS + self.decimals[ticker] - 6)
+        return int(10 ** (PRICE_DECIMALS + self.decimals[ticker] - 6))
 
     def tokens_for(self, ticker: str, dollars: int, price: int) -> int:
         """Return the raw token units worth `dollars` at `price` (1e-8 dollars per token)."""
-        return dollars * 10**PRICE_DECIMALS * 10 ** self.decimals[ticker] // price
+        return int(dollars * 10**PRICE_DECIMALS * 10 ** self.decimals[ticker] // price)
 
     def step_to(self, at: datetime) -> None:
         """Move the clock and the chain to `at`; push each feed's round; read the statuses back."""
@@ -255,7 +255,9 @@ def build_world(
         while left > 0:
             chunk = min(left, MINT_CHUNK_DOLLARS)
             shares = max(1, chunk * 10**PRICE_DECIMALS // price)
-            issuer.request_mint(participant.id, ap_wallets[0], ticker, str(shares), f"sim-seed-{ticker}-{key}")
+            issuer.request_mint(
+                participant.id, ap_wallets[0], ticker, str(shares), f"sim-seed-{ticker}-{key}"
+            )
             key += 1
             left -= chunk
     for _ in range(ISSUER_ROUNDS):
@@ -278,7 +280,11 @@ def build_world(
     provider = accounts[PROVIDER]
     hot_wallet = accounts[HOT_WALLET]
     agent_wallets = tuple(accounts[FIRST_AGENT_WALLET + i] for i in range(AGENT_WALLETS))
-    usdc.mint(provider, 3 * LENDING_SUPPLY + PERPS_VAULT + 2 * POOL_DOLLARS * USDC * len(tickers), sender=roles.admin)
+    usdc.mint(
+        provider,
+        3 * LENDING_SUPPLY + PERPS_VAULT + 2 * POOL_DOLLARS * USDC * len(tickers),
+        sender=roles.admin,
+    )
     usdc.mint(accounts[ARBITRAGE_KEEPER], KEEPER_DOLLARS * USDC * len(tickers), sender=roles.admin)
     usdc.mint(accounts[LIQUIDATION_KEEPER], 1_000_000 * USDC, sender=roles.admin)
     book_usdc = book_dollars * USDC * len(tickers)
@@ -303,7 +309,7 @@ def build_world(
         scale = 10 ** (PRICE_DECIMALS + decimals[ticker] - 6)
 
         def units(dollars: int, ticker: str = ticker, answer: int = answer) -> int:
-            return dollars * 10**PRICE_DECIMALS * 10 ** decimals[ticker] // answer
+            return int(dollars * 10**PRICE_DECIMALS * 10 ** decimals[ticker] // answer)
 
         token.transfer(provider, units(POOL_DOLLARS), sender=ap)
         token.transfer(accounts[ARBITRAGE_KEEPER], units(KEEPER_DOLLARS), sender=ap)
@@ -402,16 +408,15 @@ def _fund_book(world: World, book_agents: list[int], book_dollars: int) -> None:
         answer, _ = world.oracle(ticker)
         maker_units = world.tokens_for(ticker, MAKER_DOLLARS, answer)
         world.venue.credit_deposit(MAKER_ACCOUNT, ticker, maker_units, f"sim-seed-maker-{ticker}")
-        world.venue.credit_deposit(MAKER_ACCOUNT, BOOK_USDC, MAKER_DOLLARS * USDC, f"sim-seed-maker-usdc-{ticker}")
+        world.venue.credit_deposit(
+            MAKER_ACCOUNT, BOOK_USDC, MAKER_DOLLARS * USDC, f"sim-seed-maker-usdc-{ticker}"
+        )
         each = world.tokens_for(ticker, BOOK_AGENT_DOLLARS, answer)
         for agent in book_agents:
             account = world.book_account(agent)
             world.venue.credit_deposit(account, ticker, each, f"sim-seed-{agent}-{ticker}")
-            world.venue.credit_deposit(account, BOOK_USDC, BOOK_AGENT_DOLLARS * USDC, f"sim-seed-{agent}-usdc-{ticker}")
+            world.venue.credit_deposit(
+                account, BOOK_USDC, BOOK_AGENT_DOLLARS * USDC, f"sim-seed-{agent}-usdc-{ticker}"
+            )
     world.book_funded.update(book_agents)
     world.exchange.sync()
-
-
-def decimal_price(units: int) -> Decimal:
-    """Return a price in 1e-8 dollars as dollars."""
-    return Decimal(units) / 10**PRICE_DECIMALS

@@ -87,7 +87,9 @@ class SimulationRuns:
 
     def list(self, limit: int = 50) -> list[SimulationRun]:
         """Return up to `limit` runs, the latest finished first."""
-        query = select(SimulationRunRow).order_by(SimulationRunRow.finished_at.desc(), SimulationRunRow.id.desc())
+        query = select(SimulationRunRow).order_by(
+            SimulationRunRow.finished_at.desc(), SimulationRunRow.id.desc()
+        )
         with self.database.transaction() as session:
             return [SimulationRun.of(row) for row in session.scalars(query.limit(limit))]
 

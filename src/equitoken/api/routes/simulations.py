@@ -1,4 +1,4 @@
-"""Simulation runs: the finished `equitoken simulate` runs stored in the platform's database, for operators."""
+"""Simulation runs: the finished `equitoken simulate` runs in the platform's database, for operators."""
 
 from typing import Annotated, Any
 
