@@ -3,11 +3,12 @@
 One run of `equitoken.simulation.run.simulate` with the default seed and week (2019-02-11, the week
 the repo's 1-minute bars cover): the whole platform built on an in-process py-evm chain, then 134
 steps of the week with every agent acting on the real venues and the keepers, the oracle and the
-issuer running as the platform runs them. Run::
+issuer running as the platform runs them. Run from the repository's root (as a module: this
+directory's `solana.py` would shadow the Solana package the platform imports)::
 
-    python bench/simulate.py                  # a table: the figures and where the time went
-    python bench/simulate.py --json           # {"actions_per_s": x, "week_1000_agents_s": t}
-    python bench/simulate.py --agents 100 --days 1   # a smaller run (the JSON key keeps its name)
+    python -m bench.simulate                  # a table: the figures and where the time went
+    python -m bench.simulate --json           # {"actions_per_s": x, "week_1000_agents_s": t}
+    python -m bench.simulate --agents 100 --days 1   # a smaller run (the JSON key keeps its name)
 
 - week_1000_agents_s: wall seconds of the whole run, building the world included (the target is
   under 60 s);
@@ -25,13 +26,9 @@ import json
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from equitoken.simulation.run import Timings, simulate
 from equitoken.simulation.week import SimulationParameters
-
-if __package__ in (None, ""):  # run as a script: make `bench` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 AGENTS = 1_000
 
