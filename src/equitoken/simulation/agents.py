@@ -57,6 +57,7 @@ MAX_RESTING = 4
 ARBITRAGE_BPS = 15
 AP_BAND_BPS = 30
 AP_SHARES = (20, 200)
+REBALANCE_CHANCE = 0.25  # an AP inside the band mints or redeems a little now and then
 LIQUIDATOR_CHECKS = 2  # the open positions a liquidator looks at when it acts
 
 
@@ -75,7 +76,7 @@ class AgentKind(StrEnum):
 
 # The share of the population of each kind, and the chance it acts in a step while the market is
 # open (13 steps a session) and while it is closed (about 9 steps a night): a retail agent acts about
-# once a trading day. A transaction on the in-process chain costs some 10-20 ms of py-evm, a book
+# three trading days in four. A transaction on the in-process chain costs some 10-20 ms of py-evm, a book
 # command a fraction of a millisecond, so the chains' actions are the rarer ones.
 WEIGHTS = {
     AgentKind.RETAIL_BUYER: 28,
@@ -88,16 +89,16 @@ WEIGHTS = {
     AgentKind.AUTHORISED_PARTICIPANT: 2,
 }
 ACTIVITY = {
-    AgentKind.RETAIL_BUYER: (0.06, 0.01),
-    AgentKind.RETAIL_SELLER: (0.06, 0.01),
-    AgentKind.PERP_TRADER: (0.04, 0.01),
+    AgentKind.RETAIL_BUYER: (0.05, 0.01),
+    AgentKind.RETAIL_SELLER: (0.05, 0.01),
+    AgentKind.PERP_TRADER: (0.03, 0.01),
     AgentKind.MARKET_MAKER: (0.3, 0.05),
     AgentKind.BORROWER: (0.02, 0.005),
-    AgentKind.ARBITRAGEUR: (0.08, 0.02),
+    AgentKind.ARBITRAGEUR: (0.06, 0.02),
     AgentKind.LIQUIDATOR: (0.1, 0.02),
-    AgentKind.AUTHORISED_PARTICIPANT: (0.04, 0.0),  # the issuer's broker fills in session only
+    AgentKind.AUTHORISED_PARTICIPANT: (0.03, 0.0),  # the issuer's broker fills in session only
 }
-AMM_SHARE = 0.25  # of retail orders; the rest go to the book
+AMM_SHARE = 0.2  # of retail orders; the rest go to the book
 BOOK_KINDS = frozenset(
     {AgentKind.RETAIL_BUYER, AgentKind.RETAIL_SELLER, AgentKind.ARBITRAGEUR, AgentKind.MARKET_MAKER}
 )
@@ -418,9 +419,9 @@ def _authorised_participant(agent: Agent, market: Market, actions: Actions) -> N
     elif pool * BPS < oracle * (BPS - AP_BAND_BPS):
         if actions.swap(agent, market, ticker, shares * oracle // 10**8, True, wallet):
             _redeem(agent, actions, wallet, ticker, shares)
-    elif held >= tokens and rng.random() < 0.5:
+    elif held >= tokens and rng.random() < REBALANCE_CHANCE:
         _redeem(agent, actions, wallet, ticker, shares)
-    elif rng.random() < 0.5:
+    elif rng.random() < REBALANCE_CHANCE:
         mint = issuer.request_mint
         if actions.issuer(
             agent, "issuer_mint", lambda: mint(investor, wallet, ticker, str(shares), agent.next_id())
@@ -445,7 +446,8 @@ def _perp_trader(agent: Agent, market: Market, actions: Actions) -> None:
     mark, state = market.perp_state(ticker)
     queue = state == PERP_CLOSED
     held = agent.perp_positions.get(ticker)
-    if held is not None and int(contract.position(held)[2]) == 0:
+    size = 0 if held is None else int(contract.position(held)[2])
+    if held is not None and size == 0:
         del agent.perp_positions[ticker]  # closed by a stop, a liquidation or a queued close
         held = None
     if ticker in agent.queued:
@@ -482,7 +484,6 @@ def _perp_trader(agent: Agent, market: Market, actions: Actions) -> None:
             actions.open_perps.setdefault(ticker, []).append(position_id)
             actions.outcomes.perp_volume[ticker] += margin * leverage // WAD
         return
-    size = int(contract.position(held)[2])
     draw = rng.random()
     if draw < 0.15:
         actions.chain(

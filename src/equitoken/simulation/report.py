@@ -148,7 +148,7 @@ class KeeperCounts:
     lending_liquidations: int = 0
     collateral_sales: int = 0
     issuer_steps: int = 0
-    steps: int = 0
+    waited: int = 0  # steps in session since the perpetuals and liquidation keepers last ticked
 
 
 def build_report(

@@ -26,8 +26,8 @@ from equitoken.simulation.week import TICKERS, SimulationParameters, resolve_wee
 from equitoken.simulation.world import HALT, World, build_world
 
 PERPS_KEEPER_EVERY = 8
-"""The perpetuals and liquidation keepers tick every eighth step in session (four hours) and at every
-change of a market's status: each tick reads every position id the markets ever handed out, some
+"""The perpetuals and liquidation keepers tick at every change of a market's status (the open, the close,
+a halt and its end) and after eight steps in session without one (four hours): each tick reads every position id the markets ever handed out, some
 3 ms of py-evm apiece, and while a market is closed they only log what waits for the reopening."""
 
 Progress = Callable[[int, int], None]
@@ -113,10 +113,11 @@ def _keepers(
         counts.arbitrage_trades += len(world.arbitrage.tick())
     with timings.part("market maker"):
         counts.maker_commands += world.maker.tick().commands
-    counts.steps += 1
     changed = previous is None or previous.statuses != market.statuses
-    if not changed and (not market.open or counts.steps % PERPS_KEEPER_EVERY):
+    counts.waited += 1 if market.open else 0
+    if not changed and counts.waited < PERPS_KEEPER_EVERY:
         return
+    counts.waited = 0
     with timings.part("perps keeper"):
         perps = world.perps_keeper.tick()
     counts.perp_orders_executed += sum(1 for e in perps.executions if e.filled)
