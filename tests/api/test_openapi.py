@@ -88,7 +88,8 @@ def test_every_operation_conforms_to_the_schema(served: Api, actor: str) -> None
 
     assert "POST /api/v1/requests" in exercised
     assert "POST /api/v1/requests/{request_id}/resolution" in exercised
-    assert len(exercised) == 26
+    assert len(exercised) == 28
+    assert "GET /api/v1/simulations/{run_id}" in exercised
     assert "GET /api/v1/proofs/{ticker}/{chain_id}/{wallet}" in exercised
 
 

@@ -26,9 +26,10 @@ from equitoken.simulation.week import TICKERS, SimulationParameters, resolve_wee
 from equitoken.simulation.world import HALT, World, build_world
 
 PERPS_KEEPER_EVERY = 8
-"""The perpetuals and liquidation keepers tick at every change of a market's status (the open, the close,
-a halt and its end) and after eight steps in session without one (four hours): each tick reads every position id the markets ever handed out, some
-3 ms of py-evm apiece, and while a market is closed they only log what waits for the reopening."""
+"""The perpetuals and liquidation keepers tick at every change of a market's status (the open, the
+close, a halt and its end) and after eight steps in session without one (four hours): each tick
+reads every position id the markets ever handed out, some 3 ms of py-evm apiece, and while a market
+is closed they only log what waits for the reopening."""
 
 Progress = Callable[[int, int], None]
 """Called after each step with the steps done and the steps in the week."""
