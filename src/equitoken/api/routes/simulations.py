@@ -56,7 +56,7 @@ async def get_runs(context: ContextDep) -> SimulationRuns:
 RunsDep = Annotated[SimulationRuns, Depends(get_runs)]
 
 
-@router.get("/simulations")
+@router.get("/simulations", responses=problem_responses(403))
 def list_simulations(_operator: OperatorDep, runs: RunsDep) -> list[SimulationRunOut]:
     """List the latest finished simulation runs, newest first."""
     return [SimulationRunOut.of(run) for run in runs.list(MAX_RUNS)]
