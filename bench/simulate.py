@@ -1,7 +1,7 @@
 """Simulated agent actions per second, and the wall time of a 1,000-agent week (`equitoken simulate`).
 
 One run of `equitoken.simulation.run.simulate` with the default seed and week (2019-02-11, the week
-the repo's 1-minute bars cover): the whole platform built on an in-process py-evm chain, then 134
+the repo's 1-minute bars cover): the whole platform built on an in-process py-evm chain, then 112
 steps of the week with every agent acting on the real venues and the keepers, the oracle and the
 issuer running as the platform runs them. Run from the repository's root (as a module: this
 directory's `solana.py` would shadow the Solana package the platform imports)::

@@ -75,7 +75,7 @@ class AgentKind(StrEnum):
 
 
 # The share of the population of each kind, and the chance it acts in a step while the market is
-# open (13 steps a session) and while it is closed (about 9 steps a night): a retail agent acts about
+# open (13 steps a session) and while it is closed (about 6 steps a night): a retail agent acts about
 # three trading days in four. A transaction on the in-process chain costs some 10-20 ms of py-evm, a book
 # command a fraction of a millisecond, so the chains' actions are the rarer ones.
 WEIGHTS = {

@@ -22,7 +22,7 @@ DEFAULT_AGENTS = 100
 MAX_AGENTS = 10_000
 TICKERS = ("AAPL", "TSLA")  # 1-minute bars that week, and a market on every venue
 STEP = timedelta(minutes=30)
-CLOSED_STEP = timedelta(hours=2)  # past the feed's one-hour heartbeat: every step brings a round
+CLOSED_STEP = timedelta(hours=3)  # past the feed's one-hour heartbeat: every step brings a round
 SET_UP_BEFORE_CLOSE = timedelta(hours=1)
 
 
