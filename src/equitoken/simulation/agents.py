@@ -21,7 +21,9 @@ The kinds (`AgentKind`):
   reopening while the market is closed), add margin, and close half or all;
 - borrowers lock stock as collateral, borrow 30-90% of what the market allows, repay, and borrow
   again;
-- liquidators check open perpetual positions and liquidate those the market says are liquidatable.
+- liquidators check open perpetual positions and liquidate those the market says are liquidatable;
+- CFD traders open a long or short CFD of $500-$5,000 at 1:1 to 1:5 on the CFD venue and later
+  close it (the venue stops out accounts whose margin runs out).
 """
 
 import random
@@ -36,12 +38,18 @@ from equitoken.model.bps import BPS
 from equitoken.model.errors import EquitokenError
 from equitoken.oracle.observation import MarketStatus
 from equitoken.simulation.world import AGENT_GAS, USDC, World
+from equitoken.venues.cfd.events import Closed, Opened
+from equitoken.venues.cfd.events import Event as CfdEvent
+from equitoken.venues.cfd.instruments import NOTIONAL_DIVISOR
+from equitoken.venues.cfd.positions import CfdSide
 from equitoken.venues.exchange.engine import Outcome
 from equitoken.venues.exchange.events import Accepted, Rejected
 from equitoken.venues.exchange.orders import Cancel, OrderType, Side, Submit, TimeInForce
 
 __all__ = [
     "ACTIVITY",
+    "BOOK_KINDS",
+    "CFD_KINDS",
     "Actions",
     "Agent",
     "AgentKind",
@@ -72,6 +80,7 @@ class AgentKind(StrEnum):
     PERP_TRADER = "perp_trader"
     BORROWER = "borrower"
     LIQUIDATOR = "liquidator"
+    CFD_TRADER = "cfd_trader"
 
 
 # The share of the population of each kind, and the chance it acts in a step while the market is
@@ -79,8 +88,9 @@ class AgentKind(StrEnum):
 # three trading days in four. A transaction on the in-process chain costs some 10-20 ms of py-evm, a book
 # command a fraction of a millisecond, so the chains' actions are the rarer ones.
 WEIGHTS = {
-    AgentKind.RETAIL_BUYER: 28,
-    AgentKind.RETAIL_SELLER: 24,
+    AgentKind.RETAIL_BUYER: 25,
+    AgentKind.RETAIL_SELLER: 21,
+    AgentKind.CFD_TRADER: 6,
     AgentKind.PERP_TRADER: 12,
     AgentKind.MARKET_MAKER: 12,
     AgentKind.BORROWER: 8,
@@ -97,8 +107,10 @@ ACTIVITY = {
     AgentKind.ARBITRAGEUR: (0.06, 0.02),
     AgentKind.LIQUIDATOR: (0.1, 0.02),
     AgentKind.AUTHORISED_PARTICIPANT: (0.03, 0.0),  # the issuer's broker fills in session only
+    AgentKind.CFD_TRADER: (0.1, 0.02),
 }
 AMM_SHARE = 0.2  # of retail orders; the rest go to the book
+CFD_KINDS = frozenset({AgentKind.CFD_TRADER})
 BOOK_KINDS = frozenset(
     {AgentKind.RETAIL_BUYER, AgentKind.RETAIL_SELLER, AgentKind.ARBITRAGEUR, AgentKind.MARKET_MAKER}
 )
@@ -113,6 +125,7 @@ class Agent:
     rng: random.Random
     perp_positions: dict[str, int] = field(default_factory=dict)  # ticker -> position id
     queued: set[str] = field(default_factory=set)  # tickers with a perp order queued for the reopening
+    cfds: dict[str, int] = field(default_factory=dict)  # ticker -> open CFD position id
     resting: list[tuple[str, int]] = field(default_factory=list)  # the book orders it rests
     sent: int = 0  # its orders and requests so far, for their ids
 
@@ -200,6 +213,7 @@ class Outcomes:
     minted: Counter[str] = field(default_factory=Counter)  # shares requested per ticker
     redeemed: Counter[str] = field(default_factory=Counter)
     perp_liquidations: Counter[str] = field(default_factory=Counter)
+    cfd_volume: Counter[str] = field(default_factory=Counter)  # notional USDC units opened and closed
     book_prices: dict[str, list[int]] = field(default_factory=dict)  # trade prices, 1e-8 dollars
 
 
@@ -547,6 +561,49 @@ def _liquidator(agent: Agent, market: Market, actions: Actions) -> None:
             known.remove(position_id)
 
 
+def _cfd_trader(agent: Agent, market: Market, actions: Actions) -> None:
+    rng = agent.rng
+    world = actions.world
+    ticker = rng.choice(world.tickers)
+    account = world.book_account(agent.index)
+    held = agent.cfds.get(ticker)
+    if held is not None and not any(p.position_id == held for p in world.cfd.positions(account)):
+        del agent.cfds[ticker]  # stopped out
+        held = None
+    if held is not None:
+        if rng.random() < 0.5:
+            return  # holds on
+        events = _cfd(agent, actions, "cfd_close", lambda: world.cfd.close_position(account, held))
+        if events is not None:
+            del agent.cfds[ticker]
+            actions.outcomes.cfd_volume[ticker] += sum(
+                e.size * e.exit_price // NOTIONAL_DIVISOR for e in events if isinstance(e, Closed)
+            )
+        return
+    side = CfdSide.LONG if rng.random() < 0.55 else CfdSide.SHORT
+    size = rng.randint(500, 5_000) * USDC * NOTIONAL_DIVISOR // market.answers[ticker]
+    leverage = rng.randint(1, 5)
+    events = _cfd(
+        agent, actions, "cfd_open", lambda: world.cfd.open_position(account, ticker, side, size, leverage)
+    )
+    opened = next((e for e in events or () if isinstance(e, Opened)), None)
+    if opened is not None:
+        agent.cfds[ticker] = opened.position_id
+        actions.outcomes.cfd_volume[ticker] += opened.size * opened.entry_price // NOTIONAL_DIVISOR
+
+
+def _cfd(
+    agent: Agent, actions: Actions, action: str, command: Callable[[], list[CfdEvent]]
+) -> list[CfdEvent] | None:
+    try:
+        events = command()
+    except EquitokenError as error:
+        actions.refuse(agent, action, "cfd", error.code)
+        return None
+    actions.done(agent, action)
+    return events
+
+
 _BEHAVIOUR: dict[AgentKind, Callable[[Agent, Market, Actions], None]] = {
     AgentKind.RETAIL_BUYER: _retail_buyer,
     AgentKind.RETAIL_SELLER: _retail_seller,
@@ -556,4 +613,5 @@ _BEHAVIOUR: dict[AgentKind, Callable[[Agent, Market, Actions], None]] = {
     AgentKind.PERP_TRADER: _perp_trader,
     AgentKind.BORROWER: _borrower,
     AgentKind.LIQUIDATOR: _liquidator,
+    AgentKind.CFD_TRADER: _cfd_trader,
 }

@@ -11,7 +11,10 @@ outside the session), the oracle's answer, the AMM's price and the book's best b
 - peg: how far the AMM's price and the book's mid are from the underlying, in bps of it: mean,
   95th percentile and max (the feed's own distance from the underlying is beside them);
 - actions: what each agent kind sent, by action, and how many of those the venues refused, with the
-  refusals' reasons.
+  refusals' reasons;
+- venues: what each venue holds per ticker before the first step and after the last, read from the
+  contracts and the engines (the AMM's reserves, lending's collateral and its supplied and borrowed
+  USDC, the perpetual's open interest, the book's trades, the CFDs open).
 
 The report holds nothing that depends on the wall clock, so a seed gives the same report.
 """
@@ -114,8 +117,9 @@ class Samples:
 
 
 def venue_state(world: World) -> dict[str, dict[str, int]]:
-    """Read what each venue holds per ticker, from the contracts and the book: the AMM's reserves, the
-    lending market's borrowed assets and collateral-backed debt, the perpetual's open interest."""
+    """Read what each venue holds per ticker, from the contracts and the engines: the AMM's reserves,
+    lending's collateral and its supplied and borrowed USDC, the perpetual's open interest, the book's
+    trades and the CFDs open."""
     state: dict[str, dict[str, int]] = {}
     contract = world.lending_market
     for ticker in world.tickers:
@@ -131,6 +135,7 @@ def venue_state(world: World) -> dict[str, dict[str, int]]:
             "perp_long_size": long_size,
             "perp_short_size": short_size,
             "book_recent_trades": len(world.venue.recent_trades(ticker, limit=1_000_000)),
+            "cfd_open_positions": sum(1 for p in world.cfd.positions() if p.symbol == ticker),
         }
     return state
 
@@ -190,6 +195,7 @@ def build_report(
             "repaid_usdc": outcomes.repaid[ticker],
             "minted_shares": outcomes.minted[ticker],
             "redeemed_shares": outcomes.redeemed[ticker],
+            "cfd_notional_usdc": outcomes.cfd_volume[ticker],
         }
         spreads[ticker] = distribution(s.spreads)
         peg[ticker] = {

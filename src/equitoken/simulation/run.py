@@ -20,7 +20,7 @@ from typing import Any
 
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
-from equitoken.simulation.agents import BOOK_KINDS, Actions, Market, Outcomes, act, population
+from equitoken.simulation.agents import BOOK_KINDS, CFD_KINDS, Actions, Market, Outcomes, act, population
 from equitoken.simulation.report import KeeperCounts, Samples, build_report, venue_state
 from equitoken.simulation.week import TICKERS, SimulationParameters, resolve_week
 from equitoken.simulation.world import HALT, World, build_world
@@ -71,9 +71,17 @@ def simulate(
     week = resolve_week(parameters.week, prices, calendar, days=parameters.days)
     agents = population(parameters.seed, parameters.agents)
     book_agents = [a.index for a in agents if a.kind in BOOK_KINDS]
+    cfd_agents = [a.index for a in agents if a.kind in CFD_KINDS]
     with timings.part("set up"):
         world = build_world(
-            directory, week.set_up_at, book_agents, prices, calendar, TICKERS, week.start + HALT[0]
+            directory,
+            week.set_up_at,
+            book_agents,
+            cfd_agents,
+            prices,
+            calendar,
+            TICKERS,
+            week.start + HALT[0],
         )
     try:
         outcomes = Outcomes()

@@ -5,8 +5,9 @@ USDC (`deploy_issuer_contracts`), the issuer with a paper broker over the replay
 (`assemble_issuer`), each ticker's feed driven by the oracle's `Transmitter` and a `Reporter` over
 `MarketObservationSource` (market hours, a declared halt, closed-market pricing from the venues'
 tape), the AMM (`deploy_amm`), the order-book exchange with the platform's rules and feed statuses
-(`exchange_rules`, synced once a step), the lending venue (`deploy_lending`) and the perpetuals
-venue (`deploy_perps`).
+(`exchange_rules`, synced once a step), the lending venue (`deploy_lending`), the perpetuals
+venue (`deploy_perps`), and the CFD venue beside the book, priced from the feeds by the platform's
+`CfdFeeder`.
 
 Every stock token in the world is minted through the issuer's workflow by the authorised
 participant (`AP_WALLETS`), in the last hour of the session before the week, then handed out by
@@ -15,7 +16,8 @@ inventory, sent to the exchange's hot wallet on-chain and credited to the book a
 
 On-chain agents share `AGENT_WALLETS` dev wallets (agent i uses wallet i mod `AGENT_WALLETS`): a
 funded and approved wallet costs a handful of transactions, and a thousand of them would double the
-run. Book agents each have their own exchange account, which costs nothing on-chain.
+run. Book and CFD agents each have their own account there, which costs nothing on-chain (a CFD
+account's margin is credited at setup, as the book's inventory is).
 """
 
 from dataclasses import dataclass, field
@@ -49,9 +51,12 @@ from equitoken.oracle.sources import MarketObservationSource
 from equitoken.oracle.trades import VenueTradeBook
 from equitoken.oracle.transmitter import Transmitter
 from equitoken.platform.assemble import PaperBrokerSettings, assemble_issuer, deploy_issuer_contracts
+from equitoken.platform.cfd import CFD_JOURNAL, CfdFeeder, listing_multipliers
 from equitoken.platform.exchange import EXCHANGE_DIR, FeedStatuses, TokenMultipliers, exchange_rules
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.amm import AmmDeployment, deploy_amm
+from equitoken.venues.cfd.instruments import CfdInstrument
+from equitoken.venues.cfd.venue import CfdVenue
 from equitoken.venues.exchange.accounts import USDC as BOOK_USDC
 from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.journal import FsyncPolicy
@@ -77,6 +82,7 @@ MAKER_DOLLARS = 300_000
 KEEPER_DOLLARS = 150_000
 WALLET_DOLLARS = 20_000  # each agent wallet, in stock and again in USDC
 BOOK_AGENT_DOLLARS = 4_000  # each book agent's account, in stock and again in USDC
+CFD_AGENT_DOLLARS = 10_000  # each CFD trader's margin account
 LENDING_SUPPLY = 2_000_000 * USDC  # per market
 PERPS_VAULT = 5_000_000 * USDC
 AP_USDC = 20_000_000 * USDC
@@ -129,6 +135,8 @@ class World:
     lending_market: Contract
     perps: PerpsDeployment
     perp_markets: dict[str, Contract]
+    cfd: CfdVenue
+    cfd_feeder: CfdFeeder
     arbitrage: ArbitrageKeeper
     maker: MarketMaker
     liquidation: LiquidationKeeper
@@ -159,15 +167,19 @@ class World:
         return int(dollars * 10**PRICE_DECIMALS * 10 ** self.decimals[ticker] // price)
 
     def step_to(self, at: datetime) -> None:
-        """Move the clock and the chain to `at`; push each feed's round; read the statuses back."""
+        """Move the clock and the chain to `at`; push each feed's round; read the statuses back and feed
+        the CFD venue its prices (and a closed session's financing)."""
         self.clock.set(max(at, self.clock.now()))
         self.transmitter.tick()
         self.statuses.refresh()
+        self.cfd_feeder.tick()
+        self.cfd.sync()
 
     def close(self) -> None:
         """Stop the transmitter, close the exchange's journals and the broker."""
         self.transmitter.close()
         self.exchange.close()
+        self.cfd.close()
         self.broker.close()
 
 
@@ -175,13 +187,15 @@ def build_world(
     directory: Path,
     start: datetime,
     book_agents: list[int],
+    cfd_agents: list[int],
     prices: ReplayPriceSource,
     calendar: MarketCalendar,
     tickers: tuple[str, ...],
     halt_at: datetime,
 ) -> World:
-    """Build the platform in `directory` at `start` (in a session); fund every agent wallet and the book
-    accounts of `book_agents`; declare the week's halt of the first ticker at `halt_at`."""
+    """Build the platform in `directory` at `start` (in a session); fund every agent wallet, the book
+    accounts of `book_agents` and the CFD accounts of `cfd_agents`; declare the week's halt of the first
+    ticker at `halt_at`."""
     directory.mkdir(parents=True, exist_ok=True)
     signers = SignerRegistry.anvil(ACCOUNTS)
     chain = InProcessChain(signers, genesis_timestamp=int(start.timestamp()) - 3_600)
@@ -343,6 +357,21 @@ def build_world(
         multipliers=TokenMultipliers(chain, {t: tokens[t].address for t in tickers}),
     )
     venue = ExchangeVenue(exchange)
+    # The CFD venue beside the book's journals, as `open_cfd` starts it, synced once a step.
+    cfd = CfdVenue.start(
+        directory / EXCHANGE_DIR / CFD_JOURNAL,
+        tuple(CfdInstrument(t) for t in tickers),
+        clock,
+        fsync=FsyncPolicy.PER_BATCH,
+        calendar=calendar,
+    )
+    cfd_feeder = CfdFeeder(
+        cfd, chain, deployment, listing_multipliers(chain, deployment, cfd, directory), clock
+    )
+    for agent in cfd_agents:
+        cfd.deposit(FIRST_AGENT_ACCOUNT + agent, CFD_AGENT_DOLLARS * USDC, f"sim-seed-cfd-{agent}")
+    cfd_feeder.tick()
+    cfd.sync()
     world = World(
         directory,
         tickers,
@@ -371,6 +400,8 @@ def build_world(
         lending_market,
         perps,
         perp_markets,
+        cfd,
+        cfd_feeder,
         ArbitrageKeeper(
             chain,
             accounts[ARBITRAGE_KEEPER],
