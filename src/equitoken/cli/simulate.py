@@ -47,8 +47,8 @@ def simulate(
     ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Replay a market week with seeded agents across the AMM, the book, lending, perpetuals and the issuer,
-    then print and store the report."""
+    """Replay a market week with seeded agents across the AMM, the book, lending, perpetuals, CFDs and
+    the issuer, then print and store the report."""
     try:
         parameters = SimulationParameters(seed, agents, parse_week(week), days)
     except EquitokenError as error:

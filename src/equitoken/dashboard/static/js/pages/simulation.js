@@ -133,7 +133,7 @@ export const simulationPage = {
       h(
         "p",
         { class: "lede" },
-        "Market weeks replayed by `equitoken simulate`: seeded agents trading on the AMM, the order book, lending, perpetuals and through the issuer, on an in-process chain.",
+        "Market weeks replayed by `equitoken simulate`: seeded agents trading on the AMM, the order book, lending, perpetuals, CFDs and through the issuer, on an in-process chain.",
       ),
       body,
     );
