@@ -6,7 +6,8 @@ halts included); the exchange reads the feeds' statuses; every agent, in index o
 its own generator whether and how to act; then the keepers tick as the platform runs them (the
 arbitrage keeper, the market maker, the perpetuals keeper, the liquidation keeper); the issuer
 processes its requests (the authorised participants' mints and redemptions move through the
-workflow, filled by the paper broker in session); the exchange syncs its journals; and the step's
+workflow, filled by the paper broker in session) and attests again each reserve older than half its
+heartbeat; the exchange syncs its journals; and the step's
 prices are sampled for the report.
 """
 
@@ -102,6 +103,8 @@ def simulate(
             previous = market
             with timings.part("issuer"):
                 keepers.issuer_steps += world.issuer.process()
+                # As `up` does: a reserve feed must not outlive its heartbeat between two fills.
+                world.issuer.refresh_reserves()
                 world.exchange.sync()
             with timings.part("samples"):
                 samples.take(world, at)
