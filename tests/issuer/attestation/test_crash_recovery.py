@@ -5,22 +5,18 @@ In process, `simulated_crash` stops the hedger at each point (the chain lives in
 on anvil a real worker process is killed with SIGKILL at every point in turn and restarted.
 """
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from tests.support.attestation_desk import TARGET, Desk, build_desk
+from tests.support.crash import KILLED, run_worker
 from tests.support.platform import ACCOUNTS, IN_SESSION, SLIPPAGE_BPS
 
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
-from equitoken.durable.crashpoints import ATTESTATION, CRASH_ENV, SimulatedCrash, simulated_crash
+from equitoken.durable.crashpoints import ATTESTATION, SimulatedCrash, simulated_crash
 from equitoken.issuer.attestation.hedger import client_order_id
 from equitoken.issuer.attestation.quotes import SignedQuote
 from equitoken.issuer.attestation.states import HedgeState
@@ -35,7 +31,6 @@ from equitoken.store.schema import (
     LedgerEntryRow,
 )
 
-ROOT = Path(__file__).resolve().parents[3]
 FILL_PARTS = 2
 
 
@@ -142,22 +137,7 @@ def _worker(desk: Desk, tmp_path: Path, crash_at: str | None) -> int:
         "slippage_bps": SLIPPAGE_BPS,
         "fill_parts": FILL_PARTS,
     }
-    path = tmp_path / "attestation-worker.json"
-    path.write_text(json.dumps(config))
-    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
-    if crash_at is not None:
-        env[CRASH_ENV] = crash_at
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.issuer.attestation.crash_worker", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(f"worker failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return done.returncode
+    return run_worker("tests.issuer.attestation.crash_worker", config, tmp_path, crash_at)
 
 
 @pytest.mark.crash
@@ -176,7 +156,7 @@ def test_a_hedge_survives_a_real_kill_at_every_point_in_turn(
     signed = _minted(desk)
 
     for point in ATTESTATION:
-        assert _worker(desk, tmp_path, point) == -signal.SIGKILL, f"the worker never reached {point}"
+        assert _worker(desk, tmp_path, point) == KILLED, f"the worker never reached {point}"
         assert desk.attestation.open_quotes(), "the crash left nothing to recover"
     assert _worker(desk, tmp_path, None) == 0
 

@@ -2,22 +2,18 @@
 ended once: one broker order each, each fill minted or burned once, custody equal to the supply, the
 requester's USDC moved by exactly the fills and the fee."""
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from tests.support.crash import KILLED, run_worker
 from tests.support.order_processor import ProcessorWorld, market_buy, market_sell, processor_world
 from tests.support.platform import ACCOUNTS, SLIPPAGE_BPS, build_platform
 
 from equitoken.chain.evm.chain import EvmChain
 from equitoken.chain.evm.jsonrpc import JsonRpcChain
-from equitoken.durable.crashpoints import CRASH_ENV, ORDER_PROCESSOR
+from equitoken.durable.crashpoints import ORDER_PROCESSOR
 from equitoken.issuer.orders.operator import OrderState
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
@@ -31,7 +27,6 @@ pytestmark = [
     pytest.mark.parametrize("evm_chain", ["anvil"], indirect=True),
     pytest.mark.parametrize("database", ["sqlite"], indirect=True),
 ]
-ROOT = Path(__file__).resolve().parents[3]
 SELL_POINTS = ("processor_fill_sent", "processor_fill_mined")
 
 
@@ -62,29 +57,14 @@ def _worker(world: ProcessorWorld, tmp_path: Path, crash_at: str | None) -> int:
         "fill_parts": 2,
         "processor": asdict(world.deployment),
     }
-    path = tmp_path / "worker.json"
-    path.write_text(json.dumps(config))
-    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
-    if crash_at is not None:
-        env[CRASH_ENV] = crash_at
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.issuer.orders.crash_worker", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(f"worker failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return done.returncode
+    return run_worker("tests.issuer.orders.crash_worker", config, tmp_path, crash_at)
 
 
 def _crash_then_recover(world: ProcessorWorld, tmp_path: Path, *points: str) -> None:
     """Kill the worker at each point in turn (each restart goes on from where the last one died),
     then let one run finish."""
     for point in points:
-        assert _worker(world, tmp_path, point) == -signal.SIGKILL, f"the worker never reached {point}"
+        assert _worker(world, tmp_path, point) == KILLED, f"the worker never reached {point}"
     assert _worker(world, tmp_path, None) == 0
 
 

@@ -1,17 +1,13 @@
 """Kill the private-company desk for real (SIGKILL) while it approves a transfer, at each of its crash
 points in turn, restart it, and check that the shares moved once and one transaction was sent."""
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.support.crash import KILLED, run_worker
 from tests.support.platform import ACCOUNTS
 
 from equitoken.chain.evm.chain import EvmChain
@@ -23,7 +19,7 @@ from equitoken.chain.evm.private_deployment import (
     PrivateRoles,
     deploy_private_company,
 )
-from equitoken.durable.crashpoints import CRASH_ENV, PRIVATE_COMPANIES
+from equitoken.durable.crashpoints import PRIVATE_COMPANIES
 from equitoken.durable.outbox import Outbox
 from equitoken.issuer.catalogue import Catalogue
 from equitoken.issuer.private.service import PrivateCompanyDesk, RequestStatus
@@ -38,27 +34,11 @@ pytestmark = [
     pytest.mark.parametrize("evm_chain", ["anvil"], indirect=True),
     pytest.mark.parametrize("database", ["sqlite"], indirect=True),
 ]
-ROOT = Path(__file__).resolve().parents[3]
 US = 840
 
 
 def _worker(config: dict[str, object], tmp_path: Path, crash_at: str | None) -> int:
-    path = tmp_path / "worker.json"
-    path.write_text(json.dumps(config))
-    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
-    if crash_at is not None:
-        env[CRASH_ENV] = crash_at
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.issuer.private.crash_worker", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(f"worker failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return done.returncode
+    return run_worker("tests.issuer.private.crash_worker", config, tmp_path, crash_at)
 
 
 def test_an_approval_killed_at_each_point_moves_the_shares_once(
@@ -93,7 +73,7 @@ def test_an_approval_killed_at_each_point_moves_the_shares_once(
     }
 
     for point in PRIVATE_COMPANIES:
-        assert _worker(config, tmp_path, point) == -signal.SIGKILL, f"the worker never reached {point}"
+        assert _worker(config, tmp_path, point) == KILLED, f"the worker never reached {point}"
         assert desk.action("private:ACME:approve:1").state == "pending"
     assert _worker(config, tmp_path, None) == 0
 

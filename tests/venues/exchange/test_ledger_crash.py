@@ -2,19 +2,15 @@
 order happened once: one broker order, one custody entry, the account credited its shares, refund and
 proceeds once, and every ledger unit backed by custody."""
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.support.crash import KILLED, run_worker
 from tests.support.ledger import DEPOSIT, IN_SESSION, open_world
 
-from equitoken.durable.crashpoints import CRASH_ENV, EXCHANGE_LEDGER
+from equitoken.durable.crashpoints import EXCHANGE_LEDGER
 from equitoken.issuer.custody import CustodyLedger, custody_account
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.clock import ManualClock
@@ -26,7 +22,6 @@ from equitoken.venues.exchange.ledger import LedgerState, client_order_id
 
 pytestmark = [pytest.mark.crash, pytest.mark.parametrize("database", ["sqlite"], indirect=True)]
 
-ROOT = Path(__file__).resolve().parents[3]
 BUY_USDC = 10 * 10**6
 SELL_UNITS = 10**7  # 0.01 share
 SELL_POINTS = ("ledger_custody", "ledger_credited")
@@ -41,22 +36,7 @@ def _worker(database: Database, tmp_path: Path, run: int, crash_at: str | None) 
         "buy_usdc": BUY_USDC,
         "sell_units": SELL_UNITS,
     }
-    path = tmp_path / "worker.json"
-    path.write_text(json.dumps(config))
-    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
-    if crash_at is not None:
-        env[CRASH_ENV] = crash_at
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.venues.exchange.ledger_worker", str(path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode not in (0, -signal.SIGKILL):
-        raise AssertionError(f"worker failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return done.returncode
+    return run_worker("tests.venues.exchange.ledger_worker", config, tmp_path, crash_at)
 
 
 def test_a_ledger_buy_and_sale_happen_once_across_kills_at_every_step(
@@ -66,7 +46,7 @@ def test_a_ledger_buy_and_sale_happen_once_across_kills_at_every_step(
 
     points = [*EXCHANGE_LEDGER, *SELL_POINTS]
     for run, point in enumerate(points):
-        assert _worker(database, tmp_path, run, point) == -signal.SIGKILL, f"never reached {point}"
+        assert _worker(database, tmp_path, run, point) == KILLED, f"never reached {point}"
     assert _worker(database, tmp_path, len(points), None) == 0
 
     world = open_world(database, prices, calendar, tmp_path, ManualClock(IN_SESSION), create=False)
