@@ -50,6 +50,8 @@ def run_up(data_dir: Path, port: int, instruments: int) -> str:
             str(port),
             "--solana-rpc-port",
             str(free_port()),
+            "--base-rpc-port",
+            str(free_port()),
             "--instruments",
             str(instruments),
         ],
@@ -93,7 +95,8 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
     port = free_port()
     log = tmp_path / "up.log"
     command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(tmp_path)]
-    solana = ["--solana-rpc-port", str(free_port())]
+    # Every port its own: the README's test runs `up` on the default ports beside this one.
+    solana = ["--solana-rpc-port", str(free_port()), "--base-rpc-port", str(free_port())]
     with log.open("w") as out:
         up = subprocess.Popen(
             [*command, "--rpc-port", str(port), "--port", str(free_port()), "--instruments", "1", *solana],
@@ -134,6 +137,7 @@ def test_up_refuses_a_data_directory_its_reporters_cannot_serve(tmp_path: Path) 
     records.save(31337, replace(deployed, instruments=(replace(aapl, price_feed=aapl.reserve_feed),)))
     command = [sys.executable, "-m", "equitoken.cli", "up", "--exit", "--data-dir", str(tmp_path)]
     command += ["--rpc-port", str(port), "--instruments", "1", "--solana-rpc-port", str(free_port())]
+    command += ["--base-rpc-port", str(free_port())]
 
     legacy = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 

@@ -2,7 +2,7 @@
 rounds with a lock-up and values the company; an accredited investor asks to transfer unlocked shares,
 the transfer agent approves one request and rejects one it may not approve; refusals change nothing."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -130,9 +130,14 @@ def test_rounds_lockups_and_the_transfer_agents_decisions(private: Private) -> N
 def test_only_the_operator_values_issues_and_decides(private: Private) -> None:
     api = private.api
     ada = private.keys["ada"]
+    # A valuation newer than the first (recorded when the company was deployed) and not after the chain's
+    # latest block: the feed takes no other.
+    api.platform.clock.advance(timedelta(minutes=1))
+    api.platform.chain.mine()
+    as_of = datetime.fromtimestamp(api.platform.chain.timestamp(), UTC)
     body = {
         "price": "50",
-        "as_of": api.platform.clock.now().isoformat(),
+        "as_of": as_of.isoformat(),
         "method": "409a",
         "source": "appraisal",
     }
