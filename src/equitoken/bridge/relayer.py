@@ -120,7 +120,14 @@ class Relayer(StepMachine[BridgeTransferRow]):
                     [TransferState.BURNED, TransferState.ATTESTED, TransferState.HELD]
                 )
             )
-            .order_by(BridgeTransferRow.created_at, BridgeTransferRow.id)
+            # Burns found in one pass share a creation time: deliver them in the order they burned.
+            .order_by(
+                BridgeTransferRow.created_at,
+                BridgeTransferRow.source_chain,
+                BridgeTransferRow.source_block,
+                BridgeTransferRow.source_log_index,
+                BridgeTransferRow.id,
+            )
         )
         return list(rows)
 
