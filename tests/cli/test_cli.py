@@ -4,6 +4,7 @@ and reconciles through the CLI against a real local platform on anvil."""
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.ports import free_port
+from tests.support.processes import interrupt
 from typer.testing import CliRunner, Result
 
 from equitoken.chain.evm.accounts import SignerRegistry
@@ -120,9 +122,39 @@ def test_up_settles_requests_while_it_runs_and_stops_on_ctrl_c(tmp_path: Path) -
         assert re.search(r"state\s*│\s*completed", shown), shown
         assert f"{mint_id}: ordered -> completed" in log.read_text()
     finally:
-        up.send_signal(signal.SIGINT)
-        assert up.wait(30) == 0, log.read_text()
+        assert interrupt(up, 30, log) == 0, log.read_text()
     assert "stopping: the API, the workflow, the oracle's reporters, then the node" in log.read_text()
+
+
+@pytest.mark.anvil
+def test_a_second_ctrl_c_stops_up_at_once_showing_where_it_waited(tmp_path: Path) -> None:
+    log = tmp_path / "up.log"
+    ports = {
+        option: free_port() for option in ("--rpc-port", "--port", "--solana-rpc-port", "--base-rpc-port")
+    }
+    command = [sys.executable, "-m", "equitoken.cli", "up", "--data-dir", str(tmp_path), "--instruments", "1"]
+    with log.open("w") as out:
+        up = subprocess.Popen(
+            [*command, *(part for o, p in ports.items() for part in (o, str(p)))], stdout=out, stderr=out
+        )
+    deadline = time.monotonic() + 60
+    while "deploying the issuance contracts" not in log.read_text():  # which takes seconds
+        assert up.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    up.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+
+    code = interrupt(up, 30, log)
+
+    text = log.read_text()
+    assert code == 130, text  # a shell's code for a process ended by SIGINT
+    assert "stopping after the pass under way; Ctrl-C again stops at once" in text
+    assert "Current thread" in text  # each thread's stack, the one the second Ctrl-C stopped first
+    assert "stopping: the API, the workflow, the oracle's reporters, then the node" in text
+    assert "running: processing requests" not in text
+    with socket.socket() as node_port:  # the node was stopped with it
+        node_port.bind(("127.0.0.1", ports["--rpc-port"]))
 
 
 @pytest.mark.anvil

@@ -12,7 +12,6 @@ moved clock; the platform itself runs under whatever clock the test process has.
 
 import json
 import shutil
-import signal
 import subprocess
 import time
 from datetime import timedelta
@@ -24,6 +23,7 @@ import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from tests.support import faketime
+from tests.support.processes import interrupt
 
 from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.solana.chain import SOLANA_LOCAL
@@ -152,8 +152,7 @@ def test_the_readme_main_command_reaches_a_seeded_platform_and_stops_cleanly(tmp
         assert "left out, no price source covers them (never offered for minting): COIN" in text
         assert "Traceback" not in text
     finally:
-        process.send_signal(signal.SIGINT)
-        code = process.wait(120)
+        code = interrupt(process, 120, log)
     assert code == 0, log.read_text(errors="replace")[-4000:]
 
 

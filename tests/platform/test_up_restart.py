@@ -20,6 +20,7 @@ import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from tests.ports import free_port
+from tests.support.processes import interrupt
 
 from equitoken.chain.errors import RevertError
 from equitoken.chain.evm.accounts import SignerRegistry
@@ -129,8 +130,7 @@ class Up:
 
     def interrupt(self) -> int:
         assert self.process is not None
-        self.process.send_signal(signal.SIGINT)
-        return self.process.wait(60)
+        return interrupt(self.process, 60, self.log)
 
     def keys(self) -> dict[str, str]:
         saved = json.loads((self.data_dir / "api-keys.json").read_text())

@@ -1,6 +1,9 @@
 """`equitoken up`: the whole platform on this machine, until Ctrl-C."""
 
+import faulthandler
+import os
 import signal
+import sys
 import threading
 from types import FrameType
 from typing import Annotated
@@ -117,7 +120,15 @@ def up(
     stopped = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopped.set()
+        if not stopped.is_set():
+            stopped.set()
+            # Raw writes: the handler may interrupt the console while it holds its lock.
+            os.write(sys.stderr.fileno(), _STOPPING)
+            return
+        # The pass under way has not ended: show where each thread waits, then stop at once. Every
+        # step that moves value is durable, so the next `up` finishes what this one leaves.
+        faulthandler.dump_traceback(all_threads=True)
+        raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -141,10 +152,16 @@ def up(
         _print_running(platform)
         platform.run(stopped)
     finally:
+        # Stopping ends the node, which writes its state then: a further Ctrl-C must not cut it short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         console.print(
             "stopping: the API, the workflow, the oracle's reporters, then the node, which writes its state"
         )
         platform.stop()
+
+
+_STOPPING = b"stopping after the pass under way; Ctrl-C again stops at once\n"
 
 
 def _print_deployment(deployment: LocalDeployment, url: str) -> None:
