@@ -1,5 +1,6 @@
 """The exchange page in a real headless Chromium: the book, own orders and balances, an order placed
-and cancelled, and a trade seen live over the WebSocket, against the real API and exchange engine."""
+and cancelled, a trade seen live over the WebSocket, and ledger stock bought from $1, against the real
+API, exchange engine, ledger desk and paper broker."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ from equitoken.market.replay import ReplayPriceSource
 from equitoken.oracle.observation import MarketStatus
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.exchange.accounts import USDC
+from equitoken.market.clock import ManualClock
 from equitoken.venues.exchange.engine import Exchange
+from equitoken.venues.exchange.ledger import LedgerDesk, ledger_rules
 from equitoken.venues.exchange.members import ExchangeMembers
 from equitoken.venues.exchange.venue import ExchangeVenue
 
@@ -36,6 +39,17 @@ class ServedExchange:
     url: str
     seller_key: str
     buyer_key: str
+    desk: LedgerDesk
+    clock: ManualClock
+
+    def settle_ledger(self) -> None:
+        """Run the ledger desk a minute at a time until its orders have settled."""
+        for _ in range(30):
+            self.desk.process()
+            if not self.desk.orders(open_only=True):
+                return
+            self.clock.advance(timedelta(minutes=1))
+        raise AssertionError(self.desk.orders(open_only=True))
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +68,11 @@ def served(
     )
     expiry = platform.clock.now() + timedelta(days=365)
     buyer = platform.issuer.investors.onboard("Ada Lovelace", "GB", "retail", kyc_expires_at=expiry)
-    exchange = Exchange.open(tmp / "exchange", [rules()], lambda _: MarketStatus.OPEN)
+    exchange = Exchange.open(tmp / "exchange", [rules(), ledger_rules(TICKER)], lambda _: MarketStatus.OPEN)
     venue = ExchangeVenue(exchange, clock=platform.clock)
     members = ExchangeMembers(database, platform.clock)
+    desk = LedgerDesk(database, venue, platform.broker, prices, platform.clock)
+    platform.issuer.count_ledger(desk.outstanding)
     venue.credit_deposit(members.account_of(platform.participant.id), TICKER, 10 * 10**9, "seller-aapl")
     venue.credit_deposit(members.account_of(buyer.id), USDC, 10_000 * 10**6, "buyer-usdc")
     context = ApiContext(
@@ -68,6 +84,7 @@ def served(
         database=database,
         exchange=venue,
         exchange_members=members,
+        exchange_ledger=desk,
     )
     seller_key = context.keys.issue(Role.PARTICIPANT, platform.participant.id, "seller")
     buyer_key = context.keys.issue(Role.INVESTOR, buyer.id, "buyer")
@@ -78,7 +95,7 @@ def served(
         return created
 
     with serve(app) as url:
-        yield ServedExchange(url, seller_key, buyer_key)
+        yield ServedExchange(url, seller_key, buyer_key, desk, platform.clock)
     exchange.close()
     database.close()
 
@@ -130,7 +147,7 @@ def test_a_member_places_and_cancels_an_order_and_sees_a_trade_live(
     expect(buyer.locator("#exchange-asks")).to_contain_text("$100.50")
     place(buyer, "buy", "100.5", "1")
 
-    expect(buyer.locator(".form-status")).to_contain_text("filled, 1 fill(s)")
+    expect(buyer.locator("#order-status")).to_contain_text("filled, 1 fill(s)")
     for page in (buyer, seller):
         trades = page.locator("#exchange-trades")
         expect(trades.get_by_role("row")).to_have_count(2)
@@ -153,3 +170,47 @@ def test_a_refused_order_shows_the_problem_and_changes_nothing(
     expect(page.get_by_role("alert")).to_contain_text("off_tick")
     expect(page.get_by_role("alert")).to_contain_text("ticks of $0.01")
     assert page.locator("#exchange-balances").text_content() == before
+
+
+def test_a_member_buys_ledger_stock_from_a_dollar_and_sells_it(served: ServedExchange, new_page: NewPage) -> None:
+    page = new_page()
+    open_exchange_page(page, served, served.buyer_key)
+    ledger = page.locator("#ledger")
+    expect(ledger.locator("#ledger-stock")).to_have_text("AAPL.L")
+    usdc = page.locator('#exchange-balances tr[data-asset="USDC"]')
+    before = usdc.text_content()
+
+    page.get_by_label("Dollars to spend, or shares to sell").fill("0.50")
+    page.get_by_role("button", name="Send ledger order").click()
+
+    expect(ledger.get_by_role("alert")).to_contain_text("below the 1 USD minimum")
+    expect(ledger).to_contain_text("You have no ledger orders.")
+    assert usdc.text_content() == before
+
+    page.get_by_label("Dollars to spend, or shares to sell").fill("25")
+    page.get_by_role("button", name="Send ledger order").click()
+
+    expect(page.locator("#ledger-status")).to_contain_text("requested")
+    expect(usdc).not_to_have_text(before or "")
+    served.settle_ledger()
+    page.reload()
+    expect(page.locator('main[data-page="exchange"][data-loaded="true"]')).to_be_attached()
+    bought = ledger.locator("tr[data-ledger-order]")
+    expect(bought).to_have_count(1)
+    expect(bought).to_contain_text("done")
+    held = page.locator('#exchange-balances tr[data-asset="AAPL.L"]')
+    expect(held).to_contain_text("shares")
+    cells = held.locator("td").first.text_content() or ""
+    owned = cells.removesuffix(" shares")
+    assert owned == bought.locator("td").nth(4).text_content()
+
+    page.get_by_label("Buy or sell").select_option("sell")
+    page.get_by_label("Dollars to spend, or shares to sell").fill(owned)
+    page.get_by_role("button", name="Send ledger order").click()
+
+    expect(ledger.locator("tr[data-ledger-order]")).to_have_count(2)
+    served.settle_ledger()
+    page.reload()
+    expect(ledger.locator("tr[data-ledger-order]").first).to_contain_text("done")
+    expect(page.locator('#exchange-balances tr[data-asset="AAPL.L"] td').first).to_have_text("0 shares")
+    screenshot(page, "exchange-ledger")

@@ -1,6 +1,7 @@
 // The exchange: one instrument's book, its recent trades and the oracle's market status; for a member,
-// its balances, open orders (with cancel buttons) and an order form. Kept live by the WebSocket
-// stream (levels, trades and own order events), with a slower REST refresh as a safety net.
+// its balances, open orders (with cancel buttons) and an order form; where the platform runs the ledger
+// desk, ledger stock (AAPL.L) bought from $1 or sold through the issuer's broker. Kept live by the
+// WebSocket stream (levels, trades and own order events), with a slower REST refresh as a safety net.
 
 import { ApiError, call, hasRoute, newIdempotencyKey } from "../api.js";
 import { empty, h, replace, table } from "../dom.js";
@@ -40,8 +41,13 @@ export const exchangePage = {
     const trades = h("div", { id: "exchange-trades" });
     const balances = h("div", { id: "exchange-balances" });
     const orders = h("div", { id: "exchange-orders" });
-    const formStatus = h("div", { class: "form-status", "aria-live": "polite" });
+    const formStatus = h("div", { id: "order-status", class: "form-status", "aria-live": "polite" });
     const form = member ? orderForm() : null;
+    const ledgerStatus = h("div", { id: "ledger-status", class: "form-status", "aria-live": "polite" });
+    const ledgerOrders = h("div", { id: "ledger-orders" });
+    // Its own wrapper: the grid of `.cards` would override `hidden`.
+    const ledger = member ? h("div", { id: "ledger", hidden: true }, h("div", { class: "cards" }, ledgerForm(), ledgerOrders)) : null;
+    let ledgerRuns = false;
     let ticker = query.ticker ?? null;
     let rules = null;
     let socket = null;
@@ -65,6 +71,7 @@ export const exchangePage = {
       summary,
       h("div", { class: "cards" }, h("div", {}, bids), h("div", {}, asks)),
       member ? h("div", { class: "cards" }, form, h("div", {}, balances, orders)) : null,
+      ledger,
       trades,
     );
 
@@ -137,6 +144,71 @@ export const exchangePage = {
             )
           : h("div", {}, h("h2", {}, "Your open orders"), empty("You have no open orders.")),
       );
+    }
+
+    async function refreshLedger() {
+      if (!ledgerRuns) return;
+      const mine = (await call("/exchange/ledger/orders")).reverse();
+      replace(
+        ledgerOrders,
+        mine.length
+          ? table(
+              "Your ledger orders, newest first",
+              ["Order", "Stock", "Side", "State", "Shares", "Dollars"],
+              mine.map((o) =>
+                h(
+                  "tr",
+                  { "data-ledger-order": o.id },
+                  h("td", { class: "mono" }, o.id.slice(0, 8)),
+                  h("td", {}, `${o.ticker}.L`),
+                  h("td", {}, o.side),
+                  h("td", { title: o.reason ?? "" }, o.state === "failed" ? `failed: ${o.reason}` : o.state),
+                  h("td", { class: "num" }, shares(o.filled_shares)),
+                  h("td", { class: "num" }, usd(o.filled_usd)),
+                ),
+              ),
+              { class: "data" },
+            )
+          : h("div", {}, h("h2", {}, "Your ledger orders"), empty("You have no ledger orders.")),
+      );
+    }
+
+    function ledgerForm() {
+      const side = h("select", { id: "ledger-side", name: "side" }, h("option", { value: "buy" }, "Buy for dollars"), h("option", { value: "sell" }, "Sell shares"));
+      const amountInput = h("input", { id: "ledger-amount", name: "amount", inputmode: "decimal", autocomplete: "off", required: true });
+      const stock = h("strong", { id: "ledger-stock" });
+      const submit = h("button", { type: "submit" }, "Send ledger order");
+      let pending = null;
+      const element = h(
+        "form",
+        { class: "card", "aria-labelledby": "ledger-form-title", novalidate: true },
+        h("h2", { id: "ledger-form-title" }, "Ledger stock"),
+        h("p", {}, "Fractions of ", stock, " from $1, held only in your exchange account: the issuer's broker buys or sells the shares, which custody holds, once the session trades. They cannot be withdrawn."),
+        h("label", { for: "ledger-side" }, "Buy or sell"),
+        side,
+        h("label", { for: "ledger-amount" }, "Dollars to spend, or shares to sell"),
+        amountInput,
+        submit,
+        ledgerStatus,
+      );
+      element.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const body = { ticker: stockOf(ticker), side: side.value, [side.value === "buy" ? "usd" : "shares"]: amountInput.value.trim() };
+        if (!pending || JSON.stringify(pending.body) !== JSON.stringify(body)) pending = { body, key: newIdempotencyKey() };
+        submit.disabled = true;
+        try {
+          const order = await call("/exchange/ledger/orders", { method: "POST", body, idempotencyKey: pending.key });
+          pending = null;
+          replace(ledgerStatus, h("p", { role: "status" }, `Ledger order ${order.id.slice(0, 8)} ${order.state}.`));
+        } catch (error) {
+          if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429) pending = null;
+          replace(ledgerStatus, problemBox(error));
+        } finally {
+          submit.disabled = false;
+        }
+        await Promise.all([refreshAccount(), refreshLedger()]);
+      });
+      return element;
     }
 
     async function cancel(order) {
@@ -249,7 +321,12 @@ export const exchangePage = {
       }
       renderBook();
       renderTrades();
-      await refreshAccount();
+      if (ledger) {
+        ledgerRuns = await hasRoute("/exchange/ledger/orders");
+        ledger.hidden = !ledgerRuns;
+        replace(ledger.querySelector("#ledger-stock"), `${stockOf(ticker)}.L`);
+      }
+      await Promise.all([refreshAccount(), refreshLedger()]);
     }
     return { node, update };
   },
@@ -263,6 +340,11 @@ function spread(bid, ask) {
   };
   const difference = (units(ask) - units(bid)).toString().padStart(9, "0");
   return `${difference.slice(0, -8)}.${difference.slice(-8)}`;
+}
+
+/** The stock a book trades: AAPL for both the AAPL token's book and the AAPL.L ledger book. */
+function stockOf(ticker) {
+  return ticker.endsWith(".L") ? ticker.slice(0, -2) : ticker;
 }
 
 function amount(asset, text) {
