@@ -30,6 +30,7 @@ from equitoken.issuer.orders.desk import ProcessorDesk
 from equitoken.issuer.orders.operator import ProcessorOperator
 from equitoken.market.calendar import MarketCalendar
 from equitoken.market.replay import ReplayPriceSource
+from equitoken.platform.private import open_private_companies
 from equitoken.proofs.liabilities import Liabilities
 from equitoken.store.database import Database, sqlite_url
 
@@ -170,6 +171,7 @@ def running_dashboard(tmp: Path, prices: ReplayPriceSource, calendar: MarketCale
             indexer=indexer,
             liabilities=Liabilities(indexer, issuer, b"the dashboard tests' proof secret"),
             processor=ProcessorDesk(orders.quoter, orders.operator),
+            private=open_private_companies(issuer, tmp, lambda _: None),
         )
 
         def app() -> object:

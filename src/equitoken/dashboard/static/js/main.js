@@ -20,6 +20,7 @@ import { cfdPage, perpsPage, synthsPage } from "./pages/derivatives.js";
 import { bridgePage } from "./pages/bridge.js";
 import { ordersPage } from "./pages/orders.js";
 import { simulationPage } from "./pages/simulation.js";
+import { privatePage } from "./pages/private.js";
 
 // Most specific first; `:name` captures one path segment.
 const ROUTES = [
@@ -41,12 +42,13 @@ const ROUTES = [
   ["/cfd", cfdPage],
   ["/bridge", bridgePage],
   ["/orders", ordersPage],
+  ["/private", privatePage],
   ["/simulation", simulationPage],
 ];
 
 // The menu, in reading order; each page says which roles see it, and a page that needs a part of the
 // platform not every run has (`requires`: one of its API routes) is listed only when the API serves it.
-const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/orders", "/exchange", "/lending", "/lending/positions", "/perps", "/synths", "/cfd", "/bridge", "/market", "/corporate-actions", "/simulation"];
+const NAV = ["/portfolio", "/reserves", "/reserves/history", "/requests", "/requests/new", "/orders", "/exchange", "/lending", "/lending/positions", "/perps", "/synths", "/cfd", "/bridge", "/private", "/market", "/corporate-actions", "/simulation"];
 
 const HOME = { operator: "/reserves", participant: "/portfolio", investor: "/portfolio" };
 
