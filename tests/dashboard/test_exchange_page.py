@@ -18,11 +18,11 @@ from equitoken.chain.evm.accounts import SignerRegistry
 from equitoken.chain.evm.inprocess import InProcessChain
 from equitoken.dashboard import mount_dashboard
 from equitoken.market.calendar import MarketCalendar
+from equitoken.market.clock import ManualClock
 from equitoken.market.replay import ReplayPriceSource
 from equitoken.oracle.observation import MarketStatus
 from equitoken.store.database import Database, sqlite_url
 from equitoken.venues.exchange.accounts import USDC
-from equitoken.market.clock import ManualClock
 from equitoken.venues.exchange.engine import Exchange
 from equitoken.venues.exchange.ledger import LedgerDesk, ledger_rules
 from equitoken.venues.exchange.members import ExchangeMembers
@@ -172,7 +172,9 @@ def test_a_refused_order_shows_the_problem_and_changes_nothing(
     assert page.locator("#exchange-balances").text_content() == before
 
 
-def test_a_member_buys_ledger_stock_from_a_dollar_and_sells_it(served: ServedExchange, new_page: NewPage) -> None:
+def test_a_member_buys_ledger_stock_from_a_dollar_and_sells_it(
+    served: ServedExchange, new_page: NewPage
+) -> None:
     page = new_page()
     open_exchange_page(page, served, served.buyer_key)
     ledger = page.locator("#ledger")
