@@ -8,6 +8,7 @@ from equitoken.comparison.probes.base import (
     Holding,
     Probe,
     RoundTrip,
+    dividends_paid,
     per_share,
     refusal,
 )
@@ -79,8 +80,8 @@ class AmmProbe(Probe):
         trader = world.account(TRADER)
         ui = int(world.token(ticker).balanceOfUI(trader))
         value = ui * world.share_price(ticker).units // 10**10
-        paid = _payments(world, ticker, trader)
-        to_pool = _payments(world, ticker, self._pool(world, ticker).address)
+        paid = dividends_paid(world, ticker, trader)
+        to_pool = dividends_paid(world, ticker, self._pool(world, ticker).address)
         return Holding(
             value,
             paid,
@@ -124,12 +125,3 @@ class AmmProbe(Probe):
     def poll(self, world: World, handle: object) -> Delivery | None:
         assert isinstance(handle, Delivery)
         return handle
-
-
-def _payments(world: World, ticker: str, wallet: str) -> int:
-    return sum(
-        p.amount.units
-        for a in world.actions.actions(ticker)
-        for p in world.actions.payments(a.id)
-        if p.holder.lower() == wallet.lower() and p.state.value == "paid"
-    )

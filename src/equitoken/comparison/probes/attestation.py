@@ -6,7 +6,16 @@ in the regular session. Its price is the token's NAV, the feed's answer per shar
 import random
 from datetime import timedelta
 
-from equitoken.comparison.probes.base import REFUSALS, Delivery, Holding, Probe, RoundTrip, per_share, refusal
+from equitoken.comparison.probes.base import (
+    REFUSALS,
+    Delivery,
+    Holding,
+    Probe,
+    RoundTrip,
+    feed_mark,
+    refusal,
+    wallet_holding,
+)
 from equitoken.comparison.world import ATTESTED_HOLDER, ATTESTED_ORDERS, ComparisonError, World
 from equitoken.issuer.attestation.config import AttestationConfig
 from equitoken.issuer.attestation.deployment import MinterDeployment, deploy_minters, minter_at
@@ -97,18 +106,10 @@ class AttestationProbe(Probe):
         self._issuer().process()
 
     def mark(self, world: World, ticker: str) -> Price | None:
-        return per_share(int(world.feed(ticker).latestRoundData()[1]), world.multiplier(ticker))
+        return feed_mark(world, ticker)
 
     def holding(self, world: World, ticker: str) -> Holding:
-        wallet = world.account(ATTESTED_HOLDER)
-        ui = int(world.token(ticker).balanceOfUI(wallet))
-        paid = sum(
-            p.amount.units
-            for a in world.actions.actions(ticker)
-            for p in world.actions.payments(a.id)
-            if p.holder.lower() == wallet.lower() and p.state.value == "paid"
-        )
-        return Holding(ui * world.share_price(ticker).units // 10**10, paid, f"{ui / 10**8:,.4f} shares (UI)")
+        return wallet_holding(world, ticker, world.account(ATTESTED_HOLDER), "shares (UI)")
 
     def round_trip(self, world: World, ticker: str, usd: int) -> RoundTrip:
         issuer, wallet = self._issuer(), world.account(ATTESTED_HOLDER)

@@ -91,6 +91,30 @@ def per_share(token_price: int, multiplier: int) -> Price:
     return Price(token_price * 10**18 // multiplier)
 
 
+def feed_mark(world: World, ticker: str) -> Price:
+    """Return the price per share of `ticker`'s latest price feed round."""
+    return per_share(int(world.feed(ticker).latestRoundData()[1]), world.multiplier(ticker))
+
+
+def dividends_paid(world: World, ticker: str, holder: str) -> int:
+    """Return the USDC units `ticker`'s corporate actions have paid `holder`."""
+    return sum(
+        p.amount.units
+        for a in world.actions.actions(ticker)
+        for p in world.actions.payments(a.id)
+        if p.holder.lower() == holder.lower() and p.state.value == "paid"
+    )
+
+
+def wallet_holding(world: World, ticker: str, wallet: str, held_as: str) -> Holding:
+    """Return the holding of `ticker`'s tokens in `wallet`, valued at the underlying's price, described as
+    its shares (UI balance) followed by `held_as`."""
+    ui = int(world.token(ticker).balanceOfUI(wallet))
+    # 8-decimal tokens x 8-decimal price -> 1e-6 dollars.
+    value = ui * world.share_price(ticker).units // 10**10
+    return Holding(value, dividends_paid(world, ticker, wallet), f"{ui / 10**8:,.4f} {held_as}")
+
+
 def refusal(error: BaseException) -> str:
     """Return a refusal's reason in one line."""
     return " ".join(str(error).split())[:400] or type(error).__name__

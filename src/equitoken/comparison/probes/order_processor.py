@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from equitoken.chain.evm.contract import Contract
-from equitoken.comparison.probes.base import REFUSALS, Delivery, Holding, Probe, RoundTrip, per_share, refusal
+from equitoken.comparison.probes.base import (
+    REFUSALS,
+    Delivery,
+    Holding,
+    Probe,
+    RoundTrip,
+    feed_mark,
+    refusal,
+    wallet_holding,
+)
 from equitoken.comparison.world import REQUESTER, REQUESTER_ORDERS, ComparisonError, World
 from equitoken.issuer.config import FeeSchedule
 from equitoken.issuer.investors import InvestorCategory
@@ -107,18 +116,10 @@ class OrderProcessorProbe(Probe):
                     placed.delivered = world.clock.now()
 
     def mark(self, world: World, ticker: str) -> Price | None:
-        return per_share(int(world.feed(ticker).latestRoundData()[1]), world.multiplier(ticker))
+        return feed_mark(world, ticker)
 
     def holding(self, world: World, ticker: str) -> Holding:
-        wallet = world.account(REQUESTER)
-        ui = int(world.token(ticker).balanceOfUI(wallet))
-        paid = sum(
-            p.amount.units
-            for a in world.actions.actions(ticker)
-            for p in world.actions.payments(a.id)
-            if p.holder.lower() == wallet.lower() and p.state.value == "paid"
-        )
-        return Holding(ui * world.share_price(ticker).units // 10**10, paid, f"{ui / 10**8:,.4f} shares (UI)")
+        return wallet_holding(world, ticker, world.account(REQUESTER), "shares (UI)")
 
     def round_trip(self, world: World, ticker: str, usd: int) -> RoundTrip:
         wallet = world.account(REQUESTER)

@@ -12,8 +12,9 @@ from equitoken.comparison.probes.base import (
     Holding,
     Probe,
     RoundTrip,
-    per_share,
+    feed_mark,
     refusal,
+    wallet_holding,
 )
 from equitoken.comparison.world import HOLDER, HOLDER_ORDERS, World
 from equitoken.issuer.workflow.states import RequestState
@@ -48,20 +49,10 @@ class PrimaryProbe(Probe):
             world.mint(ticker, _whole_tokens(shares), self._key("hold"))
 
     def mark(self, world: World, ticker: str) -> Price | None:
-        answer = int(world.feed(ticker).latestRoundData()[1])
-        return per_share(answer, world.multiplier(ticker))
+        return feed_mark(world, ticker)
 
     def holding(self, world: World, ticker: str) -> Holding:
-        wallet = self._wallet(world)
-        ui = int(world.token(ticker).balanceOfUI(wallet))
-        value = ui * world.share_price(ticker).units // 10**10  # 8-decimal tokens x 8-decimal price -> 1e-6
-        paid = sum(
-            p.amount.units
-            for a in world.actions.actions(ticker)
-            for p in world.actions.payments(a.id)
-            if p.holder.lower() == wallet.lower() and p.state.value == "paid"
-        )
-        return Holding(value, paid, f"{ui / 10**8:,.4f} shares in the wallet (UI balance)")
+        return wallet_holding(world, ticker, self._wallet(world), "shares in the wallet (UI balance)")
 
     def round_trip(self, world: World, ticker: str, usd: int) -> RoundTrip:
         wallet = self._wallet(world)
