@@ -11,7 +11,7 @@ every step of the world (`tick`: its keeper, its price), and answers, from the v
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 from equitoken.chain.errors import ChainError
 from equitoken.comparison.world import World
@@ -41,6 +41,17 @@ class Holding:
     value: int
     cash: int
     detail: str
+
+
+OrderIdT = TypeVar("OrderIdT", int, str)
+
+
+@dataclass
+class Placed(Generic[OrderIdT]):
+    """An order a probe placed to time its delivery, and when `tick` first saw it final."""
+
+    order_id: OrderIdT
+    delivered: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,9 @@ balances in the exchange's accounts, bought from $1 and sold through the issuer'
 by the exchange's ledger desk; no token, no gas, no withdrawal. A holder deals at the broker's price
 while the market trades; its balance is marked at the underlying's price."""
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from equitoken.comparison.probes.base import REFUSALS, Delivery, Holding, Probe, RoundTrip, refusal
+from equitoken.comparison.probes.base import REFUSALS, Delivery, Holding, Placed, Probe, RoundTrip, refusal
 from equitoken.comparison.world import ComparisonError, World
 from equitoken.model.quantities import Price, Shares, Usd
 from equitoken.platform.exchange import FeedStatuses, exchange_rules
@@ -23,12 +22,6 @@ HOLDING_USD = 10_000
 MAX_MINUTES = 3 * 24 * 60  # an order placed on a Friday evening fills on Monday
 
 
-@dataclass
-class _Placed:
-    order_id: str
-    delivered: datetime | None = None
-
-
 class ExchangeLedgerProbe(Probe):
     model = "exchange_ledger"
     title = "Exchange ledger (stock balances on the exchange's books)"
@@ -38,7 +31,7 @@ class ExchangeLedgerProbe(Probe):
         self.venue: ExchangeVenue | None = None
         self.statuses: FeedStatuses | None = None
         self._orders = 0
-        self._placed: list[_Placed] = []
+        self._placed: list[Placed[str]] = []
 
     def _desk(self) -> LedgerDesk:
         assert self.desk is not None
@@ -134,12 +127,12 @@ class ExchangeLedgerProbe(Probe):
             order_id = self._buy(ticker, ORDERS_ACCOUNT, usd)
         except REFUSALS as error:
             return Delivery(None, refusal(error))
-        placed = _Placed(order_id)
+        placed = Placed(order_id)
         self._placed.append(placed)
         return placed
 
     def poll(self, world: World, handle: object) -> Delivery | None:
-        assert isinstance(handle, _Placed)
+        assert isinstance(handle, Placed)
         if handle.delivered is None:
             return None
         order = self._desk().order(handle.order_id)

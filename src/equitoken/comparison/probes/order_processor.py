@@ -2,14 +2,14 @@
 issuer, escrows USDC (or tokens) in the processor, and the issuer's operator fills the order from the
 broker's fills through custody, only while the stock market trades. Its price is the token's NAV."""
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from equitoken.chain.evm.contract import Contract
 from equitoken.comparison.probes.base import (
     REFUSALS,
     Delivery,
     Holding,
+    Placed,
     Probe,
     RoundTrip,
     feed_mark,
@@ -32,12 +32,6 @@ HOLDING_USD = 10_000
 MAX_MINUTES = 3 * 24 * 60  # a DAY order placed on a Friday evening fills on Monday
 
 
-@dataclass
-class _Placed:
-    order_id: int
-    delivered: datetime | None = None
-
-
 class OrderProcessorProbe(Probe):
     model = "order_processor"
     title = "Order processor (escrowed orders filled at the broker)"
@@ -46,7 +40,7 @@ class OrderProcessorProbe(Probe):
         self.operator: ProcessorOperator | None = None
         self.quoter: FeeQuoter | None = None
         self.processor: Contract | None = None
-        self._placed: list[_Placed] = []
+        self._placed: list[Placed[int]] = []
 
     def setup(self, world: World) -> None:
         venue = onboard_by_name(world.issuer, VENUE_OPERATOR, InvestorCategory.PROFESSIONAL)
@@ -151,12 +145,12 @@ class OrderProcessorProbe(Probe):
             order_id, _gas = self._create(world, _buy(ticker, usd), world.account(REQUESTER_ORDERS))
         except REFUSALS as error:
             return Delivery(None, refusal(error))
-        placed = _Placed(order_id)
+        placed = Placed(order_id)
         self._placed.append(placed)
         return placed
 
     def poll(self, world: World, handle: object) -> Delivery | None:
-        assert isinstance(handle, _Placed)
+        assert isinstance(handle, Placed)
         if handle.delivered is None:
             return None
         view = self._view(handle.order_id)
