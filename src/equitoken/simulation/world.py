@@ -160,11 +160,11 @@ class World:
 
     def scale(self, ticker: str) -> int:
         """Return the price units (1e-8 dollars per token) per raw USDC per raw token."""
-        return int(10 ** (PRICE_DECIMALS + self.decimals[ticker] - 6))
+        return _scale(self.decimals[ticker])
 
     def tokens_for(self, ticker: str, dollars: int, price: int) -> int:
         """Return the raw token units worth `dollars` at `price` (1e-8 dollars per token)."""
-        return int(dollars * 10**PRICE_DECIMALS * 10 ** self.decimals[ticker] // price)
+        return _tokens_for(self.decimals[ticker], dollars, price)
 
     def step_to(self, at: datetime) -> None:
         """Move the clock and the chain to `at`; push each feed's round; read the statuses back and feed
@@ -320,10 +320,10 @@ def build_world(
     for ticker in tickers:
         answer = int(feeds[ticker].latestRoundStatus()[1])
         token = tokens[ticker]
-        scale = 10 ** (PRICE_DECIMALS + decimals[ticker] - 6)
+        scale = _scale(decimals[ticker])
 
-        def units(dollars: int, ticker: str = ticker, answer: int = answer) -> int:
-            return int(dollars * 10**PRICE_DECIMALS * 10 ** decimals[ticker] // answer)
+        def units(dollars: int, places: int = decimals[ticker], answer: int = answer) -> int:
+            return _tokens_for(places, dollars, answer)
 
         token.transfer(provider, units(POOL_DOLLARS), sender=ap)
         token.transfer(accounts[ARBITRAGE_KEEPER], units(KEEPER_DOLLARS), sender=ap)
@@ -431,6 +431,14 @@ def build_world(
     )
     _fund_book(world, book_agents, book_dollars)
     return world
+
+
+def _scale(decimals: int) -> int:
+    return int(10 ** (PRICE_DECIMALS + decimals - 6))
+
+
+def _tokens_for(decimals: int, dollars: int, price: int) -> int:
+    return int(dollars * 10**PRICE_DECIMALS * 10**decimals // price)
 
 
 def _fund_book(world: World, book_agents: list[int], book_dollars: int) -> None:
